@@ -1,0 +1,89 @@
+import { isKeyArn } from './arn.ts';
+import { ConfigError } from './errors.ts';
+import { compilePatterns, type NamePattern } from './scope.ts';
+
+/** Everything the guard can be told through its environment, validated. */
+export interface GuardConfig {
+  /** A user-supplied key to use instead of the guard's own. */
+  keyArn: string | undefined;
+  /** Alias of the guard's own key, found or created per region. */
+  keyAlias: string;
+  include: NamePattern[];
+  exclude: NamePattern[];
+  /** Tag key whose presence (value other than `false`) opts a log group out. */
+  skipTagKey: string;
+  dryRun: boolean;
+  /** Re-associate groups that already use another key (off: never override an owner's choice). */
+  allowKeyOverride: boolean;
+  /** Let the guard add its statement to a user-supplied key's policy (off: verify only). */
+  allowKeyPolicyUpdate: boolean;
+  keyCacheTtlMs: number;
+  /** Time kept back from the Lambda's remaining time for reporting and returning. */
+  deadlineMarginMs: number;
+  /** AssociateKmsKey calls per second this process allows itself (the account quota is 5). */
+  associateRate: number;
+  /** Waiting period for a race-loser key the guard created and never used. */
+  keyDeletionWindowDays: number;
+}
+
+export const DEFAULT_KEY_ALIAS = 'alias/logs-kms-guard';
+export const DEFAULT_SKIP_TAG_KEY = 'logs-kms-guard:skip';
+
+type Env = Record<string, string | undefined>;
+
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['true', '1', 'yes', 'on'].includes(raw)) return true;
+  if (['false', '0', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
+}
+
+function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function readList(env: Env, name: string): string[] {
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+}
+
+/** Reads and validates the guard's configuration; every message names the variable at fault. */
+export function loadConfig(env: Env = process.env): GuardConfig {
+  const keyArn = env.KMS_KEY_ARN?.trim() || undefined;
+  if (keyArn !== undefined && !isKeyArn(keyArn)) {
+    throw new ConfigError(
+      `KMS_KEY_ARN must be a full key ARN (arn:aws:kms:<region>:<account>:key/<id>), got "${keyArn}"; an alias or bare key id is refused by AssociateKmsKey`,
+    );
+  }
+  const keyAlias = env.KMS_KEY_ALIAS?.trim() || DEFAULT_KEY_ALIAS;
+  if (!/^alias\/[a-zA-Z0-9/_-]{1,250}$/.test(keyAlias) || keyAlias.startsWith('alias/aws/')) {
+    throw new ConfigError(
+      `KMS_KEY_ALIAS must look like alias/<name> ([a-zA-Z0-9/_-], not under alias/aws/), got "${keyAlias}"`,
+    );
+  }
+  const skipTagKey = env.SKIP_TAG_KEY?.trim() || DEFAULT_SKIP_TAG_KEY;
+  if (skipTagKey.length > 128) throw new ConfigError('SKIP_TAG_KEY must be at most 128 characters');
+  return {
+    keyArn,
+    keyAlias,
+    include: compilePatterns(readList(env, 'INCLUDE_LOG_GROUPS'), 'INCLUDE_LOG_GROUPS'),
+    exclude: compilePatterns(readList(env, 'EXCLUDE_LOG_GROUPS'), 'EXCLUDE_LOG_GROUPS'),
+    skipTagKey,
+    dryRun: readBool(env, 'DRY_RUN', false),
+    allowKeyOverride: readBool(env, 'ALLOW_KEY_OVERRIDE', false),
+    allowKeyPolicyUpdate: readBool(env, 'ALLOW_KEY_POLICY_UPDATE', false),
+    keyCacheTtlMs: readNumber(env, 'KEY_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
+    deadlineMarginMs: readNumber(env, 'DEADLINE_MARGIN_MS', 3000, 0, 60_000),
+    associateRate: readNumber(env, 'ASSOCIATE_RATE', 5, 0.01, 1000),
+    keyDeletionWindowDays: readNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, 7, 30),
+  };
+}
