@@ -3,7 +3,15 @@
 const REGION_RE = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const ACCOUNT_RE = /^\d{12}$/;
 
-export type Partition = 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-iso' | 'aws-iso-b' | 'aws-iso-e' | 'aws-iso-f' | 'aws-eusc';
+export type Partition =
+  | 'aws'
+  | 'aws-cn'
+  | 'aws-us-gov'
+  | 'aws-iso'
+  | 'aws-iso-b'
+  | 'aws-iso-e'
+  | 'aws-iso-f'
+  | 'aws-eusc';
 
 /** True when `region` has the shape of an AWS region name (e.g. `eu-west-1`, `us-gov-west-1`). */
 export function isRegion(region: string): boolean {

@@ -1,0 +1,132 @@
+import { AssociateKmsKeyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { AssociationError, DeadlineExceededError } from './errors.ts';
+import type { Log } from './log.ts';
+import { type BackoffOptions, backoffDelay, type Clock, systemClock, type TokenBucket } from './retry.ts';
+
+/** How the guard reads an AssociateKmsKey failure (DESIGN.md's table). */
+export type AssociateErrorClass = 'gone' | 'propagation' | 'transient' | 'unknown' | 'permanent';
+
+const TRANSIENT_NAMES = new Set([
+  'OperationAbortedException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'InternalFailure',
+  'InternalServerError',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** Classifies an AssociateKmsKey error by name and message; pure. */
+export function classifyAssociateError(err: unknown): AssociateErrorClass {
+  const e = err as {
+    name?: string;
+    message?: string;
+    code?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const name = e?.name ?? '';
+  const message = e?.message ?? '';
+  if (name === 'ResourceNotFoundException') return 'gone';
+  if (name === 'AccessDeniedException') {
+    // The guard's own IAM lacking logs:AssociateKmsKey will not heal by waiting.
+    return /not authorized to perform/i.test(message) ? 'permanent' : 'propagation';
+  }
+  if (name === 'InvalidParameterException') {
+    // A key Logs cannot see yet reads "could not be found"; anything else (reserved group, disabled key) stays.
+    return /could not be found|does not exist/i.test(message) ? 'propagation' : 'permanent';
+  }
+  if (TRANSIENT_NAMES.has(name) || NETWORK_CODES.has(e?.code ?? '')) return 'transient';
+  if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return 'transient';
+  return 'unknown';
+}
+
+export interface AssociateOptions {
+  logs: CloudWatchLogsClient;
+  name: string;
+  keyArn: string;
+  /** Epoch ms after which the record goes back to the queue instead of waiting longer. */
+  deadline: number;
+  log: Log;
+  clock?: Clock;
+  /** Paces calls under the 5 TPS account quota instead of colliding with it. */
+  bucket?: TokenBucket;
+  backoff?: BackoffOptions;
+  /** Called once when Logs keeps refusing the key: re-verify (and repair) its policy. */
+  onPropagationStall?: () => Promise<void>;
+  /** Refusals after which `onPropagationStall` is called. */
+  stallAfter?: number;
+  /** Attempts allowed for errors the guard has never seen. */
+  unknownAttempts?: number;
+}
+
+export interface AssociateResult {
+  outcome: 'associated' | 'gone';
+  attempts: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 4_000 };
+
+/** Associates the key with the log group, retrying propagation and transient failures until the deadline. */
+export async function associateKey(options: AssociateOptions): Promise<AssociateResult> {
+  const { logs, name, keyArn, deadline, log } = options;
+  const clock = options.clock ?? systemClock;
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const stallAfter = options.stallAfter ?? 6;
+  const unknownAttempts = options.unknownAttempts ?? 3;
+  let attempts = 0;
+  let refusals = 0;
+  let unknowns = 0;
+  let stallHandled = false;
+  for (;;) {
+    if (clock.now() >= deadline) {
+      throw new DeadlineExceededError(`no time left to associate ${name} after ${attempts} attempt(s)`);
+    }
+    await options.bucket?.take();
+    attempts++;
+    try {
+      await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId: keyArn }));
+      return { outcome: 'associated', attempts };
+    } catch (err) {
+      const kind = classifyAssociateError(err);
+      const error = err as Error;
+      if (kind === 'gone') return { outcome: 'gone', attempts };
+      if (kind === 'permanent') {
+        throw new AssociationError(`AssociateKmsKey ${name}: ${error.name}: ${error.message}`, {
+          cause: err,
+        });
+      }
+      if (kind === 'unknown' && ++unknowns >= unknownAttempts) {
+        throw new AssociationError(
+          `AssociateKmsKey ${name}: unexpected ${error.name || 'error'} ${unknowns} times: ${error.message}`,
+          { cause: err, retryable: true },
+        );
+      }
+      if (kind === 'propagation') refusals++;
+      log.debug('association not accepted yet; retrying', {
+        logGroupName: name,
+        attempt: attempts,
+        error: error.name,
+      });
+      if (kind === 'propagation' && refusals >= stallAfter && !stallHandled && options.onPropagationStall) {
+        stallHandled = true;
+        await options.onPropagationStall();
+      }
+      const delay = backoffDelay(attempts, backoff);
+      if (clock.now() + delay >= deadline) {
+        throw new DeadlineExceededError(
+          `AssociateKmsKey ${name} still failing at the deadline (${error.name}) after ${attempts} attempt(s); the queue will retry`,
+          { cause: err },
+        );
+      }
+      await clock.sleep(delay);
+    }
+  }
+}

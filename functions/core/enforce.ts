@@ -1,0 +1,133 @@
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { partitionOf } from './arn.ts';
+import { associateKey } from './associate.ts';
+import type { Clients } from './clients.ts';
+import type { GuardConfig } from './config.ts';
+import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef } from './key.ts';
+import type { Log } from './log.ts';
+import type { PolicyContext } from './policy.ts';
+import type { BackoffOptions, Clock, TokenBucket } from './retry.ts';
+import { decideScope } from './scope.ts';
+
+/** What happened to one log group; each maps to a metric. */
+export type Outcome =
+  | 'encrypted'
+  | 'already-encrypted'
+  | 'out-of-scope'
+  | 'ignored-failed-call'
+  | 'rejected-input'
+  | 'group-gone'
+  | 'would-encrypt'
+  | 'failed';
+
+export interface EnforceResult {
+  outcome: Outcome;
+  logGroupName: string;
+  reason: string;
+  keyArn?: string;
+  attempts?: number;
+}
+
+/** One log group to bring under the guard's key. */
+export interface EnforceTarget {
+  name: string;
+  region: string;
+  account: string;
+  /** Tags known from the create call or the sweep's listing. */
+  tags?: Record<string, string>;
+  /** The key the creator asked for (from the event). */
+  requestedKmsKeyId?: string;
+  /** Set by callers that already listed the group (the sweep): its key now, `null` for none. */
+  currentKmsKeyId?: string | null;
+}
+
+export interface EnforceDeps {
+  clients: Clients;
+  config: GuardConfig;
+  log: Log;
+  /** Epoch ms by which this group must be finished or handed back to the queue. */
+  deadline: number;
+  clock?: Clock;
+  associateBucket?: TokenBucket;
+  backoff?: BackoffOptions;
+}
+
+/** Describes one group by exact name; undefined when it does not exist. */
+export async function describeLogGroup(clients: Clients, name: string) {
+  // Names sort lexicographically and a name sorts before every longer name it prefixes, so the
+  // exact group, if it exists, is the first result of its own prefix.
+  const out = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, limit: 1 }));
+  const group = out.logGroups?.[0];
+  return group?.logGroupName === name ? group : undefined;
+}
+
+/** The whole job for one group: scope, current key, ensure key and policy, associate. */
+export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps): Promise<EnforceResult> {
+  const { config, clients, log } = deps;
+  const { name } = target;
+  const done = (outcome: Outcome, reason: string, extra: Partial<EnforceResult> = {}): EnforceResult => ({
+    outcome,
+    logGroupName: name,
+    reason,
+    ...extra,
+  });
+
+  const scope = decideScope(config, name, target.tags);
+  if (!scope.inScope) return done('out-of-scope', scope.reason);
+  if (target.requestedKmsKeyId && !config.allowKeyOverride) {
+    return done('already-encrypted', 'created with its own KMS key: the owner chose it', {
+      keyArn: target.requestedKmsKeyId,
+    });
+  }
+
+  let current = target.currentKmsKeyId;
+  if (current === undefined) {
+    const group = await describeLogGroup(clients, name);
+    if (!group) return done('group-gone', 'the log group no longer exists');
+    current = group.kmsKeyId ?? null;
+  }
+  if (current && !config.allowKeyOverride) {
+    return done('already-encrypted', 'already uses a KMS key; not overridden', { keyArn: current });
+  }
+
+  const ctx: PolicyContext = {
+    partition: partitionOf(target.region),
+    region: target.region,
+    account: target.account,
+  };
+  const keyOptions = { clients, config, ctx, log, ...(deps.clock ? { clock: deps.clock } : {}) };
+  const key: KeyRef = await ensureKey(keyOptions);
+  if (current === key.arn)
+    return done('already-encrypted', 'already uses the guard key', { keyArn: key.arn });
+  if (config.dryRun) {
+    return done('would-encrypt', current ? `would replace ${current}` : 'would associate', {
+      keyArn: key.arn,
+    });
+  }
+
+  const result = await associateKey({
+    logs: clients.logs,
+    name,
+    keyArn: key.arn,
+    deadline: deps.deadline,
+    log,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
+    onPropagationStall: async () => {
+      invalidateKey(keyOptions);
+      log.warn('CloudWatch Logs keeps refusing the key; re-checking its policy', { keyArn: key.arn });
+      await ensureKeyPolicy({ ...keyOptions, key });
+    },
+  });
+  if (result.outcome === 'gone') {
+    return done('group-gone', 'the log group was deleted before it could be associated', {
+      attempts: result.attempts,
+    });
+  }
+  return done('encrypted', current ? `replaced ${current}` : 'associated with the guard key', {
+    keyArn: key.arn,
+    attempts: result.attempts,
+  });
+}

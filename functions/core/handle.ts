@@ -1,0 +1,109 @@
+import type { SQSRecord } from 'aws-lambda';
+import type { Clients } from './clients.ts';
+import type { GuardConfig } from './config.ts';
+import { type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
+import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import { type Home, parseCreateLogGroupEvent } from './event.ts';
+import type { Log } from './log.ts';
+import { type BackoffOptions, type Clock, systemClock, type TokenBucket } from './retry.ts';
+
+/** What the event handler needs around the core; the Lambda entry and the local pipeline build it. */
+export interface HandleDeps {
+  config: GuardConfig;
+  log: Log;
+  home: Home;
+  clientsFor: (region: string) => Clients;
+  deadline: number;
+  clock?: Clock;
+  associateBucket?: TokenBucket;
+  backoff?: BackoffOptions;
+  /** Called once per decision, e.g. to count a metric. */
+  record?: (outcome: Outcome, error?: unknown) => void;
+}
+
+export interface HandledEvent extends EnforceResult {
+  eventId: string | undefined;
+  /** Set when the outcome is `failed`. */
+  error?: GuardError | Error;
+  /** A failure the queue should deliver again (every failure is: after maxReceiveCount it lands in the DLQ). */
+  retry: boolean;
+}
+
+/** Validates one event, runs the core on it and logs the decision; never throws. */
+export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<HandledEvent> {
+  const clock = deps.clock ?? systemClock;
+  const started = clock.now();
+  const parsed = parseCreateLogGroupEvent(raw, deps.home);
+  let handled: HandledEvent;
+  if (parsed.kind !== 'create') {
+    handled = {
+      outcome: parsed.kind === 'failed-call' ? 'ignored-failed-call' : 'rejected-input',
+      logGroupName: parsed.name ?? '',
+      reason: parsed.reason,
+      eventId: parsed.eventId,
+      retry: false,
+    };
+  } else {
+    try {
+      if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
+      const result = await enforceLogGroup(
+        {
+          name: parsed.name,
+          region: parsed.region,
+          account: parsed.account,
+          ...(parsed.tags ? { tags: parsed.tags } : {}),
+          ...(parsed.kmsKeyId ? { requestedKmsKeyId: parsed.kmsKeyId } : {}),
+        },
+        {
+          clients: deps.clientsFor(parsed.region),
+          config: deps.config,
+          log: deps.log,
+          deadline: deps.deadline,
+          clock,
+          ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+          ...(deps.backoff ? { backoff: deps.backoff } : {}),
+        },
+      );
+      handled = { ...result, eventId: parsed.eventId, retry: false };
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      handled = {
+        outcome: 'failed',
+        logGroupName: parsed.name,
+        reason: `${error.name}: ${error.message}`,
+        eventId: parsed.eventId,
+        error,
+        retry: true,
+      };
+    }
+  }
+  const entry = {
+    outcome: handled.outcome,
+    reason: handled.reason,
+    eventId: handled.eventId,
+    logGroupName: handled.logGroupName,
+    ...(handled.keyArn ? { keyArn: handled.keyArn } : {}),
+    ...(handled.attempts ? { attempts: handled.attempts } : {}),
+    durationMs: clock.now() - started,
+    ...(handled.error ? { errorName: handled.error.name, unsafeKey: isUnsafeKey(handled.error) } : {}),
+  };
+  if (handled.outcome === 'failed') deps.log.error('decision', entry);
+  else if (handled.outcome === 'rejected-input') deps.log.warn('decision', entry);
+  else deps.log.info('decision', entry);
+  deps.record?.(handled.outcome, handled.error);
+  return handled;
+}
+
+/** True for the refusals that must raise the unsafe-key alarm. */
+export function isUnsafeKey(error: unknown): boolean {
+  return error instanceof UnsafeKeyError || error instanceof KeyPolicyError;
+}
+
+/** Parses an SQS record's body as JSON; a body that is not JSON becomes a value the parser rejects. */
+export function recordBody(record: SQSRecord): unknown {
+  try {
+    return JSON.parse(record.body);
+  } catch {
+    return { invalidJsonBody: record.body.slice(0, 200) };
+  }
+}

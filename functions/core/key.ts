@@ -1,0 +1,237 @@
+import {
+  AlreadyExistsException,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  type KeyMetadata,
+  NotFoundException,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { parseArn } from './arn.ts';
+import type { Clients } from './clients.ts';
+import type { GuardConfig } from './config.ts';
+import { KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import type { Log } from './log.ts';
+import {
+  admitsLogs,
+  defaultKeyPolicy,
+  mergeKeyPolicy,
+  type PolicyContext,
+  PolicyParseError,
+  parsePolicy,
+} from './policy.ts';
+import { type Clock, systemClock } from './retry.ts';
+
+export const MANAGED_BY_TAG = 'ManagedBy';
+export const MANAGED_BY_VALUE = 'logs-kms-guard';
+/** `candidate` from CreateKey until the key wins its alias, then `active`; only candidates may be deleted. */
+export const ROLE_TAG = 'logs-kms-guard:role';
+
+/** The key the guard associates, as verified. */
+export interface KeyRef {
+  arn: string;
+  keyId: string;
+  /** The guard's own key (found or created by alias), as opposed to a configured one. */
+  own: boolean;
+  /** Set when this process created the key or changed its policy: Logs may not see it for a while. */
+  changedAt?: number;
+  /** Dry run only: the key does not exist and would be created. */
+  planned?: boolean;
+}
+
+export interface KeyStepOptions {
+  clients: Clients;
+  config: GuardConfig;
+  ctx: PolicyContext;
+  log: Log;
+  clock?: Clock;
+}
+
+interface CacheEntry {
+  key: KeyRef;
+  expiresAt: number;
+}
+const keyCache = new Map<string, CacheEntry>();
+
+function cacheKey({ config, ctx }: KeyStepOptions): string {
+  return `${ctx.partition}|${ctx.region}|${ctx.account}|${config.keyArn ?? config.keyAlias}`;
+}
+
+/** Forgets the verified key of a region, so the next call checks state and policy again. */
+export function invalidateKey(options: KeyStepOptions): void {
+  keyCache.delete(cacheKey(options));
+}
+
+/** Empties the whole cache (tests and benchmarks). */
+export function clearKeyCache(): void {
+  keyCache.clear();
+}
+
+/** Returns a usable key whose policy admits CloudWatch Logs: cached, found, repaired or created. */
+export async function ensureKey(options: KeyStepOptions): Promise<KeyRef> {
+  const clock = options.clock ?? systemClock;
+  const id = cacheKey(options);
+  const hit = keyCache.get(id);
+  if (hit && hit.expiresAt > clock.now()) return hit.key;
+
+  const { config } = options;
+  let key: KeyRef;
+  if (config.keyArn) {
+    const metadata = await describeKey(options, config.keyArn);
+    if (!metadata) throw new UnsafeKeyError(`configured KMS_KEY_ARN ${config.keyArn} does not exist`);
+    checkKeyUsable(metadata, options.ctx.region);
+    key = { arn: metadata.Arn as string, keyId: metadata.KeyId as string, own: false };
+    key = await ensureKeyPolicy({ ...options, key });
+  } else {
+    const metadata = await describeKey(options, config.keyAlias);
+    if (metadata) {
+      checkKeyUsable(metadata, options.ctx.region);
+      key = await ensureKeyPolicy({
+        ...options,
+        key: { arn: metadata.Arn as string, keyId: metadata.KeyId as string, own: true },
+      });
+    } else {
+      key = await createKey(options);
+    }
+  }
+  if (!key.planned) keyCache.set(id, { key, expiresAt: clock.now() + config.keyCacheTtlMs });
+  return key;
+}
+
+/** Describes a key by ARN, id or alias; undefined when it does not exist. */
+async function describeKey({ clients }: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
+  try {
+    const out = await clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    return out.KeyMetadata;
+  } catch (err) {
+    if (err instanceof NotFoundException || (err as Error).name === 'NotFoundException') return undefined;
+    throw err;
+  }
+}
+
+/** Refuses a key that CloudWatch Logs cannot use or that must not be used. */
+export function checkKeyUsable(metadata: KeyMetadata, region: string): void {
+  const arn = metadata.Arn ?? metadata.KeyId ?? 'unknown key';
+  const problems: string[] = [];
+  if (metadata.KeyState !== 'Enabled') problems.push(`its state is ${metadata.KeyState ?? 'unknown'}`);
+  if ((metadata.KeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT')
+    problems.push(`it is ${metadata.KeySpec}`);
+  if ((metadata.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT')
+    problems.push(`its usage is ${metadata.KeyUsage}`);
+  if (!metadata.Arn || parseArn(metadata.Arn)?.region !== region) problems.push(`it is not in ${region}`);
+  if (problems.length > 0) {
+    throw new UnsafeKeyError(
+      `refusing KMS key ${arn}: ${problems.join(', ')}; no log group was associated with it`,
+    );
+  }
+}
+
+/** Makes the key's policy admit CloudWatch Logs: merged and written back for the guard's own key, verified for a configured one. */
+export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef }): Promise<KeyRef> {
+  const { clients, config, ctx, log, key } = options;
+  const out = await clients.kms.send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }));
+  let policy: ReturnType<typeof parsePolicy>;
+  try {
+    policy = parsePolicy(out.Policy ?? '');
+  } catch (err) {
+    if (err instanceof PolicyParseError) {
+      throw new KeyPolicyError(`the policy of ${key.arn} cannot be read: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+  if (!key.own && admitsLogs(policy, ctx)) return key;
+  if (!key.own && !config.allowKeyPolicyUpdate) {
+    throw new KeyPolicyError(
+      `the policy of configured key ${key.arn} does not let logs.${ctx.region} use it for this account's log groups; ` +
+        'add the AllowCloudWatchLogs statement (see README) or set ALLOW_KEY_POLICY_UPDATE=true',
+    );
+  }
+  const merged = mergeKeyPolicy(policy, ctx);
+  if (!merged.changed) return key;
+  if (config.dryRun) {
+    log.info('dry run: would update key policy', { keyArn: key.arn });
+    return key;
+  }
+  await clients.kms.send(
+    new PutKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default', Policy: JSON.stringify(merged.policy) }),
+  );
+  log.warn('key policy repaired: the CloudWatch Logs statement was added or corrected', { keyArn: key.arn });
+  return { ...key, changedAt: (options.clock ?? systemClock).now() };
+}
+
+/** Creates the guard's key and claims its alias; a loser of the alias race retires its key and uses the winner's. */
+export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
+  const { clients, config, ctx, log } = options;
+  const clock = options.clock ?? systemClock;
+  if (config.dryRun) {
+    log.info('dry run: would create the guard key', { alias: config.keyAlias });
+    return { arn: `(would create ${config.keyAlias})`, keyId: '', own: true, planned: true };
+  }
+  const created = await clients.kms.send(
+    new CreateKeyCommand({
+      Description: `logs-kms-guard: encrypts CloudWatch Logs log groups in ${ctx.region}`,
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      Policy: JSON.stringify(defaultKeyPolicy(ctx)),
+      Tags: [
+        { TagKey: MANAGED_BY_TAG, TagValue: MANAGED_BY_VALUE },
+        { TagKey: ROLE_TAG, TagValue: 'candidate' },
+      ],
+    }),
+  );
+  const mine = created.KeyMetadata;
+  if (!mine?.Arn || !mine.KeyId) throw new UnsafeKeyError('CreateKey returned no key ARN');
+  try {
+    await clients.kms.send(new CreateAliasCommand({ AliasName: config.keyAlias, TargetKeyId: mine.KeyId }));
+  } catch (err) {
+    // Whatever went wrong, this key is not behind the alias and nothing uses it: retire it.
+    await retireKey(options, mine.KeyId);
+    if (!(err instanceof AlreadyExistsException || (err as Error).name === 'AlreadyExistsException'))
+      throw err;
+    log.info('lost the key-creation race: using the key another invocation created', {
+      alias: config.keyAlias,
+    });
+    const winner = await describeKey(options, config.keyAlias);
+    if (!winner) throw new UnsafeKeyError(`${config.keyAlias} exists but its key cannot be described`);
+    checkKeyUsable(winner, ctx.region);
+    return ensureKeyPolicy({
+      ...options,
+      key: { arn: winner.Arn as string, keyId: winner.KeyId as string, own: true, changedAt: clock.now() },
+    });
+  }
+  log.info('created the guard key', { keyArn: mine.Arn, alias: config.keyAlias });
+  // The key is live from here; rotation and the role tag are best effort, `doctor` reports either missing.
+  await Promise.all([
+    clients.kms
+      .send(new EnableKeyRotationCommand({ KeyId: mine.KeyId }))
+      .catch((err: Error) =>
+        log.error('could not enable rotation on the guard key', { keyArn: mine.Arn, error: err.name }),
+      ),
+    clients.kms
+      .send(new TagResourceCommand({ KeyId: mine.KeyId, Tags: [{ TagKey: ROLE_TAG, TagValue: 'active' }] }))
+      .catch((err: Error) =>
+        log.error('could not tag the guard key active', { keyArn: mine.Arn, error: err.name }),
+      ),
+  ]);
+  return { arn: mine.Arn, keyId: mine.KeyId, own: true, changedAt: clock.now() };
+}
+
+/** Schedules deletion of a key this invocation created and never used (the race loser's). */
+async function retireKey({ clients, config, log }: KeyStepOptions, keyId: string): Promise<void> {
+  try {
+    await clients.kms.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: config.keyDeletionWindowDays }),
+    );
+    log.info('scheduled deletion of an unused key this invocation created', { keyId });
+  } catch (err) {
+    // Not fatal for the log group, but a live orphan key must be seen: logged as an error for the alarm.
+    log.error('could not schedule deletion of an unused guard key; delete it by hand', {
+      keyId,
+      error: (err as Error).name,
+    });
+  }
+}

@@ -1,0 +1,98 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { parseArn } from './core/arn.ts';
+import { clientsFor } from './core/clients.ts';
+import { loadConfig } from './core/config.ts';
+import type { Outcome } from './core/enforce.ts';
+import { type Home, isSqsEvent } from './core/event.ts';
+import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
+import type { Log } from './core/log.ts';
+import { mapLimit, TokenBucket } from './core/retry.ts';
+
+// Validated once per container: a bad setting fails every invocation loudly, naming the variable.
+const config = loadConfig();
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard' });
+const metrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LogsKmsGuard',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard',
+});
+const log: Log = {
+  debug: (message, extra) => logger.debug(message, extra ?? {}),
+  info: (message, extra) => logger.info(message, extra ?? {}),
+  warn: (message, extra) => logger.warn(message, extra ?? {}),
+  error: (message, extra) => logger.error(message, extra ?? {}),
+};
+// Shared by every record this container handles, so a batch is paced under the AssociateKmsKey quota.
+const associateBucket = new TokenBucket(config.associateRate, config.associateRate);
+/** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
+const BATCH_CONCURRENCY = 5;
+/** Without a Lambda context (a manual run), how long one invocation may take. */
+const DEFAULT_BUDGET_MS = 60_000;
+
+const METRIC_NAMES: Record<Outcome, string> = {
+  encrypted: 'Encrypted',
+  'already-encrypted': 'AlreadyEncrypted',
+  'out-of-scope': 'OutOfScope',
+  'ignored-failed-call': 'IgnoredFailedCall',
+  'rejected-input': 'RejectedInput',
+  'group-gone': 'GroupGone',
+  'would-encrypt': 'WouldEncrypt',
+  failed: 'Failed',
+};
+
+function record(outcome: Outcome, error?: unknown): void {
+  metrics.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, 1);
+  if (isUnsafeKey(error)) metrics.addMetric('UnsafeKeyRefused', MetricUnit.Count, 1);
+}
+
+/** The function's own account and region: events for any other are refused. */
+function homeOf(context: Partial<Context> | undefined): Home {
+  const arn = context?.invokedFunctionArn ? parseArn(context.invokedFunctionArn) : undefined;
+  return {
+    account: arn?.account || undefined,
+    region: arn?.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined,
+  };
+}
+
+async function lambdaHandler(
+  event: unknown,
+  context: Context,
+): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'>> {
+  const remaining =
+    typeof context?.getRemainingTimeInMillis === 'function'
+      ? context.getRemainingTimeInMillis()
+      : DEFAULT_BUDGET_MS;
+  const deps = {
+    config,
+    log,
+    home: homeOf(context),
+    clientsFor,
+    deadline: Date.now() + remaining - config.deadlineMarginMs,
+    associateBucket,
+    record,
+  };
+
+  if (isSqsEvent(event)) {
+    const records = event.Records as Parameters<typeof recordBody>[0][];
+    const results = await mapLimit(records, BATCH_CONCURRENCY, (r) => handleEvent(recordBody(r), deps));
+    return {
+      batchItemFailures: results.flatMap((h, i) =>
+        h.retry ? [{ itemIdentifier: records[i]?.messageId as string }] : [],
+      ),
+    };
+  }
+
+  const handled = await handleEvent(event, deps);
+  // A direct invocation that failed must fail, so Lambda's retries and on-failure destination see it.
+  if (handled.error) throw handled.error;
+  const { error: _error, retry: _retry, ...result } = handled;
+  return result;
+}
+
+export const handler = middy(lambdaHandler)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics, { captureColdStartMetric: true }));
