@@ -3,7 +3,7 @@ import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
-import { type Home, parseCreateLogGroupEvent } from './event.ts';
+import { type Home, type ParsedEvent, parseCreateLogGroupEvent } from './event.ts';
 import type { Log } from './log.ts';
 import { type BackoffOptions, type Clock, systemClock, type TokenBucket } from './retry.ts';
 
@@ -33,7 +33,15 @@ export interface HandledEvent extends EnforceResult {
 export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<HandledEvent> {
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
-  const parsed = parseCreateLogGroupEvent(raw, deps.home);
+  const parsed: ParsedEvent =
+    raw instanceof InvalidBody
+      ? {
+          kind: 'rejected',
+          eventId: undefined,
+          name: undefined,
+          reason: `SQS message body is not JSON: ${raw.excerpt}`,
+        }
+      : parseCreateLogGroupEvent(raw, deps.home);
   let handled: HandledEvent;
   if (parsed.kind !== 'create') {
     handled = {
@@ -99,11 +107,19 @@ export function isUnsafeKey(error: unknown): boolean {
   return error instanceof UnsafeKeyError || error instanceof KeyPolicyError;
 }
 
-/** Parses an SQS record's body as JSON; a body that is not JSON becomes a value the parser rejects. */
+/** An SQS body that is not JSON, kept for the rejection message. */
+export class InvalidBody {
+  readonly excerpt: string;
+  constructor(body: string) {
+    this.excerpt = JSON.stringify(body.slice(0, 120));
+  }
+}
+
+/** Parses an SQS record's body as JSON; a body that is not JSON becomes an InvalidBody the handler rejects. */
 export function recordBody(record: SQSRecord): unknown {
   try {
     return JSON.parse(record.body);
   } catch {
-    return { invalidJsonBody: record.body.slice(0, 200) };
+    return new InvalidBody(record.body);
   }
 }

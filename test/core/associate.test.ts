@@ -1,0 +1,227 @@
+import {
+  AccessDeniedException,
+  AssociateKmsKeyCommand,
+  CloudWatchLogsClient,
+  InvalidParameterException,
+  OperationAbortedException,
+  ResourceNotFoundException,
+  ServiceUnavailableException,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { associateKey, classifyAssociateError } from '../../functions/core/associate.ts';
+import { AssociationError, DeadlineExceededError } from '../../functions/core/errors.ts';
+import { backoffDelay, TokenBucket } from '../../functions/core/retry.ts';
+import { fakeClock, memoryLog } from '../helpers.ts';
+
+const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
+const meta = { $metadata: {} };
+const accessDenied = () =>
+  new AccessDeniedException({
+    ...meta,
+    message: `The specified KMS key does not exist or is not allowed to be used with Arn 'arn:aws:logs:us-east-1:123456789012:log-group:/x'`,
+  });
+const notFoundKey = () =>
+  new InvalidParameterException({ ...meta, message: 'The specified KMS Key Id could not be found.' });
+const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
+
+const logs = mockClient(CloudWatchLogsClient);
+const logsClient = new CloudWatchLogsClient({ region: 'us-east-1' });
+
+describe('classifyAssociateError', () => {
+  it.each([
+    [new ResourceNotFoundException({ ...meta, message: 'The specified log group does not exist.' }), 'gone'],
+    [accessDenied(), 'propagation'],
+    [
+      new AccessDeniedException({
+        ...meta,
+        message: 'User: arn:aws:sts::1:assumed-role/r/f is not authorized to perform: logs:AssociateKmsKey',
+      }),
+      'permanent',
+    ],
+    [notFoundKey(), 'propagation'],
+    [
+      new InvalidParameterException({ ...meta, message: 'Log groups starting with AWS/ are reserved' }),
+      'permanent',
+    ],
+    [new OperationAbortedException({ ...meta, message: 'conflict' }), 'transient'],
+    [throttled(), 'transient'],
+    [new ServiceUnavailableException({ ...meta, message: 'down' }), 'transient'],
+    [Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), 'transient'],
+    [Object.assign(new Error('boom'), { name: 'Weird', $metadata: { httpStatusCode: 502 } }), 'transient'],
+    [Object.assign(new Error('never seen'), { name: 'BrandNewException' }), 'unknown'],
+    ['a string', 'unknown'],
+  ])('classifies %s as %s', (err, expected) => {
+    expect(classifyAssociateError(err)).toBe(expected);
+  });
+});
+
+describe('associateKey', () => {
+  beforeEach(() => logs.reset());
+
+  it('associates with the key ARN in one call', async () => {
+    // Prepare
+    logs.on(AssociateKmsKeyCommand).resolves({});
+    const clock = fakeClock();
+    // Act
+    const result = await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 10_000,
+      log: memoryLog(),
+      clock,
+    });
+    // Assess
+    expect(result).toEqual({ outcome: 'associated', attempts: 1 });
+    expect(logs.commandCalls(AssociateKmsKeyCommand)[0]?.args[0].input).toEqual({
+      logGroupName: '/x',
+      kmsKeyId: KEY,
+    });
+  });
+
+  it('retries while the key propagates (access denied, then key not found) and succeeds', async () => {
+    logs.on(AssociateKmsKeyCommand).rejectsOnce(notFoundKey()).rejectsOnce(accessDenied()).resolves({});
+    const clock = fakeClock();
+    const result = await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 60_000,
+      log: memoryLog(),
+      clock,
+    });
+    expect(result).toEqual({ outcome: 'associated', attempts: 3 });
+    expect(clock.slept).toHaveLength(2);
+  });
+
+  it.each([
+    ['OperationAbortedException', () => new OperationAbortedException({ ...meta, message: 'busy' })],
+    ['ThrottlingException', throttled],
+    ['ServiceUnavailableException', () => new ServiceUnavailableException({ ...meta, message: 'down' })],
+  ])('retries %s', async (_name, make) => {
+    logs.on(AssociateKmsKeyCommand).rejectsOnce(make()).resolves({});
+    const clock = fakeClock();
+    const result = await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 60_000,
+      log: memoryLog(),
+      clock,
+    });
+    expect(result.attempts).toBe(2);
+  });
+
+  it('treats a deleted group as done', async () => {
+    logs.on(AssociateKmsKeyCommand).rejects(new ResourceNotFoundException({ ...meta, message: 'gone' }));
+    const clock = fakeClock();
+    const result = await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 60_000,
+      log: memoryLog(),
+      clock,
+    });
+    expect(result).toEqual({ outcome: 'gone', attempts: 1 });
+  });
+
+  it('fails a permanent InvalidParameterException at once', async () => {
+    logs
+      .on(AssociateKmsKeyCommand)
+      .rejects(new InvalidParameterException({ ...meta, message: 'The specified KMS key is not enabled.' }));
+    const clock = fakeClock();
+    const run = associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 60_000,
+      log: memoryLog(),
+      clock,
+    });
+    await expect(run).rejects.toBeInstanceOf(AssociationError);
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(1);
+  });
+
+  it('hands back to the queue when propagation outlives the deadline, with the cause attached', async () => {
+    logs.on(AssociateKmsKeyCommand).rejects(accessDenied());
+    const clock = fakeClock();
+    const deadline = clock.now() + 20_000;
+    const error = await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline,
+      log: memoryLog(),
+      clock,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error.retryable).toBe(true);
+    expect(error.cause.name).toBe('AccessDeniedException');
+    expect(clock.now()).toBeLessThan(deadline);
+  });
+
+  it('re-checks the key policy once when Logs keeps refusing', async () => {
+    logs.on(AssociateKmsKeyCommand).rejects(accessDenied());
+    const clock = fakeClock();
+    let stalls = 0;
+    await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 120_000,
+      log: memoryLog(),
+      clock,
+      stallAfter: 3,
+      onPropagationStall: async () => {
+        stalls++;
+      },
+    }).catch(() => undefined);
+    expect(stalls).toBe(1);
+  });
+
+  it('gives up on an error it has never seen after a bounded number of attempts, never succeeding silently', async () => {
+    logs.on(AssociateKmsKeyCommand).rejects(Object.assign(new Error('???'), { name: 'BrandNewException' }));
+    const clock = fakeClock();
+    const error = await associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 600_000,
+      log: memoryLog(),
+      clock,
+    }).catch((e) => e);
+    expect(error).toBeInstanceOf(AssociationError);
+    expect(error.message).toContain('BrandNewException');
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(3);
+  });
+
+  it('waits for a token from the bucket before each call', async () => {
+    logs.on(AssociateKmsKeyCommand).resolves({});
+    const clock = fakeClock();
+    const bucket = new TokenBucket(5, 1, clock);
+    for (let i = 0; i < 6; i++) {
+      await associateKey({
+        logs: logsClient,
+        name: `/x${i}`,
+        keyArn: KEY,
+        deadline: clock.now() + 60_000,
+        log: memoryLog(),
+        clock,
+        bucket,
+      });
+    }
+    // 6 calls at 5 per second with a burst of 1: 5 waits of 200 ms.
+    expect(clock.slept.reduce((a, b) => a + b, 0)).toBeCloseTo(1000, 5);
+  });
+});
+
+describe('backoffDelay', () => {
+  it('grows exponentially to the cap and jitters within [ceiling/2, ceiling]', () => {
+    const o = { baseMs: 100, maxMs: 1000 };
+    expect(backoffDelay(1, { ...o, random: () => 0 })).toBe(50);
+    expect(backoffDelay(3, { ...o, random: () => 1 })).toBe(400);
+    expect(backoffDelay(20, { ...o, random: () => 1 })).toBe(1000);
+  });
+});

@@ -1,0 +1,240 @@
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  AlreadyExistsException,
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  type KeyMetadata,
+  KMSClient,
+  NotFoundException,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../functions/core/config.ts';
+import { KeyPolicyError, UnsafeKeyError } from '../../functions/core/errors.ts';
+import { clearKeyCache, ensureKey } from '../../functions/core/key.ts';
+import { defaultKeyPolicy, LOGS_STATEMENT_SID, parsePolicy } from '../../functions/core/policy.ts';
+import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+
+const kms = mockClient(KMSClient);
+const clients = {
+  kms: new KMSClient({ region: REGION }),
+  logs: new CloudWatchLogsClient({ region: REGION }),
+};
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
+const meta = { $metadata: {} };
+const KEY_ID = '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+const metadata = (over: Partial<KeyMetadata> = {}): KeyMetadata => ({
+  KeyId: KEY_ID,
+  Arn: KEY_ARN,
+  KeyState: 'Enabled',
+  KeySpec: 'SYMMETRIC_DEFAULT',
+  KeyUsage: 'ENCRYPT_DECRYPT',
+  ...over,
+});
+const rootOnlyPolicy = JSON.stringify({
+  Version: '2012-10-17',
+  Statement: [defaultKeyPolicy(ctx).Statement[0]],
+});
+const options = (env: Record<string, string> = {}, clock = fakeClock()) => ({
+  clients,
+  config: loadConfig(env),
+  ctx,
+  log: memoryLog(),
+  clock,
+});
+
+describe('ensureKey', () => {
+  beforeEach(() => {
+    kms.reset();
+    clearKeyCache();
+  });
+
+  it('uses the existing guard key found by alias, and caches it for the TTL', async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+    const clock = fakeClock();
+    const o = options({}, clock);
+    // Act
+    const first = await ensureKey(o);
+    const second = await ensureKey(o);
+    clock.advance(301_000);
+    await ensureKey(o);
+    // Assess
+    expect(first).toMatchObject({ arn: KEY_ARN, own: true });
+    expect(second).toBe(first);
+    expect(kms.commandCalls(DescribeKeyCommand)[0]?.args[0].input).toEqual({ KeyId: 'alias/logs-kms-guard' });
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(2);
+    expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('repairs the guard key policy by merging, keeping foreign statements', async () => {
+    const foreign = {
+      Sid: 'AuditorsDescribe',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/Auditor' },
+      Action: 'kms:DescribeKey',
+      Resource: '*',
+    };
+    const current = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [defaultKeyPolicy(ctx).Statement[0], foreign],
+    });
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: current });
+    kms.on(PutKeyPolicyCommand).resolves({});
+    const key = await ensureKey(options());
+    const written = parsePolicy(kms.commandCalls(PutKeyPolicyCommand)[0]?.args[0].input.Policy as string);
+    expect(written.Statement).toContainEqual(foreign);
+    expect(written.Statement.map((s) => s.Sid)).toEqual([
+      expect.any(String),
+      'AuditorsDescribe',
+      LOGS_STATEMENT_SID,
+    ]);
+    expect(key.changedAt).toBeDefined();
+  });
+
+  it('creates the key with the full policy, tags, rotation and the alias when none exists', async () => {
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'Alias is not found.' }));
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(CreateAliasCommand).resolves({});
+    kms.on(EnableKeyRotationCommand).resolves({});
+    kms.on(TagResourceCommand).resolves({});
+    const key = await ensureKey(options());
+    const create = kms.commandCalls(CreateKeyCommand)[0]?.args[0].input;
+    expect(create?.KeySpec).toBe('SYMMETRIC_DEFAULT');
+    expect(JSON.parse(create?.Policy as string)).toEqual(defaultKeyPolicy(ctx));
+    expect(create?.Tags).toEqual(
+      expect.arrayContaining([
+        { TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' },
+        { TagKey: 'logs-kms-guard:role', TagValue: 'candidate' },
+      ]),
+    );
+    expect(kms.commandCalls(CreateAliasCommand)[0]?.args[0].input).toEqual({
+      AliasName: 'alias/logs-kms-guard',
+      TargetKeyId: KEY_ID,
+    });
+    expect(kms.commandCalls(EnableKeyRotationCommand)).toHaveLength(1);
+    expect(kms.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
+      { TagKey: 'logs-kms-guard:role', TagValue: 'active' },
+    ]);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+    expect(key).toMatchObject({ arn: KEY_ARN, own: true, changedAt: expect.any(Number) });
+  });
+
+  it('two invocations racing to create the key end with one live key: the loser retires its own', async () => {
+    // Prepare: a tiny stateful KMS in which CreateAlias is atomic.
+    const keys = new Map<string, KeyMetadata>();
+    let alias: string | undefined;
+    let n = 0;
+    kms.on(DescribeKeyCommand).callsFake(async ({ KeyId }) => {
+      const id = KeyId === 'alias/logs-kms-guard' ? alias : KeyId;
+      const k = id ? keys.get(id) : undefined;
+      if (!k) throw new NotFoundException({ ...meta, message: 'not found' });
+      return { KeyMetadata: k };
+    });
+    kms.on(CreateKeyCommand).callsFake(async () => {
+      const id = `00000000-0000-0000-0000-00000000000${++n}`;
+      const k = metadata({ KeyId: id, Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/${id}` });
+      keys.set(id, k);
+      await new Promise((r) => setTimeout(r, 5));
+      return { KeyMetadata: k };
+    });
+    kms.on(CreateAliasCommand).callsFake(async ({ TargetKeyId }) => {
+      if (alias)
+        throw new AlreadyExistsException({ ...meta, message: 'An alias with the name ... already exists' });
+      alias = TargetKeyId;
+      return {};
+    });
+    kms.on(ScheduleKeyDeletionCommand).callsFake(async ({ KeyId }) => {
+      const k = keys.get(KeyId);
+      if (k) k.KeyState = 'PendingDeletion';
+      return {};
+    });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+    kms.on(EnableKeyRotationCommand).resolves({});
+    kms.on(TagResourceCommand).resolves({});
+    // Act: two containers (separate caches) handle the first two events at once.
+    const [a, b] = await Promise.all([
+      ensureKey(options()),
+      (async () => {
+        clearKeyCache();
+        return ensureKey(options());
+      })(),
+    ]);
+    // Assess
+    expect(a.arn).toBe(b.arn);
+    const live = [...keys.values()].filter((k) => k.KeyState === 'Enabled');
+    expect(live).toHaveLength(1);
+    expect(live[0]?.Arn).toBe(a.arn);
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(2);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input.PendingWindowInDays).toBe(7);
+  });
+
+  it.each([
+    ['Disabled', metadata({ KeyState: 'Disabled' }), /state is Disabled/],
+    ['PendingDeletion', metadata({ KeyState: 'PendingDeletion' }), /state is PendingDeletion/],
+    ['PendingImport', metadata({ KeyState: 'PendingImport' }), /state is PendingImport/],
+    ['asymmetric', metadata({ KeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }), /RSA_2048/],
+    [
+      'in another region',
+      metadata({ Arn: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${KEY_ID}` }),
+      /not in us-east-1/,
+    ],
+  ])('refuses a %s key and changes nothing', async (_label, bad, message) => {
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: bad });
+    const run = ensureKey(options());
+    await expect(run).rejects.toBeInstanceOf(UnsafeKeyError);
+    await expect(ensureKey(options())).rejects.toThrow(message);
+    expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+  });
+
+  describe('with a configured key (KMS_KEY_ARN)', () => {
+    it('verifies and uses a key whose policy admits Logs', async () => {
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata() });
+      kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+      const key = await ensureKey(options({ KMS_KEY_ARN: KEY_ARN }));
+      expect(key).toMatchObject({ arn: KEY_ARN, own: false });
+      expect(kms.commandCalls(DescribeKeyCommand)[0]?.args[0].input).toEqual({ KeyId: KEY_ARN });
+    });
+
+    it('fails clearly, writing nothing, when its policy lacks the Logs statement', async () => {
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata() });
+      kms.on(GetKeyPolicyCommand).resolves({ Policy: rootOnlyPolicy });
+      const run = ensureKey(options({ KMS_KEY_ARN: KEY_ARN }));
+      await expect(run).rejects.toBeInstanceOf(KeyPolicyError);
+      await expect(ensureKey(options({ KMS_KEY_ARN: KEY_ARN }))).rejects.toThrow(/ALLOW_KEY_POLICY_UPDATE/);
+      expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+    });
+
+    it('adds the statement when ALLOW_KEY_POLICY_UPDATE is set', async () => {
+      kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata() });
+      kms.on(GetKeyPolicyCommand).resolves({ Policy: rootOnlyPolicy });
+      kms.on(PutKeyPolicyCommand).resolves({});
+      await ensureKey(options({ KMS_KEY_ARN: KEY_ARN, ALLOW_KEY_POLICY_UPDATE: 'true' }));
+      expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(1);
+    });
+
+    it('refuses a configured key that does not exist', async () => {
+      kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'does not exist' }));
+      await expect(ensureKey(options({ KMS_KEY_ARN: KEY_ARN }))).rejects.toThrow(/does not exist/);
+      expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+    });
+  });
+
+  it('in dry run plans the key instead of creating it', async () => {
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'not found' }));
+    const key = await ensureKey(options({ DRY_RUN: 'true' }));
+    expect(key.planned).toBe(true);
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+  });
+});

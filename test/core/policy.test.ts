@@ -1,0 +1,295 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { partitionOf } from '../../functions/core/arn.ts';
+import {
+  admitsLogs,
+  defaultKeyPolicy,
+  grantsRootAdmin,
+  LOGS_STATEMENT_SID,
+  logsStatement,
+  mergeKeyPolicy,
+  type PolicyContext,
+  PolicyParseError,
+  parsePolicy,
+  type Statement,
+} from '../../functions/core/policy.ts';
+
+const ctx: PolicyContext = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
+
+describe('defaultKeyPolicy', () => {
+  it('has the root statement and the Logs statement with the encryption-context condition', () => {
+    const policy = defaultKeyPolicy(ctx);
+    expect(policy.Statement.some((s) => grantsRootAdmin(s, ctx))).toBe(true);
+    expect(policy.Statement.find((s) => s.Sid === LOGS_STATEMENT_SID)).toEqual({
+      Sid: 'AllowCloudWatchLogs',
+      Effect: 'Allow',
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      Resource: '*',
+      Condition: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:123456789012:log-group:*' },
+      },
+    });
+    expect(admitsLogs(policy, ctx)).toBe(true);
+  });
+
+  it.each([
+    ['cn-north-1', 'aws-cn', 'logs.cn-north-1.amazonaws.com.cn'],
+    ['us-gov-west-1', 'aws-us-gov', 'logs.us-gov-west-1.amazonaws.com'],
+  ] as const)('uses the partition of %s', (region, partition, principal) => {
+    const c = { partition: partitionOf(region), region, account: '123456789012' };
+    const s = logsStatement(c);
+    expect(c.partition).toBe(partition);
+    expect(s.Principal).toEqual({ Service: principal });
+    expect(JSON.stringify(s.Condition)).toContain(`arn:${partition}:logs:${region}:123456789012:log-group:*`);
+    expect(defaultKeyPolicy(c).Statement[0]?.Principal).toEqual({
+      AWS: `arn:${partition}:iam::123456789012:root`,
+    });
+  });
+});
+
+describe('parsePolicy', () => {
+  it('accepts a single statement object', () => {
+    const p = parsePolicy(
+      JSON.stringify({ Version: '2012-10-17', Statement: { Sid: 'a', Effect: 'Allow' } }),
+    );
+    expect(p.Statement).toEqual([{ Sid: 'a', Effect: 'Allow' }]);
+  });
+  it.each(['not json', '[]', '{"Statement": 3}', '{"Statement": [1]}'])('refuses %s', (text) => {
+    expect(() => parsePolicy(text)).toThrow(PolicyParseError);
+  });
+});
+
+describe('mergeKeyPolicy', () => {
+  it('adds the Logs statement to the AWS default policy and keeps the root statement', () => {
+    const aws = parsePolicy(
+      JSON.stringify({
+        Version: '2012-10-17',
+        Id: 'key-default-1',
+        Statement: [
+          {
+            Sid: 'Enable IAM User Permissions',
+            Effect: 'Allow',
+            Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+            Action: 'kms:*',
+            Resource: '*',
+          },
+        ],
+      }),
+    );
+    const { policy, changed } = mergeKeyPolicy(aws, ctx);
+    expect(changed).toBe(true);
+    expect(policy.Statement).toHaveLength(2);
+    expect(policy.Statement[0]).toEqual(aws.Statement[0]);
+    expect(policy.Id).toBe('key-default-1');
+    expect(admitsLogs(policy, ctx)).toBe(true);
+  });
+
+  it('repairs a narrowed Logs statement in place', () => {
+    const base = defaultKeyPolicy(ctx);
+    const broken = {
+      ...base,
+      Statement: base.Statement.map((s) =>
+        s.Sid === LOGS_STATEMENT_SID ? { ...s, Action: ['kms:Describe*'] } : s,
+      ),
+    };
+    expect(admitsLogs(broken, ctx)).toBe(false);
+    const { policy, changed } = mergeKeyPolicy(broken, ctx);
+    expect(changed).toBe(true);
+    expect(policy).toEqual(base);
+  });
+
+  it('reports no change for a correct policy, whatever the key order', () => {
+    const base = defaultKeyPolicy(ctx);
+    const reverseKeys = (v: unknown): unknown =>
+      Array.isArray(v)
+        ? v.map(reverseKeys)
+        : v && typeof v === 'object'
+          ? Object.fromEntries(
+              Object.entries(v)
+                .reverse()
+                .map(([k, x]) => [k, reverseKeys(x)]),
+            )
+          : v;
+    const reordered = reverseKeys(base);
+    expect(Object.keys(reordered as object)[0]).toBe('Statement');
+    const { changed } = mergeKeyPolicy({ ...base, Statement: base.Statement.map((s) => ({ ...s })) }, ctx);
+    expect(changed).toBe(false);
+    expect(mergeKeyPolicy(parsePolicy(JSON.stringify(reordered)), ctx).changed).toBe(false);
+  });
+
+  it('puts the root statement back when it is missing', () => {
+    const { policy } = mergeKeyPolicy({ Version: '2012-10-17', Statement: [] }, ctx);
+    expect(policy.Statement.some((s) => grantsRootAdmin(s, ctx))).toBe(true);
+  });
+});
+
+describe('admitsLogs', () => {
+  const withStatements = (...s: Statement[]) => ({ Version: '2012-10-17', Statement: s });
+  const good = logsStatement(ctx);
+  it.each([
+    [
+      'the wrong region principal',
+      { ...good, Principal: { Service: 'logs.eu-west-1.amazonaws.com' } },
+      false,
+    ],
+    [
+      'a condition for another account',
+      {
+        ...good,
+        Condition: {
+          ArnLike: {
+            'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:999999999999:log-group:*',
+          },
+        },
+      },
+      false,
+    ],
+    [
+      'an unknown condition key',
+      { ...good, Condition: { StringEquals: { 'aws:SourceAccount': '123456789012' } } },
+      false,
+    ],
+    ['no condition', { ...good, Condition: undefined }, true],
+    [
+      'kms:* and a principal list',
+      {
+        ...good,
+        Action: 'kms:*',
+        Principal: { Service: ['x.amazonaws.com', 'logs.us-east-1.amazonaws.com'] },
+      },
+      true,
+    ],
+    [
+      'missing GenerateDataKey',
+      { ...good, Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:Describe*'] },
+      false,
+    ],
+  ])('with %s: %s', (_label, statement, expected) => {
+    const s = Object.fromEntries(Object.entries(statement).filter(([, v]) => v !== undefined));
+    expect(admitsLogs(withStatements(s), ctx)).toBe(expected);
+  });
+
+  it('refuses when a Deny statement names the Logs principal', () => {
+    const deny = {
+      Effect: 'Deny',
+      Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+    };
+    expect(admitsLogs(withStatements(good, deny), ctx)).toBe(false);
+  });
+});
+
+// ---- property tests ----------------------------------------------------------------------------
+
+const regionArb = fc.constantFrom(
+  'us-east-1',
+  'eu-west-1',
+  'ap-southeast-2',
+  'cn-north-1',
+  'us-gov-west-1',
+  'sa-east-1',
+);
+const accountArb = fc.stringMatching(/^\d{12}$/);
+const ctxArb = fc
+  .record({ region: regionArb, account: accountArb })
+  .map((c) => ({ ...c, partition: partitionOf(c.region) }));
+const jsonValue = fc.jsonValue({ maxDepth: 3 });
+const foreignStatementArb: fc.Arbitrary<Statement> = fc
+  .record(
+    {
+      Sid: fc.oneof(fc.string({ maxLength: 20 }), fc.constant(undefined)),
+      Effect: fc.constantFrom('Allow', 'Deny'),
+      Principal: fc.oneof(
+        fc.constant('*'),
+        fc.record({ AWS: fc.oneof(fc.string(), fc.array(fc.string(), { maxLength: 3 })) }),
+        fc.record({ Service: fc.oneof(fc.string(), fc.constant('logs.us-east-1.amazonaws.com')) }),
+      ),
+      Action: fc.oneof(
+        fc.constantFrom('kms:*', 'kms:Decrypt', 'kms:CreateGrant'),
+        fc.array(fc.string(), { maxLength: 4 }),
+      ),
+      Resource: fc.constantFrom('*', 'arn:aws:kms:us-east-1:123456789012:key/abc'),
+      Condition: fc.option(
+        fc.dictionary(fc.string({ maxLength: 12 }), fc.dictionary(fc.string({ maxLength: 12 }), jsonValue)),
+        { nil: undefined },
+      ),
+      Extra: jsonValue,
+    },
+    { requiredKeys: ['Effect'] },
+  )
+  .map((s) => Object.fromEntries(Object.entries(s).filter(([, v]) => v !== undefined && v !== null)))
+  // Foreign statements never carry the guard's Sid: that one is ours to repair.
+  .filter((s) => s.Sid !== LOGS_STATEMENT_SID);
+const policyArb = fc.record({
+  Version: fc.constantFrom('2012-10-17', '2008-10-17'),
+  Id: fc.option(fc.string({ maxLength: 30 }), { nil: undefined }),
+  Statement: fc.array(foreignStatementArb, { maxLength: 8 }),
+});
+
+const RUNS = { numRuns: 1000 };
+
+describe('mergeKeyPolicy (properties, 1,000 generated policies each)', () => {
+  it('never drops, changes or reorders a foreign statement', () => {
+    fc.assert(
+      fc.property(policyArb, ctxArb, (input, c) => {
+        const before = JSON.stringify(input);
+        const { policy } = mergeKeyPolicy(input, c);
+        expect(JSON.stringify(input)).toBe(before); // the input is not mutated
+        const kept = policy.Statement.filter((s) => input.Statement.includes(s));
+        expect(kept).toEqual(input.Statement);
+        // every other top-level field survives
+        expect(policy.Version).toBe(input.Version);
+        expect(policy.Id).toBe(input.Id);
+      }),
+      RUNS,
+    );
+  });
+
+  it('is idempotent', () => {
+    fc.assert(
+      fc.property(policyArb, ctxArb, (input, c) => {
+        const once = mergeKeyPolicy(input, c).policy;
+        const twice = mergeKeyPolicy(parsePolicy(JSON.stringify(once)), c);
+        expect(twice.changed).toBe(false);
+        expect(JSON.parse(JSON.stringify(twice.policy))).toEqual(JSON.parse(JSON.stringify(once)));
+      }),
+      RUNS,
+    );
+  });
+
+  it('always keeps or restores the root statement', () => {
+    fc.assert(
+      fc.property(policyArb, ctxArb, (input, c) => {
+        const { policy } = mergeKeyPolicy(input, c);
+        expect(policy.Statement.some((s) => grantsRootAdmin(s, c))).toBe(true);
+        for (const s of input.Statement.filter((x) => grantsRootAdmin(x, c)))
+          expect(policy.Statement).toContain(s);
+      }),
+      RUNS,
+    );
+  });
+
+  it('admits Logs for exactly that region and account', () => {
+    fc.assert(
+      fc.property(policyArb, ctxArb, regionArb, (input, c, otherRegion) => {
+        const { policy } = mergeKeyPolicy(input, c);
+        const ours = policy.Statement.filter((s) => s.Sid === LOGS_STATEMENT_SID);
+        expect(ours).toEqual([logsStatement(c)]);
+        const denied = input.Statement.some((s) => s.Effect === 'Deny');
+        if (!denied) expect(admitsLogs(policy, c)).toBe(true);
+        // The guard's statement alone never admits another region's Logs or another account's groups.
+        const onlyOurs = { Statement: ours };
+        if (otherRegion !== c.region) {
+          expect(
+            admitsLogs(onlyOurs, { ...c, region: otherRegion, partition: partitionOf(otherRegion) }),
+          ).toBe(false);
+        }
+        const otherAccount = c.account === '000000000000' ? '000000000001' : '000000000000';
+        expect(admitsLogs(onlyOurs, { ...c, account: otherAccount })).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+});
