@@ -1,0 +1,183 @@
+/**
+ * A local stand-in for the deployed wiring: an SQS-like queue (visibility timeout, receive count,
+ * redrive to a DLQ) polled by a Lambda-like event source mapping (batches, bounded concurrency,
+ * partial batch failures) that invokes the real enforce bundle. Development and test tool only.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface QueueMessage {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+  sentAt: number;
+  visibleAt: number;
+}
+
+export interface PipelineOptions {
+  region: string;
+  account: string;
+  /** Records per invocation (the event source mapping's batch size). */
+  batchSize?: number;
+  /** Invocations at once (the mapping's maximumConcurrency; also the number of containers). */
+  concurrency?: number;
+  /** Function timeout in ms: each invocation's getRemainingTimeInMillis starts here. */
+  timeoutMs?: number;
+  /** How long a failed record stays invisible before it is delivered again. */
+  visibilityTimeoutMs?: number;
+  /** Receives after which a record moves to the DLQ. */
+  maxReceiveCount?: number;
+  /** How often idle pollers look for work. */
+  pollIntervalMs?: number;
+  /** The handler module; each container imports its own copy (own caches, own clients), as Lambda does. */
+  bundle?: string;
+  /** Environment for the containers (set before the first import: config is read at load). */
+  env?: Record<string, string>;
+  onResult?: (event: { messageId: string; body: string; ok: boolean; receiveCount: number }) => void;
+}
+
+type Handler = (
+  event: unknown,
+  context: unknown,
+) => Promise<{ batchItemFailures?: { itemIdentifier: string }[] }>;
+
+export class LocalPipeline {
+  readonly queue: QueueMessage[] = [];
+  readonly dlq: QueueMessage[] = [];
+  invocations = 0;
+  private readonly options: Required<Omit<PipelineOptions, 'env' | 'onResult'>> &
+    Pick<PipelineOptions, 'onResult'>;
+  private readonly containers: Handler[] = [];
+  private running = false;
+  private pollers: Promise<void>[] = [];
+  private inFlight = 0;
+
+  constructor(options: PipelineOptions) {
+    this.options = {
+      batchSize: 10,
+      concurrency: 2,
+      timeoutMs: 60_000,
+      visibilityTimeoutMs: 6 * 60_000,
+      maxReceiveCount: 10,
+      pollIntervalMs: 20,
+      bundle: join(import.meta.dirname, '..', 'dist', 'enforce.mjs'),
+      ...options,
+    };
+    for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
+  }
+
+  /** Sends one message body (an EventBridge event), as the rule's SQS target does. */
+  send(body: unknown, delayMs = 0): void {
+    const now = Date.now();
+    this.queue.push({
+      messageId: randomUUID(),
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+      receiveCount: 0,
+      sentAt: now,
+      visibleAt: now + delayMs,
+    });
+  }
+
+  /** Starts the pollers; each owns a container loaded from its own copy of the bundle. */
+  async start(): Promise<void> {
+    for (let i = this.containers.length; i < this.options.concurrency; i++) {
+      const url = `${pathToFileURL(this.options.bundle).href}?container=${i}-${randomUUID()}`;
+      const mod = (await import(url)) as { handler: Handler };
+      this.containers.push(mod.handler);
+    }
+    this.running = true;
+    this.pollers = this.containers.map((handler) => this.poll(handler));
+  }
+
+  /** Stops polling after the current invocations end. */
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.all(this.pollers);
+  }
+
+  /** True when nothing is waiting, invisible or being handled. */
+  get idle(): boolean {
+    return this.queue.length === 0 && this.inFlight === 0;
+  }
+
+  /** Resolves when the queue has drained (or the timeout passes: then false). */
+  async drain(timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (!this.idle) {
+      if (Date.now() > until) return false;
+      await new Promise((r) => setTimeout(r, this.options.pollIntervalMs));
+    }
+    return true;
+  }
+
+  private receive(): QueueMessage[] {
+    const now = Date.now();
+    const batch: QueueMessage[] = [];
+    for (const m of this.queue) {
+      if (batch.length >= this.options.batchSize) break;
+      if (m.visibleAt <= now) batch.push(m);
+    }
+    for (const m of batch) {
+      m.receiveCount++;
+      m.visibleAt = now + this.options.visibilityTimeoutMs;
+    }
+    return batch;
+  }
+
+  private async poll(handler: Handler): Promise<void> {
+    while (this.running) {
+      const batch = this.receive();
+      if (batch.length === 0) {
+        await new Promise((r) => setTimeout(r, this.options.pollIntervalMs));
+        continue;
+      }
+      this.inFlight++;
+      this.invocations++;
+      let failed: Set<string>;
+      try {
+        const started = Date.now();
+        const response = await handler(this.sqsEvent(batch), {
+          invokedFunctionArn: `arn:aws:lambda:${this.options.region}:${this.options.account}:function:logs-kms-guard-local-enforce`,
+          functionName: 'logs-kms-guard-local-enforce',
+          awsRequestId: randomUUID(),
+          getRemainingTimeInMillis: () => Math.max(0, this.options.timeoutMs - (Date.now() - started)),
+        });
+        failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+      } catch {
+        // A thrown error fails the whole batch, as Lambda does.
+        failed = new Set(batch.map((m) => m.messageId));
+      }
+      for (const m of batch) {
+        const ok = !failed.has(m.messageId);
+        this.options.onResult?.({ messageId: m.messageId, body: m.body, ok, receiveCount: m.receiveCount });
+        if (ok || m.receiveCount >= this.options.maxReceiveCount) {
+          this.queue.splice(this.queue.indexOf(m), 1);
+          if (!ok) this.dlq.push(m);
+        }
+      }
+      this.inFlight--;
+    }
+  }
+
+  private sqsEvent(batch: QueueMessage[]) {
+    return {
+      Records: batch.map((m) => ({
+        messageId: m.messageId,
+        receiptHandle: m.messageId,
+        body: m.body,
+        attributes: {
+          ApproximateReceiveCount: String(m.receiveCount),
+          SentTimestamp: String(m.sentAt),
+          SenderId: 'events.amazonaws.com',
+          ApproximateFirstReceiveTimestamp: String(m.sentAt),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${this.options.region}:${this.options.account}:logs-kms-guard-local-events`,
+        awsRegion: this.options.region,
+      })),
+    };
+  }
+}
