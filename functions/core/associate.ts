@@ -1,28 +1,17 @@
 import { AssociateKmsKeyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { AssociationError, DeadlineExceededError } from './errors.ts';
 import type { Log } from './log.ts';
-import { type BackoffOptions, backoffDelay, type Clock, systemClock, type TokenBucket } from './retry.ts';
+import {
+  type BackoffOptions,
+  backoffDelay,
+  type Clock,
+  isTransient,
+  systemClock,
+  type TokenBucket,
+} from './retry.ts';
 
 /** How the guard reads an AssociateKmsKey failure (DESIGN.md's table). */
 export type AssociateErrorClass = 'gone' | 'propagation' | 'transient' | 'unknown' | 'permanent';
-
-const TRANSIENT_NAMES = new Set([
-  'OperationAbortedException',
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'LimitExceededException',
-  'ServiceUnavailableException',
-  'ServiceUnavailable',
-  'InternalFailure',
-  'InternalServerError',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-]);
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
 
 /** Classifies an AssociateKmsKey error by name and message; pure. */
 export function classifyAssociateError(err: unknown): AssociateErrorClass {
@@ -43,9 +32,7 @@ export function classifyAssociateError(err: unknown): AssociateErrorClass {
     // A key Logs cannot see yet reads "could not be found"; anything else (reserved group, disabled key) stays.
     return /could not be found|does not exist/i.test(message) ? 'propagation' : 'permanent';
   }
-  if (TRANSIENT_NAMES.has(name) || NETWORK_CODES.has(e?.code ?? '')) return 'transient';
-  if ((e?.$metadata?.httpStatusCode ?? 0) >= 500) return 'transient';
-  return 'unknown';
+  return isTransient(err) ? 'transient' : 'unknown';
 }
 
 export interface AssociateOptions {

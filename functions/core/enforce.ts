@@ -6,7 +6,7 @@ import type { GuardConfig } from './config.ts';
 import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef } from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
-import type { BackoffOptions, Clock, TokenBucket } from './retry.ts';
+import { type BackoffOptions, type Clock, retryTransient, type TokenBucket } from './retry.ts';
 import { decideScope } from './scope.ts';
 
 /** What happened to one log group; each maps to a metric. */
@@ -82,7 +82,10 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
 
   let current = target.currentKmsKeyId;
   if (current === undefined) {
-    const group = await describeLogGroup(clients, name);
+    const group = await retryTransient(() => describeLogGroup(clients, name), {
+      deadline: deps.deadline,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
     if (!group) return done('group-gone', 'the log group no longer exists');
     current = group.kmsKeyId ?? null;
   }
@@ -95,7 +98,14 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     region: target.region,
     account: target.account,
   };
-  const keyOptions = { clients, config, ctx, log, ...(deps.clock ? { clock: deps.clock } : {}) };
+  const keyOptions = {
+    clients,
+    config,
+    ctx,
+    log,
+    deadline: deps.deadline,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  };
   const key: KeyRef = await ensureKey(keyOptions);
   if (current === key.arn)
     return done('already-encrypted', 'already uses the guard key', { keyArn: key.arn });

@@ -24,7 +24,7 @@ import {
   PolicyParseError,
   parsePolicy,
 } from './policy.ts';
-import { type Clock, systemClock } from './retry.ts';
+import { type Clock, retryTransient, systemClock } from './retry.ts';
 
 export const MANAGED_BY_TAG = 'ManagedBy';
 export const MANAGED_BY_VALUE = 'logs-kms-guard';
@@ -49,13 +49,33 @@ export interface KeyStepOptions {
   ctx: PolicyContext;
   log: Log;
   clock?: Clock;
+  /** Epoch ms until which throttling and outages are retried (default: 30 s from now). */
+  deadline?: number;
+  /** Defaults to the process-wide cache. */
+  cache?: KeyCache;
 }
 
-interface CacheEntry {
-  key: KeyRef;
-  expiresAt: number;
+/** Sends a KMS command, retrying transient failures until the step's deadline. */
+function send<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
+  const clock = options.clock ?? systemClock;
+  return retryTransient(() => call(options.clients.kms), {
+    deadline: options.deadline ?? clock.now() + 30_000,
+    clock,
+  });
 }
-const keyCache = new Map<string, CacheEntry>();
+
+/** Verified keys of one container, and the lookups under way (so concurrent records share one CreateKey). */
+export interface KeyCache {
+  entries: Map<string, { key: KeyRef; expiresAt: number }>;
+  inflight: Map<string, Promise<KeyRef>>;
+}
+
+/** A cache for one container; each Lambda container (and each simulated one in tests) has its own. */
+export function createKeyCache(): KeyCache {
+  return { entries: new Map(), inflight: new Map() };
+}
+
+const processCache = createKeyCache();
 
 function cacheKey({ config, ctx }: KeyStepOptions): string {
   return `${ctx.partition}|${ctx.region}|${ctx.account}|${config.keyArn ?? config.keyAlias}`;
@@ -63,21 +83,34 @@ function cacheKey({ config, ctx }: KeyStepOptions): string {
 
 /** Forgets the verified key of a region, so the next call checks state and policy again. */
 export function invalidateKey(options: KeyStepOptions): void {
-  keyCache.delete(cacheKey(options));
+  (options.cache ?? processCache).entries.delete(cacheKey(options));
 }
 
-/** Empties the whole cache (tests and benchmarks). */
+/** Empties the process-wide cache (tests and benchmarks). */
 export function clearKeyCache(): void {
-  keyCache.clear();
+  processCache.entries.clear();
+  processCache.inflight.clear();
 }
 
 /** Returns a usable key whose policy admits CloudWatch Logs: cached, found, repaired or created. */
 export async function ensureKey(options: KeyStepOptions): Promise<KeyRef> {
   const clock = options.clock ?? systemClock;
   const id = cacheKey(options);
-  const hit = keyCache.get(id);
+  const cache = options.cache ?? processCache;
+  const hit = cache.entries.get(id);
   if (hit && hit.expiresAt > clock.now()) return hit.key;
+  let pending = cache.inflight.get(id);
+  if (!pending) {
+    pending = resolveKey(options).finally(() => cache.inflight.delete(id));
+    cache.inflight.set(id, pending);
+  }
+  const key = await pending;
+  if (!key.planned) cache.entries.set(id, { key, expiresAt: clock.now() + options.config.keyCacheTtlMs });
+  return key;
+}
 
+/** Finds, verifies, repairs or creates the key, bypassing the cache. */
+async function resolveKey(options: KeyStepOptions): Promise<KeyRef> {
   const { config } = options;
   let key: KeyRef;
   if (config.keyArn) {
@@ -98,14 +131,13 @@ export async function ensureKey(options: KeyStepOptions): Promise<KeyRef> {
       key = await createKey(options);
     }
   }
-  if (!key.planned) keyCache.set(id, { key, expiresAt: clock.now() + config.keyCacheTtlMs });
   return key;
 }
 
 /** Describes a key by ARN, id or alias; undefined when it does not exist. */
-async function describeKey({ clients }: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
+async function describeKey(options: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
   try {
-    const out = await clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+    const out = await send(options, (kms) => kms.send(new DescribeKeyCommand({ KeyId: keyId })));
     return out.KeyMetadata;
   } catch (err) {
     if (err instanceof NotFoundException || (err as Error).name === 'NotFoundException') return undefined;
@@ -132,8 +164,10 @@ export function checkKeyUsable(metadata: KeyMetadata, region: string): void {
 
 /** Makes the key's policy admit CloudWatch Logs: merged and written back for the guard's own key, verified for a configured one. */
 export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef }): Promise<KeyRef> {
-  const { clients, config, ctx, log, key } = options;
-  const out = await clients.kms.send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' }));
+  const { config, ctx, log, key } = options;
+  const out = await send(options, (kms) =>
+    kms.send(new GetKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default' })),
+  );
   let policy: ReturnType<typeof parsePolicy>;
   try {
     policy = parsePolicy(out.Policy ?? '');
@@ -156,8 +190,14 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
     log.info('dry run: would update key policy', { keyArn: key.arn });
     return key;
   }
-  await clients.kms.send(
-    new PutKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default', Policy: JSON.stringify(merged.policy) }),
+  await send(options, (kms) =>
+    kms.send(
+      new PutKeyPolicyCommand({
+        KeyId: key.arn,
+        PolicyName: 'default',
+        Policy: JSON.stringify(merged.policy),
+      }),
+    ),
   );
   log.warn('key policy repaired: the CloudWatch Logs statement was added or corrected', { keyArn: key.arn });
   return { ...key, changedAt: (options.clock ?? systemClock).now() };
@@ -185,23 +225,33 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
   );
   const mine = created.KeyMetadata;
   if (!mine?.Arn || !mine.KeyId) throw new UnsafeKeyError('CreateKey returned no key ARN');
+  let aliasError: unknown;
   try {
-    await clients.kms.send(new CreateAliasCommand({ AliasName: config.keyAlias, TargetKeyId: mine.KeyId }));
+    await send(options, (kms) =>
+      kms.send(new CreateAliasCommand({ AliasName: config.keyAlias, TargetKeyId: mine.KeyId })),
+    );
   } catch (err) {
-    // Whatever went wrong, this key is not behind the alias and nothing uses it: retire it.
-    await retireKey(options, mine.KeyId);
-    if (!(err instanceof AlreadyExistsException || (err as Error).name === 'AlreadyExistsException'))
-      throw err;
-    log.info('lost the key-creation race: using the key another invocation created', {
-      alias: config.keyAlias,
-    });
-    const winner = await describeKey(options, config.keyAlias);
-    if (!winner) throw new UnsafeKeyError(`${config.keyAlias} exists but its key cannot be described`);
-    checkKeyUsable(winner, ctx.region);
-    return ensureKeyPolicy({
-      ...options,
-      key: { arn: winner.Arn as string, keyId: winner.KeyId as string, own: true, changedAt: clock.now() },
-    });
+    aliasError = err;
+  }
+  if (aliasError !== undefined) {
+    // A retried CreateAlias whose first try went through also says AlreadyExists: believe the alias, not the error.
+    const holder = await describeKey(options, config.keyAlias).catch(() => undefined);
+    if (holder?.KeyId !== mine.KeyId) {
+      // This key is not behind the alias and nothing uses it: retire it.
+      await retireKey(options, mine.KeyId);
+      const lost =
+        aliasError instanceof AlreadyExistsException ||
+        (aliasError as Error).name === 'AlreadyExistsException';
+      if (!lost || !holder) throw aliasError;
+      log.info('lost the key-creation race: using the key another invocation created', {
+        alias: config.keyAlias,
+      });
+      checkKeyUsable(holder, ctx.region);
+      return ensureKeyPolicy({
+        ...options,
+        key: { arn: holder.Arn as string, keyId: holder.KeyId as string, own: true, changedAt: clock.now() },
+      });
+    }
   }
   log.info('created the guard key', { keyArn: mine.Arn, alias: config.keyAlias });
   // The key is live from here; rotation and the role tag are best effort, `doctor` reports either missing.
@@ -221,10 +271,13 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
 }
 
 /** Schedules deletion of a key this invocation created and never used (the race loser's). */
-async function retireKey({ clients, config, log }: KeyStepOptions, keyId: string): Promise<void> {
+async function retireKey(options: KeyStepOptions, keyId: string): Promise<void> {
+  const { config, log } = options;
   try {
-    await clients.kms.send(
-      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: config.keyDeletionWindowDays }),
+    await send(options, (kms) =>
+      kms.send(
+        new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: config.keyDeletionWindowDays }),
+      ),
     );
     log.info('scheduled deletion of an unused key this invocation created', { keyId });
   } catch (err) {

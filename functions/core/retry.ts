@@ -10,6 +10,33 @@ export const systemClock: Clock = {
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
 };
 
+const TRANSIENT_NAMES = new Set([
+  'OperationAbortedException',
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'LimitExceededException',
+  'ServiceUnavailableException',
+  'ServiceUnavailable',
+  'KMSInternalException',
+  'DependencyTimeoutException',
+  'InternalFailure',
+  'InternalServerError',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+]);
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+
+/** True for throttling, outages, timeouts and dropped connections: worth trying again. */
+export function isTransient(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  if (TRANSIENT_NAMES.has(e?.name ?? '') || NETWORK_CODES.has(e?.code ?? '')) return true;
+  return (e?.$metadata?.httpStatusCode ?? 0) >= 500;
+}
+
 export interface BackoffOptions {
   baseMs: number;
   maxMs: number;
@@ -23,6 +50,25 @@ export function backoffDelay(
 ): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.max(0, attempt - 1));
   return ceiling / 2 + random() * (ceiling / 2);
+}
+
+/** Runs `call`, retrying transient failures with backoff while time remains before `deadline`. */
+export async function retryTransient<T>(
+  call: () => Promise<T>,
+  options: { deadline: number; clock?: Clock; backoff?: BackoffOptions; maxAttempts?: number },
+): Promise<T> {
+  const clock = options.clock ?? systemClock;
+  const backoff = options.backoff ?? { baseMs: 200, maxMs: 3_000 };
+  const maxAttempts = options.maxAttempts ?? 8;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      const delay = backoffDelay(attempt, backoff);
+      if (!isTransient(err) || attempt >= maxAttempts || clock.now() + delay >= options.deadline) throw err;
+      await clock.sleep(delay);
+    }
+  }
 }
 
 /**

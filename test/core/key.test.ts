@@ -17,7 +17,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { KeyPolicyError, UnsafeKeyError } from '../../functions/core/errors.ts';
-import { clearKeyCache, ensureKey } from '../../functions/core/key.ts';
+import { clearKeyCache, createKeyCache, ensureKey } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, LOGS_STATEMENT_SID, parsePolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
 
@@ -163,11 +163,8 @@ describe('ensureKey', () => {
     kms.on(TagResourceCommand).resolves({});
     // Act: two containers (separate caches) handle the first two events at once.
     const [a, b] = await Promise.all([
-      ensureKey(options()),
-      (async () => {
-        clearKeyCache();
-        return ensureKey(options());
-      })(),
+      ensureKey({ ...options(), cache: createKeyCache() }),
+      ensureKey({ ...options(), cache: createKeyCache() }),
     ]);
     // Assess
     expect(a.arn).toBe(b.arn);
@@ -177,6 +174,46 @@ describe('ensureKey', () => {
     expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(2);
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(1);
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input.PendingWindowInDays).toBe(7);
+  });
+
+  it('shares one lookup between concurrent records of one container', async () => {
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'not found' }));
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(CreateAliasCommand).resolves({});
+    kms.on(EnableKeyRotationCommand).resolves({});
+    kms.on(TagResourceCommand).resolves({});
+    const o = options();
+    const keys = await Promise.all([ensureKey(o), ensureKey(o), ensureKey(o)]);
+    expect(new Set(keys.map((k) => k.arn)).size).toBe(1);
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(1);
+  });
+
+  it('does not retire its key when a retried CreateAlias reports AlreadyExists for its own alias', async () => {
+    // Prepare: the first CreateAlias went through but its answer was lost; the retry says AlreadyExists.
+    kms
+      .on(DescribeKeyCommand)
+      .rejectsOnce(new NotFoundException({ ...meta, message: 'not found' }))
+      .resolves({ KeyMetadata: metadata() });
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(CreateAliasCommand).rejects(new AlreadyExistsException({ ...meta, message: 'already exists' }));
+    kms.on(EnableKeyRotationCommand).resolves({});
+    kms.on(TagResourceCommand).resolves({});
+    // Act
+    const key = await ensureKey(options());
+    // Assess
+    expect(key.arn).toBe(KEY_ARN);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
+  });
+
+  it('retries a throttled KMS call instead of failing the record', async () => {
+    kms
+      .on(DescribeKeyCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }))
+      .resolves({ KeyMetadata: metadata() });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+    const key = await ensureKey(options());
+    expect(key.arn).toBe(KEY_ARN);
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(2);
   });
 
   it.each([
