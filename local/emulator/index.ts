@@ -1,0 +1,7 @@
+/** Public API of the local KMS + CloudWatch Logs emulator (a development and test tool; never bundled). */
+
+export { MESSAGES } from './logs.ts';
+export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
+export { KMS_TPS, LOGS_TPS } from './quota.ts';
+export { type ApiCall, type Emulator, type EmulatorOptions, startEmulator } from './server.ts';
+export type { CreateKeyDirectInput, EmulatorState, KeyInfo, KeyState, LogGroupInfo } from './state.ts';

@@ -1,0 +1,378 @@
+/** KMS (`TrentService.*`): the key-management subset the guard uses, with KMS's key states and errors. */
+import { fail } from './errors.ts';
+import { parsePolicy, partitionOf, policyKeepsRootAccess } from './policy-eval.ts';
+import { type AliasRecord, compare, defaultPolicy, type KeyRecord, type Store } from './state.ts';
+
+export interface Ctx {
+  store: Store;
+  region: string;
+  now: number;
+}
+export type Input = Record<string, unknown>;
+type Handler = (ctx: Ctx, input: Input) => unknown;
+
+const KEY_SPECS: Record<string, string[]> = {
+  SYMMETRIC_DEFAULT: ['ENCRYPT_DECRYPT'],
+  RSA_2048: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
+  RSA_3072: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
+  RSA_4096: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
+  ECC_NIST_P256: ['SIGN_VERIFY', 'KEY_AGREEMENT'],
+  ECC_NIST_P384: ['SIGN_VERIFY', 'KEY_AGREEMENT'],
+  ECC_NIST_P521: ['SIGN_VERIFY', 'KEY_AGREEMENT'],
+  ECC_SECG_P256K1: ['SIGN_VERIFY'],
+  HMAC_224: ['GENERATE_VERIFY_MAC'],
+  HMAC_256: ['GENERATE_VERIFY_MAC'],
+  HMAC_384: ['GENERATE_VERIFY_MAC'],
+  HMAC_512: ['GENERATE_VERIFY_MAC'],
+};
+
+const str = (input: Input, field: string): string | undefined =>
+  typeof input[field] === 'string' ? (input[field] as string) : undefined;
+
+const required = (input: Input, field: string): string =>
+  str(input, field) ??
+  fail(
+    'ValidationException',
+    `1 validation error detected: Value null at '${field[0]?.toLowerCase()}${field.slice(1)}' failed to satisfy constraint: Member must not be null`,
+  );
+
+const seconds = (ms: number) => ms / 1000;
+
+/** Resolves a KeyId parameter. Aliases are accepted only where KMS accepts them (DescribeKey, ListAliases). */
+function resolveKey(ctx: Ctx, id: string, allowAlias: boolean): KeyRecord {
+  const { store, region } = ctx;
+  const isAlias = id.startsWith('alias/') || /^arn:[^:]+:kms:[^:]*:[^:]*:alias\//.test(id);
+  if (isAlias) {
+    const aliasArn = id.startsWith('arn:') ? id : store.aliasArn(region, id);
+    if (!allowAlias) fail('NotFoundException', `Invalid keyId '${id}'`);
+    return store.findKey(region, id) ?? fail('NotFoundException', `Alias ${aliasArn} is not found.`);
+  }
+  const keyArnMatch = /^arn:[^:]+:kms:[^:]*:[^:]*:key\/(.+)$/.exec(id);
+  if (!keyArnMatch && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) {
+    fail('NotFoundException', `Invalid keyId '${id}'`);
+  }
+  const arn = keyArnMatch ? id : store.keyArn(region, id);
+  return store.findKey(region, arn) ?? fail('NotFoundException', `Key '${arn}' does not exist`);
+}
+
+/** Raises KMSInvalidStateException when the key is in one of the given states. */
+function rejectStates(key: KeyRecord, states: string[]) {
+  if (!states.includes(key.state)) return;
+  const what =
+    key.state === 'PendingDeletion'
+      ? 'is pending deletion'
+      : key.state === 'PendingImport'
+        ? 'is pending import'
+        : `is ${key.state.toLowerCase()}`;
+  fail('KMSInvalidStateException', `${key.arn} ${what}.`);
+}
+
+function keyMetadata(ctx: Ctx, key: KeyRecord) {
+  const algorithms =
+    key.keyUsage === 'ENCRYPT_DECRYPT'
+      ? {
+          EncryptionAlgorithms:
+            key.keySpec === 'SYMMETRIC_DEFAULT'
+              ? ['SYMMETRIC_DEFAULT']
+              : ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'],
+        }
+      : key.keyUsage === 'SIGN_VERIFY'
+        ? {
+            SigningAlgorithms: key.keySpec.startsWith('RSA')
+              ? ['RSASSA_PKCS1_V1_5_SHA_256', 'RSASSA_PSS_SHA_256']
+              : ['ECDSA_SHA_256'],
+          }
+        : key.keyUsage === 'GENERATE_VERIFY_MAC'
+          ? { MacAlgorithms: [`HMAC_SHA_${key.keySpec.slice(5)}`] }
+          : {};
+  return {
+    AWSAccountId: ctx.store.account,
+    KeyId: key.keyId,
+    Arn: key.arn,
+    CreationDate: seconds(key.createdAt),
+    Enabled: key.state === 'Enabled',
+    Description: key.description,
+    KeyUsage: key.keyUsage,
+    KeyState: key.state,
+    ...(key.deletionDate !== undefined ? { DeletionDate: seconds(key.deletionDate) } : {}),
+    Origin: 'AWS_KMS',
+    KeyManager: 'CUSTOMER',
+    CustomerMasterKeySpec: key.keySpec,
+    KeySpec: key.keySpec,
+    ...algorithms,
+    MultiRegion: false,
+  };
+}
+
+/** MalformedPolicyDocumentException and the lockout safety check, shared by CreateKey and PutKeyPolicy. */
+function checkNewPolicy(ctx: Ctx, text: string, bypass: unknown): string {
+  const parsed = parsePolicy(text);
+  if ('error' in parsed) fail('MalformedPolicyDocumentException', parsed.error);
+  else if (
+    bypass !== true &&
+    !policyKeepsRootAccess(parsed.policy, ctx.store.account, partitionOf(ctx.region))
+  ) {
+    fail(
+      'MalformedPolicyDocumentException',
+      'The new key policy will not allow you to update the key policy in the future.',
+    );
+  }
+  return text;
+}
+
+function tagsFromList(value: unknown): Record<string, string> {
+  const tags: Record<string, string> = {};
+  if (value === undefined) return tags;
+  if (!Array.isArray(value)) fail('TagException', 'Tags must be a list of {TagKey, TagValue}.');
+  for (const t of value as { TagKey?: unknown; TagValue?: unknown }[]) {
+    const key = t?.TagKey;
+    const tagValue = t?.TagValue;
+    if (typeof key !== 'string' || typeof tagValue !== 'string' || key.length === 0) {
+      return fail('TagException', 'Each tag needs a TagKey and a TagValue.');
+    }
+    if (key.startsWith('aws:')) fail('TagException', 'Tags beginning with aws: are reserved');
+    tags[key] = tagValue;
+  }
+  return tags;
+}
+
+function validAliasName(ctx: Ctx, name: string) {
+  if (!/^alias\/[a-zA-Z0-9/_-]+$/.test(name) || name.length > 256) {
+    fail(
+      'ValidationException',
+      `Alias must start with the prefix "alias/" and contain only [a-zA-Z0-9/_-]: ${name}`,
+    );
+  }
+  if (name.startsWith('alias/aws/')) {
+    fail(
+      'NotAuthorizedException',
+      `Cannot create alias with prefix 'alias/aws/': ${ctx.store.aliasArn(ctx.region, name)}`,
+    );
+  }
+}
+
+/** Limit/Marker pagination over an array (Marker is the opaque offset). */
+function page<T>(items: T[], input: Input, defaultLimit: number, maxLimit: number) {
+  const limit = input.Limit === undefined ? defaultLimit : Number(input.Limit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) {
+    fail('ValidationException', `Limit must be between 1 and ${maxLimit}`);
+  }
+  let start = 0;
+  if (input.Marker !== undefined) {
+    start = Number(Buffer.from(String(input.Marker), 'base64url').toString());
+    if (!Number.isInteger(start) || start < 0) fail('InvalidMarkerException', 'Invalid marker');
+  }
+  const slice = items.slice(start, start + limit);
+  const truncated = start + limit < items.length;
+  return {
+    slice,
+    more: truncated
+      ? { NextMarker: Buffer.from(String(start + limit)).toString('base64url'), Truncated: true }
+      : { Truncated: false },
+  };
+}
+
+export const kmsHandlers: Record<string, Handler> = {
+  CreateKey(ctx, input) {
+    const keySpec = str(input, 'KeySpec') ?? str(input, 'CustomerMasterKeySpec') ?? 'SYMMETRIC_DEFAULT';
+    const usages = KEY_SPECS[keySpec] ?? fail('ValidationException', `KeySpec ${keySpec} is not supported.`);
+    const keyUsage = str(input, 'KeyUsage') ?? (usages[0] as string);
+    if (!usages.includes(keyUsage)) {
+      fail('ValidationException', `KeyUsage ${keyUsage} is not compatible with KeySpec ${keySpec}`);
+    }
+    const origin = str(input, 'Origin') ?? 'AWS_KMS';
+    if (origin !== 'AWS_KMS' && origin !== 'EXTERNAL')
+      fail('UnsupportedOperationException', `Origin ${origin} is not supported.`);
+    const policy =
+      input.Policy === undefined
+        ? defaultPolicy(ctx.store.account, partitionOf(ctx.region))
+        : checkNewPolicy(ctx, String(input.Policy), input.BypassPolicyLockoutSafetyCheck);
+    const key = ctx.store.addKey(
+      ctx.region,
+      {
+        keySpec,
+        keyUsage,
+        description: str(input, 'Description') ?? '',
+        policy,
+        tags: tagsFromList(input.Tags),
+        state: origin === 'EXTERNAL' ? 'PendingImport' : 'Enabled',
+      },
+      ctx.now,
+      ctx.now,
+    );
+    return { KeyMetadata: keyMetadata(ctx, key) };
+  },
+
+  DescribeKey(ctx, input) {
+    return { KeyMetadata: keyMetadata(ctx, resolveKey(ctx, required(input, 'KeyId'), true)) };
+  },
+
+  CreateAlias(ctx, input) {
+    const name = required(input, 'AliasName');
+    validAliasName(ctx, name);
+    const key = resolveKey(ctx, required(input, 'TargetKeyId'), false);
+    const aliases = ctx.store.kms(ctx.region).aliases;
+    if (aliases.has(name)) {
+      fail(
+        'AlreadyExistsException',
+        `An alias with the name ${ctx.store.aliasArn(ctx.region, name)} already exists`,
+      );
+    }
+    rejectStates(key, ['PendingDeletion']);
+    aliases.set(name, { name, keyId: key.keyId, createdAt: ctx.now, updatedAt: ctx.now });
+    return {};
+  },
+
+  UpdateAlias(ctx, input) {
+    const name = required(input, 'AliasName');
+    const alias =
+      ctx.store.kms(ctx.region).aliases.get(name) ??
+      fail('NotFoundException', `Alias ${ctx.store.aliasArn(ctx.region, name)} is not found.`);
+    const key = resolveKey(ctx, required(input, 'TargetKeyId'), false);
+    rejectStates(key, ['PendingDeletion']);
+    alias.keyId = key.keyId;
+    alias.updatedAt = ctx.now;
+    return {};
+  },
+
+  DeleteAlias(ctx, input) {
+    const name = required(input, 'AliasName');
+    const aliases = ctx.store.kms(ctx.region).aliases;
+    if (!aliases.delete(name))
+      fail('NotFoundException', `Alias ${ctx.store.aliasArn(ctx.region, name)} is not found.`);
+    return {};
+  },
+
+  ListAliases(ctx, input) {
+    const keyFilter = str(input, 'KeyId');
+    const keyId = keyFilter === undefined ? undefined : resolveKey(ctx, keyFilter, false).keyId;
+    const all: AliasRecord[] = [...ctx.store.kms(ctx.region).aliases.values()]
+      .filter((a) => keyId === undefined || a.keyId === keyId)
+      .sort((a, b) => compare(a.name, b.name));
+    const { slice, more } = page(all, input, 50, 100);
+    return {
+      Aliases: slice.map((a) => ({
+        AliasName: a.name,
+        AliasArn: ctx.store.aliasArn(ctx.region, a.name),
+        TargetKeyId: a.keyId,
+        CreationDate: seconds(a.createdAt),
+        LastUpdatedDate: seconds(a.updatedAt),
+      })),
+      ...more,
+    };
+  },
+
+  GetKeyPolicy(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    const name = str(input, 'PolicyName') ?? 'default';
+    if (name !== 'default') fail('NotFoundException', `No such policy exists: ${name}`);
+    return { Policy: key.policy, PolicyName: 'default' };
+  },
+
+  PutKeyPolicy(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    const name = str(input, 'PolicyName') ?? 'default';
+    if (name !== 'default') fail('NotFoundException', `No such policy exists: ${name}`);
+    const policy = checkNewPolicy(ctx, required(input, 'Policy'), input.BypassPolicyLockoutSafetyCheck);
+    ctx.store.changeKey(key, { policy }, ctx.now);
+    return {};
+  },
+
+  EnableKeyRotation(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rotatable(key);
+    key.rotation = true;
+    return {};
+  },
+
+  DisableKeyRotation(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rotatable(key);
+    key.rotation = false;
+    return {};
+  },
+
+  GetKeyRotationStatus(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rejectStates(key, ['PendingDeletion']);
+    return {
+      KeyRotationEnabled: key.rotation,
+      KeyId: key.arn,
+      ...(key.rotation ? { RotationPeriodInDays: 365 } : {}),
+    };
+  },
+
+  TagResource(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rejectStates(key, ['PendingDeletion']);
+    Object.assign(key.tags, tagsFromList(input.Tags));
+    return {};
+  },
+
+  UntagResource(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rejectStates(key, ['PendingDeletion']);
+    const keys = Array.isArray(input.TagKeys) ? input.TagKeys : [];
+    for (const k of keys) delete key.tags[String(k)];
+    return {};
+  },
+
+  ListResourceTags(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    const tags = Object.entries(key.tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue }));
+    const { slice, more } = page(tags, input, 50, 50);
+    return { Tags: slice, ...more };
+  },
+
+  DisableKey(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rejectStates(key, ['PendingDeletion', 'PendingImport']);
+    if (key.state !== 'Disabled') ctx.store.changeKey(key, { state: 'Disabled' }, ctx.now);
+    return {};
+  },
+
+  EnableKey(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rejectStates(key, ['PendingDeletion', 'PendingImport']);
+    if (key.state !== 'Enabled') ctx.store.changeKey(key, { state: 'Enabled' }, ctx.now);
+    return {};
+  },
+
+  ScheduleKeyDeletion(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    const days = input.PendingWindowInDays === undefined ? 30 : Number(input.PendingWindowInDays);
+    if (!Number.isInteger(days) || days < 7 || days > 30) {
+      fail(
+        'ValidationException',
+        `1 validation error detected: Value '${String(input.PendingWindowInDays)}' at 'pendingWindowInDays' failed to satisfy constraint: Member must have value between 7 and 30`,
+      );
+    }
+    rejectStates(key, ['PendingDeletion']);
+    key.deletionDate = ctx.now + days * 86_400_000;
+    ctx.store.changeKey(key, { state: 'PendingDeletion' }, ctx.now);
+    return {
+      KeyId: key.arn,
+      DeletionDate: seconds(key.deletionDate),
+      KeyState: 'PendingDeletion',
+      PendingWindowInDays: days,
+    };
+  },
+
+  CancelKeyDeletion(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    if (key.state !== 'PendingDeletion')
+      fail('KMSInvalidStateException', `${key.arn} is not pending deletion.`);
+    delete key.deletionDate;
+    ctx.store.changeKey(key, { state: 'Disabled' }, ctx.now);
+    return { KeyId: key.arn };
+  },
+};
+
+/** Rotation applies to enabled symmetric encryption keys only. */
+function rotatable(key: KeyRecord) {
+  if (key.state === 'Disabled') fail('DisabledException', `${key.arn} is disabled.`);
+  rejectStates(key, ['PendingDeletion', 'PendingImport']);
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+    fail('UnsupportedOperationException', `${key.arn} key does not support automatic rotation.`);
+  }
+}

@@ -1,0 +1,237 @@
+/**
+ * CloudWatch Logs (`Logs_20140328.*`): log groups, their tags and their KMS association.
+ * Key checks run against Logs' stale view of KMS (Store.logsView), as in AWS.
+ */
+import { fail } from './errors.ts';
+import type { Ctx, Input } from './kms.ts';
+import { partitionOf, policyAdmitsLogs } from './policy-eval.ts';
+import { compare, type GroupRecord } from './state.ts';
+
+type Handler = (ctx: Ctx, input: Input) => unknown;
+
+export const LOGS_MUTATING = new Set([
+  'CreateLogGroup',
+  'DeleteLogGroup',
+  'AssociateKmsKey',
+  'DisassociateKmsKey',
+  'TagResource',
+  'UntagResource',
+  'TagLogGroup',
+  'UntagLogGroup',
+]);
+
+export const MESSAGES = {
+  groupMissing: 'The specified log group does not exist.',
+  groupExists: 'The specified log group already exists',
+  keyNotFound: 'The specified KMS Key Id could not be found.',
+  keyDisabled: 'The specified KMS key is disabled.',
+  keyPendingDeletion: 'The specified KMS key is pending deletion.',
+  keyPendingImport: 'The specified KMS key is pending import.',
+  keyNotSymmetric: 'The specified KMS key is not a symmetric encryption key.',
+  accessDenied: (groupArn: string) =>
+    `The specified KMS key does not exist or is not allowed to be used with Arn '${groupArn}'`,
+};
+
+const NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
+
+function validName(name: unknown): string {
+  if (typeof name !== 'string' || !NAME.test(name)) {
+    fail(
+      'InvalidParameterException',
+      `1 validation error detected: Value '${String(name)}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`,
+    );
+  }
+  return name as string;
+}
+
+function existing(ctx: Ctx, name: string): GroupRecord {
+  return ctx.store.groups(ctx.region).get(name) ?? fail('ResourceNotFoundException', MESSAGES.groupMissing);
+}
+
+/** The group named by logGroupName, or by resourceIdentifier (a name or a log group ARN). */
+function target(ctx: Ctx, input: Input): GroupRecord {
+  const name = input.logGroupName ?? input.resourceIdentifier;
+  if (typeof name !== 'string')
+    fail('InvalidParameterException', 'Either logGroupName or resourceIdentifier is required.');
+  return existing(ctx, groupNameFromArn(ctx, name as string) ?? (name as string));
+}
+
+function groupNameFromArn(ctx: Ctx, arn: string): string | undefined {
+  if (!arn.startsWith('arn:')) return undefined;
+  const prefix = `arn:${partitionOf(ctx.region)}:logs:${ctx.region}:${ctx.store.account}:log-group:`;
+  if (!arn.startsWith(prefix) || arn.endsWith(':*')) fail('ResourceNotFoundException', MESSAGES.groupMissing);
+  return arn.slice(prefix.length);
+}
+
+/**
+ * What CloudWatch Logs checks before it uses a key for a group, on its stale view of KMS:
+ * a full key ARN of this region and account, a key it can see, enabled, symmetric, and a policy that admits it.
+ */
+function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string): string {
+  const { store, region } = ctx;
+  if (typeof kmsKeyId !== 'string') return fail('InvalidParameterException', MESSAGES.keyNotFound);
+  const match = /^arn:([^:]+):kms:([^:]+):(\d{12}):key\/([^/]+)$/.exec(kmsKeyId);
+  if (!match || match[1] !== partitionOf(region) || match[2] !== region || match[3] !== store.account) {
+    return fail('InvalidParameterException', MESSAGES.keyNotFound);
+  }
+  const keyId = match[4] as string;
+  const seen = store.logsView(region, keyId, ctx.now);
+  const key = store.kms(region).keys.get(keyId);
+  if (!seen || !key) return fail('InvalidParameterException', MESSAGES.keyNotFound);
+  if (seen.state === 'Disabled') fail('InvalidParameterException', MESSAGES.keyDisabled);
+  if (seen.state === 'PendingDeletion') fail('InvalidParameterException', MESSAGES.keyPendingDeletion);
+  if (seen.state === 'PendingImport') fail('InvalidParameterException', MESSAGES.keyPendingImport);
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.keyUsage !== 'ENCRYPT_DECRYPT') {
+    fail('InvalidParameterException', MESSAGES.keyNotSymmetric);
+  }
+  const groupArn = store.groupArn(region, groupName);
+  if (!policyAdmitsLogs(seen.policy, { region, keyArn: key.arn, logGroupArn: groupArn }).admitted) {
+    fail('AccessDeniedException', MESSAGES.accessDenied(groupArn));
+  }
+  return key.arn;
+}
+
+function tagMap(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return fail('InvalidParameterException', 'tags must be a map of strings.');
+  }
+  const entries = Object.entries(value);
+  if (entries.length > 50) fail('InvalidParameterException', 'A log group can have at most 50 tags.');
+  for (const [k, v] of entries) {
+    if (typeof v !== 'string' || k.length === 0 || k.length > 128 || k.startsWith('aws:')) {
+      fail('InvalidParameterException', `Invalid tag: ${k}`);
+    }
+  }
+  return { ...(value as Record<string, string>) };
+}
+
+function describe(g: GroupRecord) {
+  return {
+    logGroupName: g.name,
+    creationTime: g.createdAt,
+    metricFilterCount: 0,
+    arn: `${g.arn}:*`,
+    storedBytes: 0,
+    ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
+    logGroupClass: 'STANDARD',
+    logGroupArn: g.arn,
+  };
+}
+
+function groupByResourceArn(ctx: Ctx, input: Input): GroupRecord {
+  const arn = input.resourceArn;
+  if (typeof arn !== 'string' || !arn.startsWith('arn:')) {
+    fail('InvalidParameterException', 'resourceArn must be a log group ARN.');
+  }
+  return existing(ctx, groupNameFromArn(ctx, arn as string) as string);
+}
+
+export const logsHandlers: Record<string, Handler> = {
+  CreateLogGroup(ctx, input) {
+    const name = validName(input.logGroupName);
+    const groups = ctx.store.groups(ctx.region);
+    if (groups.has(name)) fail('ResourceAlreadyExistsException', MESSAGES.groupExists);
+    const tags = tagMap(input.tags);
+    const kmsKeyId = input.kmsKeyId === undefined ? undefined : checkKeyForGroup(ctx, input.kmsKeyId, name);
+    groups.set(name, {
+      name,
+      arn: ctx.store.groupArn(ctx.region, name),
+      tags,
+      createdAt: ctx.now,
+      ...(kmsKeyId ? { kmsKeyId, associatedAt: ctx.now } : {}),
+    });
+    return {};
+  },
+
+  DeleteLogGroup(ctx, input) {
+    const name = validName(input.logGroupName);
+    if (!ctx.store.groups(ctx.region).delete(name)) fail('ResourceNotFoundException', MESSAGES.groupMissing);
+    return {};
+  },
+
+  DescribeLogGroups(ctx, input) {
+    const prefix = input.logGroupNamePrefix;
+    const pattern = input.logGroupNamePattern;
+    if (prefix !== undefined && pattern !== undefined) {
+      fail(
+        'InvalidParameterException',
+        'LogGroup name prefix and LogGroup name pattern are mutually exclusive parameters.',
+      );
+    }
+    const limit = input.limit === undefined ? 50 : Number(input.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 50) {
+      fail(
+        'InvalidParameterException',
+        `1 validation error detected: Value '${String(input.limit)}' at 'limit' failed to satisfy constraint: Member must have value less than or equal to 50`,
+      );
+    }
+    let after: string | undefined;
+    if (input.nextToken !== undefined) {
+      const decoded = Buffer.from(String(input.nextToken), 'base64url').toString();
+      if (!decoded.startsWith('after:'))
+        fail('InvalidParameterException', 'The specified nextToken is invalid.');
+      after = decoded.slice('after:'.length);
+    }
+    const needle = typeof pattern === 'string' ? pattern.toLowerCase() : undefined;
+    const all = [...ctx.store.groups(ctx.region).values()]
+      .filter((g) => typeof prefix !== 'string' || g.name.startsWith(prefix))
+      .filter((g) => needle === undefined || g.name.toLowerCase().includes(needle))
+      .filter((g) => after === undefined || compare(g.name, after) > 0)
+      .sort((a, b) => compare(a.name, b.name));
+    const slice = all.slice(0, limit);
+    const last = slice.at(-1);
+    return {
+      logGroups: slice.map(describe),
+      ...(all.length > limit && last
+        ? { nextToken: Buffer.from(`after:${last.name}`).toString('base64url') }
+        : {}),
+    };
+  },
+
+  AssociateKmsKey(ctx, input) {
+    const group = target(ctx, input);
+    group.kmsKeyId = checkKeyForGroup(ctx, input.kmsKeyId, group.name);
+    group.associatedAt = ctx.now;
+    return {};
+  },
+
+  DisassociateKmsKey(ctx, input) {
+    const group = target(ctx, input);
+    delete group.kmsKeyId;
+    delete group.associatedAt;
+    return {};
+  },
+
+  ListTagsForResource(ctx, input) {
+    return { tags: { ...groupByResourceArn(ctx, input).tags } };
+  },
+
+  ListTagsLogGroup(ctx, input) {
+    return { tags: { ...existing(ctx, validName(input.logGroupName)).tags } };
+  },
+
+  TagResource(ctx, input) {
+    const group = groupByResourceArn(ctx, input);
+    Object.assign(group.tags, tagMap(input.tags));
+    return {};
+  },
+
+  UntagResource(ctx, input) {
+    const group = groupByResourceArn(ctx, input);
+    for (const k of Array.isArray(input.tagKeys) ? input.tagKeys : []) delete group.tags[String(k)];
+    return {};
+  },
+
+  TagLogGroup(ctx, input) {
+    const group = existing(ctx, validName(input.logGroupName));
+    Object.assign(group.tags, tagMap(input.tags));
+    return {};
+  },
+
+  UntagLogGroup(ctx, input) {
+    const group = existing(ctx, validName(input.logGroupName));
+    for (const k of Array.isArray(input.tags) ? input.tags : []) delete group.tags[String(k)];
+    return {};
+  },
+};

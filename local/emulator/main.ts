@@ -1,0 +1,94 @@
+/**
+ * `npm run emulator`: the KMS + CloudWatch Logs emulator in the foreground.
+ * Prints one line `endpoint: http://127.0.0.1:PORT` on stdout when ready; AWS's defaults unless flags say otherwise.
+ */
+import { parseArgs } from 'node:util';
+import { startEmulator } from './index.ts';
+
+const HELP = `Usage: npm run emulator -- [options]
+
+A local emulator of the KMS and CloudWatch Logs APIs the guard uses (awsJson1_1, loopback only).
+Point the SDK at it with AWS_ENDPOINT_URL=<endpoint> and any credentials.
+
+  --port N                  port to listen on (default 0: a free port)
+  --account ID              account id (default 123456789012)
+  --time-scale N            quotas x N, delays / N (default 1: real time)
+  --propagation-delay-ms N  how stale CloudWatch Logs' view of KMS is, before scaling (default 3000)
+  --no-throttle             turn off the per-account quotas (default: on, at AWS's rates)
+  --fault-rate X            probability of an injected fault per mutating Logs call (default 0)
+  --event-delay-ms N        CloudTrail event delivery delay, before scaling (default 0)
+  --seed N                  seed for faults and event delivery (default 1)
+  --verbose                 log every request to stderr
+  --help                    show this help
+`;
+
+function number(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) {
+    process.stderr.write(`--${name}: expected a non-negative number, got '${value}'\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+let parsed: ReturnType<typeof parse>;
+function parse() {
+  return parseArgs({
+    options: {
+      port: { type: 'string' },
+      account: { type: 'string' },
+      'time-scale': { type: 'string' },
+      'propagation-delay-ms': { type: 'string' },
+      'no-throttle': { type: 'boolean' },
+      'fault-rate': { type: 'string' },
+      'event-delay-ms': { type: 'string' },
+      seed: { type: 'string' },
+      verbose: { type: 'boolean' },
+      help: { type: 'boolean' },
+    },
+    strict: true,
+  });
+}
+try {
+  parsed = parse();
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n\n${HELP}`);
+  process.exit(2);
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+if (values.account !== undefined && !/^\d{12}$/.test(values.account)) {
+  process.stderr.write(`--account: expected 12 digits, got '${values.account}'\n`);
+  process.exit(2);
+}
+const timeScale = number('time-scale', values['time-scale']);
+if (timeScale === 0) {
+  process.stderr.write('--time-scale: must be greater than 0\n');
+  process.exit(2);
+}
+
+const emulator = await startEmulator({
+  port: number('port', values.port) ?? 0,
+  ...(values.account ? { account: values.account } : {}),
+  ...(timeScale !== undefined ? { timeScale } : {}),
+  ...(values['propagation-delay-ms'] !== undefined
+    ? { propagationDelayMs: number('propagation-delay-ms', values['propagation-delay-ms']) }
+    : {}),
+  throttle: !values['no-throttle'],
+  faultRate: number('fault-rate', values['fault-rate']) ?? 0,
+  seed: number('seed', values.seed) ?? 1,
+  events: { delayMs: number('event-delay-ms', values['event-delay-ms']) ?? 0 },
+  ...(values.verbose ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
+});
+process.stdout.write(`endpoint: ${emulator.endpoint}\n`);
+
+const shutdown = async () => {
+  await emulator.stop();
+  process.exit(0);
+};
+process.once('SIGINT', shutdown);
+process.once('SIGTERM', shutdown);

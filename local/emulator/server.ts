@@ -1,0 +1,215 @@
+/**
+ * The HTTP front: the awsJson1_1 protocol both services use (POST /, `X-Amz-Target: <Prefix>.<Operation>`,
+ * JSON bodies, errors as HTTP 4xx/5xx with `{"__type", "message"}`), region and service from the SigV4
+ * credential scope, then quotas, injected faults, the operation, and CloudTrail events.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApiError } from './errors.ts';
+import { createLogGroupEvent, EventBus, type EventOptions } from './events.ts';
+import { type Ctx, kmsHandlers } from './kms.ts';
+import { LOGS_MUTATING, logsHandlers } from './logs.ts';
+import { Quotas } from './quota.ts';
+import { seededRandom } from './random.ts';
+import { type EmulatorState, Store, stateApi } from './state.ts';
+
+export interface EmulatorOptions {
+  /** 0 = pick a free port (default). */
+  port?: number;
+  /** Default '123456789012'. */
+  account?: string;
+  /** Default 1. Quotas are multiplied by it, delays divided by it. */
+  timeScale?: number;
+  /** Default 3000 (real-time ms, before scaling): how stale CloudWatch Logs' view of KMS is. */
+  propagationDelayMs?: number;
+  /** Default true: per-account/region quotas as token buckets. */
+  throttle?: boolean;
+  /** TPS overrides by operation name, e.g. { AssociateKmsKey: 5 }. */
+  quotas?: Partial<Record<string, number>>;
+  /** Default 0: probability of an injected ServiceUnavailableException / OperationAbortedException per mutating Logs call. */
+  faultRate?: number;
+  /** Seed for all randomness (faults, event duplication/loss). Default 1. */
+  seed?: number;
+  /** CloudTrail event delivery (defaults 0, 0, 0). */
+  events?: EventOptions;
+  /** Optional request log, one line per request. */
+  log?: (line: string) => void;
+}
+
+export interface ApiCall {
+  service: 'kms' | 'logs';
+  operation: string;
+  region: string;
+  at: number;
+  error?: string;
+}
+
+export interface Emulator {
+  /** 'http://127.0.0.1:PORT' */
+  endpoint: string;
+  port: number;
+  account: string;
+  /** Every request received, in order, with the error name if it failed (throttles and faults included). */
+  calls: ApiCall[];
+  /** EventBridge-shaped CloudTrail CreateLogGroup events (failed calls too); returns unsubscribe. */
+  onEvent(listener: (event: unknown) => void): () => void;
+  state: EmulatorState;
+  stop(): Promise<void>;
+}
+
+const SERVICES = {
+  TrentService: { service: 'kms', handlers: kmsHandlers },
+  Logs_20140328: { service: 'logs', handlers: logsHandlers },
+} as const;
+
+const CONTENT_TYPE = 'application/x-amz-json-1.1';
+
+/** `Credential=AKID/20261128/us-east-1/kms/aws4_request` → access key, region, service. */
+function credentialScope(req: IncomingMessage) {
+  const match = /Credential=([^/,\s]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(
+    req.headers.authorization ?? '',
+  );
+  return match
+    ? { accessKeyId: match[1] as string, region: match[2] as string, service: match[3] as string }
+    : undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+  const account = options.account ?? '123456789012';
+  const timeScale = options.timeScale ?? 1;
+  if (!(timeScale > 0)) throw new Error('timeScale must be > 0');
+  const seed = options.seed ?? 1;
+  const faultRate = options.faultRate ?? 0;
+  const log = options.log ?? (() => {});
+  const now = () => Date.now();
+  const store = new Store(account, (options.propagationDelayMs ?? 3000) / timeScale);
+  const quotas = new Quotas({
+    enabled: options.throttle ?? true,
+    timeScale,
+    overrides: options.quotas ?? {},
+  });
+  // Separate streams, so that event delivery never shifts which calls get faults.
+  const faultRandom = seededRandom(seed);
+  const bus = new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log);
+  const calls: ApiCall[] = [];
+
+  const send = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    requestId: string,
+    errorType?: string,
+  ) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': CONTENT_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': requestId,
+      ...(errorType ? { 'x-amzn-errortype': errorType } : {}),
+    });
+    res.end(text);
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const requestId = randomUUID();
+    const text = await readBody(req);
+    const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+    const target = SERVICES[prefix as keyof typeof SERVICES];
+    const scope = credentialScope(req);
+    const region = scope?.region ?? 'us-east-1';
+    if (req.method !== 'POST' || !target) {
+      send(res, 400, { __type: 'UnknownOperationException', message: 'Unknown target' }, requestId);
+      return;
+    }
+    const service = target.service;
+    const call: ApiCall = { service, operation, region, at: now() };
+    calls.push(call);
+    let input: Record<string, unknown> = {};
+    let status = 200;
+    let output: unknown;
+    try {
+      try {
+        input = text ? JSON.parse(text) : {};
+      } catch {
+        throw new ApiError('SerializationException', 'Request body is not valid JSON');
+      }
+      const handler = target.handlers[operation];
+      if (!handler) throw new ApiError('UnknownOperationException', `Operation ${operation} is not emulated`);
+      if (!quotas.admit(service, region, operation, call.at))
+        throw new ApiError('ThrottlingException', 'Rate exceeded');
+      if (service === 'logs' && LOGS_MUTATING.has(operation) && faultRate > 0 && faultRandom() < faultRate) {
+        throw faultRandom() < 0.5
+          ? new ApiError('ServiceUnavailableException', 'The service cannot complete the request.', 503)
+          : new ApiError(
+              'OperationAbortedException',
+              'Multiple concurrent requests to update the same resource were in conflict.',
+            );
+      }
+      const ctx: Ctx = { store, region, now: call.at };
+      output = handler(ctx, input);
+    } catch (err) {
+      const e = err instanceof ApiError ? err : new ApiError('InternalFailure', String(err), 500);
+      call.error = e.name;
+      status = e.status;
+      output = { __type: e.name, message: e.message };
+    }
+    send(res, status, output, requestId, call.error);
+    log(
+      `${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${status}${call.error ? ` ${call.error}` : ''}`,
+    );
+    if (service === 'logs' && operation === 'CreateLogGroup') {
+      const requestParameters: Record<string, unknown> = {};
+      for (const field of ['logGroupName', 'kmsKeyId', 'tags', 'logGroupClass']) {
+        if (input[field] !== undefined) requestParameters[field] = input[field];
+      }
+      bus.publish(
+        createLogGroupEvent({
+          region,
+          account,
+          at: call.at,
+          requestId,
+          accessKeyId: scope?.accessKeyId ?? 'ANONYMOUS',
+          userAgent: String(req.headers['user-agent'] ?? ''),
+          sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+          requestParameters,
+          ...(call.error
+            ? { error: { code: call.error, message: (output as { message: string }).message } }
+            : {}),
+        }),
+      );
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      log(`request failed: ${String(err)}`);
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    port,
+    account,
+    calls,
+    onEvent: (listener) => bus.subscribe(listener),
+    state: stateApi(store, now),
+    stop: async () => {
+      bus.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
