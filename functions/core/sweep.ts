@@ -1,0 +1,559 @@
+import {
+  DescribeLogGroupsCommand,
+  DisassociateKmsKeyCommand,
+  ListTagsForResourceCommand,
+  type LogGroup,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { logGroupArn, parseArn, partitionOf } from './arn.ts';
+import type { Clients } from './clients.ts';
+import type { GuardConfig } from './config.ts';
+import { type EnforceDeps, enforceLogGroup, type Outcome } from './enforce.ts';
+import { ConfigError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import type { Log } from './log.ts';
+import { type Clock, mapLimit, retryTransient, systemClock, TokenBucket } from './retry.ts';
+import { decideScope } from './scope.ts';
+
+/**
+ * The sweep: lists a region's log groups page by page, classifies each, and acts on the ones that
+ * matter (audit: nothing; enforce: the core's enforceLogGroup; enqueue: hand them to a queue;
+ * rollback: disassociate the guard's key). Paced by token buckets, bounded in concurrency,
+ * resumable from a DescribeLogGroups token, stoppable between groups.
+ */
+
+/** Calls per second the sweep allows itself, under the account quotas (10, 5, 10, 5) to leave room for others. */
+export interface SweepRates {
+  describe: number;
+  associate: number;
+  tags: number;
+  disassociate: number;
+}
+
+export const DEFAULT_SWEEP_RATES: SweepRates = { describe: 8, associate: 4, tags: 8, disassociate: 4 };
+
+export interface SweepBuckets {
+  describe: TokenBucket;
+  associate: TokenBucket;
+  tags: TokenBucket;
+  disassociate: TokenBucket;
+}
+
+/** One set of buckets per account and region (quotas are per account and region). */
+export function sweepBuckets(rates: Partial<SweepRates> = {}, clock: Clock = systemClock): SweepBuckets {
+  const r = { ...DEFAULT_SWEEP_RATES, ...rates };
+  const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, Math.floor(rate)), clock);
+  return {
+    describe: bucket(r.describe),
+    associate: bucket(r.associate),
+    tags: bucket(r.tags),
+    disassociate: bucket(r.disassociate),
+  };
+}
+
+/** Where a group's encryption stands. */
+export type KeyState = 'guard-key' | 'other-key' | 'no-key' | 'key-unusable';
+
+/** What the sweep did (or would do) with one group. */
+export type SweepAction =
+  | Outcome
+  | 'queued'
+  | 'disassociated'
+  | 'would-disassociate'
+  | 'skipped-duplicate'
+  | 'none';
+
+/** One log group as the sweep saw it. */
+export interface GroupReport {
+  name: string;
+  region: string;
+  arn: string;
+  kmsKeyId?: string;
+  keyState: KeyState;
+  /** Key state from DescribeKey when audited (`Enabled`, `Disabled`, `PendingDeletion`, …, or `unknown`). */
+  keyStatus?: string;
+  inScope: boolean;
+  scopeReason?: string;
+  action: SweepAction;
+  detail?: string;
+  createdAt?: number;
+  storedBytes?: number;
+}
+
+export interface SweepCounts {
+  pages: number;
+  listed: number;
+  guardKey: number;
+  otherKey: number;
+  keyUnusable: number;
+  noKey: number;
+  outOfScope: number;
+  /** Unencrypted (or, with ALLOW_KEY_OVERRIDE, other-key) groups in scope: the ones to fix. */
+  candidates: number;
+  encrypted: number;
+  wouldEncrypt: number;
+  queued: number;
+  disassociated: number;
+  wouldDisassociate: number;
+  gone: number;
+  failed: number;
+  skippedDuplicate: number;
+}
+
+export function emptyCounts(): SweepCounts {
+  return {
+    pages: 0,
+    listed: 0,
+    guardKey: 0,
+    otherKey: 0,
+    keyUnusable: 0,
+    noKey: 0,
+    outOfScope: 0,
+    candidates: 0,
+    encrypted: 0,
+    wouldEncrypt: 0,
+    queued: 0,
+    disassociated: 0,
+    wouldDisassociate: 0,
+    gone: 0,
+    failed: 0,
+    skippedDuplicate: 0,
+  };
+}
+
+/** A checkpoint: the DescribeLogGroups token of the first page not finished, and what was counted so far. */
+export interface SweepState {
+  nextToken?: string;
+  counts: SweepCounts;
+}
+
+/** An in-scope group the sweep wants fixed. */
+export interface Candidate {
+  name: string;
+  region: string;
+  account: string;
+  arn: string;
+  kmsKeyId?: string;
+  tags: Record<string, string>;
+}
+
+export type SweepMode = 'audit' | 'enforce' | 'enqueue' | 'rollback';
+
+export interface SweepOptions {
+  mode: SweepMode;
+  clients: Clients;
+  config: GuardConfig;
+  region: string;
+  /** Used when a listed group carries no ARN to read its account from. */
+  account?: string;
+  log: Log;
+  clock?: Clock;
+  buckets?: SweepBuckets;
+  /** Groups acted on at once (the buckets, not this, set the call rates). Default 8. */
+  concurrency?: number;
+  prefix?: string;
+  pageSize?: number;
+  resume?: SweepState;
+  /** Stops between groups: the run returns the token to resume from. */
+  signal?: AbortSignal;
+  /** Epoch ms after which no new page or group is started. */
+  stopAt?: number;
+  /** Epoch ms that no group's retries may outlive (the Lambda's end). */
+  hardDeadline?: number;
+  /** How long one group may take (propagation retries included). Default 120 s. */
+  groupTimeoutMs?: number;
+  /** mode `enqueue`: receives each page's candidates. */
+  enqueue?: (candidates: Candidate[]) => Promise<void>;
+  onGroup?: (report: GroupReport) => void;
+  /** Called after each finished page with the checkpoint. */
+  onPage?: (state: SweepState) => void | Promise<void>;
+  /** The guard's key ARN if known (null: known not to exist); looked up otherwise. */
+  guardKeyArn?: string | null;
+  /** mode `audit`: DescribeKey every distinct key once, to report unusable keys. */
+  checkKeys?: boolean;
+  /** Names already handled in this run; shared across calls to never touch a group twice. */
+  seen?: Set<string>;
+}
+
+export interface SweepResult {
+  state: SweepState;
+  /** True when the listing reached its end. */
+  done: boolean;
+  stopped?: 'signal' | 'deadline' | 'error';
+  error?: Error;
+  guardKeyArn: string | undefined;
+}
+
+/** The guard's key (configured ARN, or alias) as it is now; undefined when it does not exist. Read-only. */
+export async function findGuardKey(
+  clients: Clients,
+  config: GuardConfig,
+  clock: Clock = systemClock,
+): Promise<KeyMetadata | undefined> {
+  try {
+    const out = await retryTransient(
+      () => clients.kms.send(new DescribeKeyCommand({ KeyId: config.keyArn ?? config.keyAlias })),
+      { deadline: clock.now() + 30_000, clock },
+    );
+    return out.KeyMetadata;
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundException') return undefined;
+    throw err;
+  }
+}
+
+/** Where a listed group's key stands relative to the guard's key; pure. */
+export function keyStateOf(kmsKeyId: string | undefined, guardKeyArn: string | undefined): KeyState {
+  if (!kmsKeyId) return 'no-key';
+  if (guardKeyArn && sameKey(kmsKeyId, guardKeyArn)) return 'guard-key';
+  return 'other-key';
+}
+
+/** True when two key references (ARN or id) name the same key. */
+export function sameKey(a: string, b: string): boolean {
+  const id = (k: string) => k.slice(k.lastIndexOf('/') + 1);
+  return a === b || (id(a) === id(b) && !a.includes('alias/') && !b.includes('alias/'));
+}
+
+/** The log group ARN tags and policies use (no trailing `:*`). */
+export function groupArnOf(group: LogGroup, region: string, account: string | undefined): string {
+  if (group.logGroupArn) return group.logGroupArn;
+  if (group.arn) return group.arn.replace(/:\*$/, '');
+  return logGroupArn(partitionOf(region), region, account ?? '', group.logGroupName ?? '');
+}
+
+/** Errors that would fail every remaining group the same way: the run stops instead of grinding on. */
+export function isFatalSweepError(err: unknown): boolean {
+  if (err instanceof UnsafeKeyError || err instanceof KeyPolicyError || err instanceof ConfigError)
+    return true;
+  const chain: unknown[] = [err, (err as { cause?: unknown })?.cause];
+  return chain.some((e) => {
+    const x = e as { name?: string; message?: string } | undefined;
+    if (!x) return false;
+    if (/not authorized to perform/i.test(x.message ?? '')) return true;
+    return x.name === 'CredentialsProviderError' || x.name === 'UnrecognizedClientException';
+  });
+}
+
+/** One page of DescribeLogGroups, paced and retried. */
+export async function describePage(
+  clients: Clients,
+  options: { bucket?: TokenBucket; prefix?: string; nextToken?: string; limit?: number; clock?: Clock },
+) {
+  const clock = options.clock ?? systemClock;
+  return retryTransient(
+    async () => {
+      await options.bucket?.take();
+      return clients.logs.send(
+        new DescribeLogGroupsCommand({
+          limit: options.limit ?? 50,
+          ...(options.prefix ? { logGroupNamePrefix: options.prefix } : {}),
+          ...(options.nextToken ? { nextToken: options.nextToken } : {}),
+        }),
+      );
+    },
+    { deadline: clock.now() + 120_000, clock, maxAttempts: 10 },
+  );
+}
+
+/** A group's tags, paced under the ListTagsForResource quota; undefined when the group is gone. */
+export async function readTags(
+  clients: Clients,
+  arn: string,
+  options: { bucket?: TokenBucket; clock?: Clock } = {},
+): Promise<Record<string, string> | undefined> {
+  const clock = options.clock ?? systemClock;
+  try {
+    const out = await retryTransient(
+      async () => {
+        await options.bucket?.take();
+        return clients.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }));
+      },
+      { deadline: clock.now() + 60_000, clock, maxAttempts: 10 },
+    );
+    return out.tags ?? {};
+  } catch (err) {
+    if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+    throw err;
+  }
+}
+
+/** Removes the key from one group, paced under the DisassociateKmsKey quota; `gone` when it no longer exists. */
+export async function disassociateKey(
+  clients: Clients,
+  name: string,
+  options: { bucket?: TokenBucket; clock?: Clock; deadline?: number } = {},
+): Promise<'disassociated' | 'gone'> {
+  const clock = options.clock ?? systemClock;
+  try {
+    await retryTransient(
+      async () => {
+        await options.bucket?.take();
+        return clients.logs.send(new DisassociateKmsKeyCommand({ logGroupName: name }));
+      },
+      { deadline: options.deadline ?? clock.now() + 60_000, clock, maxAttempts: 10 },
+    );
+    return 'disassociated';
+  } catch (err) {
+    if ((err as Error).name === 'ResourceNotFoundException') return 'gone';
+    throw err;
+  }
+}
+
+const ACTION_COUNT: Partial<Record<SweepAction, keyof SweepCounts>> = {
+  encrypted: 'encrypted',
+  'would-encrypt': 'wouldEncrypt',
+  queued: 'queued',
+  disassociated: 'disassociated',
+  'would-disassociate': 'wouldDisassociate',
+  'group-gone': 'gone',
+  failed: 'failed',
+  'skipped-duplicate': 'skippedDuplicate',
+};
+
+/** Counts that record what was done (kept even for a page left half-way) versus what was seen. */
+const ACTION_KEYS = new Set<keyof SweepCounts>(Object.values(ACTION_COUNT));
+
+/** Lists, classifies and acts, page by page, until the end, the signal or the deadline. */
+export async function sweep(options: SweepOptions): Promise<SweepResult> {
+  const { clients, config, region, log, mode } = options;
+  const clock = options.clock ?? systemClock;
+  const buckets = options.buckets ?? sweepBuckets({}, clock);
+  const concurrency = options.concurrency ?? 8;
+  const seen = options.seen ?? new Set<string>();
+  const counts: SweepCounts = { ...emptyCounts(), ...options.resume?.counts };
+  const state: SweepState = {
+    counts,
+    ...(options.resume?.nextToken ? { nextToken: options.resume.nextToken } : {}),
+  };
+
+  let guardKeyArn: string | undefined;
+  if (options.guardKeyArn !== undefined) guardKeyArn = options.guardKeyArn ?? undefined;
+  else guardKeyArn = (await findGuardKey(clients, config, clock))?.Arn;
+  if (mode === 'rollback' && !guardKeyArn) log.info('the guard key does not exist: nothing to roll back');
+
+  const keyStatus = new Map<string, Promise<string>>();
+  const statusOf = (arn: string) => {
+    let pending = keyStatus.get(arn);
+    if (!pending) {
+      pending = clients.kms
+        .send(new DescribeKeyCommand({ KeyId: arn }))
+        .then((out) =>
+          (out.KeyMetadata?.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT'
+            ? (out.KeyMetadata?.KeyState ?? 'unknown')
+            : `${out.KeyMetadata?.KeyState ?? 'unknown'} ${out.KeyMetadata?.KeySpec}`,
+        )
+        .catch((err: Error) => (err.name === 'NotFoundException' ? 'NotFound' : 'unknown'));
+      keyStatus.set(arn, pending);
+    }
+    return pending;
+  };
+
+  const stopReason = (): 'signal' | 'deadline' | undefined => {
+    if (options.signal?.aborted) return 'signal';
+    if (options.stopAt !== undefined && clock.now() >= options.stopAt) return 'deadline';
+    return undefined;
+  };
+
+  const fetch = (token: string | undefined) =>
+    describePage(clients, {
+      bucket: buckets.describe,
+      clock,
+      limit: options.pageSize ?? 50,
+      ...(options.prefix ? { prefix: options.prefix } : {}),
+      ...(token ? { nextToken: token } : {}),
+    });
+
+  let fatal: Error | undefined;
+  let pending = stopReason() ? undefined : fetch(state.nextToken);
+  while (pending) {
+    let page: Awaited<ReturnType<typeof fetch>>;
+    try {
+      page = await pending;
+    } catch (err) {
+      return { state, done: false, stopped: 'error', error: err as Error, guardKeyArn };
+    }
+    const pageToken = state.nextToken;
+    const following = page.nextToken;
+    // Fetch the next page while this one is worked on; dropped if the run stops before it is needed.
+    let prefetched: typeof pending | undefined;
+    if (following && !stopReason()) {
+      prefetched = fetch(following);
+      prefetched.catch(() => undefined);
+    }
+
+    const pageCounts = emptyCounts();
+    pageCounts.pages = 1;
+    const reports: GroupReport[] = [];
+    const work: { report: GroupReport; group: LogGroup }[] = [];
+    for (const group of page.logGroups ?? []) {
+      const name = group.logGroupName;
+      if (!name) continue;
+      pageCounts.listed++;
+      const arn = groupArnOf(group, region, options.account);
+      const kmsKeyId = group.kmsKeyId || undefined;
+      let keyState = keyStateOf(kmsKeyId, guardKeyArn);
+      let status: string | undefined;
+      if (options.checkKeys && kmsKeyId) {
+        status = await statusOf(kmsKeyId);
+        if (status !== 'Enabled' && status !== 'unknown') keyState = 'key-unusable';
+      }
+      const scope = decideScope(config, name, undefined);
+      const report: GroupReport = {
+        name,
+        region,
+        arn,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        keyState,
+        ...(status ? { keyStatus: status } : {}),
+        inScope: scope.inScope,
+        ...(scope.inScope ? {} : { scopeReason: scope.reason }),
+        action: 'none',
+        ...(group.creationTime !== undefined ? { createdAt: group.creationTime } : {}),
+        ...(group.storedBytes !== undefined ? { storedBytes: group.storedBytes } : {}),
+      };
+      const countKey = (
+        {
+          'guard-key': 'guardKey',
+          'other-key': 'otherKey',
+          'no-key': 'noKey',
+          'key-unusable': 'keyUnusable',
+        } as const
+      )[keyState];
+      pageCounts[countKey]++;
+      reports.push(report);
+      if (mode === 'rollback') {
+        if (keyState === 'guard-key') work.push({ report, group });
+        continue;
+      }
+      const fixable = keyState === 'no-key' || (config.allowKeyOverride && keyState !== 'guard-key');
+      if (!scope.inScope) {
+        pageCounts.outOfScope++;
+        continue;
+      }
+      // Tags matter only where the group would otherwise be acted on (or, in an audit, reported as a gap).
+      if (fixable) work.push({ report, group });
+    }
+
+    let interrupted = false;
+    const candidates: Candidate[] = [];
+    await mapLimit(work, concurrency, async ({ report, group }) => {
+      if (fatal || stopReason()) {
+        interrupted = true;
+        return;
+      }
+      if (seen.has(report.name)) {
+        report.action = 'skipped-duplicate';
+        return;
+      }
+      seen.add(report.name);
+      const account = parseArn(report.arn)?.account || options.account || '';
+      try {
+        if (mode === 'rollback') {
+          if (config.dryRun) {
+            report.action = 'would-disassociate';
+            return;
+          }
+          const deadline = groupDeadline(options, clock);
+          const done = await disassociateKey(clients, report.name, {
+            bucket: buckets.disassociate,
+            clock,
+            deadline,
+          });
+          report.action = done === 'gone' ? 'group-gone' : 'disassociated';
+          return;
+        }
+        const tags = await readTags(clients, report.arn, { bucket: buckets.tags, clock });
+        if (tags === undefined) {
+          report.action = 'group-gone';
+          return;
+        }
+        const scope = decideScope(config, report.name, tags);
+        if (!scope.inScope) {
+          report.inScope = false;
+          report.scopeReason = scope.reason;
+          pageCounts.outOfScope++;
+          return;
+        }
+        pageCounts.candidates++;
+        const candidate: Candidate = {
+          name: report.name,
+          region,
+          account,
+          arn: report.arn,
+          ...(report.kmsKeyId ? { kmsKeyId: report.kmsKeyId } : {}),
+          tags,
+        };
+        if (mode === 'audit') return;
+        if (mode === 'enqueue') {
+          candidates.push(candidate);
+          report.action = 'queued';
+          return;
+        }
+        const deps: EnforceDeps = {
+          clients,
+          config,
+          log,
+          deadline: groupDeadline(options, clock),
+          clock,
+          associateBucket: buckets.associate,
+        };
+        const result = await enforceLogGroup(
+          { name: report.name, region, account, tags, currentKmsKeyId: group.kmsKeyId || null },
+          deps,
+        );
+        report.action = result.outcome;
+        report.detail = result.reason;
+      } catch (err) {
+        const error = err instanceof Error ? err : new Error(String(err));
+        report.action = 'failed';
+        report.detail = `${error.name}: ${error.message}`;
+        log.error('sweep: group failed', { logGroupName: report.name, region, error: report.detail });
+        if (isFatalSweepError(err)) fatal ??= error;
+      }
+    });
+
+    if (mode === 'enqueue' && candidates.length > 0 && options.enqueue) {
+      try {
+        await options.enqueue(candidates);
+      } catch (err) {
+        // Not queued: the page is not finished, so the checkpoint stays before it.
+        for (const r of reports) if (r.action === 'queued') r.action = 'none';
+        return { state, done: false, stopped: 'error', error: err as Error, guardKeyArn };
+      }
+    }
+
+    for (const report of reports) {
+      const key = ACTION_COUNT[report.action];
+      if (key) pageCounts[key]++;
+      if (!interrupted || report.action !== 'none') options.onGroup?.(report);
+    }
+    if (interrupted || fatal) {
+      // A page left half-way: keep what was done, not what was seen (it is listed again on resume).
+      for (const key of ACTION_KEYS) counts[key] += pageCounts[key];
+      if (fatal) return { state, done: false, stopped: 'error', error: fatal, guardKeyArn };
+      return { state, done: false, stopped: stopReason() ?? 'signal', guardKeyArn };
+    }
+    for (const key of Object.keys(counts) as (keyof SweepCounts)[]) counts[key] += pageCounts[key];
+    if (following) state.nextToken = following;
+    else delete state.nextToken;
+    log.debug('sweep: page done', { region, pageToken, ...counts });
+    await options.onPage?.(state);
+    if (!following) return { state, done: true, guardKeyArn };
+    const reason = stopReason();
+    if (reason) return { state, done: false, stopped: reason, guardKeyArn };
+    pending = prefetched;
+  }
+  return { state, done: false, stopped: stopReason() ?? 'signal', guardKeyArn };
+}
+
+function groupDeadline(options: SweepOptions, clock: Clock): number {
+  const own = clock.now() + (options.groupTimeoutMs ?? 120_000);
+  return options.hardDeadline === undefined ? own : Math.min(own, options.hardDeadline);
+}
+
+/** Adds `b` into a copy of `a` (totals over regions or invocations). */
+export function addCounts(a: SweepCounts, b: SweepCounts): SweepCounts {
+  const out = { ...a };
+  for (const key of Object.keys(out) as (keyof SweepCounts)[]) out[key] += b[key] ?? 0;
+  return out;
+}
