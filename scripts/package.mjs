@@ -1,0 +1,198 @@
+// Packages the service offline: zips each function's bundle with its source map, then runs `osls package`
+// with no AWS credentials and no network, and prints where the CloudFormation template is.
+//
+//   npm run package [-- --stage prod] [--region us-east-1] [--param name=value ...]
+//
+// Why our own zips (package.artifact) instead of osls `package.individually` + patterns: osls keeps the
+// directory layout (dist/enforce.mjs → handler `dist/enforce.handler`) and stamps file times into the zip.
+// These zips hold exactly `<fn>.mjs` and `<fn>.mjs.map` at the root (handler `<fn>.handler`) with fixed
+// timestamps, so the same bundle always gives the same bytes and SHA-256: the StackSet publisher
+// (infra/publish.mjs) uses that hash as the artifact's S3 key, and an unchanged function is not re-uploaded.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32, deflateRawSync } from 'node:zlib';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const ARTIFACT_DIR = path.join(root, 'dist', 'artifacts');
+export const TEMPLATE_PATH = path.join(root, '.serverless', 'cloudformation-template-update-stack.json');
+/** Functions the template can hold; a missing optional bundle is left out (see infra/sls/sweep.cjs). */
+export const FUNCTIONS = [
+  { name: 'enforce', required: true },
+  { name: 'sweep', required: false },
+];
+
+// 1980-01-01 00:00 in DOS time/date: the earliest a zip can say, the same for every build.
+const DOS_TIME = 0;
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+
+/** A minimal deterministic ZIP (deflate, no extra fields, fixed times); entries are [name, bytes]. */
+export function zip(entries) {
+  const locals = [];
+  const centrals = [];
+  let offset = 0;
+  for (const [name, data] of entries) {
+    const nameBytes = Buffer.from(name, 'utf8');
+    const compressed = deflateRawSync(data, { level: 9 });
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(8, 8); // deflate
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    local.writeUInt16LE(0, 28);
+    locals.push(local, nameBytes, compressed);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE((3 << 8) | 20, 4); // made by: Unix, 2.0
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(((0o100644 << 16) >>> 0) >>> 0, 38); // -rw-r--r--
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + compressed.length;
+  }
+  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, ...centrals, end]);
+}
+
+/** Zips dist/<fn>.mjs + .map into dist/artifacts/<fn>.zip; returns what was built. */
+export function buildArtifacts({ log = console.log } = {}) {
+  rmSync(ARTIFACT_DIR, { recursive: true, force: true });
+  mkdirSync(ARTIFACT_DIR, { recursive: true });
+  const built = [];
+  for (const fn of FUNCTIONS) {
+    const bundle = path.join(root, 'dist', `${fn.name}.mjs`);
+    const map = `${bundle}.map`;
+    if (!existsSync(bundle) || !existsSync(map)) {
+      if (fn.required) {
+        throw new Error(`dist/${fn.name}.mjs (and its .map) is missing: run \`npm run build\` first`);
+      }
+      log(`dist/${fn.name}.mjs not built: the ${fn.name} function is left out of the template`);
+      continue;
+    }
+    const bytes = zip([
+      [`${fn.name}.mjs`, readFileSync(bundle)],
+      [`${fn.name}.mjs.map`, readFileSync(map)],
+    ]);
+    const file = path.join(ARTIFACT_DIR, `${fn.name}.zip`);
+    writeFileSync(file, bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    built.push({ name: fn.name, file, sha256, size: bytes.length });
+    log(
+      `${path.relative(root, file)}  ${(bytes.length / 1024).toFixed(1)} KiB  sha256 ${sha256.slice(0, 12)}`,
+    );
+  }
+  return built;
+}
+
+/**
+ * The environment `osls package` needs to run with no account and no network: fake static credentials
+ * (osls insists on some credentials existing; packaging never calls AWS with them), no profile or SSO from
+ * the user's machine, no metadata-service probing.
+ */
+export function offlineEnv(base = process.env) {
+  const env = { ...base };
+  for (const k of [
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+    'AWS_SESSION_TOKEN',
+    'AWS_ROLE_ARN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+  ]) {
+    delete env[k];
+  }
+  return {
+    ...env,
+    AWS_ACCESS_KEY_ID: 'AKIAPACKAGEOFFLINE00',
+    AWS_SECRET_ACCESS_KEY: 'package-offline-no-aws-call-is-made',
+    AWS_EC2_METADATA_DISABLED: 'true',
+    AWS_SDK_LOAD_CONFIG: '0',
+    SLS_TELEMETRY_DISABLED: '1',
+    SLS_TRACKING_DISABLED: '1',
+    SLS_NOTIFICATIONS_MODE: 'off',
+    SLS_DEPRECATION_NOTIFICATION_MODE: 'warn',
+  };
+}
+
+export function parseArgs(argv) {
+  const out = { stage: 'prod', region: 'us-east-1', params: [], help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
+      return v;
+    };
+    if (arg === '--stage') out.stage = value();
+    else if (arg === '--region') out.region = value();
+    else if (arg === '--param') out.params.push(value());
+    else if (arg.startsWith('--stage=')) out.stage = arg.slice(8);
+    else if (arg.startsWith('--region=')) out.region = arg.slice(9);
+    else if (arg.startsWith('--param=')) out.params.push(arg.slice(8));
+    else if (arg === '--help' || arg === '-h') out.help = true;
+    else throw new Error(`unknown argument: ${arg} (see --help)`);
+  }
+  for (const p of out.params) {
+    if (!/^[A-Za-z][A-Za-z0-9]*=/.test(p)) throw new Error(`--param must look like name=value, got "${p}"`);
+  }
+  return out;
+}
+
+/** Runs `osls package` offline; returns the template path. */
+export function packageService({ stage, region, params = [], log = console.log }) {
+  const oslsBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
+  const args = [oslsBin, 'package', '--stage', stage, '--region', region];
+  for (const p of params) args.push('--param', p);
+  const result = spawnSync(process.execPath, args, { cwd: root, env: offlineEnv(), encoding: 'utf8' });
+  if (result.status !== 0) {
+    throw new Error(
+      `osls package failed (exit ${result.status}):\n${result.stdout ?? ''}${result.stderr ?? ''}`.trim(),
+    );
+  }
+  if (!existsSync(TEMPLATE_PATH)) throw new Error(`osls package succeeded but ${TEMPLATE_PATH} is missing`);
+  log(`template: ${path.relative(root, TEMPLATE_PATH)}  (stage ${stage}, region ${region})`);
+  return TEMPLATE_PATH;
+}
+
+const HELP = `Usage: npm run package [-- --stage prod] [--region us-east-1] [--param name=value ...]
+
+Zips dist/<fn>.mjs + .map per function into dist/artifacts/ and runs \`osls package\` offline (no AWS
+credentials, no network). The CloudFormation template is written to
+.serverless/cloudformation-template-update-stack.json. Parameters: see docs/DEPLOY.md.`;
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  try {
+    const args = parseArgs(process.argv.slice(2));
+    if (args.help) {
+      console.log(HELP);
+    } else {
+      buildArtifacts();
+      packageService(args);
+    }
+  } catch (err) {
+    console.error(`package: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
+}
