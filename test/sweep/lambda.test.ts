@@ -1,0 +1,170 @@
+import {
+  AssociateKmsKeyCommand,
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+  type LogGroup,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../functions/core/config.ts';
+import { parseCreateLogGroupEvent } from '../../functions/core/event.ts';
+import { clearKeyCache } from '../../functions/core/key.ts';
+import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import {
+  loadSweepSettings,
+  type ResumeEvent,
+  runSweepInvocation,
+  type SweepInvocationDeps,
+} from '../../functions/sweep.ts';
+import { ACCOUNT, FUNCTION_ARN, fakeClock, memoryLog, REGION } from '../helpers.ts';
+
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
+const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;
+const logs = mockClient(CloudWatchLogsClient);
+const kms = mockClient(KMSClient);
+const sqsMock = mockClient(SQSClient);
+const lambdaMock = mockClient(LambdaClient);
+const group = (name: string, kmsKeyId?: string): LogGroup => ({
+  logGroupName: name,
+  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`,
+  ...(kmsKeyId ? { kmsKeyId } : {}),
+});
+
+function serve(groups: LogGroup[], size: number, clock?: ReturnType<typeof fakeClock>) {
+  logs.on(DescribeLogGroupsCommand).callsFake((input: { nextToken?: string }) => {
+    clock?.advance(1000);
+    const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
+    const more = (page + 1) * size < groups.length;
+    return {
+      logGroups: groups.slice(page * size, (page + 1) * size),
+      ...(more ? { nextToken: `p${page + 1}` } : {}),
+    };
+  });
+  logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
+}
+
+function deps(env: Record<string, string>, clock = fakeClock()): SweepInvocationDeps {
+  return {
+    config: loadConfig(env),
+    settings: loadSweepSettings(env),
+    clients: { kms: new KMSClient({ region: REGION }), logs: new CloudWatchLogsClient({ region: REGION }) },
+    sqs: new SQSClient({ region: REGION }),
+    lambda: new LambdaClient({ region: REGION }),
+    log: memoryLog(),
+    region: REGION,
+    account: ACCOUNT,
+    functionArn: FUNCTION_ARN,
+    remainingMs: 600_000,
+    clock,
+  };
+}
+
+describe('sweep Lambda', () => {
+  beforeEach(() => {
+    for (const m of [logs, kms, sqsMock, lambdaMock]) m.reset();
+    clearKeyCache();
+    kms.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { Arn: KEY, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
+    });
+    kms.on(GetKeyPolicyCommand).resolves({
+      Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+    });
+    sqsMock.on(SendMessageBatchCommand).resolves({ Successful: [], Failed: [] });
+  });
+
+  it('queues unencrypted in-scope groups as work items, ten per batch', async () => {
+    // Prepare
+    serve([...Array.from({ length: 25 }, (_, i) => group(`/g/${i}`)), group('/k', KEY)], 50);
+    // Act
+    const result = await runSweepInvocation({}, deps({ ENFORCE_QUEUE_URL: QUEUE }));
+    // Assess
+    expect(result).toMatchObject({ done: true, continued: false, counts: { queued: 25, guardKey: 1 } });
+    const batches = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries ?? []);
+    expect(batches.map((b) => b.length)).toEqual([10, 10, 5]);
+    const body = JSON.parse(batches[0]?.[0]?.MessageBody ?? '{}');
+    // The enforce handler accepts what the sweep sends.
+    expect(parseCreateLogGroupEvent(body, { account: ACCOUNT, region: REGION })).toMatchObject({
+      kind: 'create',
+      name: '/g/0',
+    });
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+  });
+
+  it('retries entries SQS did not take', async () => {
+    // Prepare
+    serve([group('/a'), group('/b')], 50);
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({
+        Successful: [{ Id: '0', MessageId: 'm', MD5OfMessageBody: '' }],
+        Failed: [{ Id: '1', Code: 'x', SenderFault: false }],
+      })
+      .resolves({ Successful: [], Failed: [] });
+    // Act
+    await runSweepInvocation({}, deps({ ENFORCE_QUEUE_URL: QUEUE }));
+    // Assess
+    const calls = sqsMock.commandCalls(SendMessageBatchCommand).map((c) => c.args[0].input.Entries?.length);
+    expect(calls).toEqual([2, 1]);
+  });
+
+  it('continues in a new invocation when time runs low, and the continuation finishes the run', async () => {
+    // Prepare: 1 s per page listed; 6 s left after margins: page 1 done, page 2 cut short.
+    const clock = fakeClock();
+    serve(
+      Array.from({ length: 30 }, (_, i) => group(`/g/${i}`)),
+      10,
+      clock,
+    );
+    const d = { ...deps({ ENFORCE_QUEUE_URL: QUEUE }, clock), remainingMs: 3_000 + 5_000 + 6_000 };
+    // Act
+    const first = await runSweepInvocation({}, d);
+    // Assess
+    expect(first).toMatchObject({ done: false, continued: true, nextToken: 'p1' });
+    const invoke = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
+    expect(invoke).toMatchObject({ FunctionName: FUNCTION_ARN, InvocationType: 'Event' });
+    const payload = JSON.parse(new TextDecoder().decode(invoke?.Payload as Uint8Array)) as ResumeEvent;
+    expect(payload.resume).toMatchObject({ runId: first.runId, nextToken: 'p1', invocation: 1 });
+    // Act: the continuation, with time enough.
+    const second = await runSweepInvocation(payload, { ...d, remainingMs: 600_000 });
+    // Assess
+    expect(second).toMatchObject({ runId: first.runId, done: true, counts: { queued: 30, listed: 30 } });
+    const names = sqsMock
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => JSON.parse(e.MessageBody ?? '{}').detail.logGroupName);
+    expect(new Set(names).size).toBe(30);
+    expect(names).toHaveLength(30);
+  });
+
+  it('dry run queues nothing and reports what it would queue', async () => {
+    // Prepare
+    serve([group('/a'), group('/b')], 50);
+    // Act
+    const result = await runSweepInvocation({}, deps({ ENFORCE_QUEUE_URL: QUEUE, DRY_RUN: 'true' }));
+    // Assess
+    expect(sqsMock.commandCalls(SendMessageBatchCommand)).toHaveLength(0);
+    expect(result.counts.candidates).toBe(2);
+  });
+
+  it('encrypts directly through the core without a queue', async () => {
+    // Prepare
+    serve([group('/a'), group('/b', KEY)], 50);
+    logs.on(AssociateKmsKeyCommand).resolves({});
+    // Act
+    const result = await runSweepInvocation({}, deps({}));
+    // Assess
+    expect(logs.commandCalls(AssociateKmsKeyCommand).map((c) => c.args[0].input.logGroupName)).toEqual([
+      '/a',
+    ]);
+    expect(result.counts.encrypted).toBe(1);
+  });
+
+  it('rejects a bad queue URL or rate by name', () => {
+    expect(() => loadSweepSettings({ ENFORCE_QUEUE_URL: 'queue' })).toThrow(/ENFORCE_QUEUE_URL/);
+    expect(() => loadSweepSettings({ SWEEP_ASSOCIATE_RATE: '9' })).toThrow(/SWEEP_ASSOCIATE_RATE/);
+  });
+});
