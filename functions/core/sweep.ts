@@ -437,7 +437,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     let interrupted = false;
     const candidates: Candidate[] = [];
     await mapLimit(work, concurrency, async ({ report, group }) => {
-      if (fatal || stopReason()) {
+      // Queueing finishes its page (a few paced tag reads) so nothing is sent twice on resume.
+      if (fatal || (mode !== 'enqueue' && stopReason())) {
         interrupted = true;
         return;
       }

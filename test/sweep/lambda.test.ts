@@ -112,7 +112,7 @@ describe('sweep Lambda', () => {
   });
 
   it('continues in a new invocation when time runs low, and the continuation finishes the run', async () => {
-    // Prepare: 1 s per page listed; 6 s left after margins: page 1 done, page 2 cut short.
+    // Prepare: 1 s per page listed; 6 s left after margins: pages 1 and 2 done.
     const clock = fakeClock();
     serve(
       Array.from({ length: 30 }, (_, i) => group(`/g/${i}`)),
@@ -123,11 +123,11 @@ describe('sweep Lambda', () => {
     // Act
     const first = await runSweepInvocation({}, d);
     // Assess
-    expect(first).toMatchObject({ done: false, continued: true, nextToken: 'p1' });
+    expect(first).toMatchObject({ done: false, continued: true, nextToken: 'p2' });
     const invoke = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
     expect(invoke).toMatchObject({ FunctionName: FUNCTION_ARN, InvocationType: 'Event' });
     const payload = JSON.parse(new TextDecoder().decode(invoke?.Payload as Uint8Array)) as ResumeEvent;
-    expect(payload.resume).toMatchObject({ runId: first.runId, nextToken: 'p1', invocation: 1 });
+    expect(payload.resume).toMatchObject({ runId: first.runId, nextToken: 'p2', invocation: 1 });
     // Act: the continuation, with time enough.
     const second = await runSweepInvocation(payload, { ...d, remainingMs: 600_000 });
     // Assess
