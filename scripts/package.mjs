@@ -78,9 +78,9 @@ export function zip(entries) {
 }
 
 /** Zips dist/<fn>.mjs + .map into dist/artifacts/<fn>.zip; returns what was built. */
-export function buildArtifacts({ log = console.log } = {}) {
-  rmSync(ARTIFACT_DIR, { recursive: true, force: true });
-  mkdirSync(ARTIFACT_DIR, { recursive: true });
+export function buildArtifacts({ artifactDir = ARTIFACT_DIR, log = console.log } = {}) {
+  rmSync(artifactDir, { recursive: true, force: true });
+  mkdirSync(artifactDir, { recursive: true });
   const built = [];
   for (const fn of FUNCTIONS) {
     const bundle = path.join(root, 'dist', `${fn.name}.mjs`);
@@ -96,7 +96,7 @@ export function buildArtifacts({ log = console.log } = {}) {
       [`${fn.name}.mjs`, readFileSync(bundle)],
       [`${fn.name}.mjs.map`, readFileSync(map)],
     ]);
-    const file = path.join(ARTIFACT_DIR, `${fn.name}.zip`);
+    const file = path.join(artifactDir, `${fn.name}.zip`);
     writeFileSync(file, bytes);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     built.push({ name: fn.name, file, sha256, size: bytes.length });
@@ -137,7 +137,7 @@ export function offlineEnv(base = process.env) {
 }
 
 export function parseArgs(argv) {
-  const out = { stage: 'prod', region: 'us-east-1', params: [], help: false };
+  const out = { stage: 'prod', region: 'us-east-1', params: [], zipOnly: false, help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -151,6 +151,7 @@ export function parseArgs(argv) {
     else if (arg.startsWith('--stage=')) out.stage = arg.slice(8);
     else if (arg.startsWith('--region=')) out.region = arg.slice(9);
     else if (arg.startsWith('--param=')) out.params.push(arg.slice(8));
+    else if (arg === '--zip-only') out.zipOnly = true;
     else if (arg === '--help' || arg === '-h') out.help = true;
     else throw new Error(`unknown argument: ${arg} (see --help)`);
   }
@@ -160,27 +161,41 @@ export function parseArgs(argv) {
   return out;
 }
 
-/** Runs `osls package` offline; returns the template path. */
-export function packageService({ stage, region, params = [], log = console.log }) {
+/**
+ * Runs `osls package` offline; returns the template path. `outDir` and `artifactDir` let tests package in
+ * parallel into their own temporary directories (the defaults are .serverless/ and dist/artifacts/).
+ */
+export function packageService({
+  stage,
+  region,
+  params = [],
+  outDir,
+  artifactDir = ARTIFACT_DIR,
+  log = console.log,
+}) {
   const oslsBin = path.join(root, 'node_modules', 'osls', 'bin', 'serverless.js');
   const args = [oslsBin, 'package', '--stage', stage, '--region', region];
+  if (outDir) args.push('--package', outDir);
   for (const p of params) args.push('--param', p);
-  const result = spawnSync(process.execPath, args, { cwd: root, env: offlineEnv(), encoding: 'utf8' });
+  const env = { ...offlineEnv(), LOGS_KMS_GUARD_ARTIFACTS: artifactDir };
+  const result = spawnSync(process.execPath, args, { cwd: root, env, encoding: 'utf8' });
   if (result.status !== 0) {
     throw new Error(
       `osls package failed (exit ${result.status}):\n${result.stdout ?? ''}${result.stderr ?? ''}`.trim(),
     );
   }
-  if (!existsSync(TEMPLATE_PATH)) throw new Error(`osls package succeeded but ${TEMPLATE_PATH} is missing`);
-  log(`template: ${path.relative(root, TEMPLATE_PATH)}  (stage ${stage}, region ${region})`);
-  return TEMPLATE_PATH;
+  const template = outDir ? path.join(outDir, 'cloudformation-template-update-stack.json') : TEMPLATE_PATH;
+  if (!existsSync(template)) throw new Error(`osls package succeeded but ${template} is missing`);
+  log(`template: ${path.relative(root, template)}  (stage ${stage}, region ${region})`);
+  return template;
 }
 
 const HELP = `Usage: npm run package [-- --stage prod] [--region us-east-1] [--param name=value ...]
 
 Zips dist/<fn>.mjs + .map per function into dist/artifacts/ and runs \`osls package\` offline (no AWS
 credentials, no network). The CloudFormation template is written to
-.serverless/cloudformation-template-update-stack.json. Parameters: see docs/DEPLOY.md.`;
+.serverless/cloudformation-template-update-stack.json. Parameters: see docs/DEPLOY.md.
+--zip-only builds the zips and stops (used by scripts/deploy.mjs).`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
@@ -189,7 +204,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       console.log(HELP);
     } else {
       buildArtifacts();
-      packageService(args);
+      if (!args.zipOnly) packageService(args);
     }
   } catch (err) {
     console.error(`package: ${err instanceof Error ? err.message : String(err)}`);

@@ -8,11 +8,15 @@ const path = require('node:path');
 module.exports = async ({ options, resolveVariable }) => {
   const params = [].concat(options.param ?? []);
   const setting = params.map((p) => String(p).split('=')).find(([name]) => name === 'sweep')?.[1];
-  const built = existsSync(path.join(__dirname, '..', '..', 'dist', 'artifacts', 'sweep.zip'));
+  const artifacts =
+    process.env.LOGS_KMS_GUARD_ARTIFACTS || path.join(__dirname, '..', '..', 'dist', 'artifacts');
+  const built = existsSync(path.resolve(__dirname, '..', '..', artifacts, 'sweep.zip'));
   if (setting === 'off') return { functions: {}, resources: {} };
   if (!built) {
     if (setting === 'on') {
-      throw new Error('--param sweep=on but dist/artifacts/sweep.zip is missing: run `npm run package`');
+      throw new Error(
+        '--param sweep=on but the sweep artifact (sweep.zip) is missing: run `npm run package`',
+      );
     }
     return { functions: {}, resources: {} };
   }
