@@ -19,16 +19,18 @@ describe('quotas', () => {
     // Prepare
     const { logs, emulator } = await setup();
     // Act
-    const outcomes = await settle(
-      Array.from({ length: 16 }, () => logs.send(new DescribeLogGroupsCommand({}))),
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, () => logs.send(new DescribeLogGroupsCommand({}))),
     );
-    const err = await rejection(logs.send(new DescribeLogGroupsCommand({})));
     // Assess
-    expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThanOrEqual(10);
-    expect(outcomes.filter((o) => o === 'ThrottlingException').length).toBeGreaterThanOrEqual(4);
-    expect(err).toBeInstanceOf(ThrottlingException);
-    expect(err.message).toBe('Rate exceeded');
-    expect(emulator.calls.filter((c) => c.error === 'ThrottlingException').length).toBeGreaterThanOrEqual(5);
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    expect(results.length - errors.length).toBeGreaterThanOrEqual(10);
+    expect(errors.length).toBeGreaterThanOrEqual(5);
+    for (const err of errors) {
+      expect(err).toBeInstanceOf(ThrottlingException);
+      expect(err.message).toBe('Rate exceeded');
+    }
+    expect(emulator.calls.filter((c) => c.error === 'ThrottlingException')).toHaveLength(errors.length);
   });
 
   it('AssociateKmsKey at 5 TPS: calls paced below the quota are never throttled', async () => {
@@ -83,13 +85,13 @@ describe('quotas', () => {
     // Prepare
     const { kms } = await setup();
     // Act
-    const outcomes = await settle(Array.from({ length: 9 }, () => kms.send(new CreateKeyCommand({}))));
+    const outcomes = await settle(Array.from({ length: 20 }, () => kms.send(new CreateKeyCommand({}))));
     const reads = await settle(
       Array.from({ length: 20 }, () => kms.send(new DescribeKeyCommand({ KeyId: 'alias/none' }))),
     );
     // Assess
     expect(outcomes.filter((o) => o === 'ok').length).toBeGreaterThanOrEqual(5);
-    expect(outcomes.filter((o) => o === 'ThrottlingException').length).toBeGreaterThanOrEqual(3);
+    expect(outcomes.filter((o) => o === 'ThrottlingException').length).toBeGreaterThanOrEqual(5);
     expect(new Set(reads)).toEqual(new Set(['NotFoundException']));
   });
 });
