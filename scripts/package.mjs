@@ -137,7 +137,16 @@ export function offlineEnv(base = process.env) {
 }
 
 export function parseArgs(argv) {
-  const out = { stage: 'prod', region: 'us-east-1', params: [], zipOnly: false, help: false };
+  const out = {
+    stage: 'prod',
+    region: 'us-east-1',
+    params: [],
+    zipOnly: false,
+    outDir: undefined,
+    artifactDir: ARTIFACT_DIR,
+    skipZip: false,
+    help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     const value = () => {
@@ -152,6 +161,9 @@ export function parseArgs(argv) {
     else if (arg.startsWith('--region=')) out.region = arg.slice(9);
     else if (arg.startsWith('--param=')) out.params.push(arg.slice(8));
     else if (arg === '--zip-only') out.zipOnly = true;
+    else if (arg === '--out') out.outDir = path.resolve(value());
+    else if (arg === '--artifacts') out.artifactDir = path.resolve(value());
+    else if (arg === '--skip-zip') out.skipZip = true;
     else if (arg === '--help' || arg === '-h') out.help = true;
     else throw new Error(`unknown argument: ${arg} (see --help)`);
   }
@@ -195,7 +207,13 @@ const HELP = `Usage: npm run package [-- --stage prod] [--region us-east-1] [--p
 Zips dist/<fn>.mjs + .map per function into dist/artifacts/ and runs \`osls package\` offline (no AWS
 credentials, no network). The CloudFormation template is written to
 .serverless/cloudformation-template-update-stack.json. Parameters: see docs/DEPLOY.md.
---zip-only builds the zips and stops (used by scripts/deploy.mjs).`;
+Options:
+  --stage name         stage (default prod)          --region name   region (default us-east-1)
+  --param name=value   a deployment parameter (repeatable; see docs/DEPLOY.md)
+  --zip-only           build the zips and stop (used by scripts/deploy.mjs)
+  --out DIR            write the packaged template to DIR instead of .serverless/
+  --artifacts DIR      zips in DIR instead of dist/artifacts/
+  --skip-zip           use the zips already in the artifact directory`;
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   try {
@@ -203,7 +221,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     if (args.help) {
       console.log(HELP);
     } else {
-      buildArtifacts();
+      if (!args.skipZip) buildArtifacts({ artifactDir: args.artifactDir });
       if (!args.zipOnly) packageService(args);
     }
   } catch (err) {

@@ -1,0 +1,408 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Json, matches, type Pattern, validatePattern } from './event-pattern.ts';
+import { ALLOWLIST, cfn, DENYLIST, FORBIDDEN_ACTIONS, GUARD_ALIAS_ARN, type Shape } from './iam-allowlist.ts';
+import {
+  type FlatStatement,
+  iamStatements,
+  type Packaged,
+  packageTemplate,
+  resourcesOfType,
+  root,
+} from './template.ts';
+
+const eventsDir = path.join(root, 'test', 'events');
+const NOT_EVENTBRIDGE = new Set(['sqs-batch-two-events.json']);
+const MUST_NOT_MATCH = new Set(['create-log-group-failed-already-exists.json', 'put-retention-policy.json']);
+
+let full: Packaged; // with the sweep (a stand-in bundle when functions/sweep.ts is not built yet)
+let bare: Packaged; // sweep left out, all defaults
+let withKey: Packaged; // a configured key that the guard may update
+
+beforeAll(() => {
+  full = packageTemplate({ withSweep: true });
+  bare = packageTemplate({ withSweep: false });
+  withKey = packageTemplate({
+    withSweep: false,
+    params: [
+      'keyArn=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+      'allowKeyPolicyUpdate=true',
+    ],
+  });
+}, 120_000);
+
+function rule(p: Packaged) {
+  return p.template.Resources.CreateLogGroupRule as any;
+}
+
+describe('EventBridge rule', () => {
+  it('has the CreateLogGroup pattern without failed calls', () => {
+    // Prepare
+    const pattern = rule(full).Properties.EventPattern;
+
+    // Act
+    validatePattern(pattern);
+
+    // Assess
+    expect(pattern).toEqual({
+      source: ['aws.logs'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['logs.amazonaws.com'],
+        eventName: ['CreateLogGroup'],
+        errorCode: [{ exists: false }],
+      },
+    });
+  });
+
+  const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && !NOT_EVENTBRIDGE.has(f));
+  it.each(files)('decides %s as expected', (file) => {
+    // Prepare
+    const event = JSON.parse(readFileSync(path.join(eventsDir, file), 'utf8')) as Json;
+    const pattern = rule(full).Properties.EventPattern as Pattern;
+    const expected = file.startsWith('create-log-group-') && !MUST_NOT_MATCH.has(file);
+
+    // Act
+    const got = matches(pattern, event);
+
+    // Assess
+    expect(got).toBe(expected);
+  });
+
+  it('rejects other sources, detail types, and events with a null errorCode', () => {
+    // Prepare
+    const pattern = rule(full).Properties.EventPattern as Pattern;
+    const base = JSON.parse(readFileSync(path.join(eventsDir, 'create-log-group-lambda.json'), 'utf8'));
+
+    // Act
+    const otherSource = matches(pattern, { ...base, source: 'aws.kms' });
+    const otherType = matches(pattern, { ...base, 'detail-type': 'AWS Console Sign In via CloudTrail' });
+    const nullError = matches(pattern, { ...base, detail: { ...base.detail, errorCode: null } });
+    const deleteCall = matches(pattern, { ...base, detail: { ...base.detail, eventName: 'DeleteLogGroup' } });
+
+    // Assess
+    expect([otherSource, otherType, nullError, deleteCall]).toEqual([false, false, false, false]);
+  });
+
+  it('targets the queue with a retry policy and a dead-letter queue', () => {
+    // Prepare
+    const [target] = rule(full).Properties.Targets;
+
+    // Assess
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] });
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(target.RetryPolicy.MaximumEventAgeInSeconds).toBeGreaterThanOrEqual(3600);
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] });
+  });
+});
+
+describe('queues', () => {
+  it('encrypts every queue at rest', () => {
+    // Prepare
+    const queues = resourcesOfType(full.template, 'AWS::SQS::Queue');
+
+    // Assess
+    expect(queues.map(([id]) => id).sort()).toEqual(['EnforceDlq', 'EnforceQueue', 'RuleTargetDlq']);
+    for (const [, q] of queues) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+  });
+
+  it('sizes visibility, redrive and the event source for the 5 TPS AssociateKmsKey quota', () => {
+    // Prepare
+    const t = full.template.Resources as any;
+    const fn = t.EnforceLambdaFunction.Properties;
+    const mapping = resourcesOfType(full.template, 'AWS::Lambda::EventSourceMapping')[0]?.[1].Properties;
+    const queue = t.EnforceQueue.Properties;
+
+    // Assess
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout);
+    expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['EnforceDlq', 'Arn'] });
+    expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
+    expect(queue.RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(20);
+    expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] });
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(mapping.BatchSize).toBeLessThanOrEqual(10);
+    expect(mapping.ScalingConfig.MaximumConcurrency).toBe(2);
+    const rate = Number(fn.Environment.Variables.ASSOCIATE_RATE);
+    expect(rate * mapping.ScalingConfig.MaximumConcurrency).toBeLessThan(5);
+  });
+
+  it('lets only the rule send to the queue and its DLQ', () => {
+    // Prepare
+    const policies = resourcesOfType(full.template, 'AWS::SQS::QueuePolicy');
+
+    // Assess
+    expect(policies).toHaveLength(2);
+    for (const [, p] of policies) {
+      const allow = p.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
+      expect(allow).toHaveLength(1);
+      expect(allow[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
+      expect(allow[0].Action).toBe('sqs:SendMessage');
+      expect(allow[0].Condition).toEqual({
+        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] } },
+      });
+    }
+  });
+});
+
+describe('functions', () => {
+  it('runs the bundles on nodejs22.x arm64 with source maps and a log group with retention', () => {
+    // Prepare
+    const fns = resourcesOfType(full.template, 'AWS::Lambda::Function');
+
+    // Assess
+    expect(fns.map(([id]) => id).sort()).toEqual(['EnforceLambdaFunction', 'SweepLambdaFunction']);
+    for (const [id, fn] of fns) {
+      const name = id === 'EnforceLambdaFunction' ? 'enforce' : 'sweep';
+      expect(fn.Properties.Runtime).toBe('nodejs22.x');
+      expect(fn.Properties.Architectures).toEqual(['arm64']);
+      expect(fn.Properties.Handler).toBe(`${name}.handler`);
+      expect(fn.Properties.Code.S3Key).toMatch(new RegExp(`/${name}\\.zip$`));
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(fn.Properties.Environment.Variables.POWERTOOLS_METRICS_NAMESPACE).toBe('LogsKmsGuard');
+    }
+    for (const [, lg] of resourcesOfType(full.template, 'AWS::Logs::LogGroup')) {
+      expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+    expect(resourcesOfType(full.template, 'AWS::Logs::LogGroup')).toHaveLength(2);
+  });
+
+  it('passes every setting to the function under the names the code reads', () => {
+    // Prepare
+    const vars = (full.template.Resources as any).EnforceLambdaFunction.Properties.Environment.Variables;
+
+    // Assess
+    expect(vars).toMatchObject({
+      KMS_KEY_ARN: { Ref: 'KmsKeyArn' },
+      KMS_KEY_ALIAS: { Ref: 'KmsKeyAlias' },
+      INCLUDE_LOG_GROUPS: { Ref: 'IncludeLogGroups' },
+      EXCLUDE_LOG_GROUPS: { Ref: 'ExcludeLogGroups' },
+      SKIP_TAG_KEY: { Ref: 'SkipTagKey' },
+      DRY_RUN: { Ref: 'DryRun' },
+      ALLOW_KEY_OVERRIDE: { Ref: 'AllowKeyOverride' },
+      ALLOW_KEY_POLICY_UPDATE: { Ref: 'AllowKeyPolicyUpdate' },
+      POWERTOOLS_SERVICE_NAME: 'logs-kms-guard',
+    });
+  });
+
+  it('schedules the sweep from a parameter and never runs two sweeps at once', () => {
+    // Prepare
+    const t = full.template.Resources as any;
+
+    // Assess
+    expect(t.SweepScheduleRule.Properties.ScheduleExpression).toEqual({ Ref: 'SweepSchedule' });
+    expect(full.template.Parameters.SweepSchedule.Default).toBe('rate(1 day)');
+    expect(t.SweepLambdaFunction.Properties.ReservedConcurrentExecutions).toBe(1);
+    expect(t.SweepLambdaFunction.Properties.Environment.Variables.ENFORCE_QUEUE_URL).toEqual({
+      Ref: 'EnforceQueue',
+    });
+    expect(t.SweepSchedulePermission.Properties.SourceArn).toEqual({
+      'Fn::GetAtt': ['SweepScheduleRule', 'Arn'],
+    });
+  });
+
+  it('leaves the sweep out cleanly when it is not built (or --param sweep=off)', () => {
+    // Assess
+    const ids = Object.keys(bare.template.Resources);
+    expect(ids.filter((id) => id.startsWith('Sweep'))).toEqual([]);
+    expect(ids).toContain('EnforceLambdaFunction');
+  });
+});
+
+describe('alarms', () => {
+  it('alarm on both DLQs, function errors, failed rule deliveries and refused unsafe keys', () => {
+    // Prepare
+    const alarms = resourcesOfType(full.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const find = (ns: string, metric: string, dim: unknown) =>
+      alarms.filter(
+        (a) =>
+          a.Namespace === ns &&
+          a.MetricName === metric &&
+          JSON.stringify(a.Dimensions).includes(JSON.stringify(dim)),
+      );
+
+    // Assess
+    expect(
+      find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': ['EnforceDlq', 'QueueName'] }),
+    ).toHaveLength(1);
+    expect(
+      find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': ['RuleTargetDlq', 'QueueName'] }),
+    ).toHaveLength(1);
+    expect(find('AWS/Lambda', 'Errors', { Ref: 'EnforceLambdaFunction' })).toHaveLength(1);
+    expect(find('AWS/Lambda', 'Errors', { Ref: 'SweepLambdaFunction' })).toHaveLength(1);
+    expect(find('AWS/Events', 'FailedInvocations', { Ref: 'CreateLogGroupRule' })).toHaveLength(1);
+    expect(
+      find('LogsKmsGuard', 'UnsafeKeyRefused', { Name: 'service', Value: 'logs-kms-guard' }),
+    ).toHaveLength(1);
+    for (const a of alarms) {
+      expect(a.Threshold).toBe(0);
+      expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
+      expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
+    }
+  });
+
+  it('sends to a topic CloudWatch can publish to, with an optional e-mail subscription', () => {
+    // Prepare
+    const t = full.template;
+    const topic = (t.Resources as any).AlarmTopic.Properties;
+
+    // Assess
+    expect(JSON.stringify(topic.KmsMasterKeyId)).not.toContain('alias/aws/sns');
+    expect(topic.KmsMasterKeyId).toEqual({
+      'Fn::If': ['HasAlarmTopicKey', { Ref: 'AlarmTopicKmsKeyArn' }, { Ref: 'AWS::NoValue' }],
+    });
+    expect(t.Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
+    expect(t.Conditions.HasAlarmEmail).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AlarmEmail' }, ''] }],
+    });
+    expect(t.Parameters.AlarmEmail.Default).toBe('');
+  });
+});
+
+describe('the key', () => {
+  it('is not a resource of the stack, so removing the stack keeps it and every association', () => {
+    // Assess
+    for (const p of [full, bare, withKey]) {
+      const types = Object.values(p.template.Resources).map((r) => r.Type);
+      expect(types).not.toContain('AWS::KMS::Key');
+      expect(types).not.toContain('AWS::KMS::Alias');
+      expect(types).not.toContain('AWS::KMS::ReplicaKey');
+      expect(
+        types.filter((t) => t.startsWith('Custom::') || t === 'AWS::CloudFormation::CustomResource'),
+      ).toEqual([]);
+    }
+  });
+
+  it('exposes the key settings as parameters with the documented defaults', () => {
+    // Prepare
+    const params = bare.template.Parameters;
+
+    // Assess
+    expect(params.KmsKeyArn.Default).toBe('');
+    expect(params.KmsKeyAlias.Default).toBe('alias/logs-kms-guard');
+    expect(params.DryRun.Default).toBe('false');
+    expect(params.AllowKeyOverride.Default).toBe('false');
+    expect(params.AllowKeyPolicyUpdate.Default).toBe('false');
+    expect(withKey.template.Parameters.KmsKeyArn.Default).toMatch(
+      /^arn:aws:kms:us-east-1:111122223333:key\//,
+    );
+    expect(withKey.template.Parameters.AllowKeyPolicyUpdate.Default).toBe('true');
+  });
+});
+
+function matchesShape(st: FlatStatement, shape: Shape): boolean {
+  if ((shape.onlyIf ?? undefined) !== (st.onlyIf ?? undefined)) return false;
+  if (!st.resources.every((r) => shape.resources.some((re) => re.test(r)))) return false;
+  return JSON.stringify(st.condition ?? null) === JSON.stringify(shape.condition ?? null);
+}
+
+describe('IAM', () => {
+  it('grants only reviewed actions, on the reviewed resources, under the reviewed conditions', () => {
+    // Prepare
+    const statements = iamStatements(full.template).concat(iamStatements(withKey.template));
+    const problems: string[] = [];
+
+    // Act
+    for (const st of statements.filter((s) => s.effect === 'Allow')) {
+      for (const action of st.actions) {
+        const shapes = ALLOWLIST[st.role]?.[action];
+        if (!shapes) problems.push(`${st.role}/${st.sid}: ${action} is not on the allow-list`);
+        else if (!shapes.some((shape) => matchesShape(st, shape))) {
+          problems.push(
+            `${st.role}/${st.sid}: ${action} on ${st.resources.join(', ')} with ${JSON.stringify(st.condition)} does not match the allow-list`,
+          );
+        }
+      }
+    }
+
+    // Assess
+    expect(problems).toEqual([]);
+  });
+
+  it('has no wildcard action, no kms:*, no forbidden action', () => {
+    // Prepare
+    const statements = iamStatements(full.template).concat(iamStatements(withKey.template));
+    const allowed = statements.filter((s) => s.effect === 'Allow').flatMap((s) => s.actions);
+
+    // Assess
+    for (const action of statements.flatMap((s) => s.actions)) {
+      expect(action).not.toContain('*');
+    }
+    for (const forbidden of FORBIDDEN_ACTIONS) expect(allowed).not.toContain(forbidden);
+  });
+
+  it('allows kms:ScheduleKeyDeletion only for guard candidate keys, and denies it for any aliased key', () => {
+    // Prepare
+    const statements = iamStatements(full.template);
+    const allows = statements.filter(
+      (s) => s.effect === 'Allow' && s.actions.includes('kms:ScheduleKeyDeletion'),
+    );
+    const denies = statements.filter(
+      (s) => s.effect === 'Deny' && s.actions.includes('kms:ScheduleKeyDeletion'),
+    );
+
+    // Assess
+    expect(allows).toHaveLength(1);
+    expect(allows[0]?.condition?.StringEquals).toMatchObject({
+      'aws:ResourceTag/ManagedBy': 'logs-kms-guard',
+      'aws:ResourceTag/logs-kms-guard:role': 'candidate',
+    });
+    expect(denies[0]?.condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/*' } });
+  });
+
+  it('scopes alias creation to the guard alias and key administration to guard-tagged keys', () => {
+    // Prepare
+    const statements = iamStatements(full.template).filter((s) => s.effect === 'Allow');
+    const alias = statements.find((s) => s.actions.includes('kms:CreateAlias'));
+    const admin = statements.filter(
+      (s) => !s.onlyIf && s.actions.some((a) => a === 'kms:EnableKeyRotation' || a === 'kms:PutKeyPolicy'),
+    );
+
+    // Assess
+    expect(alias?.resources).toContain(GUARD_ALIAS_ARN);
+    expect(
+      alias?.resources.filter((r) => r.includes(':alias/') || r.includes(cfn('KmsKeyAlias'))),
+    ).toHaveLength(1);
+    expect(admin).toHaveLength(2); // rotation + policy repair of the guard key; the configured key: below
+    for (const s of admin)
+      expect(s.condition?.StringEquals).toMatchObject({ 'aws:ResourceTag/ManagedBy': 'logs-kms-guard' });
+  });
+
+  it('grants PutKeyPolicy on a configured key only when AllowKeyPolicyUpdate is on, and only that key', () => {
+    // Prepare
+    const statements = iamStatements(withKey.template).filter(
+      (s) => s.actions.includes('kms:PutKeyPolicy') && s.onlyIf,
+    );
+
+    // Assess
+    expect(statements).toHaveLength(1);
+    expect(statements[0]?.onlyIf).toBe('MayUpdateUserKeyPolicy');
+    expect(statements[0]?.resources).toEqual(['Ref:KmsKeyArn']);
+    expect(withKey.template.Conditions.MayUpdateUserKeyPolicy).toEqual({
+      'Fn::And': [{ Condition: 'HasKeyArn' }, { 'Fn::Equals': [{ Ref: 'AllowKeyPolicyUpdate' }, 'true'] }],
+    });
+  });
+
+  it('carries exactly the reviewed deny guard rails', () => {
+    // Prepare
+    const denies = iamStatements(full.template).filter((s) => s.effect === 'Deny');
+
+    // Assess
+    const got: Record<string, Record<string, string[]>> = {};
+    for (const d of denies) {
+      got[d.role] ??= {};
+      (got[d.role] as Record<string, string[]>)[d.sid] = d.actions;
+    }
+    expect(got).toEqual(DENYLIST);
+  });
+
+  it('gives the roles only the Lambda service as principal and no managed policies', () => {
+    // Assess
+    for (const [, role] of resourcesOfType(full.template, 'AWS::IAM::Role')) {
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+});
