@@ -1,0 +1,247 @@
+import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { parseArn, partitionOf } from '../core/arn.ts';
+import type { Clients } from '../core/clients.ts';
+import type { GuardConfig } from '../core/config.ts';
+
+/** The clients the CLI may need in one region; created lazily, the extra ones only by `doctor`. */
+export interface CliClients extends Clients {
+  sts(): STSClient;
+  cloudtrail(): CloudTrailClient;
+  eventbridge(): EventBridgeClient;
+  sqs(): SQSClient;
+  lambda(): LambdaClient;
+}
+
+export type ClientFactory = (region: string) => CliClients;
+
+export interface ClientFactoryOptions {
+  profile?: string;
+  /** An endpoint for every service (the local emulator); otherwise AWS_ENDPOINT_URL is honoured by the SDK. */
+  endpoint?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+}
+
+const SETTINGS = {
+  retryMode: 'standard',
+  maxAttempts: 4,
+  requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
+} as const;
+
+type AnyClient = { middlewareStack: { add: (...args: any[]) => void } };
+
+/** Notes on every error which action on which resource failed, for one-line messages. */
+function annotate<T extends AnyClient>(client: T, prefix: string): T {
+  client.middlewareStack.add(
+    (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
+      try {
+        return await next(args);
+      } catch (err) {
+        if (err && typeof err === 'object' && !('$action' in err)) {
+          Object.assign(err, {
+            $action: `${prefix}:${(context.commandName ?? 'unknown').replace(/Command$/, '')}`,
+            $resource: resourceOf(args?.input),
+          });
+        }
+        throw err;
+      }
+    },
+    { step: 'initialize', name: 'logsKmsGuardErrorContext' },
+  );
+  return client;
+}
+
+function resourceOf(input: Record<string, unknown> | undefined): string | undefined {
+  if (!input) return undefined;
+  for (const key of [
+    'logGroupName',
+    'resourceArn',
+    'KeyId',
+    'QueueUrl',
+    'QueueName',
+    'Name',
+    'Rule',
+    'FunctionName',
+  ]) {
+    const v = input[key];
+    if (typeof v === 'string') return v;
+  }
+  const trails = input.trailNameList ?? input.TrailName;
+  if (typeof trails === 'string') return trails;
+  return undefined;
+}
+
+/** Real SDK clients: default credential chain (or a profile), the region given, AWS_ENDPOINT_URL honoured. */
+export function defaultClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
+  const cache = new Map<string, CliClients>();
+  return (region) => {
+    let clients = cache.get(region);
+    if (clients) return clients;
+    const base = {
+      region,
+      ...SETTINGS,
+      ...(options.profile ? { profile: options.profile } : {}),
+      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+      ...(options.credentials ? { credentials: options.credentials } : {}),
+    };
+    const lazy = <T extends AnyClient>(make: () => T, prefix: string) => {
+      let c: T | undefined;
+      return () => {
+        c ??= annotate(make(), prefix);
+        return c;
+      };
+    };
+    clients = {
+      kms: annotate(new KMSClient(base), 'kms'),
+      logs: annotate(new CloudWatchLogsClient(base), 'logs'),
+      sts: lazy(() => new STSClient(base), 'sts'),
+      cloudtrail: lazy(() => new CloudTrailClient(base), 'cloudtrail'),
+      eventbridge: lazy(() => new EventBridgeClient(base), 'events'),
+      sqs: lazy(() => new SQSClient(base), 'sqs'),
+      lambda: lazy(() => new LambdaClient(base), 'lambda'),
+    };
+    cache.set(region, clients);
+    return clients;
+  };
+}
+
+/** Commercial regions (partition `aws`) where CloudWatch Logs and KMS exist; opt-in ones that are not enabled are skipped at run time. */
+export const COMMERCIAL_REGIONS = [
+  'us-east-1',
+  'us-east-2',
+  'us-west-1',
+  'us-west-2',
+  'af-south-1',
+  'ap-east-1',
+  'ap-east-2',
+  'ap-south-1',
+  'ap-south-2',
+  'ap-southeast-1',
+  'ap-southeast-2',
+  'ap-southeast-3',
+  'ap-southeast-4',
+  'ap-southeast-5',
+  'ap-southeast-6',
+  'ap-southeast-7',
+  'ap-northeast-1',
+  'ap-northeast-2',
+  'ap-northeast-3',
+  'ca-central-1',
+  'ca-west-1',
+  'eu-central-1',
+  'eu-central-2',
+  'eu-west-1',
+  'eu-west-2',
+  'eu-west-3',
+  'eu-south-1',
+  'eu-south-2',
+  'eu-north-1',
+  'il-central-1',
+  'me-south-1',
+  'me-central-1',
+  'mx-central-1',
+  'sa-east-1',
+];
+const OTHER_PARTITIONS: Record<string, string[]> = {
+  'aws-cn': ['cn-north-1', 'cn-northwest-1'],
+  'aws-us-gov': ['us-gov-west-1', 'us-gov-east-1'],
+};
+
+/** Every region of the partition `region` is in (commercial by default). */
+export function allRegions(region: string | undefined): string[] {
+  const partition = region ? partitionOf(region) : 'aws';
+  return OTHER_PARTITIONS[partition] ?? COMMERCIAL_REGIONS;
+}
+
+/** True for the errors a region that is not enabled for the account answers with. */
+export function isRegionDisabled(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return (
+    name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'OptInRequired'
+  );
+}
+
+/** The account the credentials belong to: STS, else the ARN of a log group or of the guard key. */
+export async function resolveAccount(clients: CliClients, config: GuardConfig): Promise<string> {
+  let first: unknown;
+  try {
+    const out = await clients.sts().send(new GetCallerIdentityCommand({}));
+    if (out.Account) return out.Account;
+  } catch (err) {
+    first = err;
+    if (isAccessProblem(err)) throw err;
+  }
+  // Emulators and some proxies serve no STS: read the account from an ARN instead.
+  try {
+    const out = await clients.logs.send(new DescribeLogGroupsCommand({ limit: 1 }));
+    const arn = out.logGroups?.[0]?.logGroupArn ?? out.logGroups?.[0]?.arn;
+    const account = arn ? parseArn(arn)?.account : undefined;
+    if (account) return account;
+  } catch {}
+  try {
+    const out = await clients.kms.send(new DescribeKeyCommand({ KeyId: config.keyArn ?? config.keyAlias }));
+    const account = out.KeyMetadata?.AWSAccountId ?? parseArn(out.KeyMetadata?.Arn ?? '')?.account;
+    if (account) return account;
+  } catch {}
+  if (first) throw first;
+  throw new Error('cannot determine the AWS account: sts:GetCallerIdentity returned none');
+}
+
+function isAccessProblem(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return (
+    name === 'CredentialsProviderError' ||
+    name === 'InvalidClientTokenId' ||
+    name === 'ExpiredToken' ||
+    name === 'ExpiredTokenException'
+  );
+}
+
+/** One clear line for an AWS failure: which action on which resource was denied, or what is missing. */
+export function describeAwsError(err: unknown): string {
+  const chain: any[] = [];
+  for (let e: any = err; e && chain.length < 5; e = e.cause) chain.push(e);
+  const root = chain.find((e) => e?.$action) ?? chain.at(-1) ?? err;
+  const all = chain.map((e) => `${e?.name ?? ''} ${e?.message ?? ''}`).join(' | ');
+  const name: string = root?.name ?? 'Error';
+  const message: string = root?.message ?? String(err);
+  if (chain.some((e) => e?.name === 'CredentialsProviderError') || /Could not load credentials/i.test(all)) {
+    return 'no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (aws configure / aws sso login)';
+  }
+  if (/Region is missing/i.test(all)) return 'no AWS region: pass --region or set AWS_REGION';
+  if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name))) {
+    return 'the AWS session has expired: log in again (aws sso login) or refresh the credentials';
+  }
+  if (chain.some((e) => ['UnrecognizedClientException', 'InvalidClientTokenId'].includes(e?.name))) {
+    return `the AWS credentials are not valid here${root?.$action ? ` (${root.$action})` : ''}: wrong profile, expired keys, or a region not enabled for the account`;
+  }
+  const denied = /not authorized to perform:?\s*(\S+)(?: on resource:?\s*(\S+))?/i.exec(all);
+  const isDenied = denied || chain.some((e) => /AccessDenied|Unauthorized|Forbidden/i.test(e?.name ?? ''));
+  if (isDenied) {
+    const action = denied?.[1] ?? root?.$action ?? 'an action';
+    const resource = (denied?.[2] ?? root?.$resource ?? '').replace(/[.,;]$/, '');
+    const kmsUse = /KMS key does not exist or is not allowed/i.test(all);
+    if (kmsUse) {
+      return `access denied: CloudWatch Logs may not use the key for ${root?.$resource ?? 'the log group'} (the key policy lacks the AllowCloudWatchLogs statement, or it has not propagated yet); run: logs-kms-guard key setup`;
+    }
+    return `access denied: ${action}${resource ? ` on ${resource}` : ''} was refused for these credentials; grant it in IAM (or the key policy) and try again`;
+  }
+  const where = root?.$action ? ` (${root.$action}${root.$resource ? ` on ${root.$resource}` : ''})` : '';
+  return `${name}: ${message}${where}`;
+}
+
+/** True when the failure is about credentials or permissions (exit code 3). */
+export function isAwsFailure(err: unknown): boolean {
+  const e = err as { $action?: string; $metadata?: unknown; name?: string; cause?: unknown } | undefined;
+  return Boolean(
+    e?.$action ||
+      e?.$metadata ||
+      e?.name === 'CredentialsProviderError' ||
+      (e?.cause && isAwsFailure(e.cause)),
+  );
+}

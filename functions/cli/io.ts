@@ -1,0 +1,96 @@
+import type { Log } from '../core/log.ts';
+import type { Clock } from '../core/retry.ts';
+import type { ClientFactory } from './aws.ts';
+
+/** A stream the CLI writes to: process.stdout/stderr, or a buffer in tests. */
+export interface OutStream {
+  write(text: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
+
+/** Everything the CLI touches outside itself, so it runs in-process in tests. */
+export interface Io {
+  stdout: OutStream;
+  stderr: OutStream;
+  stdinIsTTY: boolean;
+  env: Record<string, string | undefined>;
+  /** Asks a yes/no question on the terminal; absent when there is none. */
+  prompt?: (question: string) => Promise<string>;
+  /** Aborted on Ctrl-C: long commands stop between groups. */
+  signal?: AbortSignal;
+  /** Builds the SDK clients of a region (default: real clients, default credential chain). */
+  clients?: ClientFactory;
+  clock?: Clock;
+  writeFile?: (path: string, data: string) => Promise<void>;
+}
+
+export interface Style {
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const plain: Style = { red: (s) => s, green: (s) => s, yellow: (s) => s, dim: (s) => s, bold: (s) => s };
+const ansi = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
+const coloured: Style = {
+  red: ansi(31, 39),
+  green: ansi(32, 39),
+  yellow: ansi(33, 39),
+  dim: ansi(2, 22),
+  bold: ansi(1, 22),
+};
+
+/** Colour only on a terminal, never with NO_COLOR set or `--no-color`. */
+export function styleFor(stream: OutStream, env: Io['env'], allowed = true): Style {
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return allowed && stream.isTTY === true && !noColor && env.TERM !== 'dumb' ? coloured : plain;
+}
+
+export interface Printer {
+  style: Style;
+  /** A message for people (stderr), silenced by --quiet. */
+  info(text: string): void;
+  warn(text: string): void;
+  error(text: string): void;
+  /** Machine-readable or primary output (stdout). */
+  out(text: string): void;
+  /** The core's log surface, routed to stderr. */
+  log: Log;
+}
+
+export function makePrinter(io: Io, options: { quiet: boolean; verbose: boolean; color: boolean }): Printer {
+  const style = styleFor(io.stderr, io.env, options.color);
+  const line = (text: string) => io.stderr.write(`${text}\n`);
+  const extraText = (extra?: Record<string, unknown>) => {
+    if (!extra) return '';
+    const parts = Object.entries(extra)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`);
+    return parts.length > 0 ? ` ${style.dim(parts.join(' '))}` : '';
+  };
+  return {
+    style,
+    info: (text) => {
+      if (!options.quiet) line(text);
+    },
+    warn: (text) => line(`${style.yellow('warning:')} ${text}`),
+    error: (text) => line(`${style.red('error:')} ${text}`),
+    out: (text) => io.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
+    log: {
+      debug: (m, e) => {
+        if (options.verbose) line(style.dim(`${m}${extraText(e)}`));
+      },
+      info: (m, e) => {
+        if (options.verbose) line(`${m}${extraText(e)}`);
+      },
+      warn: (m, e) => line(`${style.yellow('warning:')} ${m}${extraText(e)}`),
+      error: (m, e) => {
+        if (options.verbose || !m.startsWith('sweep: group failed'))
+          line(`${style.red('error:')} ${m}${extraText(e)}`);
+      },
+    },
+  };
+}
