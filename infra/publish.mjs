@@ -1,0 +1,371 @@
+// Publishes logs-kms-guard to a whole AWS organization: artifact buckets per region, the function zips, and a
+// service-managed CloudFormation StackSet with automatic deployment to the target OUs and regions.
+//
+//   npm run package
+//   node infra/publish.mjs --org-id o-abc123def4 --ous ou-ab12-cdef3456 --regions us-east-1,eu-west-1 \
+//     --bucket-prefix acme-logs-kms-guard [--param AlarmEmail=ops@example.com ...] [--call-as DELEGATED_ADMIN] [--dry-run]
+//
+// Run it with credentials of the management account or of a delegated StackSets administrator. It uses the
+// AWS CLI (`aws`); `--dry-run` prints every command instead of running it (and needs no CLI and no account).
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { KEY_PREFIX, readArtifacts, toStackSetTemplate } from './stackset.mjs';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+
+export const HELP = `Usage: node infra/publish.mjs --org-id o-... --ous ou-...[,ou-...] --regions r1[,r2...]
+                              --bucket-prefix NAME [options]
+
+Publishes logs-kms-guard to an AWS organization with a service-managed StackSet (automatic deployment to
+new accounts in the target OUs). Run \`npm run package\` first.
+
+Steps: (1) the artifact bucket stack <bucket-prefix>-<region> in each region (infra/artifact-bucket.yml),
+(2) upload the function zips (content-addressed keys), (3) generate and upload the StackSet template,
+(4) create the StackSet and its instances, or update it.
+
+Options:
+  --org-id o-...            AWS Organizations ID; the buckets are readable by this organization only
+  --ous ou-a,ou-b           target organizational units (or the root r-...)
+  --regions r1,r2           target regions
+  --bucket-prefix NAME      artifact buckets are NAME-<region>
+  --stack-set-name NAME     default logs-kms-guard
+  --param Name=Value        a StackSet parameter (CloudFormation names: KmsKeyAlias, IncludeLogGroups,
+                            ExcludeLogGroups, DryRun, AlarmEmail, SweepSchedule, ...), repeatable
+  --call-as SELF|DELEGATED_ADMIN   default SELF (management account)
+  --add-targets             the StackSet exists: also add instances for these OUs/regions
+  --max-concurrent-percentage N    default 25
+  --failure-tolerance-percentage N default 10
+  --template FILE           packaged template (default .serverless/cloudformation-template-update-stack.json)
+  --artifacts DIR           zips (default dist/artifacts)
+  --dry-run                 print the commands, run nothing
+  -h, --help                this help`;
+
+export function parseArgs(argv) {
+  const out = {
+    orgId: '',
+    ous: [],
+    regions: [],
+    bucketPrefix: '',
+    stackSetName: 'logs-kms-guard',
+    params: {},
+    callAs: 'SELF',
+    addTargets: false,
+    maxConcurrentPercentage: 25,
+    failureTolerancePercentage: 10,
+    template: path.join(root, '.serverless', 'cloudformation-template-update-stack.json'),
+    artifacts: path.join(root, 'dist', 'artifacts'),
+    dryRun: false,
+    help: false,
+  };
+  const list = (v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const value = () => {
+      if (eq > 0) return arg.slice(eq + 1);
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--org-id') out.orgId = value();
+    else if (flag === '--ous') out.ous.push(...list(value()));
+    else if (flag === '--regions') out.regions.push(...list(value()));
+    else if (flag === '--bucket-prefix') out.bucketPrefix = value();
+    else if (flag === '--stack-set-name') out.stackSetName = value();
+    else if (flag === '--param') {
+      const v = value();
+      const at = v.indexOf('=');
+      if (at < 1) throw new Error(`--param must look like Name=Value, got "${v}"`);
+      out.params[v.slice(0, at)] = v.slice(at + 1);
+    } else if (flag === '--call-as') out.callAs = value();
+    else if (flag === '--add-targets') out.addTargets = true;
+    else if (flag === '--max-concurrent-percentage') out.maxConcurrentPercentage = Number(value());
+    else if (flag === '--failure-tolerance-percentage') out.failureTolerancePercentage = Number(value());
+    else if (flag === '--template') out.template = path.resolve(value());
+    else if (flag === '--artifacts') out.artifacts = path.resolve(value());
+    else if (flag === '--dry-run') out.dryRun = true;
+    else if (flag === '--help' || flag === '-h') out.help = true;
+    else throw new Error(`unknown argument: ${arg} (see --help)`);
+  }
+  if (out.help) return out;
+  if (!/^o-[a-z0-9]{10,32}$/.test(out.orgId)) throw new Error('--org-id must be an organization ID (o-...)');
+  if (out.ous.length === 0) throw new Error('--ous is required (ou-... or the root r-...)');
+  for (const ou of out.ous) {
+    if (!/^(ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}|r-[a-z0-9]{4,32})$/.test(ou))
+      throw new Error(`not an OU or root id: "${ou}"`);
+  }
+  if (out.regions.length === 0) throw new Error('--regions is required');
+  for (const r of out.regions) if (!REGION.test(r)) throw new Error(`not a region name: "${r}"`);
+  if (!/^[a-z0-9][a-z0-9.-]{1,40}$/.test(out.bucketPrefix)) {
+    throw new Error('--bucket-prefix is required: lower-case letters, digits, dots and hyphens (2-41)');
+  }
+  if (!['SELF', 'DELEGATED_ADMIN'].includes(out.callAs))
+    throw new Error('--call-as is SELF or DELEGATED_ADMIN');
+  for (const [name, n] of [
+    ['--max-concurrent-percentage', out.maxConcurrentPercentage],
+    ['--failure-tolerance-percentage', out.failureTolerancePercentage],
+  ]) {
+    if (!Number.isInteger(n) || n < 0 || n > 100) throw new Error(`${name} must be 0-100`);
+  }
+  return out;
+}
+
+const bucketOf = (args, region) => `${args.bucketPrefix}-${region}`;
+
+/** Every StackSet parameter with its value: given ones, else the template default, plus the bucket prefix. */
+export function stackSetParameters(template, args) {
+  const unknown = Object.keys(args.params).filter((k) => !(k in template.Parameters));
+  if (unknown.length) throw new Error(`unknown StackSet parameter(s): ${unknown.join(', ')}`);
+  const values = {};
+  for (const [name, p] of Object.entries(template.Parameters)) {
+    if (name === 'ArtifactBucketPrefix') values[name] = args.bucketPrefix;
+    else values[name] = args.params[name] ?? p.Default ?? '';
+  }
+  return values;
+}
+
+/**
+ * The full publication as a list of steps: `{ argv, note? }` for AWS CLI calls, `{ write }` for local files.
+ * `exists` says whether the StackSet exists (undefined in a dry run: both branches are listed).
+ */
+export function plan(args, { template, artifacts, templateKey, exists }) {
+  const steps = [];
+  const regional = (region, argv) => ({ argv: [...argv, '--region', region] });
+  const home = args.regions[0];
+  for (const region of args.regions) {
+    steps.push({
+      note: `artifact bucket ${bucketOf(args, region)}`,
+      ...regional(region, [
+        'cloudformation',
+        'deploy',
+        '--stack-name',
+        `${args.stackSetName}-artifacts`,
+        '--template-file',
+        path.join(root, 'infra', 'artifact-bucket.yml'),
+        '--parameter-overrides',
+        `BucketPrefix=${args.bucketPrefix}`,
+        `OrganizationId=${args.orgId}`,
+        '--no-fail-on-empty-changeset',
+      ]),
+    });
+    for (const [fn, a] of Object.entries(artifacts)) {
+      steps.push({
+        note: `${fn} code`,
+        ...regional(region, [
+          's3',
+          'cp',
+          a.file,
+          `s3://${bucketOf(args, region)}/${a.key}`,
+          '--only-show-errors',
+        ]),
+      });
+    }
+  }
+  steps.push({
+    note: 'StackSet template',
+    ...regional(home, [
+      's3',
+      'cp',
+      template.file,
+      `s3://${bucketOf(args, home)}/${templateKey}`,
+      '--only-show-errors',
+    ]),
+  });
+  const url = `https://${bucketOf(args, home)}.s3.${home}.amazonaws.com/${templateKey}`;
+  const parameters = Object.entries(stackSetParameters(template.body, args)).map(
+    ([k, v]) => `ParameterKey=${k},ParameterValue=${v.replaceAll(',', '\\,')}`,
+  );
+  const common = ['--stack-set-name', args.stackSetName, '--call-as', args.callAs];
+  const targets = [
+    '--deployment-targets',
+    `OrganizationalUnitIds=${args.ous.join(',')}`,
+    '--regions',
+    ...args.regions,
+    '--operation-preferences',
+    `RegionConcurrencyType=PARALLEL,MaxConcurrentPercentage=${args.maxConcurrentPercentage},FailureTolerancePercentage=${args.failureTolerancePercentage}`,
+  ];
+  const create = [
+    {
+      note: 'create the StackSet (service-managed, auto-deployment to new accounts of the OUs)',
+      argv: [
+        'cloudformation',
+        'create-stack-set',
+        ...common,
+        '--template-url',
+        url,
+        '--permission-model',
+        'SERVICE_MANAGED',
+        '--auto-deployment',
+        'Enabled=true,RetainStacksOnAccountRemoval=false',
+        '--capabilities',
+        'CAPABILITY_IAM',
+        '--parameters',
+        ...parameters,
+        '--tags',
+        'Key=ManagedBy,Value=logs-kms-guard',
+        '--region',
+        home,
+      ],
+    },
+    {
+      note: 'stack instances in every account of the OUs, in every region',
+      argv: ['cloudformation', 'create-stack-instances', ...common, ...targets, '--region', home],
+    },
+  ];
+  const update = [
+    {
+      note: 'update the StackSet and its instances in these OUs and regions',
+      argv: [
+        'cloudformation',
+        'update-stack-set',
+        ...common,
+        '--template-url',
+        url,
+        '--capabilities',
+        'CAPABILITY_IAM',
+        '--parameters',
+        ...parameters,
+        ...targets,
+        '--region',
+        home,
+      ],
+    },
+  ];
+  if (args.addTargets) {
+    update.push({
+      note: 'add instances for new OUs or regions',
+      argv: ['cloudformation', 'create-stack-instances', ...common, ...targets, '--region', home],
+    });
+  }
+  if (exists === undefined) {
+    steps.push({
+      note: 'does the StackSet exist?',
+      argv: ['cloudformation', 'describe-stack-set', ...common, '--region', home],
+    });
+    steps.push({ branch: 'if it does not exist', steps: create });
+    steps.push({ branch: 'if it exists', steps: update });
+  } else {
+    steps.push(...(exists ? update : create));
+  }
+  return steps;
+}
+
+function quote(s) {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+export function render(step) {
+  return ['aws', ...step.argv].map(quote).join(' ');
+}
+
+/** Builds the StackSet template file and returns what the plan needs. */
+export function prepare(args) {
+  if (!existsSync(args.template))
+    throw new Error(`${args.template} is missing: run \`npm run package\` first`);
+  const artifacts = readArtifacts(args.artifacts);
+  if (!artifacts.enforce)
+    throw new Error(`${args.artifacts}/enforce.zip is missing: run \`npm run package\` first`);
+  const body = toStackSetTemplate(JSON.parse(readFileSync(args.template, 'utf8')), artifacts);
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  const sha = createHash('sha256').update(text).digest('hex');
+  const file = path.join(args.artifacts, '..', 'stackset', `stackset-${sha.slice(0, 16)}.json`);
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(file, text);
+  return {
+    template: { file, body },
+    artifacts,
+    templateKey: `${KEY_PREFIX}/stackset-${sha.slice(0, 16)}.json`,
+  };
+}
+
+export function run(args, { spawn = spawnSync, out = console.log, err = console.error } = {}) {
+  const prepared = prepare(args);
+  if (args.dryRun) {
+    out(
+      `# dry run: StackSet ${args.stackSetName} to OUs ${args.ous.join(', ')} in ${args.regions.join(', ')}; nothing is executed`,
+    );
+    out(`# StackSet template: ${path.relative(process.cwd(), prepared.template.file)}`);
+    const print = (steps, indent = '') => {
+      for (const step of steps) {
+        if (step.branch) {
+          out(`${indent}# ${step.branch}:`);
+          print(step.steps, `${indent}  `);
+        } else {
+          if (step.note) out(`${indent}# ${step.note}`);
+          out(`${indent}${render(step)}`);
+        }
+      }
+    };
+    print(plan(args, { ...prepared, exists: undefined }));
+    return 0;
+  }
+  const aws = (argv, capture = false) =>
+    spawn('aws', argv, {
+      cwd: root,
+      stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+      encoding: 'utf8',
+    });
+  const probe = aws(['--version'], true);
+  if (probe.error || probe.status !== 0) {
+    err('publish: the AWS CLI (`aws`) is needed; install it or use --dry-run to print the commands');
+    return 1;
+  }
+  const described = aws(
+    [
+      'cloudformation',
+      'describe-stack-set',
+      '--stack-set-name',
+      args.stackSetName,
+      '--call-as',
+      args.callAs,
+      '--region',
+      args.regions[0],
+    ],
+    true,
+  );
+  const exists = described.status === 0;
+  if (!exists && !/StackSetNotFound/.test(`${described.stderr ?? ''}`)) {
+    err(`publish: cannot tell whether the StackSet exists:\n${described.stderr ?? ''}`);
+    return 1;
+  }
+  for (const step of plan(args, { ...prepared, exists })) {
+    out(`▶ ${step.note ?? ''}\n  ${render(step)}`);
+    const result = aws(step.argv);
+    if (result.status !== 0) {
+      err(`✖ failed: ${render(step)}\n  Fix the cause above and rerun: every step is idempotent.`);
+      return 1;
+    }
+  }
+  out(
+    `✔ published. Follow the operation: aws cloudformation list-stack-set-operations --stack-set-name ${args.stackSetName} --call-as ${args.callAs} --region ${args.regions[0]}`,
+  );
+  return 0;
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(`publish: ${e instanceof Error ? e.message : String(e)}\n\n${HELP}`);
+    process.exit(2);
+  }
+  if (args.help) console.log(HELP);
+  else {
+    try {
+      process.exit(run(args));
+    } catch (e) {
+      console.error(`publish: ${e instanceof Error ? e.message : String(e)}`);
+      process.exit(1);
+    }
+  }
+}
