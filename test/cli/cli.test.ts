@@ -1,0 +1,437 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  AssociateKmsKeyCommand,
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  DisassociateKmsKeyCommand,
+  ListTagsForResourceCommand,
+  type LogGroup,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+} from '@aws-sdk/client-kms';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeAwsError } from '../../functions/cli/aws.ts';
+import { run } from '../../functions/cli/program.ts';
+import { decodeResume, encodeResume, resumeCommand, toCsv } from '../../functions/cli/report.ts';
+import { clearKeyCache } from '../../functions/core/key.ts';
+import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { ACCOUNT, fakeClock, REGION } from '../helpers.ts';
+import { testIo } from './helpers.ts';
+
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
+const OTHER = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
+const logs = mockClient(CloudWatchLogsClient);
+const kms = mockClient(KMSClient);
+const sts = mockClient(STSClient);
+const root = join(import.meta.dirname, '../..');
+
+const group = (name: string, kmsKeyId?: string): LogGroup => ({
+  logGroupName: name,
+  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`,
+  ...(kmsKeyId ? { kmsKeyId } : {}),
+});
+
+function serve(groups: LogGroup[], size = 50) {
+  logs
+    .on(DescribeLogGroupsCommand)
+    .callsFake((input: { nextToken?: string; logGroupNamePrefix?: string }) => {
+      const list = input.logGroupNamePrefix
+        ? groups.filter((g) => g.logGroupName?.startsWith(input.logGroupNamePrefix ?? ''))
+        : groups;
+      const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
+      const more = (page + 1) * size < list.length;
+      return {
+        logGroups: list.slice(page * size, (page + 1) * size),
+        ...(more ? { nextToken: `p${page + 1}` } : {}),
+      };
+    });
+  logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
+}
+
+function keyExists() {
+  kms.on(DescribeKeyCommand).resolves({
+    KeyMetadata: {
+      Arn: KEY,
+      KeyId: 'k',
+      KeyState: 'Enabled',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+    },
+  });
+  kms.on(GetKeyPolicyCommand).resolves({
+    Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+  });
+  kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
+}
+
+const mutatingLogs = () =>
+  logs
+    .calls()
+    .map((c) => (c.args[0] as object).constructor.name)
+    .filter((n) => /Associate|Disassociate|Put|Create|Delete/.test(n));
+const mutatingKms = () =>
+  kms
+    .calls()
+    .map((c) => (c.args[0] as object).constructor.name)
+    .filter((n) => /Create|Put|Enable|Schedule|Tag/.test(n));
+
+describe('logs-kms-guard CLI (in-process)', () => {
+  beforeEach(() => {
+    logs.reset();
+    kms.reset();
+    sts.reset();
+    clearKeyCache();
+    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/me` });
+  });
+
+  it('--help lists every command and exits 0', async () => {
+    // Prepare
+    const t = testIo();
+    // Act
+    const code = await run(['--help'], t.io);
+    // Assess
+    expect(code).toBe(0);
+    for (const c of ['audit', 'enforce', 'rollback', 'doctor', 'key', 'associate', 'disassociate']) {
+      expect(t.stdout()).toContain(c);
+    }
+  });
+
+  it.each([
+    ['audit'],
+    ['enforce'],
+    ['rollback'],
+    ['doctor'],
+    ['key', 'setup'],
+    ['associate'],
+    ['disassociate'],
+  ])('%s --help shows examples', async (...command) => {
+    const t = testIo();
+    expect(await run([...command, '--help'], t.io)).toBe(0);
+    expect(t.stdout()).toContain('Examples:');
+    expect(t.stdout()).toContain(`$ logs-kms-guard ${command.join(' ')}`);
+  });
+
+  it('exits 2 on usage errors', async () => {
+    const t = testIo();
+    expect(await run(['frobnicate'], t.io)).toBe(2);
+    expect(await run(['audit', '--format', 'xml'], t.io)).toBe(2);
+    expect(await run(['associate'], t.io)).toBe(2);
+    expect(await run(['audit', '--region', 'nowhere'], t.io)).toBe(2);
+    expect(await run(['audit', '--key-arn', 'alias/x'], t.io)).toBe(2);
+    expect(t.stderr()).toContain('KMS_KEY_ARN must be a full key ARN');
+  });
+
+  it('audit prints a table and exits 1 when groups in scope are unencrypted', async () => {
+    // Prepare
+    keyExists();
+    serve([group('/a'), group('/b', KEY), group('/c', OTHER), group('/skip/x')]);
+    const t = testIo();
+    // Act
+    const code = await run(['audit', '--exclude', '/skip/'], t.io);
+    // Assess
+    expect(code).toBe(1);
+    expect(t.stdout()).toMatch(/us-east-1\s+\/a\s+no-key\s+yes/);
+    expect(t.stdout()).toMatch(/\/b\s+guard-key/);
+    expect(t.stdout()).toMatch(/\/skip\/x\s+no-key\s+no/);
+    expect(t.stderr()).toContain('1 unencrypted in scope');
+    expect(mutatingLogs()).toEqual([]);
+  });
+
+  it('audit --json puts JSON alone on stdout and exits 0 when all is encrypted', async () => {
+    // Prepare
+    keyExists();
+    serve([group('/b', KEY), group('/c', OTHER)]);
+    const t = testIo();
+    // Act
+    const code = await run(['audit', '--json'], t.io);
+    // Assess
+    expect(code).toBe(0);
+    const report = JSON.parse(t.stdout());
+    expect(report.totals).toMatchObject({ listed: 2, guardKey: 1, otherKey: 1, candidates: 0 });
+    expect(report.groups).toHaveLength(2);
+  });
+
+  it('audit --format csv --out writes the file', async () => {
+    // Prepare
+    keyExists();
+    serve([group('/a,b')]);
+    const files: Record<string, string> = {};
+    const t = testIo({ writeFile: async (p, d) => void (files[p] = d) });
+    // Act
+    const code = await run(['audit', '--format', 'csv', '--out', 'r.csv'], t.io);
+    // Assess
+    expect(code).toBe(1);
+    expect(files['r.csv']?.split('\n')[0]).toBe('region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note');
+    expect(files['r.csv']).toContain('"/a,b"');
+    expect(t.stdout()).toBe('');
+  });
+
+  it('enforce refuses without --yes when stdin is not a terminal, calling nothing', async () => {
+    // Prepare
+    const t = testIo();
+    // Act
+    const code = await run(['enforce'], t.io);
+    // Assess
+    expect(code).toBe(2);
+    expect(t.stderr()).toContain('stdin is not a terminal; pass --yes');
+    expect(logs.calls()).toHaveLength(0);
+  });
+
+  it('enforce asks on a terminal and changes nothing on "n"', async () => {
+    keyExists();
+    serve([group('/a')]);
+    const t = testIo({ tty: true, answers: ['n'] });
+    expect(await run(['enforce'], t.io)).toBe(0);
+    expect(t.stderr()).toContain('nothing changed');
+    expect(mutatingLogs()).toEqual([]);
+  });
+
+  it('enforce --dry-run makes no mutating call and creates no key', async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('no alias'), { name: 'NotFoundException' }));
+    serve([group('/a'), group('/b')]);
+    const t = testIo();
+    // Act
+    const code = await run(['enforce', '--dry-run', '--json'], t.io);
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(t.stdout()).totals.wouldEncrypt).toBe(2);
+    expect(mutatingLogs()).toEqual([]);
+    expect(mutatingKms()).toEqual([]);
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+  });
+
+  it('enforce --yes encrypts the gaps, and Ctrl-C stops cleanly with a resume command that works', async () => {
+    // Prepare
+    keyExists();
+    const all = Array.from({ length: 120 }, (_, i) => group(`/g/${String(i).padStart(3, '0')}`));
+    serve(all);
+    const controller = new AbortController();
+    const done = new Set<string>();
+    logs.on(AssociateKmsKeyCommand).callsFake((input: { logGroupName: string }) => {
+      done.add(input.logGroupName);
+      if (done.size === 70) controller.abort();
+      return {};
+    });
+    const t = testIo({ signal: controller.signal, clock: fakeClock() });
+    // Act
+    const code = await run(['enforce', '--yes', '--rate', '5'], t.io);
+    // Assess
+    expect(code).toBe(130);
+    const match = /--resume-token (\S+)/.exec(t.stderr());
+    expect(match).not.toBeNull();
+    expect(t.stderr()).toContain('logs-kms-guard enforce --yes --rate 5 --resume-token');
+    // Act: resume (the listing now shows what was done).
+    serve(all.map((g) => (done.has(g.logGroupName ?? '') ? { ...g, kmsKeyId: KEY } : g)));
+    const t2 = testIo({ clock: fakeClock() });
+    const code2 = await run(['enforce', '--yes', '--json', '--resume-token', match?.[1] ?? ''], t2.io);
+    // Assess
+    expect(code2).toBe(0);
+    const names = logs.commandCalls(AssociateKmsKeyCommand).map((c) => c.args[0].input.logGroupName);
+    expect(names).toHaveLength(120);
+    expect(new Set(names).size).toBe(120);
+  });
+
+  it('rollback touches only groups on the guard key and never the key', async () => {
+    // Prepare
+    keyExists();
+    serve([group('/a', KEY), group('/b', OTHER), group('/c')]);
+    logs.on(DisassociateKmsKeyCommand).resolves({});
+    const t = testIo();
+    // Act
+    const code = await run(['rollback', '--yes'], t.io);
+    // Assess
+    expect(code).toBe(0);
+    expect(logs.commandCalls(DisassociateKmsKeyCommand).map((c) => c.args[0].input.logGroupName)).toEqual([
+      '/a',
+    ]);
+    expect(mutatingKms()).toEqual([]);
+  });
+
+  it('turns an access denial into one line naming the action and resource, exit 3', async () => {
+    // Prepare
+    keyExists();
+    logs
+      .on(DescribeLogGroupsCommand)
+      .rejects(
+        Object.assign(
+          new Error(
+            `User: arn:aws:iam::${ACCOUNT}:user/me is not authorized to perform: logs:DescribeLogGroups on resource: arn:aws:logs:${REGION}:${ACCOUNT}:log-group::log-stream: because no identity-based policy allows the logs:DescribeLogGroups action`,
+          ),
+          { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } },
+        ),
+      );
+    const t = testIo();
+    // Act
+    const code = await run(['audit'], t.io);
+    // Assess
+    expect(code).toBe(3);
+    const lines = t.stderr().trim().split('\n');
+    expect(lines.at(-1)).toBe(
+      `error: access denied: logs:DescribeLogGroups on arn:aws:logs:${REGION}:${ACCOUNT}:log-group::log-stream: was refused for these credentials; grant it in IAM (or the key policy) and try again`,
+    );
+  });
+
+  it('describes missing credentials and annotated denials', () => {
+    expect(
+      describeAwsError(
+        Object.assign(new Error('Could not load credentials from any providers'), {
+          name: 'CredentialsProviderError',
+        }),
+      ),
+    ).toMatch(/no AWS credentials found/);
+    expect(
+      describeAwsError(
+        Object.assign(new Error('denied'), {
+          name: 'AccessDeniedException',
+          $action: 'kms:CreateKey',
+          $resource: 'alias/x',
+        }),
+      ),
+    ).toBe(
+      'access denied: kms:CreateKey on alias/x was refused for these credentials; grant it in IAM (or the key policy) and try again',
+    );
+  });
+
+  it('associate waits out propagation and reports the key', async () => {
+    // Prepare
+    keyExists();
+    serve([group('/a')]);
+    logs
+      .on(AssociateKmsKeyCommand)
+      .rejectsOnce(
+        Object.assign(new Error('The specified KMS Key Id could not be found.'), {
+          name: 'InvalidParameterException',
+        }),
+      )
+      .resolves({});
+    const t = testIo();
+    // Act
+    const code = await run(['associate', '--log-group', '/a', '--json'], t.io);
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(t.stdout())).toMatchObject({ status: 'associated', keyArn: KEY, attempts: 2 });
+  });
+
+  it('disassociate refuses a key that is not the guard key without --force', async () => {
+    keyExists();
+    serve([group('/b', OTHER)]);
+    const t = testIo();
+    expect(await run(['disassociate', '--log-group', '/b'], t.io)).toBe(1);
+    expect(logs.commandCalls(DisassociateKmsKeyCommand)).toHaveLength(0);
+  });
+
+  it('key setup verifies an existing key without changing it', async () => {
+    keyExists();
+    const t = testIo();
+    expect(await run(['key', 'setup', '--json'], t.io)).toBe(0);
+    expect(JSON.parse(t.stdout()).keys[0]).toMatchObject({ keyArn: KEY, action: 'verified', rotation: true });
+    expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('doctor reports key checks and degrades where services cannot be checked', async () => {
+    // Prepare
+    keyExists();
+    const t = testIo();
+    // Act
+    const code = await run(['doctor', '--json'], t.io);
+    // Assess
+    const checks = JSON.parse(t.stdout()).checks as { check: string; status: string }[];
+    expect(checks.find((c) => c.check === 'key')?.status).toBe('ok');
+    expect(checks.find((c) => c.check === 'key policy')?.status).toBe('ok');
+    expect(checks.find((c) => c.check === 'cloudtrail')?.status).toBe('warn');
+    expect(code).toBe(checks.some((c) => c.status === 'fail') ? 1 : 0);
+  });
+});
+
+describe('CLI helpers', () => {
+  it('resume tokens round-trip and are bound to their command', () => {
+    const token = encodeResume({
+      command: 'enforce',
+      region: 'eu-west-1',
+      nextToken: 'abc',
+      rest: ['us-east-1'],
+    });
+    expect(decodeResume(token, 'enforce')).toEqual({
+      command: 'enforce',
+      region: 'eu-west-1',
+      nextToken: 'abc',
+      rest: ['us-east-1'],
+    });
+    expect(() => decodeResume(token, 'rollback')).toThrow(/printed by "enforce"/);
+    expect(() => decodeResume('garbage', 'enforce')).toThrow(/not a token/);
+  });
+
+  it('the resume command replaces an old token and quotes for the shell', () => {
+    expect(resumeCommand(['enforce', '--include', '/a b', '--resume-token', 'old'], 'new')).toBe(
+      "logs-kms-guard enforce --include '/a b' --resume-token new",
+    );
+  });
+
+  it('CSV cells are escaped against injection', () => {
+    const csv = toCsv([
+      {
+        region: 'r',
+        logGroup: '=cmd',
+        keyState: 'no-key',
+        inScope: true,
+        kmsKeyId: '',
+        keyStatus: '',
+        note: '',
+      },
+    ]);
+    expect(csv).toContain('"=cmd"');
+  });
+});
+
+describe('dist/cli.mjs (the built bin)', () => {
+  beforeAll(() => {
+    if (!existsSync(join(root, 'dist/cli.mjs'))) {
+      spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: root, stdio: 'ignore' });
+    }
+  });
+
+  it('runs as a process: --help exits 0, a bad command exits 2', () => {
+    // Act
+    const help = spawnSync(join(root, 'node_modules/.bin/node'), [join(root, 'dist/cli.mjs'), '--help'], {
+      encoding: 'utf8',
+      env: { ...process.env, NO_COLOR: '1' },
+    });
+    const bad = spawnSync(join(root, 'node_modules/.bin/node'), [join(root, 'dist/cli.mjs'), 'nope'], {
+      encoding: 'utf8',
+    });
+    // Assess
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: logs-kms-guard');
+    expect(bad.status).toBe(2);
+  });
+
+  it('refuses enforce without --yes when stdin is not a terminal', () => {
+    const r = spawnSync(
+      join(root, 'node_modules/.bin/node'),
+      [join(root, 'dist/cli.mjs'), 'enforce', '--region', 'us-east-1'],
+      {
+        encoding: 'utf8',
+        input: '',
+        env: {
+          ...process.env,
+          AWS_ACCESS_KEY_ID: 'x',
+          AWS_SECRET_ACCESS_KEY: 'y',
+          AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+        },
+      },
+    );
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('pass --yes');
+  });
+});
