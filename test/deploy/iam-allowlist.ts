@@ -125,7 +125,10 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
     'logs:PutLogEvents': [own('sweep')],
     'logs:DescribeLogGroups': [{ resources: [LOG_GROUPS], why: 'list every group with its key' }],
     'logs:ListTagsForResource': [{ resources: [LOG_GROUPS], why: 'honour the opt-out tag' }],
-    'sqs:SendMessage': [{ resources: [ENFORCE_QUEUE], why: 'enqueue work items for the enforce function' }],
+    'sqs:SendMessage': [
+      { resources: [ENFORCE_QUEUE], why: 'enqueue work items (SendMessageBatch authorises as SendMessage)' },
+    ],
+    'kms:DescribeKey': [{ resources: [KEYS, CONFIGURED_KEY], why: 'find the guard key for the run report' }],
     'lambda:InvokeFunction': [
       {
         resources: [arn('lambda', 'function:logs-kms-guard-prod-sweep')],
