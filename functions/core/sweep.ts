@@ -436,7 +436,16 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
 
     let interrupted = false;
     const candidates: Candidate[] = [];
-    await mapLimit(work, concurrency, async ({ report, group }) => {
+    const emitted = new Set<GroupReport>();
+    await mapLimit(work, concurrency, async (item) => {
+      await act(item);
+      // Reported as soon as it is done (progress); queued ones only once the page is sent.
+      if (mode !== 'enqueue' && item.report.action !== 'none') {
+        emitted.add(item.report);
+        options.onGroup?.(item.report);
+      }
+    });
+    async function act({ report, group }: { report: GroupReport; group: LogGroup }): Promise<void> {
       // Queueing finishes its page (a few paced tag reads) so nothing is sent twice on resume.
       if (fatal || (mode !== 'enqueue' && stopReason())) {
         interrupted = true;
@@ -511,7 +520,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         log.error('sweep: group failed', { logGroupName: report.name, region, error: report.detail });
         if (isFatalSweepError(err)) fatal ??= error;
       }
-    });
+    }
 
     if (mode === 'enqueue' && candidates.length > 0 && options.enqueue) {
       try {
@@ -526,7 +535,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     for (const report of reports) {
       const key = ACTION_COUNT[report.action];
       if (key) pageCounts[key]++;
-      if (!interrupted || report.action !== 'none') options.onGroup?.(report);
+      if (!emitted.has(report) && (!interrupted || report.action !== 'none')) options.onGroup?.(report);
     }
     if (interrupted || fatal) {
       // A page left half-way: keep what was done, not what was seen (it is listed again on resume).
