@@ -166,7 +166,11 @@ describe('logs-kms-guard CLI (in-process)', () => {
     keyExists();
     serve([group('/a,b')]);
     const files: Record<string, string> = {};
-    const t = testIo({ writeFile: async (p, d) => void (files[p] = d) });
+    const t = testIo({
+      writeFile: async (p, d) => {
+        files[p] = d;
+      },
+    });
     // Act
     const code = await run(['audit', '--format', 'csv', '--out', 'r.csv'], t.io);
     // Assess
