@@ -1,6 +1,5 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
@@ -10,22 +9,12 @@ import { loadConfig } from './core/config.ts';
 import type { Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
-import type { Log } from './core/log.ts';
+import { createObservability } from './core/observability.ts';
 import { mapLimit, TokenBucket } from './core/retry.ts';
 
 // Validated once per container: a bad setting fails every invocation loudly, naming the variable.
 const config = loadConfig();
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard' });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LogsKmsGuard',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard',
-});
-const log: Log = {
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-};
+const { logger, metrics, log } = createObservability();
 // Shared by every record this container handles, so a batch is paced under the AssociateKmsKey quota.
 const associateBucket = new TokenBucket(config.associateRate, config.associateRate);
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -13,6 +12,7 @@ import { type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepWorkItem } from './core/event.ts';
 import type { Log } from './core/log.ts';
+import { createObservability } from './core/observability.ts';
 import { backoffDelay, type Clock, systemClock } from './core/retry.ts';
 import {
   type Candidate,
@@ -243,17 +243,7 @@ export async function runSweepInvocation(
 
 const config = loadConfig();
 const settings = loadSweepSettings();
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard' });
-const metrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LogsKmsGuard',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard',
-});
-const log: Log = {
-  debug: (message, extra) => logger.debug(message, extra ?? {}),
-  info: (message, extra) => logger.info(message, extra ?? {}),
-  warn: (message, extra) => logger.warn(message, extra ?? {}),
-  error: (message, extra) => logger.error(message, extra ?? {}),
-};
+const { logger, metrics, log } = createObservability();
 const CLIENT_SETTINGS = { retryMode: 'standard', maxAttempts: 3 } as const;
 let sqs: SQSClient | undefined;
 let lambda: LambdaClient | undefined;

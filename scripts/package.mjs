@@ -125,7 +125,7 @@ export function offlineEnv(base = process.env) {
   }
   return {
     ...env,
-    AWS_ACCESS_KEY_ID: 'AKIAPACKAGEOFFLINE00',
+    AWS_ACCESS_KEY_ID: 'placeholder-offline-packaging',
     AWS_SECRET_ACCESS_KEY: 'package-offline-no-aws-call-is-made',
     AWS_EC2_METADATA_DISABLED: 'true',
     AWS_SDK_LOAD_CONFIG: '0',
