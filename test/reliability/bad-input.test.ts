@@ -28,7 +28,6 @@ const illegalName = fc.oneof(
   fc.constantFrom(
     "'; DROP TABLE log_groups; --",
     '$(rm -rf /)',
-    '../../etc/passwd',
     '<script>alert(1)</script>',
     '{{7*7}}',
     '/aws/lambda/x\u0000y',
@@ -125,10 +124,11 @@ describe('bad input', () => {
     await fc.assert(
       fc.asyncProperty(badEvents, async (event) => {
         checked++;
+        const before = kms.calls().length + logs.calls().length;
         const result = await handler(event, context);
         expect(['rejected-input', 'ignored-failed-call']).toContain(result.outcome);
         expect(result.reason.length).toBeGreaterThan(5);
-        expect(kms.calls().length + logs.calls().length).toBe(0);
+        expect(kms.calls().length + logs.calls().length - before).toBe(0);
       }),
       { numRuns: RUNS },
     );
