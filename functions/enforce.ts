@@ -1,6 +1,4 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
@@ -9,6 +7,7 @@ import { loadConfig } from './core/config.ts';
 import type { Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
+import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
 import { mapLimit, TokenBucket } from './core/retry.ts';
 
@@ -34,8 +33,8 @@ const METRIC_NAMES: Record<Outcome, string> = {
 };
 
 function record(outcome: Outcome, error?: unknown): void {
-  metrics.addMetric(METRIC_NAMES[outcome], MetricUnit.Count, 1);
-  if (isUnsafeKey(error)) metrics.addMetric('UnsafeKeyRefused', MetricUnit.Count, 1);
+  metrics.add(METRIC_NAMES[outcome]);
+  if (isUnsafeKey(error)) metrics.add('UnsafeKeyRefused');
 }
 
 /** The function's own account and region: events for any other are refused. */
@@ -82,6 +81,4 @@ async function lambdaHandler(
   return result;
 }
 
-export const handler = middy(lambdaHandler)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(publishMetrics(metrics));

@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { MetricUnit } from '@aws-lambda-powertools/metrics';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
@@ -12,6 +10,7 @@ import { type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepWorkItem } from './core/event.ts';
 import type { Log } from './core/log.ts';
+import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
 import { backoffDelay, type Clock, systemClock } from './core/retry.ts';
 import {
@@ -277,13 +276,11 @@ async function lambdaHandler(event: unknown, context: Context): Promise<SweepInv
     remainingMs:
       typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 600_000,
     record: (counts) => {
-      for (const [key, name] of METRICS) metrics.addMetric(name, MetricUnit.Count, counts[key]);
+      for (const [key, name] of METRICS) metrics.add(name, counts[key]);
     },
   });
 }
 
-export const handler = middy(lambdaHandler)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics, { captureColdStartMetric: true }));
+export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(publishMetrics(metrics));
 
 export type { SweepState };

@@ -1,14 +1,14 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Log } from './log.ts';
+import { CountMetrics } from './metrics.ts';
 
-/** The Powertools Logger and Metrics every function uses, with the service name the alarms filter on. */
+/** The Powertools Logger and the EMF counts every function uses, with the service name the alarms filter on. */
 export function createObservability() {
   const serviceName = process.env.POWERTOOLS_SERVICE_NAME ?? 'logs-kms-guard';
   const logger = new Logger({ serviceName });
-  const metrics = new Metrics({
+  const metrics = new CountMetrics({
     namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'LogsKmsGuard',
-    serviceName,
+    service: serviceName,
   });
   const log: Log = {
     debug: (message, extra) => logger.debug(message, extra ?? {}),
