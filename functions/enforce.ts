@@ -62,6 +62,7 @@ async function lambdaHandler(
     deadline: Date.now() + remaining - config.deadlineMarginMs,
     associateBucket,
     record,
+    alert: (metric: 'KeyHousekeepingFailed') => metrics.add(metric),
   };
 
   if (isSqsEvent(event)) {

@@ -3,7 +3,7 @@ import { partitionOf } from './arn.ts';
 import { associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
-import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef } from './key.ts';
+import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef, type KeyStepOptions } from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
 import { type BackoffOptions, type Clock, retryTransient, type TokenBucket } from './retry.ts';
@@ -50,6 +50,8 @@ export interface EnforceDeps {
   clock?: Clock;
   associateBucket?: TokenBucket;
   backoff?: BackoffOptions;
+  /** Counts an alarmed metric (see KeyStepOptions.alert). */
+  alert?: KeyStepOptions['alert'];
 }
 
 /** Describes one group by exact name; undefined when it does not exist. */
@@ -105,6 +107,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     log,
     deadline: deps.deadline,
     ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.alert ? { alert: deps.alert } : {}),
   };
   const key: KeyRef = await ensureKey(keyOptions);
   if (current === key.arn)

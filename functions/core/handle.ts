@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
-import { type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
+import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import { type Home, type ParsedEvent, parseCreateLogGroupEvent } from './event.ts';
 import type { Log } from './log.ts';
@@ -19,6 +19,8 @@ export interface HandleDeps {
   backoff?: BackoffOptions;
   /** Called once per decision, e.g. to count a metric. */
   record?: (outcome: Outcome, error?: unknown) => void;
+  /** Counts an alarmed metric (see KeyStepOptions.alert). */
+  alert?: EnforceDeps['alert'];
 }
 
 export interface HandledEvent extends EnforceResult {
@@ -70,6 +72,7 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
           clock,
           ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
           ...(deps.backoff ? { backoff: deps.backoff } : {}),
+          ...(deps.alert ? { alert: deps.alert } : {}),
         },
       );
       handled = { ...result, eventId: parsed.eventId, retry: false };

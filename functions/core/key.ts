@@ -24,7 +24,7 @@ import {
   PolicyParseError,
   parsePolicy,
 } from './policy.ts';
-import { type Clock, retryTransient, systemClock } from './retry.ts';
+import { type Clock, isTransient, retryTransient, systemClock } from './retry.ts';
 
 export const MANAGED_BY_TAG = 'ManagedBy';
 export const MANAGED_BY_VALUE = 'logs-kms-guard';
@@ -53,6 +53,8 @@ export interface KeyStepOptions {
   deadline?: number;
   /** Defaults to the process-wide cache. */
   cache?: KeyCache;
+  /** Counts a metric that has an alarm: housekeeping on a new key that could not be done. */
+  alert?: (metric: 'KeyHousekeepingFailed') => void;
 }
 
 /** Sends a KMS command, retrying transient failures until the step's deadline. */
@@ -61,6 +63,25 @@ function send<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise
   return retryTransient(() => call(options.clients.kms), {
     deadline: options.deadline ?? clock.now() + 30_000,
     clock,
+  });
+}
+
+/** How long a call on a key created moments ago may be refused while its tags start to count for IAM. */
+const FRESH_KEY_BUDGET_MS = 20_000;
+
+/**
+ * Sends a KMS command on a key created moments ago. IAM conditions on the key's tags (`aws:ResourceTag`)
+ * can take minutes to see new tags, so AccessDeniedException is retried too, for a bounded time.
+ */
+function sendFresh<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
+  const clock = options.clock ?? systemClock;
+  const budget = clock.now() + FRESH_KEY_BUDGET_MS;
+  return retryTransient(() => call(options.clients.kms), {
+    deadline: Math.min(options.deadline ?? budget, budget),
+    clock,
+    backoff: { baseMs: 500, maxMs: 4_000 },
+    maxAttempts: 10,
+    retryIf: (err) => isTransient(err) || (err as Error)?.name === 'AccessDeniedException',
   });
 }
 
@@ -254,18 +275,21 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
     }
   }
   log.info('created the guard key', { keyArn: mine.Arn, alias: config.keyAlias });
-  // The key is live from here; rotation and the role tag are best effort, `doctor` reports either missing.
+  // The key is live from here; rotation and the role tag are best effort: a failure is logged and counted
+  // (KeyHousekeepingFailed has an alarm) and `doctor` reports either missing.
   await Promise.all([
-    clients.kms
-      .send(new EnableKeyRotationCommand({ KeyId: mine.KeyId }))
-      .catch((err: Error) =>
-        log.error('could not enable rotation on the guard key', { keyArn: mine.Arn, error: err.name }),
-      ),
+    sendFresh(options, (kms) => kms.send(new EnableKeyRotationCommand({ KeyId: mine.KeyId }))).catch(
+      (err: Error) => {
+        options.alert?.('KeyHousekeepingFailed');
+        log.error('could not enable rotation on the guard key', { keyArn: mine.Arn, error: err.name });
+      },
+    ),
     clients.kms
       .send(new TagResourceCommand({ KeyId: mine.KeyId, Tags: [{ TagKey: ROLE_TAG, TagValue: 'active' }] }))
-      .catch((err: Error) =>
-        log.error('could not tag the guard key active', { keyArn: mine.Arn, error: err.name }),
-      ),
+      .catch((err: Error) => {
+        options.alert?.('KeyHousekeepingFailed');
+        log.error('could not tag the guard key active', { keyArn: mine.Arn, error: err.name });
+      }),
   ]);
   return { arn: mine.Arn, keyId: mine.KeyId, own: true, changedAt: clock.now() };
 }
@@ -274,14 +298,15 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
 async function retireKey(options: KeyStepOptions, keyId: string): Promise<void> {
   const { config, log } = options;
   try {
-    await send(options, (kms) =>
+    await sendFresh(options, (kms) =>
       kms.send(
         new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: config.keyDeletionWindowDays }),
       ),
     );
     log.info('scheduled deletion of an unused key this invocation created', { keyId });
   } catch (err) {
-    // Not fatal for the log group, but a live orphan key must be seen: logged as an error for the alarm.
+    // Not fatal for the log group, but a live orphan key must be seen: counted for the alarm, and logged.
+    options.alert?.('KeyHousekeepingFailed');
     log.error('could not schedule deletion of an unused guard key; delete it by hand', {
       keyId,
       error: (err as Error).name,

@@ -55,17 +55,25 @@ export function backoffDelay(
 /** Runs `call`, retrying transient failures with backoff while time remains before `deadline`. */
 export async function retryTransient<T>(
   call: () => Promise<T>,
-  options: { deadline: number; clock?: Clock; backoff?: BackoffOptions; maxAttempts?: number },
+  options: {
+    deadline: number;
+    clock?: Clock;
+    backoff?: BackoffOptions;
+    maxAttempts?: number;
+    /** Which failures are worth another try; transient ones unless told otherwise. */
+    retryIf?: (err: unknown) => boolean;
+  },
 ): Promise<T> {
   const clock = options.clock ?? systemClock;
   const backoff = options.backoff ?? { baseMs: 200, maxMs: 3_000 };
   const maxAttempts = options.maxAttempts ?? 8;
+  const retryIf = options.retryIf ?? isTransient;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
       const delay = backoffDelay(attempt, backoff);
-      if (!isTransient(err) || attempt >= maxAttempts || clock.now() + delay >= options.deadline) throw err;
+      if (!retryIf(err) || attempt >= maxAttempts || clock.now() + delay >= options.deadline) throw err;
       await clock.sleep(delay);
     }
   }

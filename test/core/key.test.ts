@@ -176,6 +176,58 @@ describe('ensureKey', () => {
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)[0]?.args[0].input.PendingWindowInDays).toBe(7);
   });
 
+  it('retries a refused housekeeping call on a seconds-old key while its tags start to count for IAM', async () => {
+    // Prepare: another invocation holds the alias; IAM refuses ScheduleKeyDeletion twice (aws:ResourceTag
+    // conditions do not see the new key's tags yet), then allows it.
+    const winner = metadata({ KeyId: 'winner', Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/winner` });
+    kms
+      .on(DescribeKeyCommand)
+      .rejectsOnce(new NotFoundException({ ...meta, message: 'not found' }))
+      .resolves({ KeyMetadata: winner });
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(CreateAliasCommand).rejects(new AlreadyExistsException({ ...meta, message: 'already exists' }));
+    const denied = Object.assign(new Error('User is not authorized to perform: kms:ScheduleKeyDeletion'), {
+      name: 'AccessDeniedException',
+    });
+    kms.on(ScheduleKeyDeletionCommand).rejectsOnce(denied).rejectsOnce(denied).resolves({});
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+    const alerts: string[] = [];
+    // Act
+    const key = await ensureKey({ ...options(), alert: (m) => alerts.push(m) });
+    // Assess
+    expect(key.arn).toBe(winner.Arn);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(3);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand)[2]?.args[0].input.KeyId).toBe(KEY_ID);
+    expect(alerts).toEqual([]);
+  });
+
+  it('counts the alarmed metric when an unused key still cannot be retired, after a bounded wait', async () => {
+    // Prepare
+    const winner = metadata({ KeyId: 'winner', Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/winner` });
+    kms
+      .on(DescribeKeyCommand)
+      .rejectsOnce(new NotFoundException({ ...meta, message: 'not found' }))
+      .resolves({ KeyMetadata: winner });
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(CreateAliasCommand).rejects(new AlreadyExistsException({ ...meta, message: 'already exists' }));
+    kms
+      .on(ScheduleKeyDeletionCommand)
+      .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+    const clock = fakeClock();
+    const started = clock.now();
+    const alerts: string[] = [];
+    const o = { ...options({}, clock), alert: (m: string) => alerts.push(m) };
+    // Act
+    const key = await ensureKey(o);
+    // Assess: the event still gets the winner's key; the orphan is counted (alarm) and logged, not hidden
+    expect(key.arn).toBe(winner.Arn);
+    expect(alerts).toEqual(['KeyHousekeepingFailed']);
+    expect(o.log.lines.some((l) => l.level === 'error' && /schedule deletion/.test(l.message))).toBe(true);
+    expect(kms.commandCalls(ScheduleKeyDeletionCommand).length).toBeLessThanOrEqual(10);
+    expect(clock.now() - started).toBeLessThanOrEqual(20_000);
+  });
+
   it('shares one lookup between concurrent records of one container', async () => {
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'not found' }));
     kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });

@@ -210,7 +210,7 @@ describe('functions', () => {
 });
 
 describe('alarms', () => {
-  it('alarm on both DLQs, function errors, failed rule deliveries and refused unsafe keys', () => {
+  it('alarm on both DLQs, function errors, failed rule deliveries, refused unsafe keys and failed key housekeeping', () => {
     // Prepare
     const alarms = resourcesOfType(full.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const find = (ns: string, metric: string, dim: unknown) =>
@@ -231,6 +231,9 @@ describe('alarms', () => {
     expect(find('AWS/Lambda', 'Errors', { Ref: 'EnforceLambdaFunction' })).toHaveLength(1);
     expect(find('AWS/Lambda', 'Errors', { Ref: 'SweepLambdaFunction' })).toHaveLength(1);
     expect(find('AWS/Events', 'FailedInvocations', { Ref: 'CreateLogGroupRule' })).toHaveLength(1);
+    expect(
+      find('LogsKmsGuard', 'KeyHousekeepingFailed', { Name: 'service', Value: 'logs-kms-guard' }),
+    ).toHaveLength(1);
     expect(
       find('LogsKmsGuard', 'UnsafeKeyRefused', { Name: 'service', Value: 'logs-kms-guard' }),
     ).toHaveLength(1);
