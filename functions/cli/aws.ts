@@ -33,12 +33,14 @@ const SETTINGS = {
   requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
 } as const;
 
+// biome-ignore lint/suspicious/noExplicitAny: each client's middleware stack is typed for its own commands; this one works on any.
 type AnyClient = { middlewareStack: { add: (...args: any[]) => void } };
+type Next = (args: { input?: Record<string, unknown> }) => Promise<unknown>;
 
 /** Notes on every error which action on which resource failed, for one-line messages. */
 function annotate<T extends AnyClient>(client: T, prefix: string): T {
   client.middlewareStack.add(
-    (next: (args: any) => Promise<any>, context: { commandName?: string }) => async (args: any) => {
+    (next: Next, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
       try {
         return await next(args);
       } catch (err) {
@@ -202,11 +204,15 @@ function isAccessProblem(err: unknown): boolean {
   );
 }
 
+type ErrorLike = { name?: string; message?: string; cause?: unknown; $action?: string; $resource?: string };
+
 /** One clear line for an AWS failure: which action on which resource was denied, or what is missing. */
 export function describeAwsError(err: unknown): string {
-  const chain: any[] = [];
-  for (let e: any = err; e && chain.length < 5; e = e.cause) chain.push(e);
-  const root = chain.find((e) => e?.$action) ?? chain.at(-1) ?? err;
+  const chain: ErrorLike[] = [];
+  for (let e = err as ErrorLike | undefined; e && chain.length < 5; e = e.cause as ErrorLike | undefined) {
+    chain.push(e);
+  }
+  const root: ErrorLike = chain.find((e) => e?.$action) ?? chain.at(-1) ?? {};
   const all = chain.map((e) => `${e?.name ?? ''} ${e?.message ?? ''}`).join(' | ');
   const name: string = root?.name ?? 'Error';
   const message: string = root?.message ?? String(err);
@@ -214,10 +220,10 @@ export function describeAwsError(err: unknown): string {
     return 'no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (aws configure / aws sso login)';
   }
   if (/Region is missing/i.test(all)) return 'no AWS region: pass --region or set AWS_REGION';
-  if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name))) {
+  if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name ?? ''))) {
     return 'the AWS session has expired: log in again (aws sso login) or refresh the credentials';
   }
-  if (chain.some((e) => ['UnrecognizedClientException', 'InvalidClientTokenId'].includes(e?.name))) {
+  if (chain.some((e) => ['UnrecognizedClientException', 'InvalidClientTokenId'].includes(e?.name ?? ''))) {
     return `the AWS credentials are not valid here${root?.$action ? ` (${root.$action})` : ''}: wrong profile, expired keys, or a region not enabled for the account`;
   }
   const denied = /not authorized to perform:?\s*(\S+)(?: on resource:?\s*(\S+))?/i.exec(all);
