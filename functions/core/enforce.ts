@@ -1,8 +1,9 @@
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { partitionOf } from './arn.ts';
-import { associateKey } from './associate.ts';
+import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
+import { AssociationError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef, type KeyStepOptions } from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
@@ -63,6 +64,16 @@ export async function describeLogGroup(clients: Clients, name: string) {
   return group?.logGroupName === name ? group : undefined;
 }
 
+/** Forgets the cached key and verifies it again; throws only when the key is now refused as unsafe. */
+async function recheckKey(keyOptions: KeyStepOptions): Promise<void> {
+  invalidateKey(keyOptions);
+  try {
+    await ensureKey(keyOptions);
+  } catch (err) {
+    if (err instanceof UnsafeKeyError || err instanceof KeyPolicyError) throw err;
+  }
+}
+
 /** The whole job for one group: scope, current key, ensure key and policy, associate. */
 export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps): Promise<EnforceResult> {
   const { config, clients, log } = deps;
@@ -118,22 +129,31 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     });
   }
 
-  const result = await associateKey({
-    logs: clients.logs,
-    name,
-    keyArn: key.arn,
-    deadline: deps.deadline,
-    log,
-    ...(deps.clock ? { clock: deps.clock } : {}),
-    ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
-    ...(deps.backoff ? { backoff: deps.backoff } : {}),
-    // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
-    onPropagationStall: async () => {
-      invalidateKey(keyOptions);
-      log.warn('CloudWatch Logs keeps refusing the key; re-checking its policy', { keyArn: key.arn });
-      await ensureKeyPolicy({ ...keyOptions, key });
-    },
-  });
+  let result: AssociateResult;
+  try {
+    result = await associateKey({
+      logs: clients.logs,
+      name,
+      keyArn: key.arn,
+      deadline: deps.deadline,
+      log,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
+      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
+      onPropagationStall: async () => {
+        invalidateKey(keyOptions);
+        log.warn('CloudWatch Logs keeps refusing the key; re-checking its policy', { keyArn: key.arn });
+        await ensureKeyPolicy({ ...keyOptions, key });
+      },
+    });
+  } catch (err) {
+    // Logs refused the key for good (e.g. disabled or scheduled for deletion since this container cached it):
+    // check it again now, so an unusable key is refused as such (UnsafeKeyRefused has an alarm) instead of
+    // failing every event as a plain association error until the cache expires.
+    if (err instanceof AssociationError && !err.retryable) await recheckKey(keyOptions);
+    throw err;
+  }
   if (result.outcome === 'gone') {
     return done('group-gone', 'the log group was deleted before it could be associated', {
       attempts: result.attempts,

@@ -1,0 +1,320 @@
+/**
+ * End-to-end rig: the in-process emulator (local/emulator), real SDK clients for the test's own set-up, and
+ * enforce "containers" that run the real handler against the emulator through the real AWS SDK.
+ *
+ * The handler under test is the deployable bundle dist/enforce.mjs, not functions/enforce.ts: it is the
+ * exact file that is deployed (esbuild output with its own copy of the AWS SDK, middy and Powertools), so
+ * a bundling mistake cannot hide behind a passing test. Each container is a fresh import of it
+ * (`?c=N`, as local/pipeline.ts does): its own module scope, so its own config (read at load, which is
+ * why the environment is set before the import), key cache, SDK clients and AssociateKmsKey pacer, as
+ * separate Lambda containers have; the first-event race depends on that. `npm test` builds dist/ before
+ * vitest runs; test/e2e/global-setup.ts builds it when it is missing.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
+import { afterEach, vi } from 'vitest';
+import {
+  type ApiCall,
+  type Emulator,
+  type EmulatorOptions,
+  startEmulator,
+} from '../../local/emulator/index.ts';
+import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
+import { loadEvent } from '../helpers.ts';
+
+/** E2E_BUNDLE points the tests at another build (e.g. a deliberately broken one, to see them fail). */
+export const BUNDLE = process.env.E2E_BUNDLE ?? join(import.meta.dirname, '..', '..', 'dist', 'enforce.mjs');
+export const REGION = 'us-east-1';
+export const GUARD_ALIAS = 'alias/logs-kms-guard';
+export const credentials = { accessKeyId: 'e2e', secretAccessKey: 'e2e' };
+
+/** Every variable the enforce function reads; cleared before each container loads so no test leaks into the next. */
+const GUARD_VARIABLES = [
+  'KMS_KEY_ARN',
+  'KMS_KEY_ALIAS',
+  'INCLUDE_LOG_GROUPS',
+  'EXCLUDE_LOG_GROUPS',
+  'SKIP_TAG_KEY',
+  'DRY_RUN',
+  'ALLOW_KEY_OVERRIDE',
+  'ALLOW_KEY_POLICY_UPDATE',
+  'KEY_CACHE_TTL_SECONDS',
+  'ASSOCIATE_RATE',
+  'DEADLINE_MARGIN_MS',
+  'KEY_DELETION_WINDOW_DAYS',
+];
+
+export type Handler = (event: unknown, context: unknown) => Promise<any>;
+
+let containers = 0;
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Everything the containers write (Powertools JSON log lines and EMF documents), kept off the console. */
+export function captureOutput() {
+  const lines: string[] = [];
+  const keep = (chunk: unknown) => {
+    for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(line);
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep as never);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep as never);
+  const json = () =>
+    lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    lines,
+    /** Sum of every EMF count by metric name. */
+    metrics(): Record<string, number> {
+      const totals: Record<string, number> = {};
+      for (const doc of json()) {
+        for (const m of doc._aws?.CloudWatchMetrics?.[0]?.Metrics ?? []) {
+          totals[m.Name] = (totals[m.Name] ?? 0) + Number(doc[m.Name] ?? 0);
+        }
+      }
+      return totals;
+    },
+    /** The `decision` log lines, one per record handled. */
+    decisions(): Record<string, any>[] {
+      return json().filter((d) => d.message === 'decision');
+    },
+    restore() {
+      out.mockRestore();
+      err.mockRestore();
+    },
+  };
+}
+
+export interface World {
+  emulator: Emulator;
+  region: string;
+  account: string;
+  /** The test's own clients (set-up and checks), with SDK retries so set-up never flakes on a throttle. */
+  kms: KMSClient;
+  logs: CloudWatchLogsClient;
+  /** The environment every container of this world starts from. */
+  env: Record<string, string>;
+  output: ReturnType<typeof captureOutput>;
+  /** A new container: a fresh import of the bundle, configured by `env` (on top of `world.env`). */
+  container(env?: Record<string, string>): Promise<Handler>;
+}
+
+/** Starts an emulator (stopped after the test), captures the containers' output and prepares their environment. */
+export async function startWorld(options: EmulatorOptions = {}, region = REGION): Promise<World> {
+  const emulator = await startEmulator({ port: 0, ...options });
+  const output = captureOutput();
+  cleanups.push(
+    () => emulator.stop(),
+    () => output.restore(),
+  );
+  const timeScale = options.timeScale ?? 1;
+  const sdk = { region, endpoint: emulator.endpoint, credentials, maxAttempts: 10 };
+  const env: Record<string, string> = {
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    // The account's 5 TPS AssociateKmsKey quota on the emulator's clock; each test that runs several
+    // containers at once divides it between them.
+    ASSOCIATE_RATE: String(5 * timeScale),
+  };
+  return {
+    emulator,
+    region,
+    account: emulator.account,
+    kms: new KMSClient(sdk),
+    logs: new CloudWatchLogsClient(sdk),
+    env,
+    output,
+    container: (extra = {}) => loadContainer({ ...env, ...extra }),
+  };
+}
+
+/**
+ * The local queue (LocalPipeline: SQS-like queue, Lambda-like containers each importing the bundle, a DLQ)
+ * for `world`, stopped after the test; `started` once its containers are loaded.
+ */
+export async function startPipeline(
+  world: World,
+  options: Omit<PipelineOptions, 'region' | 'account' | 'bundle'> = {},
+): Promise<LocalPipeline> {
+  clearGuardVariables();
+  const pipeline = new LocalPipeline({
+    region: world.region,
+    account: world.account,
+    bundle: BUNDLE,
+    ...options,
+    env: { ...world.env, ...options.env },
+  });
+  cleanups.push(() => pipeline.stop());
+  await pipeline.start();
+  return pipeline;
+}
+
+function clearGuardVariables(): void {
+  delete process.env.AWS_PROFILE;
+  delete process.env.AWS_SESSION_TOKEN;
+  for (const name of GUARD_VARIABLES) delete process.env[name];
+}
+
+/** Imports a fresh copy of the bundle with this environment (config is read when the module loads). */
+export async function loadContainer(env: Record<string, string>): Promise<Handler> {
+  if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run \`npm run build\``);
+  clearGuardVariables();
+  Object.assign(process.env, env);
+  const mod = (await import(`${pathToFileURL(BUNDLE).href}?c=${++containers}`)) as { handler: Handler };
+  return mod.handler;
+}
+
+/** A Lambda context for the function of `world`'s account and region. */
+export function lambdaContext(world: Pick<World, 'region' | 'account'>, timeoutMs = 60_000) {
+  const started = Date.now();
+  return {
+    invokedFunctionArn: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-e2e-enforce`,
+    functionName: 'logs-kms-guard-e2e-enforce',
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+  };
+}
+
+/**
+ * A CloudTrail CreateLogGroup event as EventBridge delivers it, cloned from the captured Lambda event
+ * (or `file`), for `name` in `world`'s account and region, with fresh ids.
+ */
+export function createEvent(
+  world: Pick<World, 'region' | 'account'>,
+  name: string,
+  params: { kmsKeyId?: string; tags?: Record<string, string> } = {},
+  file = 'create-log-group-lambda.json',
+): Record<string, any> {
+  const event = loadEvent(file);
+  event.id = randomUUID();
+  event.region = world.region;
+  event.account = world.account;
+  event.detail.awsRegion = world.region;
+  event.detail.recipientAccountId = world.account;
+  event.detail.eventID = randomUUID();
+  event.detail.requestParameters = { logGroupName: name, ...params };
+  return event;
+}
+
+/** An SQS batch (the event source mapping's shape) carrying these EventBridge events as message bodies. */
+export function sqsBatch(world: Pick<World, 'region' | 'account'>, events: unknown[]) {
+  return {
+    Records: events.map((event) => {
+      const id = randomUUID();
+      return {
+        messageId: id,
+        receiptHandle: id,
+        body: JSON.stringify(event),
+        attributes: {
+          ApproximateReceiveCount: '1',
+          SentTimestamp: String(Date.now()),
+          SenderId: 'events.amazonaws.com',
+          ApproximateFirstReceiveTimestamp: String(Date.now()),
+        },
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: `arn:aws:sqs:${world.region}:${world.account}:logs-kms-guard-events`,
+        awsRegion: world.region,
+      };
+    }),
+  };
+}
+
+/** Invokes a container with one SQS batch; returns the indexes of the records it reported as failed. */
+export async function invokeBatch(
+  world: Pick<World, 'region' | 'account'>,
+  handler: Handler,
+  events: unknown[],
+  timeoutMs = 60_000,
+): Promise<number[]> {
+  const batch = sqsBatch(world, events);
+  const response = await handler(batch, lambdaContext(world, timeoutMs));
+  const failed = new Set(
+    ((response?.batchItemFailures ?? []) as { itemIdentifier: string }[]).map((f) => f.itemIdentifier),
+  );
+  return batch.Records.flatMap((r, i) => (failed.has(r.messageId) ? [i] : []));
+}
+
+/** The calls made since `mark` (a length of `emulator.calls` taken earlier). */
+export const callsSince = (emulator: Emulator, mark: number): ApiCall[] => emulator.calls.slice(mark);
+
+/** Calls of one operation (optionally of one service), in order. */
+export function callsOf(emulator: Emulator, operation: string, service?: ApiCall['service']): ApiCall[] {
+  return emulator.calls.filter((c) => c.operation === operation && (!service || c.service === service));
+}
+
+/** Calls of one operation that succeeded. */
+export const succeeded = (emulator: Emulator, operation: string, service?: ApiCall['service']) =>
+  callsOf(emulator, operation, service).filter((c) => !c.error);
+
+/** The keys the guard created (tagged ManagedBy=logs-kms-guard), oldest first. */
+export function guardKeys(world: Pick<World, 'emulator' | 'region'>) {
+  return world.emulator.state.keys(world.region).filter((k) => k.tags.ManagedBy === 'logs-kms-guard');
+}
+
+/** A key policy document. */
+export const policyOf = (...statements: unknown[]) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+export const rootStatement = (account: string) => ({
+  Sid: 'Enable IAM User Permissions',
+  Effect: 'Allow',
+  Principal: { AWS: `arn:aws:iam::${account}:root` },
+  Action: 'kms:*',
+  Resource: '*',
+});
+
+/** The statement a user adds so that CloudWatch Logs of `region` may use the key for the account's groups. */
+export const logsStatement = (region: string, account: string) => ({
+  Sid: 'AllowCloudWatchLogs',
+  Effect: 'Allow',
+  Principal: { Service: `logs.${region}.amazonaws.com` },
+  Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+  Resource: '*',
+  Condition: {
+    ArnLike: { 'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${region}:${account}:log-group:*` },
+  },
+});
+
+export const GUARD_TAGS = { ManagedBy: 'logs-kms-guard', 'logs-kms-guard:role': 'active' };
+
+/**
+ * The guard's key as an earlier event left it: behind the alias (set through KMS), tagged, its policy
+ * admitting Logs of the region; `policy` replaces that policy.
+ */
+export async function existingGuardKey(world: World, policy?: string) {
+  const key = world.emulator.state.createKeyDirect(world.region, {
+    policy: policy ?? policyOf(rootStatement(world.account), logsStatement(world.region, world.account)),
+    tags: GUARD_TAGS,
+    rotation: true,
+  });
+  await world.kms.send(new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: key.keyId }));
+  return key;
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it is true (false when `timeoutMs` passes). */
+export async function until(check: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await sleep(everyMs);
+  }
+  return true;
+}

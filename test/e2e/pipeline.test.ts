@@ -1,0 +1,159 @@
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { describe, expect, it } from 'vitest';
+import {
+  callsOf,
+  createEvent,
+  GUARD_ALIAS,
+  guardKeys,
+  logsStatement,
+  policyOf,
+  rootStatement,
+  startPipeline,
+  startWorld,
+  succeeded,
+  until,
+} from './helpers.ts';
+
+describe('burst of 200 first events under throttling (LocalPipeline, dist/enforce.mjs, emulator)', () => {
+  it('encrypts every group, fails no record, and absorbs every ThrottlingException', async () => {
+    // Prepare: real quotas × 20, a fresh region (the key is created on the way), 4 containers each pacing
+    // AssociateKmsKey at the deployed ASSOCIATE_RATE (2) × 20: 160 calls/s wanted against a quota of 100,
+    // so Logs throttles. A failed record would come back after 2 s; none may.
+    const TIME_SCALE = 20;
+    const GROUPS = 200;
+    const world = await startWorld({ timeScale: TIME_SCALE, propagationDelayMs: 3_000, throttle: true });
+    const names = Array.from({ length: GROUPS }, (_, i) => `/aws/lambda/burst-${String(i).padStart(3, '0')}`);
+    for (const name of names) world.emulator.state.putLogGroup(world.region, name);
+    const receives: boolean[] = [];
+    const pipeline = await startPipeline(world, {
+      concurrency: 4,
+      batchSize: 10,
+      visibilityTimeoutMs: 2_000,
+      maxReceiveCount: 3,
+      env: { ASSOCIATE_RATE: String(2 * TIME_SCALE) },
+      onResult: ({ ok }) => receives.push(ok),
+    });
+
+    // Act
+    for (const name of names) pipeline.send(createEvent(world, name));
+    const drained = await pipeline.drain(25_000);
+
+    // Assess: ground truth first, then every delivery's fate.
+    expect(drained).toBe(true);
+    const key = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(key?.state).toBe('Enabled');
+    const unencrypted = names.filter(
+      (n) => world.emulator.state.logGroup(world.region, n)?.kmsKeyId !== key?.arn,
+    );
+    expect(unencrypted).toEqual([]);
+    expect(pipeline.dlq).toEqual([]);
+    expect(receives.filter((ok) => !ok)).toEqual([]);
+    expect(receives).toHaveLength(GROUPS);
+    // The first events raced for the key: one live key, every other one the guard made is being deleted.
+    expect(world.emulator.state.keys(world.region).filter((k) => k.state === 'Enabled')).toHaveLength(1);
+    for (const other of guardKeys(world).filter((k) => k.arn !== key?.arn)) {
+      expect(other.state).toBe('PendingDeletion');
+    }
+    expect(succeeded(world.emulator, 'AssociateKmsKey')).toHaveLength(GROUPS);
+    const throttled = world.emulator.calls.filter((c) => c.error === 'ThrottlingException');
+    const byOperation: Record<string, number> = {};
+    for (const c of throttled) byOperation[c.operation] = (byOperation[c.operation] ?? 0) + 1;
+    // The figure for the report (throttles may occur; none may surface as a failure).
+    console.info(
+      `burst: ${GROUPS} groups, ${world.emulator.calls.length} API calls, ${throttled.length} ThrottlingException ${JSON.stringify(byOperation)}, ${pipeline.invocations} invocations, ${guardKeys(world).length} key(s) created`,
+    );
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(world.output.metrics()).toMatchObject({ Encrypted: GROUPS });
+    expect(world.output.metrics().Failed).toBeUndefined();
+  });
+});
+
+describe('the whole path: groups created through the SDK, their emitted events, the handler', () => {
+  it('every event the emulator emits is handled as its group requires', async () => {
+    // Prepare: a fresh region; the emulator's CloudTrail events go to the local queue as EventBridge's
+    // SQS target would send them; one owner key exists for the group created with its own key.
+    const world = await startWorld(
+      { timeScale: 10, propagationDelayMs: 3_000, throttle: true, events: { delayMs: 500 } },
+      'eu-west-1',
+    );
+    const ownKey = world.emulator.state.createKeyDirect(world.region, {
+      policy: policyOf(rootStatement(world.account), logsStatement(world.region, world.account)),
+    });
+    const pipeline = await startPipeline(world, {
+      concurrency: 2,
+      visibilityTimeoutMs: 2_000,
+      maxReceiveCount: 3,
+      env: { EXCLUDE_LOG_GROUPS: '/sandbox/', ASSOCIATE_RATE: String(25) },
+    });
+    const events: Record<string, any>[] = [];
+    world.emulator.onEvent((event) => {
+      events.push(event as Record<string, any>);
+      pipeline.send(event);
+    });
+    const encrypt = [
+      '/aws/lambda/orders-api',
+      '/aws/lambda/payments-worker',
+      '/ecs/checkout-service',
+      'inventory-prod-ApiAccessLogs-1A2B3C4D5E6F',
+      '/aws/codebuild/catalog-build',
+      'API-Gateway-Execution-Logs_a1b2c3d4e5/prod',
+      '/aws/rds/instance/billing-db/postgresql',
+      '/aws/vendedlogs/states/reports-machine',
+    ];
+
+    // Act: groups created the way workloads create them, plus a failed call (the group already exists).
+    for (const name of encrypt) await world.logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+    await world.logs.send(new CreateLogGroupCommand({ logGroupName: '/sandbox/scratch-pad' }));
+    await world.logs.send(
+      new CreateLogGroupCommand({
+        logGroupName: '/aws/lambda/legacy-cron',
+        tags: { 'logs-kms-guard:skip': 'true' },
+      }),
+    );
+    await world.logs.send(
+      new CreateLogGroupCommand({ logGroupName: '/platform/audit', kmsKeyId: ownKey.arn }),
+    );
+    await expect(
+      world.logs.send(new CreateLogGroupCommand({ logGroupName: '/aws/lambda/orders-api' })),
+    ).rejects.toMatchObject({ name: 'ResourceAlreadyExistsException' });
+    const emitted = encrypt.length + 4;
+    expect(await until(() => events.length === emitted, 5_000)).toBe(true);
+    expect(await pipeline.drain(15_000)).toBe(true);
+
+    // Assess: the emulator's ground truth for every group.
+    const key = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(key?.state).toBe('Enabled');
+    for (const name of encrypt)
+      expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId, name).toBe(key?.arn);
+    expect(world.emulator.state.logGroup(world.region, '/sandbox/scratch-pad')?.kmsKeyId).toBeUndefined();
+    expect(world.emulator.state.logGroup(world.region, '/aws/lambda/legacy-cron')?.kmsKeyId).toBeUndefined();
+    expect(world.emulator.state.logGroup(world.region, '/platform/audit')?.kmsKeyId).toBe(ownKey.arn);
+    expect(succeeded(world.emulator, 'AssociateKmsKey')).toHaveLength(encrypt.length);
+    expect(pipeline.dlq).toEqual([]);
+    // The handler understood every emitted event, each exactly once, as its group requires.
+    const decisions = world.output.decisions();
+    expect(decisions.map((d) => d.eventId).sort()).toEqual(events.map((e) => e.detail.eventID).sort());
+    const outcomeOf = (name: string, errored = false) =>
+      decisions
+        .filter((d) => d.logGroupName === name)
+        .filter(
+          (d) => errored === Boolean(events.find((e) => e.detail.eventID === d.eventId)?.detail.errorCode),
+        )
+        .map((d) => d.outcome);
+    for (const name of encrypt) expect(outcomeOf(name), name).toEqual(['encrypted']);
+    expect(outcomeOf('/aws/lambda/orders-api', true)).toEqual(['ignored-failed-call']);
+    expect(outcomeOf('/sandbox/scratch-pad')).toEqual(['out-of-scope']);
+    expect(outcomeOf('/aws/lambda/legacy-cron')).toEqual(['out-of-scope']);
+    expect(outcomeOf('/platform/audit')).toEqual(['already-encrypted']);
+    // The failed call's event carries the error, as CloudTrail records it.
+    expect(events.filter((e) => e.detail.errorCode)).toMatchObject([
+      {
+        detail: {
+          errorCode: 'ResourceAlreadyExistsException',
+          requestParameters: { logGroupName: '/aws/lambda/orders-api' },
+        },
+      },
+    ]);
+    expect(callsOf(world.emulator, 'CreateKey').length).toBe(guardKeys(world).length);
+  });
+});
