@@ -4,7 +4,7 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { clientsFor } from './core/clients.ts';
 import { loadConfig } from './core/config.ts';
-import type { Outcome } from './core/enforce.ts';
+import type { EnforceResult, Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
 import { publishMetrics } from './core/metrics.ts';
@@ -16,6 +16,8 @@ const config = loadConfig();
 const { logger, metrics, log } = createObservability();
 // Shared by every record this container handles, so a batch is paced under the AssociateKmsKey quota.
 const associateBucket = new TokenBucket(config.associateRate, config.associateRate);
+/** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */
+const inflight = new Map<string, Promise<EnforceResult>>();
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
 const BATCH_CONCURRENCY = 5;
 /** Without a Lambda context (a manual run), how long one invocation may take. */
@@ -63,6 +65,7 @@ async function lambdaHandler(
     associateBucket,
     record,
     alert: (metric: 'KeyHousekeepingFailed') => metrics.add(metric),
+    inflight,
   };
 
   if (isSqsEvent(event)) {

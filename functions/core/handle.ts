@@ -21,6 +21,11 @@ export interface HandleDeps {
   record?: (outcome: Outcome, error?: unknown) => void;
   /** Counts an alarmed metric (see KeyStepOptions.alert). */
   alert?: EnforceDeps['alert'];
+  /**
+   * Work under way in this container, by group: a duplicate delivered while the first copy is still being
+   * handled waits for its result instead of spending another AssociateKmsKey call of the 5 TPS quota.
+   */
+  inflight?: Map<string, Promise<EnforceResult>>;
 }
 
 export interface HandledEvent extends EnforceResult {
@@ -56,15 +61,18 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
   } else {
     try {
       if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
-      const result = await enforceLogGroup(
-        {
-          name: parsed.name,
-          region: parsed.region,
-          account: parsed.account,
-          ...(parsed.tags ? { tags: parsed.tags } : {}),
-          ...(parsed.kmsKeyId ? { requestedKmsKeyId: parsed.kmsKeyId } : {}),
-        },
-        {
+      const target = {
+        name: parsed.name,
+        region: parsed.region,
+        account: parsed.account,
+        ...(parsed.tags ? { tags: parsed.tags } : {}),
+        ...(parsed.kmsKeyId ? { requestedKmsKeyId: parsed.kmsKeyId } : {}),
+      };
+      const same = JSON.stringify(target);
+      const running = deps.inflight?.get(same);
+      const work =
+        running ??
+        enforceLogGroup(target, {
           clients: deps.clientsFor(parsed.region),
           config: deps.config,
           log: deps.log,
@@ -73,8 +81,15 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
           ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
           ...(deps.backoff ? { backoff: deps.backoff } : {}),
           ...(deps.alert ? { alert: deps.alert } : {}),
-        },
-      );
+        });
+      if (!running && deps.inflight) {
+        deps.inflight.set(same, work);
+        work.then(
+          () => deps.inflight?.delete(same),
+          () => deps.inflight?.delete(same),
+        );
+      }
+      const result = await work;
       handled = { ...result, eventId: parsed.eventId, retry: false };
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));

@@ -224,18 +224,39 @@ describe('duplicate and late events (dist/enforce.mjs, emulator)', () => {
       invokeBatch(world, b, [structuredClone(event)]),
     ]);
 
-    // Assess: every delivery acknowledged; the group has the guard key and no other key exists. Each
-    // delivery associates at most once (the same key again is a no-op for Logs; the guard does not dedupe
-    // deliveries that are in flight at the same time).
+    // Assess: every delivery acknowledged; the group has the guard key and no other key exists. The two
+    // copies in container a share one enforcement; container b cannot know of them, so at most two calls.
     expect(failed.flat()).toEqual([]);
     expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId).toBe(guard.arn);
     expect(world.emulator.state.keys(world.region)).toHaveLength(1);
     const associations = succeeded(world.emulator, 'AssociateKmsKey').length;
     expect(associations).toBeGreaterThanOrEqual(1);
-    expect(associations).toBeLessThanOrEqual(3);
+    expect(associations).toBeLessThanOrEqual(2);
     expect(
       world.output.decisions().every((d) => ['encrypted', 'already-encrypted'].includes(d.outcome)),
     ).toBe(true);
+  });
+
+  it('spends one AssociateKmsKey on copies of one event in flight in the same container', async () => {
+    // Prepare
+    const world = await startWorld({ throttle: false });
+    await existingGuardKey(world);
+    const name = '/aws/lambda/orders-api';
+    world.emulator.state.putLogGroup(world.region, name);
+    const event = createEvent(world, name);
+    const container = await world.container();
+
+    // Act: one batch carries three deliveries of the same event (at-least-once delivery)
+    const failed = await invokeBatch(world, container, [
+      event,
+      structuredClone(event),
+      structuredClone(event),
+    ]);
+
+    // Assess: all three acknowledged with the same decision, one call spent on the quota
+    expect(failed).toEqual([]);
+    expect(succeeded(world.emulator, 'AssociateKmsKey')).toHaveLength(1);
+    expect(world.output.decisions().filter((d) => d.outcome === 'encrypted')).toHaveLength(3);
   });
 
   it('a late event for a group the guard already encrypted: no new association, no key work', async () => {
