@@ -5,7 +5,7 @@ import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
-import { type Clients, clientsFor } from './core/clients.ts';
+import { CLIENT_SETTINGS, type Clients, clientsFor } from './core/clients.ts';
 import { type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepWorkItem } from './core/event.ts';
@@ -243,7 +243,6 @@ export async function runSweepInvocation(
 const config = loadConfig();
 const settings = loadSweepSettings();
 const { logger, metrics, log } = createObservability();
-const CLIENT_SETTINGS = { retryMode: 'standard', maxAttempts: 3 } as const;
 let sqs: SQSClient | undefined;
 let lambda: LambdaClient | undefined;
 

@@ -167,15 +167,19 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
 
   // Workloads create groups at their own pace; the SDK's retries absorb CreateLogGroup throttling.
   for (const group of plan) {
-    await logs.send(
-      new CreateLogGroupCommand({
-        logGroupName: group.name,
-        ...(group.tags ? { tags: group.tags } : {}),
-        ...(group.ownKey && ownKeyArn ? { kmsKeyId: ownKeyArn } : {}),
-      }),
+    await retryAborted(() =>
+      logs.send(
+        new CreateLogGroupCommand({
+          logGroupName: group.name,
+          ...(group.tags ? { tags: group.tags } : {}),
+          ...(group.ownKey && ownKeyArn ? { kmsKeyId: ownKeyArn } : {}),
+        }),
+      ),
     );
     results.push({ ...group, createdAt: Date.now(), actual: 'unencrypted', ok: false });
-    if (group.expect === 'deleted') await logs.send(new DeleteLogGroupCommand({ logGroupName: group.name }));
+    if (group.expect === 'deleted') {
+      await retryAborted(() => logs.send(new DeleteLogGroupCommand({ logGroupName: group.name })));
+    }
   }
 
   // Wait until every group that should be encrypted is, and the queue is empty.
@@ -229,4 +233,19 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
   result.ok = results.every((r) => r.ok) && result.dlq === 0 && result.liveGuardKeys === 1;
   await emulator.stop();
   return result;
+}
+
+/**
+ * The SDK retries throttling and 5xx but not OperationAbortedException (a 400 CloudWatch Logs sends on
+ * conflicting updates, and the emulator injects with --fault-rate): workloads retry it, so the scene does.
+ */
+async function retryAborted<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await call();
+    } catch (err) {
+      if ((err as Error).name !== 'OperationAbortedException' || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 20 * i));
+    }
+  }
 }

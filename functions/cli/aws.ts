@@ -30,7 +30,8 @@ export interface ClientFactoryOptions {
 const SETTINGS = {
   retryMode: 'standard',
   maxAttempts: 4,
-  requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000 },
+  // Without throwOnRequestTimeout the SDK only warns when requestTimeout passes and a hung call never ends.
+  requestHandler: { connectionTimeout: 5_000, requestTimeout: 20_000, throwOnRequestTimeout: true },
 } as const;
 
 // biome-ignore lint/suspicious/noExplicitAny: each client's middleware stack is typed for its own commands; this one works on any.

@@ -9,10 +9,12 @@ export interface Clients {
 
 // The SDK's standard retry mode absorbs short throttling and 5xx blips; the guard's own loop
 // (associate.ts) handles the slow cases (KMS propagation) against the Lambda's deadline.
-const CLIENT_SETTINGS = {
+// `throwOnRequestTimeout`: without it the SDK only logs a warning when requestTimeout passes and keeps
+// waiting, so a hung connection would hold the invocation until the Lambda timeout.
+export const CLIENT_SETTINGS = {
   retryMode: 'standard',
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000 },
+  requestHandler: { connectionTimeout: 3_000, requestTimeout: 10_000, throwOnRequestTimeout: true },
 } as const;
 
 const cache = new Map<string, Clients>();

@@ -206,6 +206,14 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
     );
   }
   const merged = mergeKeyPolicy(policy, ctx);
+  if (!admitsLogs(merged.policy, ctx)) {
+    // With the guard's statement in place, only a Deny can still shut Logs out; the guard never removes
+    // a statement it did not write, and retrying AssociateKmsKey against it would only burn the deadline.
+    throw new KeyPolicyError(
+      `the policy of ${key.arn} has a Deny statement that shuts logs.${ctx.region} out of the key; ` +
+        'the guard keeps statements it did not write: remove or narrow that Deny',
+    );
+  }
   if (!merged.changed) return key;
   if (config.dryRun) {
     log.info('dry run: would update key policy', { keyArn: key.arn });
@@ -256,7 +264,20 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
   }
   if (aliasError !== undefined) {
     // A retried CreateAlias whose first try went through also says AlreadyExists: believe the alias, not the error.
-    const holder = await describeKey(options, config.keyAlias).catch(() => undefined);
+    let holder: KeyMetadata | undefined;
+    try {
+      holder = await describeKey(options, config.keyAlias);
+    } catch (err) {
+      // Whose key the alias holds is unknown, and it may be this one: never retire it on a guess. The record
+      // is retried and then finds the alias; a key left behind is counted and reported by `doctor`.
+      options.alert?.('KeyHousekeepingFailed');
+      log.error('could not tell which key the alias holds; keeping the key this invocation created', {
+        keyArn: mine.Arn,
+        alias: config.keyAlias,
+        error: (err as Error).name,
+      });
+      throw err;
+    }
     if (holder?.KeyId !== mine.KeyId) {
       // This key is not behind the alias and nothing uses it: retire it.
       await retireKey(options, mine.KeyId);

@@ -3,5 +3,12 @@
 export { MESSAGES } from './logs.ts';
 export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
 export { KMS_TPS, LOGS_TPS } from './quota.ts';
-export { type ApiCall, type Emulator, type EmulatorOptions, startEmulator } from './server.ts';
+export {
+  type ApiCall,
+  type Emulator,
+  type EmulatorOptions,
+  type InterceptedRequest,
+  type Interception,
+  startEmulator,
+} from './server.ts';
 export type { CreateKeyDirectInput, EmulatorState, KeyInfo, KeyState, LogGroupInfo } from './state.ts';

@@ -35,7 +35,37 @@ export interface EmulatorOptions {
   events?: EventOptions;
   /** Optional request log, one line per request. */
   log?: (line: string) => void;
+  /**
+   * Test hook: called for every well-formed request before quotas and faults; returning an interception
+   * replaces the normal answer (an arbitrary error, a raw or malformed response, or no response at all).
+   */
+  intercept?: (request: InterceptedRequest) => Interception | undefined;
 }
+
+/** What `intercept` sees of a request. */
+export interface InterceptedRequest {
+  service: 'kms' | 'logs';
+  operation: string;
+  region: string;
+  input: Record<string, unknown>;
+}
+
+/**
+ * How `intercept` answers instead of the emulator. With `applied: true` the operation runs first (its change
+ * is made, as when AWS did the work but the answer was lost); otherwise nothing changes.
+ * - `error`: `{"__type": name, "message"}` with `status` (default 400) and the `x-amzn-errortype` header.
+ * - `raw`: this body and status as they are (default 200), e.g. malformed JSON or an HTML error page.
+ * - `hang`: the request is read and never answered (the client's timeout decides; `stop()` closes it).
+ * - `delay`: the request is handled normally (quotas, faults and all) once `until` settles: latency, or a
+ *   barrier that lets racing requests through together.
+ */
+export type Interception =
+  | ((
+      | { kind: 'error'; name: string; message?: string; status?: number }
+      | { kind: 'raw'; body: string; status?: number; contentType?: string }
+      | { kind: 'hang' }
+    ) & { applied?: boolean })
+  | { kind: 'delay'; until: Promise<unknown> };
 
 export interface ApiCall {
   service: 'kms' | 'logs';
@@ -43,6 +73,8 @@ export interface ApiCall {
   region: string;
   at: number;
   error?: string;
+  /** Set when `intercept` answered instead of the emulator. */
+  intercepted?: Interception['kind'];
 }
 
 export interface Emulator {
@@ -134,6 +166,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let input: Record<string, unknown> = {};
     let status = 200;
     let output: unknown;
+    let interception: Interception | undefined;
+    let applied = false;
     try {
       try {
         input = text ? JSON.parse(text) : {};
@@ -142,28 +176,73 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const handler = target.handlers[operation];
       if (!handler) throw new ApiError('UnknownOperationException', `Operation ${operation} is not emulated`);
-      if (!quotas.admit(service, region, operation, call.at))
-        throw new ApiError('ThrottlingException', 'Rate exceeded');
-      if (service === 'logs' && LOGS_MUTATING.has(operation) && faultRate > 0 && faultRandom() < faultRate) {
-        throw faultRandom() < 0.5
-          ? new ApiError('ServiceUnavailableException', 'The service cannot complete the request.', 503)
-          : new ApiError(
-              'OperationAbortedException',
-              'Multiple concurrent requests to update the same resource were in conflict.',
-            );
+      interception = options.intercept?.({ service, operation, region, input: structuredClone(input) });
+      if (interception?.kind === 'delay') {
+        call.intercepted = 'delay';
+        await interception.until.catch(() => undefined);
+        interception = undefined;
+        call.at = now();
       }
-      const ctx: Ctx = { store, region, now: call.at };
-      output = handler(ctx, input);
+      if (interception) {
+        call.intercepted = interception.kind;
+        if (interception.applied) {
+          // The work is done (or fails by itself); the interception still decides the answer.
+          try {
+            output = handler({ store, region, now: call.at }, input);
+            applied = true;
+          } catch {}
+        }
+        if (interception.kind === 'error') {
+          throw new ApiError(
+            interception.name,
+            interception.message ?? 'injected error',
+            interception.status,
+          );
+        }
+      } else {
+        if (!quotas.admit(service, region, operation, call.at))
+          throw new ApiError('ThrottlingException', 'Rate exceeded');
+        if (
+          service === 'logs' &&
+          LOGS_MUTATING.has(operation) &&
+          faultRate > 0 &&
+          faultRandom() < faultRate
+        ) {
+          throw faultRandom() < 0.5
+            ? new ApiError('ServiceUnavailableException', 'The service cannot complete the request.', 503)
+            : new ApiError(
+                'OperationAbortedException',
+                'Multiple concurrent requests to update the same resource were in conflict.',
+              );
+        }
+        const ctx: Ctx = { store, region, now: call.at };
+        output = handler(ctx, input);
+        applied = true;
+      }
     } catch (err) {
       const e = err instanceof ApiError ? err : new ApiError('InternalFailure', String(err), 500);
       call.error = e.name;
       status = e.status;
       output = { __type: e.name, message: e.message };
     }
-    send(res, status, output, requestId, call.error);
-    log(
-      `${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${status}${call.error ? ` ${call.error}` : ''}`,
-    );
+    if (interception?.kind === 'hang') {
+      log(`${new Date(call.at).toISOString()} ${region} ${service}.${operation} hanging (intercepted)`);
+    } else if (interception?.kind === 'raw') {
+      const rawStatus = interception.status ?? 200;
+      if (rawStatus >= 300) call.error = 'RawResponse';
+      res.writeHead(rawStatus, {
+        'content-type': interception.contentType ?? CONTENT_TYPE,
+        'content-length': Buffer.byteLength(interception.body),
+        'x-amzn-requestid': requestId,
+      });
+      res.end(interception.body);
+      log(`${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${rawStatus} (intercepted)`);
+    } else {
+      send(res, status, output, requestId, call.error);
+      log(
+        `${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${status}${call.error ? ` ${call.error}` : ''}`,
+      );
+    }
     if (service === 'logs' && operation === 'CreateLogGroup') {
       const requestParameters: Record<string, unknown> = {};
       for (const field of ['logGroupName', 'kmsKeyId', 'tags', 'logGroupClass']) {
@@ -179,9 +258,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           userAgent: String(req.headers['user-agent'] ?? ''),
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
           requestParameters,
-          ...(call.error
-            ? { error: { code: call.error, message: (output as { message: string }).message } }
-            : {}),
+          // CloudTrail records what happened, not what the client was told.
+          ...(applied
+            ? {}
+            : {
+                error: {
+                  code: call.error ?? 'InternalFailure',
+                  message: (output as { message?: string } | undefined)?.message ?? 'no answer',
+                },
+              }),
         }),
       );
     }

@@ -1,3 +1,5 @@
+import type { FlatStatement } from './template.ts';
+
 // The reviewed allow-list of every IAM permission the stack grants. A statement passes only if each of its
 // actions is listed here for that role with a matching resource shape and exactly the listed conditions.
 // Adding a permission means adding it here, in review, with the reason.
@@ -166,3 +168,27 @@ export const FORBIDDEN_ACTIONS = [
   'logs:DeleteLogGroup',
   'logs:PutRetentionPolicy',
 ];
+
+/** True when the statement has exactly the shape's CloudFormation condition, resources and Condition. */
+export function matchesShape(st: FlatStatement, shape: Shape): boolean {
+  if ((shape.onlyIf ?? undefined) !== (st.onlyIf ?? undefined)) return false;
+  if (!st.resources.every((r) => shape.resources.some((re) => re.test(r)))) return false;
+  return JSON.stringify(st.condition ?? null) === JSON.stringify(shape.condition ?? null);
+}
+
+/** Every Allow of `statements` that the reviewed allow-list does not cover, one line each (empty: all reviewed). */
+export function allowListProblems(statements: FlatStatement[]): string[] {
+  const problems: string[] = [];
+  for (const st of statements.filter((s) => s.effect === 'Allow')) {
+    for (const action of st.actions) {
+      const shapes = ALLOWLIST[st.role]?.[action];
+      if (!shapes) problems.push(`${st.role}/${st.sid}: ${action} is not on the allow-list`);
+      else if (!shapes.some((shape) => matchesShape(st, shape))) {
+        problems.push(
+          `${st.role}/${st.sid}: ${action} on ${st.resources.join(', ')} with ${JSON.stringify(st.condition)} does not match the allow-list`,
+        );
+      }
+    }
+  }
+  return problems;
+}

@@ -1,0 +1,350 @@
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/core/policy.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/index.ts';
+import { startEmulator } from '../../local/emulator/index.ts';
+import { LocalPipeline } from '../../local/pipeline.ts';
+import { captureOutput, credentials, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
+
+// Promise: a key that must not be used is never associated with anything. Each refusal is a clear
+// failure (the record fails and ends in the DLQ, the log names the reason) and raises the alarm metric
+// (UnsafeKeyRefused). And the guard never schedules deletion of the key behind its alias.
+const REGION = 'us-east-1';
+const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+const policy = (...statements: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+const GROUPS_PER_CASE = 3;
+const MAX_RECEIVES = 3;
+
+let emulator: Emulator;
+let intercept: ((r: InterceptedRequest) => Interception | undefined) | undefined;
+let feed: ((event: unknown) => void) | undefined;
+
+beforeAll(async () => {
+  emulator = await startEmulator({
+    port: 0,
+    timeScale: 20,
+    propagationDelayMs: 3_000,
+    intercept: (r) => intercept?.(r),
+  });
+  emulator.onEvent((e) => feed?.(e));
+});
+afterAll(async () => {
+  await emulator?.stop();
+});
+
+/** Runs `count` CreateLogGroup events through fresh enforce containers configured with `env`. */
+async function runCase(label: string, env: Record<string, string>, region = REGION, count = GROUPS_PER_CASE) {
+  const output = captureOutput();
+  const callsBefore = emulator.calls.length;
+  const pipeline = new LocalPipeline({
+    region,
+    account: emulator.account,
+    concurrency: 1,
+    batchSize: 10,
+    visibilityTimeoutMs: 100,
+    maxReceiveCount: MAX_RECEIVES,
+    timeoutMs: 8_000,
+    env: {
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      AWS_REGION: region,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+      ASSOCIATE_RATE: '100',
+      KEY_CACHE_TTL_SECONDS: '0',
+      KMS_KEY_ARN: '',
+      ALLOW_KEY_POLICY_UPDATE: 'false',
+      EXCLUDE_LOG_GROUPS: '',
+      ...env,
+    },
+  });
+  const names = Array.from({ length: count }, (_, i) => `/key-safety/${label}/${i}`);
+  let delivered = 0;
+  feed = (e) => {
+    delivered++;
+    pipeline.send(e);
+  };
+  await pipeline.start();
+  const logs = new CloudWatchLogsClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 5 });
+  for (const name of names)
+    await retryAborted(() => logs.send(new CreateLogGroupCommand({ logGroupName: name })));
+  while (delivered < count) await new Promise((r) => setTimeout(r, 10));
+  const drained = await pipeline.drain(60_000);
+  await pipeline.stop();
+  feed = undefined;
+  output.restore();
+  const calls = emulator.calls.slice(callsBefore);
+  return {
+    drained,
+    names,
+    calls,
+    dlq: pipeline.dlq.length,
+    decisions: output.decisions(),
+    metrics: output.metrics(),
+    groups: names.map((n) => emulator.state.logGroup(region, n)),
+  };
+}
+
+describe('key safety: unusable keys are refused, never associated', () => {
+  const refusals: string[] = [];
+  afterAll(() => {
+    figures(`key safety: ${refusals.length} unsafe key cases, 0 associations, ${refusals.join('; ')}`);
+  });
+
+  const cases: {
+    label: string;
+    /** Sets up the key; returns the function's environment. */
+    setup: () => Record<string, string> | Promise<Record<string, string>>;
+    error: 'UnsafeKeyError' | 'KeyPolicyError';
+    reason: RegExp;
+    region?: string;
+  }[] = [
+    {
+      label: 'disabled',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+          state: 'Disabled',
+          policy: JSON.stringify(defaultKeyPolicy(ctx)),
+        }).arn,
+      }),
+      error: 'UnsafeKeyError',
+      reason: /state is Disabled/,
+    },
+    {
+      label: 'pending-deletion',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+          state: 'PendingDeletion',
+          policy: JSON.stringify(defaultKeyPolicy(ctx)),
+        }).arn,
+      }),
+      error: 'UnsafeKeyError',
+      reason: /state is PendingDeletion/,
+    },
+    {
+      label: 'asymmetric-encrypt',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+          keySpec: 'RSA_2048',
+          keyUsage: 'ENCRYPT_DECRYPT',
+          policy: JSON.stringify(defaultKeyPolicy(ctx)),
+        }).arn,
+      }),
+      error: 'UnsafeKeyError',
+      reason: /RSA_2048/,
+    },
+    {
+      label: 'asymmetric-sign',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+          keySpec: 'ECC_NIST_P256',
+          keyUsage: 'SIGN_VERIFY',
+          policy: JSON.stringify(defaultKeyPolicy(ctx)),
+        }).arn,
+      }),
+      error: 'UnsafeKeyError',
+      reason: /ECC_NIST_P256.*SIGN_VERIFY/,
+    },
+    {
+      label: 'other-region',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect('eu-west-1', {
+          policy: JSON.stringify(defaultKeyPolicy({ ...ctx, region: 'eu-west-1' })),
+        }).arn,
+      }),
+      error: 'UnsafeKeyError',
+      reason: /does not exist|not in us-east-1/,
+    },
+    {
+      label: 'deny-for-logs',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+          policy: policy(rootStatement(ctx), logsStatement(ctx), {
+            Sid: 'NoLogs',
+            Effect: 'Deny',
+            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+            Action: 'kms:Decrypt',
+            Resource: '*',
+          }),
+        }).arn,
+      }),
+      error: 'KeyPolicyError',
+      reason: /does not let logs\.us-east-1 use it/,
+    },
+    {
+      label: 'no-logs-statement-verify-only',
+      setup: () => ({
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {}).arn, // the AWS default policy: root only
+      }),
+      error: 'KeyPolicyError',
+      reason: /AllowCloudWatchLogs.*ALLOW_KEY_POLICY_UPDATE/,
+    },
+    {
+      label: 'deny-for-logs-update-allowed',
+      setup: () => ({
+        ALLOW_KEY_POLICY_UPDATE: 'true',
+        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+          policy: policy(rootStatement(ctx), logsStatement(ctx), {
+            Sid: 'NoLogs',
+            Effect: 'Deny',
+            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
+            Action: 'kms:Decrypt',
+            Resource: '*',
+          }),
+        }).arn,
+      }),
+      error: 'KeyPolicyError',
+      reason: /Deny statement that shuts logs\.us-east-1 out/,
+    },
+    {
+      label: 'guard-alias-key-deny',
+      region: 'ap-southeast-2',
+      setup: async () => {
+        // Someone added a Deny for Logs to the guard's own key: the guard must not keep trying.
+        const region = 'ap-southeast-2';
+        const c = { ...ctx, region };
+        const key = emulator.state.createKeyDirect(region, {
+          policy: policy(rootStatement(c), logsStatement(c), {
+            Sid: 'NoLogs',
+            Effect: 'Deny',
+            Principal: { Service: `logs.${region}.amazonaws.com` },
+            Action: 'kms:*',
+            Resource: '*',
+          }),
+          tags: { ManagedBy: 'logs-kms-guard' },
+        });
+        await aliasKey(region, key.keyId);
+        return {};
+      },
+      error: 'KeyPolicyError',
+      reason: /Deny statement that shuts logs\.ap-southeast-2 out/,
+    },
+    ...(['Disabled', 'PendingDeletion'] as const).map((state, i) => ({
+      label: `guard-alias-key-${state}`,
+      region: ['ap-south-1', 'ap-northeast-2'][i] as string,
+      setup: async () => {
+        // The guard's own key (behind its alias) was disabled or scheduled for deletion by someone.
+        const region = ['ap-south-1', 'ap-northeast-2'][i] as string;
+        const key = emulator.state.createKeyDirect(region, {
+          policy: JSON.stringify(defaultKeyPolicy({ ...ctx, region })),
+          tags: { ManagedBy: 'logs-kms-guard' },
+        });
+        await aliasKey(region, key.keyId);
+        emulator.state.setKeyState(region, key.keyId, state);
+        return {};
+      },
+      error: 'UnsafeKeyError' as const,
+      reason: new RegExp(`state is ${state}`),
+    })),
+  ];
+
+  it.each(cases)(
+    '$label: no association, the record fails into the DLQ, the reason is logged, UnsafeKeyRefused counted',
+    async (c) => {
+      // Prepare
+      const env = await c.setup();
+      const region = c.region ?? REGION;
+
+      // Act
+      const run = await runCase(c.label, env, region);
+
+      // Assess: ground truth first
+      expect(run.drained).toBe(true);
+      expect(run.groups.every((g) => g !== undefined && g.kmsKeyId === undefined)).toBe(true);
+      expect(run.calls.filter((call) => call.operation === 'AssociateKmsKey')).toEqual([]);
+      expect(
+        run.calls.filter((call) => /^(CreateKey|PutKeyPolicy|CreateAlias)$/.test(call.operation)),
+      ).toEqual([]);
+      // A clear failure: every record failed every time, then went to the DLQ.
+      expect(run.dlq).toBe(GROUPS_PER_CASE);
+      const failed = run.decisions.filter((d) => d.outcome === 'failed');
+      expect(failed).toHaveLength(GROUPS_PER_CASE * MAX_RECEIVES);
+      expect(run.decisions.filter((d) => d.outcome !== 'failed')).toEqual([]);
+      for (const d of failed) {
+        expect(d.errorName).toBe(c.error);
+        expect(d.unsafeKey).toBe(true);
+        expect(d.reason).toMatch(c.reason);
+      }
+      // The alarm metric, once per refused record.
+      expect(run.metrics.UnsafeKeyRefused).toBe(GROUPS_PER_CASE * MAX_RECEIVES);
+      expect(run.metrics.Failed).toBe(GROUPS_PER_CASE * MAX_RECEIVES);
+      expect(run.metrics.Encrypted ?? 0).toBe(0);
+      refusals.push(`${c.label}: ${c.error}, UnsafeKeyRefused ${run.metrics.UnsafeKeyRefused}`);
+    },
+    60_000,
+  );
+
+  it('control: the same rig encrypts with a usable configured key (the refusals are not artefacts)', async () => {
+    // Prepare
+    const key = emulator.state.createKeyDirect(REGION, { policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+
+    // Act
+    const run = await runCase('control', { KMS_KEY_ARN: key.arn });
+
+    // Assess
+    expect(run.groups.map((g) => g?.kmsKeyId)).toEqual(run.names.map(() => key.arn));
+    expect(run.dlq).toBe(0);
+    expect(run.metrics.UnsafeKeyRefused ?? 0).toBe(0);
+    expect(run.metrics.Encrypted).toBe(GROUPS_PER_CASE);
+  }, 60_000);
+});
+
+describe('key safety: the retire path never schedules deletion of the key behind the alias', () => {
+  it('CreateAlias went through but its answer was lost, then DescribeKey of the alias failed: the new key is kept', async () => {
+    // Prepare: in a fresh region, the first CreateAlias is applied but answered 503 (the SDK retries and
+    // gets AlreadyExists), and the DescribeKey that should tell whose key the alias holds fails once with
+    // an error the guard has never seen.
+    const region = 'eu-west-3';
+    const scheduled: { keyId: string; aliasTarget: string | undefined }[] = [];
+    let aliasAnswerLost = false;
+    let describeFailed = false;
+    intercept = (r) => {
+      if (r.region !== region || r.service !== 'kms') return undefined;
+      if (r.operation === 'CreateAlias' && !aliasAnswerLost) {
+        aliasAnswerLost = true;
+        return { kind: 'error', name: 'ServiceUnavailableException', status: 503, applied: true };
+      }
+      if (
+        r.operation === 'DescribeKey' &&
+        r.input.KeyId === GUARD_ALIAS &&
+        aliasAnswerLost &&
+        !describeFailed
+      ) {
+        describeFailed = true;
+        return { kind: 'error', name: 'FrobnicationException', message: 'never seen before' };
+      }
+      if (r.operation === 'ScheduleKeyDeletion') {
+        scheduled.push({
+          keyId: String(r.input.KeyId),
+          aliasTarget: emulator.state.key(region, GUARD_ALIAS)?.keyId,
+        });
+      }
+      return undefined;
+    };
+
+    // Act
+    const run = await runCase('retire', {}, region, 1).finally(() => {
+      intercept = undefined;
+    });
+
+    // Assess
+    const alias = emulator.state.key(region, GUARD_ALIAS);
+    figures(
+      `key safety (retire path): alias answer lost + DescribeKey failure: ${scheduled.length} deletion(s) scheduled, ` +
+        `${scheduled.filter((s) => s.keyId === s.aliasTarget).length} of the alias key; alias key ${alias?.state}, ` +
+        `group ${run.groups[0]?.kmsKeyId === alias?.arn ? 'encrypted' : 'not encrypted'}, DLQ ${run.dlq}`,
+    );
+    expect(aliasAnswerLost && describeFailed).toBe(true);
+    expect(scheduled.filter((s) => s.keyId === s.aliasTarget)).toEqual([]);
+    expect(alias?.state).toBe('Enabled');
+    expect(run.groups[0]?.kmsKeyId).toBe(alias?.arn);
+    expect(run.dlq).toBe(0);
+  }, 60_000);
+});
+
+/** Points the guard alias of `region` at `keyId` through the KMS API, as an earlier run would have. */
+async function aliasKey(region: string, keyId: string) {
+  const kms = new KMSClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 5 });
+  await kms.send(new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: keyId }));
+}

@@ -1,0 +1,170 @@
+import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
+import { LocalPipeline } from '../../local/pipeline.ts';
+import { captureOutput, credentials, figures, GUARD_ALIAS, inParallel, seconds, size } from './rig.ts';
+
+// Promise: when many first events arrive at once in fresh regions, each region ends with exactly one live
+// guard key (the alias target), every other key the guard created is pending deletion (no orphan left
+// enabled), the key behind the alias is never scheduled for deletion, and every group uses its region's key.
+const REGIONS = [
+  'us-east-1',
+  'us-west-2',
+  'eu-west-1',
+  'eu-central-1',
+  'ap-southeast-1',
+  'ap-northeast-1',
+  'sa-east-1',
+  'ca-central-1',
+  'ap-south-1',
+  'eu-north-1',
+].slice(0, size(3, 10));
+const RACERS = size(10, 50);
+const TIME_SCALE = 20;
+
+describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} fresh regions`, () => {
+  let emulator: Emulator | undefined;
+  const pipelines: LocalPipeline[] = [];
+  afterAll(async () => {
+    await Promise.all(pipelines.map((p) => p.stop()));
+    await emulator?.stop();
+  });
+
+  it('one live key per region, no orphan enabled, the alias key never scheduled for deletion', async () => {
+    // Prepare: a barrier holds each region's CreateKey calls until all racers have sent theirs (or 3 s
+    // passed), so they all race for the alias; every destructive KMS call is checked against the alias
+    // at the moment it is made.
+    const started = Date.now();
+    const barriers = new Map<string, { arrived: number; open: Promise<void>; release: () => void }>();
+    const barrier = (region: string) => {
+      let b = barriers.get(region);
+      if (!b) {
+        let release = () => {};
+        const open = new Promise<void>((resolve) => {
+          release = resolve;
+        });
+        b = { arrived: 0, open, release };
+        barriers.set(region, b);
+        setTimeout(release, 3_000);
+      }
+      if (++b.arrived >= RACERS) b.release();
+      return b.open;
+    };
+    const output = captureOutput();
+    const destructive: { region: string; operation: string; keyId: string; aliasTarget?: string }[] = [];
+    const emu = await startEmulator({
+      port: 0,
+      timeScale: TIME_SCALE,
+      propagationDelayMs: 3_000,
+      throttle: true,
+      seed: 3,
+      intercept: (r) => {
+        if (r.service === 'kms' && r.operation === 'CreateKey')
+          return { kind: 'delay', until: barrier(r.region) };
+        if (
+          r.service === 'kms' &&
+          /^(ScheduleKeyDeletion|DisableKey|PutKeyPolicy|DeleteAlias|UpdateAlias)$/.test(r.operation)
+        ) {
+          const target = emulator?.state.key(r.region, GUARD_ALIAS)?.keyId;
+          destructive.push({
+            region: r.region,
+            operation: r.operation,
+            keyId: String(r.input.KeyId ?? r.input.AliasName),
+            ...(target ? { aliasTarget: target } : {}),
+          });
+        }
+        return undefined;
+      },
+    });
+    emulator = emu;
+    const held = new Map<string, unknown[]>(REGIONS.map((r) => [r, []]));
+    emu.onEvent((e) => held.get((e as { region: string }).region)?.push(e));
+    for (const region of REGIONS) {
+      pipelines.push(
+        new LocalPipeline({
+          region,
+          account: emu.account,
+          concurrency: RACERS,
+          batchSize: 1,
+          pollIntervalMs: 50,
+          visibilityTimeoutMs: 1_500,
+          env: {
+            AWS_ENDPOINT_URL: emu.endpoint,
+            AWS_REGION: region,
+            AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+            AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+            ASSOCIATE_RATE: String((5 * TIME_SCALE) / RACERS),
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            KMS_KEY_ARN: '',
+            EXCLUDE_LOG_GROUPS: '',
+          },
+        }),
+      );
+    }
+    // The groups exist and their events are held, so that each region's first events arrive together.
+    await inParallel(REGIONS, REGIONS.length, async (region) => {
+      const logs = new CloudWatchLogsClient({ region, endpoint: emu.endpoint, credentials, maxAttempts: 10 });
+      await inParallel(
+        Array.from({ length: RACERS }, (_, i) => `/aws/lambda/race-${i}`),
+        10,
+        async (name) => void (await logs.send(new CreateLogGroupCommand({ logGroupName: name }))),
+      );
+    });
+    while ([...held.values()].some((events) => events.length < RACERS))
+      await new Promise((r) => setTimeout(r, 20));
+
+    // Act: every region's events at once, one per container
+    REGIONS.forEach((region, i) => {
+      for (const e of held.get(region) ?? []) pipelines[i]?.send(e);
+    });
+    await Promise.all(pipelines.map((p) => p.start()));
+    const drained = await Promise.all(pipelines.map((p) => p.drain(size(120_000, 600_000))));
+    output.restore();
+
+    // Assess: per region, from the emulator's state
+    const perRegion = REGIONS.map((region, i) => {
+      const alias = emu.state.key(region, GUARD_ALIAS);
+      const guardKeys = emu.state.keys(region).filter((k) => k.tags.ManagedBy === 'logs-kms-guard');
+      const groups = emu.state.logGroups(region);
+      return {
+        region,
+        alias: alias?.arn,
+        created: guardKeys.length,
+        live: guardKeys.filter((k) => k.state === 'Enabled').map((k) => k.arn),
+        orphansEnabled: guardKeys.filter((k) => k.arn !== alias?.arn && k.state !== 'PendingDeletion').length,
+        unencrypted: groups.filter((g) => g.kmsKeyId !== alias?.arn).map((g) => g.name),
+        dlq: pipelines[i]?.dlq.length ?? -1,
+      };
+    });
+    const created = perRegion.reduce((n, r) => n + r.created, 0);
+    const retired = destructive.filter((d) => d.operation === 'ScheduleKeyDeletion').length;
+    const aliasHit = destructive.filter(
+      (d) => d.keyId === d.aliasTarget || d.keyId.endsWith(`/${d.aliasTarget}`),
+    );
+    const createKeyCalls = emu.calls.filter((c) => c.operation === 'CreateKey' && !c.error).length;
+    figures(
+      `race: ${REGIONS.length} regions x ${RACERS} concurrent first events, ${created} keys created, ` +
+        `${retired} retired (pending deletion), live keys per region: ${perRegion.map((r) => r.live.length).join('/')}, ` +
+        `${perRegion.reduce((n, r) => n + r.orphansEnabled, 0)} orphans enabled, ` +
+        `${perRegion.reduce((n, r) => n + r.unencrypted.length, 0)} groups not on their region's key, ` +
+        `alias key scheduled for deletion ${aliasHit.length} times, DLQ ${perRegion.reduce((n, r) => n + r.dlq, 0)}, ` +
+        `time scale ${TIME_SCALE}, ${seconds(Date.now() - started)}`,
+    );
+
+    expect(drained.every(Boolean)).toBe(true);
+    for (const r of perRegion) {
+      expect(r.alias, r.region).toBeDefined();
+      expect(r.live, r.region).toEqual([r.alias]);
+      expect(r.orphansEnabled, r.region).toBe(0);
+      expect(r.unencrypted, r.region).toEqual([]);
+      expect(r.dlq, r.region).toBe(0);
+    }
+    // The race really happened: more keys were created than regions, and the losers retired theirs.
+    expect(createKeyCalls).toBe(created);
+    expect(created).toBeGreaterThan(REGIONS.length);
+    expect(retired).toBe(created - REGIONS.length);
+    expect(aliasHit).toEqual([]);
+    // Nothing but retiring candidates: no DisableKey, no alias change, no policy written over a fresh key.
+    expect(destructive.filter((d) => d.operation !== 'ScheduleKeyDeletion')).toEqual([]);
+  }, 900_000);
+});
