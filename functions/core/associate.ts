@@ -59,6 +59,9 @@ export interface AssociateResult {
   attempts: number;
 }
 
+/** The longest delay a Node.js timer accepts. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 250, maxMs: 4_000 };
 
 /** Associates the key with the log group, retrying propagation and transient failures until the deadline. */
@@ -79,7 +82,11 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
     await options.bucket?.take();
     attempts++;
     try {
-      await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId: keyArn }));
+      // Cut off at the deadline: a call still hanging then must not outlive the invocation's budget.
+      const abortSignal = AbortSignal.timeout(
+        Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - clock.now()))),
+      );
+      await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId: keyArn }), { abortSignal });
       return { outcome: 'associated', attempts };
     } catch (err) {
       const kind = classifyAssociateError(err);

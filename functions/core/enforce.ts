@@ -3,7 +3,7 @@ import { partitionOf } from './arn.ts';
 import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
-import { AssociationError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import { AssociationError, GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef, type KeyStepOptions } from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
@@ -60,7 +60,11 @@ export async function describeLogGroup(clients: Clients, name: string) {
   // Names sort lexicographically and a name sorts before every longer name it prefixes, so the
   // exact group, if it exists, is the first result of its own prefix.
   const out = await clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, limit: 1 }));
-  const group = out.logGroups?.[0];
+  // AWS always answers with a list (empty when nothing matches); anything else must not read as "gone".
+  if (!Array.isArray(out.logGroups)) {
+    throw new GuardError('DescribeLogGroups answered without a logGroups list', { retryable: true });
+  }
+  const group = out.logGroups[0];
   return group?.logGroupName === name ? group : undefined;
 }
 

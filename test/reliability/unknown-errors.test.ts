@@ -1,6 +1,7 @@
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { associateKey } from '../../functions/core/associate.ts';
 import { CLIENT_SETTINGS, clientsFor } from '../../functions/core/clients.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { handleEvent } from '../../functions/core/handle.ts';
@@ -212,11 +213,8 @@ describe('errors the guard has never seen, through the enforce bundle', () => {
     lines.push('associate applied but garbled: failed, then already-encrypted on redelivery, DLQ 0');
   }, 60_000);
 
-  // KNOWN GAP (functions/core/enforce.ts describeLogGroup): a well-formed JSON answer of the wrong shape
-  // from DescribeLogGroups (`logGroups` not a list) reads as "the group is gone": the record is
-  // acknowledged as group-gone and the group stays unencrypted until the sweep. `it.fails` keeps this
-  // visible; when describeLogGroup refuses such an answer, turn it into `it`.
-  it.fails('a DescribeLogGroups answer of the wrong shape is a failure, not "group gone"', async () => {
+  // A well-formed JSON answer of the wrong shape (`logGroups` not a list) must not read as "the group is gone".
+  it('a DescribeLogGroups answer of the wrong shape is a failure, not "group gone"', async () => {
     // Act
     const run = await runCase('describe-groups-wrong-shape', 'DescribeLogGroups', {
       kind: 'raw',
@@ -224,9 +222,7 @@ describe('errors the guard has never seen, through the enforce bundle', () => {
     });
 
     // Assess
-    lines.push(
-      `describe wrong shape: ${run.decisions.map((d) => d.outcome).join(', ')} (known gap), DLQ ${run.dlq}`,
-    );
+    lines.push(`describe wrong shape: ${run.decisions.map((d) => d.outcome).join(', ')} DLQ ${run.dlq}`);
     expect(run.decisions.map((d) => d.outcome)).toEqual(Array(MAX_RECEIVES).fill('failed'));
     expect(run.dlq).toBe(1);
   }, 60_000);
@@ -291,11 +287,40 @@ describe('a hung connection', () => {
     );
     expect(handled.outcome).toBe('failed');
     expect(handled.retry).toBe(true);
-    expect(handled.reason).toMatch(/TimeoutError/);
+    // The SDK's request timeout (TimeoutError), or the guard's own cut-off at the deadline (AbortError).
+    expect(handled.reason).toMatch(/TimeoutError|AbortError/);
     expect(attempts).toBeGreaterThanOrEqual(3);
     expect(attempts).toBeLessThanOrEqual(30);
     expect(emulator.state.logGroup(REGION, name)?.kmsKeyId).toBeUndefined();
   }, 60_000);
+
+  it('a call still hanging at the deadline is cut off there, not at the SDK request timeout', async () => {
+    // Prepare: the production 10 s request timeout, and a budget of 1.5 s
+    const opts = { region: REGION, endpoint: emulator.endpoint, credentials, ...CLIENT_SETTINGS };
+    const logs = new CloudWatchLogsClient(opts);
+    const name = '/unknown-errors/hang-cutoff';
+    emulator.state.putLogGroup(REGION, name);
+    intercept = (r) => (r.operation === 'AssociateKmsKey' ? { kind: 'hang' } : undefined);
+    // Act
+    const error = await associateKey({
+      logs,
+      name,
+      keyArn: `arn:aws:kms:${REGION}:${ctx.account}:key/00000000-0000-0000-0000-000000000000`,
+      deadline: Date.now() + 1_500,
+      log: memoryLog(),
+    })
+      .then(
+        () => undefined,
+        (err: Error) => err,
+      )
+      .finally(() => {
+        intercept = undefined;
+      });
+    // Assess: without the cut-off the first attempt would only end after the 10 s request timeout, past this
+    // test's own 5 s limit; with it, one attempt, ended by the deadline, handed back to the queue.
+    expect(error?.name).toBe('DeadlineExceededError');
+    expect((error?.cause as Error | undefined)?.name).toBe('AbortError');
+  }, 5_000);
 
   it.runIf(FULL)(
     'through the bundle with the real 10 s request timeout: a failed record, never a hung or silent one',
