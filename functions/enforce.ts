@@ -1,4 +1,3 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
@@ -7,6 +6,7 @@ import { loadConfig } from './core/config.ts';
 import type { EnforceResult, Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
+import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
 import { mapLimit, TokenBucket } from './core/retry.ts';

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
@@ -10,6 +9,7 @@ import { type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepWorkItem } from './core/event.ts';
 import type { Log } from './core/log.ts';
+import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
 import { backoffDelay, type Clock, systemClock } from './core/retry.ts';

@@ -3,6 +3,7 @@
 // deployed code is exactly the code that was tested).
 import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { build } from 'esbuild';
+import { bundleOptions } from './esbuild-options.mjs';
 
 const entries = [
   { in: 'functions/enforce.ts', out: 'enforce' },
@@ -15,25 +16,9 @@ mkdirSync('dist', { recursive: true });
 
 const started = Date.now();
 for (const entry of entries) {
-  const isCli = entry.out === 'cli';
-  await build({
-    entryPoints: [entry.in],
-    outfile: `dist/${entry.out}.mjs`,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    sourcemap: true,
-    sourcesContent: false,
-    legalComments: 'none',
-    // Several SDK dependencies are CommonJS; in an ESM bundle they need a real `require`.
-    banner: {
-      js: `${isCli ? '#!/usr/bin/env node\n' : ''}import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);`,
-    },
-    mainFields: ['module', 'main'],
-    logLevel: 'warning',
-  });
+  await build(
+    bundleOptions({ entry: entry.in, outfile: `dist/${entry.out}.mjs`, shebang: entry.out === 'cli' }),
+  );
   const size = statSync(`dist/${entry.out}.mjs`).size;
   console.log(`dist/${entry.out}.mjs  ${(size / 1024).toFixed(1)} KiB`);
 }
