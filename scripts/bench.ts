@@ -272,9 +272,10 @@ if (wants('burst')) {
     events.push(createEvent(name));
   }
   const from = emulator.calls.length;
-  const run = await child(['scripts/bench/burst-child.ts'], {
-    AWS_REGION: REGION,
-    BENCH_BURST: JSON.stringify({
+  const input = join(tmp, 'burst-input.json');
+  writeFileSync(
+    input,
+    JSON.stringify({
       region: REGION,
       account: ACCOUNT,
       endpoint: emulator.endpoint,
@@ -283,7 +284,8 @@ if (wants('burst')) {
       associateRate: (5 * T) / concurrency,
       events,
     }),
-  });
+  );
+  const run = await child(['scripts/bench/burst-child.ts', input], { AWS_REGION: REGION });
   const calls = callsSince(emulator, from);
   const encrypted = emulator.state.logGroups(REGION).filter((g) => g.kmsKeyId === key.arn).length;
   const floorMs = (args.burst / (5 * T)) * 1000;
@@ -297,7 +299,9 @@ if (wants('burst')) {
     ratio: spread([ratio]),
     goal: '≤ 1.10×, no throttle failing a record',
     met: ratio <= 1.1 && ok,
-    note: `${encrypted} encrypted, ${throttledOf(calls)} throttled of ${calls.length} calls, ${run.out.failures} failed records, DLQ ${run.out.dlq}`,
+    // AWS's token buckets (and the emulator's) hold one second's worth of calls, so the first second's
+    // worth goes at once and N / quota can be beaten by up to a second.
+    note: `${encrypted} encrypted, ${throttledOf(calls)} throttled of ${calls.length} calls, ${run.out.failures} failed records, DLQ ${run.out.dlq}; against (N − 1 s of burst) / quota: ${(run.out.elapsedMs / (floorMs - 1000)).toFixed(2)}×`,
   });
   figures.push({
     name: 'peak memory of the handler process (burst)',

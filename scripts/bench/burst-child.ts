@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 // The burst's handler process: the local queue and enforce containers, against the emulator the parent
 // runs (AWS_ENDPOINT_URL). Reports elapsed time, failures and the process's peak memory on stderr.
 import { LocalPipeline } from '../../local/pipeline.ts';
 
-const input = JSON.parse(process.env.BENCH_BURST ?? '{}') as {
+const input = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as {
   region: string;
   account: string;
   endpoint: string;
