@@ -72,7 +72,7 @@ export const USAGE = `npm run bench -- [options]
 Measures logs-kms-guard against floors measured in the same run (bare-SDK bundle, quotas, the
 propagation delay) and prints a table; ratios, not absolute times, are the figures.
 
-  --reps N           repetitions of the cold start (default 9) and of the propagation run (default 3)
+  --reps N           repetitions of the cold start (default 21) and of the propagation run (default 3)
   --burst N          events in the burst (default 1000)
   --sweep-groups N   log groups in the sweep (default 10000; a fifth of them unencrypted)
   --only a,b         run only these: size, cold, calls, burst, sweep, propagation
@@ -82,7 +82,7 @@ propagation delay) and prints a table; ratios, not absolute times, are the figur
 
 /** Parses the command line; throws with a clear message on a bad one. */
 export function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { reps: 9, burst: 1000, sweepGroups: 10_000, help: false };
+  const args: BenchArgs = { reps: 21, burst: 1000, sweepGroups: 10_000, help: false };
   const count = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
     if (!Number.isInteger(n) || n < min)

@@ -37,7 +37,7 @@ describe('table', () => {
 
 describe('parseArgs', () => {
   it('has defaults that make the full run, and --quick for a short one', () => {
-    expect(parseArgs([])).toMatchObject({ reps: 9, burst: 1000, sweepGroups: 10_000, help: false });
+    expect(parseArgs([])).toMatchObject({ reps: 21, burst: 1000, sweepGroups: 10_000, help: false });
     expect(parseArgs(['--quick'])).toMatchObject({ reps: 3, burst: 200, sweepGroups: 2_000 });
     expect(parseArgs(['--json', 'out.json', '--only', 'size,cold'])).toMatchObject({
       json: 'out.json',
