@@ -1,54 +1,267 @@
-import { describe, expect, it } from 'vitest';
-import { parseArgs, spread, table } from '../../scripts/bench/stats.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { scaledClock } from '../../scripts/bench/clock.ts';
+import { referenceBackoff } from '../../scripts/bench/sequential.ts';
+import {
+  burstRigFloorMs,
+  cell,
+  countBy,
+  DEFAULT_ARGS,
+  enforceTimeoutSeconds,
+  type Figure,
+  formatCounts,
+  pairedRatios,
+  parseArgs,
+  spread,
+  sweepFloorMs,
+  table,
+} from '../../scripts/bench/stats.ts';
+
+// The benchmark's pure helpers (scripts/bench/): statistics, floors, table, arguments. No timings here.
 
 describe('spread', () => {
-  it('gives median, min and max; the median of an even count is the mean of the middle two', () => {
-    expect(spread([5, 1, 3])).toEqual({ median: 3, min: 1, max: 5, n: 3 });
-    expect(spread([4, 1, 3, 2])).toEqual({ median: 2.5, min: 1, max: 4, n: 4 });
+  it('gives median, min and max of unsorted samples', () => {
+    // Act
+    const odd = spread([5, 1, 3]);
+    const even = spread([4, 1, 3, 2]);
+    // Assess: the median of an even count is the mean of the middle two
+    expect(odd).toEqual({ median: 3, min: 1, max: 5, n: 3 });
+    expect(even).toEqual({ median: 2.5, min: 1, max: 4, n: 4 });
+  });
+
+  it('refuses no samples instead of reporting NaN', () => {
+    // Act / Assess
     expect(() => spread([])).toThrow(/no samples/);
   });
 });
 
+describe('pairedRatios', () => {
+  it('divides each run by the floor measured next to it', () => {
+    // Act
+    const ratios = pairedRatios([110, 90, 120], [100, 100, 80]);
+    // Assess
+    expect(ratios).toEqual([1.1, 0.9, 1.5]);
+    expect(spread(ratios).median).toBe(1.1);
+  });
+
+  it('refuses unpaired samples', () => {
+    // Act / Assess
+    expect(() => pairedRatios([1, 2], [1])).toThrow(/unpaired/);
+  });
+});
+
+describe('countBy and formatCounts', () => {
+  it('counts API calls by operation and lists the largest first', () => {
+    // Prepare
+    const calls = [
+      { operation: 'DescribeLogGroups' },
+      { operation: 'AssociateKmsKey' },
+      { operation: 'AssociateKmsKey' },
+      { operation: 'DescribeKey' },
+      { operation: 'AssociateKmsKey' },
+    ];
+    // Act
+    const counts = countBy(calls, (c) => c.operation);
+    // Assess
+    expect(counts).toEqual({ DescribeLogGroups: 1, AssociateKmsKey: 3, DescribeKey: 1 });
+    expect(formatCounts(counts)).toBe('AssociateKmsKey 3, DescribeLogGroups 1, DescribeKey 1');
+  });
+});
+
+describe('floors', () => {
+  it('burst: the bucket starts with one second of calls, so the rig floor is (N − rate) / rate', () => {
+    // Act / Assess: 1,000 events at 5 TPS × 20 = 100 per second: 900 after the first second's 100
+    expect(burstRigFloorMs(1000, 100)).toBe(9_000);
+    expect(burstRigFloorMs(1000, 5)).toBe(199_000);
+    expect(burstRigFloorMs(50, 100)).toBe(0);
+  });
+
+  it('sweep: the slower of listing every page and associating every unencrypted group', () => {
+    // Act / Assess: the issue's case, 200 pages at 10 TPS = 20 s vs 2,000 at 5 TPS = 400 s
+    expect(sweepFloorMs(10_000, 2_000, { describe: 10, associate: 5 })).toBe(400_000);
+    // Few unencrypted groups: the listing is the floor (201 pages, the last one partial)
+    expect(sweepFloorMs(10_001, 10, { describe: 10, associate: 5 })).toBe(20_100);
+  });
+});
+
+describe('enforceTimeoutSeconds', () => {
+  it("reads the enforce function's timeout, not another function's", () => {
+    // Prepare
+    const yml = [
+      'functions:',
+      '  - sweep:',
+      '      handler: sweep.handler',
+      '      timeout: 900',
+      '  - enforce:',
+      '      handler: enforce.handler',
+      '      memorySize: 256',
+      '      timeout: 120',
+      '  - other:',
+      '      timeout: 30',
+    ].join('\n');
+    // Act / Assess
+    expect(enforceTimeoutSeconds(yml)).toBe(120);
+    expect(
+      enforceTimeoutSeconds('functions:\n  - enforce:\n      handler: x\n  - b:\n      timeout: 5'),
+    ).toBe(undefined);
+    expect(enforceTimeoutSeconds('functions: {}')).toBeUndefined();
+  });
+
+  it("finds the deployed function's timeout in the project's serverless.yml", () => {
+    // Prepare
+    const yml = readFileSync(join(import.meta.dirname, '../../serverless.yml'), 'utf8');
+    // Act
+    const timeout = enforceTimeoutSeconds(yml);
+    // Assess: the propagation figure's deadline is derived from it
+    expect(timeout).toBeGreaterThanOrEqual(60);
+  });
+});
+
 describe('table', () => {
+  const figures: Figure[] = [
+    {
+      id: 'bundle-size',
+      name: 'bundle size',
+      unit: 'B',
+      ours: spread([390_000]),
+      floor: spread([340_000]),
+      ratio: spread([1.147]),
+      goal: '≤ 1.15×',
+      met: true,
+    },
+    { id: 'cold', name: 'cold', unit: 'ms', ours: spread([90, 95, 99]), goal: '≤ 1.15×', met: false },
+    {
+      id: 'ref',
+      name: 'reference loop',
+      unit: 'ms',
+      ours: spread([5]),
+      goal: 'none',
+      met: undefined,
+      note: 'a|b',
+    },
+  ];
+
   it('shows median [min–max], the floor, the ratio and whether the goal is met', () => {
     // Act
-    const out = table([
-      {
-        name: 'bundle size',
-        unit: 'B',
-        ours: spread([390_000]),
-        floor: spread([340_000]),
-        ratio: spread([1.147]),
-        goal: '≤ 1.15×',
-        met: true,
-      },
-      { name: 'cold', unit: 'ms', ours: spread([90, 95, 99]), goal: '≤ 1.15×', met: false },
-    ]);
+    const [head, rule, size, cold, ref] = table(figures).split('\n');
     // Assess
-    const [head, , size, cold] = out.split('\n');
-    expect(head).toContain('ours: median [min–max]');
-    expect(size).toContain('390,000 B');
-    expect(size).toContain('1.15×');
-    expect(size).toContain('| yes |');
-    expect(cold).toContain('95.00 ms [90.00–99.00]');
-    expect(cold).toContain('| NO |');
+    expect(head).toBe('| figure | ours: median [min–max] | floor | ratio | goal | met? | notes |');
+    expect(rule).toBe('| --- | --- | --- | --- | --- | --- | --- |');
+    expect(size).toBe('| bundle size | 390,000 B | 340,000 B | 1.15× | ≤ 1.15× | yes |  |');
+    expect(cold).toBe('| cold | 95.00 ms [90.00–99.00] | — | — | ≤ 1.15× | NO |  |');
+    // A reference line has no verdict; a pipe inside a cell does not break the row
+    expect(ref).toBe('| reference loop | 5.00 ms | — | — | none | — | a\\|b |');
+  });
+
+  it('shows one number when every sample is the same', () => {
+    // Act / Assess
+    expect(cell(spread([2, 2, 2]), '')).toBe('2.00');
+    expect(cell(spread([120, 130]), 'ms')).toBe('125 ms [120–130]');
+    expect(cell(undefined, 'ms')).toBe('—');
   });
 });
 
 describe('parseArgs', () => {
-  it('has defaults that make the full run, and --quick for a short one', () => {
-    expect(parseArgs([])).toMatchObject({ reps: 21, burst: 1000, sweepGroups: 10_000, help: false });
-    expect(parseArgs(['--quick'])).toMatchObject({ reps: 3, burst: 200, sweepGroups: 2_000 });
-    expect(parseArgs(['--json', 'out.json', '--only', 'size,cold'])).toMatchObject({
-      json: 'out.json',
-      only: ['size', 'cold'],
+  it('has defaults that make the full run', () => {
+    // Act / Assess
+    expect(parseArgs([])).toEqual(DEFAULT_ARGS);
+    expect(DEFAULT_ARGS).toMatchObject({
+      reps: 41,
+      runs: 5,
+      propagationRuns: 11,
+      burst: 1000,
+      sweepGroups: 10_000,
+      reference: true,
     });
   });
 
+  it('takes sizes, repetitions, sections and the JSON file; --quick is a short run', () => {
+    // Act
+    const quick = parseArgs(['--quick']);
+    const custom = parseArgs([
+      '--reps',
+      '7',
+      '--runs',
+      '2',
+      '--prop-runs',
+      '4',
+      '--burst',
+      '300',
+      '--sweep-groups',
+      '500',
+      '--no-reference',
+      '--json',
+      'out.json',
+      '--only',
+      'size,cold',
+    ]);
+    // Assess
+    expect(quick).toMatchObject({ reps: 5, runs: 1, propagationRuns: 3, burst: 200, sweepGroups: 2_000 });
+    expect(custom).toEqual({
+      reps: 7,
+      runs: 2,
+      propagationRuns: 4,
+      burst: 300,
+      sweepGroups: 500,
+      reference: false,
+      json: 'out.json',
+      only: ['size', 'cold'],
+      help: false,
+    });
+    expect(parseArgs(['-h']).help).toBe(true);
+  });
+
   it('refuses bad input with a message naming the option', () => {
+    // Act / Assess
     expect(() => parseArgs(['--reps', 'x'])).toThrow(/--reps/);
-    expect(() => parseArgs(['--only', 'speed'])).toThrow(/--only/);
+    expect(() => parseArgs(['--runs', '0'])).toThrow(/--runs needs a whole number ≥ 1, got 0/);
+    expect(() => parseArgs(['--burst'])).toThrow(/--burst .* got nothing/);
+    expect(() => parseArgs(['--only', 'speed'])).toThrow(/--only takes .*not speed/);
     expect(() => parseArgs(['--json'])).toThrow(/--json/);
+    expect(() => parseArgs(['--json', '--quick'])).toThrow(/--json needs a file name/);
     expect(() => parseArgs(['--fast'])).toThrow(/unknown option --fast/);
+  });
+});
+
+describe('scaledClock', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs `scale` times faster than the clock under it, and its sleeps are shorter by as much', async () => {
+    // Prepare: a fake clock under it, so nothing depends on real time
+    vi.useFakeTimers({ now: 1_000_000 });
+    const clock = scaledClock(50);
+    const t0 = clock.now();
+    let woke = false;
+    // Act
+    const sleeping = clock.sleep(1_000).then(() => {
+      woke = true;
+    });
+    await vi.advanceTimersByTimeAsync(19);
+    const before = woke;
+    await vi.advanceTimersByTimeAsync(1);
+    await sleeping;
+    // Assess: 1,000 scaled ms are 20 real ms, and 20 real ms read as 1,000 scaled ms
+    expect(before).toBe(false);
+    expect(woke).toBe(true);
+    expect(clock.now() - t0).toBe(1_000);
+  });
+
+  it('refuses a scale that is not positive', () => {
+    // Act / Assess
+    expect(() => scaledClock(0)).toThrow(/positive/);
+  });
+});
+
+describe('referenceBackoff', () => {
+  it('doubles from 100 ms up to a 2 s cap, with half of it jittered', () => {
+    // Act / Assess: random 0 gives the fixed half, random 1 the whole ceiling
+    expect(referenceBackoff(1, () => 0)).toBe(50);
+    expect(referenceBackoff(1, () => 1)).toBe(100);
+    expect(referenceBackoff(3, () => 1)).toBe(400);
+    expect(referenceBackoff(10, () => 0)).toBe(1_000);
+    expect(referenceBackoff(10, () => 1)).toBe(2_000);
   });
 });

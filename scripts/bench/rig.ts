@@ -1,0 +1,198 @@
+/** The benchmark's rig: SDK clients on the emulator, the guard's key as set up, events, child processes. */
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  AssociateKmsKeyCommand,
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
+import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import type { Emulator } from '../../local/emulator/index.ts';
+
+export const root = join(import.meta.dirname, '..', '..');
+export const ACCOUNT = '123456789012';
+export const REGION = 'us-east-1';
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logs-kms-guard-bench-enforce`;
+export const ALIAS = 'alias/logs-kms-guard';
+export const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
+
+/** The Node 22 the project pins (the Lambda runtime's major), not whatever `node` is on PATH. */
+export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
+  ? join(root, 'node_modules/.bin/node')
+  : process.execPath;
+
+/** Environment of a handler process pointed at the emulator. */
+export function handlerEnv(emulator: Emulator, region = REGION): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_REGION: region,
+    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    AWS_LAMBDA_FUNCTION_NAME: 'logs-kms-guard-bench-enforce',
+  };
+}
+
+/** SDK clients on the emulator, with the given client settings (the product's CLIENT_SETTINGS, or none). */
+export function clients(emulator: Emulator, region = REGION, settings: object = {}) {
+  const config = { region, endpoint: emulator.endpoint, credentials, ...settings };
+  return { kms: new KMSClient(config), logs: new CloudWatchLogsClient(config) };
+}
+
+/** The guard's key as it is after the first event of a region: right policy, propagated, behind the alias. */
+export async function guardKey(emulator: Emulator, region = REGION) {
+  const key = emulator.state.createKeyDirect(region, {
+    policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region, account: ACCOUNT })),
+    tags: { ManagedBy: 'logs-kms-guard', 'logs-kms-guard:role': 'active' },
+    rotation: true,
+  });
+  await clients(emulator, region).kms.send(
+    new CreateAliasCommand({ AliasName: ALIAS, TargetKeyId: key.keyId }),
+  );
+  return key;
+}
+
+const DRAINABLE = {
+  AssociateKmsKey: () => new AssociateKmsKeyCommand({ logGroupName: '/bench/drain/none', kmsKeyId: 'x' }),
+  DescribeLogGroups: () =>
+    new DescribeLogGroupsCommand({ logGroupNamePrefix: '/bench/drain/none', limit: 1 }),
+  ListTagsForResource: () =>
+    new ListTagsForResourceCommand({
+      resourceArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/bench/drain/none`,
+    }),
+};
+
+/**
+ * Leaves the emulator's quota bucket of each operation holding one second of AWS time, as AWS's does.
+ * The emulator's buckets hold one second of the scaled rate, i.e. `timeScale` seconds of AWS time (at
+ * ×50, 250 AssociateKmsKey calls instead of 5), which an unpaced caller would get for free. So: call the
+ * operation on a group that does not exist (the quota is taken before the group is looked up; nothing
+ * changes) until it is throttled, then wait one scaled second for the bucket to hold one second's worth.
+ * By default only AssociateKmsKey, the sweep's bottleneck: the other buckets refill faster than a few
+ * lanes of calls on this machine can empty them, and their extra burst does not shorten the sweep.
+ */
+export async function drainQuotas(
+  emulator: Emulator,
+  timeScale: number,
+  operations: (keyof typeof DRAINABLE)[] = ['AssociateKmsKey'],
+): Promise<void> {
+  const { logs } = clients(emulator, REGION, { maxAttempts: 1 });
+  // All at once, until every one has been throttled: a bucket drained first would refill meanwhile.
+  const throttled = new Set<string>();
+  const lane = async (op: keyof typeof DRAINABLE) => {
+    for (let i = 0; throttled.size < operations.length && i < 5_000; i++) {
+      try {
+        await logs.send(DRAINABLE[op]() as never);
+      } catch (err) {
+        if ((err as Error).name === 'ThrottlingException') throttled.add(op);
+      }
+    }
+  };
+  await Promise.all(operations.flatMap((op) => Array.from({ length: 8 }, () => lane(op))));
+  if (throttled.size < operations.length)
+    throw new Error(`could not drain the quotas of ${operations.join(', ')}`);
+  await new Promise((resolve) => setTimeout(resolve, 1000 / timeScale));
+}
+
+/** A CloudTrail CreateLogGroup event as EventBridge delivers it (the shape of test/events/). */
+export function createEvent(name: string, region = REGION) {
+  const id = crypto.randomUUID();
+  const time = new Date().toISOString();
+  return {
+    version: '0',
+    id,
+    'detail-type': 'AWS API Call via CloudTrail',
+    source: 'aws.logs',
+    account: ACCOUNT,
+    time,
+    region,
+    resources: [],
+    detail: {
+      eventVersion: '1.09',
+      userIdentity: { type: 'AssumedRole', accountId: ACCOUNT },
+      eventTime: time,
+      eventSource: 'logs.amazonaws.com',
+      eventName: 'CreateLogGroup',
+      awsRegion: region,
+      sourceIPAddress: '198.51.100.7',
+      userAgent: 'aws-cli/2.15.0',
+      requestParameters: { logGroupName: name },
+      responseElements: null,
+      requestID: crypto.randomUUID(),
+      eventID: id,
+      readOnly: false,
+      eventType: 'AwsApiCall',
+      managementEvent: true,
+      recipientAccountId: ACCOUNT,
+      eventCategory: 'Management',
+    },
+  };
+}
+
+export interface ChildRun<T> {
+  /** From just before spawn to the process's exit, as the parent sees it. */
+  wallMs: number;
+  /** The JSON of the child's `BENCH {...}` line on stderr. */
+  out: T;
+}
+
+/**
+ * Runs a fresh Node 22 process (only PATH and `env` in its environment) and returns the `BENCH {...}` line
+ * it writes on stderr, with its spawn-to-exit time. Its stdout (the guard's JSON log lines) is discarded.
+ */
+export function runChild<T>(argv: string[], env: Record<string, string>): Promise<ChildRun<T>> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const p = spawn(NODE, argv, {
+      cwd: root,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let err = '';
+    p.stderr.on('data', (d) => {
+      err += d;
+    });
+    p.on('error', reject);
+    p.on('close', (code) => {
+      const wallMs = performance.now() - started;
+      const line = err.split('\n').find((l) => l.startsWith('BENCH '));
+      if (code !== 0 || !line)
+        reject(new Error(`child ${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
+      else resolve({ wallMs, out: JSON.parse(line.slice(6)) as T });
+    });
+  });
+}
+
+/** The checked-out commit (read-only git), with "+dirty" when the working tree differs from it. */
+export function commitId(): string {
+  const git = (...args: string[]) =>
+    execFileSync('git', ['--no-optional-locks', ...args], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: 'pipe',
+    }).trim();
+  try {
+    const head = git('rev-parse', '--short', 'HEAD');
+    let dirty = false;
+    try {
+      git('diff', '--quiet', 'HEAD', '--');
+    } catch {
+      dirty = true;
+    }
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Node version of the child processes (the Lambda-like ones). */
+export function childNodeVersion(): string {
+  try {
+    return execFileSync(NODE, ['--version'], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
