@@ -152,7 +152,11 @@ export class LocalPipeline {
         const ok = !failed.has(m.messageId);
         this.options.onResult?.({ messageId: m.messageId, body: m.body, ok, receiveCount: m.receiveCount });
         if (ok || m.receiveCount >= this.options.maxReceiveCount) {
-          this.queue.splice(this.queue.indexOf(m), 1);
+          // A slow invocation can outlive the visibility timeout: another poller may have received and
+          // removed the message already. splice(-1, 1) would then drop an unrelated message.
+          const index = this.queue.indexOf(m);
+          if (index === -1) continue;
+          this.queue.splice(index, 1);
           if (!ok) this.dlq.push(m);
         }
       }
