@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import type { Clock } from '../functions/core/retry.ts';
 
 const eventsDir = join(dirname(fileURLToPath(import.meta.url)), 'events');
@@ -39,3 +40,43 @@ export function memoryLog() {
 export const ACCOUNT = '123456789012';
 export const REGION = 'us-east-1';
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logs-kms-guard-prod-enforce`;
+
+/** Everything the functions write (JSON log lines and EMF documents), kept off the console. */
+export function captureOutput() {
+  const lines: string[] = [];
+  const keep = (chunk: unknown) => {
+    for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(line);
+    return true;
+  };
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep as never);
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep as never);
+  const json = () =>
+    lines.flatMap((line) => {
+      try {
+        return [JSON.parse(line) as Record<string, any>];
+      } catch {
+        return [];
+      }
+    });
+  return {
+    lines,
+    /** Sum of every EMF count by metric name. */
+    metrics(): Record<string, number> {
+      const totals: Record<string, number> = {};
+      for (const doc of json()) {
+        for (const m of doc._aws?.CloudWatchMetrics?.[0]?.Metrics ?? []) {
+          totals[m.Name] = (totals[m.Name] ?? 0) + Number(doc[m.Name] ?? 0);
+        }
+      }
+      return totals;
+    },
+    /** The `decision` log lines, one per record handled. */
+    decisions(): Record<string, any>[] {
+      return json().filter((d) => d.message === 'decision');
+    },
+    restore() {
+      out.mockRestore();
+      err.mockRestore();
+    },
+  };
+}

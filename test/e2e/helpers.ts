@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
-import { afterEach, vi } from 'vitest';
+import { afterEach } from 'vitest';
 import {
   type ApiCall,
   type Emulator,
@@ -24,7 +24,9 @@ import {
   startEmulator,
 } from '../../local/emulator/index.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import { loadEvent } from '../helpers.ts';
+import { captureOutput, loadEvent } from '../helpers.ts';
+
+export { captureOutput };
 
 /** E2E_BUNDLE points the tests at another build (e.g. a deliberately broken one, to see them fail). */
 export const BUNDLE = process.env.E2E_BUNDLE ?? join(import.meta.dirname, '..', '..', 'dist', 'enforce.mjs');
@@ -55,46 +57,6 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-/** Everything the containers write (Powertools JSON log lines and EMF documents), kept off the console. */
-export function captureOutput() {
-  const lines: string[] = [];
-  const keep = (chunk: unknown) => {
-    for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(line);
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep as never);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep as never);
-  const json = () =>
-    lines.flatMap((line) => {
-      try {
-        return [JSON.parse(line) as Record<string, any>];
-      } catch {
-        return [];
-      }
-    });
-  return {
-    lines,
-    /** Sum of every EMF count by metric name. */
-    metrics(): Record<string, number> {
-      const totals: Record<string, number> = {};
-      for (const doc of json()) {
-        for (const m of doc._aws?.CloudWatchMetrics?.[0]?.Metrics ?? []) {
-          totals[m.Name] = (totals[m.Name] ?? 0) + Number(doc[m.Name] ?? 0);
-        }
-      }
-      return totals;
-    },
-    /** The `decision` log lines, one per record handled. */
-    decisions(): Record<string, any>[] {
-      return json().filter((d) => d.message === 'decision');
-    },
-    restore() {
-      out.mockRestore();
-      err.mockRestore();
-    },
-  };
-}
 
 export interface World {
   emulator: Emulator;

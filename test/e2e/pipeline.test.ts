@@ -28,7 +28,9 @@ describe('burst of 200 first events under throttling (LocalPipeline, dist/enforc
     const pipeline = await startPipeline(world, {
       concurrency: 4,
       batchSize: 10,
-      visibilityTimeoutMs: 2_000,
+      // Longer than any invocation here (backoff sleeps are real time, and CI machines are loaded): a record
+      // is only delivered again after it failed, so each record is counted once, as the test expects.
+      visibilityTimeoutMs: 20_000,
       maxReceiveCount: 3,
       env: { ASSOCIATE_RATE: String(2 * TIME_SCALE) },
       onResult: ({ ok }) => receives.push(ok),
@@ -81,7 +83,9 @@ describe('the whole path: groups created through the SDK, their emitted events, 
     });
     const pipeline = await startPipeline(world, {
       concurrency: 2,
-      visibilityTimeoutMs: 2_000,
+      // Longer than any invocation here (backoff sleeps are real time, and CI machines are loaded): a record
+      // is only delivered again after it failed, so each record is counted once, as the test expects.
+      visibilityTimeoutMs: 20_000,
       maxReceiveCount: 3,
       env: { EXCLUDE_LOG_GROUPS: '/sandbox/', ASSOCIATE_RATE: String(25) },
     });

@@ -9,10 +9,13 @@ import {
   DeleteLogGroupCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
-import { vi } from 'vitest';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/index.ts';
+import { seededRandom } from '../../local/emulator/random.ts';
 import type { InterceptedRequest, Interception } from '../../local/emulator/server.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
+import { captureOutput } from '../helpers.ts';
+
+export { captureOutput };
 
 export const FULL = process.env.RELIABILITY_FULL === '1';
 /** The CI size or, with RELIABILITY_FULL=1, the full size the issue asks for. */
@@ -28,16 +31,7 @@ export function figures(line: string): void {
 export const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** A deterministic PRNG (mulberry32), for choices the tests make themselves. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seeded = seededRandom;
 
 /**
  * Transient KMS faults (the emulator's `faultRate` covers mutating Logs calls only): a seeded share of
@@ -54,46 +48,6 @@ export function kmsFaults(rate: number, seed: number) {
       : { kind: 'error', name: 'DependencyTimeoutException', message: 'injected', status: 503 };
   };
   return { intercept, injected: () => injected };
-}
-
-/** Everything the functions write to stdout/stderr (JSON log lines and EMF documents), kept off the console. */
-export function captureOutput() {
-  const lines: string[] = [];
-  const keep = (chunk: unknown) => {
-    for (const line of String(chunk).split('\n')) if (line.trim()) lines.push(line);
-    return true;
-  };
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation(keep as never);
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation(keep as never);
-  const json = () =>
-    lines.flatMap((l) => {
-      try {
-        return [JSON.parse(l) as Record<string, any>];
-      } catch {
-        return [];
-      }
-    });
-  return {
-    lines,
-    /** Sum of every EMF count by metric name. */
-    metrics(): Record<string, number> {
-      const totals: Record<string, number> = {};
-      for (const doc of json()) {
-        for (const m of doc._aws?.CloudWatchMetrics?.[0]?.Metrics ?? []) {
-          totals[m.Name] = (totals[m.Name] ?? 0) + Number(doc[m.Name] ?? 0);
-        }
-      }
-      return totals;
-    },
-    /** The functions' `decision` log lines (one per event handled). */
-    decisions(): Record<string, any>[] {
-      return json().filter((d) => d.message === 'decision');
-    },
-    restore() {
-      out.mockRestore();
-      err.mockRestore();
-    },
-  };
 }
 
 export interface MessageFate {
