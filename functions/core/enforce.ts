@@ -7,7 +7,7 @@ import { AssociationError, GuardError, KeyPolicyError, UnsafeKeyError } from './
 import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef, type KeyStepOptions } from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
-import { type BackoffOptions, type Clock, retryTransient, type TokenBucket } from './retry.ts';
+import { type BackoffOptions, type Clock, retryTransient, systemClock, type TokenBucket } from './retry.ts';
 import { decideScope } from './scope.ts';
 
 /** What happened to one log group; each maps to a metric. */
@@ -54,6 +54,9 @@ export interface EnforceDeps {
   /** Counts an alarmed metric (see KeyStepOptions.alert). */
   alert?: KeyStepOptions['alert'];
 }
+
+/** How long after creating or repairing a key refusals are taken for propagation ("seconds to minutes"). */
+const FRESH_KEY_MS = 5 * 60_000;
 
 /** Describes one group by exact name; undefined when it does not exist. */
 export async function describeLogGroup(clients: Clients, name: string) {
@@ -146,6 +149,11 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
       // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
       onPropagationStall: async () => {
+        // A key this container created or repaired moments ago is simply not visible to Logs yet: reading
+        // its policy back would only cost calls (and, in a burst, one per waiting record).
+        if (key.changedAt !== undefined && (deps.clock ?? systemClock).now() - key.changedAt < FRESH_KEY_MS) {
+          return;
+        }
         invalidateKey(keyOptions);
         log.warn('CloudWatch Logs keeps refusing the key; re-checking its policy', { keyArn: key.arn });
         await ensureKeyPolicy({ ...keyOptions, key });

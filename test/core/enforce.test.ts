@@ -1,0 +1,99 @@
+import {
+  AssociateKmsKeyCommand,
+  CloudWatchLogsClient,
+  DescribeLogGroupsCommand,
+} from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  KMSClient,
+  NotFoundException,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../functions/core/config.ts';
+import { enforceLogGroup } from '../../functions/core/enforce.ts';
+import { clearKeyCache } from '../../functions/core/key.ts';
+import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+
+const kms = mockClient(KMSClient);
+const logs = mockClient(CloudWatchLogsClient);
+const clients = {
+  kms: new KMSClient({ region: REGION }),
+  logs: new CloudWatchLogsClient({ region: REGION }),
+};
+const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
+const keyMetadata = {
+  KeyId: '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718',
+  Arn: KEY_ARN,
+  KeyState: 'Enabled' as const,
+  KeySpec: 'SYMMETRIC_DEFAULT' as const,
+  KeyUsage: 'ENCRYPT_DECRYPT' as const,
+};
+const notVisibleYet = Object.assign(
+  new Error(`The specified KMS key does not exist or is not allowed to be used with Arn '...'`),
+  { name: 'AccessDeniedException' },
+);
+const target = { name: '/aws/lambda/orders', region: REGION, account: ACCOUNT };
+
+describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
+  beforeEach(() => {
+    kms.reset();
+    logs.reset();
+    clearKeyCache();
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: target.name }] });
+    // Logs refuses the key 8 times (more than the 6 after which a cached key's policy is re-checked)
+    let refusals = 8;
+    logs.on(AssociateKmsKeyCommand).callsFake(async () => {
+      if (refusals-- > 0) throw notVisibleYet;
+      return {};
+    });
+  });
+
+  it('does not read back the policy of a key it just created: the refusals are propagation', async () => {
+    // Prepare: no key yet, so the guard creates it (with its policy)
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ $metadata: {}, message: 'not found' }));
+    kms.on(CreateKeyCommand).resolves({ KeyMetadata: keyMetadata });
+    kms.on(CreateAliasCommand).resolves({});
+    kms.on(EnableKeyRotationCommand).resolves({});
+    kms.on(TagResourceCommand).resolves({});
+    const clock = fakeClock();
+    // Act
+    const result = await enforceLogGroup(target, {
+      clients,
+      config: loadConfig({}),
+      log: memoryLog(),
+      deadline: clock.now() + 117_000,
+      clock,
+    });
+    // Assess
+    expect(result.outcome).toBe('encrypted');
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(9);
+    expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('re-checks the policy of a key it found (someone may have narrowed it) once refusals persist', async () => {
+    // Prepare: an existing, long-verified key
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: keyMetadata });
+    kms.on(GetKeyPolicyCommand).resolves({
+      Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+    });
+    const clock = fakeClock();
+    // Act
+    const result = await enforceLogGroup(target, {
+      clients,
+      config: loadConfig({}),
+      log: memoryLog(),
+      deadline: clock.now() + 117_000,
+      clock,
+    });
+    // Assess: the first read, then one re-check after the sixth refusal
+    expect(result.outcome).toBe('encrypted');
+    expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(2);
+  });
+});
