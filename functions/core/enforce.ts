@@ -84,6 +84,7 @@ async function recheckKey(keyOptions: KeyStepOptions): Promise<void> {
 /** The whole job for one group: scope, current key, ensure key and policy, associate. */
 export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps): Promise<EnforceResult> {
   const { config, clients, log } = deps;
+  const clock = deps.clock ?? systemClock;
   const { name } = target;
   const done = (outcome: Outcome, reason: string, extra: Partial<EnforceResult> = {}): EnforceResult => ({
     outcome,
@@ -104,7 +105,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
   if (current === undefined) {
     const group = await retryTransient(() => describeLogGroup(clients, name), {
       deadline: deps.deadline,
-      ...(deps.clock ? { clock: deps.clock } : {}),
+      clock,
     });
     if (!group) return done('group-gone', 'the log group no longer exists');
     current = group.kmsKeyId ?? null;
@@ -124,7 +125,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     ctx,
     log,
     deadline: deps.deadline,
-    ...(deps.clock ? { clock: deps.clock } : {}),
+    clock,
     ...(deps.alert ? { alert: deps.alert } : {}),
   };
   const key: KeyRef = await ensureKey(keyOptions);
@@ -144,14 +145,14 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
       keyArn: key.arn,
       deadline: deps.deadline,
       log,
-      ...(deps.clock ? { clock: deps.clock } : {}),
+      clock,
       ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
       // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
       onPropagationStall: async () => {
         // A key this container created or repaired moments ago is simply not visible to Logs yet: reading
         // its policy back would only cost calls (and, in a burst, one per waiting record).
-        if (key.changedAt !== undefined && (deps.clock ?? systemClock).now() - key.changedAt < FRESH_KEY_MS) {
+        if (key.changedAt !== undefined && clock.now() - key.changedAt < FRESH_KEY_MS) {
           return;
         }
         invalidateKey(keyOptions);

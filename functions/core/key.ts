@@ -85,6 +85,12 @@ function sendFresh<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Pr
   });
 }
 
+/** Reports housekeeping on a new key that could not be done: counted for its alarm, and logged. */
+function housekeepingFailed(options: KeyStepOptions, message: string, fields: Record<string, unknown>): void {
+  options.alert?.('KeyHousekeepingFailed');
+  options.log.error(message, fields);
+}
+
 /** Verified keys of one container, and the lookups under way (so concurrent records share one CreateKey). */
 export interface KeyCache {
   entries: Map<string, { key: KeyRef; expiresAt: number }>;
@@ -270,12 +276,15 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
     } catch (err) {
       // Whose key the alias holds is unknown, and it may be this one: never retire it on a guess. The record
       // is retried and then finds the alias; a key left behind is counted and reported by `doctor`.
-      options.alert?.('KeyHousekeepingFailed');
-      log.error('could not tell which key the alias holds; keeping the key this invocation created', {
-        keyArn: mine.Arn,
-        alias: config.keyAlias,
-        error: (err as Error).name,
-      });
+      housekeepingFailed(
+        options,
+        'could not tell which key the alias holds; keeping the key this invocation created',
+        {
+          keyArn: mine.Arn,
+          alias: config.keyAlias,
+          error: (err as Error).name,
+        },
+      );
       throw err;
     }
     if (holder?.KeyId !== mine.KeyId) {
@@ -300,17 +309,20 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
   // (KeyHousekeepingFailed has an alarm) and `doctor` reports either missing.
   await Promise.all([
     sendFresh(options, (kms) => kms.send(new EnableKeyRotationCommand({ KeyId: mine.KeyId }))).catch(
-      (err: Error) => {
-        options.alert?.('KeyHousekeepingFailed');
-        log.error('could not enable rotation on the guard key', { keyArn: mine.Arn, error: err.name });
-      },
+      (err: Error) =>
+        housekeepingFailed(options, 'could not enable rotation on the guard key', {
+          keyArn: mine.Arn,
+          error: err.name,
+        }),
     ),
     clients.kms
       .send(new TagResourceCommand({ KeyId: mine.KeyId, Tags: [{ TagKey: ROLE_TAG, TagValue: 'active' }] }))
-      .catch((err: Error) => {
-        options.alert?.('KeyHousekeepingFailed');
-        log.error('could not tag the guard key active', { keyArn: mine.Arn, error: err.name });
-      }),
+      .catch((err: Error) =>
+        housekeepingFailed(options, 'could not tag the guard key active', {
+          keyArn: mine.Arn,
+          error: err.name,
+        }),
+      ),
   ]);
   return { arn: mine.Arn, keyId: mine.KeyId, own: true, changedAt: clock.now() };
 }
@@ -326,9 +338,8 @@ async function retireKey(options: KeyStepOptions, keyId: string): Promise<void> 
     );
     log.info('scheduled deletion of an unused key this invocation created', { keyId });
   } catch (err) {
-    // Not fatal for the log group, but a live orphan key must be seen: counted for the alarm, and logged.
-    options.alert?.('KeyHousekeepingFailed');
-    log.error('could not schedule deletion of an unused guard key; delete it by hand', {
+    // Not fatal for the log group, but a live orphan key must be seen.
+    housekeepingFailed(options, 'could not schedule deletion of an unused guard key; delete it by hand', {
       keyId,
       error: (err as Error).name,
     });
