@@ -41,6 +41,18 @@ const notVisibleYet = Object.assign(
 );
 const target = { name: '/aws/lambda/orders', region: REGION, account: ACCOUNT };
 
+/** One group through the core, with the deployed function's budget (120 s less the margin) on a fake clock. */
+function enforce() {
+  const clock = fakeClock();
+  return enforceLogGroup(target, {
+    clients,
+    config: loadConfig({}),
+    log: memoryLog(),
+    deadline: clock.now() + 117_000,
+    clock,
+  });
+}
+
 describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
   beforeEach(() => {
     kms.reset();
@@ -62,15 +74,8 @@ describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
     kms.on(CreateAliasCommand).resolves({});
     kms.on(EnableKeyRotationCommand).resolves({});
     kms.on(TagResourceCommand).resolves({});
-    const clock = fakeClock();
     // Act
-    const result = await enforceLogGroup(target, {
-      clients,
-      config: loadConfig({}),
-      log: memoryLog(),
-      deadline: clock.now() + 117_000,
-      clock,
-    });
+    const result = await enforce();
     // Assess
     expect(result.outcome).toBe('encrypted');
     expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(9);
@@ -83,15 +88,8 @@ describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
     kms.on(GetKeyPolicyCommand).resolves({
       Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
     });
-    const clock = fakeClock();
     // Act
-    const result = await enforceLogGroup(target, {
-      clients,
-      config: loadConfig({}),
-      log: memoryLog(),
-      deadline: clock.now() + 117_000,
-      clock,
-    });
+    const result = await enforce();
     // Assess: the first read, then one re-check after the sixth refusal
     expect(result.outcome).toBe('encrypted');
     expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(2);

@@ -50,6 +50,18 @@ const options = (env: Record<string, string> = {}, clock = fakeClock()) => ({
   clock,
 });
 
+/** Another invocation wins the alias: this one creates its key, CreateAlias says AlreadyExists, the alias holds `winner`. */
+function loseAliasRace(): KeyMetadata {
+  const winner = metadata({ KeyId: 'winner', Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/winner` });
+  kms
+    .on(DescribeKeyCommand)
+    .rejectsOnce(new NotFoundException({ ...meta, message: 'not found' }))
+    .resolves({ KeyMetadata: winner });
+  kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
+  kms.on(CreateAliasCommand).rejects(new AlreadyExistsException({ ...meta, message: 'already exists' }));
+  return winner;
+}
+
 describe('ensureKey', () => {
   beforeEach(() => {
     kms.reset();
@@ -179,13 +191,7 @@ describe('ensureKey', () => {
   it('retries a refused housekeeping call on a seconds-old key while its tags start to count for IAM', async () => {
     // Prepare: another invocation holds the alias; IAM refuses ScheduleKeyDeletion twice (aws:ResourceTag
     // conditions do not see the new key's tags yet), then allows it.
-    const winner = metadata({ KeyId: 'winner', Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/winner` });
-    kms
-      .on(DescribeKeyCommand)
-      .rejectsOnce(new NotFoundException({ ...meta, message: 'not found' }))
-      .resolves({ KeyMetadata: winner });
-    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
-    kms.on(CreateAliasCommand).rejects(new AlreadyExistsException({ ...meta, message: 'already exists' }));
+    const winner = loseAliasRace();
     const denied = Object.assign(new Error('User is not authorized to perform: kms:ScheduleKeyDeletion'), {
       name: 'AccessDeniedException',
     });
@@ -203,13 +209,7 @@ describe('ensureKey', () => {
 
   it('counts the alarmed metric when an unused key still cannot be retired, after a bounded wait', async () => {
     // Prepare
-    const winner = metadata({ KeyId: 'winner', Arn: `arn:aws:kms:${REGION}:${ACCOUNT}:key/winner` });
-    kms
-      .on(DescribeKeyCommand)
-      .rejectsOnce(new NotFoundException({ ...meta, message: 'not found' }))
-      .resolves({ KeyMetadata: winner });
-    kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
-    kms.on(CreateAliasCommand).rejects(new AlreadyExistsException({ ...meta, message: 'already exists' }));
+    const winner = loseAliasRace();
     kms
       .on(ScheduleKeyDeletionCommand)
       .rejects(Object.assign(new Error('not authorized'), { name: 'AccessDeniedException' }));
