@@ -92,6 +92,13 @@ describe('key safety: unusable keys are refused, never associated', () => {
     figures(`key safety: ${refusals.length} unsafe key cases, 0 associations, ${refusals.join('; ')}`);
   });
 
+  /** The function's environment for a user-supplied key with the default policy (and `init`'s spec or state). */
+  const configuredKey = (init: Parameters<typeof emulator.state.createKeyDirect>[1]) => ({
+    KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
+      policy: JSON.stringify(defaultKeyPolicy(ctx)),
+      ...init,
+    }).arn,
+  });
   const cases: {
     label: string;
     /** Sets up the key; returns the function's environment. */
@@ -102,47 +109,25 @@ describe('key safety: unusable keys are refused, never associated', () => {
   }[] = [
     {
       label: 'disabled',
-      setup: () => ({
-        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          state: 'Disabled',
-          policy: JSON.stringify(defaultKeyPolicy(ctx)),
-        }).arn,
-      }),
+      setup: () => configuredKey({ state: 'Disabled' }),
       error: 'UnsafeKeyError',
       reason: /state is Disabled/,
     },
     {
       label: 'pending-deletion',
-      setup: () => ({
-        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          state: 'PendingDeletion',
-          policy: JSON.stringify(defaultKeyPolicy(ctx)),
-        }).arn,
-      }),
+      setup: () => configuredKey({ state: 'PendingDeletion' }),
       error: 'UnsafeKeyError',
       reason: /state is PendingDeletion/,
     },
     {
       label: 'asymmetric-encrypt',
-      setup: () => ({
-        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          keySpec: 'RSA_2048',
-          keyUsage: 'ENCRYPT_DECRYPT',
-          policy: JSON.stringify(defaultKeyPolicy(ctx)),
-        }).arn,
-      }),
+      setup: () => configuredKey({ keySpec: 'RSA_2048', keyUsage: 'ENCRYPT_DECRYPT' }),
       error: 'UnsafeKeyError',
       reason: /RSA_2048/,
     },
     {
       label: 'asymmetric-sign',
-      setup: () => ({
-        KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          keySpec: 'ECC_NIST_P256',
-          keyUsage: 'SIGN_VERIFY',
-          policy: JSON.stringify(defaultKeyPolicy(ctx)),
-        }).arn,
-      }),
+      setup: () => configuredKey({ keySpec: 'ECC_NIST_P256', keyUsage: 'SIGN_VERIFY' }),
       error: 'UnsafeKeyError',
       reason: /ECC_NIST_P256.*SIGN_VERIFY/,
     },
