@@ -3,6 +3,7 @@
  * the emulator; the emulator's CloudTrail events flow through the local queue into the real enforce
  * bundle. Ground truth comes from the emulator's state, not from what the guard says it did.
  */
+
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -11,6 +12,7 @@ import {
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
 import { type Emulator, startEmulator } from './emulator/index.ts';
 import { LocalPipeline } from './pipeline.ts';
+import { deployRole } from './roles.ts';
 
 export type Expectation = 'encrypted' | 'excluded' | 'skip-tag' | 'own-key' | 'deleted';
 
@@ -108,8 +110,12 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
   const timeScale = options.timeScale ?? 1;
   const concurrency = options.concurrency ?? 2;
   const started = Date.now();
+  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  // IAM as AWS enforces it: the scene's own set-up is the emulator's admin; the enforce bundle runs as the
+  // EnforceRole of the packaged template (local/roles.ts).
   const emulator: Emulator = await startEmulator({
     port: 0,
+    iam: { principals: {}, admins: [credentials.accessKeyId] },
     timeScale,
     propagationDelayMs: options.propagationDelayMs ?? 3_000,
     throttle: true,
@@ -119,7 +125,15 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
     ...(options.account ? { account: options.account } : {}),
   });
   const account = emulator.account;
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+  const settings: Record<string, string> = {
+    AWS_ENDPOINT_URL: emulator.endpoint,
+    AWS_REGION: region,
+    EXCLUDE_LOG_GROUPS: EXCLUDE_PATTERNS,
+    // The account's 5 TPS AssociateKmsKey quota, shared by the containers, on the emulator's clock.
+    ASSOCIATE_RATE: String((5 * timeScale) / concurrency),
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...options.env,
+  };
   const pipeline = new LocalPipeline({
     region,
     account,
@@ -128,17 +142,7 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
     timeoutMs: 60_000,
     visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
     maxReceiveCount: 10,
-    env: {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      EXCLUDE_LOG_GROUPS: EXCLUDE_PATTERNS,
-      // The account's 5 TPS AssociateKmsKey quota, shared by the containers, on the emulator's clock.
-      ASSOCIATE_RATE: String((5 * timeScale) / concurrency),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      ...options.env,
-    },
+    env: { ...settings, ...deployRole(emulator, { role: 'EnforceRole', region, env: settings }) },
   });
   const unsubscribe = emulator.onEvent((event) => pipeline.send(event));
   await pipeline.start();

@@ -24,6 +24,11 @@ export interface GuardConfig {
   associateRate: number;
   /** Waiting period for a race-loser key the guard created and never used. */
   keyDeletionWindowDays: number;
+  /**
+   * The enforce function's own role (GUARD_ROLE_ARN, set by the template). The guard key's policy names it:
+   * its authority over that key, and the KMS calls CloudWatch Logs makes with its credentials.
+   */
+  guardRoleArn: string | undefined;
 }
 
 export const DEFAULT_KEY_ALIAS = 'alias/logs-kms-guard';
@@ -70,6 +75,15 @@ export function loadConfig(env: Env = process.env): GuardConfig {
       `KMS_KEY_ALIAS must look like alias/<name> ([a-zA-Z0-9/_-], not under alias/aws/), got "${keyAlias}"`,
     );
   }
+  const guardRoleArn = env.GUARD_ROLE_ARN?.trim() || undefined;
+  if (
+    guardRoleArn !== undefined &&
+    !/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/.test(guardRoleArn)
+  ) {
+    throw new ConfigError(
+      `GUARD_ROLE_ARN must be an IAM role ARN (arn:aws:iam::<account>:role/<name>), got "${guardRoleArn}"`,
+    );
+  }
   const skipTagKey = env.SKIP_TAG_KEY?.trim() || DEFAULT_SKIP_TAG_KEY;
   if (skipTagKey.length > 128) throw new ConfigError('SKIP_TAG_KEY must be at most 128 characters');
   return {
@@ -85,5 +99,6 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     deadlineMarginMs: readNumber(env, 'DEADLINE_MARGIN_MS', 3000, 0, 60_000),
     associateRate: readNumber(env, 'ASSOCIATE_RATE', 5, 0.01, 1000),
     keyDeletionWindowDays: readNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, 7, 30),
+    guardRoleArn,
   };
 }

@@ -118,6 +118,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     partition: partitionOf(target.region),
     region: target.region,
     account: target.account,
+    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
   };
   const keyOptions = {
     clients,

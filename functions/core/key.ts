@@ -19,17 +19,18 @@ import type { Log } from './log.ts';
 import {
   admitsLogs,
   defaultKeyPolicy,
+  GUARD_RETIRE_SID,
   mergeKeyPolicy,
+  missingCallerAccess,
   type PolicyContext,
   PolicyParseError,
   parsePolicy,
 } from './policy.ts';
 import { type Clock, isTransient, retryTransient, systemClock } from './retry.ts';
 
+/** Informational only: no permission depends on it (tags take minutes to count, and anyone may tag). */
 export const MANAGED_BY_TAG = 'ManagedBy';
 export const MANAGED_BY_VALUE = 'logs-kms-guard';
-/** `candidate` from CreateKey until the key wins its alias, then `active`; only candidates may be deleted. */
-export const ROLE_TAG = 'logs-kms-guard:role';
 
 /** The key the guard associates, as verified. */
 export interface KeyRef {
@@ -204,14 +205,26 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
     }
     throw err;
   }
-  if (!key.own && admitsLogs(policy, ctx)) return key;
+  if (!key.own) {
+    const missing = missingCallerAccess(policy, ctx, config.guardRoleArn);
+    if (missing.length > 0) {
+      throw new KeyPolicyError(
+        `the policy of configured key ${key.arn} lets this function's role (${config.guardRoleArn ?? 'the caller'}) ` +
+          `use ${missing.join(', ')} neither itself nor through IAM: CloudWatch Logs makes these calls with the ` +
+          "caller's credentials when a key is associated. Add the account-root statement " +
+          `(Principal arn:${ctx.partition}:iam::${ctx.account}:root, Action kms:*) or a statement naming the role ` +
+          `for kms:Encrypt, kms:Decrypt, kms:GenerateDataKey* with kms:ViaService logs.${ctx.region}.amazonaws.com (see docs/DEPLOY.md)`,
+      );
+    }
+    if (admitsLogs(policy, ctx)) return key;
+  }
   if (!key.own && !config.allowKeyPolicyUpdate) {
     throw new KeyPolicyError(
       `the policy of configured key ${key.arn} does not let logs.${ctx.region} use it for this account's log groups; ` +
         'add the AllowCloudWatchLogs statement (see README) or set ALLOW_KEY_POLICY_UPDATE=true',
     );
   }
-  const merged = mergeKeyPolicy(policy, ctx);
+  const merged = mergeKeyPolicy(policy, ctx, { own: key.own });
   if (!admitsLogs(merged.policy, ctx)) {
     // With the guard's statement in place, only a Deny can still shut Logs out; the guard never removes
     // a statement it did not write, and retrying AssociateKmsKey against it would only burn the deadline.
@@ -225,15 +238,29 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
     log.info('dry run: would update key policy', { keyArn: key.arn });
     return key;
   }
-  await send(options, (kms) =>
-    kms.send(
-      new PutKeyPolicyCommand({
-        KeyId: key.arn,
-        PolicyName: 'default',
-        Policy: JSON.stringify(merged.policy),
-      }),
-    ),
-  );
+  try {
+    await send(options, (kms) =>
+      kms.send(
+        new PutKeyPolicyCommand({
+          KeyId: key.arn,
+          PolicyName: 'default',
+          Policy: JSON.stringify(merged.policy),
+        }),
+      ),
+    );
+  } catch (err) {
+    if ((err as Error).name === 'AccessDeniedException' && key.own) {
+      // The guard's authority over its key is that key's policy; a key created before it was written there
+      // (an older version, or `key setup` without --function-role) cannot be repaired by the function.
+      throw new KeyPolicyError(
+        `the guard key ${key.arn} needs a policy update this role may not make: its policy does not name ` +
+          `${config.guardRoleArn ?? "the guard's role"}. Run \`logs-kms-guard key setup --region ${ctx.region}` +
+          `${config.guardRoleArn ? ` --function-role ${config.guardRoleArn}` : ''}\` with administrator credentials`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
   log.warn('key policy repaired: the CloudWatch Logs statement was added or corrected', { keyArn: key.arn });
   return { ...key, changedAt: (options.clock ?? systemClock).now() };
 }
@@ -251,11 +278,9 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
       Description: `logs-kms-guard: encrypts CloudWatch Logs log groups in ${ctx.region}`,
       KeySpec: 'SYMMETRIC_DEFAULT',
       KeyUsage: 'ENCRYPT_DECRYPT',
-      Policy: JSON.stringify(defaultKeyPolicy(ctx)),
-      Tags: [
-        { TagKey: MANAGED_BY_TAG, TagValue: MANAGED_BY_VALUE },
-        { TagKey: ROLE_TAG, TagValue: 'candidate' },
-      ],
+      // Born a candidate: its policy lets the guard's roles retire it until it wins the alias. No tags at
+      // creation: that would need kms:TagResource in IAM, on every key of the account.
+      Policy: JSON.stringify(defaultKeyPolicy(ctx, { candidate: true })),
     }),
   );
   const mine = created.KeyMetadata;
@@ -305,9 +330,29 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
     }
   }
   log.info('created the guard key', { keyArn: mine.Arn, alias: config.keyAlias });
-  // The key is live from here; rotation and the role tag are best effort: a failure is logged and counted
-  // (KeyHousekeepingFailed has an alarm) and `doctor` reports either missing.
+  // The key is live from here; dropping the retire statement, rotation and the tag are best effort: a failure
+  // is logged and counted (KeyHousekeepingFailed has an alarm), the next policy check drops the statement
+  // (mergeKeyPolicy, own key), and `doctor` reports what is missing.
+  const candidate = defaultKeyPolicy(ctx, { candidate: true });
+  const active = defaultKeyPolicy(ctx);
+  const retireWritten = candidate.Statement.some((st) => st.Sid === GUARD_RETIRE_SID);
   await Promise.all([
+    retireWritten
+      ? sendFresh(options, (kms) =>
+          kms.send(
+            new PutKeyPolicyCommand({
+              KeyId: mine.KeyId,
+              PolicyName: 'default',
+              Policy: JSON.stringify(active),
+            }),
+          ),
+        ).catch((err: Error) =>
+          housekeepingFailed(options, 'could not remove the retire statement from the guard key policy', {
+            keyArn: mine.Arn,
+            error: err.name,
+          }),
+        )
+      : undefined,
     sendFresh(options, (kms) => kms.send(new EnableKeyRotationCommand({ KeyId: mine.KeyId }))).catch(
       (err: Error) =>
         housekeepingFailed(options, 'could not enable rotation on the guard key', {
@@ -315,14 +360,19 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
           error: err.name,
         }),
     ),
-    clients.kms
-      .send(new TagResourceCommand({ KeyId: mine.KeyId, Tags: [{ TagKey: ROLE_TAG, TagValue: 'active' }] }))
-      .catch((err: Error) =>
-        housekeepingFailed(options, 'could not tag the guard key active', {
-          keyArn: mine.Arn,
-          error: err.name,
+    sendFresh(options, (kms) =>
+      kms.send(
+        new TagResourceCommand({
+          KeyId: mine.KeyId,
+          Tags: [{ TagKey: MANAGED_BY_TAG, TagValue: MANAGED_BY_VALUE }],
         }),
       ),
+    ).catch((err: Error) =>
+      housekeepingFailed(options, 'could not tag the guard key', {
+        keyArn: mine.Arn,
+        error: err.name,
+      }),
+    ),
   ]);
   return { arn: mine.Arn, keyId: mine.KeyId, own: true, changedAt: clock.now() };
 }

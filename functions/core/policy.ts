@@ -4,6 +4,33 @@ import { logGroupArnPattern, logsPrincipal, type Partition, rootArn } from './ar
 
 export const LOGS_STATEMENT_SID = 'AllowCloudWatchLogs';
 export const ROOT_STATEMENT_SID = 'EnableRootAccountAdministration';
+/** The guard's roles may manage this key (policy merge, rotation, the creation-race alias): this key only. */
+export const GUARD_ADMIN_SID = 'LogsKmsGuardManageThisKey';
+/** The guard's roles may tag this key `ManagedBy=logs-kms-guard`, and no other tag. */
+export const GUARD_TAG_SID = 'LogsKmsGuardTagThisKey';
+/** What CloudWatch Logs does with the caller's credentials when the guard associates this key (2025). */
+export const GUARD_VIA_LOGS_SID = 'LogsKmsGuardUseThroughCloudWatchLogs';
+/**
+ * Written at CreateKey and removed by the alias winner: while present, the guard's roles may schedule
+ * deletion of this key (a race loser retires its own unused key). A key behind the alias never keeps it.
+ */
+export const GUARD_RETIRE_SID = 'LogsKmsGuardRetireIfUnused';
+/** The Sids the guard writes for its roles; `mergeKeyPolicy` owns these and no others. */
+const GUARD_ROLE_SIDS = [GUARD_ADMIN_SID, GUARD_TAG_SID, GUARD_VIA_LOGS_SID] as const;
+/** Key-management actions the guard's roles hold on their own key (and only there). */
+export const GUARD_ADMIN_ACTIONS = ['kms:PutKeyPolicy', 'kms:EnableKeyRotation', 'kms:CreateAlias'] as const;
+/**
+ * What CloudWatch Logs calls with the caller's credentials on AssociateKmsKey (AWS CloudWatch Logs guide,
+ * encrypt-log-data-kms: "CloudWatch Logs now supports kms:ViaService ... You should add this to your roles
+ * which call CloudWatch Logs"; the fix of awslabs/landing-zone-accelerator-on-aws #768). DescribeKey comes
+ * from the function's IAM read grant.
+ */
+export const VIA_LOGS_ACTIONS = [
+  'kms:Encrypt',
+  'kms:Decrypt',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+] as const;
 export const LOGS_ACTIONS = [
   'kms:Encrypt*',
   'kms:Decrypt*',
@@ -26,6 +53,11 @@ export interface PolicyContext {
   partition: Partition;
   region: string;
   account: string;
+  /**
+   * The IAM roles of the guard's functions (GUARD_ROLE_ARN). A key the guard creates names them in its
+   * policy: that, not IAM on every key, is the guard's authority over its own key.
+   */
+  guardRoles?: readonly string[];
 }
 
 export type Statement = Record<string, unknown>;
@@ -61,9 +93,74 @@ export function rootStatement(ctx: PolicyContext): Statement {
   };
 }
 
-/** The complete policy of a key the guard creates. */
-export function defaultKeyPolicy(ctx: PolicyContext): PolicyDocument {
-  return { Version: '2012-10-17', Id: 'logs-kms-guard', Statement: [rootStatement(ctx), logsStatement(ctx)] };
+/** The statements that give the guard's roles (`ctx.guardRoles`, plus `keep`) their authority over one key. */
+export function guardRoleStatements(ctx: PolicyContext, keep: readonly string[] = []): Statement[] {
+  const roles = [...new Set([...(ctx.guardRoles ?? []), ...keep])].sort();
+  if (roles.length === 0) return [];
+  const principal = { AWS: roles.length === 1 ? roles[0] : roles };
+  return [
+    {
+      Sid: GUARD_ADMIN_SID,
+      Effect: 'Allow',
+      Principal: principal,
+      Action: [...GUARD_ADMIN_ACTIONS],
+      Resource: '*',
+    },
+    {
+      Sid: GUARD_TAG_SID,
+      Effect: 'Allow',
+      Principal: principal,
+      Action: 'kms:TagResource',
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:RequestTag/ManagedBy': 'logs-kms-guard' },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
+      },
+    },
+    {
+      Sid: GUARD_VIA_LOGS_SID,
+      Effect: 'Allow',
+      Principal: principal,
+      Action: [...VIA_LOGS_ACTIONS],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'kms:ViaService': logsPrincipal(ctx.region) },
+        ArnLike: { [CONTEXT_KEY]: logGroupArnPattern(ctx.partition, ctx.region, ctx.account) },
+      },
+    },
+  ];
+}
+
+/** The statement a new key carries until it wins the alias: its creator may retire it (>= 7 days). */
+export function retireStatement(ctx: PolicyContext): Statement | undefined {
+  const roles = [...(ctx.guardRoles ?? [])].sort();
+  if (roles.length === 0) return undefined;
+  return {
+    Sid: GUARD_RETIRE_SID,
+    Effect: 'Allow',
+    Principal: { AWS: roles.length === 1 ? roles[0] : roles },
+    Action: 'kms:ScheduleKeyDeletion',
+    Resource: '*',
+    Condition: { NumericGreaterThanEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' } },
+  };
+}
+
+/**
+ * The complete policy of a key the guard creates: root, Logs, the guard roles' statements, and (with
+ * `candidate`) the retire statement the alias winner removes again.
+ */
+export function defaultKeyPolicy(ctx: PolicyContext, options: { candidate?: boolean } = {}): PolicyDocument {
+  const retire = options.candidate ? retireStatement(ctx) : undefined;
+  return {
+    Version: '2012-10-17',
+    Id: 'logs-kms-guard',
+    Statement: [
+      rootStatement(ctx),
+      logsStatement(ctx),
+      ...guardRoleStatements(ctx),
+      ...(retire ? [retire] : []),
+    ],
+  };
 }
 
 /** Thrown by parsePolicy for text that is not a key policy document. */
@@ -91,27 +188,90 @@ export interface MergeResult {
   changed: boolean;
 }
 
+export interface MergeOptions {
+  /**
+   * The guard's own key (behind its alias): also keep the guard roles' statements (their principals are
+   * kept and `ctx.guardRoles` added) and drop the retire statement, which only an unused candidate carries.
+   */
+  own?: boolean;
+}
+
 /**
  * Returns `policy` with the guard's Logs statement present and correct (matched by Sid) and the root
- * statement present; every other statement is kept as it was, in its place.
+ * statement present; for the guard's own key also its role statements, without the retire statement.
+ * Every other statement is kept as it was, in its place.
  */
-export function mergeKeyPolicy(policy: PolicyDocument, ctx: PolicyContext): MergeResult {
-  const wanted = logsStatement(ctx);
+export function mergeKeyPolicy(
+  policy: PolicyDocument,
+  ctx: PolicyContext,
+  options: MergeOptions = {},
+): MergeResult {
   const statements = [...policy.Statement];
   let changed = false;
-  const index = statements.findIndex((s) => s.Sid === LOGS_STATEMENT_SID);
-  if (index === -1) {
-    statements.push(wanted);
-    changed = true;
-  } else if (canonical(statements[index]) !== canonical(wanted)) {
-    statements[index] = wanted;
-    changed = true;
+  const put = (wanted: Statement) => {
+    const index = statements.findIndex((s) => s.Sid === wanted.Sid);
+    if (index === -1) {
+      statements.push(wanted);
+      changed = true;
+    } else if (canonical(statements[index]) !== canonical(wanted)) {
+      statements[index] = wanted;
+      changed = true;
+    }
+  };
+  put(logsStatement(ctx));
+  if (options.own) {
+    const named = statements
+      .filter((s) => (GUARD_ROLE_SIDS as readonly unknown[]).includes(s.Sid))
+      .flatMap((s) => (isObject(s.Principal) ? asList(s.Principal.AWS) : []));
+    for (const wanted of guardRoleStatements(ctx, named)) put(wanted);
+    const retire = statements.findIndex((s) => s.Sid === GUARD_RETIRE_SID);
+    if (retire !== -1) {
+      statements.splice(retire, 1);
+      changed = true;
+    }
   }
   if (!statements.some((s) => grantsRootAdmin(s, ctx))) {
     statements.unshift(rootStatement(ctx));
     changed = true;
   }
   return { policy: changed ? { ...policy, Statement: statements } : policy, changed };
+}
+
+/** True when the policy names `role` in an unconditional Allow of every action in `actions` (own-key check). */
+export function namesRoleFor(policy: PolicyDocument, role: string, actions: readonly string[]): boolean {
+  return actions.every((op) =>
+    policy.Statement.some(
+      (s) =>
+        s.Effect === 'Allow' &&
+        s.NotAction === undefined &&
+        isObject(s.Principal) &&
+        asList(s.Principal.AWS).includes(role) &&
+        asList(s.Action).some((a) => globMatch(a.toLowerCase(), op.toLowerCase())),
+    ),
+  );
+}
+
+/**
+ * For a configured key: the via-Logs actions its policy does not let `role` use, neither by naming the role
+ * nor by delegating to IAM (an unconditional account-root Allow, which lets the function's IAM grant count).
+ * Empty when nothing is missing.
+ */
+export function missingCallerAccess(
+  policy: PolicyDocument,
+  ctx: PolicyContext,
+  role: string | undefined,
+): string[] {
+  const root = rootArn(ctx.partition, ctx.account);
+  const covers = (s: Statement, op: string) => {
+    if (s.Effect !== 'Allow' || s.NotAction !== undefined || !isObject(s.Principal)) return false;
+    if (!asList(s.Action).some((a) => globMatch(a.toLowerCase(), op.toLowerCase()))) return false;
+    const named = asList(s.Principal.AWS);
+    const delegates = s.Condition === undefined && (named.includes(root) || named.includes(ctx.account));
+    return delegates || (role !== undefined && named.includes(role));
+  };
+  return ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'].filter(
+    (op) => !policy.Statement.some((s) => covers(s, op)),
+  );
 }
 
 /** True when the statement gives the account root `kms:*` on the key, unconditionally. */
@@ -210,7 +370,7 @@ function canonical(value: unknown): string {
   const norm = (v: unknown, key?: string): unknown => {
     if (Array.isArray(v)) {
       const items = v.map((x) => norm(x));
-      return key === 'Action' || key === 'Service' ? [...items].sort() : items;
+      return key === 'Action' || key === 'Service' || key === 'AWS' ? [...items].sort() : items;
     }
     if (isObject(v)) {
       return Object.fromEntries(

@@ -18,7 +18,12 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { KeyPolicyError, UnsafeKeyError } from '../../functions/core/errors.ts';
 import { clearKeyCache, createKeyCache, ensureKey } from '../../functions/core/key.ts';
-import { defaultKeyPolicy, LOGS_STATEMENT_SID, parsePolicy } from '../../functions/core/policy.ts';
+import {
+  defaultKeyPolicy,
+  GUARD_RETIRE_SID,
+  LOGS_STATEMENT_SID,
+  parsePolicy,
+} from '../../functions/core/policy.ts';
 import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
 
 const kms = mockClient(KMSClient);
@@ -27,6 +32,8 @@ const clients = {
   logs: new CloudWatchLogsClient({ region: REGION }),
 };
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-us-east-1-EnforceRole`;
+const roleCtx = { ...ctx, guardRoles: [ROLE] };
 const meta = { $metadata: {} };
 const KEY_ID = '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
@@ -113,29 +120,35 @@ describe('ensureKey', () => {
     expect(key.changedAt).toBeDefined();
   });
 
-  it('creates the key with the full policy, tags, rotation and the alias when none exists', async () => {
+  it('creates the key with the full policy, the alias, rotation and its tag when none exists', async () => {
+    // Prepare
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'Alias is not found.' }));
     kms.on(CreateKeyCommand).resolves({ KeyMetadata: metadata() });
     kms.on(CreateAliasCommand).resolves({});
     kms.on(EnableKeyRotationCommand).resolves({});
     kms.on(TagResourceCommand).resolves({});
-    const key = await ensureKey(options());
+    kms.on(PutKeyPolicyCommand).resolves({});
+
+    // Act
+    const key = await ensureKey({ ...options(), ctx: roleCtx });
+
+    // Assess: born a candidate (its creator may retire it), no tags at creation (no IAM TagResource needed)
     const create = kms.commandCalls(CreateKeyCommand)[0]?.args[0].input;
     expect(create?.KeySpec).toBe('SYMMETRIC_DEFAULT');
-    expect(JSON.parse(create?.Policy as string)).toEqual(defaultKeyPolicy(ctx));
-    expect(create?.Tags).toEqual(
-      expect.arrayContaining([
-        { TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' },
-        { TagKey: 'logs-kms-guard:role', TagValue: 'candidate' },
-      ]),
-    );
+    expect(JSON.parse(create?.Policy as string)).toEqual(defaultKeyPolicy(roleCtx, { candidate: true }));
+    expect(JSON.stringify(create?.Policy)).toContain(GUARD_RETIRE_SID);
+    expect(create?.Tags).toBeUndefined();
     expect(kms.commandCalls(CreateAliasCommand)[0]?.args[0].input).toEqual({
       AliasName: 'alias/logs-kms-guard',
       TargetKeyId: KEY_ID,
     });
+    // the winner drops the retire statement, turns rotation on and tags the key for people
+    const put = kms.commandCalls(PutKeyPolicyCommand)[0]?.args[0].input;
+    expect(JSON.parse(put?.Policy as string)).toEqual(defaultKeyPolicy(roleCtx));
+    expect(put?.Policy).not.toContain(GUARD_RETIRE_SID);
     expect(kms.commandCalls(EnableKeyRotationCommand)).toHaveLength(1);
     expect(kms.commandCalls(TagResourceCommand)[0]?.args[0].input.Tags).toEqual([
-      { TagKey: 'logs-kms-guard:role', TagValue: 'active' },
+      { TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' },
     ]);
     expect(kms.commandCalls(ScheduleKeyDeletionCommand)).toHaveLength(0);
     expect(key).toMatchObject({ arn: KEY_ARN, own: true, changedAt: expect.any(Number) });

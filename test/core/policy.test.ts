@@ -4,13 +4,19 @@ import { partitionOf } from '../../functions/core/arn.ts';
 import {
   admitsLogs,
   defaultKeyPolicy,
+  GUARD_ADMIN_SID,
+  GUARD_RETIRE_SID,
+  GUARD_VIA_LOGS_SID,
   grantsRootAdmin,
   LOGS_STATEMENT_SID,
   logsStatement,
   mergeKeyPolicy,
+  missingCallerAccess,
   type PolicyContext,
   PolicyParseError,
   parsePolicy,
+  ROOT_STATEMENT_SID,
+  rootStatement,
   type Statement,
 } from '../../functions/core/policy.ts';
 
@@ -291,5 +297,107 @@ describe('mergeKeyPolicy (properties, 1,000 generated policies each)', () => {
       }),
       RUNS,
     );
+  });
+});
+
+describe('guard role statements (the guard key names its function role)', () => {
+  const role = 'arn:aws:iam::123456789012:role/logs-kms-guard-prod-us-east-1-EnforceRole';
+  const withRole: PolicyContext = { ...ctx, guardRoles: [role] };
+  const foreign: Statement = {
+    Sid: 'TeamAdmins',
+    Effect: 'Allow',
+    Principal: { AWS: 'arn:aws:iam::123456789012:role/Admins' },
+    Action: 'kms:*',
+    Resource: '*',
+  };
+
+  it('a candidate key carries the retire statement; the active policy does not', () => {
+    // Act
+    const candidate = defaultKeyPolicy(withRole, { candidate: true });
+    const active = defaultKeyPolicy(withRole);
+
+    // Assess
+    expect(candidate.Statement.map((s) => s.Sid)).toContain(GUARD_RETIRE_SID);
+    expect(active.Statement.map((s) => s.Sid)).not.toContain(GUARD_RETIRE_SID);
+    expect(active.Statement.find((s) => s.Sid === GUARD_VIA_LOGS_SID)).toMatchObject({
+      Principal: { AWS: role },
+      Condition: { StringEquals: { 'kms:ViaService': 'logs.us-east-1.amazonaws.com' } },
+    });
+  });
+
+  it('without a role nothing names it (the CLI without --function-role)', () => {
+    expect(defaultKeyPolicy(ctx, { candidate: true })).toEqual(defaultKeyPolicy(ctx));
+    expect(defaultKeyPolicy(ctx).Statement).toHaveLength(2);
+  });
+
+  it('merging the own key adds the role statements, drops the retire statement and keeps foreign ones', () => {
+    // Prepare
+    const policy = { ...defaultKeyPolicy(withRole, { candidate: true }) };
+    policy.Statement = [foreign, ...policy.Statement];
+
+    // Act
+    const merged = mergeKeyPolicy(policy, withRole, { own: true });
+
+    // Assess
+    expect(merged.changed).toBe(true);
+    expect(merged.policy.Statement[0]).toEqual(foreign);
+    expect(merged.policy.Statement.map((s) => s.Sid)).not.toContain(GUARD_RETIRE_SID);
+    expect(mergeKeyPolicy(merged.policy, withRole, { own: true }).changed).toBe(false);
+  });
+
+  it('keeps roles the key already names and adds this one (another stage of the guard)', () => {
+    // Prepare
+    const other = 'arn:aws:iam::123456789012:role/logs-kms-guard-dev-us-east-1-EnforceRole';
+    const policy = defaultKeyPolicy({ ...ctx, guardRoles: [other] });
+
+    // Act
+    const merged = mergeKeyPolicy(policy, withRole, { own: true });
+
+    // Assess
+    const admin = merged.policy.Statement.find((s) => s.Sid === GUARD_ADMIN_SID);
+    expect(admin?.Principal).toEqual({ AWS: [other, role].sort() });
+  });
+
+  it('a configured key is never given role statements', () => {
+    const merged = mergeKeyPolicy({ Statement: [foreign] }, withRole);
+    expect(merged.policy.Statement.map((s) => s.Sid)).toEqual([
+      ROOT_STATEMENT_SID,
+      'TeamAdmins',
+      LOGS_STATEMENT_SID,
+    ]);
+  });
+});
+
+describe('missingCallerAccess (configured key: may the function role use it through Logs?)', () => {
+  const role = 'arn:aws:iam::123456789012:role/R';
+
+  it('nothing is missing when the policy delegates to IAM (the root statement)', () => {
+    expect(missingCallerAccess(defaultKeyPolicy(ctx), ctx, role)).toEqual([]);
+  });
+
+  it('nothing is missing when the policy names the role for the via-Logs actions', () => {
+    const policy = defaultKeyPolicy({ ...ctx, guardRoles: [role] });
+    policy.Statement = policy.Statement.filter((s) => s.Sid !== ROOT_STATEMENT_SID);
+    expect(missingCallerAccess(policy, ctx, role)).toEqual([]);
+  });
+
+  it('names what is missing when neither', () => {
+    const policy = {
+      Statement: [
+        logsStatement(ctx),
+        { Effect: 'Allow', Principal: { AWS: role }, Action: 'kms:Decrypt', Resource: '*' },
+      ],
+    };
+    expect(missingCallerAccess(policy, ctx, role)).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+    expect(missingCallerAccess(policy, ctx, undefined)).toEqual([
+      'kms:Encrypt',
+      'kms:Decrypt',
+      'kms:GenerateDataKey',
+    ]);
+  });
+
+  it('a conditional root statement is not delegation', () => {
+    const root = { ...rootStatement(ctx), Condition: { Bool: { 'aws:SecureTransport': 'true' } } };
+    expect(missingCallerAccess({ Statement: [root] }, ctx, role)).toHaveLength(3);
   });
 });

@@ -30,6 +30,19 @@ const ownLogGroup = (fn: string) => arn('logs', `log-group:/aws/lambda/logs-kms-
 
 export const GUARD_TAG = { 'aws:ResourceTag/ManagedBy': 'logs-kms-guard' };
 
+/** CloudWatch Logs' KMS calls with the role's credentials on AssociateKmsKey: the configured key, via Logs only. */
+const VIA_LOGS: Shape = {
+  resources: [CONFIGURED_KEY],
+  onlyIf: 'HasKeyArn',
+  condition: {
+    StringEquals: { 'kms:ViaService': `logs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}` },
+    ArnLike: {
+      'kms:EncryptionContext:aws:logs:arn': `arn:${cfn('AWS::Partition')}:logs:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:log-group:*`,
+    },
+  },
+  why: 'AssociateKmsKey: CloudWatch Logs calls KMS with the caller (configured key; the guard key grants it in its policy)',
+};
+
 const own = (fn: string): Shape => ({ resources: [ownLogGroup(fn)], why: 'write its own log group only' });
 
 export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
@@ -40,9 +53,6 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       { resources: [ENFORCE_QUEUE], why: 'SQS event source polls with the function role' },
     ],
     'sqs:DeleteMessage': [{ resources: [ENFORCE_QUEUE], why: 'SQS event source deletes handled messages' }],
-    'sqs:ChangeMessageVisibility': [
-      { resources: [ENFORCE_QUEUE], why: 'visibility backoff of a retried record' },
-    ],
     'sqs:GetQueueAttributes': [
       { resources: [ENFORCE_QUEUE], why: 'SQS event source reads the queue settings' },
     ],
@@ -50,75 +60,38 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       { resources: [LOG_GROUPS], why: 'does the group exist, has it a key already' },
     ],
     'logs:AssociateKmsKey': [{ resources: [LOG_GROUPS], why: 'the job itself' }],
-    'kms:DescribeKey': [{ resources: [KEYS, CONFIGURED_KEY], why: 'key state/spec, lookup by alias' }],
-    'kms:GetKeyPolicy': [{ resources: [KEYS, CONFIGURED_KEY], why: 'verify the Logs statement' }],
-    'kms:GetKeyRotationStatus': [
-      { resources: [KEYS, CONFIGURED_KEY], why: 'doctor-style check of rotation' },
+    'kms:DescribeKey': [
+      {
+        resources: [KEYS, CONFIGURED_KEY],
+        why: 'key state/spec, lookup by alias; the DescribeKey CloudWatch Logs makes with the role',
+      },
     ],
-    'kms:ListResourceTags': [{ resources: [KEYS, CONFIGURED_KEY], why: 'is this the guard key' }],
+    'kms:GetKeyPolicy': [{ resources: [KEYS, CONFIGURED_KEY], why: 'verify the Logs and role statements' }],
     'kms:CreateKey': [
       {
         resources: [/^\*$/],
         condition: {
           StringEquals: {
-            'aws:RequestTag/ManagedBy': 'logs-kms-guard',
-            'aws:RequestTag/logs-kms-guard:role': 'candidate',
             'kms:KeySpec': 'SYMMETRIC_DEFAULT',
             'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+            'kms:KeyOrigin': 'AWS_KMS',
           },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy', 'logs-kms-guard:role'] },
         },
-        why: 'CreateKey has no resource; only a symmetric key with exactly the guard tags',
+        why: 'CreateKey has no resource; only a symmetric encryption key of KMS key material',
       },
     ],
-    'kms:TagResource': [
-      {
-        resources: [KEYS],
-        condition: {
-          StringEquals: {
-            'aws:RequestTag/ManagedBy': 'logs-kms-guard',
-            'aws:RequestTag/logs-kms-guard:role': 'candidate',
-          },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy', 'logs-kms-guard:role'] },
-        },
-        why: 'CreateKey with Tags needs kms:TagResource on the keys of the account and region',
-      },
-      {
-        resources: [KEYS],
-        condition: {
-          StringEquals: { 'aws:RequestTag/logs-kms-guard:role': 'active' },
-          'ForAllValues:StringEquals': { 'aws:TagKeys': ['logs-kms-guard:role'] },
-        },
-        why: 'mark the alias winner active (makes it non-deletable)',
-      },
+    'kms:CreateAlias': [
+      { resources: [GUARD_ALIAS], why: 'the alias race lock: alias side, the guard alias only' },
     ],
-    'kms:CreateAlias': [{ resources: [GUARD_ALIAS, KEYS], why: 'the alias race lock: guard alias only' }],
-    'kms:EnableKeyRotation': [
-      { resources: [KEYS], condition: { StringEquals: GUARD_TAG }, why: 'rotation on guard keys' },
-    ],
+    'kms:Encrypt': [VIA_LOGS],
+    'kms:Decrypt': [VIA_LOGS],
+    'kms:GenerateDataKey': [VIA_LOGS],
+    'kms:GenerateDataKeyWithoutPlaintext': [VIA_LOGS],
     'kms:PutKeyPolicy': [
-      {
-        resources: [KEYS],
-        condition: {
-          StringEquals: GUARD_TAG,
-          'ForAnyValue:StringEquals': { 'kms:ResourceAliases': { Ref: 'KmsKeyAlias' } },
-        },
-        why: 'merge the Logs statement into the guard key (tagged and behind the guard alias)',
-      },
       {
         resources: [CONFIGURED_KEY],
         onlyIf: 'MayUpdateUserKeyPolicy',
         why: 'ALLOW_KEY_POLICY_UPDATE with a configured key: that key only',
-      },
-    ],
-    'kms:ScheduleKeyDeletion': [
-      {
-        resources: [KEYS],
-        condition: {
-          StringEquals: { ...GUARD_TAG, 'aws:ResourceTag/logs-kms-guard:role': 'candidate' },
-          NumericGreaterThanEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': 7 },
-        },
-        why: 'a race loser retires its own unused candidate key',
       },
     ],
   },
@@ -148,13 +121,16 @@ export const DENYLIST: Record<string, Record<string, string[]>> = {
   },
 };
 
-/** Never granted, whatever the conditions (ScheduleKeyDeletion is checked for its candidate condition instead). */
+/**
+ * Never granted by IAM, whatever the conditions: key management on arbitrary keys. The guard's authority over
+ * its own key is that key's policy (functions/core/policy.ts, guardRoleStatements).
+ */
 export const FORBIDDEN_ACTIONS = [
-  'kms:Decrypt',
-  'kms:Encrypt',
   'kms:ReEncryptFrom',
   'kms:ReEncryptTo',
-  'kms:GenerateDataKey',
+  'kms:TagResource',
+  'kms:EnableKeyRotation',
+  'kms:ScheduleKeyDeletion',
   'kms:DisableKey',
   'kms:DisableKeyRotation',
   'kms:CancelKeyDeletion',

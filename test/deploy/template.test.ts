@@ -310,41 +310,56 @@ describe('IAM', () => {
     for (const forbidden of FORBIDDEN_ACTIONS) expect(allowed).not.toContain(forbidden);
   });
 
-  it('allows kms:ScheduleKeyDeletion only for guard candidate keys, and denies it for any aliased key', () => {
+  it('grants no key management on arbitrary keys: no ScheduleKeyDeletion, rotation or tagging, and denies deleting any aliased key', () => {
     // Prepare
-    const statements = iamStatements(full.template);
-    const allows = statements.filter(
-      (s) => s.effect === 'Allow' && s.actions.includes('kms:ScheduleKeyDeletion'),
+    const statements = iamStatements(full.template).concat(iamStatements(withKey.template));
+    const management = statements.filter(
+      (s) =>
+        s.effect === 'Allow' &&
+        s.actions.some((a) =>
+          [
+            'kms:ScheduleKeyDeletion',
+            'kms:EnableKeyRotation',
+            'kms:TagResource',
+            'kms:UntagResource',
+          ].includes(a),
+        ),
     );
     const denies = statements.filter(
       (s) => s.effect === 'Deny' && s.actions.includes('kms:ScheduleKeyDeletion'),
     );
 
     // Assess
-    expect(allows).toHaveLength(1);
-    expect(allows[0]?.condition?.StringEquals).toMatchObject({
-      'aws:ResourceTag/ManagedBy': 'logs-kms-guard',
-      'aws:ResourceTag/logs-kms-guard:role': 'candidate',
-    });
+    expect(management).toEqual([]);
     expect(denies[0]?.condition).toEqual({ 'ForAnyValue:StringLike': { 'kms:ResourceAliases': 'alias/*' } });
   });
 
-  it('scopes alias creation to the guard alias and key administration to guard-tagged keys', () => {
+  it('scopes alias creation to the guard alias, with no key side in IAM (the guard key policy holds it)', () => {
     // Prepare
     const statements = iamStatements(full.template).filter((s) => s.effect === 'Allow');
-    const alias = statements.find((s) => s.actions.includes('kms:CreateAlias'));
-    const admin = statements.filter(
-      (s) => !s.onlyIf && s.actions.some((a) => a === 'kms:EnableKeyRotation' || a === 'kms:PutKeyPolicy'),
-    );
+    const alias = statements.filter((s) => s.actions.includes('kms:CreateAlias'));
+    const putPolicy = statements.filter((s) => !s.onlyIf && s.actions.includes('kms:PutKeyPolicy'));
 
     // Assess
-    expect(alias?.resources).toContain(GUARD_ALIAS_ARN);
+    expect(alias).toHaveLength(1);
+    expect(alias[0]?.resources).toEqual([GUARD_ALIAS_ARN]);
+    expect(putPolicy).toEqual([]);
+  });
+
+  it('grants the KMS calls CloudWatch Logs makes with the role only on a configured key, only through Logs', () => {
+    // Prepare
+    const via = iamStatements(withKey.template).filter((s) => s.actions.includes('kms:Encrypt'));
+
+    // Assess
     expect(
-      alias?.resources.filter((r) => r.includes(':alias/') || r.includes(cfn('KmsKeyAlias'))),
-    ).toHaveLength(1);
-    expect(admin).toHaveLength(2); // rotation + policy repair of the guard key; the configured key: below
-    for (const s of admin)
-      expect(s.condition?.StringEquals).toMatchObject({ 'aws:ResourceTag/ManagedBy': 'logs-kms-guard' });
+      iamStatements(full.template).filter((s) => s.actions.includes('kms:Encrypt') && !s.onlyIf),
+    ).toEqual([]);
+    expect(via).toHaveLength(1);
+    expect(via[0]?.onlyIf).toBe('HasKeyArn');
+    expect(via[0]?.resources).toEqual(['Ref:KmsKeyArn']);
+    expect(via[0]?.condition?.StringEquals).toEqual({
+      'kms:ViaService': `logs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}`,
+    });
   });
 
   it('grants PutKeyPolicy on a configured key only when AllowKeyPolicyUpdate is on, and only that key', () => {

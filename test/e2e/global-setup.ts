@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { packageTemplateFile } from '../../local/roles.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -28,4 +29,15 @@ export default function setup(): void {
       '[test/e2e] dist/enforce.mjs is older than functions/: run `npm run build` to test the current code',
     );
   }
+  packageOnce();
+}
+
+/**
+ * Packages the template once for the whole run (osls, offline): the emulator authorizes each bundle with the
+ * roles it defines (local/roles.ts reads LOGS_KMS_GUARD_TEMPLATE, which the test workers inherit). After the
+ * build check, so the zips are of the current bundles.
+ */
+function packageOnce(): void {
+  if (process.env.LOGS_KMS_GUARD_TEMPLATE && existsSync(process.env.LOGS_KMS_GUARD_TEMPLATE)) return;
+  process.env.LOGS_KMS_GUARD_TEMPLATE = packageTemplateFile();
 }

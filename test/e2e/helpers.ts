@@ -24,6 +24,7 @@ import {
   startEmulator,
 } from '../../local/emulator/index.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
+import { deployRole } from '../../local/roles.ts';
 import { captureOutput, loadEvent } from '../helpers.ts';
 
 export { captureOutput };
@@ -32,6 +33,7 @@ export { captureOutput };
 export const BUNDLE = process.env.E2E_BUNDLE ?? join(import.meta.dirname, '..', '..', 'dist', 'enforce.mjs');
 export const REGION = 'us-east-1';
 export const GUARD_ALIAS = 'alias/logs-kms-guard';
+/** The test's own set-up and checks: the emulator's all-powerful caller. The bundles run as their roles. */
 export const credentials = { accessKeyId: 'e2e', secretAccessKey: 'e2e' };
 
 /** Every variable the enforce function reads; cleared before each container loads so no test leaks into the next. */
@@ -48,6 +50,7 @@ const GUARD_VARIABLES = [
   'ASSOCIATE_RATE',
   'DEADLINE_MARGIN_MS',
   'KEY_DELETION_WINDOW_DAYS',
+  'GUARD_ROLE_ARN',
 ];
 
 export type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -68,13 +71,23 @@ export interface World {
   /** The environment every container of this world starts from. */
   env: Record<string, string>;
   output: ReturnType<typeof captureOutput>;
-  /** A new container: a fresh import of the bundle, configured by `env` (on top of `world.env`). */
+  /**
+   * A new container: a fresh import of the bundle, configured by `env` (on top of `world.env`), running
+   * with the credentials of the EnforceRole a stack deployed with those settings has (`deployRole`).
+   */
   container(env?: Record<string, string>): Promise<Handler>;
+  /** `env` plus the EnforceRole credentials and GUARD_ROLE_ARN of a stack deployed with those settings. */
+  asDeployed(env: Record<string, string>): Record<string, string>;
 }
 
 /** Starts an emulator (stopped after the test), captures the containers' output and prepares their environment. */
 export async function startWorld(options: EmulatorOptions = {}, region = REGION): Promise<World> {
-  const emulator = await startEmulator({ port: 0, ...options });
+  // IAM as AWS enforces it (local/emulator/iam.ts): the test's own clients are the admin, each bundle its role.
+  const emulator = await startEmulator({
+    port: 0,
+    iam: { principals: {}, admins: [credentials.accessKeyId] },
+    ...options,
+  });
   const output = captureOutput();
   cleanups.push(
     () => emulator.stop(),
@@ -92,6 +105,10 @@ export async function startWorld(options: EmulatorOptions = {}, region = REGION)
     // containers at once divides it between them.
     ASSOCIATE_RATE: String(5 * timeScale),
   };
+  const asDeployed = (vars: Record<string, string>) => {
+    const merged = { ...env, ...vars };
+    return { ...merged, ...deployRole(emulator, { role: 'EnforceRole', region, env: merged }) };
+  };
   return {
     emulator,
     region,
@@ -100,7 +117,8 @@ export async function startWorld(options: EmulatorOptions = {}, region = REGION)
     logs: new CloudWatchLogsClient(sdk),
     env,
     output,
-    container: (extra = {}) => loadContainer({ ...env, ...extra }),
+    asDeployed,
+    container: (extra = {}) => loadContainer(asDeployed(extra)),
   };
 }
 
@@ -118,7 +136,7 @@ export async function startPipeline(
     account: world.account,
     bundle: BUNDLE,
     ...options,
-    env: { ...world.env, ...options.env },
+    env: world.asDeployed({ ...options.env }),
   });
   cleanups.push(() => pipeline.stop());
   await pipeline.start();

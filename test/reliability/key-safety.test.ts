@@ -5,7 +5,7 @@ import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/index.ts';
 import { startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
-import { captureOutput, credentials, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
+import { asDeployed, captureOutput, credentials, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
 
 // Promise: a key that must not be used is never associated with anything. Each refusal is a clear
 // failure (the record fails and ends in the DLQ, the log names the reason) and raises the alarm metric
@@ -22,6 +22,7 @@ let feed: ((event: unknown) => void) | undefined;
 
 beforeAll(async () => {
   emulator = await startEmulator({
+    iam: { principals: {}, admins: [credentials.accessKeyId] },
     port: 0,
     timeScale: 20,
     propagationDelayMs: 3_000,
@@ -45,7 +46,7 @@ async function runCase(label: string, env: Record<string, string>, region = REGI
     visibilityTimeoutMs: 100,
     maxReceiveCount: MAX_RECEIVES,
     timeoutMs: 8_000,
-    env: {
+    env: asDeployed(emulator, region, {
       AWS_ENDPOINT_URL: emulator.endpoint,
       AWS_REGION: region,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -57,7 +58,7 @@ async function runCase(label: string, env: Record<string, string>, region = REGI
       ALLOW_KEY_POLICY_UPDATE: 'false',
       EXCLUDE_LOG_GROUPS: '',
       ...env,
-    },
+    }),
   });
   const names = Array.from({ length: count }, (_, i) => `/key-safety/${label}/${i}`);
   let delivered = 0;

@@ -2,7 +2,16 @@ import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-clo
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
-import { captureOutput, credentials, figures, GUARD_ALIAS, inParallel, seconds, size } from './rig.ts';
+import {
+  asDeployed,
+  captureOutput,
+  credentials,
+  figures,
+  GUARD_ALIAS,
+  inParallel,
+  seconds,
+  size,
+} from './rig.ts';
 
 // Promise: when many first events arrive at once in fresh regions, each region ends with exactly one live
 // guard key (the alias target), every other key the guard created is pending deletion (no orphan left
@@ -53,6 +62,7 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     const output = captureOutput();
     const destructive: { region: string; operation: string; keyId: string; aliasTarget?: string }[] = [];
     const emu = await startEmulator({
+      iam: { principals: {}, admins: [credentials.accessKeyId] },
       port: 0,
       timeScale: TIME_SCALE,
       propagationDelayMs: 3_000,
@@ -88,7 +98,7 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
           batchSize: 1,
           pollIntervalMs: 50,
           visibilityTimeoutMs: 1_500,
-          env: {
+          env: asDeployed(emu, region, {
             AWS_ENDPOINT_URL: emu.endpoint,
             AWS_REGION: region,
             AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -97,7 +107,7 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
             POWERTOOLS_LOG_LEVEL: 'INFO',
             KMS_KEY_ARN: '',
             EXCLUDE_LOG_GROUPS: '',
-          },
+          }),
         }),
       );
     }

@@ -3,6 +3,7 @@
  * (dist/enforce.mjs), plus what the promises are checked against: the emulator's ground truth, every
  * message's fate (acknowledged or in the DLQ) and the functions' own output (JSON logs and EMF metrics).
  */
+
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,
@@ -13,6 +14,7 @@ import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/
 import { seededRandom } from '../../local/emulator/random.ts';
 import type { InterceptedRequest, Interception } from '../../local/emulator/server.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
+import { deployRole } from '../../local/roles.ts';
 import { captureOutput } from '../helpers.ts';
 
 export { captureOutput };
@@ -68,12 +70,25 @@ export interface RigOptions {
   autoFeed?: boolean;
 }
 
+/** `env` plus the credentials of the EnforceRole a stack deployed with these settings has (local/roles.ts). */
+export function asDeployed(
+  emulator: Emulator,
+  region: string,
+  env: Record<string, string>,
+): Record<string, string> {
+  return { ...env, ...deployRole(emulator, { role: 'EnforceRole', region, env }) };
+}
+
 /** Starts the emulator and a pipeline of real enforce containers wired to its CloudTrail events. */
 export async function startRig(options: RigOptions) {
   const region = options.region ?? 'us-east-1';
   const timeScale = options.emulator.timeScale ?? 1;
   const concurrency = options.concurrency ?? 2;
-  const emulator: Emulator = await startEmulator({ port: 0, ...options.emulator });
+  const emulator: Emulator = await startEmulator({
+    port: 0,
+    iam: { principals: {}, admins: [credentials.accessKeyId] },
+    ...options.emulator,
+  });
   const fates = new Map<string, MessageFate>();
   const pipeline = new LocalPipeline({
     region,
@@ -84,11 +99,9 @@ export async function startRig(options: RigOptions) {
     visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
     maxReceiveCount: 10,
     ...options.pipeline,
-    env: {
+    env: asDeployed(emulator, region, {
       AWS_ENDPOINT_URL: emulator.endpoint,
       AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       // The account's 5 TPS AssociateKmsKey quota, shared by the containers, on the emulator's clock.
       ASSOCIATE_RATE: String((5 * timeScale) / concurrency),
       POWERTOOLS_LOG_LEVEL: 'INFO',
@@ -96,7 +109,7 @@ export async function startRig(options: RigOptions) {
       ALLOW_KEY_POLICY_UPDATE: 'false',
       EXCLUDE_LOG_GROUPS: '',
       ...options.env,
-    },
+    }),
     onResult: ({ messageId, ok, receiveCount }) => {
       const fate = fates.get(messageId);
       if (fate) {

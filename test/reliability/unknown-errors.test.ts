@@ -11,7 +11,7 @@ import type { Emulator, InterceptedRequest, Interception } from '../../local/emu
 import { startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { memoryLog } from '../helpers.ts';
-import { captureOutput, credentials, FULL, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
+import { asDeployed, captureOutput, credentials, FULL, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
 
 // Promise: answers from AWS the guard has never seen (unknown exception names, malformed responses,
 // hung connections) lead to bounded retries and then a clear failure: a failed record that ends in the
@@ -27,6 +27,7 @@ const lines: string[] = [];
 
 beforeAll(async () => {
   emulator = await startEmulator({
+    iam: { principals: {}, admins: [credentials.accessKeyId] },
     port: 0,
     timeScale: 20,
     propagationDelayMs: 0,
@@ -58,7 +59,7 @@ async function runCase(label: string, operation: string, answer: Interception, b
     timeoutMs: budgetMs,
     visibilityTimeoutMs: 50,
     maxReceiveCount: MAX_RECEIVES,
-    env: {
+    env: asDeployed(emulator, REGION, {
       AWS_ENDPOINT_URL: emulator.endpoint,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
@@ -68,7 +69,7 @@ async function runCase(label: string, operation: string, answer: Interception, b
       KMS_KEY_ARN: '',
       EXCLUDE_LOG_GROUPS: '',
       KEY_CACHE_TTL_SECONDS: '0',
-    },
+    }),
   });
   let delivered = false;
   feed = (e) => {

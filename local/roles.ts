@@ -1,0 +1,272 @@
+/**
+ * The functions' IAM roles as deployed: read from the CloudFormation template `npm run package` produces
+ * (osls output), with the intrinsic functions the roles use resolved for one account, region and set of
+ * parameters, so that the emulator authorizes each bundle with exactly the policies AWS would.
+ *
+ * Development and test tool (never bundled). Supports the intrinsics the template's role policies use:
+ * Ref (parameters with their defaults, pseudo parameters, resources), Fn::Sub, Fn::GetAtt (X.Arn),
+ * Fn::If / Fn::Equals / Fn::Not / Fn::And / Fn::Or / Condition, Fn::Join. Anything else is an error, so a
+ * new construct in the template cannot silently become a wrong policy.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { IamPrincipal } from './emulator/iam.ts';
+
+export interface CfnTemplate {
+  Parameters?: Record<string, { Default?: unknown }>;
+  Conditions?: Record<string, unknown>;
+  Resources: Record<string, { Type: string; Properties?: any }>;
+}
+
+export interface Stack {
+  account: string;
+  region: string;
+  /** Parameter values over the template's defaults, e.g. { KmsKeyArn: 'arn:…' }. */
+  parameters?: Record<string, string>;
+  /** Default `logs-kms-guard-prod`: names the roles (`<stack>-<LogicalId>`) and queues. */
+  stackName?: string;
+}
+
+const NO_VALUE = Symbol('AWS::NoValue');
+
+function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** The ARN a role of this stack gets (IAM names it after the stack and logical id, like CloudFormation). */
+export function roleArn(stack: Stack, logicalId: string): string {
+  const name = `${stack.stackName ?? 'logs-kms-guard-prod'}-${stack.region}-${logicalId}`;
+  return `arn:${partitionOf(stack.region)}:iam::${stack.account}:role/${name}`;
+}
+
+/** Resolves the template's intrinsics for one stack; pure. */
+export function resolver(template: CfnTemplate, stack: Stack) {
+  const partition = partitionOf(stack.region);
+  const stackName = stack.stackName ?? 'logs-kms-guard-prod';
+  const pseudo: Record<string, string> = {
+    'AWS::Partition': partition,
+    'AWS::Region': stack.region,
+    'AWS::AccountId': stack.account,
+    'AWS::URLSuffix': partition === 'aws-cn' ? 'amazonaws.com.cn' : 'amazonaws.com',
+    'AWS::StackName': stackName,
+  };
+  const ref = (name: string): unknown => {
+    if (name === 'AWS::NoValue') return NO_VALUE;
+    if (name in pseudo) return pseudo[name];
+    if (stack.parameters && name in stack.parameters) return stack.parameters[name];
+    const parameter = template.Parameters?.[name];
+    if (parameter) return String(parameter.Default ?? '');
+    const resource = template.Resources[name];
+    if (resource?.Type === 'AWS::SQS::Queue') {
+      return `https://sqs.${stack.region}.${pseudo['AWS::URLSuffix']}/${stack.account}/${stackName}-${name}`;
+    }
+    if (resource) return `${stackName}-${name}`;
+    throw new Error(`Ref ${name}: no such parameter or resource`);
+  };
+  const getAtt = (id: string, attribute: string): string => {
+    const resource = template.Resources[id];
+    if (!resource || attribute !== 'Arn') throw new Error(`Fn::GetAtt ${id}.${attribute} is not supported`);
+    const base = `${stackName}-${id}`;
+    switch (resource.Type) {
+      case 'AWS::IAM::Role':
+        return roleArn(stack, id);
+      case 'AWS::SQS::Queue':
+        return `arn:${partition}:sqs:${stack.region}:${stack.account}:${base}`;
+      case 'AWS::Events::Rule':
+        return `arn:${partition}:events:${stack.region}:${stack.account}:rule/${base}`;
+      case 'AWS::Lambda::Function':
+        return `arn:${partition}:lambda:${stack.region}:${stack.account}:function:${base}`;
+      default:
+        throw new Error(`Fn::GetAtt ${id}.Arn of a ${resource.Type} is not supported`);
+    }
+  };
+  const condition = (name: string): boolean => {
+    const body = template.Conditions?.[name];
+    if (body === undefined) throw new Error(`Condition ${name} is not defined`);
+    return Boolean(value(body));
+  };
+  const sub = (text: string, vars: Record<string, unknown> = {}): string =>
+    text.replace(/\$\{([^}!]+)\}/g, (_, name: string) => {
+      if (name in vars) return String(value(vars[name]));
+      const dot = name.indexOf('.');
+      if (dot > 0 && !name.startsWith('AWS::')) return getAtt(name.slice(0, dot), name.slice(dot + 1));
+      return String(ref(name));
+    });
+  function value(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map(value).filter((v) => v !== NO_VALUE);
+    if (node === null || typeof node !== 'object') return node;
+    const entries = Object.entries(node as Record<string, unknown>);
+    const [fn, arg] = entries[0] ?? [];
+    if (entries.length === 1 && fn && (fn === 'Ref' || fn === 'Condition' || fn.startsWith('Fn::'))) {
+      switch (fn) {
+        case 'Ref':
+          return ref(String(arg));
+        case 'Condition':
+          return condition(String(arg));
+        case 'Fn::Sub':
+          return Array.isArray(arg)
+            ? sub(String(arg[0]), arg[1] as Record<string, unknown>)
+            : sub(String(arg));
+        case 'Fn::GetAtt': {
+          const [id, attribute] = Array.isArray(arg) ? arg : String(arg).split('.');
+          return getAtt(String(id), String(attribute));
+        }
+        case 'Fn::If': {
+          const [name, yes, no] = arg as [string, unknown, unknown];
+          return value(condition(name) ? yes : no);
+        }
+        case 'Fn::Equals': {
+          const [a, b] = (arg as unknown[]).map(value);
+          return String(a) === String(b);
+        }
+        case 'Fn::Not':
+          return !value((arg as unknown[])[0]);
+        case 'Fn::And':
+          return (arg as unknown[]).every((c) => Boolean(value(c)));
+        case 'Fn::Or':
+          return (arg as unknown[]).some((c) => Boolean(value(c)));
+        case 'Fn::Join': {
+          const [sep, parts] = arg as [string, unknown[]];
+          return (value(parts) as unknown[]).join(sep);
+        }
+        default:
+          throw new Error(`${fn} is not supported by local/roles.ts`);
+      }
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of entries) {
+      const resolved = value(v);
+      if (resolved !== NO_VALUE) out[k] = resolved;
+    }
+    return out;
+  }
+  return { value, condition };
+}
+
+/** Every AWS::IAM::Role of the template as an emulator principal (its inline policies, resolved). */
+export function rolesFromTemplate(template: CfnTemplate, stack: Stack): Record<string, IamPrincipal> {
+  const { value } = resolver(template, stack);
+  const roles: Record<string, IamPrincipal> = {};
+  for (const [id, resource] of Object.entries(template.Resources)) {
+    if (resource.Type !== 'AWS::IAM::Role') continue;
+    const policies = (
+      (resource.Properties?.Policies ?? []) as { PolicyName: unknown; PolicyDocument: unknown }[]
+    ).map((p) => ({ name: String(value(p.PolicyName)), policy: value(p.PolicyDocument) }));
+    roles[id] = { arn: roleArn(stack, id), policies };
+  }
+  return roles;
+}
+
+const root = path.resolve(import.meta.dirname, '..');
+
+/**
+ * The packaged template: `LOGS_KMS_GUARD_TEMPLATE` when set (the test run's global set-up packages once),
+ * else packaged now into a temporary directory by scripts/package.mjs (offline, about 2 s).
+ */
+export function packagedTemplate(): CfnTemplate {
+  const given = process.env.LOGS_KMS_GUARD_TEMPLATE;
+  if (given && existsSync(given)) return JSON.parse(readFileSync(given, 'utf8')) as CfnTemplate;
+  return JSON.parse(readFileSync(packageTemplateFile(), 'utf8')) as CfnTemplate;
+}
+
+/** Packages the service (zips + `osls package`) into a fresh temporary directory; returns the template path. */
+export function packageTemplateFile(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lkg-roles-'));
+  const script = path.join(root, 'scripts', 'package.mjs');
+  const artifacts = path.join(dir, 'artifacts');
+  const out = path.join(dir, 'out');
+  execFileSync(process.execPath, [script, '--artifacts', artifacts, '--out', out], {
+    cwd: root,
+    stdio: 'pipe',
+  });
+  return path.join(out, 'cloudformation-template-update-stack.json');
+}
+
+/** Access key ids the local runs hand to each bundle: the emulator maps them to the deployed roles. */
+export const ROLE_ACCESS_KEYS = { EnforceRole: 'enforce-role', SweepRole: 'sweep-role' } as const;
+
+/**
+ * The emulator's `iam` option for one stack per region of one account: each stack's enforce and sweep
+ * roles (access key `<role key>-<region>`, see `roleAccessKey`) and the admin keys of the test's own set-up.
+ */
+export function iamForStacks(
+  template: CfnTemplate,
+  stacks: Stack[],
+  admins: string[],
+): { principals: Record<string, IamPrincipal>; admins: string[] } {
+  const principals: Record<string, IamPrincipal> = {};
+  for (const stack of stacks) {
+    const roles = rolesFromTemplate(template, stack);
+    for (const id of Object.keys(ROLE_ACCESS_KEYS) as (keyof typeof ROLE_ACCESS_KEYS)[]) {
+      const role = roles[id];
+      if (role) principals[roleAccessKey(id, stack.region)] = role;
+    }
+  }
+  return { principals, admins };
+}
+
+/** The access key a bundle of `role` in `region` signs with: `enforce-role-us-east-1`. */
+export function roleAccessKey(role: keyof typeof ROLE_ACCESS_KEYS, region: string): string {
+  return `${ROLE_ACCESS_KEYS[role]}-${region}`;
+}
+
+/** The template parameters a deployment with these function settings would have been given. */
+export function parametersFromEnv(env: Record<string, string | undefined>): Record<string, string> {
+  const parameters: Record<string, string> = {};
+  if (env.KMS_KEY_ARN) parameters.KmsKeyArn = env.KMS_KEY_ARN;
+  if (env.KMS_KEY_ALIAS) parameters.KmsKeyAlias = env.KMS_KEY_ALIAS;
+  if (env.ALLOW_KEY_POLICY_UPDATE) parameters.AllowKeyPolicyUpdate = env.ALLOW_KEY_POLICY_UPDATE;
+  return parameters;
+}
+
+/** What `deployRole` needs of an emulator: a place to register a principal. */
+export interface RoleRegistry {
+  account: string;
+  iam: { setPrincipal(accessKeyId: string, principal: IamPrincipal): void };
+}
+
+let templateCache: CfnTemplate | undefined;
+
+/**
+ * "Deploys" one function role of the stack in `region` with the settings in `env` onto the emulator: its
+ * policies resolved from the packaged template with the matching parameters, registered under an access key
+ * of its own. Returns the variables the bundle runs with (its credentials, and GUARD_ROLE_ARN as the
+ * template sets it for the enforce function). `mutate` edits the resolved policies first (tests that drop a
+ * statement to see a grant is needed).
+ */
+export function deployRole(
+  emulator: RoleRegistry,
+  options: {
+    role: keyof typeof ROLE_ACCESS_KEYS;
+    region: string;
+    env?: Record<string, string | undefined>;
+    template?: CfnTemplate;
+    mutate?: (principal: IamPrincipal) => void;
+  },
+): Record<string, string> {
+  const template = options.template ?? (templateCache ??= packagedTemplate());
+  const parameters = parametersFromEnv(options.env ?? {});
+  const stack = { account: emulator.account, region: options.region, parameters };
+  const principal = rolesFromTemplate(template, stack)[options.role];
+  if (!principal) throw new Error(`the packaged template has no ${options.role}`);
+  options.mutate?.(principal);
+  const variant = JSON.stringify([parameters, options.mutate ? principal.policies : []]);
+  const accessKeyId = `${roleAccessKey(options.role, options.region)}-${hash(variant)}`;
+  emulator.iam.setPrincipal(accessKeyId, principal);
+  return {
+    AWS_ACCESS_KEY_ID: accessKeyId,
+    AWS_SECRET_ACCESS_KEY: 'local',
+    ...(options.role === 'EnforceRole' ? { GUARD_ROLE_ARN: roleArn(stack, 'EnforceRole') } : {}),
+  };
+}
+
+/** A short stable digest (FNV-1a) to tell deployments with different settings apart. */
+function hash(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h.toString(36);
+}
