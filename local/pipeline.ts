@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { lambdaServiceCheck } from './roles.ts';
 
 export interface QueueMessage {
   messageId: string;
@@ -35,6 +36,12 @@ export interface PipelineOptions {
   /** Environment for the containers (set before the first import: config is read at load). */
   env?: Record<string, string>;
   onResult?: (event: { messageId: string; body: string; ok: boolean; receiveCount: number }) => void;
+  /**
+   * What the Lambda service itself does with the function's role before it invokes anything: poll the queue
+   * and write the function's logs. Answers a denial message, or undefined when allowed (local/roles.ts
+   * `lambdaServiceCheck`, the default); a denial stops `start`, as AWS refuses such an event source mapping.
+   */
+  checkRole?: () => Promise<string | undefined>;
 }
 
 type Handler = (
@@ -46,8 +53,8 @@ export class LocalPipeline {
   readonly queue: QueueMessage[] = [];
   readonly dlq: QueueMessage[] = [];
   invocations = 0;
-  private readonly options: Required<Omit<PipelineOptions, 'env' | 'onResult'>> &
-    Pick<PipelineOptions, 'onResult'>;
+  private readonly options: Required<Omit<PipelineOptions, 'env' | 'onResult' | 'checkRole'>> &
+    Pick<PipelineOptions, 'onResult' | 'checkRole'>;
   private readonly containers: Handler[] = [];
   private running = false;
   private pollers: Promise<void>[] = [];
@@ -65,7 +72,11 @@ export class LocalPipeline {
       ...options,
     };
     for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
+    this.accessKeyId = options.env?.AWS_ACCESS_KEY_ID;
   }
+
+  /** The function role's credentials (a role `deployRole` registered is checked by `start`). */
+  private readonly accessKeyId: string | undefined;
 
   /** Sends one message body (an EventBridge event), as the rule's SQS target does. */
   send(body: unknown, delayMs = 0): void {
@@ -81,6 +92,8 @@ export class LocalPipeline {
 
   /** Starts the pollers; each owns a container loaded from its own copy of the bundle. */
   async start(): Promise<void> {
+    const denied = await (this.options.checkRole ?? (() => lambdaServiceCheck(this.accessKeyId)))();
+    if (denied) throw new Error(`the event source mapping cannot use the function role: ${denied}`);
     for (let i = this.containers.length; i < this.options.concurrency; i++) {
       const url = `${pathToFileURL(this.options.bundle).href}?container=${i}-${randomUUID()}`;
       const mod = (await import(url)) as { handler: Handler };

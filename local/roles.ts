@@ -12,12 +12,15 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { IamPrincipal } from './emulator/iam.ts';
+import { evaluate, type IamPrincipal } from './emulator/iam.ts';
 
 export interface CfnTemplate {
   Parameters?: Record<string, { Default?: unknown }>;
   Conditions?: Record<string, unknown>;
-  Resources: Record<string, { Type: string; Properties?: any }>;
+  Resources: Record<
+    string,
+    { Type: string; Properties?: { Policies?: { PolicyName: unknown; PolicyDocument: unknown }[] } }
+  >;
 }
 
 export interface Stack {
@@ -230,6 +233,8 @@ export interface RoleRegistry {
 }
 
 let templateCache: CfnTemplate | undefined;
+/** Every role `deployRole` registered, by access key: what `lambdaServiceCheck` authorizes. */
+const deployed = new Map<string, { principal: IamPrincipal; stack: Stack }>();
 
 /**
  * "Deploys" one function role of the stack in `region` with the settings in `env` onto the emulator: its
@@ -248,7 +253,8 @@ export function deployRole(
     mutate?: (principal: IamPrincipal) => void;
   },
 ): Record<string, string> {
-  const template = options.template ?? (templateCache ??= packagedTemplate());
+  templateCache ??= options.template ? undefined : packagedTemplate();
+  const template = options.template ?? (templateCache as CfnTemplate);
   const parameters = parametersFromEnv(options.env ?? {});
   const stack = { account: emulator.account, region: options.region, parameters };
   const principal = rolesFromTemplate(template, stack)[options.role];
@@ -257,6 +263,7 @@ export function deployRole(
   const variant = JSON.stringify([parameters, options.mutate ? principal.policies : []]);
   const accessKeyId = `${roleAccessKey(options.role, options.region)}-${hash(variant)}`;
   emulator.iam.setPrincipal(accessKeyId, principal);
+  deployed.set(accessKeyId, { principal, stack });
   return {
     AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: 'local',
@@ -269,4 +276,39 @@ function hash(text: string): string {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
   return h.toString(36);
+}
+
+/**
+ * What Lambda does with the enforce function's role before any invocation: the SQS event source polls the
+ * queue (sqs:ReceiveMessage, DeleteMessage, GetQueueAttributes: Lambda developer guide, "Using Lambda with
+ * Amazon SQS", execution role permissions) and the runtime writes the function's log group
+ * (logs:CreateLogStream, PutLogEvents). Returns the first denial, or undefined. Keys `deployRole` did not
+ * register (an admin) are not checked.
+ */
+export async function lambdaServiceCheck(accessKeyId: string | undefined): Promise<string | undefined> {
+  const entry = accessKeyId ? deployed.get(accessKeyId) : undefined;
+  if (!entry || !accessKeyId) return undefined;
+  const { principal, stack } = entry;
+  const partition = partitionOf(stack.region);
+  const name = stack.stackName ?? 'logs-kms-guard-prod';
+  const queue = `arn:${partition}:sqs:${stack.region}:${stack.account}:${name}-EnforceQueue`;
+  const logGroup = `arn:${partition}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/${name}-enforce`;
+  const checks: [string, string][] = [
+    ['sqs:ReceiveMessage', queue],
+    ['sqs:DeleteMessage', queue],
+    ['sqs:GetQueueAttributes', queue],
+    ['logs:CreateLogStream', `${logGroup}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`],
+    ['logs:PutLogEvents', `${logGroup}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`],
+  ];
+  for (const [action, resource] of checks) {
+    const { decision, message } = await evaluate({
+      principal,
+      accessKeyId,
+      account: stack.account,
+      action,
+      resource,
+    });
+    if (decision !== 'Allowed') return message;
+  }
+  return undefined;
 }

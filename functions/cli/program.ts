@@ -6,6 +6,7 @@ import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { describeLogGroup } from '../core/enforce.ts';
 import { ConfigError, DeadlineExceededError, GuardError } from '../core/errors.ts';
 import { createKeyCache, ensureKey, ensureKeyPolicy, type KeyStepOptions } from '../core/key.ts';
+import type { PolicyContext } from '../core/policy.ts';
 import { isLogGroupName } from '../core/scope.ts';
 import {
   addCounts,
@@ -54,6 +55,7 @@ interface CommonFlags {
   profile?: string;
   keyAlias?: string;
   keyArn?: string;
+  functionRole?: string;
   include?: string[];
   exclude?: string[];
   json?: boolean;
@@ -99,6 +101,10 @@ function common(cmd: Command, options: { dryRun?: boolean } = {}): Command {
     .option('--key-alias <alias>', 'alias of the guard key (env KMS_KEY_ALIAS, default alias/logs-kms-guard)')
     .option('--key-arn <arn>', "use this key instead of the guard's own (env KMS_KEY_ARN)")
     .option(
+      '--function-role <arn>',
+      "the enforce function's role, named in the policy of a guard key this run creates or repairs (env GUARD_ROLE_ARN)",
+    )
+    .option(
       '--include <patterns>',
       'only these log groups: prefixes or globs, comma-separated, repeatable (env INCLUDE_LOG_GROUPS)',
       collect,
@@ -129,6 +135,7 @@ async function context(io: Io, argv: string[], flags: CommonFlags): Promise<Ctx>
   const env = { ...io.env };
   if (flags.keyAlias) env.KMS_KEY_ALIAS = flags.keyAlias;
   if (flags.keyArn) env.KMS_KEY_ARN = flags.keyArn;
+  if (flags.functionRole) env.GUARD_ROLE_ARN = flags.functionRole;
   if (flags.include) env.INCLUDE_LOG_GROUPS = flags.include.join(',');
   if (flags.exclude) env.EXCLUDE_LOG_GROUPS = flags.exclude.join(',');
   if (flags.dryRun) env.DRY_RUN = 'true';
@@ -412,6 +419,16 @@ function tally(c: SweepCounts, r: GroupReport): void {
 
 // ---- key setup, associate, disassociate ----
 
+/** The policy context of a region; with --function-role, a guard key created or repaired here names that role. */
+function policyContext(config: GuardConfig, region: string, account: string): PolicyContext {
+  return {
+    partition: partitionOf(region),
+    region,
+    account,
+    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
+  };
+}
+
 function singleRegion(ctx: Ctx): string {
   if (ctx.regions.length !== 1) throw new UsageError('this command works on one region: pass --region');
   return ctx.regions[0] as string;
@@ -427,7 +444,7 @@ async function keySetup(ctx: Ctx): Promise<number> {
     const options: KeyStepOptions = {
       clients,
       config,
-      ctx: { partition: partitionOf(region), region, account },
+      ctx: policyContext(config, region, account),
       log: printer.log,
       cache: createKeyCache(),
     };
@@ -501,7 +518,7 @@ async function associate(
   const options: KeyStepOptions = {
     clients,
     config,
-    ctx: { partition: partitionOf(region), region, account },
+    ctx: policyContext(config, region, account),
     log: printer.log,
     cache: createKeyCache(),
   };

@@ -11,7 +11,13 @@ import {
 } from './retry.ts';
 
 /** How the guard reads an AssociateKmsKey failure (DESIGN.md's table). */
-export type AssociateErrorClass = 'gone' | 'propagation' | 'transient' | 'unknown' | 'permanent';
+export type AssociateErrorClass =
+  | 'gone'
+  | 'propagation'
+  | 'caller-kms-denied'
+  | 'transient'
+  | 'unknown'
+  | 'permanent';
 
 /** Classifies an AssociateKmsKey error by name and message; pure. */
 export function classifyAssociateError(err: unknown): AssociateErrorClass {
@@ -25,7 +31,11 @@ export function classifyAssociateError(err: unknown): AssociateErrorClass {
   const message = e?.message ?? '';
   if (name === 'ResourceNotFoundException') return 'gone';
   if (name === 'AccessDeniedException') {
-    // The guard's own IAM lacking logs:AssociateKmsKey will not heal by waiting.
+    // Since 2025 CloudWatch Logs calls KMS with the caller's credentials ("… is not authorized to perform:
+    // kms:Encrypt on resource: arn:aws:kms:…", landing-zone-accelerator #768): the caller's key access, which
+    // a key policy written moments ago may not grant yet. The guard's own IAM lacking logs:AssociateKmsKey
+    // will not heal by waiting.
+    if (/not authorized to perform:? kms:/i.test(message)) return 'caller-kms-denied';
     return /not authorized to perform/i.test(message) ? 'permanent' : 'propagation';
   }
   if (name === 'InvalidParameterException') {
@@ -52,6 +62,11 @@ export interface AssociateOptions {
   stallAfter?: number;
   /** Attempts allowed for errors the guard has never seen. */
   unknownAttempts?: number;
+  /**
+   * The key's policy changed moments ago (created or repaired): a refusal of the caller's own KMS access is
+   * propagation then, and permanent otherwise (the key policy or IAM does not grant it).
+   */
+  keyJustChanged?: boolean;
 }
 
 export interface AssociateResult {
@@ -89,7 +104,13 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
       await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId: keyArn }), { abortSignal });
       return { outcome: 'associated', attempts };
     } catch (err) {
-      const kind = classifyAssociateError(err);
+      const classified = classifyAssociateError(err);
+      const kind =
+        classified === 'caller-kms-denied'
+          ? options.keyJustChanged
+            ? 'propagation'
+            : 'permanent'
+          : classified;
       const error = err as Error;
       if (kind === 'gone') return { outcome: 'gone', attempts };
       if (kind === 'permanent') {

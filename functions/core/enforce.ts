@@ -149,6 +149,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
       clock,
       ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
       ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      keyJustChanged: key.changedAt !== undefined && clock.now() - key.changedAt < FRESH_KEY_MS,
       // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
       onPropagationStall: async () => {
         // A key this container created or repaired moments ago is simply not visible to Logs yet: reading

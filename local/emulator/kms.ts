@@ -1,4 +1,5 @@
 /** KMS (`TrentService.*`): the key-management subset the guard uses, with KMS's key states and errors. */
+import { randomBytes } from 'node:crypto';
 import { fail } from './errors.ts';
 import { parsePolicy, partitionOf, policyKeepsRootAccess } from './policy-eval.ts';
 import { type AliasRecord, compare, defaultPolicy, type KeyRecord, type Store } from './state.ts';
@@ -7,11 +8,13 @@ export interface Ctx {
   store: Store;
   region: string;
   now: number;
+  /** Set when IAM authorization has already run the lockout safety check for the calling principal. */
+  lockoutChecked?: boolean;
 }
 export type Input = Record<string, unknown>;
 type Handler = (ctx: Ctx, input: Input) => unknown;
 
-const KEY_SPECS: Record<string, string[]> = {
+export const KEY_SPECS: Record<string, string[]> = {
   SYMMETRIC_DEFAULT: ['ENCRYPT_DECRYPT'],
   RSA_2048: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
   RSA_3072: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
@@ -110,6 +113,7 @@ function checkNewPolicy(ctx: Ctx, text: string, bypass: unknown): string {
   if ('error' in parsed) fail('MalformedPolicyDocumentException', parsed.error);
   else if (
     bypass !== true &&
+    !ctx.lockoutChecked &&
     !policyKeepsRootAccess(parsed.policy, ctx.store.account, partitionOf(ctx.region))
   ) {
     fail(
@@ -220,6 +224,7 @@ export const kmsHandlers: Record<string, Handler> = {
     }
     rejectStates(key, ['PendingDeletion']);
     aliases.set(name, { name, keyId: key.keyId, createdAt: ctx.now, updatedAt: ctx.now });
+    ctx.store.noteAttributes(key, ctx.now);
     return {};
   },
 
@@ -230,16 +235,22 @@ export const kmsHandlers: Record<string, Handler> = {
       fail('NotFoundException', `Alias ${ctx.store.aliasArn(ctx.region, name)} is not found.`);
     const key = resolveKey(ctx, required(input, 'TargetKeyId'), false);
     rejectStates(key, ['PendingDeletion']);
+    const previous = ctx.store.kms(ctx.region).keys.get(alias.keyId);
     alias.keyId = key.keyId;
     alias.updatedAt = ctx.now;
+    if (previous) ctx.store.noteAttributes(previous, ctx.now);
+    ctx.store.noteAttributes(key, ctx.now);
     return {};
   },
 
   DeleteAlias(ctx, input) {
     const name = required(input, 'AliasName');
     const aliases = ctx.store.kms(ctx.region).aliases;
+    const keyId = aliases.get(name)?.keyId;
     if (!aliases.delete(name))
       fail('NotFoundException', `Alias ${ctx.store.aliasArn(ctx.region, name)} is not found.`);
+    const key = keyId === undefined ? undefined : ctx.store.kms(ctx.region).keys.get(keyId);
+    if (key) ctx.store.noteAttributes(key, ctx.now);
     return {};
   },
 
@@ -306,6 +317,7 @@ export const kmsHandlers: Record<string, Handler> = {
     const key = resolveKey(ctx, required(input, 'KeyId'), false);
     rejectStates(key, ['PendingDeletion']);
     Object.assign(key.tags, tagsFromList(input.Tags));
+    ctx.store.noteAttributes(key, ctx.now);
     return {};
   },
 
@@ -314,6 +326,7 @@ export const kmsHandlers: Record<string, Handler> = {
     rejectStates(key, ['PendingDeletion']);
     const keys = Array.isArray(input.TagKeys) ? input.TagKeys : [];
     for (const k of keys) delete key.tags[String(k)];
+    ctx.store.noteAttributes(key, ctx.now);
     return {};
   },
 
@@ -366,7 +379,117 @@ export const kmsHandlers: Record<string, Handler> = {
     ctx.store.changeKey(key, { state: 'Disabled' }, ctx.now);
     return { KeyId: key.arn };
   },
+
+  // The cryptographic operations and CreateGrant exist so that authorization can be tried; there is no
+  // cryptography: a "ciphertext" is an opaque, unencrypted record of key, plaintext and encryption context.
+
+  Encrypt(ctx, input) {
+    const key = usableForCrypto(resolveKey(ctx, required(input, 'KeyId'), true));
+    const plaintext = required(input, 'Plaintext');
+    const blob = sealed({ keyArn: key.arn, plaintext, context: encryptionContext(input) });
+    return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+  },
+
+  Decrypt(ctx, input) {
+    const opened = openSealed(required(input, 'CiphertextBlob'));
+    const requested = str(input, 'KeyId');
+    const key = usableForCrypto(resolveKey(ctx, requested ?? opened.keyArn, true));
+    if (key.arn !== opened.keyArn) {
+      fail(
+        'IncorrectKeyException',
+        'The key ID in the request does not identify a KMS key that can perform this operation.',
+      );
+    }
+    if (!sameContext(opened.context, encryptionContext(input))) {
+      fail('InvalidCiphertextException', '');
+    }
+    return { KeyId: key.arn, Plaintext: opened.plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+  },
+
+  GenerateDataKey(ctx, input) {
+    const key = usableForCrypto(resolveKey(ctx, required(input, 'KeyId'), true));
+    const bytes =
+      input.NumberOfBytes !== undefined ? Number(input.NumberOfBytes) : input.KeySpec === 'AES_128' ? 16 : 32;
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > 1024) {
+      fail('ValidationException', 'NumberOfBytes must be between 1 and 1024.');
+    }
+    const plaintext = randomBytes(bytes).toString('base64');
+    const blob = sealed({ keyArn: key.arn, plaintext, context: encryptionContext(input) });
+    return { CiphertextBlob: blob, Plaintext: plaintext, KeyId: key.arn };
+  },
+
+  CreateGrant(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    rejectStates(key, ['PendingDeletion']);
+    required(input, 'GranteePrincipal');
+    if (!Array.isArray(input.Operations) || input.Operations.length === 0) {
+      fail('ValidationException', 'Operations must name at least one grant operation.');
+    }
+    // Grants are not modelled: the grant is acknowledged, never stored or honoured.
+    return { GrantId: randomBytes(32).toString('hex'), GrantToken: randomBytes(48).toString('base64url') };
+  },
 };
+
+interface Sealed {
+  keyArn: string;
+  plaintext: string;
+  context: Record<string, string>;
+}
+
+const SEALED_PREFIX = 'emulator-ciphertext:';
+
+/** The opaque "ciphertext" (base64, as the JSON protocol carries blobs). */
+function sealed(record: Sealed): string {
+  return Buffer.from(SEALED_PREFIX + JSON.stringify(record)).toString('base64');
+}
+
+/** Reads a sealed record back; anything else is InvalidCiphertextException, as KMS answers for foreign data. */
+function openSealed(blob: string): Sealed {
+  const text = Buffer.from(blob, 'base64').toString('utf8');
+  if (!text.startsWith(SEALED_PREFIX)) return fail('InvalidCiphertextException', '');
+  try {
+    return JSON.parse(text.slice(SEALED_PREFIX.length)) as Sealed;
+  } catch {
+    return fail('InvalidCiphertextException', '');
+  }
+}
+
+/** The key ARN a ciphertext blob names, for authorizing Decrypt without KeyId; undefined if it is not ours. */
+export function keyArnOfCiphertext(blob: unknown): string | undefined {
+  if (typeof blob !== 'string') return undefined;
+  try {
+    return openSealed(blob).keyArn;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The EncryptionContext parameter as a string map (empty when absent). */
+export function encryptionContext(input: Input): Record<string, string> {
+  const value = input.EncryptionContext;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {};
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}
+
+/** Decrypt needs exactly the encryption context Encrypt was given (order of pairs does not matter). */
+function sameContext(a: Record<string, string>, b: Record<string, string>): boolean {
+  const canonical = (c: Record<string, string>) =>
+    JSON.stringify(Object.entries(c).sort(([x], [y]) => compare(x, y)));
+  return canonical(a) === canonical(b);
+}
+
+/** Cryptographic operations need an enabled symmetric encryption key (KMS API reference, Encrypt: errors). */
+function usableForCrypto(key: KeyRecord): KeyRecord {
+  if (key.state === 'Disabled') fail('DisabledException', `${key.arn} is disabled.`);
+  rejectStates(key, ['PendingDeletion', 'PendingImport']);
+  if (key.keyUsage !== 'ENCRYPT_DECRYPT') {
+    fail(
+      'InvalidKeyUsageException',
+      `${key.arn} key usage is ${key.keyUsage} which is not valid for this operation.`,
+    );
+  }
+  return key;
+}
 
 /** Rotation applies to enabled symmetric encryption keys only. */
 function rotatable(key: KeyRecord) {

@@ -68,6 +68,17 @@ function groupNameFromArn(ctx: Ctx, arn: string): string | undefined {
  * a full key ARN of this region and account, a key it can see, enabled, symmetric, and a policy that admits it.
  */
 function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string): string {
+  const { key, seen, groupArn } = keyVisibleToLogs(ctx, kmsKeyId, groupName);
+  if (
+    !policyAdmitsLogs(seen.policy, { region: ctx.region, keyArn: key.arn, logGroupArn: groupArn }).admitted
+  ) {
+    fail('AccessDeniedException', MESSAGES.accessDenied(groupArn));
+  }
+  return key.arn;
+}
+
+/** The checks of `checkKeyForGroup` that come before the key-policy admission of the Logs service principal. */
+function keyVisibleToLogs(ctx: Ctx, kmsKeyId: unknown, groupName: string) {
   const { store, region } = ctx;
   if (typeof kmsKeyId !== 'string') return fail('InvalidParameterException', MESSAGES.keyNotFound);
   const match = /^arn:([^:]+):kms:([^:]+):(\d{12}):key\/([^/]+)$/.exec(kmsKeyId);
@@ -84,11 +95,33 @@ function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string): strin
   if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.keyUsage !== 'ENCRYPT_DECRYPT') {
     fail('InvalidParameterException', MESSAGES.keyNotSymmetric);
   }
-  const groupArn = store.groupArn(region, groupName);
-  if (!policyAdmitsLogs(seen.policy, { region, keyArn: key.arn, logGroupArn: groupArn }).admitted) {
-    fail('AccessDeniedException', MESSAGES.accessDenied(groupArn));
+  return { key, seen, groupArn: store.groupArn(region, groupName) };
+}
+
+/**
+ * For IAM authorization of the KMS calls Logs makes with the caller's credentials: runs the checks that
+ * CreateLogGroup (with kmsKeyId) or AssociateKmsKey make before the key-policy admission, changing nothing,
+ * and returns the key with the policy version Logs sees; undefined when the call uses no key. Throws the
+ * handler's own error where a check fails (the handler then fails the same way).
+ */
+export function keyUseByLogs(
+  ctx: Ctx,
+  operation: string,
+  input: Input,
+): { keyArn: string; policySeen: string; groupArn: string } | undefined {
+  let groupName: string;
+  if (operation === 'AssociateKmsKey') {
+    groupName = target(ctx, input).name;
+  } else if (operation === 'CreateLogGroup' && input.kmsKeyId !== undefined) {
+    groupName = validName(input.logGroupName);
+    if (ctx.store.groups(ctx.region).has(groupName))
+      fail('ResourceAlreadyExistsException', MESSAGES.groupExists);
+    tagMap(input.tags);
+  } else {
+    return undefined;
   }
-  return key.arn;
+  const { key, seen, groupArn } = keyVisibleToLogs(ctx, input.kmsKeyId, groupName);
+  return { keyArn: key.arn, policySeen: seen.policy, groupArn };
 }
 
 function tagMap(value: unknown): Record<string, string> {

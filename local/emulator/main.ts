@@ -2,8 +2,9 @@
  * `npm run emulator`: the KMS + CloudWatch Logs emulator in the foreground.
  * Prints one line `endpoint: http://127.0.0.1:PORT` on stdout when ready; AWS's defaults unless flags say otherwise.
  */
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { startEmulator } from './index.ts';
+import { type IamOptions, startEmulator } from './index.ts';
 
 const HELP = `Usage: npm run emulator -- [options]
 
@@ -18,6 +19,7 @@ Point the SDK at it with AWS_ENDPOINT_URL=<endpoint> and any credentials.
   --fault-rate X            probability of an injected fault per mutating Logs call (default 0)
   --event-delay-ms N        CloudTrail event delivery delay, before scaling (default 0)
   --seed N                  seed for faults and event delivery (default 1)
+  --iam FILE                IAM authorization: a JSON file of { principals, admins?, authorizationLagMs? }
   --verbose                 log every request to stderr
   --help                    show this help
 `;
@@ -44,6 +46,7 @@ function parse() {
       'fault-rate': { type: 'string' },
       'event-delay-ms': { type: 'string' },
       seed: { type: 'string' },
+      iam: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -71,6 +74,21 @@ if (timeScale === 0) {
   process.exit(2);
 }
 
+/** The --iam file as IamOptions (exits 2 when it cannot be read or has no principals object). */
+function iamOptions(file: string | undefined): IamOptions | undefined {
+  if (file === undefined) return undefined;
+  try {
+    const options = JSON.parse(readFileSync(file, 'utf8')) as IamOptions;
+    if (typeof options?.principals !== 'object' || options.principals === null)
+      throw new Error('no principals');
+    return options;
+  } catch (err) {
+    process.stderr.write(`--iam: cannot use '${file}': ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const iam = iamOptions(values.iam);
+
 const emulator = await startEmulator({
   port: number('port', values.port) ?? 0,
   ...(values.account ? { account: values.account } : {}),
@@ -82,6 +100,7 @@ const emulator = await startEmulator({
   faultRate: number('fault-rate', values['fault-rate']) ?? 0,
   seed: number('seed', values.seed) ?? 1,
   events: { delayMs: number('event-delay-ms', values['event-delay-ms']) ?? 0 },
+  ...(iam ? { iam } : {}),
   ...(values.verbose ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
 });
 process.stdout.write(`endpoint: ${emulator.endpoint}\n`);

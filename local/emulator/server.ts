@@ -6,8 +6,10 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Authorizer, type Caller } from './authorize.ts';
 import { ApiError } from './errors.ts';
 import { createLogGroupEvent, EventBus, type EventOptions } from './events.ts';
+import type { AuthorizationRecord, IamOptions, IamPrincipal } from './iam.ts';
 import { type Ctx, kmsHandlers } from './kms.ts';
 import { LOGS_MUTATING, logsHandlers } from './logs.ts';
 import { Quotas } from './quota.ts';
@@ -40,6 +42,11 @@ export interface EmulatorOptions {
    * replaces the normal answer (an arbitrary error, a raw or malformed response, or no response at all).
    */
   intercept?: (request: InterceptedRequest) => Interception | undefined;
+  /**
+   * IAM authorization (README, "IAM authorization"): requests are signed by registered principals (roles) or
+   * admins; unknown access keys are rejected. Without it every caller is the account root.
+   */
+  iam?: IamOptions;
 }
 
 /** What `intercept` sees of a request. */
@@ -75,6 +82,8 @@ export interface ApiCall {
   error?: string;
   /** Set when `intercept` answered instead of the emulator. */
   intercepted?: Interception['kind'];
+  /** The access key of the SigV4 credential scope (set when `iam` is given). */
+  accessKeyId?: string;
 }
 
 export interface Emulator {
@@ -87,6 +96,13 @@ export interface Emulator {
   /** EventBridge-shaped CloudTrail CreateLogGroup events (failed calls too); returns unsubscribe. */
   onEvent(listener: (event: unknown) => void): () => void;
   state: EmulatorState;
+  /** Every IAM decision in order (the caller's own checks and the KMS calls Logs makes for it); empty without `iam`. */
+  authorizations: AuthorizationRecord[];
+  /** Runtime changes of the principals (throws when the emulator was started without `iam`). */
+  iam: {
+    setPrincipal(accessKeyId: string, principal: IamPrincipal): void;
+    removePrincipal(accessKeyId: string): void;
+  };
   stop(): Promise<void>;
 }
 
@@ -131,6 +147,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faultRandom = seededRandom(seed);
   const bus = new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log);
   const calls: ApiCall[] = [];
+  const authorizer = options.iam ? new Authorizer(store, options.iam, timeScale) : undefined;
+  const withAuthorizer = <T>(use: (a: Authorizer) => T): T => {
+    if (!authorizer) throw new Error('emulator: started without the iam option');
+    return use(authorizer);
+  };
 
   const send = (
     res: ServerResponse,
@@ -161,7 +182,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       return;
     }
     const service = target.service;
-    const call: ApiCall = { service, operation, region, at: now() };
+    const call: ApiCall = {
+      service,
+      operation,
+      region,
+      at: now(),
+      ...(authorizer && scope ? { accessKeyId: scope.accessKeyId } : {}),
+    };
     calls.push(call);
     let input: Record<string, unknown> = {};
     let status = 200;
@@ -200,6 +227,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
           );
         }
       } else {
+        // IAM comes after intercept (which sees every request) and before quotas, as AWS authorizes first.
+        const caller: Caller | undefined = authorizer?.identify(scope?.accessKeyId);
+        const authRequest = { service, operation, region, input, at: call.at };
+        if (authorizer && caller) await authorizer.authorizeCall(caller, authRequest);
         if (!quotas.admit(service, region, operation, call.at))
           throw new ApiError('ThrottlingException', 'Rate exceeded');
         if (
@@ -215,7 +246,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
                 'Multiple concurrent requests to update the same resource were in conflict.',
               );
         }
-        const ctx: Ctx = { store, region, now: call.at };
+        const lockoutChecked =
+          authorizer && caller ? await authorizer.beforeOperation(caller, authRequest) : false;
+        const ctx: Ctx = { store, region, now: call.at, ...(lockoutChecked ? { lockoutChecked } : {}) };
         output = handler(ctx, input);
         applied = true;
       }
@@ -291,6 +324,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     calls,
     onEvent: (listener) => bus.subscribe(listener),
     state: stateApi(store, now),
+    authorizations: authorizer?.records ?? [],
+    iam: {
+      setPrincipal: (accessKeyId, principal) => withAuthorizer((a) => a.setPrincipal(accessKeyId, principal)),
+      removePrincipal: (accessKeyId) => withAuthorizer((a) => a.removePrincipal(accessKeyId)),
+    },
     stop: async () => {
       bus.stop();
       server.closeAllConnections();

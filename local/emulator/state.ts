@@ -16,6 +16,13 @@ export interface KeyVersion {
   policy: string;
 }
 
+/** What a key's tags and aliases were from `at` on, for authorization (aws:ResourceTag, kms:ResourceAliases). */
+export interface AttributeVersion {
+  at: number;
+  tags: Record<string, string>;
+  aliases: string[];
+}
+
 export interface KeyRecord {
   keyId: string;
   arn: string;
@@ -30,6 +37,8 @@ export interface KeyRecord {
   createdAt: number;
   deletionDate?: number;
   history: KeyVersion[];
+  /** Tag and alias changes, so that authorization can see them late (see `Store.attributesForAuthorization`). */
+  attributeHistory: AttributeVersion[];
 }
 
 export interface AliasRecord {
@@ -200,6 +209,11 @@ export class Store {
       rotation: init.rotation ?? false,
       createdAt: now,
       history: [{ at: visibleSince, state: init.state, policy: init.policy }],
+      // A new key has had no tags for authorization until its creation has propagated like any tag change.
+      attributeHistory: [
+        { at: Number.NEGATIVE_INFINITY, tags: {}, aliases: [] },
+        { at: visibleSince, tags: { ...init.tags }, aliases: [] },
+      ],
     };
     this.kms(region).keys.set(keyId, key);
     return key;
@@ -215,6 +229,23 @@ export class Store {
   /** Rewrites history: the key has looked like this since long ago (direct test set-up). */
   resetKeyHistory(key: KeyRecord): void {
     key.history = [{ at: Number.NEGATIVE_INFINITY, state: key.state, policy: key.policy }];
+    key.attributeHistory = [{ at: Number.NEGATIVE_INFINITY, ...this.currentAttributes(key) }];
+  }
+
+  /** Records the key's current tags and aliases after a change; authorization sees them after its lag. */
+  noteAttributes(key: KeyRecord, now: number): void {
+    key.attributeHistory.push({ at: now, ...this.currentAttributes(key) });
+  }
+
+  /** The key's tags and aliases as authorization sees them: the latest version at or before `now - lagMs`. */
+  attributesForAuthorization(key: KeyRecord, now: number, lagMs: number): Omit<AttributeVersion, 'at'> {
+    let seen: AttributeVersion | undefined;
+    for (const v of key.attributeHistory) if (v.at <= now - lagMs) seen = v;
+    return { tags: { ...seen?.tags }, aliases: [...(seen?.aliases ?? [])] };
+  }
+
+  private currentAttributes(key: KeyRecord): Omit<AttributeVersion, 'at'> {
+    return { tags: { ...key.tags }, aliases: this.aliasesOf(key.region, key.keyId).sort() };
   }
 
   /** The latest version of the key at or before `now - propagation delay`, or undefined if none yet. */

@@ -23,6 +23,14 @@ const accessDenied = () =>
   });
 const notFoundKey = () =>
   new InvalidParameterException({ ...meta, message: 'The specified KMS Key Id could not be found.' });
+/** AWS's text when CloudWatch Logs' KMS call with the caller's credentials is refused (LZA #768). */
+const callerKmsDenied = () =>
+  new AccessDeniedException({
+    ...meta,
+    message:
+      'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:Encrypt on resource: ' +
+      `${KEY} because no identity-based policy allows the kms:Encrypt action`,
+  });
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -39,6 +47,7 @@ describe('classifyAssociateError', () => {
       }),
       'permanent',
     ],
+    [callerKmsDenied(), 'caller-kms-denied'],
     [notFoundKey(), 'propagation'],
     [
       new InvalidParameterException({ ...meta, message: 'Log groups starting with AWS/ are reserved' }),
@@ -58,6 +67,29 @@ describe('classifyAssociateError', () => {
 
 describe('associateKey', () => {
   beforeEach(() => logs.reset());
+
+  it.each([
+    [true, 'retries it as propagation and associates', 2],
+    [false, 'fails at once: the key policy or IAM does not grant it', 1],
+  ])('a refused KMS call with the caller credentials, key just changed = %s: %s', async (fresh, _, calls) => {
+    // Prepare
+    logs.on(AssociateKmsKeyCommand).rejectsOnce(callerKmsDenied()).resolves({});
+    const clock = fakeClock();
+    const run = associateKey({
+      logs: logsClient,
+      name: '/x',
+      keyArn: KEY,
+      deadline: clock.now() + 10_000,
+      log: memoryLog(),
+      clock,
+      keyJustChanged: fresh,
+    });
+
+    // Act / Assess
+    if (fresh) await expect(run).resolves.toMatchObject({ outcome: 'associated' });
+    else await expect(run).rejects.toThrow(/not authorized to perform: kms:Encrypt/);
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(calls);
+  });
 
   it('associates with the key ARN in one call', async () => {
     // Prepare

@@ -16,7 +16,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { guardRoleStatements } from '../../functions/core/policy.ts';
 import {
   type ApiCall,
   type Emulator,
@@ -57,8 +58,23 @@ export type Handler = (event: unknown, context: unknown) => Promise<any>;
 
 let containers = 0;
 const cleanups: (() => Promise<void> | void)[] = [];
+/** Emulators of this test whose role requests must all have been allowed (issue 11, promise (a)). */
+const audited: { emulator: Emulator; allowDenials: boolean }[] = [];
 afterEach(async () => {
+  const checks = audited.splice(0);
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  for (const { emulator, allowDenials } of checks) {
+    if (allowDenials) continue;
+    // Every request a bundle made under its deployed role, and every KMS call CloudWatch Logs made with its
+    // credentials, was allowed: a grant the guard needs and the template lacks fails the test that needed it.
+    const denied = emulator.authorizations
+      .filter((a) => a.decision !== 'Allowed' && !a.accessKeyId.startsWith(credentials.accessKeyId))
+      .map(
+        (a) =>
+          `${a.operation}${a.forwardedBy ? ' (forwarded by Logs)' : ''}: ${a.action} on ${a.resource} ${a.decision}`,
+      );
+    expect(denied, 'requests the deployed roles were refused').toEqual([]);
+  }
 });
 
 export interface World {
@@ -78,6 +94,8 @@ export interface World {
   container(env?: Record<string, string>): Promise<Handler>;
   /** `env` plus the EnforceRole credentials and GUARD_ROLE_ARN of a stack deployed with those settings. */
   asDeployed(env: Record<string, string>): Record<string, string>;
+  /** This test provokes refusals on purpose: skip the after-test check that every role request was allowed. */
+  expectDenials(): void;
 }
 
 /** Starts an emulator (stopped after the test), captures the containers' output and prepares their environment. */
@@ -93,6 +111,15 @@ export async function startWorld(options: EmulatorOptions = {}, region = REGION)
     () => emulator.stop(),
     () => output.restore(),
   );
+  // Roles other teams' key statements name in the tests: KMS refuses a policy naming a role that does not exist.
+  for (const role of ['audit', 'Admins']) {
+    emulator.iam.setPrincipal(`existing-${role}`, {
+      arn: `arn:aws:iam::${emulator.account}:role/${role}`,
+      policies: [],
+    });
+  }
+  const audit = { emulator, allowDenials: false };
+  audited.push(audit);
   const timeScale = options.timeScale ?? 1;
   const sdk = { region, endpoint: emulator.endpoint, credentials, maxAttempts: 10 };
   const env: Record<string, string> = {
@@ -118,6 +145,9 @@ export async function startWorld(options: EmulatorOptions = {}, region = REGION)
     env,
     output,
     asDeployed,
+    expectDenials: () => {
+      audit.allowDenials = true;
+    },
     container: (extra = {}) => loadContainer(asDeployed(extra)),
   };
 }
@@ -243,8 +273,11 @@ export const succeeded = (emulator: Emulator, operation: string, service?: ApiCa
   callsOf(emulator, operation, service).filter((c) => !c.error);
 
 /** The keys the guard created (tagged ManagedBy=logs-kms-guard), oldest first. */
+/** Keys the guard created (its policy Id; the ManagedBy tag is set only on the alias winner, after creation). */
 export function guardKeys(world: Pick<World, 'emulator' | 'region'>) {
-  return world.emulator.state.keys(world.region).filter((k) => k.tags.ManagedBy === 'logs-kms-guard');
+  return world.emulator.state
+    .keys(world.region)
+    .filter((k) => k.tags.ManagedBy === 'logs-kms-guard' || JSON.parse(k.policy).Id === 'logs-kms-guard');
 }
 
 /** A key policy document. */
@@ -271,7 +304,21 @@ export const logsStatement = (region: string, account: string) => ({
   },
 });
 
-export const GUARD_TAGS = { ManagedBy: 'logs-kms-guard', 'logs-kms-guard:role': 'active' };
+export const GUARD_TAGS = { ManagedBy: 'logs-kms-guard' };
+
+/**
+ * The statements a guard key's policy gives the enforce role of `world`'s stack (what the guard writes at
+ * CreateKey): without them the function has no authority over the key, by design.
+ */
+export function guardStatements(world: World): Record<string, unknown>[] {
+  const role = world.asDeployed({}).GUARD_ROLE_ARN as string;
+  return guardRoleStatements({
+    partition: 'aws',
+    region: world.region,
+    account: world.account,
+    guardRoles: [role],
+  });
+}
 
 /**
  * The guard's key as an earlier event left it: behind the alias (set through KMS), tagged, its policy
@@ -279,7 +326,13 @@ export const GUARD_TAGS = { ManagedBy: 'logs-kms-guard', 'logs-kms-guard:role': 
  */
 export async function existingGuardKey(world: World, policy?: string) {
   const key = world.emulator.state.createKeyDirect(world.region, {
-    policy: policy ?? policyOf(rootStatement(world.account), logsStatement(world.region, world.account)),
+    policy:
+      policy ??
+      policyOf(
+        rootStatement(world.account),
+        logsStatement(world.region, world.account),
+        ...guardStatements(world),
+      ),
     tags: GUARD_TAGS,
     rotation: true,
   });

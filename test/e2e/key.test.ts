@@ -6,6 +6,7 @@ import {
   existingGuardKey,
   GUARD_ALIAS,
   guardKeys,
+  guardStatements,
   invokeBatch,
   lambdaContext,
   logsStatement,
@@ -75,7 +76,7 @@ describe('key policy repair (dist/enforce.mjs, emulator)', () => {
     const original = {
       Version: '2012-10-17',
       Id: 'key-consolelegacy-3',
-      Statement: [rootStatement(world.account), ...foreign],
+      Statement: [rootStatement(world.account), ...foreign, ...guardStatements(world)],
     };
     const key = await existingGuardKey(world, JSON.stringify(original));
     const name = '/ecs/payments-service';
@@ -111,7 +112,12 @@ describe('key policy repair (dist/enforce.mjs, emulator)', () => {
     const foreign = foreignStatements(world.account);
     const key = await existingGuardKey(
       world,
-      policyOf(rootStatement(world.account), logsStatement('eu-west-1', world.account), ...foreign),
+      policyOf(
+        rootStatement(world.account),
+        logsStatement('eu-west-1', world.account),
+        ...foreign,
+        ...guardStatements(world),
+      ),
     );
     const name = '/aws/codebuild/catalog-build';
     world.emulator.state.putLogGroup(world.region, name);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { GUARD_RETIRE_SID } from '../../functions/core/policy.ts';
 import {
   callsOf,
   createEvent,
@@ -46,14 +47,17 @@ describe('first-event race (dist/enforce.mjs, separate containers, emulator)', (
     const winner = world.emulator.state.key(world.region, GUARD_ALIAS);
     expect(winner?.state).toBe('Enabled');
     expect(winner?.rotation).toBe(true);
-    expect(winner?.tags['logs-kms-guard:role']).toBe('active');
+    expect(winner?.tags.ManagedBy).toBe('logs-kms-guard');
+    // In use: its policy no longer lets the guard retire it.
+    expect(winner?.policy).not.toContain(GUARD_RETIRE_SID);
     // No orphan: every other key the guard created is pending deletion, none stays enabled.
     const live = world.emulator.state.keys(world.region).filter((k) => k.state === 'Enabled');
     expect(live.map((k) => k.arn)).toEqual([winner?.arn]);
     for (const loser of created.filter((k) => k.arn !== winner?.arn)) {
       expect(loser.state).toBe('PendingDeletion');
       expect(loser.aliases).toEqual([]);
-      expect(loser.tags['logs-kms-guard:role']).toBe('candidate');
+      // Retired by the authority its own policy gave its creator while it was a candidate.
+      expect(loser.policy).toContain(GUARD_RETIRE_SID);
     }
     // Every group is encrypted with the winner's key, and each was associated exactly once.
     for (const name of names)
