@@ -72,8 +72,12 @@ export class LocalPipeline {
       ...options,
     };
     for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
+    this.env = { ...options.env };
     this.accessKeyId = options.env?.AWS_ACCESS_KEY_ID;
   }
+
+  /** The containers' environment, applied again while they load. */
+  private readonly env: Record<string, string>;
 
   /** The function role's credentials (a role `deployRole` registered is checked by `start`). */
   private readonly accessKeyId: string | undefined;
@@ -94,14 +98,25 @@ export class LocalPipeline {
   async start(): Promise<void> {
     const denied = await (this.options.checkRole ?? (() => lambdaServiceCheck(this.accessKeyId)))();
     if (denied) throw new Error(`the event source mapping cannot use the function role: ${denied}`);
-    for (let i = this.containers.length; i < this.options.concurrency; i++) {
-      const url = `${pathToFileURL(this.options.bundle).href}?container=${i}-${randomUUID()}`;
-      const mod = (await import(url)) as { handler: Handler };
-      this.containers.push(mod.handler);
-    }
+    // A bundle reads its configuration from process.env while it loads: pipelines starting at once (one per
+    // region, each with its own role's credentials) load one at a time, each under its own environment.
+    const load = async () => {
+      for (const [k, v] of Object.entries(this.env)) process.env[k] = v;
+      for (let i = this.containers.length; i < this.options.concurrency; i++) {
+        const url = `${pathToFileURL(this.options.bundle).href}?container=${i}-${randomUUID()}`;
+        const mod = (await import(url)) as { handler: Handler };
+        this.containers.push(mod.handler);
+      }
+    };
+    const loaded = LocalPipeline.loading.then(load);
+    LocalPipeline.loading = loaded.catch(() => undefined);
+    await loaded;
     this.running = true;
     this.pollers = this.containers.map((handler) => this.poll(handler));
   }
+
+  /** Container loads of every pipeline in this process, one after another (see `start`). */
+  private static loading: Promise<unknown> = Promise.resolve();
 
   /** Stops polling after the current invocations end. */
   async stop(): Promise<void> {

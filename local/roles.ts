@@ -40,9 +40,12 @@ function partitionOf(region: string): string {
   return 'aws';
 }
 
-/** The ARN a role of this stack gets (IAM names it after the stack and logical id, like CloudFormation). */
-export function roleArn(stack: Stack, logicalId: string): string {
-  const name = `${stack.stackName ?? 'logs-kms-guard-prod'}-${stack.region}-${logicalId}`;
+/**
+ * The ARN a function role gets (named after the stack and logical id, like CloudFormation). One ARN for the
+ * regions of a local run: see `deployRole`.
+ */
+export function roleArn(stack: Pick<Stack, 'account' | 'region' | 'stackName'>, logicalId: string): string {
+  const name = `${stack.stackName ?? 'logs-kms-guard-prod'}-${logicalId}`;
   return `arn:${partitionOf(stack.region)}:iam::${stack.account}:role/${name}`;
 }
 
@@ -192,31 +195,6 @@ export function packageTemplateFile(): string {
 /** Access key ids the local runs hand to each bundle: the emulator maps them to the deployed roles. */
 export const ROLE_ACCESS_KEYS = { EnforceRole: 'enforce-role', SweepRole: 'sweep-role' } as const;
 
-/**
- * The emulator's `iam` option for one stack per region of one account: each stack's enforce and sweep
- * roles (access key `<role key>-<region>`, see `roleAccessKey`) and the admin keys of the test's own set-up.
- */
-export function iamForStacks(
-  template: CfnTemplate,
-  stacks: Stack[],
-  admins: string[],
-): { principals: Record<string, IamPrincipal>; admins: string[] } {
-  const principals: Record<string, IamPrincipal> = {};
-  for (const stack of stacks) {
-    const roles = rolesFromTemplate(template, stack);
-    for (const id of Object.keys(ROLE_ACCESS_KEYS) as (keyof typeof ROLE_ACCESS_KEYS)[]) {
-      const role = roles[id];
-      if (role) principals[roleAccessKey(id, stack.region)] = role;
-    }
-  }
-  return { principals, admins };
-}
-
-/** The access key a bundle of `role` in `region` signs with: `enforce-role-us-east-1`. */
-export function roleAccessKey(role: keyof typeof ROLE_ACCESS_KEYS, region: string): string {
-  return `${ROLE_ACCESS_KEYS[role]}-${region}`;
-}
-
 /** The template parameters a deployment with these function settings would have been given. */
 export function parametersFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   const parameters: Record<string, string> = {};
@@ -233,8 +211,8 @@ export interface RoleRegistry {
 }
 
 let templateCache: CfnTemplate | undefined;
-/** Every role `deployRole` registered, by access key: what `lambdaServiceCheck` authorizes. */
-const deployed = new Map<string, { principal: IamPrincipal; stack: Stack }>();
+/** Every role `deployRole` registered, by access key, with the stacks (regions) it serves. */
+const deployed = new Map<string, { principal: IamPrincipal; stacks: Stack[] }>();
 
 /**
  * "Deploys" one function role of the stack in `region` with the settings in `env` onto the emulator: its
@@ -242,11 +220,17 @@ const deployed = new Map<string, { principal: IamPrincipal; stack: Stack }>();
  * of its own. Returns the variables the bundle runs with (its credentials, and GUARD_ROLE_ARN as the
  * template sets it for the enforce function). `mutate` edits the resolved policies first (tests that drop a
  * statement to see a grant is needed).
+ *
+ * Deployed in several regions with the same settings, a role is ONE principal holding each region's stack
+ * policy (names suffixed by region), not one role per regional stack as in AWS: the bundles of all regions
+ * run in one process, and the SDK reads credentials from process.env when a client first signs, so every
+ * container of the process signs with the same key. For authorization the two are the same, since every
+ * statement of the template names its own region's resources.
  */
 export function deployRole(
   emulator: RoleRegistry,
   options: {
-    role: keyof typeof ROLE_ACCESS_KEYS;
+    role: 'EnforceRole' | 'SweepRole';
     region: string;
     env?: Record<string, string | undefined>;
     template?: CfnTemplate;
@@ -257,17 +241,24 @@ export function deployRole(
   const template = options.template ?? (templateCache as CfnTemplate);
   const parameters = parametersFromEnv(options.env ?? {});
   const stack = { account: emulator.account, region: options.region, parameters };
-  const principal = rolesFromTemplate(template, stack)[options.role];
-  if (!principal) throw new Error(`the packaged template has no ${options.role}`);
-  options.mutate?.(principal);
-  const variant = JSON.stringify([parameters, options.mutate ? principal.policies : []]);
-  const accessKeyId = `${roleAccessKey(options.role, options.region)}-${hash(variant)}`;
-  emulator.iam.setPrincipal(accessKeyId, principal);
-  deployed.set(accessKeyId, { principal, stack });
+  const resolved = rolesFromTemplate(template, stack)[options.role];
+  if (!resolved) throw new Error(`the packaged template has no ${options.role}`);
+  options.mutate?.(resolved);
+  const variant = JSON.stringify([parameters, options.mutate ? resolved.policies : []]);
+  const accessKeyId = `${ROLE_ACCESS_KEYS[options.role]}-${hash(variant)}`;
+  const entry = deployed.get(accessKeyId) ?? { principal: { arn: resolved.arn, policies: [] }, stacks: [] };
+  if (!entry.stacks.some((s) => s.region === stack.region && s.account === stack.account)) {
+    entry.stacks.push(stack);
+    entry.principal.policies.push(
+      ...resolved.policies.map((p) => ({ name: `${p.name}-${stack.region}`, policy: p.policy })),
+    );
+  }
+  deployed.set(accessKeyId, entry);
+  emulator.iam.setPrincipal(accessKeyId, entry.principal);
   return {
     AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: 'local',
-    ...(options.role === 'EnforceRole' ? { GUARD_ROLE_ARN: roleArn(stack, 'EnforceRole') } : {}),
+    ...(options.role === 'EnforceRole' ? { GUARD_ROLE_ARN: resolved.arn } : {}),
   };
 }
 
@@ -288,7 +279,18 @@ function hash(text: string): string {
 export async function lambdaServiceCheck(accessKeyId: string | undefined): Promise<string | undefined> {
   const entry = accessKeyId ? deployed.get(accessKeyId) : undefined;
   if (!entry || !accessKeyId) return undefined;
-  const { principal, stack } = entry;
+  for (const stack of entry.stacks) {
+    const denied = await lambdaServiceCheckOf(entry.principal, accessKeyId, stack);
+    if (denied) return denied;
+  }
+  return undefined;
+}
+
+async function lambdaServiceCheckOf(
+  principal: IamPrincipal,
+  accessKeyId: string,
+  stack: Stack,
+): Promise<string | undefined> {
   const partition = partitionOf(stack.region);
   const name = stack.stackName ?? 'logs-kms-guard-prod';
   const queue = `arn:${partition}:sqs:${stack.region}:${stack.account}:${name}-EnforceQueue`;

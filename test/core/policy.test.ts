@@ -253,6 +253,21 @@ describe('mergeKeyPolicy (properties, 1,000 generated policies each)', () => {
     );
   });
 
+  it('on the guard key (own, with its role) never drops, changes or reorders a foreign statement, and is idempotent', () => {
+    const role = 'arn:aws:iam::123456789012:role/logs-kms-guard-prod-us-east-1-EnforceRole';
+    fc.assert(
+      fc.property(policyArb, ctxArb, (input, c) => {
+        const withRole = { ...c, guardRoles: [role] };
+        const { policy } = mergeKeyPolicy(input, withRole, { own: true });
+        const kept = policy.Statement.filter((s) => input.Statement.includes(s));
+        expect(kept).toEqual(input.Statement);
+        const again = mergeKeyPolicy(parsePolicy(JSON.stringify(policy)), withRole, { own: true });
+        expect(again.changed).toBe(false);
+      }),
+      RUNS,
+    );
+  });
+
   it('is idempotent', () => {
     fc.assert(
       fc.property(policyArb, ctxArb, (input, c) => {

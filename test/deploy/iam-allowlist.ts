@@ -35,9 +35,11 @@ const VIA_LOGS: Shape = {
   resources: [CONFIGURED_KEY],
   onlyIf: 'HasKeyArn',
   condition: {
-    StringEquals: { 'kms:ViaService': `logs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}` },
+    StringEquals: { 'kms:ViaService': { 'Fn::Sub': `logs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}` } },
     ArnLike: {
-      'kms:EncryptionContext:aws:logs:arn': `arn:${cfn('AWS::Partition')}:logs:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:log-group:*`,
+      'kms:EncryptionContext:aws:logs:arn': {
+        'Fn::Sub': `arn:${cfn('AWS::Partition')}:logs:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:log-group:*`,
+      },
     },
   },
   why: 'AssociateKmsKey: CloudWatch Logs calls KMS with the caller (configured key; the guard key grants it in its policy)',

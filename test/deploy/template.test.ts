@@ -358,7 +358,7 @@ describe('IAM', () => {
     expect(via[0]?.onlyIf).toBe('HasKeyArn');
     expect(via[0]?.resources).toEqual(['Ref:KmsKeyArn']);
     expect(via[0]?.condition?.StringEquals).toEqual({
-      'kms:ViaService': `logs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}`,
+      'kms:ViaService': { 'Fn::Sub': `logs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}` },
     });
   });
 

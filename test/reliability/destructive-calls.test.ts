@@ -44,8 +44,34 @@ const REVIEWED: (Site & { why: string })[] = [
     fn: 'ensureKeyPolicy',
     operation: 'PutKeyPolicy',
     why:
-      'writes only mergeKeyPolicy output (statements added or corrected by Sid, none removed or changed: ' +
-      'test/core/policy.test.ts properties), only when it admits Logs; a configured key only with ALLOW_KEY_POLICY_UPDATE',
+      'writes only mergeKeyPolicy output (statements added or corrected by Sid; no statement the guard did not ' +
+      'write is removed or changed: test/core/policy.test.ts properties; from its own key in use it drops only ' +
+      'its own retire statement, which narrows what the guard may do, not what Logs may), only when it admits ' +
+      'Logs; a configured key only with ALLOW_KEY_POLICY_UPDATE',
+  },
+  {
+    file: 'functions/core/key.ts',
+    fn: 'createKey',
+    operation: 'PutKeyPolicy',
+    why:
+      'the alias winner writes defaultKeyPolicy (the policy it created the key with, minus the retire statement) ' +
+      'to the key it created moments ago: Logs and root statements unchanged',
+  },
+  {
+    file: 'functions/core/policy.ts',
+    fn: '(top level)',
+    operation: 'PutKeyPolicy',
+    why:
+      'grants, not calls: GUARD_ADMIN_ACTIONS lets the guard role merge the policy of the one key whose policy ' +
+      'names it (its own); IAM grants PutKeyPolicy on no other key',
+  },
+  {
+    file: 'functions/core/policy.ts',
+    fn: 'retireStatement',
+    operation: 'ScheduleKeyDeletion',
+    why:
+      'a grant written only into a key the guard creates, removed when that key wins the alias (mergeKeyPolicy ' +
+      'drops it too); IAM denies deletion of any aliased key besides',
   },
   {
     file: 'functions/core/key.ts',

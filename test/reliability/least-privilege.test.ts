@@ -49,7 +49,7 @@ const MUTATIONS: [string, (t: Template) => void][] = [
     'a reviewed action without its condition',
     (t) => {
       const s = enforcePolicy(t).Statement.find(
-        (x: any) => [].concat(x.Action).includes('kms:ScheduleKeyDeletion' as never) && x.Effect === 'Allow',
+        (x: any) => [].concat(x.Action).includes('kms:CreateKey' as never) && x.Effect === 'Allow',
       );
       delete s.Condition;
     },

@@ -1,7 +1,9 @@
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
+import { roleArn } from '../../local/roles.ts';
 import {
   asDeployed,
   captureOutput,
@@ -60,7 +62,13 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
       return b.open;
     };
     const output = captureOutput();
-    const destructive: { region: string; operation: string; keyId: string; aliasTarget?: string }[] = [];
+    const destructive: {
+      region: string;
+      operation: string;
+      keyId: string;
+      aliasTarget?: string;
+      policy?: string;
+    }[] = [];
     const emu = await startEmulator({
       iam: { principals: {}, admins: [credentials.accessKeyId] },
       port: 0,
@@ -81,6 +89,7 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
             operation: r.operation,
             keyId: String(r.input.KeyId ?? r.input.AliasName),
             ...(target ? { aliasTarget: target } : {}),
+            ...(typeof r.input.Policy === 'string' ? { policy: r.input.Policy } : {}),
           });
         }
         return undefined;
@@ -134,7 +143,8 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     // Assess: per region, from the emulator's state
     const perRegion = REGIONS.map((region, i) => {
       const alias = emu.state.key(region, GUARD_ALIAS);
-      const guardKeys = emu.state.keys(region).filter((k) => k.tags.ManagedBy === 'logs-kms-guard');
+      // The guard's keys: its policy Id (only the alias winner gets the ManagedBy tag, after creation).
+      const guardKeys = emu.state.keys(region).filter((k) => JSON.parse(k.policy).Id === 'logs-kms-guard');
       const groups = emu.state.logGroups(region);
       return {
         region,
@@ -148,8 +158,12 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     });
     const created = perRegion.reduce((n, r) => n + r.created, 0);
     const retired = destructive.filter((d) => d.operation === 'ScheduleKeyDeletion').length;
+    // PutKeyPolicy on the alias key is the winner dropping its own retire statement (and losers merging the
+    // same); that it left Logs and root in place is what "every group encrypted" and the policy checks show.
     const aliasHit = destructive.filter(
-      (d) => d.keyId === d.aliasTarget || d.keyId.endsWith(`/${d.aliasTarget}`),
+      (d) =>
+        d.operation !== 'PutKeyPolicy' &&
+        (d.keyId === d.aliasTarget || d.keyId.endsWith(`/${d.aliasTarget}`)),
     );
     const createKeyCalls = emu.calls.filter((c) => c.operation === 'CreateKey' && !c.error).length;
     figures(
@@ -174,7 +188,23 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     expect(created).toBeGreaterThan(REGIONS.length);
     expect(retired).toBe(created - REGIONS.length);
     expect(aliasHit).toEqual([]);
-    // Nothing but retiring candidates: no DisableKey, no alias change, no policy written over a fresh key.
-    expect(destructive.filter((d) => d.operation !== 'ScheduleKeyDeletion')).toEqual([]);
+    // Nothing but retiring candidates and, on the alias key only, the guard's own policy without its retire
+    // statement (root and Logs statements as created): no DisableKey, no alias change, no other policy write.
+    const writes = destructive.filter((d) => d.operation === 'PutKeyPolicy');
+    for (const w of writes) {
+      const guardRoles = [roleArn({ account: emu.account, region: w.region }, 'EnforceRole')];
+      const expected = defaultKeyPolicy({
+        partition: 'aws',
+        region: w.region,
+        account: emu.account,
+        guardRoles,
+      });
+      expect(w.keyId.endsWith(w.aliasTarget ?? 'no alias yet')).toBe(true);
+      expect(JSON.parse(w.policy ?? '{}')).toEqual(expected);
+    }
+    expect(writes.length).toBeGreaterThanOrEqual(REGIONS.length);
+    expect(
+      destructive.filter((d) => d.operation !== 'ScheduleKeyDeletion' && d.operation !== 'PutKeyPolicy'),
+    ).toEqual([]);
   }, 900_000);
 });

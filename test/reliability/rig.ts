@@ -10,11 +10,12 @@ import {
   DeleteLogGroupCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/index.ts';
 import { seededRandom } from '../../local/emulator/random.ts';
 import type { InterceptedRequest, Interception } from '../../local/emulator/server.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import { deployRole } from '../../local/roles.ts';
+import { deployRole, roleArn } from '../../local/roles.ts';
 import { captureOutput } from '../helpers.ts';
 
 export { captureOutput };
@@ -68,6 +69,17 @@ export interface RigOptions {
   env?: Record<string, string>;
   /** Events go to the queue as the emulator emits them (default); false: the test feeds them by hand. */
   autoFeed?: boolean;
+}
+
+/**
+ * The policy of a guard key as the guard writes it for the enforce role of the stack in `region` (root, Logs,
+ * and the role statements that are the function's authority over the key).
+ */
+export function guardKeyPolicy(emulator: Pick<Emulator, 'account'>, region: string): string {
+  const guardRoles = [roleArn({ account: emulator.account, region }, 'EnforceRole')];
+  return JSON.stringify(
+    defaultKeyPolicy({ partition: 'aws', region, account: emulator.account, guardRoles }),
+  );
 }
 
 /** `env` plus the credentials of the EnforceRole a stack deployed with these settings has (local/roles.ts). */

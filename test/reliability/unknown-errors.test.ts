@@ -11,7 +11,16 @@ import type { Emulator, InterceptedRequest, Interception } from '../../local/emu
 import { startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { memoryLog } from '../helpers.ts';
-import { asDeployed, captureOutput, credentials, FULL, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
+import {
+  asDeployed,
+  captureOutput,
+  credentials,
+  FULL,
+  figures,
+  GUARD_ALIAS,
+  guardKeyPolicy,
+  retryAborted,
+} from './rig.ts';
 
 // Promise: answers from AWS the guard has never seen (unknown exception names, malformed responses,
 // hung connections) lead to bounded retries and then a clear failure: a failed record that ends in the
@@ -36,7 +45,7 @@ beforeAll(async () => {
   emulator.onEvent((e) => feed?.(e));
   // The guard key exists and Logs can use it: only the injected answer can stand in the way.
   const key = emulator.state.createKeyDirect(REGION, {
-    policy: JSON.stringify(defaultKeyPolicy(ctx)),
+    policy: guardKeyPolicy(emulator, REGION),
     tags: { ManagedBy: 'logs-kms-guard' },
   });
   const kms = new KMSClient({ region: REGION, endpoint: emulator.endpoint, credentials });
