@@ -1,0 +1,290 @@
+/**
+ * Every grant of the enforce role is needed, and the deny guard rails hold (issue 11, promise (c)): each
+ * statement of the EnforceRole the packaged template defines is removed in turn, and the end-to-end
+ * scenarios are run under the role without it; at least one of them must fail. The deny statements are
+ * removed in turn too, and the request each exists for must then go through. A grant the guard does not
+ * need, or a guard rail that guards nothing, fails here.
+ */
+import {
+  CreateAliasCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+  TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { defaultKeyPolicy, retireStatement } from '../../functions/core/policy.ts';
+import type { IamPrincipal } from '../../local/emulator/iam.ts';
+import { LocalPipeline } from '../../local/pipeline.ts';
+import { type CfnTemplate, deployRole, packagedTemplate, rolesFromTemplate } from '../../local/roles.ts';
+import {
+  BUNDLE,
+  createEvent,
+  GUARD_ALIAS,
+  policyOf,
+  REGION,
+  rootStatement,
+  startWorld,
+  type World,
+} from './helpers.ts';
+
+type Statement = { Sid?: string; Effect: string };
+const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+
+let template: CfnTemplate;
+beforeAll(() => {
+  template = packagedTemplate();
+});
+
+/** The role's statements as deployed with a configured key and policy updates allowed (the widest form). */
+function enforceStatements(): Statement[] {
+  const parameters = {
+    KmsKeyArn: `arn:aws:kms:${REGION}:${ctx.account}:key/0`,
+    AllowKeyPolicyUpdate: 'true',
+  };
+  const role = rolesFromTemplate(template, { account: ctx.account, region: REGION, parameters }).EnforceRole;
+  return (role?.policies[0]?.policy as { Statement: Statement[] }).Statement;
+}
+
+const without = (sid: string) => (principal: IamPrincipal) => {
+  for (const p of principal.policies) {
+    const doc = p.policy as { Statement: Statement[] };
+    doc.Statement = doc.Statement.filter((s) => s.Sid !== sid);
+  }
+};
+
+/** Runs the enforce bundle through the local queue under the (mutated) role; what went wrong, or undefined. */
+async function runScenario(
+  world: World,
+  settings: Record<string, string>,
+  groups: string[],
+  mutate?: (p: IamPrincipal) => void,
+): Promise<string | undefined> {
+  const env = { ...world.env, ...settings };
+  const pipeline = new LocalPipeline({
+    region: world.region,
+    account: world.account,
+    bundle: BUNDLE,
+    concurrency: 1,
+    visibilityTimeoutMs: 200,
+    maxReceiveCount: 2,
+    timeoutMs: 5_000,
+    env: {
+      ...env,
+      ...deployRole(world.emulator, { role: 'EnforceRole', region: world.region, env, mutate }),
+    },
+  });
+  try {
+    await pipeline.start();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  try {
+    for (const name of groups) {
+      world.emulator.state.putLogGroup(world.region, name);
+      pipeline.send(createEvent(world, name));
+    }
+    if (!(await pipeline.drain(15_000))) return 'the queue did not drain';
+    if (pipeline.dlq.length > 0) return `${pipeline.dlq.length} record(s) in the DLQ`;
+    const left = groups.filter((g) => !world.emulator.state.logGroup(world.region, g)?.kmsKeyId);
+    if (left.length > 0) return `${left.length} group(s) left unencrypted`;
+    const denied = world.emulator.authorizations.filter(
+      (a) => a.decision !== 'Allowed' && a.accessKeyId.startsWith('enforce-role'),
+    );
+    if (denied.length > 0) return `refused: ${denied[0]?.action}`;
+    return undefined;
+  } finally {
+    await pipeline.stop();
+  }
+}
+
+/** The scenarios: a fresh region (the guard creates its key), and a configured key the guard must repair. */
+async function scenarios(mutate?: (p: IamPrincipal) => void): Promise<string[]> {
+  const failures: string[] = [];
+  const fresh = await startWorld({ throttle: false, propagationDelayMs: 0 });
+  fresh.expectDenials();
+  const a = await runScenario(fresh, {}, ['/fresh/a', '/fresh/b'], mutate);
+  if (a) failures.push(`fresh region: ${a}`);
+  const configured = await startWorld({ throttle: false, propagationDelayMs: 0 });
+  configured.expectDenials();
+  const key = configured.emulator.state.createKeyDirect(REGION, {
+    policy: policyOf(rootStatement(ctx.account)),
+  });
+  const b = await runScenario(
+    configured,
+    { KMS_KEY_ARN: key.arn, ALLOW_KEY_POLICY_UPDATE: 'true' },
+    ['/configured/a', '/configured/b'],
+    mutate,
+  );
+  if (b) failures.push(`configured key: ${b}`);
+  return failures;
+}
+
+describe('every EnforceRole grant is needed', () => {
+  it('control: the scenarios pass under the role as packaged', async () => {
+    expect(await scenarios()).toEqual([]);
+  });
+
+  const sids = [
+    'OwnLogs',
+    'ConsumeQueue',
+    'DescribeLogGroups',
+    'AssociateKmsKey',
+    'KmsReadKeys',
+    'KmsCreateGuardKey',
+  ];
+  sids.push('KmsCreateGuardAlias', 'KmsUseConfiguredKeyThroughLogs', 'KmsUpdateConfiguredKeyPolicy');
+
+  it('the list below covers every Allow statement of the role', () => {
+    const allows = enforceStatements()
+      .filter((s) => s.Effect === 'Allow')
+      .map((s) => s.Sid);
+    expect(allows.sort()).toEqual([...sids].sort());
+  });
+
+  for (const sid of sids) {
+    it(`without ${sid}, a scenario fails`, async () => {
+      // Act
+      const failures = await scenarios(without(sid));
+
+      // Assess
+      expect(failures.length, `removing ${sid} broke nothing`).toBeGreaterThan(0);
+    }, 60_000);
+  }
+});
+
+describe('every EnforceRole deny is load-bearing', () => {
+  it('the deny statements are exactly these', () => {
+    const denies = enforceStatements()
+      .filter((s) => s.Effect === 'Deny')
+      .map((s) => s.Sid);
+    expect(denies.sort()).toEqual(['DenyDeletingAliasedKeys', 'DenyPolicyLockoutBypass']);
+  });
+
+  /** A guard key as the guard made it, behind its alias, plus a client signing as the (mutated) role. */
+  async function guardKeyAndRole(mutate?: (p: IamPrincipal) => void) {
+    const world = await startWorld({
+      throttle: false,
+      iam: { principals: {}, admins: ['e2e'], authorizationLagMs: 100 },
+    });
+    world.expectDenials();
+    const env = deployRole(world.emulator, { role: 'EnforceRole', region: REGION, env: {}, mutate });
+    const guardRoles = [env.GUARD_ROLE_ARN as string];
+    const policy = defaultKeyPolicy({ ...ctx, guardRoles });
+    // The retire statement left in place (the winner's PutKeyPolicy failed): only the Deny stops deletion.
+    policy.Statement.push(retireStatement({ ...ctx, guardRoles }) as never);
+    const key = world.emulator.state.createKeyDirect(REGION, { policy: JSON.stringify(policy) });
+    await world.kms.send(new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: key.keyId }));
+    await world.kms.send(
+      new TagResourceCommand({
+        KeyId: key.keyId,
+        Tags: [{ TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' }],
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 300)); // the alias now counts for kms:ResourceAliases
+    const kms = new KMSClient({
+      region: REGION,
+      endpoint: world.emulator.endpoint,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+    return { world, key, kms, policy };
+  }
+
+  const outcome = (p: Promise<unknown>) =>
+    p.then(
+      () => 'OK',
+      (err: Error) => err.name,
+    );
+
+  it.each([
+    ['DenyDeletingAliasedKeys', 'ScheduleKeyDeletion of the guard key'],
+    ['DenyPolicyLockoutBypass', 'PutKeyPolicy with BypassPolicyLockoutSafetyCheck'],
+  ])('%s: refused with it, allowed without it (%s)', async (sid) => {
+    const attack = async (mutate?: (p: IamPrincipal) => void) => {
+      const { kms, key, policy } = await guardKeyAndRole(mutate);
+      return sid === 'DenyDeletingAliasedKeys'
+        ? outcome(kms.send(new ScheduleKeyDeletionCommand({ KeyId: key.keyId, PendingWindowInDays: 7 })))
+        : outcome(
+            kms.send(
+              new PutKeyPolicyCommand({
+                KeyId: key.keyId,
+                PolicyName: 'default',
+                Policy: JSON.stringify(policy),
+                BypassPolicyLockoutSafetyCheck: true,
+              }),
+            ),
+          );
+    };
+    expect(await attack()).toBe('AccessDeniedException');
+    expect(await attack(without(sid))).toBe('OK');
+  });
+});
+
+describe('the attack matrix has teeth: the old template grants are caught', () => {
+  it('with the old tag and retire grants back in IAM, chain 1 deletes a foreign key', async () => {
+    // Prepare: the EnforceRole plus the two statements of the reviewed-out template.
+    const world = await startWorld({
+      throttle: false,
+      iam: { principals: {}, admins: ['e2e'], authorizationLagMs: 100 },
+    });
+    world.expectDenials();
+    const keys = `arn:aws:kms:${REGION}:${ctx.account}:key/*`;
+    const old = (p: IamPrincipal) => {
+      (p.policies[0]?.policy as { Statement: unknown[] }).Statement.push(
+        {
+          Sid: 'KmsTagAtCreation',
+          Effect: 'Allow',
+          Action: 'kms:TagResource',
+          Resource: keys,
+          Condition: {
+            StringEquals: {
+              'aws:RequestTag/ManagedBy': 'logs-kms-guard',
+              'aws:RequestTag/logs-kms-guard:role': 'candidate',
+            },
+            'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy', 'logs-kms-guard:role'] },
+          },
+        },
+        {
+          Sid: 'KmsRetireUnusedCandidateKeys',
+          Effect: 'Allow',
+          Action: 'kms:ScheduleKeyDeletion',
+          Resource: keys,
+          Condition: {
+            StringEquals: {
+              'aws:ResourceTag/ManagedBy': 'logs-kms-guard',
+              'aws:ResourceTag/logs-kms-guard:role': 'candidate',
+            },
+            NumericGreaterThanEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+          },
+        },
+      );
+    };
+    const env = deployRole(world.emulator, { role: 'EnforceRole', region: REGION, env: {}, mutate: old });
+    const foreign = world.emulator.state.createKeyDirect(REGION, {
+      policy: policyOf(rootStatement(ctx.account)),
+    });
+    const kms = new KMSClient({
+      region: REGION,
+      endpoint: world.emulator.endpoint,
+      credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
+
+    // Act: the chain, step by step
+    await kms.send(
+      new TagResourceCommand({
+        KeyId: foreign.keyId,
+        Tags: [
+          { TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' },
+          { TagKey: 'logs-kms-guard:role', TagValue: 'candidate' },
+        ],
+      }),
+    );
+    await new Promise((r) => setTimeout(r, 300));
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: foreign.keyId, PendingWindowInDays: 7 }));
+
+    // Assess: the old grants let the role destroy a key it never created; today's template does not (above).
+    expect(world.emulator.state.key(REGION, foreign.keyId)?.state).toBe('PendingDeletion');
+  });
+});
