@@ -6,13 +6,21 @@ import {
 import { FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeRuleCommand, ListRulesCommand, ListTargetsByRuleCommand } from '@aws-sdk/client-eventbridge';
 import { GetKeyPolicyCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
-import { ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
+import { GetFunctionConfigurationCommand, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { parseArn, partitionOf } from '../core/arn.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { checkKeyUsable } from '../core/key.ts';
-import { admitsLogs, parsePolicy } from '../core/policy.ts';
+import {
+  admitsLogs,
+  GUARD_ADMIN_ACTIONS,
+  missingCallerAccess,
+  namesRoleFor,
+  type PolicyDocument,
+  parsePolicy,
+  VIA_LOGS_ACTIONS,
+} from '../core/policy.ts';
 import { findGuardKey } from '../core/sweep.ts';
 import { type CliClients, type ClientFactory, describeAwsError, resolveAccount } from './aws.ts';
 import type { Io, Printer } from './io.ts';
@@ -214,8 +222,11 @@ export async function doctorRegion(
   }
 
   // The key.
+  let keyArn: string | undefined;
+  let keyPolicy: PolicyDocument | undefined;
   try {
     const meta = await findGuardKey(clients, config);
+    keyArn = meta?.Arn;
     if (!meta) {
       add(
         'key',
@@ -254,9 +265,9 @@ export async function doctorRegion(
         const policy = await clients.kms.send(
           new GetKeyPolicyCommand({ KeyId: meta.Arn, PolicyName: 'default' }),
         );
+        keyPolicy = parsePolicy(policy.Policy ?? '');
         const admits =
-          account !== undefined &&
-          admitsLogs(parsePolicy(policy.Policy ?? ''), { partition: partitionOf(region), region, account });
+          account !== undefined && admitsLogs(keyPolicy, { partition: partitionOf(region), region, account });
         if (admits) add('key policy', 'ok', `admits logs.${region} for this account's log groups`);
         else
           add(
@@ -274,6 +285,7 @@ export async function doctorRegion(
   }
 
   // Recent failures of the enforce function (its structured decision logs).
+  let enforceFunction: string | undefined = opts.function;
   try {
     let fn = opts.function;
     if (!fn && queueArn) {
@@ -294,6 +306,7 @@ export async function doctorRegion(
           'enable it (aws lambda update-event-source-mapping --enabled)',
         );
     }
+    enforceFunction = fn;
     if (!fn)
       add(
         'recent failures',
@@ -326,6 +339,51 @@ export async function doctorRegion(
     }
   } catch (err) {
     couldNot('recent failures', err);
+  }
+
+  // May the enforce function's role use and repair the key? CloudWatch Logs calls KMS with the caller's
+  // credentials when it associates a key, and the guard's authority over its own key is that key's policy.
+  if (keyArn && keyPolicy && account) {
+    try {
+      let role = config.guardRoleArn;
+      if (!role && enforceFunction) {
+        const fnConfig = await clients
+          .lambda()
+          .send(new GetFunctionConfigurationCommand({ FunctionName: enforceFunction }));
+        role = fnConfig.Role;
+      }
+      const ctx = { partition: partitionOf(region), region, account };
+      if (!role) {
+        add(
+          'function role',
+          'warn',
+          'could not check: the enforce function role is unknown (pass --function-role ARN)',
+        );
+      } else if (config.keyArn) {
+        const missing = missingCallerAccess(keyPolicy, ctx, role);
+        if (missing.length === 0)
+          add('function role', 'ok', `${role} may use ${keyArn} through CloudWatch Logs`);
+        else
+          add(
+            'function role',
+            'fail',
+            `the key policy lets ${role} use ${missing.join(', ')} neither itself nor through IAM: every AssociateKmsKey fails`,
+            'add the account-root statement to the key policy, or a statement naming the role (docs/DEPLOY.md)',
+          );
+      } else {
+        const named = namesRoleFor(keyPolicy, role, [...GUARD_ADMIN_ACTIONS, ...VIA_LOGS_ACTIONS]);
+        if (named) add('function role', 'ok', `the guard key's policy names ${role}`);
+        else
+          add(
+            'function role',
+            'fail',
+            `the guard key's policy does not name ${role}: the function can neither use nor repair the key`,
+            `logs-kms-guard key setup --region ${region} --function-role ${role}`,
+          );
+      }
+    } catch (err) {
+      couldNot('function role', err);
+    }
   }
   return checks;
 }

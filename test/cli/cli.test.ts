@@ -358,6 +358,45 @@ describe('logs-kms-guard CLI (in-process)', () => {
   });
 });
 
+describe('doctor: the enforce role and the key (CloudWatch Logs uses the caller credentials)', () => {
+  const ROLE = `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-EnforceRole`;
+  const policyWith = (guardRoles: string[]) =>
+    JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT, guardRoles }));
+  const roleCheck = async (args: string[]) => {
+    const t = testIo();
+    await run(['doctor', '--json', ...args], t.io);
+    return (JSON.parse(t.stdout()).checks as { check: string; status: string; fix?: string }[]).find(
+      (c) => c.check === 'function role',
+    );
+  };
+
+  it('ok when the guard key policy names the role', async () => {
+    keyExists();
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: policyWith([ROLE]) });
+    expect(await roleCheck(['--function-role', ROLE])).toMatchObject({ status: 'ok' });
+  });
+
+  it('fails with the key setup command when it does not (a key of an older version)', async () => {
+    keyExists();
+    expect(await roleCheck(['--function-role', ROLE])).toMatchObject({
+      status: 'fail',
+      fix: expect.stringContaining(`key setup --region ${REGION} --function-role ${ROLE}`),
+    });
+  });
+
+  it('a configured key: fails naming what is missing when its policy neither delegates nor names the role', async () => {
+    keyExists();
+    const logsOnly = JSON.parse(policyWith([]));
+    logsOnly.Statement = logsOnly.Statement.filter(
+      (st: { Sid?: string }) => st.Sid === 'AllowCloudWatchLogs',
+    );
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(logsOnly) });
+    const check = await roleCheck(['--function-role', ROLE, '--key-arn', KEY]);
+    expect(check?.status).toBe('fail');
+    expect(JSON.stringify(check)).toContain('kms:Encrypt, kms:Decrypt, kms:GenerateDataKey');
+  });
+});
+
 describe('CLI helpers', () => {
   it('resume tokens round-trip and are bound to their command', () => {
     const token = encodeResume({
