@@ -273,6 +273,13 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
     log.info('dry run: would create the guard key', { alias: config.keyAlias });
     return { arn: `(would create ${config.keyAlias})`, keyId: '', own: true, planned: true };
   }
+  if (!ctx.guardRoles?.length) {
+    log.warn(
+      'creating the guard key without a function role in its policy (GUARD_ROLE_ARN / --function-role unset): ' +
+        'the enforce function will neither use nor repair it until `key setup --function-role` names its role',
+      { alias: config.keyAlias },
+    );
+  }
   const created = await clients.kms.send(
     new CreateKeyCommand({
       Description: `logs-kms-guard: encrypts CloudWatch Logs log groups in ${ctx.region}`,
