@@ -27,6 +27,7 @@ const METRIC_NAMES: Record<Outcome, string> = {
   encrypted: 'Encrypted',
   'already-encrypted': 'AlreadyEncrypted',
   'out-of-scope': 'OutOfScope',
+  'not-encryptable': 'NotEncryptable',
   'ignored-failed-call': 'IgnoredFailedCall',
   'rejected-input': 'RejectedInput',
   'group-gone': 'GroupGone',

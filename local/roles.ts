@@ -314,3 +314,31 @@ async function lambdaServiceCheckOf(
   }
   return undefined;
 }
+
+/**
+ * What the Lambda runtime does with the sweep function's role on every invocation: write the function's log
+ * group `/aws/lambda/<stack>-sweep` (logs:CreateLogStream, logs:PutLogEvents: Lambda developer guide, "Sending
+ * Lambda function logs to CloudWatch Logs", the execution role's permissions). The sweep has no event source
+ * mapping, so nothing else is checked (its schedule invokes it through a resource policy, not its role).
+ * Returns the first denial, or undefined; keys `deployRole` did not register (an admin) are not checked.
+ */
+export async function sweepServiceCheck(accessKeyId: string | undefined): Promise<string | undefined> {
+  const entry = accessKeyId ? deployed.get(accessKeyId) : undefined;
+  if (!entry || !accessKeyId) return undefined;
+  for (const stack of entry.stacks) {
+    const partition = partitionOf(stack.region);
+    const name = stack.stackName ?? 'logs-kms-guard-prod';
+    const stream = `arn:${partition}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/${name}-sweep:log-stream:2026/12/01/[$LATEST]0123456789abcdef`;
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const { decision, message } = await evaluate({
+        principal: entry.principal,
+        accessKeyId,
+        account: stack.account,
+        action,
+        resource: stream,
+      });
+      if (decision !== 'Allowed') return message;
+    }
+  }
+  return undefined;
+}

@@ -401,7 +401,10 @@ function tally(c: SweepCounts, r: GroupReport): void {
     'key-unusable': 'keyUnusable',
   } as const;
   c[state[r.keyState]]++;
-  if (r.action === 'none' && !r.inScope) c.outOfScope++;
+  if (r.action === 'none' && !r.inScope) {
+    if (r.reserved) c.reserved++;
+    else c.outOfScope++;
+  }
   const action = {
     encrypted: 'encrypted',
     'would-encrypt': 'wouldEncrypt',

@@ -28,7 +28,8 @@ export function auditRow(r: GroupReport): AuditRow {
   return {
     region: r.region,
     logGroup: r.name,
-    keyState: r.keyState,
+    // AWS-reserved groups are shown as such: nobody can encrypt them, so they are not a gap.
+    keyState: r.reserved ? 'reserved' : r.keyState,
     inScope: r.inScope,
     kmsKeyId: r.kmsKeyId ?? '',
     keyStatus: r.keyStatus ?? '',
@@ -80,6 +81,7 @@ export function totalsText(c: SweepCounts, kind: 'audit' | 'enforce' | 'rollback
     ...(c.keyUnusable ? [`${c.keyUnusable} on an unusable key`] : []),
     `${c.noKey} without a key`,
     `${c.outOfScope} out of scope`,
+    ...(c.reserved ? [`${c.reserved} reserved for AWS (not encryptable)`] : []),
   ];
   if (kind === 'audit') parts.push(`${c.candidates} unencrypted in scope`);
   if (kind === 'enforce') {

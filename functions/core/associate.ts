@@ -13,6 +13,7 @@ import {
 /** How the guard reads an AssociateKmsKey failure (DESIGN.md's table). */
 export type AssociateErrorClass =
   | 'gone'
+  | 'not-encryptable'
   | 'propagation'
   | 'caller-kms-denied'
   | 'transient'
@@ -39,6 +40,8 @@ export function classifyAssociateError(err: unknown): AssociateErrorClass {
     return /not authorized to perform/i.test(message) ? 'permanent' : 'propagation';
   }
   if (name === 'InvalidParameterException') {
+    // A documented, permanent refusal for the group itself (landing-zone-accelerator #751): not a failure.
+    if (/reserved for AWS/i.test(message)) return 'not-encryptable';
     // A key Logs cannot see yet reads "could not be found"; anything else (reserved group, disabled key) stays.
     return /could not be found|does not exist/i.test(message) ? 'propagation' : 'permanent';
   }
@@ -70,7 +73,8 @@ export interface AssociateOptions {
 }
 
 export interface AssociateResult {
-  outcome: 'associated' | 'gone';
+  /** `not-encryptable`: CloudWatch Logs refuses any key for this group, for good (an AWS-reserved name). */
+  outcome: 'associated' | 'gone' | 'not-encryptable';
   attempts: number;
 }
 
@@ -113,6 +117,7 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
           : classified;
       const error = err as Error;
       if (kind === 'gone') return { outcome: 'gone', attempts };
+      if (kind === 'not-encryptable') return { outcome: 'not-encryptable', attempts };
       if (kind === 'permanent') {
         throw new AssociationError(`AssociateKmsKey ${name}: ${error.name}: ${error.message}`, {
           cause: err,

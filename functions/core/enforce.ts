@@ -15,6 +15,7 @@ export type Outcome =
   | 'encrypted'
   | 'already-encrypted'
   | 'out-of-scope'
+  | 'not-encryptable'
   | 'ignored-failed-call'
   | 'rejected-input'
   | 'group-gone'
@@ -94,7 +95,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
   });
 
   const scope = decideScope(config, name, target.tags);
-  if (!scope.inScope) return done('out-of-scope', scope.reason);
+  if (!scope.inScope) return done(scope.reserved ? 'not-encryptable' : 'out-of-scope', scope.reason);
   if (target.requestedKmsKeyId && !config.allowKeyOverride) {
     return done('already-encrypted', 'created with its own KMS key: the owner chose it', {
       keyArn: target.requestedKmsKeyId,
@@ -168,6 +169,11 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     // failing every event as a plain association error until the cache expires.
     if (err instanceof AssociationError && !err.retryable) await recheckKey(keyOptions);
     throw err;
+  }
+  if (result.outcome === 'not-encryptable') {
+    return done('not-encryptable', 'CloudWatch Logs refuses a key for this group (reserved for AWS)', {
+      attempts: result.attempts,
+    });
   }
   if (result.outcome === 'gone') {
     return done('group-gone', 'the log group was deleted before it could be associated', {

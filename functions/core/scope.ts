@@ -38,7 +38,18 @@ export interface ScopeRules {
   skipTagKey: string;
 }
 
-export type ScopeDecision = { inScope: true } | { inScope: false; reason: string };
+export type ScopeDecision = { inScope: true } | { inScope: false; reason: string; reserved?: true };
+
+/**
+ * Names starting with `aws/` (any case) are reserved for AWS (X-Ray transaction search creates `aws/spans`);
+ * CloudWatch Logs refuses AssociateKmsKey on them with InvalidParameterException "Log groups starting with
+ * AWS/ are reserved for AWS" (awslabs/landing-zone-accelerator-on-aws #751, PR #755).
+ */
+export function isReservedLogGroupName(name: string): boolean {
+  return /^aws\//i.test(name);
+}
+
+export const RESERVED_REASON = 'reserved for AWS (aws/…): CloudWatch Logs does not let anyone encrypt it';
 
 /** Decides from name and tags alone whether the guard may touch a log group. */
 export function decideScope(
@@ -46,6 +57,7 @@ export function decideScope(
   name: string,
   tags: Record<string, string> | undefined,
 ): ScopeDecision {
+  if (isReservedLogGroupName(name)) return { inScope: false, reason: RESERVED_REASON, reserved: true };
   const skip = tags?.[rules.skipTagKey];
   if (skip !== undefined && skip.trim().toLowerCase() !== 'false') {
     return { inScope: false, reason: `tagged ${rules.skipTagKey}=${skip}` };

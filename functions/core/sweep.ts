@@ -73,6 +73,8 @@ export interface GroupReport {
   keyStatus?: string;
   inScope: boolean;
   scopeReason?: string;
+  /** An AWS-reserved name (`aws/…`): CloudWatch Logs refuses any key for it; never acted on. */
+  reserved?: boolean;
   action: SweepAction;
   detail?: string;
   createdAt?: number;
@@ -87,6 +89,8 @@ export interface SweepCounts {
   keyUnusable: number;
   noKey: number;
   outOfScope: number;
+  /** AWS-reserved groups (`aws/…`): not encryptable, neither a gap nor a failure. */
+  reserved: number;
   /** Unencrypted (or, with ALLOW_KEY_OVERRIDE, other-key) groups in scope: the ones to fix. */
   candidates: number;
   encrypted: number;
@@ -108,6 +112,7 @@ export function emptyCounts(): SweepCounts {
     keyUnusable: 0,
     noKey: 0,
     outOfScope: 0,
+    reserved: 0,
     candidates: 0,
     encrypted: 0,
     wouldEncrypt: 0,
@@ -407,6 +412,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         ...(status ? { keyStatus: status } : {}),
         inScope: scope.inScope,
         ...(scope.inScope ? {} : { scopeReason: scope.reason }),
+        ...(!scope.inScope && scope.reserved ? { reserved: true } : {}),
         action: 'none',
         ...(group.creationTime !== undefined ? { createdAt: group.creationTime } : {}),
         ...(group.storedBytes !== undefined ? { storedBytes: group.storedBytes } : {}),
@@ -427,7 +433,8 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       }
       const fixable = keyState === 'no-key' || (config.allowKeyOverride && keyState !== 'guard-key');
       if (!scope.inScope) {
-        pageCounts.outOfScope++;
+        if (scope.reserved) pageCounts.reserved++;
+        else pageCounts.outOfScope++;
         continue;
       }
       // Tags matter only where the group would otherwise be acted on (or, in an audit, reported as a gap).

@@ -26,12 +26,14 @@ export interface Check {
   resourcePolicy?: unknown;
   context: Context;
   resourceInMessage?: string;
+  /** See EvaluateInput.actionInMessage. */
+  actionInMessage?: string;
   /** See EvaluateInput.authorizedResource. */
   authorizedResource?: string;
 }
 
 export interface AuthRequest {
-  service: 'kms' | 'logs';
+  service: 'kms' | 'logs' | 'sqs' | 'lambda';
   operation: string;
   region: string;
   input: Input;
@@ -90,9 +92,17 @@ export class Authorizer {
   private readonly admins: Set<string>;
   private readonly lagMs: number;
   private readonly store: Store;
+  /** The checks of the services modelled outside this file (SQS, Lambda), by service. */
+  private readonly services: Partial<Record<AuthRequest['service'], (req: AuthRequest) => Check[]>>;
 
-  constructor(store: Store, options: IamOptions, timeScale: number) {
+  constructor(
+    store: Store,
+    options: IamOptions,
+    timeScale: number,
+    services: Partial<Record<AuthRequest['service'], (req: AuthRequest) => Check[]>> = {},
+  ) {
     this.store = store;
+    this.services = services;
     this.principals = new Map(Object.entries(options.principals));
     this.admins = new Set(options.admins ?? []);
     this.lagMs = (options.authorizationLagMs ?? 300_000) / timeScale;
@@ -121,7 +131,12 @@ export class Authorizer {
   /** Authorizes a principal's own request (before quotas, faults and the operation). */
   async authorizeCall(caller: Caller, req: AuthRequest): Promise<void> {
     if (caller.kind !== 'principal') return;
-    const checks = req.service === 'kms' ? this.kmsChecks(req) : this.logsChecks(req);
+    const checks =
+      req.service === 'kms'
+        ? this.kmsChecks(req)
+        : req.service === 'logs'
+          ? this.logsChecks(req)
+          : (this.services[req.service]?.(req) ?? []);
     for (const check of checks) await this.enforce(caller, req, check);
   }
 

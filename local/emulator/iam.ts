@@ -52,6 +52,8 @@ export interface EvaluateInput {
   context?: Record<string, string | string[]>;
   /** What the AccessDenied message names as the resource when it differs from `resource` (default: `resource`). */
   resourceInMessage?: string;
+  /** How the AccessDenied message spells the action when AWS's text differs (SQS prints `sqs:sendmessage`). */
+  actionInMessage?: string;
   /**
    * The ARN AWS actually authorizes against where the Service Authorization Reference lists the action as
    * wildcard-only (iam-data then refuses any ARN): `resource` is `*` for validation, this decides.
@@ -218,11 +220,12 @@ function preValidated(simulation: Simulation): Simulation {
 function denialMessage(input: EvaluateInput, reason: Reason): string {
   const who = sessionArn(input.principal.arn, input.accessKeyId);
   const on = input.resourceInMessage ?? input.resource;
+  const action = input.actionInMessage ?? input.action;
   const why: Record<Reason, string> = {
-    'no-identity-allow': `because no identity-based policy allows the ${input.action} action`,
-    'no-resource-allow': `because no resource-based policy allows the ${input.action} action`,
+    'no-identity-allow': `because no identity-based policy allows the ${action} action`,
+    'no-resource-allow': `because no resource-based policy allows the ${action} action`,
     'identity-deny': 'with an explicit deny in an identity-based policy',
     'resource-deny': 'with an explicit deny in a resource-based policy',
   };
-  return `User: ${who} is not authorized to perform: ${input.action}${on ? ` on resource: ${on}` : ''} ${why[reason]}`;
+  return `User: ${who} is not authorized to perform: ${action}${on ? ` on resource: ${on}` : ''} ${why[reason]}`;
 }

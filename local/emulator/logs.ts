@@ -224,6 +224,12 @@ export const logsHandlers: Record<string, Handler> = {
 
   AssociateKmsKey(ctx, input) {
     const group = target(ctx, input);
+    // AWS-reserved names (X-Ray's aws/spans): refused whatever the key (awslabs/landing-zone-accelerator-on-aws
+    // #751, whose error text this is). Checked after the group exists, before the key: the order AWS uses is
+    // not documented.
+    if (/^aws\//i.test(group.name)) {
+      fail('InvalidParameterException', 'Log groups starting with AWS/ are reserved for AWS');
+    }
     group.kmsKeyId = checkKeyForGroup(ctx, input.kmsKeyId, group.name);
     group.associatedAt = ctx.now;
     return {};

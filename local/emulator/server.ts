@@ -1,7 +1,9 @@
 /**
- * The HTTP front: the awsJson1_1 protocol both services use (POST /, `X-Amz-Target: <Prefix>.<Operation>`,
- * JSON bodies, errors as HTTP 4xx/5xx with `{"__type", "message"}`), region and service from the SigV4
- * credential scope, then quotas, injected faults, the operation, and CloudTrail events.
+ * The HTTP front: the awsJson1_1 protocol KMS and CloudWatch Logs use (POST /, `X-Amz-Target: <Prefix>.<Operation>`,
+ * JSON bodies, errors as HTTP 4xx/5xx with `{"__type", "message"}`), SQS's awsJson1_0 (`AmazonSQS.<Operation>`,
+ * query-compatible errors: sqs.ts) and Lambda's REST Invoke (`POST /2015-03-31/functions/<name>/invocations`:
+ * lambda.ts); region from the SigV4 credential scope, then IAM, quotas, injected faults, the operation, and
+ * CloudTrail events.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -11,10 +13,21 @@ import { ApiError } from './errors.ts';
 import { createLogGroupEvent, EventBus, type EventOptions } from './events.ts';
 import type { AuthorizationRecord, IamOptions, IamPrincipal } from './iam.ts';
 import { type Ctx, kmsHandlers } from './kms.ts';
+import {
+  isLambdaAnswer,
+  type LambdaInvocation,
+  LambdaService,
+  type LambdaStateApi,
+  lambdaErrorStatus,
+} from './lambda.ts';
 import { LOGS_MUTATING, logsHandlers } from './logs.ts';
 import { Quotas } from './quota.ts';
 import { seededRandom } from './random.ts';
+import { type SqsMessage, SqsService, type SqsStateApi, sqsErrorShape } from './sqs.ts';
 import { type EmulatorState, Store, stateApi } from './state.ts';
+
+/** The services the emulator serves. */
+export type Service = 'kms' | 'logs' | 'sqs' | 'lambda';
 
 export interface EmulatorOptions {
   /** 0 = pick a free port (default). */
@@ -47,11 +60,16 @@ export interface EmulatorOptions {
    * admins; unknown access keys are rejected. Without it every caller is the account root.
    */
   iam?: IamOptions;
+  /**
+   * SendMessage / SendMessageBatch size limit in bytes. Default 1,048,576 (SQS API Reference, SendMessageBatch:
+   * 1 MiB since 2025; 262,144 before).
+   */
+  sqsMaxPayloadBytes?: number;
 }
 
-/** What `intercept` sees of a request. */
+/** What `intercept` sees of a request (Lambda Invoke: FunctionName, InvocationType, Qualifier, Payload as text). */
 export interface InterceptedRequest {
-  service: 'kms' | 'logs';
+  service: Service;
   operation: string;
   region: string;
   input: Record<string, unknown>;
@@ -75,7 +93,7 @@ export type Interception =
   | { kind: 'delay'; until: Promise<unknown> };
 
 export interface ApiCall {
-  service: 'kms' | 'logs';
+  service: Service;
   operation: string;
   region: string;
   at: number;
@@ -95,7 +113,11 @@ export interface Emulator {
   calls: ApiCall[];
   /** EventBridge-shaped CloudTrail CreateLogGroup events (failed calls too); returns unsubscribe. */
   onEvent(listener: (event: unknown) => void): () => void;
-  state: EmulatorState;
+  /** Every message SQS accepted (SendMessage, each Successful entry of SendMessageBatch); returns unsubscribe. */
+  onMessage(listener: (message: SqsMessage) => void): () => void;
+  /** Every Lambda invocation accepted (Event and RequestResponse; not DryRun); returns unsubscribe. */
+  onInvoke(listener: (invocation: LambdaInvocation) => void): () => void;
+  state: EmulatorFullState;
   /** Every IAM decision in order (the caller's own checks and the KMS calls Logs makes for it); empty without `iam`. */
   authorizations: AuthorizationRecord[];
   /** Runtime changes of the principals (throws when the emulator was started without `iam`). */
@@ -106,12 +128,24 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-const SERVICES = {
-  TrentService: { service: 'kms', handlers: kmsHandlers },
-  Logs_20140328: { service: 'logs', handlers: logsHandlers },
-} as const;
+/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts). */
+export type EmulatorFullState = EmulatorState & SqsStateApi & LambdaStateApi;
+
+type Handler = (ctx: Ctx, input: Record<string, unknown>) => unknown;
 
 const CONTENT_TYPE = 'application/x-amz-json-1.1';
+const SQS_CONTENT_TYPE = 'application/x-amz-json-1.0';
+const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
+
+/** How a request was addressed: the JSON protocols name the operation in X-Amz-Target, Lambda's REST API in the path. */
+interface Route {
+  service: Service;
+  operation: string;
+  protocol: 'json' | 'sqs' | 'rest';
+  handlers: Record<string, Handler>;
+  /** REST: the input built from the path, query, headers and body (JSON protocols parse the body). */
+  input?: Record<string, unknown>;
+}
 
 /** `Credential=AKID/20261128/us-east-1/kms/aws4_request` → access key, region, service. */
 function credentialScope(req: IncomingMessage) {
@@ -147,7 +181,54 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   const faultRandom = seededRandom(seed);
   const bus = new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log);
   const calls: ApiCall[] = [];
-  const authorizer = options.iam ? new Authorizer(store, options.iam, timeScale) : undefined;
+  const sqs = new SqsService(account, {
+    ...(options.sqsMaxPayloadBytes !== undefined ? { maxPayloadBytes: options.sqsMaxPayloadBytes } : {}),
+    log,
+  });
+  const lambda = new LambdaService(account, log);
+  const authorizer = options.iam
+    ? new Authorizer(store, options.iam, timeScale, {
+        sqs: (req) => sqs.checks(req.region, req.operation, req.input),
+        lambda: (req) => lambda.checks(req.region, req.operation, req.input),
+      })
+    : undefined;
+  const SERVICES: Record<string, Omit<Route, 'operation'>> = {
+    TrentService: { service: 'kms', protocol: 'json', handlers: kmsHandlers },
+    Logs_20140328: { service: 'logs', protocol: 'json', handlers: logsHandlers },
+    AmazonSQS: { service: 'sqs', protocol: 'sqs', handlers: sqs.handlers },
+  };
+  const route = (req: IncomingMessage, text: string): Route | undefined => {
+    const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+    const target = prefix ? SERVICES[prefix] : undefined;
+    if (target) return { ...target, operation };
+    const url = new URL(req.url ?? '/', 'http://emulator');
+    const invoke = LAMBDA_INVOKE_PATH.exec(url.pathname);
+    if (!invoke) return undefined;
+    let functionName: string;
+    try {
+      functionName = decodeURIComponent(invoke[1] as string);
+    } catch {
+      functionName = invoke[1] as string;
+    }
+    const header = (name: string) => {
+      const value = req.headers[name];
+      return typeof value === 'string' ? value : undefined;
+    };
+    const qualifier = url.searchParams.get('Qualifier');
+    const invocationType = header('x-amz-invocation-type');
+    return {
+      service: 'lambda',
+      operation: 'Invoke',
+      protocol: 'rest',
+      handlers: lambda.handlers,
+      input: {
+        FunctionName: functionName,
+        ...(invocationType !== undefined ? { InvocationType: invocationType } : {}),
+        ...(qualifier !== null ? { Qualifier: qualifier } : {}),
+        Payload: text,
+      },
+    };
+  };
   const withAuthorizer = <T>(use: (a: Authorizer) => T): T => {
     if (!authorizer) throw new Error('emulator: started without the iam option');
     return use(authorizer);
@@ -170,18 +251,46 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     res.end(text);
   };
 
+  /** SQS's awsJson1_0 answer; errors carry the query-era code in `x-amzn-query-error` (sqs.ts). */
+  const sendSqs = (res: ServerResponse, status: number, body: unknown, requestId: string, queryError?: string) => {
+    const text = JSON.stringify(body);
+    res.writeHead(status, {
+      'content-type': SQS_CONTENT_TYPE,
+      'content-length': Buffer.byteLength(text),
+      'x-amzn-requestid': requestId,
+      ...(queryError ? { 'x-amzn-query-error': queryError } : {}),
+    });
+    res.end(text);
+  };
+
+  /** Lambda's REST answer: the status and raw body of a LambdaAnswer, or a restJson1 error. */
+  const sendRest = (
+    res: ServerResponse,
+    status: number,
+    body: string,
+    requestId: string,
+    headers: Record<string, string> = {},
+  ) => {
+    res.writeHead(status, {
+      ...(body.length > 0 ? { 'content-type': 'application/json' } : {}),
+      'content-length': Buffer.byteLength(body),
+      'x-amzn-requestid': requestId,
+      ...headers,
+    });
+    res.end(body);
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const requestId = randomUUID();
     const text = await readBody(req);
-    const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
-    const target = SERVICES[prefix as keyof typeof SERVICES];
+    const target = req.method === 'POST' ? route(req, text) : undefined;
     const scope = credentialScope(req);
     const region = scope?.region ?? 'us-east-1';
-    if (req.method !== 'POST' || !target) {
+    if (!target) {
       send(res, 400, { __type: 'UnknownOperationException', message: 'Unknown target' }, requestId);
       return;
     }
-    const service = target.service;
+    const { service, operation } = target;
     const call: ApiCall = {
       service,
       operation,
@@ -195,11 +304,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     let output: unknown;
     let interception: Interception | undefined;
     let applied = false;
+    let queryError: string | undefined;
     try {
-      try {
-        input = text ? JSON.parse(text) : {};
-      } catch {
-        throw new ApiError('SerializationException', 'Request body is not valid JSON');
+      if (target.input) {
+        input = target.input;
+      } else {
+        try {
+          input = text ? JSON.parse(text) : {};
+        } catch {
+          throw new ApiError('SerializationException', 'Request body is not valid JSON');
+        }
       }
       const handler = target.handlers[operation];
       if (!handler) throw new ApiError('UnknownOperationException', `Operation ${operation} is not emulated`);
@@ -231,7 +345,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         const caller: Caller | undefined = authorizer?.identify(scope?.accessKeyId);
         const authRequest = { service, operation, region, input, at: call.at };
         if (authorizer && caller) await authorizer.authorizeCall(caller, authRequest);
-        if (!quotas.admit(service, region, operation, call.at))
+        // No request quotas for SQS and Lambda Invoke: far above what a test sends.
+        if ((service === 'kms' || service === 'logs') && !quotas.admit(service, region, operation, call.at))
           throw new ApiError('ThrottlingException', 'Rate exceeded');
         if (
           service === 'logs' &&
@@ -257,21 +372,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       call.error = e.name;
       status = e.status;
       output = { __type: e.name, message: e.message };
+      if (target.protocol === 'sqs') {
+        const shape = sqsErrorShape(e.name, e.status);
+        // The name the SDK gives the error (the query code, or the class its awsQueryError trait maps it to).
+        call.error = shape.code.replace(/^AWS\.SimpleQueueService\./, '').replace(/^NonExistentQueue$/, 'QueueDoesNotExist');
+        status = shape.status;
+        queryError = `${shape.code};${shape.fault}`;
+        output = { __type: shape.type, message: e.message };
+      } else if (target.protocol === 'rest') {
+        status = lambdaErrorStatus(e.name, e.status);
+        output = { Type: status < 500 ? 'User' : 'Service', Message: e.message, message: e.message };
+      }
     }
     if (interception?.kind === 'hang') {
       log(`${new Date(call.at).toISOString()} ${region} ${service}.${operation} hanging (intercepted)`);
     } else if (interception?.kind === 'raw') {
       const rawStatus = interception.status ?? 200;
       if (rawStatus >= 300) call.error = 'RawResponse';
+      const defaultType =
+        target.protocol === 'sqs' ? SQS_CONTENT_TYPE : target.protocol === 'rest' ? 'application/json' : CONTENT_TYPE;
       res.writeHead(rawStatus, {
-        'content-type': interception.contentType ?? CONTENT_TYPE,
+        'content-type': interception.contentType ?? defaultType,
         'content-length': Buffer.byteLength(interception.body),
         'x-amzn-requestid': requestId,
       });
       res.end(interception.body);
       log(`${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${rawStatus} (intercepted)`);
     } else {
-      send(res, status, output, requestId, call.error);
+      if (target.protocol === 'sqs') sendSqs(res, status, output, requestId, queryError);
+      else if (target.protocol === 'rest') {
+        if (call.error) sendRest(res, status, JSON.stringify(output), requestId, { 'x-amzn-errortype': call.error });
+        else if (isLambdaAnswer(output)) {
+          status = output.status;
+          sendRest(res, output.status, output.body, requestId, output.headers);
+        } else sendRest(res, 500, '', requestId);
+      } else send(res, status, output, requestId, call.error);
       log(
         `${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${status}${call.error ? ` ${call.error}` : ''}`,
       );
@@ -316,14 +451,18 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  const endpoint = `http://127.0.0.1:${port}`;
+  sqs.endpoint = endpoint;
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint,
     port,
     account,
     calls,
     onEvent: (listener) => bus.subscribe(listener),
-    state: stateApi(store, now),
+    onMessage: (listener) => sqs.onMessage(listener),
+    onInvoke: (listener) => lambda.onInvoke(listener),
+    state: { ...stateApi(store, now), ...sqs.stateApi(now), ...lambda.stateApi(now) },
     authorizations: authorizer?.records ?? [],
     iam: {
       setPrincipal: (accessKeyId, principal) => withAuthorizer((a) => a.setPrincipal(accessKeyId, principal)),

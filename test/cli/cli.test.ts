@@ -161,6 +161,32 @@ describe('logs-kms-guard CLI (in-process)', () => {
     expect(report.groups).toHaveLength(2);
   });
 
+  it('audit shows AWS-reserved groups as reserved, not as gaps; enforce never tries them', async () => {
+    // Prepare
+    keyExists();
+    serve([group('aws/spans'), group('/b', KEY)]);
+    logs.on(AssociateKmsKeyCommand).resolves({});
+    const audit = testIo();
+    const enforce = testIo();
+
+    // Act
+    const auditCode = await run(['audit', '--json'], audit.io);
+    const enforceCode = await run(['enforce', '--yes'], enforce.io);
+
+    // Assess: nothing to fix (exit 0), the group listed as reserved with the reason, no association tried
+    expect(auditCode).toBe(0);
+    const report = JSON.parse(audit.stdout());
+    expect(report.totals).toMatchObject({ listed: 2, reserved: 1, candidates: 0, outOfScope: 0 });
+    expect(report.groups.find((g: { logGroup: string }) => g.logGroup === 'aws/spans')).toMatchObject({
+      keyState: 'reserved',
+      inScope: false,
+      note: expect.stringContaining('reserved for AWS'),
+    });
+    expect(enforceCode).toBe(0);
+    expect(enforce.stderr()).toContain('1 reserved for AWS (not encryptable)');
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+  });
+
   it('audit --format csv --out writes the file', async () => {
     // Prepare
     keyExists();

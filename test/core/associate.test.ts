@@ -50,9 +50,13 @@ describe('classifyAssociateError', () => {
     [callerKmsDenied(), 'caller-kms-denied'],
     [notFoundKey(), 'propagation'],
     [
-      new InvalidParameterException({ ...meta, message: 'Log groups starting with AWS/ are reserved' }),
-      'permanent',
+      new InvalidParameterException({
+        ...meta,
+        message: 'Log groups starting with AWS/ are reserved for AWS',
+      }),
+      'not-encryptable',
     ],
+    [new InvalidParameterException({ ...meta, message: 'The specified KMS key is disabled.' }), 'permanent'],
     [new OperationAbortedException({ ...meta, message: 'conflict' }), 'transient'],
     [throttled(), 'transient'],
     [new ServiceUnavailableException({ ...meta, message: 'down' }), 'transient'],

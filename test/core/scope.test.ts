@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
-import { compilePatterns, decideScope, isLogGroupName } from '../../functions/core/scope.ts';
+import {
+  compilePatterns,
+  decideScope,
+  isLogGroupName,
+  isReservedLogGroupName,
+  RESERVED_REASON,
+} from '../../functions/core/scope.ts';
 
 const rules = (include: string[], exclude: string[]) => ({
   include: compilePatterns(include, 'INCLUDE_LOG_GROUPS'),
@@ -37,6 +43,21 @@ describe('compilePatterns', () => {
 describe('decideScope', () => {
   it('keeps everything in scope by default', () => {
     expect(decideScope(rules([], []), '/any', undefined)).toEqual({ inScope: true });
+  });
+
+  it.each(['aws/spans', 'AWS/spans', 'Aws/anything/else'])(
+    '%s is reserved for AWS: out of scope as not encryptable, whatever include says',
+    (name) => {
+      expect(decideScope(rules([name], []), name, undefined)).toEqual({
+        inScope: false,
+        reason: RESERVED_REASON,
+        reserved: true,
+      });
+    },
+  );
+
+  it.each(['/aws/lambda/x', 'awsome/logs', 'aws', 'x/aws/spans'])('%s is not reserved', (name) => {
+    expect(isReservedLogGroupName(name)).toBe(false);
   });
 
   it('lets exclude win over include', () => {

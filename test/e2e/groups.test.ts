@@ -152,6 +152,48 @@ describe('deleted group (dist/enforce.mjs, emulator)', () => {
   });
 });
 
+describe('AWS-reserved groups (dist/enforce.mjs, emulator)', () => {
+  it('aws/spans (X-Ray transaction search): not encryptable, zero AWS calls, no failure, no DLQ', async () => {
+    // Prepare: the group X-Ray creates; CloudWatch Logs refuses any key for it (LZA #751).
+    const world = await startWorld({ throttle: false });
+    world.emulator.state.putLogGroup(world.region, 'aws/spans');
+    const handler = await world.container();
+    const mark = world.emulator.calls.length;
+
+    // Act: from the queue (twice: a redelivery) and invoked directly.
+    const failed = await invokeBatch(world, handler, [
+      createEvent(world, 'aws/spans'),
+      createEvent(world, 'AWS/Spans'),
+    ]);
+    const direct = await handler(createEvent(world, 'aws/spans'), lambdaContext(world));
+
+    // Assess: no record returned to the queue, nothing called, counted apart from failures.
+    expect(failed).toEqual([]);
+    expect(direct).toMatchObject({ outcome: 'not-encryptable', logGroupName: 'aws/spans' });
+    expect(callsSince(world.emulator, mark)).toEqual([]);
+    expect(world.output.metrics()).toMatchObject({ NotEncryptable: 3 });
+    expect(world.output.metrics().Failed).toBeUndefined();
+  });
+
+  it('the emulator refuses AssociateKmsKey on a reserved group as AWS does, so the guard must never try', async () => {
+    // Prepare
+    const world = await startWorld({ throttle: false });
+    const guard = await existingGuardKey(world);
+    world.emulator.state.putLogGroup(world.region, 'aws/spans');
+
+    // Act
+    const refused = world.logs.send(
+      new AssociateKmsKeyCommand({ logGroupName: 'aws/spans', kmsKeyId: guard.arn }),
+    );
+
+    // Assess
+    await expect(refused).rejects.toMatchObject({
+      name: 'InvalidParameterException',
+      message: 'Log groups starting with AWS/ are reserved for AWS',
+    });
+  });
+});
+
 describe('failed-call events (dist/enforce.mjs, emulator)', () => {
   it('an event whose CloudTrail record carries errorCode costs zero AWS calls and changes nothing', async () => {
     // Prepare: the group already existed (that is why the call failed) and is not encrypted.

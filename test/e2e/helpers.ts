@@ -25,13 +25,17 @@ import {
   startEmulator,
 } from '../../local/emulator/index.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import { deployRole } from '../../local/roles.ts';
+import type { IamPrincipal } from '../../local/emulator/iam.ts';
+import { deployRole, sweepServiceCheck } from '../../local/roles.ts';
 import { captureOutput, loadEvent } from '../helpers.ts';
 
 export { captureOutput };
 
 /** E2E_BUNDLE points the tests at another build (e.g. a deliberately broken one, to see them fail). */
 export const BUNDLE = process.env.E2E_BUNDLE ?? join(import.meta.dirname, '..', '..', 'dist', 'enforce.mjs');
+/** The deployable sweep bundle (E2E_SWEEP_BUNDLE: another build). */
+export const SWEEP_BUNDLE =
+  process.env.E2E_SWEEP_BUNDLE ?? join(import.meta.dirname, '..', '..', 'dist', 'sweep.mjs');
 export const REGION = 'us-east-1';
 export const GUARD_ALIAS = 'alias/logs-kms-guard';
 /** The test's own set-up and checks: the emulator's all-powerful caller. The bundles run as their roles. */
@@ -52,6 +56,17 @@ const GUARD_VARIABLES = [
   'DEADLINE_MARGIN_MS',
   'KEY_DELETION_WINDOW_DAYS',
   'GUARD_ROLE_ARN',
+];
+
+/** The sweep function's own variables (functions/sweep.ts loadSweepSettings), cleared before a sweep container loads. */
+const SWEEP_VARIABLES = [
+  'ENFORCE_QUEUE_URL',
+  'SWEEP_DESCRIBE_RATE',
+  'SWEEP_TAGS_RATE',
+  'SWEEP_ASSOCIATE_RATE',
+  'SWEEP_CONCURRENCY',
+  'SWEEP_PREFIX',
+  'SWEEP_MAX_INVOCATIONS',
 ];
 
 export type Handler = (event: unknown, context: unknown) => Promise<any>;
@@ -96,6 +111,16 @@ export interface World {
   asDeployed(env: Record<string, string>): Record<string, string>;
   /** This test provokes refusals on purpose: skip the after-test check that every role request was allowed. */
   expectDenials(): void;
+  /**
+   * A new sweep container: a fresh import of dist/sweep.mjs configured by `env` (on top of `world.env`), running
+   * with the credentials of the SweepRole a stack deployed with those settings has (`deployRole`; `mutate` edits
+   * its policies first). Throws, as the Lambda runtime would fail the run, when the role cannot write the
+   * function's logs (local/roles.ts `sweepServiceCheck`).
+   */
+  sweepContainer(
+    env?: Record<string, string>,
+    options?: { mutate?: (principal: IamPrincipal) => void },
+  ): Promise<Handler>;
 }
 
 /** Starts an emulator (stopped after the test), captures the containers' output and prepares their environment. */
@@ -149,6 +174,46 @@ export async function startWorld(options: EmulatorOptions = {}, region = REGION)
       audit.allowDenials = true;
     },
     container: (extra = {}) => loadContainer(asDeployed(extra)),
+    sweepContainer: async (extra = {}, sweepOptions = {}) => {
+      const merged = { ...env, ...extra };
+      const role = deployRole(emulator, {
+        role: 'SweepRole',
+        region,
+        env: merged,
+        ...(sweepOptions.mutate ? { mutate: sweepOptions.mutate } : {}),
+      });
+      const denied = await sweepServiceCheck(role.AWS_ACCESS_KEY_ID);
+      if (denied) throw new Error(`the Lambda runtime cannot write the sweep function's logs: ${denied}`);
+      return loadSweepContainer({ ...merged, ...role });
+    },
+  };
+}
+
+/** Imports a fresh copy of the sweep bundle with this environment (its config and settings are read at load). */
+export async function loadSweepContainer(env: Record<string, string>): Promise<Handler> {
+  if (!existsSync(SWEEP_BUNDLE)) throw new Error(`${SWEEP_BUNDLE} is missing: run \`npm run build\``);
+  clearGuardVariables();
+  for (const name of SWEEP_VARIABLES) delete process.env[name];
+  Object.assign(process.env, env);
+  const mod = (await import(`${pathToFileURL(SWEEP_BUNDLE).href}?c=${++containers}`)) as { handler: Handler };
+  return mod.handler;
+}
+
+/**
+ * A Lambda context for the sweep function `functionName` of `world`'s account and region whose remaining time
+ * starts at `timeoutMs` (the bundle reads it once, when an invocation starts).
+ */
+export function sweepContext(
+  world: Pick<World, 'region' | 'account'>,
+  timeoutMs = 900_000,
+  functionName = 'logs-kms-guard-prod-sweep',
+) {
+  const started = Date.now();
+  return {
+    invokedFunctionArn: `arn:aws:lambda:${world.region}:${world.account}:function:${functionName}`,
+    functionName,
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
   };
 }
 
