@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { clientsFor } from './core/clients.ts';
-import { loadConfig } from './core/config.ts';
+import { assertKeyInAccount, loadConfig } from './core/config.ts';
 import type { EnforceResult, Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
@@ -57,10 +57,13 @@ async function lambdaHandler(
     typeof context?.getRemainingTimeInMillis === 'function'
       ? context.getRemainingTimeInMillis()
       : DEFAULT_BUDGET_MS;
+  const home = homeOf(context);
+  // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
+  assertKeyInAccount(config, home.account);
   const deps = {
     config,
     log,
-    home: homeOf(context),
+    home,
     clientsFor,
     deadline: Date.now() + remaining - config.deadlineMarginMs,
     associateBucket,

@@ -5,7 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { CLIENT_SETTINGS, type Clients, clientsFor } from './core/clients.ts';
-import { type GuardConfig, loadConfig } from './core/config.ts';
+import { assertKeyInAccount, type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepWorkItem } from './core/event.ts';
 import type { Log } from './core/log.ts';
@@ -260,6 +260,7 @@ async function lambdaHandler(event: unknown, context: Context): Promise<SweepInv
   const arn = context?.invokedFunctionArn ? parseArn(context.invokedFunctionArn) : undefined;
   const region = arn?.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || '';
   if (!region) throw new ConfigError('cannot tell the region: AWS_REGION is not set');
+  assertKeyInAccount(config, arn?.account || undefined);
   sqs ??= new SQSClient({ region, ...CLIENT_SETTINGS });
   lambda ??= new LambdaClient({ region, ...CLIENT_SETTINGS });
   return runSweepInvocation(event, {

@@ -7,7 +7,7 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseArn, partitionOf } from '../core/arn.ts';
 import type { Clients } from '../core/clients.ts';
-import type { GuardConfig } from '../core/config.ts';
+import { assertKeyInAccount, type GuardConfig } from '../core/config.ts';
 
 /** The clients the CLI may need in one region; created lazily, the extra ones only by `doctor`. */
 export interface CliClients extends Clients {
@@ -170,7 +170,14 @@ export function isRegionDisabled(err: unknown): boolean {
 }
 
 /** The account the credentials belong to: STS, else the ARN of a log group or of the guard key. */
+/** The caller's account; refuses a KMS_KEY_ARN of another account (see assertKeyInAccount). */
 export async function resolveAccount(clients: CliClients, config: GuardConfig): Promise<string> {
+  const account = await callerAccount(clients, config);
+  assertKeyInAccount(config, account);
+  return account;
+}
+
+async function callerAccount(clients: CliClients, config: GuardConfig): Promise<string> {
   let first: unknown;
   try {
     const out = await clients.sts().send(new GetCallerIdentityCommand({}));

@@ -61,6 +61,23 @@ function readList(env: Env, name: string): string[] {
     .filter((s) => s.length > 0);
 }
 
+/**
+ * Refuses a KMS_KEY_ARN of another account: GetKeyPolicy and PutKeyPolicy are not cross-account operations
+ * (KMS API reference: "Cross-account use: No"), so the guard could neither verify nor repair the policy, and
+ * every record would fail. Checked once the function's account is known (its invoked ARN; the CLI's caller).
+ */
+export function assertKeyInAccount(config: GuardConfig, account: string | undefined): void {
+  if (!config.keyArn || !account) return;
+  const keyAccount = config.keyArn.split(':')[4];
+  if (keyAccount === account) return;
+  throw new ConfigError(
+    `KMS_KEY_ARN names a key of account ${keyAccount}, but the guard runs in account ${account}: KMS does not ` +
+      'allow GetKeyPolicy or PutKeyPolicy across accounts, so the guard cannot verify or repair that key. ' +
+      "Use a key of this account (or leave KMS_KEY_ARN empty for the guard's own key); a central key in " +
+      'another account is not supported',
+  );
+}
+
 /** Reads and validates the guard's configuration; every message names the variable at fault. */
 export function loadConfig(env: Env = process.env): GuardConfig {
   const keyArn = env.KMS_KEY_ARN?.trim() || undefined;

@@ -187,6 +187,22 @@ describe('logs-kms-guard CLI (in-process)', () => {
     expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
   });
 
+  it('enforce refuses a --key-arn of another account before touching anything (exit 2, the reason)', async () => {
+    // Prepare
+    serve([group('/a')]);
+    const t = testIo();
+    const central = 'arn:aws:kms:us-east-1:210987654321:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
+
+    // Act
+    const code = await run(['enforce', '--yes', '--key-arn', central], t.io);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(t.stderr()).toMatch(/KMS_KEY_ARN names a key of account 210987654321/);
+    expect(mutatingLogs()).toEqual([]);
+    expect(kms.calls()).toHaveLength(0);
+  });
+
   it('audit --format csv --out writes the file', async () => {
     // Prepare
     keyExists();

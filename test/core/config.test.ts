@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_KEY_ALIAS, loadConfig } from '../../functions/core/config.ts';
+import { assertKeyInAccount, DEFAULT_KEY_ALIAS, loadConfig } from '../../functions/core/config.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 
 describe('loadConfig', () => {
@@ -50,5 +50,28 @@ describe('loadConfig', () => {
   ])('refuses %j naming the variable', (env, message) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+});
+
+describe('assertKeyInAccount (a KMS_KEY_ARN of another account)', () => {
+  const key = (account: string) =>
+    `arn:aws:kms:us-east-1:${account}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
+
+  it('refuses a key of another account, naming the variable and the reason', () => {
+    const config = loadConfig({ KMS_KEY_ARN: key('210987654321') });
+    expect(() => assertKeyInAccount(config, '123456789012')).toThrow(ConfigError);
+    expect(() => assertKeyInAccount(config, '123456789012')).toThrow(
+      /KMS_KEY_ARN names a key of account 210987654321.*runs in account 123456789012.*GetKeyPolicy or PutKeyPolicy across accounts/,
+    );
+  });
+
+  it('accepts a key of the same account, no key, and an unknown account', () => {
+    expect(() =>
+      assertKeyInAccount(loadConfig({ KMS_KEY_ARN: key('123456789012') }), '123456789012'),
+    ).not.toThrow();
+    expect(() => assertKeyInAccount(loadConfig({}), '123456789012')).not.toThrow();
+    expect(() =>
+      assertKeyInAccount(loadConfig({ KMS_KEY_ARN: key('210987654321') }), undefined),
+    ).not.toThrow();
   });
 });

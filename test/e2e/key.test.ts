@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { policyAdmitsLogs } from '../../local/emulator/index.ts';
+import { policyAdmitsLogs, startEmulator } from '../../local/emulator/index.ts';
 import {
   callsOf,
   createEvent,
@@ -12,6 +12,7 @@ import {
   logsStatement,
   policyOf,
   rootStatement,
+  sqsBatch,
   startWorld,
   succeeded,
   type World,
@@ -277,5 +278,43 @@ describe('unusable keys (dist/enforce.mjs, emulator)', () => {
       expect(callsOf(world.emulator, op), op).toHaveLength(0);
     }
     expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId).toBeUndefined();
+  });
+});
+
+describe('a configured key in another account (dist/enforce.mjs, two emulated accounts)', () => {
+  it('is refused at the start of every invocation, naming KMS_KEY_ARN, with zero AWS calls in either account', async () => {
+    // Prepare: a central key that really exists, in account 210987654321 (a second emulator), and the guard
+    // deployed in the world's account with KMS_KEY_ARN pointing at it.
+    const central = await startEmulator({ port: 0, account: '210987654321' });
+    try {
+      const key = central.state.createKeyDirect('us-east-1', {
+        policy: policyOf(rootStatement('210987654321'), logsStatement('us-east-1', '123456789012')),
+      });
+      const world = await startWorld({ throttle: false });
+      world.emulator.state.putLogGroup(world.region, '/aws/lambda/orders');
+      const handler = await world.container({ KMS_KEY_ARN: key.arn });
+      const mark = world.emulator.calls.length;
+
+      // Act: from the queue and directly
+      const batch = handler(
+        sqsBatch(world, [createEvent(world, '/aws/lambda/orders')]),
+        lambdaContext(world),
+      );
+      const direct = handler(createEvent(world, '/aws/lambda/orders'), lambdaContext(world));
+
+      // Assess: the invocation fails (the records go back to the queue, the Errors alarm fires)
+      await expect(batch).rejects.toMatchObject({
+        name: 'ConfigError',
+        message: expect.stringContaining('KMS_KEY_ARN'),
+      });
+      await expect(direct).rejects.toThrow(
+        /account 210987654321.*GetKeyPolicy or PutKeyPolicy across accounts/,
+      );
+      expect(world.emulator.calls.slice(mark)).toEqual([]);
+      expect(central.calls).toEqual([]);
+      expect(world.emulator.state.logGroup(world.region, '/aws/lambda/orders')?.kmsKeyId).toBeUndefined();
+    } finally {
+      await central.stop();
+    }
   });
 });
