@@ -3,23 +3,35 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { clientsFor } from './core/clients.ts';
 import { assertKeyInAccount, loadConfig } from './core/config.ts';
+import {
+  type CustomResourceEvent,
+  type DeployResult,
+  handleDeployEvent,
+  isCustomResourceEvent,
+} from './core/deploy.ts';
 import type { EnforceResult, Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
 import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
-import { mapLimit, TokenBucket } from './core/retry.ts';
+import { AdaptiveTokenBucket, mapLimit } from './core/retry.ts';
 
 // Validated once per container: a bad setting fails every invocation loudly, naming the variable.
 const config = loadConfig();
 const { logger, metrics, log } = createObservability();
-// Shared by every record this container handles, so a batch is paced under the AssociateKmsKey quota.
-const associateBucket = new TokenBucket(config.associateRate, config.associateRate);
+// Shared by every record this container handles, so a batch is paced under the AssociateKmsKey quota
+// (5 TPS per account and region, not adjustable: CloudWatch Logs quotas,
+// https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html). ASSOCIATE_RATE is the
+// ceiling; the quota is shared with every other caller in the account (the sweep, a CLI backfill, other
+// containers), so the bucket halves its rate when throttled anyway and climbs back once it is quiet.
+const associateBucket = new AdaptiveTokenBucket(config.associateRate, config.associateRate);
 /** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */
 const inflight = new Map<string, Promise<EnforceResult>>();
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
 const BATCH_CONCURRENCY = 5;
+/** How long the deploy-time key preparation may wait for CloudWatch Logs to accept the key. */
+const DEPLOY_BUDGET_MS = 90_000;
 /** Without a Lambda context (a manual run), how long one invocation may take. */
 const DEFAULT_BUDGET_MS = 60_000;
 
@@ -49,10 +61,28 @@ function homeOf(context: Partial<Context> | undefined): Home {
   };
 }
 
+/** The deploy-time custom resource: ensure the key and let Logs accept it before any event needs it. */
+async function deployKey(event: CustomResourceEvent, context: Context, home: Home, remaining: number) {
+  const region = home.region ?? '';
+  const result = await handleDeployEvent(event, {
+    config,
+    clients: clientsFor(region),
+    log,
+    region,
+    account: home.account ?? '',
+    ownLogGroup: context?.functionName ? `/aws/lambda/${context.functionName}` : undefined,
+    // Bounded well inside the function timeout, so CloudFormation always gets its answer.
+    deadline: Date.now() + Math.min(remaining - config.deadlineMarginMs, DEPLOY_BUDGET_MS),
+    associateBucket,
+    localEndpoint: process.env.AWS_ENDPOINT_URL,
+  });
+  return { deploy: result };
+}
+
 async function lambdaHandler(
   event: unknown,
   context: Context,
-): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'>> {
+): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'> | { deploy: DeployResult }> {
   const remaining =
     typeof context?.getRemainingTimeInMillis === 'function'
       ? context.getRemainingTimeInMillis()
@@ -60,6 +90,7 @@ async function lambdaHandler(
   const home = homeOf(context);
   // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
   assertKeyInAccount(config, home.account);
+  if (isCustomResourceEvent(event)) return deployKey(event, context, home, remaining);
   const deps = {
     config,
     log,

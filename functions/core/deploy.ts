@@ -1,0 +1,182 @@
+/**
+ * The key ready before the first event: a CloudFormation custom resource (`Custom::LogsKmsGuardKey`, served by
+ * the enforce function) that ensures the key at deployment and waits, within a bounded time, until CloudWatch
+ * Logs accepts it, by encrypting the function's own log group with it. The stack is never failed or held up
+ * by it: whatever happens, CloudFormation is told SUCCESS (with the reason when the key could not be made
+ * ready), and the runtime `ensureKey` of the first event remains the fallback.
+ */
+
+import { partitionOf } from './arn.ts';
+import type { Clients } from './clients.ts';
+import type { GuardConfig } from './config.ts';
+import { enforceLogGroup } from './enforce.ts';
+import { ensureKey } from './key.ts';
+import type { Log } from './log.ts';
+import type { PolicyContext } from './policy.ts';
+import type { Clock, TokenBucket } from './retry.ts';
+
+/** The request CloudFormation sends a custom resource's Lambda (CloudFormation user guide, crpg-ref-requests). */
+export interface CustomResourceEvent {
+  RequestType: 'Create' | 'Update' | 'Delete';
+  ResponseURL: string;
+  StackId: string;
+  RequestId: string;
+  LogicalResourceId: string;
+  ResourceType: string;
+  PhysicalResourceId?: string;
+  ResourceProperties?: Record<string, unknown>;
+}
+
+/** True for a CloudFormation custom resource request of this guard's resource type; pure. */
+export function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as Record<string, unknown>;
+  return (
+    (e.RequestType === 'Create' || e.RequestType === 'Update' || e.RequestType === 'Delete') &&
+    e.ResourceType === 'Custom::LogsKmsGuardKey' &&
+    typeof e.ResponseURL === 'string' &&
+    typeof e.StackId === 'string' &&
+    typeof e.RequestId === 'string' &&
+    typeof e.LogicalResourceId === 'string'
+  );
+}
+
+/**
+ * Where a response may go: CloudFormation's pre-signed S3 URL (https, an amazonaws.com host), or loopback when
+ * the SDK itself talks to a local endpoint (the emulator). Anything else is refused: a forged request cannot
+ * make the function send data elsewhere.
+ */
+export function responseUrlAllowed(url: string, localEndpoint: string | undefined): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol === 'https:' && /(^|\.)amazonaws\.com(\.cn)?$/.test(parsed.hostname)) return true;
+  const local = localEndpoint ? /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(localEndpoint) : false;
+  return local && parsed.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(parsed.hostname);
+}
+
+export interface DeployDeps {
+  config: GuardConfig;
+  clients: Clients;
+  log: Log;
+  region: string;
+  account: string;
+  /** The function's own log group, encrypted first: its acceptance shows Logs sees the key. */
+  ownLogGroup: string | undefined;
+  deadline: number;
+  clock?: Clock;
+  associateBucket?: TokenBucket;
+  /** Sends the response body to the ResponseURL (fetch PUT in Lambda; injectable for tests). */
+  put?: (url: string, body: string) => Promise<void>;
+  localEndpoint?: string;
+}
+
+export interface DeployResult {
+  status: 'SUCCESS';
+  reason: string;
+  keyArn?: string;
+  ready: boolean;
+}
+
+/** Ensures the key at deployment and answers CloudFormation; never reports FAILED (see the module note). */
+export async function handleDeployEvent(event: CustomResourceEvent, deps: DeployDeps): Promise<DeployResult> {
+  let result: DeployResult;
+  if (event.RequestType === 'Delete') {
+    // Removing the stack keeps the key and every association (a key in use must outlive the guard).
+    result = { status: 'SUCCESS', reason: 'stack removal keeps the key', ready: true };
+  } else {
+    result = await prepareKey(deps);
+  }
+  const physicalId = event.PhysicalResourceId ?? `logs-kms-guard-key-${deps.region}`;
+  const body = JSON.stringify({
+    Status: result.status,
+    Reason: result.reason.slice(0, 3_000),
+    PhysicalResourceId: physicalId,
+    StackId: event.StackId,
+    RequestId: event.RequestId,
+    LogicalResourceId: event.LogicalResourceId,
+    Data: { KeyArn: result.keyArn ?? '', Ready: String(result.ready) },
+  });
+  if (!responseUrlAllowed(event.ResponseURL, deps.localEndpoint)) {
+    deps.log.error('custom resource request with a ResponseURL that is not CloudFormation: not answered', {
+      logicalResourceId: event.LogicalResourceId,
+    });
+    return result;
+  }
+  await (deps.put ?? putResponse)(event.ResponseURL, body);
+  return result;
+}
+
+/** Ensures the key, then encrypts the function's own log group with it, retrying until Logs accepts it. */
+async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
+  const { config, clients, log, region, account } = deps;
+  const ctx: PolicyContext = {
+    partition: partitionOf(region),
+    region,
+    account,
+    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
+  };
+  let keyArn: string | undefined;
+  try {
+    const key = await ensureKey({
+      clients,
+      config,
+      ctx,
+      log,
+      deadline: deps.deadline,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+    });
+    if (key.planned) return { status: 'SUCCESS', reason: 'dry run: the key would be created', ready: false };
+    keyArn = key.arn;
+    if (!deps.ownLogGroup) {
+      return { status: 'SUCCESS', reason: `key ${key.arn} ready`, keyArn: key.arn, ready: false };
+    }
+    const own = await enforceLogGroup(
+      { name: deps.ownLogGroup, region, account },
+      {
+        clients,
+        config,
+        log,
+        deadline: deps.deadline,
+        ...(deps.clock ? { clock: deps.clock } : {}),
+        ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+      },
+    );
+    const ready = own.outcome === 'encrypted' || own.outcome === 'already-encrypted';
+    log.info('deploy: guard key ensured', {
+      keyArn: key.arn,
+      ownLogGroup: deps.ownLogGroup,
+      outcome: own.outcome,
+    });
+    return {
+      status: 'SUCCESS',
+      reason: ready
+        ? `key ${key.arn} ready: CloudWatch Logs accepts it (${deps.ownLogGroup} encrypted)`
+        : `key ${key.arn} ensured; ${deps.ownLogGroup}: ${own.outcome} (${own.reason})`,
+      keyArn: key.arn,
+      ready,
+    };
+  } catch (err) {
+    // Transient or not, the stack goes on: the first event ensures the key again, the sweep catches up.
+    const error = err as Error;
+    log.warn('deploy: the key is not ready yet; the first event will ensure it', {
+      error: error.name,
+      message: error.message,
+    });
+    return {
+      status: 'SUCCESS',
+      reason: `${keyArn ? `key ${keyArn} ensured but` : 'key'} not ready at deployment (${error.name}: ${error.message}); the first event ensures it`,
+      ...(keyArn ? { keyArn } : {}),
+      ready: false,
+    };
+  }
+}
+
+/** PUTs the response to CloudFormation's pre-signed URL (no content type: the signature does not cover one). */
+async function putResponse(url: string, body: string): Promise<void> {
+  const res = await fetch(url, { method: 'PUT', body, headers: { 'content-type': '' } });
+  if (!res.ok) throw new Error(`CloudFormation response PUT answered ${res.status}`);
+}

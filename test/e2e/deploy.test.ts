@@ -1,0 +1,171 @@
+/**
+ * The key ready before the first event (dist/enforce.mjs, emulator): the deploy-time custom resource ensures
+ * the key and waits until CloudWatch Logs accepts it, always answering CloudFormation SUCCESS; the first event
+ * after it then costs the warm-path calls only.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  callsOf,
+  callsSince,
+  createEvent,
+  GUARD_ALIAS,
+  invokeBatch,
+  lambdaContext,
+  startWorld,
+  type World,
+} from './helpers.ts';
+
+/** A stand-in for CloudFormation's pre-signed response URL: records each PUT body. */
+async function responseSink() {
+  const bodies: Record<string, any>[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c) => {
+      text += c;
+    });
+    req.on('end', () => {
+      bodies.push({ method: req.method, ...JSON.parse(text) });
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response?X-Amz-Signature=x`;
+  sinks.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { url, bodies };
+}
+const sinks: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of sinks.splice(0)) await close();
+});
+
+function customResource(world: World, url: string, type: 'Create' | 'Update' | 'Delete' = 'Create') {
+  return {
+    RequestType: type,
+    ServiceToken: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-e2e-enforce`,
+    ResponseURL: url,
+    StackId: `arn:aws:cloudformation:${world.region}:${world.account}:stack/logs-kms-guard-prod/${randomUUID()}`,
+    RequestId: randomUUID(),
+    LogicalResourceId: 'GuardKeyReady',
+    ResourceType: 'Custom::LogsKmsGuardKey',
+    ResourceProperties: { KeyAlias: GUARD_ALIAS, KeyArn: '' },
+    ...(type === 'Create' ? {} : { PhysicalResourceId: `logs-kms-guard-key-${world.region}` }),
+  };
+}
+
+const OWN_GROUP = '/aws/lambda/logs-kms-guard-e2e-enforce';
+
+describe('deploy-time key (custom resource)', () => {
+  it('Create: makes the key, waits until Logs accepts it (own log group encrypted), answers SUCCESS', async () => {
+    // Prepare: a fresh account and region; Logs sees KMS 300 ms (real) late.
+    const world = await startWorld({ timeScale: 10, propagationDelayMs: 3_000, throttle: false });
+    world.emulator.state.putLogGroup(world.region, OWN_GROUP);
+    const sink = await responseSink();
+    const handler = await world.container();
+
+    // Act
+    const out = await handler(customResource(world, sink.url), lambdaContext(world));
+
+    // Assess
+    const key = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(key?.state).toBe('Enabled');
+    expect(world.emulator.state.logGroup(world.region, OWN_GROUP)?.kmsKeyId).toBe(key?.arn);
+    expect(out).toMatchObject({ deploy: { status: 'SUCCESS', ready: true, keyArn: key?.arn } });
+    expect(sink.bodies).toEqual([
+      expect.objectContaining({
+        method: 'PUT',
+        Status: 'SUCCESS',
+        LogicalResourceId: 'GuardKeyReady',
+        PhysicalResourceId: `logs-kms-guard-key-${world.region}`,
+        Data: { KeyArn: key?.arn, Ready: 'true' },
+      }),
+    ]);
+  });
+
+  it('the first event after deployment: encrypted at the first AssociateKmsKey, 4 calls in all', async () => {
+    // Prepare: deployed as above, then the propagation delay has passed (the custom resource waited it out).
+    const world = await startWorld({ timeScale: 10, propagationDelayMs: 3_000, throttle: false });
+    world.emulator.state.putLogGroup(world.region, OWN_GROUP);
+    const sink = await responseSink();
+    await (await world.container())(customResource(world, sink.url), lambdaContext(world));
+    const name = '/aws/lambda/first-after-deploy';
+    world.emulator.state.putLogGroup(world.region, name);
+    const handler = await world.container(); // a cold container, as the first event meets
+    const mark = world.emulator.calls.length;
+
+    // Act
+    const failed = await invokeBatch(world, handler, [createEvent(world, name)]);
+
+    // Assess
+    expect(failed).toEqual([]);
+    expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId).toBe(
+      world.emulator.state.key(world.region, GUARD_ALIAS)?.arn,
+    );
+    expect(callsSince(world.emulator, mark).map((c) => c.operation)).toEqual([
+      'DescribeLogGroups',
+      'DescribeKey',
+      'GetKeyPolicy',
+      'AssociateKmsKey',
+    ]);
+  });
+
+  it('a transient failure neither fails nor holds up the stack: SUCCESS with the reason, Ready false', async () => {
+    // Prepare: KMS answers CreateKey with an outage, every time.
+    const world = await startWorld({
+      throttle: false,
+      intercept: (r) =>
+        r.operation === 'CreateKey'
+          ? { kind: 'error', name: 'KMSInternalException', status: 500 }
+          : undefined,
+    });
+    world.expectDenials();
+    world.emulator.state.putLogGroup(world.region, OWN_GROUP);
+    const sink = await responseSink();
+    const handler = await world.container();
+
+    // Act
+    const out = await handler(customResource(world, sink.url), lambdaContext(world, 20_000));
+
+    // Assess
+    expect(out).toMatchObject({ deploy: { status: 'SUCCESS', ready: false } });
+    expect(sink.bodies[0]).toMatchObject({ Status: 'SUCCESS', Data: { KeyArn: '', Ready: 'false' } });
+    expect(sink.bodies[0]?.Reason).toMatch(/not ready at deployment.*the first event ensures it/);
+    expect(world.emulator.state.key(world.region, GUARD_ALIAS)).toBeUndefined();
+  });
+
+  it('Delete (stack removal) keeps the key: SUCCESS, zero AWS calls', async () => {
+    // Prepare
+    const world = await startWorld({ throttle: false });
+    const sink = await responseSink();
+    const handler = await world.container();
+    const mark = world.emulator.calls.length;
+
+    // Act
+    await handler(customResource(world, sink.url, 'Delete'), lambdaContext(world));
+
+    // Assess
+    expect(callsSince(world.emulator, mark)).toEqual([]);
+    expect(sink.bodies[0]).toMatchObject({
+      Status: 'SUCCESS',
+      PhysicalResourceId: `logs-kms-guard-key-${world.region}`,
+    });
+  });
+
+  it('a request whose ResponseURL is not CloudFormation gets no answer sent anywhere', async () => {
+    // Prepare: a forged request pointing at some other host.
+    const world = await startWorld({ throttle: false });
+    const sink = await responseSink();
+    const handler = await world.container();
+    const forged = customResource(world, sink.url.replace('127.0.0.1', 'evil.example'), 'Delete');
+
+    // Act
+    await handler(forged, lambdaContext(world));
+
+    // Assess
+    expect(sink.bodies).toEqual([]);
+    expect(callsOf(world.emulator, 'CreateKey')).toHaveLength(0);
+    expect(world.output.lines.some((l) => l.includes('ResponseURL that is not CloudFormation'))).toBe(true);
+  });
+});
