@@ -1,4 +1,4 @@
-/** Public API of the local KMS + CloudWatch Logs emulator (a development and test tool; never bundled). */
+/** Public API of the local KMS + CloudWatch Logs (+ SQS send, Lambda Invoke) emulator (a development and test tool; never bundled). */
 
 export {
   type AuthorizationRecord,
@@ -8,15 +8,25 @@ export {
   type IamPrincipal,
   sessionArn,
 } from './iam.ts';
+export type { FunctionInfo, LambdaInvocation, LambdaStateApi } from './lambda.ts';
 export { MESSAGES } from './logs.ts';
 export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
 export { KMS_TPS, LOGS_TPS } from './quota.ts';
 export {
   type ApiCall,
   type Emulator,
+  type EmulatorFullState,
   type EmulatorOptions,
   type InterceptedRequest,
   type Interception,
+  type Service,
   startEmulator,
 } from './server.ts';
+export {
+  type QueueInfo,
+  SQS_MAX_BATCH_ENTRIES,
+  SQS_MAX_PAYLOAD_BYTES,
+  type SqsMessage,
+  type SqsStateApi,
+} from './sqs.ts';
 export type { CreateKeyDirectInput, EmulatorState, KeyInfo, KeyState, LogGroupInfo } from './state.ts';

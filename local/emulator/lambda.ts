@@ -138,7 +138,9 @@ export class LambdaService {
         return fn ? { ...fn } : undefined;
       },
       lambdaFunctions: (region) =>
-        [...this.functionsOf(region).values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((f) => ({ ...f })),
+        [...this.functionsOf(region).values()]
+          .sort((a, b) => (a.name < b.name ? -1 : 1))
+          .map((f) => ({ ...f })),
     };
   }
 
@@ -159,7 +161,9 @@ export class LambdaService {
     const base = `arn:${partitionOf(arnRegion)}:lambda:${arnRegion}:${account}:function:${name}`;
     const arn = qualifier && qualifier !== '$LATEST' ? `${base}:${qualifier}` : base;
     const sameHome =
-      arnRegion === region && account === this.account && (!g.partition || g.partition === partitionOf(region));
+      arnRegion === region &&
+      account === this.account &&
+      (!g.partition || g.partition === partitionOf(region));
     const fn = sameHome && arn === base ? this.functionsOf(region).get(name) : undefined;
     return { ...(fn ? { fn } : {}), arn };
   }

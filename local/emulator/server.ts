@@ -252,7 +252,13 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
   };
 
   /** SQS's awsJson1_0 answer; errors carry the query-era code in `x-amzn-query-error` (sqs.ts). */
-  const sendSqs = (res: ServerResponse, status: number, body: unknown, requestId: string, queryError?: string) => {
+  const sendSqs = (
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    requestId: string,
+    queryError?: string,
+  ) => {
     const text = JSON.stringify(body);
     res.writeHead(status, {
       'content-type': SQS_CONTENT_TYPE,
@@ -375,7 +381,9 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       if (target.protocol === 'sqs') {
         const shape = sqsErrorShape(e.name, e.status);
         // The name the SDK gives the error (the query code, or the class its awsQueryError trait maps it to).
-        call.error = shape.code.replace(/^AWS\.SimpleQueueService\./, '').replace(/^NonExistentQueue$/, 'QueueDoesNotExist');
+        call.error = shape.code
+          .replace(/^AWS\.SimpleQueueService\./, '')
+          .replace(/^NonExistentQueue$/, 'QueueDoesNotExist');
         status = shape.status;
         queryError = `${shape.code};${shape.fault}`;
         output = { __type: shape.type, message: e.message };
@@ -390,7 +398,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       const rawStatus = interception.status ?? 200;
       if (rawStatus >= 300) call.error = 'RawResponse';
       const defaultType =
-        target.protocol === 'sqs' ? SQS_CONTENT_TYPE : target.protocol === 'rest' ? 'application/json' : CONTENT_TYPE;
+        target.protocol === 'sqs'
+          ? SQS_CONTENT_TYPE
+          : target.protocol === 'rest'
+            ? 'application/json'
+            : CONTENT_TYPE;
       res.writeHead(rawStatus, {
         'content-type': interception.contentType ?? defaultType,
         'content-length': Buffer.byteLength(interception.body),
@@ -401,7 +413,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     } else {
       if (target.protocol === 'sqs') sendSqs(res, status, output, requestId, queryError);
       else if (target.protocol === 'rest') {
-        if (call.error) sendRest(res, status, JSON.stringify(output), requestId, { 'x-amzn-errortype': call.error });
+        if (call.error)
+          sendRest(res, status, JSON.stringify(output), requestId, { 'x-amzn-errortype': call.error });
         else if (isLambdaAnswer(output)) {
           status = output.status;
           sendRest(res, output.status, output.body, requestId, output.headers);

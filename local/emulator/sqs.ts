@@ -272,7 +272,10 @@ export class SqsService {
     } catch {
       return undefined;
     }
-    const [account, name] = path.split('/').filter((s) => s.length > 0).slice(-2);
+    const [account, name] = path
+      .split('/')
+      .filter((s) => s.length > 0)
+      .slice(-2);
     if (account !== this.account || name === undefined) return undefined;
     return this.queuesOf(region).get(name);
   }
@@ -313,7 +316,9 @@ export class SqsService {
         return q ? this.info(q) : undefined;
       },
       queues: (region) =>
-        [...this.queuesOf(region).values()].sort((a, b) => (a.name < b.name ? -1 : 1)).map((q) => this.info(q)),
+        [...this.queuesOf(region).values()]
+          .sort((a, b) => (a.name < b.name ? -1 : 1))
+          .map((q) => this.info(q)),
     };
   }
 
@@ -352,7 +357,8 @@ export class SqsService {
   }
 
   private existing(region: string, input: Input): QueueRecord {
-    if (input.QueueUrl === undefined) fail('MissingParameter', 'The request must contain the parameter QueueUrl.');
+    if (input.QueueUrl === undefined)
+      fail('MissingParameter', 'The request must contain the parameter QueueUrl.');
     return (
       this.findByUrl(region, input.QueueUrl) ??
       fail('QueueDoesNotExist', 'The specified queue does not exist.')
@@ -364,8 +370,10 @@ export class SqsService {
     body: unknown,
     delay: unknown,
   ): { body: string; delaySeconds: number } | { code: string; message: string } {
-    if (body === undefined) return { code: 'MissingParameter', message: 'The request must contain the parameter MessageBody.' };
-    if (typeof body !== 'string') return { code: 'InvalidParameterValue', message: 'MessageBody must be a string.' };
+    if (body === undefined)
+      return { code: 'MissingParameter', message: 'The request must contain the parameter MessageBody.' };
+    if (typeof body !== 'string')
+      return { code: 'InvalidParameterValue', message: 'MessageBody must be a string.' };
     if (body.length === 0) {
       return {
         code: 'InvalidParameterValue',
@@ -427,7 +435,10 @@ export class SqsService {
       const queue = this.existing(ctx.region, input);
       const entries = input.Entries;
       if (!Array.isArray(entries) || entries.length === 0) {
-        fail('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+        fail(
+          'EmptyBatchRequest',
+          'There should be at least one SendMessageBatchRequestEntry in the request.',
+        );
       }
       const list = entries as Record<string, unknown>[];
       if (list.length > SQS_MAX_BATCH_ENTRIES) {

@@ -18,6 +18,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterEach, expect } from 'vitest';
 import { guardRoleStatements } from '../../functions/core/policy.ts';
+import type { IamPrincipal } from '../../local/emulator/iam.ts';
 import {
   type ApiCall,
   type Emulator,
@@ -25,7 +26,6 @@ import {
   startEmulator,
 } from '../../local/emulator/index.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import type { IamPrincipal } from '../../local/emulator/iam.ts';
 import { deployRole, sweepServiceCheck } from '../../local/roles.ts';
 import { captureOutput, loadEvent } from '../helpers.ts';
 
