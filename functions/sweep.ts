@@ -8,6 +8,7 @@ import { CLIENT_SETTINGS, type Clients, clientsFor } from './core/clients.ts';
 import { assertKeyInAccount, type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepWorkItem } from './core/event.ts';
+import { acquireSweepLease, type LeaseOptions, releaseSweepLease } from './core/lease.ts';
 import type { Log } from './core/log.ts';
 import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
@@ -27,7 +28,9 @@ import {
  * The scheduled sweep: lists the region's log groups and sends the unencrypted in-scope ones to the
  * enforce queue as work items (or, without ENFORCE_QUEUE_URL, encrypts them itself through the core).
  * When its time runs low it re-invokes itself asynchronously with `{ resume: { nextToken, runId, counts } }`.
- * Runs never overlap: the function has a reserved concurrency of 1, and a run is one chain of invocations.
+ * Runs never overlap, without reserved concurrency: a run is one chain of invocations, and each invocation
+ * first renews the run's lease in the function's own log group (core/lease.ts); a run that finds another
+ * run holding the lease yields at once (no listing, no enqueueing) and the holder finishes the work.
  */
 
 export interface SweepSettings {
@@ -59,14 +62,22 @@ export function loadSweepSettings(env: Record<string, string | undefined> = proc
   }
   return {
     queueUrl,
+    // At most the published quotas (core/sweep.ts LOGS_QUOTA_TPS: DescribeLogGroups 10, ListTagsForResource 5,
+    // AssociateKmsKey 5; CloudWatch Logs quotas page), defaults below them to leave room for other callers.
     describeRate: readRate(env, 'SWEEP_DESCRIBE_RATE', 8, 10),
-    tagsRate: readRate(env, 'SWEEP_TAGS_RATE', 8, 10),
+    tagsRate: readRate(env, 'SWEEP_TAGS_RATE', 4, 5),
     associateRate: readRate(env, 'SWEEP_ASSOCIATE_RATE', 4, 5),
     concurrency: readRate(env, 'SWEEP_CONCURRENCY', 8, 64),
     prefix: env.SWEEP_PREFIX?.trim() || undefined,
     maxInvocations: readRate(env, 'SWEEP_MAX_INVOCATIONS', 200, 10_000),
   };
 }
+
+/**
+ * How long a run's lease lasts without renewal: longer than one invocation (15 min, the Lambda maximum) plus
+ * the asynchronous continuation's start, so a live run never loses it and a dead one frees it within minutes.
+ */
+export const LEASE_TTL_MS = 20 * 60_000;
 
 /** The continuation payload. */
 export interface ResumeEvent {
@@ -98,10 +109,16 @@ export interface SweepInvocationDeps {
   clock?: Clock;
   /** Called with this invocation's counts (not the run's), e.g. for metrics. */
   record?: (counts: SweepCounts) => void;
+  /** One run at a time (core/lease.ts): the sweep function's own log group. Unset: no lease (tests, CLI). */
+  lease?: { logs: LeaseOptions['logs']; logGroupName: string; ttlMs?: number };
+  /** Counted when this invocation yields to a run that holds the lease. */
+  onYield?: (holder: string) => void;
 }
 
 export interface SweepInvocationResult {
   runId: string;
+  /** Set when another run held the lease: this one did nothing. */
+  yieldedTo?: string;
   done: boolean;
   continued: boolean;
   counts: SweepCounts;
@@ -151,6 +168,26 @@ export async function runSweepInvocation(
   const invocation = (resume?.invocation ?? 0) + 1;
   const startedAt = resume?.startedAt ?? clock.now();
   const runCounts: SweepCounts = { ...emptyCounts(), ...resume?.counts };
+
+  if (deps.lease) {
+    const lease = await acquireSweepLease({
+      logs: deps.lease.logs,
+      logGroupName: deps.lease.logGroupName,
+      runId,
+      invocation,
+      now: () => clock.now(),
+      ttlMs: deps.lease.ttlMs ?? LEASE_TTL_MS,
+    });
+    if (!lease.held) {
+      log.info('another sweep run holds the lease: this one yields', {
+        runId,
+        invocation,
+        holder: lease.holder,
+      });
+      deps.onYield?.(lease.holder);
+      return { runId, yieldedTo: lease.holder, done: true, continued: false, counts: emptyCounts() };
+    }
+  }
 
   const now = clock.now();
   const hardDeadline = now + deps.remainingMs - config.deadlineMarginMs - 5_000;
@@ -227,6 +264,13 @@ export async function runSweepInvocation(
     return { runId, done: false, continued: true, counts: runCounts, ...(nextToken ? { nextToken } : {}) };
   }
 
+  if (deps.lease) {
+    // Best effort: a lease left behind lapses after LEASE_TTL_MS.
+    await releaseSweepLease({ logs: deps.lease.logs, logGroupName: deps.lease.logGroupName, runId }).catch(
+      (err: Error) =>
+        log.warn('could not release the sweep lease; it lapses by itself', { runId, error: err.name }),
+    );
+  }
   log.info('sweep finished', {
     runId,
     invocations: invocation,
@@ -273,6 +317,10 @@ async function lambdaHandler(event: unknown, context: Context): Promise<SweepInv
     region,
     account: arn?.account || undefined,
     functionArn: context?.invokedFunctionArn,
+    ...(context?.functionName
+      ? { lease: { logs: clientsFor(region).logs, logGroupName: `/aws/lambda/${context.functionName}` } }
+      : {}),
+    onYield: () => metrics.add('SweepYielded'),
     remainingMs:
       typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : 600_000,
     record: (counts) => {

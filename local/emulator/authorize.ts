@@ -80,6 +80,7 @@ const LOG_GROUP_BY_NAME = new Set([
 ]);
 /** Logs operations on one log group, by `resourceArn`. */
 const LOG_GROUP_BY_ARN = new Set(['TagResource', 'UntagResource', 'ListTagsForResource']);
+const LOG_STREAM_OPERATIONS = new Set(['CreateLogStream', 'DeleteLogStream', 'DescribeLogStreams']);
 
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const NEW_KEY_PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
@@ -382,6 +383,14 @@ export class Authorizer {
       return [
         { action, resource: '*', context: {}, resourceInMessage: resource, authorizedResource: resource },
       ];
+    }
+    if (LOG_STREAM_OPERATIONS.has(operation)) {
+      // The Service Authorization Reference types Create/DeleteLogStream as `log-stream`
+      // (arn:…:log-group:<group>:log-stream:<stream>) and DescribeLogStreams as `log-group`.
+      const group = this.groupName(region, input.logGroupName);
+      if (group === undefined) return [];
+      const stream = operation === 'DescribeLogStreams' ? '' : String(input.logStreamName ?? '');
+      return [{ action, resource: `${this.logGroupResource(region, group)}${stream}`, context: {} }];
     }
     const name = LOG_GROUP_BY_NAME.has(operation)
       ? this.groupName(region, input.logGroupName ?? input.resourceIdentifier)

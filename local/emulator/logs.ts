@@ -18,6 +18,8 @@ export const LOGS_MUTATING = new Set([
   'UntagResource',
   'TagLogGroup',
   'UntagLogGroup',
+  'CreateLogStream',
+  'DeleteLogStream',
 ]);
 
 export const MESSAGES = {
@@ -40,6 +42,13 @@ function validName(name: unknown): string {
       'InvalidParameterException',
       `1 validation error detected: Value '${String(name)}' at 'logGroupName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+`,
     );
+  }
+  return name as string;
+}
+
+function streamName(name: unknown): string {
+  if (typeof name !== 'string' || !/^[^:*]{1,512}$/.test(name)) {
+    fail('InvalidParameterException', `Invalid log stream name: ${String(name)}`);
   }
   return name as string;
 }
@@ -181,6 +190,50 @@ export const logsHandlers: Record<string, Handler> = {
     const name = validName(input.logGroupName);
     if (!ctx.store.groups(ctx.region).delete(name)) fail('ResourceNotFoundException', MESSAGES.groupMissing);
     return {};
+  },
+
+  // Log streams: only what the sweep's lease needs (name and creation time; no events are stored).
+  // CreateLogStream is atomic per name (ResourceAlreadyExistsException, CloudWatch Logs API reference).
+  CreateLogStream(ctx, input) {
+    const group = existing(ctx, validName(input.logGroupName));
+    const name = streamName(input.logStreamName);
+    group.streams ??= new Map();
+    if (group.streams.has(name))
+      fail('ResourceAlreadyExistsException', 'The specified log stream already exists');
+    group.streams.set(name, ctx.now);
+    return {};
+  },
+
+  DeleteLogStream(ctx, input) {
+    const group = existing(ctx, validName(input.logGroupName));
+    const name = streamName(input.logStreamName);
+    if (!group.streams?.delete(name))
+      fail('ResourceNotFoundException', 'The specified log stream does not exist.');
+    return {};
+  },
+
+  /** By name (the only order emulated), `limit` ≤ 50, nextToken. */
+  DescribeLogStreams(ctx, input) {
+    const group = existing(ctx, validName(input.logGroupName));
+    const prefix = typeof input.logStreamNamePrefix === 'string' ? input.logStreamNamePrefix : '';
+    const limit = input.limit === undefined ? 50 : Number(input.limit);
+    const after =
+      input.nextToken === undefined
+        ? undefined
+        : Buffer.from(String(input.nextToken), 'base64url').toString();
+    const all = [...(group.streams ?? new Map<string, number>()).entries()]
+      .filter(([n]) => n.startsWith(prefix) && (after === undefined || compare(n, after) > 0))
+      .sort(([a], [b]) => compare(a, b));
+    const slice = all.slice(0, limit);
+    const last = slice.at(-1);
+    return {
+      logStreams: slice.map(([logStreamName, creationTime]) => ({
+        logStreamName,
+        creationTime,
+        arn: `${group.arn}:log-stream:${logStreamName}`,
+      })),
+      ...(all.length > limit && last ? { nextToken: Buffer.from(last[0]).toString('base64url') } : {}),
+    };
   },
 
   DescribeLogGroups(ctx, input) {

@@ -56,6 +56,8 @@ export interface GroupRecord {
   tags: Record<string, string>;
   createdAt: number;
   associatedAt?: number;
+  /** Log streams by name, with their creation time (the sweep's lease lives in its own group's streams). */
+  streams?: Map<string, number>;
 }
 
 /** What `state.keys(region)` returns: the emulator's own (current, never stale) view of a key. */

@@ -100,6 +100,8 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
   SweepRole: {
     'logs:CreateLogStream': [own('sweep')],
     'logs:PutLogEvents': [own('sweep')],
+    'logs:DescribeLogStreams': [{ ...own('sweep'), why: 'the run lease: list its lease streams (own group only)' }],
+    'logs:DeleteLogStream': [{ ...own('sweep'), why: 'the run lease: release its streams (own group only)' }],
     'logs:DescribeLogGroups': [{ resources: [LOG_GROUPS], why: 'list every group with its key' }],
     'logs:ListTagsForResource': [{ resources: [LOG_GROUPS], why: 'honour the opt-out tag' }],
     'sqs:SendMessage': [

@@ -46,6 +46,14 @@ function deployStack(world: World): Stack {
   return { queue, messages, invocations };
 }
 
+/**
+ * The sweep's own log group as the deployment leaves it (the stack creates it; the deploy-time custom resource
+ * encrypts the functions' groups): it holds the run lease (functions/core/lease.ts).
+ */
+function ownLogGroup(world: World, guardKeyArn: string): void {
+  world.emulator.state.putLogGroup(world.region, `/aws/lambda/${FUNCTION_NAME}`, { kmsKeyId: guardKeyArn });
+}
+
 /** The sweep's settings as the template sets them, with the queue on the emulator's endpoint (sqs.ts, localUrl). */
 const sweepEnv = (stack: Stack, extra: Record<string, string> = {}) => ({
   ENFORCE_QUEUE_URL: stack.queue.localUrl,
@@ -69,6 +77,7 @@ describe('sweep bundle: enqueues exactly the unencrypted in-scope groups, and en
     const world = await startWorld({ timeScale: TIME_SCALE, propagationDelayMs: 3_000, throttle: true });
     const stack = deployStack(world);
     const guard = await existingGuardKey(world);
+    ownLogGroup(world, guard.arn);
     const other = world.emulator.state.createKeyDirect(world.region, {});
     const settings = { EXCLUDE_LOG_GROUPS: '*-excluded' };
     const kinds = ['plain', 'plain', 'owned', 'owned', 'excluded', 'skipped', 'guarded', 'guarded'] as const;
@@ -97,13 +106,13 @@ describe('sweep bundle: enqueues exactly the unencrypted in-scope groups, and en
     // Assess: what was queued, once each, in batches SQS accepts
     expect(result).toMatchObject({ done: true, continued: false });
     expect(result.counts).toMatchObject({
-      listed: 240,
+      listed: 241, // and the sweep's own log group, on the guard key
       pages: 5,
       candidates: 60,
       queued: 60,
       outOfScope: 60,
       otherKey: 60,
-      guardKey: 60,
+      guardKey: 61,
       failed: 0,
     });
     const names = enqueuedNames(stack.messages);
@@ -145,6 +154,7 @@ describe('sweep bundle: a run that runs out of time continues in an asynchronous
     const world = await startWorld({ timeScale: TIME_SCALE, propagationDelayMs: 3_000, throttle: true });
     const stack = deployStack(world);
     const guard = await existingGuardKey(world);
+    ownLogGroup(world, guard.arn);
     const unencrypted: string[] = [];
     for (let i = 0; i < 150; i++) {
       const name = `/run/${pad(i)}`;
@@ -218,12 +228,60 @@ describe('sweep bundle: a run that runs out of time continues in an asynchronous
     expect(continuations).toBeGreaterThanOrEqual(1);
     expect(stack.invocations).toHaveLength(continuations);
     expect(runIds.size).toBe(1);
-    expect(result.counts).toMatchObject({ pages: 3, listed: 150, candidates: 75, queued: 75, failed: 0 });
+    expect(result.counts).toMatchObject({ pages: 4, listed: 151, candidates: 75, queued: 75, failed: 0 });
     const names = enqueuedNames(stack.messages);
     expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
     expect([...names].sort()).toEqual(unencrypted);
     const runOf = new Set(stack.messages.map((m) => JSON.parse(m.body).detail.runId));
     expect(runOf).toEqual(runIds);
+  }, 90_000);
+});
+
+describe('overlapping sweep runs (no reserved concurrency): one works, the other yields', () => {
+  it('two runs started at once: each unencrypted group queued once, DescribeLogGroups paged once, one run yields', async () => {
+    // Prepare: 200 groups, a quarter unencrypted; two scheduled invocations arrive together (a manual run
+    // during the scheduled one, or a schedule faster than a run).
+    const world = await startWorld({ timeScale: TIME_SCALE, propagationDelayMs: 3_000, throttle: true });
+    const stack = deployStack(world);
+    const guard = await existingGuardKey(world);
+    ownLogGroup(world, guard.arn);
+    for (let i = 0; i < 200; i++) {
+      world.emulator.state.putLogGroup(
+        world.region,
+        `/overlap/${pad(i)}`,
+        i % 4 === 0 ? {} : { kmsKeyId: guard.arn },
+      );
+    }
+    const [a, b] = [await world.sweepContainer(sweepEnv(stack)), await world.sweepContainer(sweepEnv(stack))];
+
+    // Act
+    const results = (await Promise.all([
+      a({}, sweepContext(world)),
+      b({}, sweepContext(world)),
+    ])) as (SweepResult & {
+      yieldedTo?: string;
+    })[];
+
+    // Assess: exactly one run did the work, the other yielded to it and called nothing else
+    const worked = results.filter((r) => !r.yieldedTo);
+    const yielded = results.filter((r) => r.yieldedTo);
+    expect(worked).toHaveLength(1);
+    expect(yielded).toHaveLength(1);
+    expect(yielded[0]?.yieldedTo).toBe(worked[0]?.runId);
+    expect(worked[0]?.counts).toMatchObject({ queued: 50 });
+    const names = enqueuedNames(stack.messages);
+    expect(names).toHaveLength(50);
+    expect(new Set(names).size).toBe(50);
+    // one run's paging only: 201 groups in 5 pages (plus the lease's own calls, which are not DescribeLogGroups)
+    expect(callsOf(world.emulator, 'DescribeLogGroups').filter((c) => !c.error)).toHaveLength(5);
+    // the holder released its lease at the end: a later run starts afresh
+    const again = (await (
+      await world.sweepContainer(sweepEnv(stack))
+    )({}, sweepContext(world))) as SweepResult & {
+      yieldedTo?: string;
+    };
+    expect(again.yieldedTo).toBeUndefined();
+    expect(again.counts).toMatchObject({ queued: 50 });
   }, 90_000);
 });
 
@@ -234,6 +292,7 @@ const GRANTS: [sid: string, needed: string][] = [
   ['KmsFindGuardKey', 'kms:DescribeKey'],
   ['EnqueueWork', 'sqs:SendMessage'],
   ['ContinueOwnRun', 'lambda:InvokeFunction'],
+  ['SweepLease', 'logs:DescribeLogStreams'],
 ];
 
 /** SweepRole without the statement `sid` (deployRole's `mutate`). */
@@ -254,6 +313,7 @@ async function grantScenario(mutate?: (principal: IamPrincipal) => void) {
   if (mutate) world.expectDenials();
   const stack = deployStack(world);
   const guard = await existingGuardKey(world);
+  ownLogGroup(world, guard.arn);
   for (let i = 0; i < 60; i++) {
     world.emulator.state.putLogGroup(
       world.region,
@@ -285,7 +345,7 @@ describe('sweep role: every Allow statement of SweepRole is needed', () => {
 
     // Assess (the after-test check also asserts that no request of the role was refused)
     expect(error).toBeUndefined();
-    expect(final).toMatchObject({ done: true, counts: { listed: 60, queued: 15 } });
+    expect(final).toMatchObject({ done: true, counts: { listed: 61, queued: 15 } });
     expect(stack.messages).toHaveLength(15);
     expect(stack.invocations).toHaveLength(1);
   }, 60_000);
