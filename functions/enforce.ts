@@ -12,6 +12,7 @@ import {
 import type { EnforceResult, Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
+import type { AlertMetric } from './core/key.ts';
 import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
@@ -26,6 +27,8 @@ const { logger, metrics, log } = createObservability();
 // ceiling; the quota is shared with every other caller in the account (the sweep, a CLI backfill, other
 // containers), so the bucket halves its rate when throttled anyway and climbs back once it is quiet.
 const associateBucket = new AdaptiveTokenBucket(config.associateRate, config.associateRate);
+/** Change events this container handled (a late duplicate raises no second alarm). */
+const handledChanges = new Set<string>();
 /** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */
 const inflight = new Map<string, Promise<EnforceResult>>();
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
@@ -45,10 +48,19 @@ const METRIC_NAMES: Record<Outcome, string> = {
   'group-gone': 'GroupGone',
   'would-encrypt': 'WouldEncrypt',
   failed: 'Failed',
+  're-encrypted': 'ReEncrypted',
+  // Counted by their alarmed metric (KeyPolicyRepaired, KeyAtRisk: groups at risk, KeyAliasChanged).
+  'key-policy-repaired': '',
+  'rotation-restored': 'RotationRestored',
+  'key-at-risk': '',
+  'key-restored': 'KeyRestored',
+  'alias-changed': '',
+  'change-ignored': 'ChangeIgnored',
 };
 
 function record(outcome: Outcome, error?: unknown): void {
-  metrics.add(METRIC_NAMES[outcome]);
+  const name = METRIC_NAMES[outcome];
+  if (name) metrics.add(name);
   if (isUnsafeKey(error)) metrics.add('UnsafeKeyRefused');
 }
 
@@ -99,7 +111,8 @@ async function lambdaHandler(
     deadline: Date.now() + remaining - config.deadlineMarginMs,
     associateBucket,
     record,
-    alert: (metric: 'KeyHousekeepingFailed') => metrics.add(metric),
+    alert: (metric: AlertMetric, value?: number) => metrics.add(metric, value),
+    handledChanges,
     inflight,
   };
 

@@ -1,11 +1,11 @@
 import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import { Command, CommanderError, Option } from 'commander';
-import { parseArn, partitionOf } from '../core/arn.ts';
+import { logGroupArn, parseArn, partitionOf } from '../core/arn.ts';
 import { associateKey } from '../core/associate.ts';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { describeLogGroup } from '../core/enforce.ts';
 import { ConfigError, DeadlineExceededError, GuardError } from '../core/errors.ts';
-import { createKeyCache, ensureKey, ensureKeyPolicy, type KeyStepOptions } from '../core/key.ts';
+import { createKeyCache, ensureKey, ensureKeyPolicy, type KeyStepOptions, keyContext } from '../core/key.ts';
 import type { PolicyContext } from '../core/policy.ts';
 import { isLogGroupName } from '../core/scope.ts';
 import {
@@ -348,7 +348,9 @@ async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOptions): 
       ...(account ? { account } : {}),
       log: printer.log,
       ...(io.clock ? { clock: io.clock } : {}),
-      buckets: sweepBuckets({ associate: rate, disassociate: rate }, io.clock),
+      // --rate paces the tag read before each association too (else it, not --rate, would set the pace);
+      // sweepBuckets caps each at the published quota and slows down when throttled by other callers.
+      buckets: sweepBuckets({ associate: rate, disassociate: rate, tags: rate }, io.clock),
       concurrency,
       groupTimeoutMs,
       seen,
@@ -424,12 +426,7 @@ function tally(c: SweepCounts, r: GroupReport): void {
 
 /** The policy context of a region; with --function-role, a guard key created or repaired here names that role. */
 function policyContext(config: GuardConfig, region: string, account: string): PolicyContext {
-  return {
-    partition: partitionOf(region),
-    region,
-    account,
-    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
-  };
+  return keyContext(config, region, account);
 }
 
 function singleRegion(ctx: Ctx): string {
@@ -599,7 +596,13 @@ async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean 
     out('would-disassociate');
     return EXIT.ok;
   }
-  const done = await disassociateKey(clients, opts.logGroup, { ...(io.clock ? { clock: io.clock } : {}) });
+  const arn =
+    group.logGroupArn ??
+    logGroupArn(partitionOf(region), region, await resolveAccount(clients, config), opts.logGroup);
+  const done = await disassociateKey(clients, opts.logGroup, {
+    ...(io.clock ? { clock: io.clock } : {}),
+    optOut: { arn, tagKey: config.skipTagKey },
+  });
   printer.info(
     `${done === 'gone' ? 'gone meanwhile' : 'disassociated'}: ${opts.logGroup} (the key ${group.kmsKeyId} is kept; old data stays readable with it)`,
   );
@@ -665,7 +668,7 @@ export function buildProgram(io: Io, argv: string[], setCode: (code: number) => 
         .option('--resume-token <token>', 'continue an interrupted run where it stopped (printed on Ctrl-C)')
         .option(
           '--rate <tps>',
-          `${kind === 'enforce' ? 'AssociateKmsKey' : 'DisassociateKmsKey'} calls per second (max 5, the account quota)`,
+          `${kind === 'enforce' ? 'AssociateKmsKey' : 'DisassociateKmsKey'} calls per second at most (max 5, the account quota); slower while AWS throttles`,
           '4',
         )
         .option('--concurrency <n>', 'log groups in flight at once', '8')

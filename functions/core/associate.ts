@@ -5,6 +5,7 @@ import {
   type BackoffOptions,
   backoffDelay,
   type Clock,
+  isThrottle,
   isTransient,
   systemClock,
   type TokenBucket,
@@ -108,6 +109,7 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
       await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId: keyArn }), { abortSignal });
       return { outcome: 'associated', attempts };
     } catch (err) {
+      if (isThrottle(err)) options.bucket?.reportThrottle();
       const classified = classifyAssociateError(err);
       const kind =
         classified === 'caller-kms-denied'

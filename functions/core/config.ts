@@ -29,6 +29,8 @@ export interface GuardConfig {
    * its authority over that key, and the KMS calls CloudWatch Logs makes with its credentials.
    */
   guardRoleArn: string | undefined;
+  /** RESTORE_GUARD_KEY: undo a scheduled deletion or a disabling of the guard's own key (off by default). */
+  restoreGuardKey: boolean;
 }
 
 export const DEFAULT_KEY_ALIAS = 'alias/logs-kms-guard';
@@ -117,5 +119,6 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     associateRate: readNumber(env, 'ASSOCIATE_RATE', 5, 0.01, 1000),
     keyDeletionWindowDays: readNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, 7, 30),
     guardRoleArn,
+    restoreGuardKey: readBool(env, 'RESTORE_GUARD_KEY', false),
   };
 }

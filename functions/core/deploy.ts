@@ -10,7 +10,7 @@ import { partitionOf } from './arn.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
-import { ensureKey } from './key.ts';
+import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
 import type { Clock, TokenBucket } from './retry.ts';
@@ -113,12 +113,7 @@ export async function handleDeployEvent(event: CustomResourceEvent, deps: Deploy
 /** Ensures the key, then encrypts the function's own log group with it, retrying until Logs accepts it. */
 async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
   const { config, clients, log, region, account } = deps;
-  const ctx: PolicyContext = {
-    partition: partitionOf(region),
-    region,
-    account,
-    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
-  };
+  const ctx = keyContext(config, region, account);
   let keyArn: string | undefined;
   try {
     const key = await ensureKey({

@@ -4,7 +4,14 @@ import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { AssociationError, GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
-import { ensureKey, ensureKeyPolicy, invalidateKey, type KeyRef, type KeyStepOptions } from './key.ts';
+import {
+  ensureKey,
+  ensureKeyPolicy,
+  invalidateKey,
+  type KeyRef,
+  type KeyStepOptions,
+  keyContext,
+} from './key.ts';
 import type { Log } from './log.ts';
 import type { PolicyContext } from './policy.ts';
 import { type BackoffOptions, type Clock, retryTransient, systemClock, type TokenBucket } from './retry.ts';
@@ -20,7 +27,15 @@ export type Outcome =
   | 'rejected-input'
   | 'group-gone'
   | 'would-encrypt'
-  | 'failed';
+  | 'failed'
+  // after creation (drift.ts)
+  | 're-encrypted'
+  | 'key-policy-repaired'
+  | 'rotation-restored'
+  | 'key-at-risk'
+  | 'key-restored'
+  | 'alias-changed'
+  | 'change-ignored';
 
 export interface EnforceResult {
   outcome: Outcome;
@@ -115,12 +130,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     return done('already-encrypted', 'already uses a KMS key; not overridden', { keyArn: current });
   }
 
-  const ctx: PolicyContext = {
-    partition: partitionOf(target.region),
-    region: target.region,
-    account: target.account,
-    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
-  };
+  const ctx = keyContext(config, target.region, target.account);
   const keyOptions = {
     clients,
     config,

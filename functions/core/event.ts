@@ -15,8 +15,37 @@ export interface CreateLogGroupRequest {
   tags?: Record<string, string>;
 }
 
+/** What happened to a group or a key after creation (issue: drift and tampering), from its CloudTrail event. */
+export type ChangeKind =
+  | 'disassociated'
+  | 'key-policy-changed'
+  | 'rotation-disabled'
+  | 'deletion-scheduled'
+  | 'key-disabled'
+  | 'alias-deleted'
+  | 'alias-updated';
+
+export interface ChangeRequest {
+  kind: 'change';
+  change: ChangeKind;
+  eventId: string;
+  region: string;
+  account: string;
+  /** `disassociated`: the group. */
+  name?: string;
+  /** KMS changes: the key as the caller named it (key id or key ARN); aliases: the target, if any. */
+  keyId?: string;
+  aliasName?: string;
+  /** `deletion-scheduled`: when the key and every log it protects become unreadable (CloudTrail's text). */
+  deletionDate?: string;
+  pendingWindowInDays?: number;
+  /** The role that made the call (userIdentity.sessionContext.sessionIssuer.arn), when CloudTrail names one. */
+  callerRole?: string;
+}
+
 export type ParsedEvent =
   | CreateLogGroupRequest
+  | ChangeRequest
   | { kind: 'failed-call'; eventId: string | undefined; name: string | undefined; reason: string }
   | { kind: 'rejected'; eventId: string | undefined; name: string | undefined; reason: string };
 
@@ -43,6 +72,156 @@ export function sweepWorkItem(item: { name: string; region: string; account: str
 }
 
 const MAX_ID = 128;
+
+const KMS_CHANGES: Record<string, ChangeKind> = {
+  PutKeyPolicy: 'key-policy-changed',
+  DisableKeyRotation: 'rotation-disabled',
+  ScheduleKeyDeletion: 'deletion-scheduled',
+  DisableKey: 'key-disabled',
+  DeleteAlias: 'alias-deleted',
+  UpdateAlias: 'alias-updated',
+};
+
+/** Validates any event the guard's rules deliver (creation, later changes, sweep work items); pure. */
+export function parseGuardEvent(event: unknown, home: Home): ParsedEvent {
+  if (isObject(event) && isObject(event.detail) && event['detail-type'] === 'AWS API Call via CloudTrail') {
+    const name = event.detail.eventName;
+    if (event.source === 'aws.logs' && name === 'DisassociateKmsKey') return parseChange(event, home);
+    if (event.source === 'aws.kms' && typeof name === 'string' && name in KMS_CHANGES) {
+      return parseChange(event, home);
+    }
+  }
+  return parseCreateLogGroupEvent(event, home);
+}
+
+const KEY_ID = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/)?(mrk-)?[a-zA-Z0-9-]{1,128}$/;
+const ALIAS = /^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:)?alias\/[a-zA-Z0-9/_-]{1,250}$/;
+
+function parseChange(event: Record<string, unknown>, home: Home): ParsedEvent {
+  const detail = event.detail as Record<string, unknown>;
+  const eventName = String(detail.eventName);
+  const isLogs = eventName === 'DisassociateKmsKey';
+  const reject = (reason: string): ParsedEvent => ({
+    kind: 'rejected',
+    eventId: idOf(event),
+    name: undefined,
+    reason: `${eventName}: ${reason}`,
+  });
+  const expected = isLogs ? 'logs.amazonaws.com' : 'kms.amazonaws.com';
+  if (detail.eventSource !== expected) {
+    return reject(`detail.eventSource is ${describe(detail.eventSource)}, not "${expected}"`);
+  }
+  if (detail.errorCode !== undefined && detail.errorCode !== null) {
+    return {
+      kind: 'failed-call',
+      eventId: idOf(event),
+      name: undefined,
+      reason: `the ${eventName} call failed (${describe(detail.errorCode)}): nothing changed`,
+    };
+  }
+  const where = homeOf(event, detail, home);
+  if ('reason' in where) return reject(where.reason);
+  const params = detail.requestParameters;
+  if (!isObject(params)) return reject('detail.requestParameters is missing or not an object');
+  const base = {
+    kind: 'change' as const,
+    eventId: idOf(event) ?? `${where.region}:${eventName}`,
+    region: where.region,
+    account: where.account,
+    ...callerOf(detail),
+  };
+  if (isLogs) {
+    const raw = firstString(params.logGroupName, params.resourceIdentifier);
+    const prefix = `:logs:${where.region}:${where.account}:log-group:`;
+    const name =
+      raw?.startsWith('arn:') && raw.includes(prefix) ? raw.slice(raw.indexOf(prefix) + prefix.length) : raw;
+    if (raw?.includes(':query-result:')) return reject('a query-result resource, not a log group');
+    if (!isLogGroupName(name)) return reject(`the log group ${describe(raw)} is not a log group name`);
+    return { ...base, change: 'disassociated', name };
+  }
+  const change = KMS_CHANGES[eventName] as ChangeKind;
+  if (change === 'alias-deleted' || change === 'alias-updated') {
+    const aliasName = params.aliasName;
+    if (typeof aliasName !== 'string' || !ALIAS.test(aliasName)) {
+      return reject(`detail.requestParameters.aliasName ${describe(aliasName)} is not an alias name`);
+    }
+    const target = params.targetKeyId;
+    if (target !== undefined && (typeof target !== 'string' || !KEY_ID.test(target))) {
+      return reject(`detail.requestParameters.targetKeyId ${describe(target)} is not a key id`);
+    }
+    return {
+      ...base,
+      change,
+      aliasName: aliasName.slice(aliasName.indexOf('alias/')),
+      ...(typeof target === 'string' ? { keyId: target } : {}),
+    };
+  }
+  const keyId = params.keyId;
+  if (typeof keyId !== 'string' || !KEY_ID.test(keyId)) {
+    return reject(`detail.requestParameters.keyId ${describe(keyId)} is not a key id or key ARN`);
+  }
+  if (keyId.startsWith('arn:') && !keyId.includes(`:kms:${where.region}:${where.account}:key/`)) {
+    return reject(`key ${describe(keyId)} is not a key of ${where.account} in ${where.region}`);
+  }
+  const response = isObject(detail.responseElements) ? detail.responseElements : {};
+  const window = Number(params.pendingWindowInDays ?? response.pendingWindowInDays);
+  const deletionDate = response.deletionDate;
+  return {
+    ...base,
+    change,
+    keyId,
+    ...(change === 'deletion-scheduled' && typeof deletionDate === 'string'
+      ? { deletionDate: clip(deletionDate, 64) }
+      : {}),
+    ...(change === 'deletion-scheduled' && Number.isInteger(window) && window >= 7 && window <= 30
+      ? { pendingWindowInDays: window }
+      : {}),
+  };
+}
+
+/** The role behind the call, from CloudTrail's userIdentity (AssumedRole sessions). */
+function callerOf(detail: Record<string, unknown>): { callerRole?: string } {
+  const identity = isObject(detail.userIdentity) ? detail.userIdentity : {};
+  const session = isObject(identity.sessionContext) ? identity.sessionContext : {};
+  const issuer = isObject(session.sessionIssuer) ? session.sessionIssuer : {};
+  return typeof issuer.arn === 'string' && issuer.arn.length < 2048 ? { callerRole: issuer.arn } : {};
+}
+
+/** The event's region and account, checked against each other and against where the guard runs. */
+function homeOf(
+  event: Record<string, unknown>,
+  detail: Record<string, unknown>,
+  home: Home,
+): { region: string; account: string } | { reason: string } {
+  const region = firstString(detail.awsRegion, event.region);
+  if (!region || !isRegion(region)) return { reason: `region ${describe(region)} is not an AWS region` };
+  if (
+    typeof event.region === 'string' &&
+    typeof detail.awsRegion === 'string' &&
+    event.region !== detail.awsRegion
+  ) {
+    return {
+      reason: `region ${describe(event.region)} and detail.awsRegion ${describe(detail.awsRegion)} disagree`,
+    };
+  }
+  if (home.region !== undefined && region !== home.region) {
+    return { reason: `event is for region ${region}, this guard serves ${home.region}` };
+  }
+  const account = firstString(detail.recipientAccountId, event.account);
+  if (!account || !isAccountId(account))
+    return { reason: `account ${describe(account)} is not an AWS account id` };
+  if (
+    typeof event.account === 'string' &&
+    typeof detail.recipientAccountId === 'string' &&
+    event.account !== detail.recipientAccountId
+  ) {
+    return { reason: 'account and detail.recipientAccountId disagree' };
+  }
+  if (home.account !== undefined && account !== home.account) {
+    return { reason: `event is for account ${account}, this guard serves ${home.account}` };
+  }
+  return { region, account };
+}
 
 /** Validates an event and extracts the request, or says precisely why it is not one to act on. */
 export function parseCreateLogGroupEvent(event: unknown, home: Home): ParsedEvent {
@@ -84,33 +263,9 @@ export function parseCreateLogGroupEvent(event: unknown, home: Home): ParsedEven
       rawName,
     );
   }
-  const region = firstString(detail.awsRegion, event.region);
-  if (!region || !isRegion(region)) return reject(`region ${describe(region)} is not an AWS region`, rawName);
-  if (
-    typeof event.region === 'string' &&
-    typeof detail.awsRegion === 'string' &&
-    event.region !== detail.awsRegion
-  ) {
-    return reject(
-      `region ${describe(event.region)} and detail.awsRegion ${describe(detail.awsRegion)} disagree`,
-      rawName,
-    );
-  }
-  if (home.region !== undefined && region !== home.region)
-    return reject(`event is for region ${region}, this guard serves ${home.region}`, rawName);
-  const account = firstString(detail.recipientAccountId, event.account);
-  if (!account || !isAccountId(account))
-    return reject(`account ${describe(account)} is not an AWS account id`, rawName);
-  if (
-    typeof event.account === 'string' &&
-    typeof detail.recipientAccountId === 'string' &&
-    event.account !== detail.recipientAccountId
-  ) {
-    return reject('account and detail.recipientAccountId disagree', rawName);
-  }
-  if (home.account !== undefined && account !== home.account) {
-    return reject(`event is for account ${account}, this guard serves ${home.account}`, rawName);
-  }
+  const where = homeOf(event, detail, home);
+  if ('reason' in where) return reject(where.reason, rawName);
+  const { region, account } = where;
   const kmsKeyId = params.kmsKeyId;
   if (
     kmsKeyId !== undefined &&

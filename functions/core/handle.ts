@@ -1,9 +1,10 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
+import { handleChange } from './drift.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
-import { type Home, type ParsedEvent, parseCreateLogGroupEvent } from './event.ts';
+import { type ChangeRequest, type Home, type ParsedEvent, parseGuardEvent } from './event.ts';
 import type { Log } from './log.ts';
 import { type BackoffOptions, type Clock, systemClock, type TokenBucket } from './retry.ts';
 
@@ -26,6 +27,8 @@ export interface HandleDeps {
    * handled waits for its result instead of spending another AssociateKmsKey call of the 5 TPS quota.
    */
   inflight?: Map<string, Promise<EnforceResult>>;
+  /** Change events (drift.ts) this container has handled: a late duplicate raises no second alarm. */
+  handledChanges?: Set<string>;
 }
 
 export interface HandledEvent extends EnforceResult {
@@ -48,9 +51,11 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
           name: undefined,
           reason: `SQS message body is not JSON: ${raw.excerpt}`,
         }
-      : parseCreateLogGroupEvent(raw, deps.home);
+      : parseGuardEvent(raw, deps.home);
   let handled: HandledEvent;
-  if (parsed.kind !== 'create') {
+  if (parsed.kind === 'change') {
+    handled = await handleChangeEvent(parsed, deps, clock);
+  } else if (parsed.kind !== 'create') {
     handled = {
       outcome: parsed.kind === 'failed-call' ? 'ignored-failed-call' : 'rejected-input',
       logGroupName: parsed.name ?? '',
@@ -118,6 +123,63 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
   else deps.log.info('decision', entry);
   deps.record?.(handled.outcome, handled.error);
   return handled;
+}
+
+/** A change after creation (drift.ts); one handling per CloudTrail event in this container (duplicates share it). */
+async function handleChangeEvent(
+  change: ChangeRequest,
+  deps: HandleDeps,
+  clock: Clock,
+): Promise<HandledEvent> {
+  const base = { logGroupName: change.name ?? '', eventId: change.eventId };
+  try {
+    if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
+    const key = `change:${change.eventId}`;
+    if (deps.handledChanges?.has(key)) {
+      return {
+        ...base,
+        outcome: 'change-ignored',
+        reason: 'a duplicate delivery of an event already handled',
+        retry: false,
+      };
+    }
+    const running = deps.inflight?.get(key);
+    const work =
+      running ??
+      handleChange(change, {
+        clients: deps.clientsFor(change.region),
+        config: deps.config,
+        log: deps.log,
+        deadline: deps.deadline,
+        clock,
+        ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+        ...(deps.backoff ? { backoff: deps.backoff } : {}),
+        ...(deps.alert ? { alert: deps.alert } : {}),
+      });
+    if (!running && deps.inflight) {
+      deps.inflight.set(key, work);
+      work.then(
+        () => {
+          deps.inflight?.delete(key);
+          rememberChange(deps, key);
+        },
+        () => deps.inflight?.delete(key),
+      );
+    }
+    const result = await work;
+    return { ...result, ...base, logGroupName: result.logGroupName || base.logGroupName, retry: false };
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err));
+    return { ...base, outcome: 'failed', reason: `${error.name}: ${error.message}`, error, retry: true };
+  }
+}
+
+/** Remembers a handled change event, bounded (oldest forgotten first). */
+function rememberChange(deps: HandleDeps, key: string): void {
+  const seen = deps.handledChanges;
+  if (!seen) return;
+  seen.add(key);
+  if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
 }
 
 /** True for the refusals that must raise the unsafe-key alarm. */

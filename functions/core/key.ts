@@ -11,7 +11,7 @@ import {
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { parseArn } from './arn.ts';
+import { parseArn, partitionOf } from './arn.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { KeyPolicyError, UnsafeKeyError } from './errors.ts';
@@ -54,8 +54,22 @@ export interface KeyStepOptions {
   deadline?: number;
   /** Defaults to the process-wide cache. */
   cache?: KeyCache;
-  /** Counts a metric that has an alarm: housekeeping on a new key that could not be done. */
-  alert?: (metric: 'KeyHousekeepingFailed') => void;
+  /** Counts a metric that has an alarm (by `value`, default 1). */
+  alert?: (metric: AlertMetric, value?: number) => void;
+}
+
+/** The alarmed metrics the core counts; each has an alarm in the template. */
+export type AlertMetric = 'KeyHousekeepingFailed' | 'KeyAtRisk' | 'KeyPolicyRepaired' | 'KeyAliasChanged';
+
+/** The policy context of a region for this configuration (the role the guard key names, the restore grant). */
+export function keyContext(config: GuardConfig, region: string, account: string): PolicyContext {
+  return {
+    partition: partitionOf(region),
+    region,
+    account,
+    ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
+    ...(config.restoreGuardKey ? { restoreGuardKey: true } : {}),
+  };
 }
 
 /** Sends a KMS command, retrying transient failures until the step's deadline. */

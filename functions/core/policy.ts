@@ -19,6 +19,8 @@ export const GUARD_RETIRE_SID = 'LogsKmsGuardRetireIfUnused';
 const GUARD_ROLE_SIDS = [GUARD_ADMIN_SID, GUARD_TAG_SID, GUARD_VIA_LOGS_SID] as const;
 /** Key-management actions the guard's roles hold on their own key (and only there). */
 export const GUARD_ADMIN_ACTIONS = ['kms:PutKeyPolicy', 'kms:EnableKeyRotation', 'kms:CreateAlias'] as const;
+/** With RESTORE_GUARD_KEY only: undo a deletion or disabling of the guard key, on that key alone. */
+export const GUARD_RESTORE_ACTIONS = ['kms:CancelKeyDeletion', 'kms:EnableKey'] as const;
 /**
  * What CloudWatch Logs calls with the caller's credentials on AssociateKmsKey (AWS CloudWatch Logs guide,
  * encrypt-log-data-kms: "CloudWatch Logs now supports kms:ViaService ... You should add this to your roles
@@ -58,6 +60,8 @@ export interface PolicyContext {
    * policy: that, not IAM on every key, is the guard's authority over its own key.
    */
   guardRoles?: readonly string[];
+  /** RESTORE_GUARD_KEY: the guard roles may also cancel the deletion of this key and enable it again. */
+  restoreGuardKey?: boolean;
 }
 
 export type Statement = Record<string, unknown>;
@@ -103,7 +107,7 @@ export function guardRoleStatements(ctx: PolicyContext, keep: readonly string[] 
       Sid: GUARD_ADMIN_SID,
       Effect: 'Allow',
       Principal: principal,
-      Action: [...GUARD_ADMIN_ACTIONS],
+      Action: [...GUARD_ADMIN_ACTIONS, ...(ctx.restoreGuardKey ? GUARD_RESTORE_ACTIONS : [])],
       Resource: '*',
     },
     {

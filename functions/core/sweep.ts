@@ -3,6 +3,7 @@ import {
   DisassociateKmsKeyCommand,
   ListTagsForResourceCommand,
   type LogGroup,
+  TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { logGroupArn, parseArn, partitionOf } from './arn.ts';
@@ -11,7 +12,15 @@ import type { GuardConfig } from './config.ts';
 import { type EnforceDeps, enforceLogGroup, type Outcome } from './enforce.ts';
 import { ConfigError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import type { Log } from './log.ts';
-import { type Clock, mapLimit, retryTransient, systemClock, TokenBucket } from './retry.ts';
+import {
+  AdaptiveTokenBucket,
+  type Clock,
+  mapLimit,
+  pacedCall,
+  retryTransient,
+  systemClock,
+  type TokenBucket,
+} from './retry.ts';
 import { decideScope } from './scope.ts';
 
 /**
@@ -21,7 +30,16 @@ import { decideScope } from './scope.ts';
  * resumable from a DescribeLogGroups token, stoppable between groups.
  */
 
-/** Calls per second the sweep allows itself, under the account quotas (10, 5, 10, 5) to leave room for others. */
+/**
+ * AWS's published quotas (calls per second per account and region) of the calls the sweep paces, from
+ * "CloudWatch Logs quotas" (https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html):
+ * DescribeLogGroups 10 (adjustable), AssociateKmsKey 5 (not adjustable), ListTagsForResource 5 (not
+ * adjustable). DisassociateKmsKey is not on that page: 5, as AssociateKmsKey (DESIGN.md). Every rate is
+ * capped at these; the emulator's table (local/emulator/quota.ts) is the same.
+ */
+export const LOGS_QUOTA_TPS: Readonly<SweepRates> = { describe: 10, associate: 5, tags: 5, disassociate: 5 };
+
+/** Calls per second the sweep allows itself at most: under the account quotas, to leave room for others. */
 export interface SweepRates {
   describe: number;
   associate: number;
@@ -29,7 +47,7 @@ export interface SweepRates {
   disassociate: number;
 }
 
-export const DEFAULT_SWEEP_RATES: SweepRates = { describe: 8, associate: 4, tags: 8, disassociate: 4 };
+export const DEFAULT_SWEEP_RATES: SweepRates = { describe: 8, associate: 4, tags: 4, disassociate: 4 };
 
 export interface SweepBuckets {
   describe: TokenBucket;
@@ -38,15 +56,22 @@ export interface SweepBuckets {
   disassociate: TokenBucket;
 }
 
-/** One set of buckets per account and region (quotas are per account and region). */
+/**
+ * One set of buckets per account and region (quotas are per account and region). Each is adaptive: its rate
+ * is the ceiling, capped at the published quota, and it slows down when AWS throttles it anyway (another
+ * caller is drawing from the same quota) and speeds back up once it is quiet.
+ */
 export function sweepBuckets(rates: Partial<SweepRates> = {}, clock: Clock = systemClock): SweepBuckets {
   const r = { ...DEFAULT_SWEEP_RATES, ...rates };
-  const bucket = (rate: number) => new TokenBucket(rate, Math.max(1, Math.floor(rate)), clock);
+  const bucket = (which: keyof SweepRates) => {
+    const rate = Math.min(r[which], LOGS_QUOTA_TPS[which]);
+    return new AdaptiveTokenBucket(rate, Math.max(1, Math.floor(rate)), clock);
+  };
   return {
-    describe: bucket(r.describe),
-    associate: bucket(r.associate),
-    tags: bucket(r.tags),
-    disassociate: bucket(r.disassociate),
+    describe: bucket('describe'),
+    associate: bucket('associate'),
+    tags: bucket('tags'),
+    disassociate: bucket('disassociate'),
   };
 }
 
@@ -246,16 +271,16 @@ export async function describePage(
 ) {
   const clock = options.clock ?? systemClock;
   return retryTransient(
-    async () => {
-      await options.bucket?.take();
-      return clients.logs.send(
-        new DescribeLogGroupsCommand({
-          limit: options.limit ?? 50,
-          ...(options.prefix ? { logGroupNamePrefix: options.prefix } : {}),
-          ...(options.nextToken ? { nextToken: options.nextToken } : {}),
-        }),
-      );
-    },
+    () =>
+      pacedCall(options.bucket, () =>
+        clients.logs.send(
+          new DescribeLogGroupsCommand({
+            limit: options.limit ?? 50,
+            ...(options.prefix ? { logGroupNamePrefix: options.prefix } : {}),
+            ...(options.nextToken ? { nextToken: options.nextToken } : {}),
+          }),
+        ),
+      ),
     { deadline: clock.now() + 120_000, clock, maxAttempts: 10 },
   );
 }
@@ -269,10 +294,10 @@ export async function readTags(
   const clock = options.clock ?? systemClock;
   try {
     const out = await retryTransient(
-      async () => {
-        await options.bucket?.take();
-        return clients.logs.send(new ListTagsForResourceCommand({ resourceArn: arn }));
-      },
+      () =>
+        pacedCall(options.bucket, () =>
+          clients.logs.send(new ListTagsForResourceCommand({ resourceArn: arn })),
+        ),
       { deadline: clock.now() + 60_000, clock, maxAttempts: 10 },
     );
     return out.tags ?? {};
@@ -283,18 +308,44 @@ export async function readTags(
 }
 
 /** Removes the key from one group, paced under the DisassociateKmsKey quota; `gone` when it no longer exists. */
+/** The opt-out tag's value a rollback sets: the group is out of scope until someone removes the tag. */
+export const ROLLBACK_TAG_VALUE = 'rollback';
+
 export async function disassociateKey(
   clients: Clients,
   name: string,
-  options: { bucket?: TokenBucket; clock?: Clock; deadline?: number } = {},
+  options: {
+    bucket?: TokenBucket;
+    clock?: Clock;
+    deadline?: number;
+    /**
+     * The group's ARN and the opt-out tag: set (`<tag>=rollback`) before the key is removed, so neither the
+     * guard's DisassociateKmsKey handling nor the sweep encrypts the group again (rollback and guard never
+     * fight; remove the tag to hand the group back to the guard).
+     */
+    optOut?: { arn: string; tagKey: string };
+  } = {},
 ): Promise<'disassociated' | 'gone'> {
   const clock = options.clock ?? systemClock;
   try {
+    const optOut = options.optOut;
+    if (optOut) {
+      await retryTransient(
+        () =>
+          clients.logs.send(
+            new TagResourceCommand({
+              resourceArn: optOut.arn,
+              tags: { [optOut.tagKey]: ROLLBACK_TAG_VALUE },
+            }),
+          ),
+        { deadline: options.deadline ?? clock.now() + 60_000, clock, maxAttempts: 10 },
+      );
+    }
     await retryTransient(
-      async () => {
-        await options.bucket?.take();
-        return clients.logs.send(new DisassociateKmsKeyCommand({ logGroupName: name }));
-      },
+      () =>
+        pacedCall(options.bucket, () =>
+          clients.logs.send(new DisassociateKmsKeyCommand({ logGroupName: name })),
+        ),
       { deadline: options.deadline ?? clock.now() + 60_000, clock, maxAttempts: 10 },
     );
     return 'disassociated';
@@ -475,6 +526,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
             bucket: buckets.disassociate,
             clock,
             deadline,
+            optOut: { arn: report.arn, tagKey: config.skipTagKey },
           });
           report.action = done === 'gone' ? 'group-gone' : 'disassociated';
           return;

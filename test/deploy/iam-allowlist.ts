@@ -62,6 +62,12 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       { resources: [LOG_GROUPS], why: 'does the group exist, has it a key already' },
     ],
     'logs:AssociateKmsKey': [{ resources: [LOG_GROUPS], why: 'the job itself' }],
+    'logs:ListTagsForResource': [
+      {
+        resources: [LOG_GROUPS],
+        why: 'a group that lost its key: honour its opt-out tag (rollback sets it)',
+      },
+    ],
     'kms:DescribeKey': [
       {
         resources: [KEYS, CONFIGURED_KEY],
@@ -100,7 +106,9 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
   SweepRole: {
     'logs:CreateLogStream': [own('sweep')],
     'logs:PutLogEvents': [own('sweep')],
-    'logs:DescribeLogStreams': [{ ...own('sweep'), why: 'the run lease: list its lease streams (own group only)' }],
+    'logs:DescribeLogStreams': [
+      { ...own('sweep'), why: 'the run lease: list its lease streams (own group only)' },
+    ],
     'logs:DeleteLogStream': [{ ...own('sweep'), why: 'the run lease: release its streams (own group only)' }],
     'logs:DescribeLogGroups': [{ resources: [LOG_GROUPS], why: 'list every group with its key' }],
     'logs:ListTagsForResource': [{ resources: [LOG_GROUPS], why: 'honour the opt-out tag' }],

@@ -120,7 +120,7 @@ describe('queues', () => {
     expect(rate * mapping.ScalingConfig.MaximumConcurrency).toBeLessThan(5);
   });
 
-  it('lets only the rule send to the queue and its DLQ', () => {
+  it("lets only the guard's two rules send to the queue and its DLQ", () => {
     // Prepare
     const policies = resourcesOfType(full.template, 'AWS::SQS::QueuePolicy');
 
@@ -132,8 +132,49 @@ describe('queues', () => {
       expect(allow[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
       expect(allow[0].Action).toBe('sqs:SendMessage');
       expect(allow[0].Condition).toEqual({
-        ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] } },
+        ArnEquals: {
+          'aws:SourceArn': [
+            { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] },
+            { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] },
+          ],
+        },
       });
+    }
+  });
+});
+
+describe('the rule for changes after creation', () => {
+  it('delivers successful DisassociateKmsKey and KMS key changes to the same queue, with a DLQ', () => {
+    // Prepare
+    const rule = full.template.Resources.KeyChangesRule?.Properties;
+
+    // Assess
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.logs', 'aws.kms'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['logs.amazonaws.com', 'kms.amazonaws.com'],
+        eventName: [
+          'DisassociateKmsKey',
+          'PutKeyPolicy',
+          'DisableKeyRotation',
+          'ScheduleKeyDeletion',
+          'DisableKey',
+          'DeleteAlias',
+          'UpdateAlias',
+        ],
+        errorCode: [{ exists: false }],
+      },
+    });
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] });
+    expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] });
+    for (const alarm of [
+      'KeyAtRiskAlarm',
+      'KeyPolicyRepairedAlarm',
+      'KeyAliasChangedAlarm',
+      'ReEncryptedAlarm',
+    ]) {
+      expect(full.template.Resources[alarm]?.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
   });
 });

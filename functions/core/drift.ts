@@ -1,0 +1,200 @@
+/**
+ * What happens after creation: a group loses its key, the guard key's policy is narrowed, its rotation turned
+ * off, or a key that log groups use is disabled or scheduled for deletion ("If you revoke CloudWatch Logs
+ * access to an associated CMK or delete an associated CMK, your encrypted data in CloudWatch Logs can no longer
+ * be retrieved": CloudWatch Logs user guide, encrypt-log-data-kms). One step per change, from its CloudTrail
+ * event (event.ts `ChangeRequest`). Nothing here disables, deletes or narrows a key.
+ */
+import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CancelKeyDeletionCommand,
+  DescribeKeyCommand,
+  EnableKeyCommand,
+  EnableKeyRotationCommand,
+  type KeyMetadata,
+} from '@aws-sdk/client-kms';
+import { logGroupArn, partitionOf } from './arn.ts';
+import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
+import type { ChangeRequest } from './event.ts';
+import { ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext } from './key.ts';
+import { retryTransient, systemClock } from './retry.ts';
+
+/** Handles one change to a group or key; answers the decision like enforceLogGroup does. */
+export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Promise<EnforceResult> {
+  const { config } = deps;
+  const done = (outcome: EnforceResult['outcome'], reason: string, extra: Partial<EnforceResult> = {}) => ({
+    outcome,
+    logGroupName: change.name ?? '',
+    reason,
+    ...extra,
+  });
+  // The guard's own writes (its policy merges, its associations) come back as events too.
+  if (change.callerRole && config.guardRoleArn && change.callerRole === config.guardRoleArn) {
+    return done('change-ignored', `${change.change} by the guard itself`);
+  }
+  const ctx = keyContext(config, change.region, change.account);
+  const keyOptions: KeyStepOptions = {
+    clients: deps.clients,
+    config,
+    ctx,
+    log: deps.log,
+    deadline: deps.deadline,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  };
+  switch (change.change) {
+    case 'disassociated':
+      return reEncrypt(change, deps);
+    case 'alias-deleted':
+    case 'alias-updated': {
+      if (change.aliasName !== config.keyAlias || config.keyArn) {
+        return done('change-ignored', `${change.aliasName} is not the guard alias`);
+      }
+      invalidateKey(keyOptions);
+      deps.alert?.('KeyAliasChanged');
+      deps.log.error('the guard alias was deleted or moved: the guard creates no second key on a guess', {
+        alias: change.aliasName,
+        change: change.change,
+        ...(change.keyId ? { nowPointsTo: change.keyId } : {}),
+        fix: `logs-kms-guard doctor --region ${change.region}`,
+      });
+      return done('alias-changed', `${change.aliasName}: ${change.change}`);
+    }
+    default:
+      break;
+  }
+  const key = await describeKey(keyOptions, change.keyId as string);
+  if (!key?.Arn || !key.KeyId) return done('change-ignored', `key ${change.keyId} no longer exists`);
+  const guard = await isGuardKey(keyOptions, key);
+  if (change.change === 'key-policy-changed') {
+    if (!guard) return done('change-ignored', `${key.Arn} is not the guard key`, { keyArn: key.Arn });
+    invalidateKey(keyOptions);
+    const after = await ensureKeyPolicy({
+      ...keyOptions,
+      key: { arn: key.Arn, keyId: key.KeyId, own: !config.keyArn },
+    });
+    if (after.changedAt === undefined) {
+      return done('change-ignored', 'the key policy still admits CloudWatch Logs', { keyArn: key.Arn });
+    }
+    deps.alert?.('KeyPolicyRepaired');
+    return done('key-policy-repaired', 'the CloudWatch Logs statement was merged back', { keyArn: key.Arn });
+  }
+  if (change.change === 'rotation-disabled') {
+    if (!guard || config.keyArn) {
+      return done('change-ignored', `${key.Arn} is not a key the guard manages`, { keyArn: key.Arn });
+    }
+    await send(keyOptions, () => deps.clients.kms.send(new EnableKeyRotationCommand({ KeyId: key.Arn })));
+    return done('rotation-restored', 'automatic rotation turned back on', { keyArn: key.Arn });
+  }
+  // Disabled or scheduled for deletion: what CloudWatch Logs will no longer be able to read.
+  if (key.KeyState === 'Enabled') {
+    return done('change-ignored', `${key.Arn} is Enabled again (the change was undone)`, { keyArn: key.Arn });
+  }
+  const users = await countGroupsUsing(deps, key.Arn);
+  if (users.count === 0 && !guard) {
+    return done('change-ignored', `no log group of this region uses ${key.Arn}`, { keyArn: key.Arn });
+  }
+  const when = key.DeletionDate ? new Date(key.DeletionDate).toISOString() : change.deletionDate;
+  deps.alert?.('KeyAtRisk', Math.max(users.count, 1));
+  deps.log.error(
+    'a key that log groups use is disabled or scheduled for deletion: their data becomes unreadable',
+    {
+      keyArn: key.Arn,
+      keyState: key.KeyState,
+      groups: users.count,
+      groupsCountComplete: users.complete,
+      ...(when ? { unreadableFrom: when } : {}),
+      guardKey: guard,
+      fix:
+        key.KeyState === 'PendingDeletion'
+          ? `aws kms cancel-key-deletion --key-id ${key.Arn} && aws kms enable-key --key-id ${key.Arn}`
+          : `aws kms enable-key --key-id ${key.Arn}`,
+    },
+  );
+  const summary = `${users.count}${users.complete ? '' : '+'} log group(s) on ${key.Arn} (${key.KeyState}${when ? `, unreadable from ${when}` : ''})`;
+  if (guard && !config.keyArn && config.restoreGuardKey) {
+    if (key.KeyState === 'PendingDeletion') {
+      await send(keyOptions, () => deps.clients.kms.send(new CancelKeyDeletionCommand({ KeyId: key.Arn })));
+    }
+    await send(keyOptions, () => deps.clients.kms.send(new EnableKeyCommand({ KeyId: key.Arn })));
+    deps.log.warn('RESTORE_GUARD_KEY: the guard key is enabled again', { keyArn: key.Arn });
+    return done('key-restored', `${summary}; restored (deletion cancelled, key enabled)`, {
+      keyArn: key.Arn,
+    });
+  }
+  return done('key-at-risk', summary, { keyArn: key.Arn });
+}
+
+/** A group lost its key: encrypt it again, unless it is out of scope now (the rollback's skip tag, exclusions). */
+async function reEncrypt(change: ChangeRequest, deps: EnforceDeps): Promise<EnforceResult> {
+  const name = change.name as string;
+  const arn = logGroupArn(partitionOf(change.region), change.region, change.account, name);
+  let tags: Record<string, string>;
+  try {
+    const out = await retryTransient(
+      () => deps.clients.logs.send(new ListTagsForResourceCommand({ resourceArn: arn })),
+      { deadline: deps.deadline, clock: deps.clock ?? systemClock },
+    );
+    tags = out.tags ?? {};
+  } catch (err) {
+    if ((err as Error).name === 'ResourceNotFoundException') {
+      return { outcome: 'group-gone', logGroupName: name, reason: 'the log group no longer exists' };
+    }
+    throw err;
+  }
+  const result = await enforceLogGroup({ name, region: change.region, account: change.account, tags }, deps);
+  if (result.outcome === 'encrypted') {
+    return { ...result, outcome: 're-encrypted', reason: `its key was removed; ${result.reason}` };
+  }
+  return result;
+}
+
+/** True when `key` is the key the guard associates: the configured one, or the one behind the guard alias. */
+async function isGuardKey(options: KeyStepOptions, key: KeyMetadata): Promise<boolean> {
+  const { config } = options;
+  if (config.keyArn) return config.keyArn === key.Arn || config.keyArn.endsWith(`/${key.KeyId}`);
+  const behind = await describeKey(options, config.keyAlias);
+  return behind?.KeyId === key.KeyId;
+}
+
+async function describeKey(options: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
+  try {
+    return (await send(options, () => options.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))))
+      .KeyMetadata;
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundException') return undefined;
+    throw err;
+  }
+}
+
+function send<T>(options: KeyStepOptions, call: () => Promise<T>): Promise<T> {
+  const clock = options.clock ?? systemClock;
+  return retryTransient(call, { deadline: options.deadline ?? clock.now() + 30_000, clock });
+}
+
+/**
+ * How many log groups of the region use the key: every page of DescribeLogGroups until the deadline (about
+ * half the invocation), so the alarm goes out within the minute even in an account with very many groups;
+ * `complete: false` says the count is a lower bound.
+ */
+async function countGroupsUsing(
+  deps: EnforceDeps,
+  keyArn: string,
+): Promise<{ count: number; complete: boolean }> {
+  const clock = deps.clock ?? systemClock;
+  const stopAt = clock.now() + Math.max(0, (deps.deadline - clock.now()) / 2);
+  let count = 0;
+  let nextToken: string | undefined;
+  do {
+    if (clock.now() >= stopAt) return { count, complete: false };
+    const out = await retryTransient(
+      () =>
+        deps.clients.logs.send(
+          new DescribeLogGroupsCommand({ limit: 50, ...(nextToken ? { nextToken } : {}) }),
+        ),
+      { deadline: deps.deadline, clock },
+    );
+    for (const g of out.logGroups ?? []) if (g.kmsKeyId === keyArn) count++;
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return { count, complete: true };
+}
