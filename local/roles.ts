@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { evaluate, type IamPrincipal } from './emulator/iam.ts';
+import { type Json, matches, type Pattern, validatePattern } from './event-pattern.ts';
 
 export interface CfnTemplate {
   Parameters?: Record<string, { Default?: unknown }>;
@@ -341,4 +342,21 @@ export async function sweepServiceCheck(accessKeyId: string | undefined): Promis
     }
   }
   return undefined;
+}
+
+/**
+ * What EventBridge would deliver to the enforce queue: the event patterns of the packaged template's rules
+ * that target it (CreateLogGroupRule, KeyChangesRule). The emulator emits a CloudTrail event for every call it
+ * serves; local runs pass on only those a rule matches.
+ */
+export function guardRuleFilter(given?: CfnTemplate) {
+  templateCache ??= given ? undefined : packagedTemplate();
+  const template = given ?? (templateCache as CfnTemplate);
+  const patterns = Object.values(template.Resources)
+    .filter((r) => r.Type === 'AWS::Events::Rule')
+    .map((r) => (r.Properties as { EventPattern?: unknown; Targets?: { Arn?: unknown }[] } | undefined) ?? {})
+    .filter((p) => p.EventPattern && JSON.stringify(p.Targets ?? []).includes('EnforceQueue'))
+    .map((p) => p.EventPattern as Pattern);
+  for (const p of patterns) validatePattern(p);
+  return (event: unknown): boolean => patterns.some((p) => matches(p, event as Json));
 }

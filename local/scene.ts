@@ -12,7 +12,7 @@ import {
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
 import { type Emulator, startEmulator } from './emulator/index.ts';
 import { LocalPipeline } from './pipeline.ts';
-import { deployRole } from './roles.ts';
+import { deployRole, guardRuleFilter } from './roles.ts';
 
 export type Expectation = 'encrypted' | 'excluded' | 'skip-tag' | 'own-key' | 'deleted';
 
@@ -144,7 +144,8 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
     maxReceiveCount: 10,
     env: { ...settings, ...deployRole(emulator, { role: 'EnforceRole', region, env: settings }) },
   });
-  const unsubscribe = emulator.onEvent((event) => pipeline.send(event));
+  const delivered = guardRuleFilter(); // what the template's rules send to the queue
+  const unsubscribe = emulator.onEvent((event) => delivered(event) && pipeline.send(event));
   await pipeline.start();
 
   const logs = new CloudWatchLogsClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 8 });

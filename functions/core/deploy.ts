@@ -6,13 +6,11 @@
  * ready), and the runtime `ensureKey` of the first event remains the fallback.
  */
 
-import { partitionOf } from './arn.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
-import type { PolicyContext } from './policy.ts';
 import type { Clock, TokenBucket } from './retry.ts';
 
 /** The request CloudFormation sends a custom resource's Lambda (CloudFormation user guide, crpg-ref-requests). */

@@ -1,5 +1,4 @@
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { partitionOf } from './arn.ts';
 import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
@@ -13,7 +12,6 @@ import {
   keyContext,
 } from './key.ts';
 import type { Log } from './log.ts';
-import type { PolicyContext } from './policy.ts';
 import { type BackoffOptions, type Clock, retryTransient, systemClock, type TokenBucket } from './retry.ts';
 import { decideScope } from './scope.ts';
 

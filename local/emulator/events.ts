@@ -1,9 +1,14 @@
 /**
- * CloudTrail "AWS API Call via CloudTrail" events for CreateLogGroup, as EventBridge delivers them
- * (same shape as test/events/*.json), with best-effort delivery: delay, duplicates and loss.
+ * CloudTrail "AWS API Call via CloudTrail" events as EventBridge delivers them (the shapes of test/events/*.json)
+ * for the calls the emulator records: CloudWatch Logs CreateLogGroup and DisassociateKmsKey, and the KMS calls
+ * that change a key's policy, state, rotation or aliases (TRAILED); with best-effort delivery: delay, duplicates
+ * and loss. Record shapes: KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail" (one example per
+ * operation, ct-*.md in awsdocs/aws-kms-developer-guide); CloudWatch Logs: the captured samples in test/events.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { type IamPrincipal, parseRoleArn, sessionArn } from './iam.ts';
 import type { Random } from './random.ts';
+import type { Store } from './state.ts';
 
 export interface EventOptions {
   delayMs?: number;
@@ -11,56 +16,251 @@ export interface EventOptions {
   lossRate?: number;
 }
 
-export interface CallRecord {
+/** One entry of a KMS record's `resources` (KMS developer guide, e.g. the PutKeyPolicy example). */
+export interface TrailResource {
+  accountId: string;
+  type: 'AWS::KMS::Key';
+  ARN: string;
+}
+
+/** One recorded call, as `cloudTrailEvent` turns it into an event. */
+export interface TrailCall {
+  service: 'kms' | 'logs';
+  operation: string;
   region: string;
   account: string;
   at: number;
   requestId: string;
-  accessKeyId: string;
+  userIdentity: Record<string, unknown>;
   userAgent: string;
   sourceIp: string;
   requestParameters: Record<string, unknown>;
+  /** null for a failed call and for the operations whose record has none. */
+  responseElements: Record<string, unknown> | null;
+  /** KMS records only (CloudWatch Logs records carry none). */
+  resources?: TrailResource[];
   error?: { code: string; message: string };
+}
+
+/**
+ * The operations recorded, with the request fields CloudTrail keeps (as sent, camelCase: `KeyId` → `keyId`).
+ * Fields not sent are left out: the record holds what the request held.
+ */
+export const TRAILED: Record<'kms' | 'logs', Record<string, readonly string[]>> = {
+  logs: {
+    CreateLogGroup: ['logGroupName', 'kmsKeyId', 'tags', 'logGroupClass'],
+    DisassociateKmsKey: ['logGroupName', 'resourceIdentifier'],
+  },
+  kms: {
+    PutKeyPolicy: ['KeyId', 'PolicyName', 'Policy', 'BypassPolicyLockoutSafetyCheck'],
+    EnableKeyRotation: ['KeyId', 'RotationPeriodInDays'],
+    DisableKeyRotation: ['KeyId'],
+    ScheduleKeyDeletion: ['KeyId', 'PendingWindowInDays'],
+    CancelKeyDeletion: ['KeyId'],
+    DisableKey: ['KeyId'],
+    EnableKey: ['KeyId'],
+    CreateAlias: ['AliasName', 'TargetKeyId'],
+    UpdateAlias: ['AliasName', 'TargetKeyId'],
+    DeleteAlias: ['AliasName'],
+  },
+};
+
+/** The record's requestParameters, or undefined when the operation is not recorded. */
+export function requestParametersOf(
+  service: string,
+  operation: string,
+  input: Record<string, unknown>,
+): Record<string, unknown> | undefined {
+  const fields = service === 'kms' || service === 'logs' ? TRAILED[service][operation] : undefined;
+  if (!fields) return undefined;
+  const parameters: Record<string, unknown> = {};
+  for (const field of fields) {
+    if (input[field] !== undefined) parameters[`${field[0]?.toLowerCase()}${field.slice(1)}`] = input[field];
+  }
+  return parameters;
 }
 
 /** CloudTrail times have second precision: `2026-11-22T08:03:11Z`. */
 const trailTime = (ms: number) => `${new Date(ms).toISOString().slice(0, 19)}Z`;
 
-export function createLogGroupEvent(call: CallRecord): Record<string, unknown> {
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * A date inside requestParameters / responseElements as CloudTrail writes it, in UTC: `Apr 12, 2021 6:58:30 PM`
+ * (Java's `MMM d, yyyy h:mm:ss a`). KMS developer guide, ScheduleKeyDeletion: `"deletionDate": "Apr 12, 2021
+ * 18:58:30 PM"` for an eventTime of 18:58:30Z (same clock time, so UTC; the 24-hour "18" beside "PM" is an edit
+ * of the example); MediaStore developer guide, CloudTrail example: `"creationTime": "Jul 9, 2018 12:56:54 PM"`
+ * for an eventTime of 12:56:54Z (unpadded day, 12-hour clock).
+ */
+export function trailDate(ms: number): string {
+  const d = new Date(ms);
+  const hours = d.getUTCHours();
+  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()} ${hours % 12 || 12}:${two(
+    d.getUTCMinutes(),
+  )}:${two(d.getUTCSeconds())} ${hours < 12 ? 'AM' : 'PM'}`;
+}
+
+/** A stable fake unique id of a role (`AROA` + 17 characters, the form of AWS's role ids). */
+const roleIdOf = (roleArn: string) =>
+  `AROA${createHash('sha256').update(roleArn).digest('hex').slice(0, 17).toUpperCase()}`;
+
+/**
+ * The caller as CloudTrail names it. A registered principal (with `iam`) is its role's session: `AssumedRole`
+ * with the session ARN and the role as `sessionContext.sessionIssuer` (the shape of the AssumedRole samples in
+ * test/events; CloudTrail User Guide, "CloudTrail userIdentity element"); the session's `creationDate` is the
+ * call's time (the emulator does not model sessions). Anyone else (no `iam`, admins, unknown keys) is the
+ * emulator's IAM user, as before.
+ */
+export function userIdentityOf(
+  account: string,
+  accessKeyId: string,
+  at: number,
+  principal?: IamPrincipal,
+): Record<string, unknown> {
+  if (!principal) {
+    return {
+      type: 'IAMUser',
+      principalId: 'AIDAEMULATORUSER0001',
+      arn: `arn:aws:iam::${account}:user/local-emulator`,
+      accountId: account,
+      accessKeyId,
+      userName: 'local-emulator',
+    };
+  }
+  const { account: roleAccount, roleName } = parseRoleArn(principal.arn);
+  const roleId = roleIdOf(principal.arn);
+  return {
+    type: 'AssumedRole',
+    principalId: `${roleId}:${accessKeyId}`,
+    arn: sessionArn(principal.arn, accessKeyId),
+    accountId: roleAccount,
+    accessKeyId,
+    sessionContext: {
+      sessionIssuer: {
+        type: 'Role',
+        principalId: roleId,
+        arn: principal.arn,
+        accountId: roleAccount,
+        userName: roleName,
+      },
+      attributes: { creationDate: trailTime(at), mfaAuthenticated: 'false' },
+    },
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const KEY_ARN = /^arn:[^:]+:kms:[^:]*:[^:]*:key\/.+$/;
+
+/** The key ARN a KeyId names: the key's own, or the ARN the id spells (a key that does not exist). */
+function keyArnOf(store: Store, region: string, id: unknown): string | undefined {
+  if (typeof id !== 'string') return undefined;
+  const key = store.findKey(region, id);
+  if (key) return key.arn;
+  if (KEY_ARN.test(id)) return id;
+  return UUID.test(id) ? store.keyArn(region, id) : undefined;
+}
+
+/**
+ * The key an alias named until a DeleteAlias that just succeeded (the handler recorded the key's aliases with the
+ * call's time, synchronously before this runs).
+ */
+function keyThatLostAlias(store: Store, region: string, alias: string, at: number): string | undefined {
+  for (const key of store.kms(region).keys.values()) {
+    const [before, after] = key.attributeHistory.slice(-2);
+    if (after?.at === at && !after.aliases.includes(alias) && before?.aliases.includes(alias)) return key.arn;
+  }
+  return undefined;
+}
+
+/**
+ * responseElements and resources of a KMS record, from the store right after the call (KMS developer guide,
+ * "Logging AWS KMS API calls with AWS CloudTrail"): ScheduleKeyDeletion `{keyId: <key ARN>, keyState,
+ * deletionDate}`, CancelKeyDeletion `{keyId: <key ARN>}`, the other operations null; `resources` the key
+ * (`{accountId, type: "AWS::KMS::Key", ARN}`), and for the alias operations the alias too, in the examples'
+ * order: CreateAlias key then alias, UpdateAlias alias then the new target key, DeleteAlias alias then its key.
+ * A KeyId that names no key (a failed call) gives the ARN it spells, or no entry when it spells none (our choice).
+ */
+export function kmsTrailDetails(
+  store: Store,
+  region: string,
+  operation: string,
+  input: Record<string, unknown>,
+  applied: boolean,
+  at: number,
+): { responseElements: Record<string, unknown> | null; resources: TrailResource[] } {
+  const resource = (arn: string | undefined): TrailResource[] =>
+    arn === undefined ? [] : [{ accountId: store.account, type: 'AWS::KMS::Key', ARN: arn }];
+  const alias = typeof input.AliasName === 'string' ? input.AliasName : undefined;
+  const aliasArn = alias === undefined ? undefined : store.aliasArn(region, alias);
+  if (operation === 'CreateAlias') {
+    return {
+      responseElements: null,
+      resources: [...resource(keyArnOf(store, region, input.TargetKeyId)), ...resource(aliasArn)],
+    };
+  }
+  if (operation === 'UpdateAlias') {
+    return {
+      responseElements: null,
+      resources: [...resource(aliasArn), ...resource(keyArnOf(store, region, input.TargetKeyId))],
+    };
+  }
+  if (operation === 'DeleteAlias') {
+    const keyArn =
+      alias === undefined
+        ? undefined
+        : applied
+          ? keyThatLostAlias(store, region, alias, at)
+          : store.findKey(region, alias)?.arn;
+    return { responseElements: null, resources: [...resource(aliasArn), ...resource(keyArn)] };
+  }
+  const keyArn = keyArnOf(store, region, input.KeyId);
+  const key = applied && keyArn !== undefined ? store.findKey(region, keyArn) : undefined;
+  let responseElements: Record<string, unknown> | null = null;
+  if (key && operation === 'ScheduleKeyDeletion') {
+    responseElements = {
+      keyId: key.arn,
+      keyState: key.state,
+      ...(key.deletionDate !== undefined ? { deletionDate: trailDate(key.deletionDate) } : {}),
+    };
+  } else if (key && operation === 'CancelKeyDeletion') {
+    responseElements = { keyId: key.arn };
+  }
+  return { responseElements, resources: resource(keyArn) };
+}
+
+/** The EventBridge event of one recorded call. */
+export function cloudTrailEvent(call: TrailCall): Record<string, unknown> {
   const time = trailTime(call.at);
+  const kms = call.service === 'kms';
   return {
     version: '0',
     id: randomUUID(),
     'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.logs',
+    source: kms ? 'aws.kms' : 'aws.logs',
     account: call.account,
     time,
     region: call.region,
     resources: [],
     detail: {
       eventVersion: '1.09',
-      userIdentity: {
-        type: 'IAMUser',
-        principalId: 'AIDAEMULATORUSER0001',
-        arn: `arn:aws:iam::${call.account}:user/local-emulator`,
-        accountId: call.account,
-        accessKeyId: call.accessKeyId,
-        userName: 'local-emulator',
-      },
+      userIdentity: call.userIdentity,
       eventTime: time,
-      eventSource: 'logs.amazonaws.com',
-      eventName: 'CreateLogGroup',
+      eventSource: kms ? 'kms.amazonaws.com' : 'logs.amazonaws.com',
+      eventName: call.operation,
       awsRegion: call.region,
       ...(call.error ? { errorCode: call.error.code, errorMessage: call.error.message } : {}),
       sourceIPAddress: call.sourceIp,
       userAgent: call.userAgent,
       requestParameters: call.requestParameters,
-      responseElements: null,
+      responseElements: call.error ? null : call.responseElements,
       requestID: call.requestId,
       eventID: randomUUID(),
       readOnly: false,
+      // KMS records carry the key (and alias) ARNs; CloudWatch Logs records carry the API version instead.
+      ...(kms ? { resources: call.resources ?? [] } : {}),
       eventType: 'AwsApiCall',
-      apiVersion: '20140328',
+      ...(kms ? {} : { apiVersion: '20140328' }),
       managementEvent: true,
       recipientAccountId: call.account,
       eventCategory: 'Management',

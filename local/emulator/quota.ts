@@ -3,47 +3,69 @@
  * Rates are real transactions per second multiplied by the time scale; the burst is one second's worth.
  */
 
-/** CloudWatch Logs quotas (Service Quotas console / CloudWatch Logs quotas page). */
+/**
+ * CloudWatch Logs quotas as AWS publishes them ("CloudWatch Logs quotas",
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html, "<Op> throttle limit in
+ * transactions per second", each supported Region): AssociateKmsKey 5 (not adjustable), CreateLogGroup 10,
+ * DeleteLogGroup 10, DescribeLogGroups 10 (adjustable), ListTagsForResource, ListTagsLogGroup, TagResource,
+ * UntagResource, TagLogGroup, UntagLogGroup, PutRetentionPolicy, DeleteRetentionPolicy 5 (not adjustable).
+ * DisassociateKmsKey is not on the page: 5, as AssociateKmsKey (DESIGN.md), until AWS publishes it.
+ */
 export const LOGS_TPS: Record<string, number> = {
   AssociateKmsKey: 5,
   DisassociateKmsKey: 5,
   CreateLogGroup: 10,
   DeleteLogGroup: 10,
   DescribeLogGroups: 10,
-  ListTagsForResource: 10,
-  ListTagsLogGroup: 10,
-  TagResource: 10,
-  UntagResource: 10,
-  TagLogGroup: 10,
-  UntagLogGroup: 10,
+  ListTagsForResource: 5,
+  ListTagsLogGroup: 5,
+  TagResource: 5,
+  UntagResource: 5,
+  TagLogGroup: 5,
+  UntagLogGroup: 5,
+  PutRetentionPolicy: 5,
+  DeleteRetentionPolicy: 5,
 };
-export const LOGS_DEFAULT_TPS = 10;
+/** Most control-plane operations on the page are 5; what is not listed here gets 5. */
+export const LOGS_DEFAULT_TPS = 5;
 
 /**
- * KMS request quotas as the KMS quotas page lists them for these operations (control-plane calls are 5 TPS,
- * reads are far higher). Operations not listed here get KMS_DEFAULT_TPS.
+ * KMS request quotas as AWS publishes them ("Request quotas", AWS KMS Developer Guide,
+ * https://docs.aws.amazon.com/kms/latest/developerguide/requests-per-second.html, "Default value (requests per
+ * second)"). Every one is adjustable. The cryptographic operations on symmetric keys (Encrypt, Decrypt,
+ * GenerateDataKey*, ReEncrypt, GenerateRandom) share one quota in AWS (10,000, or 20,000 / 100,000 in some
+ * Regions); the emulator keeps a bucket per operation, each at 10,000. Operations not listed get
+ * KMS_DEFAULT_TPS.
  */
 export const KMS_TPS: Record<string, number> = {
-  CreateKey: 5,
-  CreateAlias: 5,
-  UpdateAlias: 5,
-  DeleteAlias: 5,
-  PutKeyPolicy: 5,
-  EnableKey: 5,
-  DisableKey: 5,
-  EnableKeyRotation: 5,
-  DisableKeyRotation: 5,
-  ScheduleKeyDeletion: 5,
   CancelKeyDeletion: 5,
-  TagResource: 10,
-  UntagResource: 10,
+  CreateAlias: 5,
+  CreateGrant: 50,
+  CreateKey: 5,
+  DeleteAlias: 15,
   DescribeKey: 2000,
+  DisableKey: 5,
+  DisableKeyRotation: 5,
+  EnableKey: 5,
+  EnableKeyRotation: 15,
   GetKeyPolicy: 1000,
   GetKeyRotationStatus: 1000,
   ListAliases: 500,
-  ListResourceTags: 500,
+  ListKeys: 500,
+  ListResourceTags: 2000,
+  PutKeyPolicy: 15,
+  ScheduleKeyDeletion: 15,
+  TagResource: 10,
+  UntagResource: 5,
+  UpdateAlias: 5,
+  Encrypt: 10_000,
+  Decrypt: 10_000,
+  GenerateDataKey: 10_000,
+  GenerateDataKeyWithoutPlaintext: 10_000,
+  ReEncrypt: 10_000,
+  GenerateRandom: 10_000,
 };
-export const KMS_DEFAULT_TPS = 50;
+export const KMS_DEFAULT_TPS = 5;
 
 export function quotaFor(
   service: 'kms' | 'logs',

@@ -10,7 +10,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Authorizer, type Caller } from './authorize.ts';
 import { ApiError } from './errors.ts';
-import { createLogGroupEvent, EventBus, type EventOptions } from './events.ts';
+import {
+  cloudTrailEvent,
+  EventBus,
+  type EventOptions,
+  kmsTrailDetails,
+  requestParametersOf,
+  userIdentityOf,
+} from './events.ts';
 import type { AuthorizationRecord, IamOptions, IamPrincipal } from './iam.ts';
 import { type Ctx, kmsHandlers } from './kms.ts';
 import {
@@ -111,7 +118,10 @@ export interface Emulator {
   account: string;
   /** Every request received, in order, with the error name if it failed (throttles and faults included). */
   calls: ApiCall[];
-  /** EventBridge-shaped CloudTrail CreateLogGroup events (failed calls too); returns unsubscribe. */
+  /**
+   * EventBridge-shaped CloudTrail events (failed calls too) for CreateLogGroup, DisassociateKmsKey and the KMS
+   * calls in events.ts `TRAILED`; returns unsubscribe.
+   */
   onEvent(listener: (event: unknown) => void): () => void;
   /** Every message SQS accepted (SendMessage, each Successful entry of SendMessageBatch); returns unsubscribe. */
   onMessage(listener: (message: SqsMessage) => void): () => void;
@@ -424,22 +434,35 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
         `${new Date(call.at).toISOString()} ${region} ${service}.${operation} ${status}${call.error ? ` ${call.error}` : ''}`,
       );
     }
-    if (service === 'logs' && operation === 'CreateLogGroup') {
-      const requestParameters: Record<string, unknown> = {};
-      for (const field of ['logGroupName', 'kmsKeyId', 'tags', 'logGroupClass']) {
-        if (input[field] !== undefined) requestParameters[field] = input[field];
+    // CloudTrail records what happened, not what the client was told: an intercepted answer with `applied` is a
+    // success, any other failure (IAM, throttling, faults, the operation's own errors) has errorCode/errorMessage.
+    const requestParameters = requestParametersOf(service, operation, input);
+    if (requestParameters && (service === 'kms' || service === 'logs')) {
+      const accessKeyId = scope?.accessKeyId ?? 'ANONYMOUS';
+      let principal: IamPrincipal | undefined;
+      if (authorizer) {
+        try {
+          const caller = authorizer.identify(scope?.accessKeyId);
+          if (caller.kind === 'principal') principal = caller.principal;
+        } catch {
+          // an unknown access key: recorded under the emulator's identity, as without iam
+        }
       }
       bus.publish(
-        createLogGroupEvent({
+        cloudTrailEvent({
+          service,
+          operation,
           region,
           account,
           at: call.at,
           requestId,
-          accessKeyId: scope?.accessKeyId ?? 'ANONYMOUS',
+          userIdentity: userIdentityOf(account, accessKeyId, call.at, principal),
           userAgent: String(req.headers['user-agent'] ?? ''),
           sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
           requestParameters,
-          // CloudTrail records what happened, not what the client was told.
+          ...(service === 'kms'
+            ? kmsTrailDetails(store, region, operation, input, applied, call.at)
+            : { responseElements: null }),
           ...(applied
             ? {}
             : {

@@ -134,7 +134,7 @@ export function table(figures: Figure[]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export const SECTIONS = ['size', 'cold', 'calls', 'burst', 'sweep', 'propagation'] as const;
+export const SECTIONS = ['size', 'cold', 'calls', 'burst', 'sweep', 'propagation', 'shared'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -162,8 +162,9 @@ Everything runs offline against the bundled emulator; quotas and delays are time
   --reps N           cold-start rounds: ours and the baselines interleaved (default 41)
   --runs N           repetitions of the burst and of the sweep (default 5)
   --prop-runs N      repetitions of the propagation run (default 11)
-  --burst N          events in the burst (default 1000)
-  --sweep-groups N   log groups in the sweep (default 10000; a fifth of them unencrypted)
+  --burst N          events in the burst (default 1000; also the shared-quota section's burst)
+  --sweep-groups N   log groups in the sweep (default 10000; a fifth of them unencrypted; also the
+                     shared-quota section's CLI backfill, all unencrypted)
   --no-reference     skip the sequential retry-on-throttle loop timed next to the sweep
   --only a,b         run only these: ${SECTIONS.join(', ')} (burst includes peak memory)
   --json FILE        also write the figures (with every sample) as JSON to FILE

@@ -5,6 +5,8 @@
  * removed in turn too, and the request each exists for must then go through. A grant the guard does not
  * need, or a guard rail that guards nothing, fails here.
  */
+
+import { DisassociateKmsKeyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateAliasCommand,
   KMSClient,
@@ -20,6 +22,7 @@ import { type CfnTemplate, deployRole, packagedTemplate, rolesFromTemplate } fro
 import {
   BUNDLE,
   createEvent,
+  existingGuardKey,
   GUARD_ALIAS,
   policyOf,
   REGION,
@@ -43,7 +46,9 @@ function enforceStatements(): Statement[] {
     AllowKeyPolicyUpdate: 'true',
   };
   const role = rolesFromTemplate(template, { account: ctx.account, region: REGION, parameters }).EnforceRole;
-  return (role?.policies[0]?.policy as { Statement: Statement[] }).Statement;
+  const policy = role?.policies[0]?.policy as { Statement: Statement[] } | undefined;
+  if (!policy) throw new Error('the packaged template has no EnforceRole policy');
+  return policy.Statement;
 }
 
 const without = (sid: string) => (principal: IamPrincipal) => {
@@ -60,7 +65,8 @@ async function runScenario(
   groups: string[],
   mutate?: (p: IamPrincipal) => void,
 ): Promise<string | undefined> {
-  const env = { ...world.env, ...settings };
+  // Every setting explicit: LocalPipeline writes process.env, and one scenario must not inherit another's key.
+  const env = { KMS_KEY_ARN: '', ALLOW_KEY_POLICY_UPDATE: 'false', ...world.env, ...settings };
   const pipeline = new LocalPipeline({
     region: world.region,
     account: world.account,
@@ -117,7 +123,51 @@ async function scenarios(mutate?: (p: IamPrincipal) => void): Promise<string[]> 
     mutate,
   );
   if (b) failures.push(`configured key: ${b}`);
+  const c = await reEncryptScenario(mutate);
+  if (c) failures.push(`a group that lost its key: ${c}`);
   return failures;
+}
+
+/** A group on the guard key loses it (DisassociateKmsKey); its CloudTrail event must bring the key back. */
+async function reEncryptScenario(mutate?: (p: IamPrincipal) => void): Promise<string | undefined> {
+  const world = await startWorld({ throttle: false, propagationDelayMs: 0 });
+  world.expectDenials();
+  const events: unknown[] = [];
+  world.emulator.onEvent((e) => events.push(e));
+  const key = await existingGuardKey(world);
+  world.emulator.state.putLogGroup(REGION, '/lost/key', { kmsKeyId: key.arn });
+  await world.logs.send(new DisassociateKmsKeyCommand({ logGroupName: '/lost/key' }));
+  const env = { KMS_KEY_ARN: '', ALLOW_KEY_POLICY_UPDATE: 'false', ...world.env };
+  const pipeline = new LocalPipeline({
+    region: world.region,
+    account: world.account,
+    bundle: BUNDLE,
+    concurrency: 1,
+    visibilityTimeoutMs: 200,
+    maxReceiveCount: 2,
+    timeoutMs: 5_000,
+    env: {
+      ...env,
+      ...deployRole(world.emulator, { role: 'EnforceRole', region: world.region, env, mutate }),
+    },
+  });
+  try {
+    await pipeline.start();
+  } catch (err) {
+    return (err as Error).message;
+  }
+  try {
+    for (let i = 0; i < 50 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (const e of events) pipeline.send(e);
+    if (!(await pipeline.drain(15_000))) return 'the queue did not drain';
+    if (world.emulator.state.logGroup(REGION, '/lost/key')?.kmsKeyId !== key.arn) {
+      const seen = world.output.decisions().map((d) => `${d.outcome}: ${d.reason}`);
+      return `not encrypted again (${events.length} event(s); ${seen.join('; ')})`;
+    }
+    return undefined;
+  } finally {
+    await pipeline.stop();
+  }
 }
 
 describe('every EnforceRole grant is needed', () => {
@@ -133,7 +183,12 @@ describe('every EnforceRole grant is needed', () => {
     'KmsReadKeys',
     'KmsCreateGuardKey',
   ];
-  sids.push('KmsCreateGuardAlias', 'KmsUseConfiguredKeyThroughLogs', 'KmsUpdateConfiguredKeyPolicy');
+  sids.push(
+    'KmsCreateGuardAlias',
+    'KmsUseConfiguredKeyThroughLogs',
+    'KmsUpdateConfiguredKeyPolicy',
+    'ReadGroupTags',
+  );
 
   it('the list below covers every Allow statement of the role', () => {
     const allows = enforceStatements()
@@ -231,7 +286,9 @@ describe('the attack matrix has teeth: the old template grants are caught', () =
     world.expectDenials();
     const keys = `arn:aws:kms:${REGION}:${ctx.account}:key/*`;
     const old = (p: IamPrincipal) => {
-      (p.policies[0]?.policy as { Statement: unknown[] }).Statement.push(
+      const doc = p.policies[0]?.policy as { Statement: unknown[] } | undefined;
+      if (!doc) throw new Error('the EnforceRole has no policy');
+      doc.Statement.push(
         {
           Sid: 'KmsTagAtCreation',
           Effect: 'Allow',

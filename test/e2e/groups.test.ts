@@ -107,7 +107,7 @@ describe('deleted group (dist/enforce.mjs, emulator)', () => {
     // Prepare: a short-lived group, created and deleted through Logs; its event arrives afterwards.
     const world = await startWorld({ throttle: false });
     const events: unknown[] = [];
-    world.emulator.onEvent((event) => events.push(event));
+    world.onDelivered((event) => events.push(event));
     const name = '/aws/lambda/short-lived-preview';
     await world.logs.send(new CreateLogGroupCommand({ logGroupName: name }));
     await world.logs.send(new DeleteLogGroupCommand({ logGroupName: name }));
@@ -225,7 +225,7 @@ describe('duplicate and late events (dist/enforce.mjs, emulator)', () => {
     const world = await startWorld({ throttle: false, events: { duplicateRate: 1 } });
     const guard = await existingGuardKey(world);
     const events: Record<string, any>[] = [];
-    world.emulator.onEvent((event) => events.push(event as Record<string, any>));
+    world.onDelivered((event) => events.push(event as Record<string, any>));
     const name = '/aws/lambda/inventory-api';
     await world.logs.send(new CreateLogGroupCommand({ logGroupName: name }));
     expect(await until(() => events.length === 2, 2_000)).toBe(true);

@@ -26,7 +26,7 @@ import {
   startEmulator,
 } from '../../local/emulator/index.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import { deployRole, sweepServiceCheck } from '../../local/roles.ts';
+import { deployRole, guardRuleFilter, sweepServiceCheck } from '../../local/roles.ts';
 import { captureOutput, loadEvent } from '../helpers.ts';
 
 export { captureOutput };
@@ -111,6 +111,8 @@ export interface World {
   asDeployed(env: Record<string, string>): Record<string, string>;
   /** This test provokes refusals on purpose: skip the after-test check that every role request was allowed. */
   expectDenials(): void;
+  /** The emulator's CloudTrail events that the template's rules deliver to the queue (as EventBridge would). */
+  onDelivered(listener: (event: unknown) => void): () => void;
   /**
    * A new sweep container: a fresh import of dist/sweep.mjs configured by `env` (on top of `world.env`), running
    * with the credentials of the SweepRole a stack deployed with those settings has (`deployRole`; `mutate` edits
@@ -172,6 +174,10 @@ export async function startWorld(options: EmulatorOptions = {}, region = REGION)
     asDeployed,
     expectDenials: () => {
       audit.allowDenials = true;
+    },
+    onDelivered: (listener) => {
+      const delivered = guardRuleFilter();
+      return emulator.onEvent((event) => delivered(event) && listener(event));
     },
     container: (extra = {}) => loadContainer(asDeployed(extra)),
     sweepContainer: async (extra = {}, sweepOptions = {}) => {

@@ -107,7 +107,10 @@ describe(`burst: ${N} CreateLogGroup events through queue and enforce containers
       if (!ok) wrong.push(`${g.kind} ${g.name}: ${actual?.kmsKeyId ?? (actual ? 'unencrypted' : 'gone')}`);
     }
     const inScope = plan.filter((g) => g.kind === 'in-scope');
-    const createEvents = rig.events.filter((e) => !e.detail.errorCode);
+    // The guard's own key changes (its PutKeyPolicy dropping the retire statement) come back too, and are ignored.
+    const createEvents = rig.events.filter(
+      (e) => e.detail.eventName === 'CreateLogGroup' && !e.detail.errorCode,
+    );
     const decisions = output.decisions();
     const encryptedByGuard = new Set(
       decisions.filter((d) => d.outcome === 'encrypted').map((d) => d.logGroupName as string),

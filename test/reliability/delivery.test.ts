@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import type { Clock } from '../../functions/core/retry.ts';
 import { loadSweepSettings, runSweepInvocation } from '../../functions/sweep.ts';
+import { guardRuleFilter } from '../../local/roles.ts';
 import { memoryLog } from '../helpers.ts';
 import {
   captureOutput,
@@ -85,7 +86,10 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
         }
       }
     };
-    const unsubscribe = emulator.onEvent((e) => void window.push(e as Record<string, any>));
+    const byRule = guardRuleFilter(); // what the template's rules send to the queue
+    const unsubscribe = emulator.onEvent((e) => {
+      if (byRule(e)) window.push(e as Record<string, any>);
+    });
     const ticker = setInterval(flush, 40);
 
     // Act 1: workloads create (and some delete) groups; the faulty bus delivers what it delivers

@@ -5,6 +5,7 @@ import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/index.ts';
 import { startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
+import { guardRuleFilter } from '../../local/roles.ts';
 import { asDeployed, captureOutput, credentials, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
 
 // Promise: a key that must not be used is never associated with anything. Each refusal is a clear
@@ -28,7 +29,8 @@ beforeAll(async () => {
     propagationDelayMs: 3_000,
     intercept: (r) => intercept?.(r),
   });
-  emulator.onEvent((e) => feed?.(e));
+  const delivered = guardRuleFilter(); // what the template's rules send to the queue
+  emulator.onEvent((e) => delivered(e) && feed?.(e));
 });
 afterAll(async () => {
   await emulator?.stop();

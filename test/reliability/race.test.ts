@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
-import { roleArn } from '../../local/roles.ts';
+import { guardRuleFilter, roleArn } from '../../local/roles.ts';
 import {
   asDeployed,
   captureOutput,
@@ -97,7 +97,8 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     });
     emulator = emu;
     const held = new Map<string, unknown[]>(REGIONS.map((r) => [r, []]));
-    emu.onEvent((e) => held.get((e as { region: string }).region)?.push(e));
+    const delivered = guardRuleFilter(); // what the template's rules send to the queue
+    emu.onEvent((e) => delivered(e) && held.get((e as { region: string }).region)?.push(e));
     for (const region of REGIONS) {
       pipelines.push(
         new LocalPipeline({

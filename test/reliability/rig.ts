@@ -15,7 +15,7 @@ import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/
 import { seededRandom } from '../../local/emulator/random.ts';
 import type { InterceptedRequest, Interception } from '../../local/emulator/server.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import { deployRole, roleArn } from '../../local/roles.ts';
+import { deployRole, guardRuleFilter, roleArn } from '../../local/roles.ts';
 import { captureOutput } from '../helpers.ts';
 
 export { captureOutput };
@@ -136,7 +136,10 @@ export async function startRig(options: RigOptions) {
     const m = pipeline.queue.at(-1);
     if (m) fates.set(m.messageId, { body: m.body, receives: 0, acked: false });
   };
+  // What EventBridge delivers: the events the template's rules match (the emulator emits one per call).
+  const delivered = guardRuleFilter();
   const unsubscribe = emulator.onEvent((event) => {
+    if (!delivered(event)) return;
     events.push(event as Record<string, any>);
     if (options.autoFeed !== false) send(event);
   });

@@ -6,10 +6,10 @@ import { CLIENT_SETTINGS, clientsFor } from '../../functions/core/clients.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { handleEvent } from '../../functions/core/handle.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
-import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/index.ts';
 import { startEmulator } from '../../local/emulator/index.ts';
 import { LocalPipeline } from '../../local/pipeline.ts';
+import { guardRuleFilter } from '../../local/roles.ts';
 import { memoryLog } from '../helpers.ts';
 import {
   asDeployed,
@@ -42,7 +42,8 @@ beforeAll(async () => {
     propagationDelayMs: 0,
     intercept: (r) => intercept?.(r),
   });
-  emulator.onEvent((e) => feed?.(e));
+  const delivered = guardRuleFilter(); // what the template's rules send to the queue
+  emulator.onEvent((e) => delivered(e) && feed?.(e));
   // The guard key exists and Logs can use it: only the injected answer can stand in the way.
   const key = emulator.state.createKeyDirect(REGION, {
     policy: guardKeyPolicy(emulator, REGION),

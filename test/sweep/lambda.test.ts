@@ -112,14 +112,15 @@ describe('sweep Lambda', () => {
   });
 
   it('continues in a new invocation when time runs low, and the continuation finishes the run', async () => {
-    // Prepare: 1 s per page listed; 6 s left after margins: pages 1 and 2 done.
+    // Prepare: 1 s per page listed, then its 10 tag reads at SWEEP_TAGS_RATE 4 (1.5 s); 9 s left after margins,
+    // no new page after half of them: pages 1 and 2 done.
     const clock = fakeClock();
     serve(
       Array.from({ length: 30 }, (_, i) => group(`/g/${i}`)),
       10,
       clock,
     );
-    const d = { ...deps({ ENFORCE_QUEUE_URL: QUEUE }, clock), remainingMs: 3_000 + 5_000 + 6_000 };
+    const d = { ...deps({ ENFORCE_QUEUE_URL: QUEUE }, clock), remainingMs: 3_000 + 5_000 + 9_000 };
     // Act
     const first = await runSweepInvocation({}, d);
     // Assess
@@ -166,5 +167,8 @@ describe('sweep Lambda', () => {
   it('rejects a bad queue URL or rate by name', () => {
     expect(() => loadSweepSettings({ ENFORCE_QUEUE_URL: 'queue' })).toThrow(/ENFORCE_QUEUE_URL/);
     expect(() => loadSweepSettings({ SWEEP_ASSOCIATE_RATE: '9' })).toThrow(/SWEEP_ASSOCIATE_RATE/);
+    // ListTagsForResource is 5 TPS per account and region (CloudWatch Logs quotas page).
+    expect(() => loadSweepSettings({ SWEEP_TAGS_RATE: '8' })).toThrow(/SWEEP_TAGS_RATE.*at most 5/);
+    expect(loadSweepSettings({}).tagsRate).toBe(4);
   });
 });

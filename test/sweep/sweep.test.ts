@@ -92,6 +92,17 @@ function options(extra: Partial<SweepOptions> = {}, env: Record<string, string> 
 const MUTATING = [AssociateKmsKeyCommand, DisassociateKmsKeyCommand];
 const KMS_MUTATING = [CreateKeyCommand, CreateAliasCommand, PutKeyPolicyCommand];
 
+describe('sweepBuckets', () => {
+  it('caps every rate at the published quota and makes each bucket adaptive', () => {
+    // Act
+    const b = sweepBuckets({ describe: 50, tags: 8, associate: 9, disassociate: 2 }, fakeClock());
+    // Assess: DescribeLogGroups 10, ListTagsForResource 5, AssociateKmsKey 5 (CloudWatch Logs quotas page).
+    expect([b.describe.rate, b.tags.rate, b.associate.rate, b.disassociate.rate]).toEqual([10, 5, 5, 2]);
+    b.associate.reportThrottle();
+    expect(b.associate.rate).toBe(2.5);
+  });
+});
+
 describe('keyStateOf', () => {
   it('classifies by the guard key ARN or id', () => {
     expect(keyStateOf(undefined, KEY)).toBe('no-key');
