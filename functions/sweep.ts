@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { CLIENT_SETTINGS, type Clients, clientsFor } from './core/clients.ts';
 import { assertKeyInAccount, type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
-import { sweepWorkItem } from './core/event.ts';
+import { sweepKeyCheck, sweepWorkItem } from './core/event.ts';
 import { acquireSweepLease, type LeaseOptions, releaseSweepLease } from './core/lease.ts';
 import type { Log } from './core/log.ts';
 import { injectLambdaContext } from './core/logger.ts';
@@ -187,6 +187,17 @@ export async function runSweepInvocation(
       deps.onYield?.(lease.holder);
       return { runId, yieldedTo: lease.holder, done: true, continued: false, counts: emptyCounts() };
     }
+  }
+
+  // Once per run: ask the enforce function to verify the guard key (a lost CloudTrail event must not leave a
+  // narrowed policy, rotation off, or a key at risk unseen until someone looks).
+  if (invocation === 1 && settings.queueUrl && !config.dryRun && deps.account) {
+    await deps.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: settings.queueUrl,
+        MessageBody: JSON.stringify(sweepKeyCheck({ region: deps.region, account: deps.account, runId })),
+      }),
+    );
   }
 
   const now = clock.now();

@@ -11,6 +11,7 @@ import {
   DescribeKeyCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
+  GetKeyRotationStatusCommand,
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { logGroupArn, partitionOf } from './arn.ts';
@@ -44,6 +45,8 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
   switch (change.change) {
     case 'disassociated':
       return reEncrypt(change, deps);
+    case 'key-check':
+      return checkGuardKey(change, deps, keyOptions);
     case 'alias-deleted':
     case 'alias-updated': {
       if (change.aliasName !== config.keyAlias || config.keyArn) {
@@ -122,6 +125,51 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
     });
   }
   return done('key-at-risk', summary, { keyArn: key.Arn });
+}
+
+/**
+ * The sweep's periodic verification of the guard key (events can be lost): a key disabled or pending deletion
+ * raises KeyAtRisk, a policy that no longer admits Logs is merged back, rotation is turned back on.
+ */
+async function checkGuardKey(change: ChangeRequest, deps: EnforceDeps, keyOptions: KeyStepOptions) {
+  const { config } = deps;
+  const key = await describeKey(keyOptions, config.keyArn ?? config.keyAlias);
+  if (!key?.Arn || !key.KeyId) {
+    return {
+      outcome: 'change-ignored' as const,
+      logGroupName: '',
+      reason: `${config.keyArn ?? config.keyAlias} does not exist (yet)`,
+    };
+  }
+  if (key.KeyState !== 'Enabled') {
+    return handleChange({ ...change, change: 'key-disabled', keyId: key.Arn }, deps);
+  }
+  const findings: string[] = [];
+  const after = await ensureKeyPolicy({
+    ...keyOptions,
+    key: { arn: key.Arn, keyId: key.KeyId, own: !config.keyArn },
+  });
+  if (after.changedAt !== undefined) {
+    deps.alert?.('KeyPolicyRepaired');
+    findings.push('policy merged back');
+  }
+  if (!config.keyArn) {
+    const rotation = await send(keyOptions, () =>
+      deps.clients.kms.send(new GetKeyRotationStatusCommand({ KeyId: key.Arn })),
+    );
+    if (!rotation.KeyRotationEnabled) {
+      await send(keyOptions, () => deps.clients.kms.send(new EnableKeyRotationCommand({ KeyId: key.Arn })));
+      findings.push('rotation turned back on');
+    }
+  }
+  return {
+    outcome: findings.length ? ('key-policy-repaired' as const) : ('change-ignored' as const),
+    logGroupName: '',
+    reason: findings.length
+      ? `guard key check: ${findings.join(', ')}`
+      : 'guard key check: enabled, policy and rotation as they should be',
+    keyArn: key.Arn,
+  };
 }
 
 /** A group lost its key: encrypt it again, unless it is out of scope now (the rollback's skip tag, exclusions). */

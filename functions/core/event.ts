@@ -17,6 +17,7 @@ export interface CreateLogGroupRequest {
 
 /** What happened to a group or a key after creation (issue: drift and tampering), from its CloudTrail event. */
 export type ChangeKind =
+  | 'key-check'
   | 'disassociated'
   | 'key-policy-changed'
   | 'rotation-disabled'
@@ -59,6 +60,20 @@ export interface Home {
 export const SWEEP_SOURCE = 'logs-kms-guard.sweep';
 export const SWEEP_DETAIL_TYPE = 'Unencrypted Log Group Found';
 
+export const KEY_CHECK_DETAIL_TYPE = 'Guard Key Check';
+
+/** The sweep's request, once per run, that the enforce function verify the guard key (state, policy, rotation). */
+export function sweepKeyCheck(item: { region: string; account: string; runId: string }) {
+  return {
+    source: SWEEP_SOURCE,
+    'detail-type': KEY_CHECK_DETAIL_TYPE,
+    id: `${item.runId}:key-check`,
+    account: item.account,
+    region: item.region,
+    detail: { runId: item.runId },
+  };
+}
+
 /** Builds the queue message the sweep sends for one unencrypted group; the enforce handler reads it back. */
 export function sweepWorkItem(item: { name: string; region: string; account: string; runId: string }) {
   return {
@@ -84,6 +99,25 @@ const KMS_CHANGES: Record<string, ChangeKind> = {
 
 /** Validates any event the guard's rules deliver (creation, later changes, sweep work items); pure. */
 export function parseGuardEvent(event: unknown, home: Home): ParsedEvent {
+  if (isObject(event) && event.source === SWEEP_SOURCE && event['detail-type'] === KEY_CHECK_DETAIL_TYPE) {
+    const { region, account } = event;
+    const reason =
+      typeof region !== 'string' || !isRegion(region) || (home.region !== undefined && region !== home.region)
+        ? `key check: region ${describe(region)} is not this guard's`
+        : typeof account !== 'string' ||
+            !isAccountId(account) ||
+            (home.account !== undefined && account !== home.account)
+          ? `key check: account ${describe(account)} is not this guard's`
+          : undefined;
+    if (reason) return { kind: 'rejected', eventId: idOf(event), name: undefined, reason };
+    return {
+      kind: 'change',
+      change: 'key-check',
+      eventId: idOf(event) ?? `${region}:key-check`,
+      region: region as string,
+      account: account as string,
+    };
+  }
   if (isObject(event) && isObject(event.detail) && event['detail-type'] === 'AWS API Call via CloudTrail') {
     const name = event.detail.eventName;
     if (event.source === 'aws.logs' && name === 'DisassociateKmsKey') return parseChange(event, home);

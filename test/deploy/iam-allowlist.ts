@@ -75,6 +75,9 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       },
     ],
     'kms:GetKeyPolicy': [{ resources: [KEYS, CONFIGURED_KEY], why: 'verify the Logs and role statements' }],
+    'kms:GetKeyRotationStatus': [
+      { resources: [KEYS, CONFIGURED_KEY], why: "the sweep's guard key check: is rotation still on" },
+    ],
     'kms:CreateKey': [
       {
         resources: [/^\*$/],

@@ -12,6 +12,7 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
+import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
 import { disassociateKey } from '../../functions/core/sweep.ts';
 import {
@@ -309,5 +310,49 @@ describe('malformed or foreign change events cost zero calls', () => {
     expect(['rejected-input', 'ignored-failed-call']).toContain(out.outcome);
     expect(callsSince(world.emulator, mark)).toEqual([]);
     expect(world.output.metrics().KeyAtRisk).toBeUndefined();
+  });
+});
+
+describe("the sweep's guard key check (events can be lost)", () => {
+  it('a narrowed policy and rotation turned off that no event reported: both repaired by the check', async () => {
+    // Prepare: the changes happened while the event bus lost their events
+    const { world, key, handler, foreign } = await guarded(['/a']);
+    const narrowed = JSON.parse(key.policy);
+    narrowed.Statement = narrowed.Statement.filter((s: { Sid?: string }) => s.Sid !== LOGS_STATEMENT_SID);
+    world.emulator.state.setKeyPolicy(world.region, key.keyId, JSON.stringify(narrowed));
+    await world.kms.send(new DisableKeyRotationCommand({ KeyId: key.keyId }));
+    const check = sweepKeyCheck({ region: world.region, account: world.account, runId: 'run-1' });
+
+    // Act
+    const out = await handle(world, handler, check);
+    const again = await handle(world, handler, structuredClone(check));
+
+    // Assess
+    expect(out).toMatchObject({
+      outcome: 'key-policy-repaired',
+      reason: expect.stringContaining('rotation'),
+    });
+    expect(again).toMatchObject({ outcome: 'change-ignored' });
+    const after = world.emulator.state.key(world.region, key.keyId);
+    expect(after?.rotation).toBe(true);
+    expect(JSON.parse(after?.policy ?? '{}').Statement).toContainEqual(foreign);
+    expect(world.output.metrics()).toMatchObject({ KeyPolicyRepaired: 1 });
+  });
+
+  it('a guard key scheduled for deletion while the event was lost: KeyAtRisk from the check', async () => {
+    // Prepare
+    const { world, key, handler } = await guarded(['/a', '/b']);
+    world.emulator.state.setKeyState(world.region, key.keyId, 'PendingDeletion');
+
+    // Act
+    const out = await handle(
+      world,
+      handler,
+      sweepKeyCheck({ region: world.region, account: world.account, runId: 'r' }),
+    );
+
+    // Assess
+    expect(out).toMatchObject({ outcome: 'key-at-risk', keyArn: key.arn });
+    expect(world.output.metrics()).toMatchObject({ KeyAtRisk: 2 });
   });
 });

@@ -56,6 +56,7 @@ const GUARD_VARIABLES = [
   'DEADLINE_MARGIN_MS',
   'KEY_DELETION_WINDOW_DAYS',
   'GUARD_ROLE_ARN',
+  'RESTORE_GUARD_KEY',
 ];
 
 /** The sweep function's own variables (functions/sweep.ts loadSweepSettings), cleared before a sweep container loads. */

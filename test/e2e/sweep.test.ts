@@ -62,10 +62,17 @@ const sweepEnv = (stack: Stack, extra: Record<string, string> = {}) => ({
 
 /** The log group names the enqueued work items name, in order. */
 function enqueuedNames(messages: SqsMessage[]): string[] {
-  return messages.map((m) => {
-    const item = JSON.parse(m.body);
-    return item.detail.logGroupName as string;
-  });
+  return groupItems(messages).map((m) => JSON.parse(m.body).detail.logGroupName as string);
+}
+
+/** The work items for groups (each run also sends one guard key check, event.ts `sweepKeyCheck`). */
+function groupItems(messages: SqsMessage[]): SqsMessage[] {
+  return messages.filter((m) => JSON.parse(m.body)['detail-type'] !== 'Guard Key Check');
+}
+
+/** The guard key checks the runs sent: one per run. */
+function keyChecks(messages: SqsMessage[]): SqsMessage[] {
+  return messages.filter((m) => JSON.parse(m.body)['detail-type'] === 'Guard Key Check');
 }
 
 const pad = (i: number) => String(i).padStart(3, '0');
@@ -139,7 +146,8 @@ describe('sweep bundle: enqueues exactly the unencrypted in-scope groups, and en
     // Assess: every work item accepted and done; every group as it must be
     expect(drained).toBe(true);
     expect(pipeline.dlq).toEqual([]);
-    expect(outcomes).toEqual(byKind.plain.map(() => true));
+    // every group item, and the run's guard key check (the key is as it should be: nothing to repair)
+    expect(outcomes).toEqual([...byKind.plain, 'key check'].map(() => true));
     const keyOf = (name: string) => world.emulator.state.logGroup(world.region, name)?.kmsKeyId;
     expect(byKind.plain.filter((n) => keyOf(n) !== guard.arn)).toEqual([]);
     expect(byKind.guarded.filter((n) => keyOf(n) !== guard.arn)).toEqual([]);
@@ -201,7 +209,8 @@ describe('sweep bundle: a run that runs out of time continues in an asynchronous
       },
     });
     expect(result.counts).toMatchObject({ pages: 1, listed: 50, queued: 25 });
-    expect(stack.messages).toHaveLength(25);
+    expect(groupItems(stack.messages)).toHaveLength(25);
+    expect(keyChecks(stack.messages)).toHaveLength(1);
   }, 60_000);
 
   it('invoking the bundle with each continuation payload finishes the run, with no group enqueued twice', async () => {
@@ -232,7 +241,8 @@ describe('sweep bundle: a run that runs out of time continues in an asynchronous
     const names = enqueuedNames(stack.messages);
     expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
     expect([...names].sort()).toEqual(unencrypted);
-    const runOf = new Set(stack.messages.map((m) => JSON.parse(m.body).detail.runId));
+    const runOf = new Set(groupItems(stack.messages).map((m) => JSON.parse(m.body).detail.runId));
+    expect(keyChecks(stack.messages)).toHaveLength(1); // once per run, not per continuation
     expect(runOf).toEqual(runIds);
   }, 90_000);
 });
@@ -346,7 +356,7 @@ describe('sweep role: every Allow statement of SweepRole is needed', () => {
     // Assess (the after-test check also asserts that no request of the role was refused)
     expect(error).toBeUndefined();
     expect(final).toMatchObject({ done: true, counts: { listed: 61, queued: 15 } });
-    expect(stack.messages).toHaveLength(15);
+    expect(groupItems(stack.messages)).toHaveLength(15);
     expect(stack.invocations).toHaveLength(1);
   }, 60_000);
 
