@@ -19,6 +19,7 @@ import {
   namesRoleFor,
   type PolicyDocument,
   parsePolicy,
+  QUERY_RESULTS_STATEMENT_SID,
   VIA_LOGS_ACTIONS,
 } from '../core/policy.ts';
 import { findGuardKey } from '../core/sweep.ts';
@@ -339,6 +340,26 @@ export async function doctorRegion(
     }
   } catch (err) {
     couldNot('recent failures', err);
+  }
+
+  // Insights query results: AWS has no call to read their key association back; the guard key's policy tells
+  // whether the deployment set it up (EncryptQueryResults=true writes that statement and associates them).
+  if (keyPolicy) {
+    const admitsQueries = keyPolicy.Statement.some((s) => s.Sid === QUERY_RESULTS_STATEMENT_SID);
+    if (admitsQueries) {
+      add(
+        'query results',
+        'ok',
+        'the key admits CloudWatch Logs for Insights query results: the deployment associated them (AWS offers no call to read it back; see the stack output reason)',
+      );
+    } else {
+      add(
+        'query results',
+        'warn',
+        'Insights query results are not encrypted with this key',
+        'deploy with EncryptQueryResults=true (optional)',
+      );
+    }
   }
 
   // May the enforce function's role use and repair the key? CloudWatch Logs calls KMS with the caller's

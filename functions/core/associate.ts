@@ -52,6 +52,8 @@ export function classifyAssociateError(err: unknown): AssociateErrorClass {
 export interface AssociateOptions {
   logs: CloudWatchLogsClient;
   name: string;
+  /** Instead of the group `name`: a resourceIdentifier such as the account's query results (`…:query-result:*`). */
+  resourceIdentifier?: string;
   keyArn: string;
   /** Epoch ms after which the record goes back to the queue instead of waiting longer. */
   deadline: number;
@@ -106,7 +108,10 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
       const abortSignal = AbortSignal.timeout(
         Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - clock.now()))),
       );
-      await logs.send(new AssociateKmsKeyCommand({ logGroupName: name, kmsKeyId: keyArn }), { abortSignal });
+      const target = options.resourceIdentifier
+        ? { resourceIdentifier: options.resourceIdentifier }
+        : { logGroupName: name };
+      await logs.send(new AssociateKmsKeyCommand({ ...target, kmsKeyId: keyArn }), { abortSignal });
       return { outcome: 'associated', attempts };
     } catch (err) {
       if (isThrottle(err)) options.bucket?.reportThrottle();

@@ -31,6 +31,8 @@ export interface GuardConfig {
   guardRoleArn: string | undefined;
   /** RESTORE_GUARD_KEY: undo a scheduled deletion or a disabling of the guard's own key (off by default). */
   restoreGuardKey: boolean;
+  /** ENCRYPT_QUERY_RESULTS: at deployment, also associate the key with the account's Insights query results. */
+  encryptQueryResults: boolean;
 }
 
 export const DEFAULT_KEY_ALIAS = 'alias/logs-kms-guard';
@@ -120,5 +122,6 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     keyDeletionWindowDays: readNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, 7, 30),
     guardRoleArn,
     restoreGuardKey: readBool(env, 'RESTORE_GUARD_KEY', false),
+    encryptQueryResults: readBool(env, 'ENCRYPT_QUERY_RESULTS', false),
   };
 }

@@ -6,11 +6,13 @@
  * ready), and the runtime `ensureKey` of the first event remains the fallback.
  */
 
+import { associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
+import { type PolicyContext, queryResultsArn } from './policy.ts';
 import type { Clock, TokenBucket } from './retry.ts';
 
 /** The request CloudFormation sends a custom resource's Lambda (CloudFormation user guide, crpg-ref-requests). */
@@ -139,6 +141,7 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       },
     );
     const ready = own.outcome === 'encrypted' || own.outcome === 'already-encrypted';
+    const queries = config.encryptQueryResults ? await encryptQueryResults(deps, key.arn, ctx) : undefined;
     log.info('deploy: guard key ensured', {
       keyArn: key.arn,
       ownLogGroup: deps.ownLogGroup,
@@ -146,9 +149,11 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
     });
     return {
       status: 'SUCCESS',
-      reason: ready
-        ? `key ${key.arn} ready: CloudWatch Logs accepts it (${deps.ownLogGroup} encrypted)`
-        : `key ${key.arn} ensured; ${deps.ownLogGroup}: ${own.outcome} (${own.reason})`,
+      reason:
+        (ready
+          ? `key ${key.arn} ready: CloudWatch Logs accepts it (${deps.ownLogGroup} encrypted)`
+          : `key ${key.arn} ensured; ${deps.ownLogGroup}: ${own.outcome} (${own.reason})`) +
+        (queries ? `; Insights query results: ${queries}` : ''),
       keyArn: key.arn,
       ready,
     };
@@ -165,6 +170,33 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       ...(keyArn ? { keyArn } : {}),
       ready: false,
     };
+  }
+}
+
+/**
+ * ENCRYPT_QUERY_RESULTS: associates the key with the account's stored CloudWatch Logs Insights query results
+ * (AssociateKmsKey with `resourceIdentifier` `arn:<p>:logs:<region>:<account>:query-result:*`). AWS offers no
+ * call to read that association back, so this answer (also logged) is the record of it.
+ */
+async function encryptQueryResults(deps: DeployDeps, keyArn: string, ctx: PolicyContext): Promise<string> {
+  try {
+    await associateKey({
+      logs: deps.clients.logs,
+      name: 'Insights query results',
+      resourceIdentifier: queryResultsArn(ctx),
+      keyArn,
+      deadline: deps.deadline,
+      log: deps.log,
+      ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
+    });
+    deps.log.info('Insights query results associated with the guard key', { keyArn });
+    return `associated with ${keyArn}`;
+  } catch (err) {
+    deps.log.warn('could not associate the Insights query results with the key', {
+      error: (err as Error).name,
+    });
+    return `not associated (${(err as Error).name}: ${(err as Error).message})`;
   }
 }
 

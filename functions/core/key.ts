@@ -69,6 +69,7 @@ export function keyContext(config: GuardConfig, region: string, account: string)
     account,
     ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
     ...(config.restoreGuardKey ? { restoreGuardKey: true } : {}),
+    ...(config.encryptQueryResults ? { encryptQueryResults: true } : {}),
   };
 }
 

@@ -62,6 +62,8 @@ export interface PolicyContext {
   guardRoles?: readonly string[];
   /** RESTORE_GUARD_KEY: the guard roles may also cancel the deletion of this key and enable it again. */
   restoreGuardKey?: boolean;
+  /** ENCRYPT_QUERY_RESULTS: the key also encrypts the account's CloudWatch Logs Insights query results. */
+  encryptQueryResults?: boolean;
 }
 
 export type Statement = Record<string, unknown>;
@@ -83,6 +85,25 @@ export function logsStatement(ctx: PolicyContext): Statement {
     Condition: {
       ArnLike: { [CONTEXT_KEY]: logGroupArnPattern(ctx.partition, ctx.region, ctx.account) },
     },
+  };
+}
+
+export const QUERY_RESULTS_STATEMENT_SID = 'AllowCloudWatchLogsQueryResults';
+
+/** The ARN AssociateKmsKey takes for the account's Insights query results (AssociateKmsKey API reference). */
+export function queryResultsArn(ctx: Pick<PolicyContext, 'partition' | 'region' | 'account'>): string {
+  return `arn:${ctx.partition}:logs:${ctx.region}:${ctx.account}:query-result:*`;
+}
+
+/**
+ * CloudWatch Logs encrypting Insights query results with the key: the encryption context is the query-result
+ * ARN (CloudWatch Logs user guide, encrypt-log-data-kms, "Associate a KMS key with query results").
+ */
+export function queryResultsStatement(ctx: PolicyContext): Statement {
+  return {
+    ...logsStatement(ctx),
+    Sid: QUERY_RESULTS_STATEMENT_SID,
+    Condition: { ArnLike: { [CONTEXT_KEY]: queryResultsArn(ctx) } },
   };
 }
 
@@ -129,7 +150,11 @@ export function guardRoleStatements(ctx: PolicyContext, keep: readonly string[] 
       Resource: '*',
       Condition: {
         StringEquals: { 'kms:ViaService': logsPrincipal(ctx.region) },
-        ArnLike: { [CONTEXT_KEY]: logGroupArnPattern(ctx.partition, ctx.region, ctx.account) },
+        ArnLike: {
+          [CONTEXT_KEY]: ctx.encryptQueryResults
+            ? [logGroupArnPattern(ctx.partition, ctx.region, ctx.account), queryResultsArn(ctx)]
+            : logGroupArnPattern(ctx.partition, ctx.region, ctx.account),
+        },
       },
     },
   ];
@@ -161,6 +186,7 @@ export function defaultKeyPolicy(ctx: PolicyContext, options: { candidate?: bool
     Statement: [
       rootStatement(ctx),
       logsStatement(ctx),
+      ...(ctx.encryptQueryResults ? [queryResultsStatement(ctx)] : []),
       ...guardRoleStatements(ctx),
       ...(retire ? [retire] : []),
     ],
@@ -223,6 +249,7 @@ export function mergeKeyPolicy(
     }
   };
   put(logsStatement(ctx));
+  if (ctx.encryptQueryResults) put(queryResultsStatement(ctx));
   if (options.own) {
     const named = statements
       .filter((s) => (GUARD_ROLE_SIDS as readonly unknown[]).includes(s.Sid))

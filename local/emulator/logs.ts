@@ -76,8 +76,8 @@ function groupNameFromArn(ctx: Ctx, arn: string): string | undefined {
  * What CloudWatch Logs checks before it uses a key for a group, on its stale view of KMS:
  * a full key ARN of this region and account, a key it can see, enabled, symmetric, and a policy that admits it.
  */
-function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string): string {
-  const { key, seen, groupArn } = keyVisibleToLogs(ctx, kmsKeyId, groupName);
+function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string, resourceArn?: string): string {
+  const { key, seen, groupArn } = keyVisibleToLogs(ctx, kmsKeyId, groupName, resourceArn);
   if (
     !policyAdmitsLogs(seen.policy, { region: ctx.region, keyArn: key.arn, logGroupArn: groupArn }).admitted
   ) {
@@ -87,7 +87,7 @@ function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string): strin
 }
 
 /** The checks of `checkKeyForGroup` that come before the key-policy admission of the Logs service principal. */
-function keyVisibleToLogs(ctx: Ctx, kmsKeyId: unknown, groupName: string) {
+function keyVisibleToLogs(ctx: Ctx, kmsKeyId: unknown, groupName: string, resourceArn?: string) {
   const { store, region } = ctx;
   if (typeof kmsKeyId !== 'string') return fail('InvalidParameterException', MESSAGES.keyNotFound);
   const match = /^arn:([^:]+):kms:([^:]+):(\d{12}):key\/([^/]+)$/.exec(kmsKeyId);
@@ -104,7 +104,17 @@ function keyVisibleToLogs(ctx: Ctx, kmsKeyId: unknown, groupName: string) {
   if (key.keySpec !== 'SYMMETRIC_DEFAULT' || key.keyUsage !== 'ENCRYPT_DECRYPT') {
     fail('InvalidParameterException', MESSAGES.keyNotSymmetric);
   }
-  return { key, seen, groupArn: store.groupArn(region, groupName) };
+  return { key, seen, groupArn: resourceArn ?? store.groupArn(region, groupName) };
+}
+
+/**
+ * `resourceIdentifier` naming the stored results of CloudWatch Logs Insights queries of the account
+ * (`arn:<p>:logs:<region>:<account>:query-result:*`, AssociateKmsKey API reference); undefined otherwise.
+ */
+function queryResultArn(ctx: Ctx, input: Input): string | undefined {
+  const id = input.resourceIdentifier;
+  const arn = `arn:${partitionOf(ctx.region)}:logs:${ctx.region}:${ctx.store.account}:query-result:*`;
+  return id === arn ? arn : undefined;
 }
 
 /**
@@ -119,6 +129,11 @@ export function keyUseByLogs(
   input: Input,
 ): { keyArn: string; policySeen: string; groupArn: string } | undefined {
   let groupName: string;
+  const queryResults = operation === 'AssociateKmsKey' ? queryResultArn(ctx, input) : undefined;
+  if (queryResults) {
+    const { key, seen } = keyVisibleToLogs(ctx, input.kmsKeyId, '', queryResults);
+    return { keyArn: key.arn, policySeen: seen.policy, groupArn: queryResults };
+  }
   if (operation === 'AssociateKmsKey') {
     groupName = target(ctx, input).name;
   } else if (operation === 'CreateLogGroup' && input.kmsKeyId !== undefined) {
@@ -276,6 +291,12 @@ export const logsHandlers: Record<string, Handler> = {
   },
 
   AssociateKmsKey(ctx, input) {
+    const queryResults = queryResultArn(ctx, input);
+    if (queryResults) {
+      // The account's Insights query results, encrypted with the key for new queries (the context is their ARN).
+      ctx.store.queryResultKeys.set(ctx.region, checkKeyForGroup(ctx, input.kmsKeyId, '', queryResults));
+      return {};
+    }
     const group = target(ctx, input);
     // AWS-reserved names (X-Ray's aws/spans): refused whatever the key (awslabs/landing-zone-accelerator-on-aws
     // #751, whose error text this is). Checked after the group exists, before the key: the order AWS uses is

@@ -107,6 +107,8 @@ export interface EmulatorState {
   logGroup(region: string, name: string): LogGroupInfo | undefined;
   /** Log groups of the region sorted by name. */
   logGroups(region: string): LogGroupInfo[];
+  /** The key ARN the account's Insights query results are associated with in `region`, if any. */
+  queryResultsKey(region: string): string | undefined;
   putLogGroup(
     region: string,
     name: string,
@@ -168,6 +170,9 @@ export class Store {
     }
     return r;
   }
+
+  /** The key the account's CloudWatch Logs Insights query results are associated with, by region. */
+  readonly queryResultKeys = new Map<string, string>();
 
   groups(region: string): Map<string, GroupRecord> {
     let r = this.logsRegions.get(region);
@@ -329,6 +334,7 @@ export function stateApi(store: Store, now: () => number): EmulatorState {
       const g = store.groups(region).get(name);
       return g ? groupInfo(g) : undefined;
     },
+    queryResultsKey: (region) => store.queryResultKeys.get(region),
     logGroups: (region) =>
       [...store.groups(region).values()].sort((a, b) => compare(a.name, b.name)).map(groupInfo),
     putLogGroup: (region, name, init = {}) => {

@@ -15,6 +15,7 @@ import {
   type PolicyContext,
   PolicyParseError,
   parsePolicy,
+  QUERY_RESULTS_STATEMENT_SID,
   ROOT_STATEMENT_SID,
   rootStatement,
   type Statement,
@@ -414,5 +415,31 @@ describe('missingCallerAccess (configured key: may the function role use it thro
   it('a conditional root statement is not delegation', () => {
     const root = { ...rootStatement(ctx), Condition: { Bool: { 'aws:SecureTransport': 'true' } } };
     expect(missingCallerAccess({ Statement: [root] }, ctx, role)).toHaveLength(3);
+  });
+});
+
+describe('EncryptQueryResults', () => {
+  it('the guard key admits Logs for the query results and lets the role use the key for them through Logs', () => {
+    // Prepare
+    const role = 'arn:aws:iam::123456789012:role/R';
+    const withQueries: PolicyContext = { ...ctx, guardRoles: [role], encryptQueryResults: true };
+
+    // Act
+    const policy = defaultKeyPolicy(withQueries);
+    const merged = mergeKeyPolicy(defaultKeyPolicy({ ...ctx, guardRoles: [role] }), withQueries, {
+      own: true,
+    });
+
+    // Assess
+    const queries = policy.Statement.find((s) => s.Sid === QUERY_RESULTS_STATEMENT_SID);
+    expect(queries?.Condition).toEqual({
+      ArnLike: { 'kms:EncryptionContext:aws:logs:arn': 'arn:aws:logs:us-east-1:123456789012:query-result:*' },
+    });
+    expect(JSON.stringify(policy.Statement.find((s) => s.Sid === GUARD_VIA_LOGS_SID))).toContain(
+      ':query-result:*',
+    );
+    expect(merged.changed).toBe(true);
+    expect(merged.policy.Statement.map((s) => s.Sid)).toContain(QUERY_RESULTS_STATEMENT_SID);
+    expect(defaultKeyPolicy(ctx).Statement.map((s) => s.Sid)).not.toContain(QUERY_RESULTS_STATEMENT_SID);
   });
 });

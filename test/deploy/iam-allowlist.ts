@@ -61,7 +61,14 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
     'logs:DescribeLogGroups': [
       { resources: [LOG_GROUPS], why: 'does the group exist, has it a key already' },
     ],
-    'logs:AssociateKmsKey': [{ resources: [LOG_GROUPS], why: 'the job itself' }],
+    'logs:AssociateKmsKey': [
+      { resources: [LOG_GROUPS], why: 'the job itself' },
+      {
+        resources: [arn('logs', 'query-result:*')],
+        onlyIf: 'EncryptsQueryResults',
+        why: "EncryptQueryResults: the account's Insights query results",
+      },
+    ],
     'logs:ListTagsForResource': [
       {
         resources: [LOG_GROUPS],

@@ -111,6 +111,25 @@ describe('deploy-time key (custom resource)', () => {
     ]);
   });
 
+  it('EncryptQueryResults: the Insights query results are associated with the guard key at deployment', async () => {
+    // Prepare
+    const world = await startWorld({ timeScale: 10, propagationDelayMs: 3_000, throttle: false });
+    world.emulator.state.putLogGroup(world.region, OWN_GROUP);
+    const sink = await responseSink();
+    const handler = await world.container({ ENCRYPT_QUERY_RESULTS: 'true' });
+
+    // Act
+    await handler(customResource(world, sink.url), lambdaContext(world));
+
+    // Assess: the key admits Logs for query results, and they are on it
+    const key = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(world.emulator.state.queryResultsKey(world.region)).toBe(key?.arn);
+    expect(JSON.parse(key?.policy ?? '{}').Statement.map((s: { Sid?: string }) => s.Sid)).toContain(
+      'AllowCloudWatchLogsQueryResults',
+    );
+    expect(sink.bodies[0]?.Reason).toContain(`Insights query results: associated with ${key?.arn}`);
+  });
+
   it('a transient failure neither fails nor holds up the stack: SUCCESS with the reason, Ready false', async () => {
     // Prepare: KMS answers CreateKey with an outage, every time.
     const world = await startWorld({

@@ -57,6 +57,7 @@ const GUARD_VARIABLES = [
   'KEY_DELETION_WINDOW_DAYS',
   'GUARD_ROLE_ARN',
   'RESTORE_GUARD_KEY',
+  'ENCRYPT_QUERY_RESULTS',
 ];
 
 /** The sweep function's own variables (functions/sweep.ts loadSweepSettings), cleared before a sweep container loads. */
