@@ -100,9 +100,9 @@ async function lambdaHandler(
       ? context.getRemainingTimeInMillis()
       : DEFAULT_BUDGET_MS;
   const home = homeOf(context);
+  if (isCustomResourceEvent(event)) return deployKey(event, context, home, remaining);
   // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
   assertKeyInAccount(config, home.account);
-  if (isCustomResourceEvent(event)) return deployKey(event, context, home, remaining);
   const deps = {
     config,
     log,

@@ -20,6 +20,7 @@ import { type ApiCall, type Emulator, startEmulator } from '../local/emulator/in
 import { scaledClock } from './bench/clock.ts';
 import {
   ACCOUNT,
+  ALIAS,
   childNodeVersion,
   clients,
   commitId,
@@ -37,13 +38,16 @@ import { sequentialRetryLoop } from './bench/sequential.ts';
 import {
   type BenchArgs,
   burstRigFloorMs,
+  cell,
   countBy,
+  countCell,
   enforceTimeoutSeconds,
   type Figure,
   formatCounts,
   pairedRatios,
   parseArgs,
   type Section,
+  splitAt,
   spread,
   sweepFloorMs,
   table,
@@ -741,6 +745,157 @@ async function propagationFigures(args: BenchArgs): Promise<Figure[]> {
   ];
 }
 
+interface DeployOut {
+  /** The custom resource's invocation, request to answer, on the scaled clock (AWS time) and the real one. */
+  deployMs: number;
+  deployRealMs: number;
+  deployed: { deploy?: { status?: string; ready?: boolean; keyArn?: string; reason?: string } };
+  /** The bodies PUT to the ResponseURL. */
+  responses: {
+    method?: string;
+    Status?: string;
+    Reason?: string;
+    Data?: { KeyArn?: string; Ready?: string };
+  }[];
+  /** The first event's invocation in the new container, scaled and real; and that container's import (real). */
+  firstMs: number;
+  firstRealMs: number;
+  firstLoadMs: number;
+  batchItemFailures: unknown[] | null;
+}
+
+/**
+ * 6b. Propagation with the deployed key: the deployable bundle answers the `Custom::LogsKmsGuardKey` Create
+ * request (fresh account and region, the function's own log group exists), waiting until Logs accepts the key
+ * it creates; then a new container receives the first CreateLogGroup event. Same D and time scale as the
+ * propagation section; the bundle runs in a child process whose Date.now and setTimeout are scaled by T
+ * (scripts/bench/deploy-child.ts), as the guard's clock is there.
+ */
+async function deployedKeyFigures(args: BenchArgs): Promise<Figure[]> {
+  const T = PROPAGATION_SCALE;
+  const D = PROPAGATION_DELAY_MS;
+  const timeoutS = enforceTimeoutSeconds(readFileSync(join(root, 'serverless.yml'), 'utf8')) ?? 120;
+  const functionName = FUNCTION_ARN.split(':').at(-1) as string;
+  const ownGroup = `/aws/lambda/${functionName}`;
+  const runs: (DeployOut & {
+    deployCalls: number;
+    deployOps: Record<string, number>;
+    firstCalls: number;
+    firstOps: string[];
+    deployLateMs: number;
+  })[] = [];
+  for (let run = 0; run < args.deployRuns; run++) {
+    const emulator = await startEmulator({ port: 0, timeScale: T, propagationDelayMs: D });
+    try {
+      // A fresh account and region: no key, no alias; only the function's own log group.
+      emulator.state.putLogGroup(REGION, ownGroup);
+      const name = `/aws/lambda/first-after-deploy-${run}`;
+      const from = emulator.calls.length;
+      const { out } = await runChild<DeployOut>(['scripts/bench/deploy-child.ts'], {
+        ...handlerEnv(emulator),
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+        BENCH_BUNDLE: ourBundle,
+        BENCH_TIME_SCALE: String(T),
+        BENCH_FUNCTION_ARN: FUNCTION_ARN,
+        BENCH_TIMEOUT_MS: String(timeoutS * 1000),
+        BENCH_GROUP: name,
+        BENCH_EVENT: JSON.stringify(createEvent(name)),
+      });
+      const key = emulator.state.key(REGION, ALIAS);
+      const response = out.responses[0];
+      if (out.responses.length !== 1 || response?.Status !== 'SUCCESS' || response.Data?.Ready !== 'true')
+        throw new Error(`deployed-key run ${run}: custom resource answered ${JSON.stringify(out.responses)}`);
+      if (!key || response.Data.KeyArn !== key.arn)
+        throw new Error(
+          `deployed-key run ${run}: answered key ${response.Data.KeyArn}, alias has ${key?.arn}`,
+        );
+      if (emulator.state.logGroup(REGION, ownGroup)?.kmsKeyId !== key.arn)
+        throw new Error(`deployed-key run ${run}: ${ownGroup} not encrypted`);
+      if (emulator.state.logGroup(REGION, name)?.kmsKeyId !== key.arn || out.batchItemFailures?.length !== 0)
+        throw new Error(
+          `deployed-key run ${run}: ${name} not encrypted (${JSON.stringify(out.batchItemFailures)})`,
+        );
+      // The deployment's calls end where the bench creates the group of the first event.
+      const split = splitAt(callsSince(emulator, from), (c) => c.operation === 'CreateLogGroup');
+      runs.push({
+        ...out,
+        deployCalls: split.before.length,
+        deployOps: byOperation(split.before),
+        firstCalls: split.after.length,
+        firstOps: split.after.map((c) => c.operation),
+        deployLateMs: out.deployMs - D,
+      });
+      log(
+        `  deployed-key run ${run + 1}/${args.deployRuns}: deployment ${(out.deployMs / 1000).toFixed(2)} scaled s ` +
+          `(${split.before.length} calls), first event ${(out.firstMs / 1000).toFixed(2)} scaled s (${out.firstRealMs.toFixed(0)} real ms), ` +
+          `${split.after.length} calls`,
+      );
+    } finally {
+      await emulator.stop();
+    }
+  }
+  const deploy = spread(runs.map((r) => r.deployMs));
+  const first = spread(runs.map((r) => r.firstMs));
+  const calls = spread(runs.map((r) => r.firstCalls));
+  const real = spread(runs.map((r) => r.firstRealMs));
+  const sequences = [...new Set(runs.map((r) => r.firstOps.join(', ')))];
+  const setup = `D = ${D / 1000} s ×${T}, the bundle's clock ×${T} (Date.now, setTimeout) in a child process`;
+  return [
+    {
+      id: 'deployed-key-deployment',
+      name: `deployed key: custom resource Create to SUCCESS, the deployment's wait (D = ${D / 1000} s)`,
+      unit: 'ms',
+      ours: deploy,
+      floor: spread([D]),
+      ratio: spread(runs.map((r) => r.deployMs / D)),
+      goal: 'SUCCESS, Ready "true", within the 90 s deploy budget',
+      met: runs.every((r) => r.deployed.deploy?.ready === true) && deploy.max <= 90_000,
+      note:
+        `scaled ms; ${setup}; ${runs.length} run(s), every one SUCCESS with Ready "true"; after D: ` +
+        `${cell(spread(runs.map((r) => r.deployLateMs / 1000)), 's')}; ` +
+        `real ${cell(spread(runs.map((r) => r.deployRealMs)), 'ms')}; calls ${countCell(spread(runs.map((r) => r.deployCalls)))} ` +
+        `(${formatCounts(runs[0]?.deployOps ?? {})})`,
+      details: {
+        samples: runs.map((r) => r.deployMs),
+        realMs: runs.map((r) => r.deployRealMs),
+        calls: runs.map((r) => r.deployCalls),
+        operations: runs.map((r) => r.deployOps),
+        reasons: runs.map((r) => r.responses[0]?.Reason),
+        timeScale: T,
+        delayMs: D,
+        timeoutS,
+      },
+    },
+    {
+      id: 'deployed-key-first-event',
+      name: 'deployed key: first event after deployment to encrypted, new container',
+      unit: 'ms',
+      ours: first,
+      goal: '≤ 2 s',
+      met: first.median <= 2_000,
+      note:
+        `scaled ms (real ${cell(real, 'ms')}: at ×${T}, the local calls' latency and CPU count ${T} times); ` +
+        `from the SQS batch reaching the handler to its answer; the new container's import before it ` +
+        `${spread(runs.map((r) => r.firstLoadMs)).median.toFixed(0)} real ms (not counted)`,
+      details: {
+        samples: runs.map((r) => r.firstMs),
+        realMs: runs.map((r) => r.firstRealMs),
+        loadMs: runs.map((r) => r.firstLoadMs),
+      },
+    },
+    {
+      id: 'deployed-key-first-event-calls',
+      name: 'deployed key: API calls for that event',
+      unit: '',
+      ours: calls,
+      goal: '≤ 4',
+      met: calls.max <= 4,
+      note: sequences.join(' / '),
+      details: { samples: runs.map((r) => r.firstCalls), operations: runs.map((r) => r.firstOps) },
+    },
+  ];
+}
+
 async function main(): Promise<number> {
   let args: BenchArgs;
   try {
@@ -773,6 +928,7 @@ async function main(): Promise<number> {
     if (wants('burst')) await section('burst and peak memory', () => burstFigures(args, tmp));
     if (wants('sweep')) await section('sweep', () => sweepFigures(args));
     if (wants('propagation')) await section('propagation', () => propagationFigures(args));
+    if (wants('deployed')) await section('deployed key', () => deployedKeyFigures(args));
     if (wants('shared')) await section('shared quota', () => sharedFigures(args, tmp));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -790,6 +946,7 @@ async function main(): Promise<number> {
     reps: args.reps,
     runs: args.runs,
     propagationRuns: args.propagationRuns,
+    deployRuns: args.deployRuns,
     burst: args.burst,
     sweepGroups: args.sweepGroups,
     timeScale: {
@@ -802,7 +959,7 @@ async function main(): Promise<number> {
   console.log(
     `logs-kms-guard bench · commit ${commit} · node ${machine.node} · ${machine.cores} cores (${machine.cpu}) · ` +
       `${new Date(startedAt).toISOString()} · ${totalS.toFixed(0)} s\n` +
-      `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, burst ${args.burst}, ` +
+      `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, ${args.deployRuns} of deployed key, burst ${args.burst}, ` +
       `sweep ${args.sweepGroups} groups; time scale ×${BURST_SCALE} burst, ×${SWEEP_SCALE} sweep, ×${PROPAGATION_SCALE} propagation, ×${SHARED_SCALE} shared quota\n\n` +
       table(figures),
   );

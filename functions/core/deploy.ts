@@ -3,12 +3,13 @@
  * the enforce function) that ensures the key at deployment and waits, within a bounded time, until CloudWatch
  * Logs accepts it, by encrypting the function's own log group with it. The stack is never failed or held up
  * by it: whatever happens, CloudFormation is told SUCCESS (with the reason when the key could not be made
- * ready), and the runtime `ensureKey` of the first event remains the fallback.
+ * ready), and the runtime `ensureKey` of the first event remains the fallback. The one exception is a setting
+ * the guard refuses (see handleDeployEvent).
  */
 
 import { associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
-import type { GuardConfig } from './config.ts';
+import { assertKeyInAccount, type GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
@@ -75,20 +76,25 @@ export interface DeployDeps {
 }
 
 export interface DeployResult {
-  status: 'SUCCESS';
+  /** FAILED only for a setting the guard refuses; never for transient trouble. */
+  status: 'SUCCESS' | 'FAILED';
   reason: string;
   keyArn?: string;
   ready: boolean;
 }
 
-/** Ensures the key at deployment and answers CloudFormation; never reports FAILED (see the module note). */
+/**
+ * Ensures the key at deployment and answers CloudFormation: SUCCESS whatever transient trouble (see the module
+ * note); FAILED, with its message, only for a setting the guard refuses (a KMS_KEY_ARN of another account),
+ * rather than a stack whose every event would fail.
+ */
 export async function handleDeployEvent(event: CustomResourceEvent, deps: DeployDeps): Promise<DeployResult> {
   let result: DeployResult;
   if (event.RequestType === 'Delete') {
     // Removing the stack keeps the key and every association (a key in use must outlive the guard).
     result = { status: 'SUCCESS', reason: 'stack removal keeps the key', ready: true };
   } else {
-    result = await prepareKey(deps);
+    result = refusedSetting(deps) ?? (await prepareKey(deps));
   }
   const physicalId = event.PhysicalResourceId ?? `logs-kms-guard-key-${deps.region}`;
   const body = JSON.stringify({
@@ -106,8 +112,32 @@ export async function handleDeployEvent(event: CustomResourceEvent, deps: Deploy
     });
     return result;
   }
-  await (deps.put ?? putResponse)(event.ResponseURL, body);
+  // The answer must arrive (CloudFormation waits for it): a few tries, never the key work again.
+  const put = deps.put ?? putResponse;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await put(event.ResponseURL, body);
+      break;
+    } catch (err) {
+      if (attempt >= 4) throw err;
+      deps.log.warn('CloudFormation response not delivered; trying again', {
+        attempt,
+        error: (err as Error).name,
+      });
+      await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
+    }
+  }
   return result;
+}
+
+/** A setting the guard refuses before any call, as a FAILED answer; undefined when the settings are usable. */
+function refusedSetting(deps: DeployDeps): DeployResult | undefined {
+  try {
+    assertKeyInAccount(deps.config, deps.account);
+    return undefined;
+  } catch (err) {
+    return { status: 'FAILED', reason: (err as Error).message, ready: false };
+  }
 }
 
 /** Ensures the key, then encrypts the function's own log group with it, retrying until Logs accepts it. */
@@ -138,6 +168,8 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
         deadline: deps.deadline,
         ...(deps.clock ? { clock: deps.clock } : {}),
         ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+        // Nobody waits on this: poll Logs less often than an event does (fewer calls, same readiness).
+        backoff: { baseMs: 1_000, maxMs: 8_000 },
       },
     );
     const ready = own.outcome === 'encrypted' || own.outcome === 'already-encrypted';

@@ -44,6 +44,19 @@ export function formatCounts(counts: Record<string, number>): string {
 }
 
 /**
+ * The calls before and after the first one that `isBoundary` picks (which is in neither), e.g. a run's
+ * deployment and its first event, apart at the CreateLogGroup that starts the event. Throws when none does.
+ */
+export function splitAt<T>(
+  calls: readonly T[],
+  isBoundary: (call: T) => boolean,
+): { before: T[]; boundary: T; after: T[] } {
+  const i = calls.findIndex(isBoundary);
+  if (i < 0) throw new Error('no call marks the boundary');
+  return { before: calls.slice(0, i), boundary: calls[i] as T, after: calls.slice(i + 1) };
+}
+
+/**
  * Floor of the burst on this rig, in ms: `events` AssociateKmsKey calls at `rate` calls per (real) second,
  * where the quota's token bucket starts full with one second's worth (`rate` calls go at once). At real
  * scale that allowance is 5 calls, negligible; time-scaled it is `rate` = 5 × T calls, i.e. one real
@@ -118,6 +131,12 @@ export function cell(s: Spread | undefined, unit: string): string {
     : `${fmt(s.median)}${u}`;
 }
 
+/** A count's spread as whole numbers: "29 [28–30]", or "4" when every sample is the same. */
+export function countCell(s: Spread): string {
+  const n = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+  return s.min === s.max ? n(s.median) : `${n(s.median)} [${n(s.min)}–${n(s.max)}]`;
+}
+
 /** The figures as a Markdown table (also readable in a terminal). */
 export function table(figures: Figure[]): string {
   const rows = figures.map((f) => [
@@ -134,7 +153,16 @@ export function table(figures: Figure[]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export const SECTIONS = ['size', 'cold', 'calls', 'burst', 'sweep', 'propagation', 'shared'] as const;
+export const SECTIONS = [
+  'size',
+  'cold',
+  'calls',
+  'burst',
+  'sweep',
+  'propagation',
+  'deployed',
+  'shared',
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface BenchArgs {
@@ -144,6 +172,8 @@ export interface BenchArgs {
   runs: number;
   /** Repetitions of the propagation run (2 s each: cheap, and its lateness is spread by the jitter). */
   propagationRuns: number;
+  /** Repetitions of the deployed-key run (a custom resource Create, then the first event in a new container). */
+  deployRuns: number;
   burst: number;
   sweepGroups: number;
   /** Also time the sequential retry-on-throttle loop next to the sweep. */
@@ -162,19 +192,22 @@ Everything runs offline against the bundled emulator; quotas and delays are time
   --reps N           cold-start rounds: ours and the baselines interleaved (default 41)
   --runs N           repetitions of the burst and of the sweep (default 5)
   --prop-runs N      repetitions of the propagation run (default 11)
+  --deploy-runs N    repetitions of the deployed-key run (default 11)
   --burst N          events in the burst (default 1000; also the shared-quota section's burst)
   --sweep-groups N   log groups in the sweep (default 10000; a fifth of them unencrypted; also the
                      shared-quota section's CLI backfill, all unencrypted)
   --no-reference     skip the sequential retry-on-throttle loop timed next to the sweep
   --only a,b         run only these: ${SECTIONS.join(', ')} (burst includes peak memory)
   --json FILE        also write the figures (with every sample) as JSON to FILE
-  --quick            --reps 5 --runs 1 --prop-runs 3 --burst 200 --sweep-groups 2000 (about 15 s)
+  --quick            --reps 5 --runs 1 --prop-runs 3 --deploy-runs 3 --burst 200 --sweep-groups 2000
+                     (about 30 s)
   -h, --help         this text`;
 
 export const DEFAULT_ARGS: BenchArgs = {
   reps: 41,
   runs: 5,
   propagationRuns: 11,
+  deployRuns: 11,
   burst: 1000,
   sweepGroups: 10_000,
   reference: true,
@@ -194,10 +227,18 @@ export function parseArgs(argv: string[]): BenchArgs {
     const a = argv[i];
     if (a === '-h' || a === '--help') args.help = true;
     else if (a === '--quick')
-      Object.assign(args, { reps: 5, runs: 1, propagationRuns: 3, burst: 200, sweepGroups: 2_000 });
+      Object.assign(args, {
+        reps: 5,
+        runs: 1,
+        propagationRuns: 3,
+        deployRuns: 3,
+        burst: 200,
+        sweepGroups: 2_000,
+      });
     else if (a === '--reps') args.reps = count(a, argv[++i], 1);
     else if (a === '--runs') args.runs = count(a, argv[++i], 1);
     else if (a === '--prop-runs') args.propagationRuns = count(a, argv[++i], 1);
+    else if (a === '--deploy-runs') args.deployRuns = count(a, argv[++i], 1);
     else if (a === '--burst') args.burst = count(a, argv[++i], 10);
     else if (a === '--sweep-groups') args.sweepGroups = count(a, argv[++i], 100);
     else if (a === '--no-reference') args.reference = false;

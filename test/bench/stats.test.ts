@@ -1,18 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { scaledClock } from '../../scripts/bench/clock.ts';
+import { scaledClock, scaledTimers, type TimerFn } from '../../scripts/bench/clock.ts';
 import { referenceBackoff } from '../../scripts/bench/sequential.ts';
 import {
   burstRigFloorMs,
   cell,
   countBy,
+  countCell,
   DEFAULT_ARGS,
   enforceTimeoutSeconds,
   type Figure,
   formatCounts,
   pairedRatios,
   parseArgs,
+  splitAt,
   spread,
   sweepFloorMs,
   table,
@@ -66,6 +68,33 @@ describe('countBy and formatCounts', () => {
     // Assess
     expect(counts).toEqual({ DescribeLogGroups: 1, AssociateKmsKey: 3, DescribeKey: 1 });
     expect(formatCounts(counts)).toBe('AssociateKmsKey 3, DescribeLogGroups 1, DescribeKey 1');
+  });
+});
+
+describe('splitAt', () => {
+  it("parts a run's calls at the first boundary call, which is in neither part", () => {
+    // Prepare: the deployment's calls, the bench's CreateLogGroup, then the first event's
+    const calls = ['CreateKey', 'AssociateKmsKey', 'CreateLogGroup', 'DescribeLogGroups', 'CreateLogGroup'];
+    // Act
+    const { before, boundary, after } = splitAt(calls, (c) => c === 'CreateLogGroup');
+    // Assess: a later call of the same operation stays in `after`
+    expect(before).toEqual(['CreateKey', 'AssociateKmsKey']);
+    expect(boundary).toBe('CreateLogGroup');
+    expect(after).toEqual(['DescribeLogGroups', 'CreateLogGroup']);
+  });
+
+  it('refuses calls without a boundary instead of counting everything as one part', () => {
+    // Act / Assess
+    expect(() => splitAt(['CreateKey'], (c) => c === 'CreateLogGroup')).toThrow(/boundary/);
+  });
+});
+
+describe('countCell', () => {
+  it('shows counts as whole numbers, one when every sample is the same', () => {
+    // Act / Assess
+    expect(countCell(spread([29, 28, 30]))).toBe('29 [28–30]');
+    expect(countCell(spread([4, 4, 4]))).toBe('4');
+    expect(countCell(spread([3, 4]))).toBe('3.5 [3–4]');
   });
 });
 
@@ -170,6 +199,7 @@ describe('parseArgs', () => {
       reps: 41,
       runs: 5,
       propagationRuns: 11,
+      deployRuns: 11,
       burst: 1000,
       sweepGroups: 10_000,
       reference: true,
@@ -186,6 +216,8 @@ describe('parseArgs', () => {
       '2',
       '--prop-runs',
       '4',
+      '--deploy-runs',
+      '5',
       '--burst',
       '300',
       '--sweep-groups',
@@ -194,19 +226,27 @@ describe('parseArgs', () => {
       '--json',
       'out.json',
       '--only',
-      'size,cold',
+      'size,propagation,deployed',
     ]);
     // Assess
-    expect(quick).toMatchObject({ reps: 5, runs: 1, propagationRuns: 3, burst: 200, sweepGroups: 2_000 });
+    expect(quick).toMatchObject({
+      reps: 5,
+      runs: 1,
+      propagationRuns: 3,
+      deployRuns: 3,
+      burst: 200,
+      sweepGroups: 2_000,
+    });
     expect(custom).toEqual({
       reps: 7,
       runs: 2,
       propagationRuns: 4,
+      deployRuns: 5,
       burst: 300,
       sweepGroups: 500,
       reference: false,
       json: 'out.json',
-      only: ['size', 'cold'],
+      only: ['size', 'propagation', 'deployed'],
       help: false,
     });
     expect(parseArgs(['-h']).help).toBe(true);
@@ -217,6 +257,7 @@ describe('parseArgs', () => {
     expect(() => parseArgs(['--reps', 'x'])).toThrow(/--reps/);
     expect(() => parseArgs(['--runs', '0'])).toThrow(/--runs needs a whole number ≥ 1, got 0/);
     expect(() => parseArgs(['--burst'])).toThrow(/--burst .* got nothing/);
+    expect(() => parseArgs(['--deploy-runs', '0'])).toThrow(/--deploy-runs needs a whole number ≥ 1/);
     expect(() => parseArgs(['--only', 'speed'])).toThrow(/--only takes .*not speed/);
     expect(() => parseArgs(['--json'])).toThrow(/--json/);
     expect(() => parseArgs(['--json', '--quick'])).toThrow(/--json needs a file name/);
@@ -252,6 +293,43 @@ describe('scaledClock', () => {
   it('refuses a scale that is not positive', () => {
     // Act / Assess
     expect(() => scaledClock(0)).toThrow(/positive/);
+  });
+});
+
+describe('scaledTimers', () => {
+  it("runs a process's Date.now and setTimeout `scale` times faster, passing the timer's arguments on", () => {
+    // Prepare: a fake time base that records the real delays asked of it
+    let real = 5_000;
+    const asked: { ms: number | undefined; args: unknown[] }[] = [];
+    const base: { now(): number; setTimeout: TimerFn } = {
+      now: () => real,
+      setTimeout: (fn, ms, ...args) => {
+        asked.push({ ms, args });
+        fn(...args);
+        return asked.length;
+      },
+    };
+    const timers = scaledTimers(30, base);
+    const fired: unknown[] = [];
+    // Act
+    real += 100;
+    const handle = timers.setTimeout((...args) => fired.push(...args), 3_000, 'a', 1);
+    timers.setTimeout(() => fired.push('zero'));
+    timers.setTimeout(() => fired.push('negative'), -5);
+    // Assess: 100 real ms read as 3,000; a 3 s timer waits 100 real ms; no or a negative delay is 0
+    expect(timers.now()).toBe(5_000 + 3_000);
+    expect(asked).toEqual([
+      { ms: 100, args: ['a', 1] },
+      { ms: 0, args: [] },
+      { ms: 0, args: [] },
+    ]);
+    expect(fired).toEqual(['a', 1, 'zero', 'negative']);
+    expect(handle).toBe(1);
+  });
+
+  it('refuses a scale that is not positive', () => {
+    // Act / Assess
+    expect(() => scaledTimers(-1, { now: () => 0, setTimeout: () => 0 })).toThrow(/positive/);
   });
 });
 

@@ -316,6 +316,8 @@ describe('the key', () => {
       );
       expect(custom.map((r) => r.Type)).toEqual(['Custom::LogsKmsGuardKey']);
       expect(custom[0]?.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['EnforceLambdaFunction', 'Arn'] });
+      // no answer (a function that cannot load) fails within minutes, not CloudFormation's default hour
+      expect(custom[0]?.Properties.ServiceTimeout).toBeLessThanOrEqual(300);
     }
   });
 

@@ -154,6 +154,24 @@ describe('deploy-time key (custom resource)', () => {
     expect(world.emulator.state.key(world.region, GUARD_ALIAS)).toBeUndefined();
   });
 
+  it('a KMS_KEY_ARN of another account fails the deployment with the reason, at zero AWS calls (no hour-long wait)', async () => {
+    // Prepare
+    const world = await startWorld({ throttle: false });
+    const sink = await responseSink();
+    const central = 'arn:aws:kms:us-east-1:210987654321:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
+    const handler = await world.container({ KMS_KEY_ARN: central });
+    const mark = world.emulator.calls.length;
+
+    // Act
+    const out = await handler(customResource(world, sink.url), lambdaContext(world));
+
+    // Assess
+    expect(out).toMatchObject({ deploy: { status: 'FAILED' } });
+    expect(sink.bodies[0]).toMatchObject({ Status: 'FAILED' });
+    expect(sink.bodies[0]?.Reason).toMatch(/KMS_KEY_ARN names a key of account 210987654321/);
+    expect(callsSince(world.emulator, mark)).toEqual([]);
+  });
+
   it('Delete (stack removal) keeps the key: SUCCESS, zero AWS calls', async () => {
     // Prepare
     const world = await startWorld({ throttle: false });

@@ -1,0 +1,120 @@
+// The deployed-key run, in a fresh process whose clock runs BENCH_TIME_SCALE times faster (Date.now and
+// setTimeout, installed before anything is imported), as the emulator the parent runs (AWS_ENDPOINT_URL) does:
+// 1. a container (a fresh import of the bundle) receives the `Custom::LogsKmsGuardKey` Create request, as
+//    CloudFormation sends it at deployment, and answers on a local stand-in for the pre-signed ResponseURL;
+// 2. right after, a log group is created and a NEW container (another fresh import, a cold Lambda container)
+//    receives its CreateLogGroup event, in an SQS batch as the event source mapping delivers it.
+// Reports both times on the scaled clock (AWS time) and on the real one, on stderr. Run by scripts/bench.ts.
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { installScaledTime } from './clock.ts';
+
+const env = (name: string) => {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set`);
+  return value;
+};
+installScaledTime(Number(env('BENCH_TIME_SCALE')));
+
+const bundle = env('BENCH_BUNDLE');
+const functionArn = env('BENCH_FUNCTION_ARN');
+const timeoutMs = Number(env('BENCH_TIMEOUT_MS'));
+const group = env('BENCH_GROUP');
+const [, , , region, account, , functionName] = functionArn.split(':') as string[];
+type Handler = (event: unknown, context: unknown) => Promise<unknown>;
+
+/** A Lambda context whose remaining time runs on the (scaled) clock, from `timeoutMs` at the invocation. */
+function context() {
+  const started = Date.now();
+  return {
+    invokedFunctionArn: functionArn,
+    functionName,
+    awsRequestId: randomUUID(),
+    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
+  };
+}
+
+// The stand-in for CloudFormation's pre-signed URL: loopback, accepted because AWS_ENDPOINT_URL is loopback.
+const responses: Record<string, unknown>[] = [];
+const sink = createServer((req, res) => {
+  let text = '';
+  req.on('data', (c) => {
+    text += c;
+  });
+  req.on('end', () => {
+    responses.push({ method: req.method, ...JSON.parse(text) });
+    res.writeHead(200).end();
+  });
+});
+await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+const responseUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/response?X-Amz-Signature=bench`;
+
+const load = async (tag: string) =>
+  ((await import(`${pathToFileURL(bundle).href}?${tag}`)) as { handler: Handler }).handler;
+
+// 1. The deployment: the custom resource's Create request, as CloudFormation sends it.
+const deployer = await load('deploy');
+const request = {
+  RequestType: 'Create',
+  ServiceToken: functionArn,
+  ResponseURL: responseUrl,
+  StackId: `arn:aws:cloudformation:${region}:${account}:stack/logs-kms-guard-bench/${randomUUID()}`,
+  RequestId: randomUUID(),
+  LogicalResourceId: 'GuardKeyReady',
+  ResourceType: 'Custom::LogsKmsGuardKey',
+  ResourceProperties: { KeyAlias: 'alias/logs-kms-guard', KeyArn: '', AllowKeyPolicyUpdate: 'false' },
+};
+const deployStart = { scaled: Date.now(), real: performance.now() };
+const deployed = await deployer(request, context());
+const deployEnd = { scaled: Date.now(), real: performance.now() };
+
+// 2. Right after: a new log group, and its event reaching a new container. The group is created through
+// the emulator's API (the emulator's record of that call marks where the deployment's calls end).
+const { CloudWatchLogsClient, CreateLogGroupCommand } = await import('@aws-sdk/client-cloudwatch-logs');
+await new CloudWatchLogsClient({ maxAttempts: 10 }).send(new CreateLogGroupCommand({ logGroupName: group }));
+const event = JSON.parse(env('BENCH_EVENT')) as unknown;
+const loadStart = performance.now();
+const first = await load('first');
+const loadMs = performance.now() - loadStart;
+const id = randomUUID();
+const batch = {
+  Records: [
+    {
+      messageId: id,
+      receiptHandle: id,
+      body: JSON.stringify(event),
+      attributes: {
+        ApproximateReceiveCount: '1',
+        SentTimestamp: String(Date.now()),
+        SenderId: 'events.amazonaws.com',
+        ApproximateFirstReceiveTimestamp: String(Date.now()),
+      },
+      messageAttributes: {},
+      md5OfBody: '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: `arn:aws:sqs:${region}:${account}:logs-kms-guard-events`,
+      awsRegion: region,
+    },
+  ],
+};
+const eventStart = { scaled: Date.now(), real: performance.now() };
+const answer = (await first(batch, context())) as { batchItemFailures?: unknown[] };
+const eventEnd = { scaled: Date.now(), real: performance.now() };
+await new Promise<void>((resolve) => sink.close(() => resolve()));
+
+process.stderr.write(
+  `BENCH ${JSON.stringify({
+    deployMs: deployEnd.scaled - deployStart.scaled,
+    deployRealMs: deployEnd.real - deployStart.real,
+    deployed,
+    responses,
+    firstMs: eventEnd.scaled - eventStart.scaled,
+    firstRealMs: eventEnd.real - eventStart.real,
+    firstLoadMs: loadMs,
+    batchItemFailures: answer?.batchItemFailures ?? null,
+  })}\n`,
+);
+process.exit(0);
