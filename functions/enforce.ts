@@ -1,3 +1,4 @@
+import { CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
@@ -73,6 +74,24 @@ function homeOf(context: Partial<Context> | undefined): Home {
   };
 }
 
+/**
+ * One handling per change event across containers: CreateLogStream is atomic per name (a second create answers
+ * ResourceAlreadyExistsException), so a stream `logs-kms-guard-change/<eventID>` in the function's own log group
+ * (its OwnLogs grant) is the claim. Anything else (the group missing, an outage) lets the copy through: an alarm
+ * twice is better than none.
+ */
+function claimChange(clients: ReturnType<typeof clientsFor>, logGroupName: string) {
+  return async (eventId: string): Promise<boolean> => {
+    const logStreamName = `logs-kms-guard-change/${eventId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200)}`;
+    try {
+      await clients.logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));
+      return true;
+    } catch (err) {
+      return (err as Error).name !== 'ResourceAlreadyExistsException';
+    }
+  };
+}
+
 /** The deploy-time custom resource: ensure the key and let Logs accept it before any event needs it. */
 async function deployKey(event: CustomResourceEvent, context: Context, home: Home, remaining: number) {
   const region = home.region ?? '';
@@ -113,6 +132,9 @@ async function lambdaHandler(
     record,
     alert: (metric: AlertMetric, value?: number) => metrics.add(metric, value),
     handledChanges,
+    ...(context?.functionName && home.region
+      ? { claim: claimChange(clientsFor(home.region), `/aws/lambda/${context.functionName}`) }
+      : {}),
     inflight,
   };
 

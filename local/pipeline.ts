@@ -166,8 +166,8 @@ export class LocalPipeline {
       try {
         const started = Date.now();
         const response = await handler(this.sqsEvent(batch), {
-          invokedFunctionArn: `arn:aws:lambda:${this.options.region}:${this.options.account}:function:logs-kms-guard-local-enforce`,
-          functionName: 'logs-kms-guard-local-enforce',
+          invokedFunctionArn: `arn:aws:lambda:${this.options.region}:${this.options.account}:function:logs-kms-guard-prod-enforce`,
+          functionName: 'logs-kms-guard-prod-enforce',
           awsRequestId: randomUUID(),
           getRemainingTimeInMillis: () => Math.max(0, this.options.timeoutMs - (Date.now() - started)),
         });

@@ -228,7 +228,9 @@ async function audit(
   }
   progress.stop();
   const shown = opts.unencrypted
-    ? rows.filter((r) => (r.keyState === 'no-key' && r.inScope) || r.keyState === 'key-unusable')
+    ? rows.filter(
+        (r) => (r.keyState === 'no-key' && r.inScope) || r.keyState === 'key-unusable' || r.atRisk !== '',
+      )
     : rows;
   let text: string;
   if (format === 'json') {
@@ -248,6 +250,13 @@ async function audit(
       `${totals.keyUnusable} log group(s) use a key that is not enabled: their data cannot be read or written`,
     );
   }
+  const unchecked = rows.filter((r) => r.keyPolicy === 'unknown').length;
+  if (unchecked > 0) {
+    printer.warn(
+      `${unchecked} log group(s) use a key whose policy could not be read (kms:GetKeyPolicy): not checked for CloudWatch Logs`,
+    );
+  }
+  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(rows)));
   if (interrupted) return EXIT.interrupted;
   if (totals.candidates > 0) {
     printer.info(
@@ -255,9 +264,36 @@ async function audit(
         `${totals.candidates} log group(s) in scope are not encrypted with a customer-managed key`,
       ),
     );
-    return EXIT.findings;
   }
-  return EXIT.ok;
+  return totals.candidates > 0 || totals.atRisk > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** The summary of the groups at risk: how many for each reason, the earliest date, what to do. */
+function atRiskText(rows: AuditRow[]): string {
+  const risky = rows.filter((r) => r.atRisk !== '');
+  const count = (reason: string) => risky.filter((r) => r.atRisk === reason).length;
+  const pending = count('key-pending-deletion');
+  const disabled = count('key-disabled');
+  const policy = count('key-policy-excludes-logs');
+  const earliest = risky
+    .map((r) => r.unreadableFrom)
+    .filter(Boolean)
+    .sort()[0];
+  const parts = [
+    ...(pending
+      ? [`${pending} on a key pending deletion${earliest ? ` (unreadable from ${earliest})` : ''}`]
+      : []),
+    ...(disabled ? [`${disabled} on a disabled key`] : []),
+    ...(policy ? [`${policy} on a key whose policy does not admit CloudWatch Logs`] : []),
+  ];
+  const fixes = [
+    ...(pending ? ['cancel the deletion (aws kms cancel-key-deletion, then enable-key)'] : []),
+    ...(disabled ? ['enable the key (aws kms enable-key)'] : []),
+    ...(policy
+      ? ['restore the CloudWatch Logs statement (logs-kms-guard key setup, for the guard key)']
+      : []),
+  ];
+  return `${risky.length} log group(s) at risk of losing their data: ${parts.join(', ')}; ${fixes.join('; ')}`;
 }
 
 // ---- enforce / rollback ----
@@ -639,7 +675,7 @@ export function buildProgram(io: Io, argv: string[], setCode: (code: number) => 
       program
         .command('audit')
         .description(
-          'List every log group with its key state; exit code 1 when log groups in scope are unencrypted.',
+          'List every log group with its key state; exit code 1 when log groups in scope are unencrypted or any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out).',
         ),
     )
       .addOption(
@@ -649,7 +685,7 @@ export function buildProgram(io: Io, argv: string[], setCode: (code: number) => 
       .option('--prefix <prefix>', 'only log groups whose names start with this')
       .option(
         '--unencrypted',
-        'list only the gaps: unencrypted groups in scope, and groups on an unusable key',
+        'list only the gaps: unencrypted groups in scope, groups on an unusable key, and groups at risk',
       ),
     [
       'logs-kms-guard audit --region eu-west-1',

@@ -12,6 +12,9 @@ export const AUDIT_COLUMNS = [
   'kmsKeyId',
   'keyStatus',
   'note',
+  'atRisk',
+  'unreadableFrom',
+  'keyPolicy',
 ] as const;
 
 export interface AuditRow {
@@ -22,6 +25,26 @@ export interface AuditRow {
   kmsKeyId: string;
   keyStatus: string;
   note: string;
+  /** Why the group's data is at risk (`key-pending-deletion`, `key-disabled`, `key-policy-excludes-logs`), or ''. */
+  atRisk: string;
+  /** Key pending deletion: its DeletionDate (ISO 8601), from when the group's data is unreadable; or ''. */
+  unreadableFrom: string;
+  /** The key policy checked for CloudWatch Logs: `admits-logs`, `excludes-logs`, `unknown` (not readable), or ''. */
+  keyPolicy: string;
+}
+
+/** The NOTE people read for a group at risk. */
+export function riskNote(r: Pick<GroupReport, 'atRisk' | 'unreadableFrom'>): string {
+  switch (r.atRisk) {
+    case 'key-pending-deletion':
+      return `at risk: key pending deletion${r.unreadableFrom ? `: unreadable from ${r.unreadableFrom.slice(0, 10)}` : ''}`;
+    case 'key-disabled':
+      return 'at risk: key disabled: unreadable until it is enabled';
+    case 'key-policy-excludes-logs':
+      return 'at risk: key policy does not admit CloudWatch Logs';
+    default:
+      return '';
+  }
 }
 
 export function auditRow(r: GroupReport): AuditRow {
@@ -33,7 +56,16 @@ export function auditRow(r: GroupReport): AuditRow {
     inScope: r.inScope,
     kmsKeyId: r.kmsKeyId ?? '',
     keyStatus: r.keyStatus ?? '',
-    note: r.scopeReason ?? (r.keyState === 'no-key' && r.inScope ? 'unencrypted' : ''),
+    note: [
+      riskNote(r),
+      r.scopeReason ?? (r.keyState === 'no-key' && r.inScope ? 'unencrypted' : ''),
+      r.keyPolicy === 'unknown' ? 'key policy not readable: not checked' : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
+    atRisk: r.atRisk ?? '',
+    unreadableFrom: r.unreadableFrom ?? '',
+    keyPolicy: r.keyPolicy ?? '',
   };
 }
 
@@ -83,7 +115,7 @@ export function totalsText(c: SweepCounts, kind: 'audit' | 'enforce' | 'rollback
     `${c.outOfScope} out of scope`,
     ...(c.reserved ? [`${c.reserved} reserved for AWS (not encryptable)`] : []),
   ];
-  if (kind === 'audit') parts.push(`${c.candidates} unencrypted in scope`);
+  if (kind === 'audit') parts.push(`${c.candidates} unencrypted in scope`, `${c.atRisk ?? 0} at risk`);
   if (kind === 'enforce') {
     parts.push(dryRun ? `${c.wouldEncrypt} would be encrypted` : `${c.encrypted} encrypted`);
   }

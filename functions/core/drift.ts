@@ -116,7 +116,12 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
   const summary = `${users.count}${users.complete ? '' : '+'} log group(s) on ${key.Arn} (${key.KeyState}${when ? `, unreadable from ${when}` : ''})`;
   if (guard && !config.keyArn && config.restoreGuardKey) {
     if (key.KeyState === 'PendingDeletion') {
-      await send(keyOptions, () => deps.clients.kms.send(new CancelKeyDeletionCommand({ KeyId: key.Arn })));
+      await send(keyOptions, () =>
+        deps.clients.kms.send(new CancelKeyDeletionCommand({ KeyId: key.Arn })),
+      ).catch((err: Error) => {
+        // Cancelled meanwhile (by a person, or a duplicate of this event): EnableKey below is still right.
+        if (err.name !== 'KMSInvalidStateException') throw err;
+      });
     }
     await send(keyOptions, () => deps.clients.kms.send(new EnableKeyCommand({ KeyId: key.Arn })));
     deps.log.warn('RESTORE_GUARD_KEY: the guard key is enabled again', { keyArn: key.Arn });

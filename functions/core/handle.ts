@@ -29,6 +29,11 @@ export interface HandleDeps {
   inflight?: Map<string, Promise<EnforceResult>>;
   /** Change events (drift.ts) this container has handled: a late duplicate raises no second alarm. */
   handledChanges?: Set<string>;
+  /**
+   * Claims a change event across containers (false: another container has it). EventBridge may deliver an
+   * event twice, and the copies can reach two containers within milliseconds.
+   */
+  claim?: (eventId: string) => Promise<boolean>;
 }
 
 export interface HandledEvent extends EnforceResult {
@@ -144,6 +149,17 @@ async function handleChangeEvent(
       };
     }
     const running = deps.inflight?.get(key);
+    // The guard's own writes (its policy merges) come back as events: drift.ts ignores them, at zero calls.
+    const own = change.callerRole !== undefined && change.callerRole === deps.config.guardRoleArn;
+    if (!running && !own && deps.claim && !(await deps.claim(change.eventId))) {
+      rememberChange(deps, key);
+      return {
+        ...base,
+        outcome: 'change-ignored',
+        reason: 'a duplicate delivery another container is handling',
+        retry: false,
+      };
+    }
     const work =
       running ??
       handleChange(change, {

@@ -5,13 +5,14 @@ import {
   type LogGroup,
   TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, GetKeyPolicyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { logGroupArn, parseArn, partitionOf } from './arn.ts';
 import type { Clients } from './clients.ts';
 import type { GuardConfig } from './config.ts';
 import { type EnforceDeps, enforceLogGroup, type Outcome } from './enforce.ts';
 import { ConfigError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import type { Log } from './log.ts';
+import { admitsLogs, type PolicyDocument, parsePolicy } from './policy.ts';
 import {
   AdaptiveTokenBucket,
   type Clock,
@@ -78,6 +79,15 @@ export function sweepBuckets(rates: Partial<SweepRates> = {}, clock: Clock = sys
 /** Where a group's encryption stands. */
 export type KeyState = 'guard-key' | 'other-key' | 'no-key' | 'key-unusable';
 
+/**
+ * Why an audited group's data is at risk: its key is scheduled for deletion (the data becomes unreadable for
+ * good at the key's DeletionDate), disabled, or its key policy no longer admits CloudWatch Logs.
+ */
+export type KeyRisk = 'key-pending-deletion' | 'key-disabled' | 'key-policy-excludes-logs';
+
+/** What the key policy says about CloudWatch Logs (`unknown`: the policy could not be read, e.g. AccessDenied). */
+export type KeyPolicyVerdict = 'admits-logs' | 'excludes-logs' | 'unknown';
+
 /** What the sweep did (or would do) with one group. */
 export type SweepAction =
   | Outcome
@@ -96,6 +106,12 @@ export interface GroupReport {
   keyState: KeyState;
   /** Key state from DescribeKey when audited (`Enabled`, `Disabled`, `PendingDeletion`, …, or `unknown`). */
   keyStatus?: string;
+  /** Audited: the key's policy checked for CloudWatch Logs (only for an Enabled key). */
+  keyPolicy?: KeyPolicyVerdict;
+  /** Audited: why the group's data is at risk, whatever its scope; absent when it is not. */
+  atRisk?: KeyRisk;
+  /** Audited, key pending deletion: the key's DeletionDate (ISO 8601), from when the data is unreadable. */
+  unreadableFrom?: string;
   inScope: boolean;
   scopeReason?: string;
   /** An AWS-reserved name (`aws/…`): CloudWatch Logs refuses any key for it; never acted on. */
@@ -112,6 +128,8 @@ export interface SweepCounts {
   guardKey: number;
   otherKey: number;
   keyUnusable: number;
+  /** Audited groups whose key is pending deletion, disabled, or whose key policy shuts CloudWatch Logs out. */
+  atRisk: number;
   noKey: number;
   outOfScope: number;
   /** AWS-reserved groups (`aws/…`): not encryptable, neither a gap nor a failure. */
@@ -135,6 +153,7 @@ export function emptyCounts(): SweepCounts {
     guardKey: 0,
     otherKey: 0,
     keyUnusable: 0,
+    atRisk: 0,
     noKey: 0,
     outOfScope: 0,
     reserved: 0,
@@ -198,10 +217,22 @@ export interface SweepOptions {
   onPage?: (state: SweepState) => void | Promise<void>;
   /** The guard's key ARN if known (null: known not to exist); looked up otherwise. */
   guardKeyArn?: string | null;
-  /** mode `audit`: DescribeKey every distinct key once, to report unusable keys. */
+  /**
+   * mode `audit`: DescribeKey every distinct key once, to report unusable keys, and GetKeyPolicy every distinct
+   * Enabled key once, to report groups at risk (`GroupReport.atRisk`).
+   */
   checkKeys?: boolean;
   /** Names already handled in this run; shared across calls to never touch a group twice. */
   seen?: Set<string>;
+}
+
+/** What DescribeKey said about one key (audit). */
+interface KeyFacts {
+  /** KeyState, with the KeySpec appended when the key is not symmetric (`Enabled RSA_2048`). */
+  status: string;
+  state: string;
+  /** ISO 8601, for a key pending deletion. */
+  deletionDate?: string;
 }
 
 export interface SweepResult {
@@ -387,21 +418,67 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
   else guardKeyArn = (await findGuardKey(clients, config, clock))?.Arn;
   if (mode === 'rollback' && !guardKeyArn) log.info('the guard key does not exist: nothing to roll back');
 
-  const keyStatus = new Map<string, Promise<string>>();
+  const keyStatus = new Map<string, Promise<KeyFacts>>();
   const statusOf = (arn: string) => {
     let pending = keyStatus.get(arn);
     if (!pending) {
       pending = clients.kms
         .send(new DescribeKeyCommand({ KeyId: arn }))
-        .then((out) =>
-          (out.KeyMetadata?.KeySpec ?? 'SYMMETRIC_DEFAULT') === 'SYMMETRIC_DEFAULT'
-            ? (out.KeyMetadata?.KeyState ?? 'unknown')
-            : `${out.KeyMetadata?.KeyState ?? 'unknown'} ${out.KeyMetadata?.KeySpec}`,
-        )
-        .catch((err: Error) => (err.name === 'NotFoundException' ? 'NotFound' : 'unknown'));
+        .then((out): KeyFacts => {
+          const meta = out?.KeyMetadata;
+          const state = meta?.KeyState ?? 'unknown';
+          const spec = meta?.KeySpec ?? 'SYMMETRIC_DEFAULT';
+          return {
+            status: spec === 'SYMMETRIC_DEFAULT' ? state : `${state} ${spec}`,
+            state,
+            ...(meta?.DeletionDate ? { deletionDate: new Date(meta.DeletionDate).toISOString() } : {}),
+          };
+        })
+        .catch((err: Error) => {
+          const status = err.name === 'NotFoundException' ? 'NotFound' : 'unknown';
+          return { status, state: status };
+        });
       keyStatus.set(arn, pending);
     }
     return pending;
+  };
+  // One GetKeyPolicy per distinct key; a policy the caller may not read (or that fails) is `unknown`.
+  const keyPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
+  const policyOf = (arn: string) => {
+    let pending = keyPolicies.get(arn);
+    if (!pending) {
+      pending = clients.kms
+        .send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }))
+        .then((out) => (out?.Policy ? parsePolicy(out.Policy) : undefined))
+        .catch((err: Error) => {
+          log.debug('audit: the key policy could not be read; not checked', {
+            kmsKeyId: arn,
+            error: `${err.name}: ${err.message}`,
+          });
+          return undefined;
+        });
+      keyPolicies.set(arn, pending);
+    }
+    return pending;
+  };
+  /** Where an audited group's key leaves its data (see KeyRisk). */
+  const riskOf = async (kmsKeyId: string, groupArn: string) => {
+    const facts = await statusOf(kmsKeyId);
+    const out: { facts: KeyFacts; keyPolicy?: KeyPolicyVerdict; atRisk?: KeyRisk } = { facts };
+    if (facts.state === 'PendingDeletion' || facts.state === 'PendingReplicaDeletion') {
+      out.atRisk = 'key-pending-deletion';
+    } else if (facts.state === 'Disabled') out.atRisk = 'key-disabled';
+    else if (facts.status === 'Enabled') {
+      const policy = await policyOf(kmsKeyId);
+      const account = parseArn(groupArn)?.account || options.account || parseArn(kmsKeyId)?.account || '';
+      out.keyPolicy = !policy
+        ? 'unknown'
+        : admitsLogs(policy, { partition: partitionOf(region), region, account })
+          ? 'admits-logs'
+          : 'excludes-logs';
+      if (out.keyPolicy === 'excludes-logs') out.atRisk = 'key-policy-excludes-logs';
+    }
+    return out;
   };
 
   const stopReason = (): 'signal' | 'deadline' | undefined => {
@@ -449,8 +526,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       const kmsKeyId = group.kmsKeyId || undefined;
       let keyState = keyStateOf(kmsKeyId, guardKeyArn);
       let status: string | undefined;
+      let risk: Awaited<ReturnType<typeof riskOf>> | undefined;
       if (options.checkKeys && kmsKeyId) {
-        status = await statusOf(kmsKeyId);
+        risk = await riskOf(kmsKeyId, arn);
+        status = risk.facts.status;
         if (status !== 'Enabled' && status !== 'unknown') keyState = 'key-unusable';
       }
       const scope = decideScope(config, name, undefined);
@@ -461,6 +540,11 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         ...(kmsKeyId ? { kmsKeyId } : {}),
         keyState,
         ...(status ? { keyStatus: status } : {}),
+        ...(risk?.keyPolicy ? { keyPolicy: risk.keyPolicy } : {}),
+        ...(risk?.atRisk ? { atRisk: risk.atRisk } : {}),
+        ...(risk?.atRisk === 'key-pending-deletion' && risk.facts.deletionDate
+          ? { unreadableFrom: risk.facts.deletionDate }
+          : {}),
         inScope: scope.inScope,
         ...(scope.inScope ? {} : { scopeReason: scope.reason }),
         ...(!scope.inScope && scope.reserved ? { reserved: true } : {}),
@@ -477,6 +561,7 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
         } as const
       )[keyState];
       pageCounts[countKey]++;
+      if (report.atRisk) pageCounts.atRisk++;
       reports.push(report);
       if (mode === 'rollback') {
         if (keyState === 'guard-key') work.push({ report, group });

@@ -14,6 +14,8 @@ import {
   DescribeKeyCommand,
   GetKeyPolicyCommand,
   GetKeyRotationStatusCommand,
+  type KeyMetadata,
+  type KeyState,
   KMSClient,
   PutKeyPolicyCommand,
 } from '@aws-sdk/client-kms';
@@ -217,7 +219,9 @@ describe('logs-kms-guard CLI (in-process)', () => {
     const code = await run(['audit', '--format', 'csv', '--out', 'r.csv'], t.io);
     // Assess
     expect(code).toBe(1);
-    expect(files['r.csv']?.split('\n')[0]).toBe('region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note');
+    expect(files['r.csv']?.split('\n')[0]).toBe(
+      'region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy',
+    );
     expect(files['r.csv']).toContain('"/a,b"');
     expect(t.stdout()).toBe('');
   });
@@ -400,6 +404,247 @@ describe('logs-kms-guard CLI (in-process)', () => {
   });
 });
 
+describe('audit: groups at risk (key pending deletion, disabled, policy that shuts CloudWatch Logs out)', () => {
+  const keyArn = (n: number) =>
+    `arn:aws:kms:${REGION}:${ACCOUNT}:key/${n}0000000-5b6a-7988-a1b2-c3d4e5f60718`;
+  const PENDING = keyArn(1);
+  const DISABLED = keyArn(2);
+  const NARROWED = keyArn(3);
+  const UNREADABLE = keyArn(4);
+  const DELETION = new Date('2026-12-08T10:30:00.000Z');
+  const goodPolicy = JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT }));
+  const narrowedPolicy = (() => {
+    const doc = JSON.parse(goodPolicy);
+    doc.Statement = doc.Statement.filter((st: { Sid?: string }) => st.Sid !== 'AllowCloudWatchLogs');
+    return JSON.stringify(doc);
+  })();
+  const meta = (Arn: string, KeyState: KeyState, extra: Partial<KeyMetadata> = {}) => ({
+    KeyMetadata: {
+      Arn,
+      KeyId: Arn.slice(-36),
+      KeyState,
+      KeySpec: 'SYMMETRIC_DEFAULT' as const,
+      ...extra,
+    } satisfies KeyMetadata,
+  });
+  const denied = (action: string) =>
+    Object.assign(
+      new Error(`User: arn:aws:iam::${ACCOUNT}:user/me is not authorized to perform: ${action}`),
+      { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } },
+    );
+
+  /** The guard key (healthy) and one key per risk, with the groups on them. */
+  function keys() {
+    keyExists();
+    kms
+      .on(DescribeKeyCommand, { KeyId: PENDING })
+      .resolves(meta(PENDING, 'PendingDeletion', { DeletionDate: DELETION, Enabled: false }));
+    kms.on(DescribeKeyCommand, { KeyId: DISABLED }).resolves(meta(DISABLED, 'Disabled'));
+    kms.on(DescribeKeyCommand, { KeyId: NARROWED }).resolves(meta(NARROWED, 'Enabled'));
+    kms.on(DescribeKeyCommand, { KeyId: UNREADABLE }).resolves(meta(UNREADABLE, 'Enabled'));
+    kms.on(GetKeyPolicyCommand, { KeyId: NARROWED }).resolves({ Policy: narrowedPolicy });
+    kms.on(GetKeyPolicyCommand, { KeyId: UNREADABLE }).rejects(denied('kms:GetKeyPolicy'));
+  }
+  const groups = () => [
+    group('/healthy', KEY),
+    group('/pending/1', PENDING),
+    group('/pending/2', PENDING),
+    group('/disabled', DISABLED),
+    group('/narrowed', NARROWED),
+    group('/unreadable-policy', UNREADABLE),
+    group('/excluded/pending', PENDING),
+  ];
+  const byName = (report: { groups: { logGroup: string }[] }, name: string) =>
+    report.groups.find((g) => g.logGroup === name);
+
+  beforeEach(() => {
+    logs.reset();
+    kms.reset();
+    sts.reset();
+    clearKeyCache();
+    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/me` });
+  });
+
+  it('--json: each group at risk with its reason and date, totals count them, exit 1; one GetKeyPolicy per Enabled key', async () => {
+    // Prepare
+    keys();
+    serve(groups());
+    const t = testIo();
+
+    // Act
+    const code = await run(['audit', '--json', '--exclude', '/excluded/'], t.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(t.stdout());
+    // At risk whatever the scope: the excluded group's data is lost all the same.
+    expect(report.totals).toMatchObject({ listed: 7, atRisk: 5, candidates: 0, keyUnusable: 4 });
+    expect(byName(report, '/pending/1')).toMatchObject({
+      keyState: 'key-unusable',
+      keyStatus: 'PendingDeletion',
+      atRisk: 'key-pending-deletion',
+      unreadableFrom: '2026-12-08T10:30:00.000Z',
+      note: 'at risk: key pending deletion: unreadable from 2026-12-08',
+    });
+    expect(byName(report, '/excluded/pending')).toMatchObject({
+      inScope: false,
+      atRisk: 'key-pending-deletion',
+      note: expect.stringMatching(/^at risk: key pending deletion: unreadable from 2026-12-08; /),
+    });
+    expect(byName(report, '/disabled')).toMatchObject({
+      keyStatus: 'Disabled',
+      atRisk: 'key-disabled',
+      unreadableFrom: '',
+      note: expect.stringContaining('at risk: key disabled'),
+    });
+    expect(byName(report, '/narrowed')).toMatchObject({
+      keyState: 'other-key',
+      keyStatus: 'Enabled',
+      keyPolicy: 'excludes-logs',
+      atRisk: 'key-policy-excludes-logs',
+      note: 'at risk: key policy does not admit CloudWatch Logs',
+    });
+    // A policy the caller may not read is unknown, not a risk.
+    expect(byName(report, '/unreadable-policy')).toMatchObject({
+      keyPolicy: 'unknown',
+      atRisk: '',
+      note: 'key policy not readable: not checked',
+    });
+    expect(byName(report, '/healthy')).toMatchObject({ keyPolicy: 'admits-logs', atRisk: '', note: '' });
+    const policyReads = kms.commandCalls(GetKeyPolicyCommand).map((c) => c.args[0].input.KeyId);
+    expect(policyReads.sort()).toEqual([KEY, NARROWED, UNREADABLE].sort());
+    expect(kms.commandCalls(DescribeKeyCommand, { KeyId: PENDING })).toHaveLength(1);
+    expect(mutatingLogs()).toEqual([]);
+    expect(mutatingKms()).toEqual([]);
+  });
+
+  it('table: the NOTE says why and until when, the totals line says "N at risk", stderr says what to do', async () => {
+    // Prepare
+    keys();
+    serve(groups().filter((g) => !g.logGroupName?.startsWith('/excluded/')));
+    const t = testIo();
+
+    // Act
+    const code = await run(['audit'], t.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const out = t.stdout();
+    expect(out).toMatch(
+      /\/pending\/1\s+key-unusable \(PendingDeletion\)\s+yes\s+\S+\s+at risk: key pending deletion: unreadable from 2026-12-08/,
+    );
+    expect(out).toMatch(/\/disabled\s+key-unusable \(Disabled\)\s+yes\s+\S+\s+at risk: key disabled/);
+    expect(out).toMatch(
+      /\/narrowed\s+other-key\s+yes\s+\S+\s+at risk: key policy does not admit CloudWatch Logs/,
+    );
+    expect(out).toMatch(/\/healthy\s+guard-key\s+yes\s+\S+$/m);
+    const err = t.stderr();
+    expect(err).toContain('0 unencrypted in scope, 4 at risk');
+    expect(err).toContain(
+      '4 log group(s) at risk of losing their data: 2 on a key pending deletion (unreadable from 2026-12-08T10:30:00.000Z), 1 on a disabled key, 1 on a key whose policy does not admit CloudWatch Logs',
+    );
+    expect(err).toContain('aws kms cancel-key-deletion');
+    expect(err).toContain('1 log group(s) use a key whose policy could not be read (kms:GetKeyPolicy)');
+  });
+
+  it('--unencrypted lists the groups at risk with the gaps, and nothing healthy', async () => {
+    // Prepare
+    keys();
+    serve([...groups(), group('/unencrypted')]);
+    const t = testIo();
+
+    // Act
+    const code = await run(['audit', '--json', '--unencrypted', '--exclude', '/excluded/'], t.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const names = JSON.parse(t.stdout()).groups.map((g: { logGroup: string }) => g.logGroup);
+    expect(names.sort()).toEqual(
+      ['/pending/1', '/pending/2', '/disabled', '/narrowed', '/excluded/pending', '/unencrypted'].sort(),
+    );
+  });
+
+  it('CSV rows carry the reason and the date', async () => {
+    // Prepare
+    keys();
+    serve([group('/pending/1', PENDING), group('/narrowed', NARROWED)]);
+    const t = testIo();
+
+    // Act
+    const code = await run(['audit', '--format', 'csv'], t.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const [header, ...lines] = t.stdout().trim().split('\n');
+    const cols = (header ?? '').split(',');
+    // Cells are quoted when they hold a comma or a quote (RFC 4180).
+    const cells = (line: string | undefined) =>
+      [...(line ?? '').matchAll(/(?:^|,)("(?:[^"]|"")*"|[^,]*)/g)].map((m) =>
+        (m[1] ?? '').replace(/^"|"$/g, '').replace(/""/g, '"'),
+      );
+    const row = (line: string | undefined) => Object.fromEntries(cells(line).map((v, i) => [cols[i], v]));
+    expect(row(lines[0])).toMatchObject({
+      logGroup: '/pending/1',
+      atRisk: 'key-pending-deletion',
+      unreadableFrom: '2026-12-08T10:30:00.000Z',
+      keyStatus: 'PendingDeletion',
+    });
+    expect(row(lines[1])).toMatchObject({
+      logGroup: '/narrowed',
+      atRisk: 'key-policy-excludes-logs',
+      unreadableFrom: '',
+      keyPolicy: 'excludes-logs',
+    });
+  });
+
+  it('exit 0 when nothing is at risk: a healthy key, and a key whose policy the caller may not read (unknown)', async () => {
+    // Prepare
+    keys();
+    serve([group('/healthy', KEY), group('/unreadable-policy', UNREADABLE)]);
+    const t = testIo();
+
+    // Act
+    const code = await run(['audit', '--json'], t.io);
+
+    // Assess
+    expect(code).toBe(0);
+    const report = JSON.parse(t.stdout());
+    expect(report.totals).toMatchObject({ atRisk: 0, candidates: 0 });
+    expect(byName(report, '/unreadable-policy')).toMatchObject({ keyPolicy: 'unknown', atRisk: '' });
+    expect(t.stderr()).toContain('0 at risk');
+    expect(t.stderr()).not.toContain('at risk of losing');
+  });
+
+  it('a Deny for CloudWatch Logs in the policy of the guard key puts its groups at risk', async () => {
+    // Prepare
+    keyExists();
+    const withDeny = JSON.parse(goodPolicy);
+    withDeny.Statement.push({
+      Sid: 'NoLogs',
+      Effect: 'Deny',
+      Principal: { Service: `logs.${REGION}.amazonaws.com` },
+      Action: 'kms:Decrypt',
+      Resource: '*',
+    });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(withDeny) });
+    serve([group('/a', KEY), group('/b', KEY)]);
+    const t = testIo();
+
+    // Act
+    const code = await run(['audit', '--json'], t.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const report = JSON.parse(t.stdout());
+    expect(report.totals).toMatchObject({ guardKey: 2, atRisk: 2 });
+    expect(report.groups.map((g: { atRisk: string }) => g.atRisk)).toEqual([
+      'key-policy-excludes-logs',
+      'key-policy-excludes-logs',
+    ]);
+    expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(1);
+  });
+});
+
 describe('doctor: the enforce role and the key (CloudWatch Logs uses the caller credentials)', () => {
   const ROLE = `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-EnforceRole`;
   const policyWith = (guardRoles: string[]) =>
@@ -473,6 +718,9 @@ describe('CLI helpers', () => {
         kmsKeyId: '',
         keyStatus: '',
         note: '',
+        atRisk: '',
+        unreadableFrom: '',
+        keyPolicy: '',
       },
     ]);
     expect(csv).toContain('"=cmd"');

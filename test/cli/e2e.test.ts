@@ -1,7 +1,18 @@
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateAliasCommand,
+  CreateKeyCommand,
+  DescribeKeyCommand,
+  DisableKeyCommand,
+  KMSClient,
+  PutKeyPolicyCommand,
+  ScheduleKeyDeletionCommand,
+} from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../functions/cli/aws.ts';
 import { run } from '../../functions/cli/program.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
+import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
 import type { Clock } from '../../functions/core/retry.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
 import { testIo } from './helpers.ts';
@@ -45,7 +56,10 @@ describe('CLI end to end (emulator, 10,000 log groups)', () => {
   beforeAll(async () => {
     clearKeyCache();
     emu = await startEmulator({ port: 0, timeScale: SCALE, propagationDelayMs: 3000, throttle: true });
-    otherKey = emu.state.createKeyDirect(REGION, {}).arn;
+    // A team's own key, with a policy that lets CloudWatch Logs use it (else its groups would be at risk).
+    otherKey = emu.state.createKeyDirect(REGION, {
+      policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: emu.account })),
+    }).arn;
     // 10,000 groups: 2,000 unencrypted in scope, 7,000 on another key, 500 excluded by name, 500 tagged to skip.
     for (let i = 0; i < 10_000; i++) {
       const n = String(i).padStart(5, '0');
@@ -140,4 +154,208 @@ describe('CLI end to end (emulator, 10,000 log groups)', () => {
       else expect(g.kmsKeyId).toBeUndefined();
     }
   }, 120_000);
+});
+
+describe('CLI end to end: audit finds the groups at risk (emulator, keys changed through the KMS API)', () => {
+  const admin = { accessKeyId: 'test', secretAccessKey: 'test' };
+  /** An auditor that may list groups and describe keys, but not read key policies. */
+  const auditor = { accessKeyId: 'auditor', secretAccessKey: 'local' };
+  let emulator: Emulator;
+  let kms: KMSClient;
+  const keys: Record<'pending' | 'disabled' | 'narrowed', string> = {
+    pending: '',
+    disabled: '',
+    narrowed: '',
+  };
+  let deletionDate: string;
+
+  const audit = async (args: string[], credentials = admin) => {
+    const t = testIo({
+      clients: defaultClientFactory({ endpoint: emulator.endpoint, credentials }),
+      env: { AWS_REGION: REGION },
+    });
+    const code = await run(['audit', '--json', ...args], t.io);
+    return { code, report: JSON.parse(t.stdout() || '{}'), stderr: t.stderr() };
+  };
+  const row = (report: { groups: { logGroup: string }[] }, name: string) =>
+    report.groups.find((g) => g.logGroup === name);
+
+  beforeAll(async () => {
+    // Prepare: the guard key, three team keys, groups created on them through the API
+    clearKeyCache();
+    emulator = await startEmulator({
+      port: 0,
+      throttle: false,
+      propagationDelayMs: 0,
+      iam: {
+        admins: [admin.accessKeyId],
+        principals: {
+          [auditor.accessKeyId]: {
+            arn: `arn:aws:iam::123456789012:role/auditor`,
+            policies: [
+              {
+                name: 'ReadOnlyAudit',
+                policy: {
+                  Version: '2012-10-17',
+                  Statement: [
+                    {
+                      Effect: 'Allow',
+                      Action: ['logs:DescribeLogGroups', 'logs:ListTagsForResource', 'kms:DescribeKey'],
+                      Resource: '*',
+                    },
+                  ],
+                },
+              },
+            ],
+          },
+        },
+      },
+    });
+    kms = new KMSClient({ region: REGION, endpoint: emulator.endpoint, credentials: admin });
+    const policy = JSON.stringify(
+      defaultKeyPolicy({ partition: 'aws', region: REGION, account: emulator.account }),
+    );
+    const guardKey = await kms.send(new CreateKeyCommand({ Policy: policy, Description: 'guard' }));
+    await kms.send(
+      new CreateAliasCommand({ AliasName: 'alias/logs-kms-guard', TargetKeyId: guardKey.KeyMetadata?.KeyId }),
+    );
+    for (const which of Object.keys(keys) as (keyof typeof keys)[]) {
+      const out = await kms.send(new CreateKeyCommand({ Policy: policy, Description: `team ${which}` }));
+      keys[which] = out.KeyMetadata?.Arn ?? '';
+    }
+    const guard = emulator.state.key(REGION, 'alias/logs-kms-guard')?.arn ?? '';
+    const logs = defaultClientFactory({ endpoint: emulator.endpoint, credentials: admin })(REGION).logs;
+    const plan: [string, string][] = [
+      ['/healthy/1', guard],
+      ['/healthy/2', guard],
+      ['/pending/1', keys.pending],
+      ['/pending/2', keys.pending],
+      ['/pending/3', keys.pending],
+      ['/disabled/1', keys.disabled],
+      ['/narrowed/1', keys.narrowed],
+      ['/narrowed/2', keys.narrowed],
+    ];
+    for (const [logGroupName, kmsKeyId] of plan) {
+      await logs.send(new CreateLogGroupCommand({ logGroupName, kmsKeyId }));
+    }
+    await logs.send(new CreateLogGroupCommand({ logGroupName: '/unencrypted/1' }));
+    // Act on the keys, as people would: schedule a deletion, disable one, narrow a policy to the root alone
+    await kms.send(new ScheduleKeyDeletionCommand({ KeyId: keys.pending, PendingWindowInDays: 7 }));
+    await kms.send(new DisableKeyCommand({ KeyId: keys.disabled }));
+    await kms.send(
+      new PutKeyPolicyCommand({
+        KeyId: keys.narrowed,
+        PolicyName: 'default',
+        Policy: JSON.stringify({
+          Version: '2012-10-17',
+          Statement: [rootStatement({ partition: 'aws', region: REGION, account: emulator.account })],
+        }),
+      }),
+    );
+    const described = await kms.send(new DescribeKeyCommand({ KeyId: keys.pending }));
+    deletionDate = described.KeyMetadata?.DeletionDate?.toISOString() ?? '';
+  }, 60_000);
+  afterAll(async () => {
+    await emulator?.stop();
+  });
+
+  it('reports each group at risk with the reason and the key DeletionDate, exits 1, one GetKeyPolicy per Enabled key', async () => {
+    // Prepare
+    const mark = emulator.calls.length;
+
+    // Act
+    const { code, report, stderr } = await audit([]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(deletionDate).not.toBe('');
+    expect(report.totals).toMatchObject({ listed: 9, guardKey: 2, atRisk: 6, candidates: 1 });
+    for (const name of ['/pending/1', '/pending/2', '/pending/3']) {
+      expect(row(report, name)).toMatchObject({
+        keyStatus: 'PendingDeletion',
+        atRisk: 'key-pending-deletion',
+        unreadableFrom: deletionDate,
+        note: `at risk: key pending deletion: unreadable from ${deletionDate.slice(0, 10)}`,
+      });
+    }
+    expect(row(report, '/disabled/1')).toMatchObject({ keyStatus: 'Disabled', atRisk: 'key-disabled' });
+    for (const name of ['/narrowed/1', '/narrowed/2']) {
+      expect(row(report, name)).toMatchObject({
+        keyStatus: 'Enabled',
+        keyPolicy: 'excludes-logs',
+        atRisk: 'key-policy-excludes-logs',
+      });
+    }
+    expect(row(report, '/healthy/1')).toMatchObject({
+      keyState: 'guard-key',
+      keyPolicy: 'admits-logs',
+      atRisk: '',
+    });
+    expect(stderr).toContain('1 unencrypted in scope, 6 at risk');
+    const calls = emulator.calls.slice(mark);
+    expect(calls.filter((c) => c.operation === 'GetKeyPolicy').length).toBe(2); // the guard key, the narrowed key
+    expect(calls.filter((c) => !/^(Describe|List|Get)/.test(c.operation))).toEqual([]);
+  }, 60_000);
+
+  it('--unencrypted lists exactly the groups at risk and the gap', async () => {
+    // Act
+    const { code, report } = await audit(['--unencrypted']);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(report.groups.map((g: { logGroup: string }) => g.logGroup).sort()).toEqual([
+      '/disabled/1',
+      '/narrowed/1',
+      '/narrowed/2',
+      '/pending/1',
+      '/pending/2',
+      '/pending/3',
+      '/unencrypted/1',
+    ]);
+  }, 60_000);
+
+  it('an auditor without kms:GetKeyPolicy: the policies are unknown, not at risk; the key states still count', async () => {
+    // Act
+    const { code, report, stderr } = await audit(['--exclude', '/unencrypted/'], auditor);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(report.totals).toMatchObject({ atRisk: 4, candidates: 0 });
+    expect(row(report, '/narrowed/1')).toMatchObject({ keyPolicy: 'unknown', atRisk: '' });
+    expect(row(report, '/healthy/1')).toMatchObject({ keyPolicy: 'unknown', atRisk: '' });
+    expect(row(report, '/pending/1')).toMatchObject({
+      atRisk: 'key-pending-deletion',
+      unreadableFrom: deletionDate,
+    });
+    expect(stderr).toContain('4 log group(s) use a key whose policy could not be read (kms:GetKeyPolicy)');
+    expect(
+      emulator.calls.some(
+        (c) => c.operation === 'GetKeyPolicy' && c.accessKeyId === auditor.accessKeyId && c.error,
+      ),
+    ).toBe(true);
+  }, 60_000);
+
+  it('once the deletion is cancelled, the key enabled and the policy repaired, nothing is at risk', async () => {
+    // Prepare
+    const { CancelKeyDeletionCommand, EnableKeyCommand } = await import('@aws-sdk/client-kms');
+    await kms.send(new CancelKeyDeletionCommand({ KeyId: keys.pending }));
+    await kms.send(new EnableKeyCommand({ KeyId: keys.pending }));
+    await kms.send(new EnableKeyCommand({ KeyId: keys.disabled }));
+    await kms.send(
+      new PutKeyPolicyCommand({
+        KeyId: keys.narrowed,
+        PolicyName: 'default',
+        Policy: JSON.stringify(
+          defaultKeyPolicy({ partition: 'aws', region: REGION, account: emulator.account }),
+        ),
+      }),
+    );
+
+    // Act
+    const { code, report } = await audit(['--exclude', '/unencrypted/']);
+
+    // Assess
+    expect(code).toBe(0);
+    expect(report.totals).toMatchObject({ atRisk: 0, keyUnusable: 0, candidates: 0 });
+  }, 60_000);
 });

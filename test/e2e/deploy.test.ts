@@ -44,7 +44,7 @@ afterEach(async () => {
 function customResource(world: World, url: string, type: 'Create' | 'Update' | 'Delete' = 'Create') {
   return {
     RequestType: type,
-    ServiceToken: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-e2e-enforce`,
+    ServiceToken: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-prod-enforce`,
     ResponseURL: url,
     StackId: `arn:aws:cloudformation:${world.region}:${world.account}:stack/logs-kms-guard-prod/${randomUUID()}`,
     RequestId: randomUUID(),
@@ -55,7 +55,7 @@ function customResource(world: World, url: string, type: 'Create' | 'Update' | '
   };
 }
 
-const OWN_GROUP = '/aws/lambda/logs-kms-guard-e2e-enforce';
+const OWN_GROUP = '/aws/lambda/logs-kms-guard-prod-enforce';
 
 describe('deploy-time key (custom resource)', () => {
   it('Create: makes the key, waits until Logs accepts it (own log group encrypted), answers SUCCESS', async () => {

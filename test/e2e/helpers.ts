@@ -265,8 +265,8 @@ export async function loadContainer(env: Record<string, string>): Promise<Handle
 export function lambdaContext(world: Pick<World, 'region' | 'account'>, timeoutMs = 60_000) {
   const started = Date.now();
   return {
-    invokedFunctionArn: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-e2e-enforce`,
-    functionName: 'logs-kms-guard-e2e-enforce',
+    invokedFunctionArn: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-prod-enforce`,
+    functionName: 'logs-kms-guard-prod-enforce',
     awsRequestId: randomUUID(),
     getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
   };

@@ -145,6 +145,11 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
         clients: { kms: new KMSClient(opts), logs: new CloudWatchLogsClient(opts) },
         sqs: {
           send: async (cmd: any) => {
+            // The run's guard key check (one SendMessage) goes to the queue as well; it names no group.
+            if (!cmd.input.Entries) {
+              rig.send(cmd.input.MessageBody);
+              return { MessageId: 'key-check' };
+            }
             for (const entry of cmd.input.Entries) {
               queued.push(JSON.parse(entry.MessageBody).detail.logGroupName);
               rig.send(entry.MessageBody);
