@@ -78,27 +78,9 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
         ...(parsed.tags ? { tags: parsed.tags } : {}),
         ...(parsed.kmsKeyId ? { requestedKmsKeyId: parsed.kmsKeyId } : {}),
       };
-      const same = JSON.stringify(target);
-      const running = deps.inflight?.get(same);
-      const work =
-        running ??
-        enforceLogGroup(target, {
-          clients: deps.clientsFor(parsed.region),
-          config: deps.config,
-          log: deps.log,
-          deadline: deps.deadline,
-          clock,
-          ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
-          ...(deps.backoff ? { backoff: deps.backoff } : {}),
-          ...(deps.alert ? { alert: deps.alert } : {}),
-        });
-      if (!running && deps.inflight) {
-        deps.inflight.set(same, work);
-        work.then(
-          () => deps.inflight?.delete(same),
-          () => deps.inflight?.delete(same),
-        );
-      }
+      const work = shared(deps, JSON.stringify(target), () =>
+        enforceLogGroup(target, coreDeps(deps, parsed.region, clock)),
+      );
       const result = await work;
       handled = { ...result, eventId: parsed.eventId, retry: false };
     } catch (err) {
@@ -160,34 +142,58 @@ async function handleChangeEvent(
         retry: false,
       };
     }
-    const work =
-      running ??
-      handleChange(change, {
-        clients: deps.clientsFor(change.region),
-        config: deps.config,
-        log: deps.log,
-        deadline: deps.deadline,
-        clock,
-        ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
-        ...(deps.backoff ? { backoff: deps.backoff } : {}),
-        ...(deps.alert ? { alert: deps.alert } : {}),
-      });
-    if (!running && deps.inflight) {
-      deps.inflight.set(key, work);
-      work.then(
-        () => {
-          deps.inflight?.delete(key);
-          rememberChange(deps, key);
-        },
-        () => deps.inflight?.delete(key),
-      );
-    }
+    const work = shared(
+      deps,
+      key,
+      () => handleChange(change, coreDeps(deps, change.region, clock)),
+      () => rememberChange(deps, key),
+    );
     const result = await work;
     return { ...result, ...base, logGroupName: result.logGroupName || base.logGroupName, retry: false };
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
     return { ...base, outcome: 'failed', reason: `${error.name}: ${error.message}`, error, retry: true };
   }
+}
+
+/** What the core steps need, from the handler's dependencies. */
+function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
+  return {
+    clients: deps.clientsFor(region),
+    config: deps.config,
+    log: deps.log,
+    deadline: deps.deadline,
+    clock,
+    ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+    ...(deps.backoff ? { backoff: deps.backoff } : {}),
+    ...(deps.alert ? { alert: deps.alert } : {}),
+  };
+}
+
+/**
+ * One piece of work per key in this container: a concurrent duplicate shares the running one's result instead
+ * of spending more calls; `done` runs when it succeeded.
+ */
+function shared(
+  deps: HandleDeps,
+  key: string,
+  start: () => Promise<EnforceResult>,
+  done?: () => void,
+): Promise<EnforceResult> {
+  const running = deps.inflight?.get(key);
+  if (running) return running;
+  const work = start();
+  if (deps.inflight) {
+    deps.inflight.set(key, work);
+    work.then(
+      () => {
+        deps.inflight?.delete(key);
+        done?.();
+      },
+      () => deps.inflight?.delete(key),
+    );
+  }
+  return work;
 }
 
 /** Remembers a handled change event, bounded (oldest forgotten first). */

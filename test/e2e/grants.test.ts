@@ -58,13 +58,12 @@ const without = (sid: string) => (principal: IamPrincipal) => {
   }
 };
 
-/** Runs the enforce bundle through the local queue under the (mutated) role; what went wrong, or undefined. */
-async function runScenario(
+/** A started local queue with one enforce container under the (mutated) role, or why it could not start. */
+async function pipelineUnder(
   world: World,
   settings: Record<string, string>,
-  groups: string[],
   mutate?: (p: IamPrincipal) => void,
-): Promise<string | undefined> {
+): Promise<LocalPipeline | string> {
   // Every setting explicit: LocalPipeline writes process.env, and one scenario must not inherit another's key.
   const env = { KMS_KEY_ARN: '', ALLOW_KEY_POLICY_UPDATE: 'false', ...world.env, ...settings };
   const pipeline = new LocalPipeline({
@@ -82,9 +81,21 @@ async function runScenario(
   });
   try {
     await pipeline.start();
+    return pipeline;
   } catch (err) {
     return (err as Error).message;
   }
+}
+
+/** Runs the enforce bundle through the local queue under the (mutated) role; what went wrong, or undefined. */
+async function runScenario(
+  world: World,
+  settings: Record<string, string>,
+  groups: string[],
+  mutate?: (p: IamPrincipal) => void,
+): Promise<string | undefined> {
+  const pipeline = await pipelineUnder(world, settings, mutate);
+  if (typeof pipeline === 'string') return pipeline;
   try {
     for (const name of groups) {
       world.emulator.state.putLogGroup(world.region, name);
@@ -137,25 +148,8 @@ async function reEncryptScenario(mutate?: (p: IamPrincipal) => void): Promise<st
   const key = await existingGuardKey(world);
   world.emulator.state.putLogGroup(REGION, '/lost/key', { kmsKeyId: key.arn });
   await world.logs.send(new DisassociateKmsKeyCommand({ logGroupName: '/lost/key' }));
-  const env = { KMS_KEY_ARN: '', ALLOW_KEY_POLICY_UPDATE: 'false', ...world.env };
-  const pipeline = new LocalPipeline({
-    region: world.region,
-    account: world.account,
-    bundle: BUNDLE,
-    concurrency: 1,
-    visibilityTimeoutMs: 200,
-    maxReceiveCount: 2,
-    timeoutMs: 5_000,
-    env: {
-      ...env,
-      ...deployRole(world.emulator, { role: 'EnforceRole', region: world.region, env, mutate }),
-    },
-  });
-  try {
-    await pipeline.start();
-  } catch (err) {
-    return (err as Error).message;
-  }
+  const pipeline = await pipelineUnder(world, {}, mutate);
+  if (typeof pipeline === 'string') return pipeline;
   try {
     for (let i = 0; i < 50 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
     for (const e of events) pipeline.send(e);
