@@ -133,7 +133,10 @@ async function lambdaHandler(
     alert: (metric: AlertMetric, value?: number) => metrics.add(metric, value),
     handledChanges,
     ...(context?.functionName && home.region
-      ? { claim: claimChange(clientsFor(home.region), `/aws/lambda/${context.functionName}`) }
+      ? {
+          claim: claimChange(clientsFor(home.region), `/aws/lambda/${context.functionName}`),
+          ownLogGroup: `/aws/lambda/${context.functionName}`,
+        }
       : {}),
     inflight,
   };

@@ -153,6 +153,7 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       log,
       deadline: deps.deadline,
       ...(deps.clock ? { clock: deps.clock } : {}),
+      ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
     });
     if (key.planned) return { status: 'SUCCESS', reason: 'dry run: the key would be created', ready: false };
     keyArn = key.arn;

@@ -67,6 +67,8 @@ export interface EnforceDeps {
   backoff?: BackoffOptions;
   /** Counts an alarmed metric (see KeyStepOptions.alert). */
   alert?: KeyStepOptions['alert'];
+  /** See KeyStepOptions.ownLogGroup. */
+  ownLogGroup?: string;
 }
 
 /** How long after creating or repairing a key refusals are taken for propagation ("seconds to minutes"). */
@@ -137,6 +139,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     deadline: deps.deadline,
     clock,
     ...(deps.alert ? { alert: deps.alert } : {}),
+    ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
   };
   const key: KeyRef = await ensureKey(keyOptions);
   if (current === key.arn)

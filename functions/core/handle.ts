@@ -34,6 +34,8 @@ export interface HandleDeps {
    * event twice, and the copies can reach two containers within milliseconds.
    */
   claim?: (eventId: string) => Promise<boolean>;
+  /** The function's own log group (KeyStepOptions.ownLogGroup). */
+  ownLogGroup?: string;
 }
 
 export interface HandledEvent extends EnforceResult {
@@ -167,6 +169,7 @@ function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
     ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
     ...(deps.backoff ? { backoff: deps.backoff } : {}),
     ...(deps.alert ? { alert: deps.alert } : {}),
+    ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
   };
 }
 

@@ -1,3 +1,4 @@
+import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AlreadyExistsException,
   CreateAliasCommand,
@@ -54,6 +55,8 @@ export interface KeyStepOptions {
   deadline?: number;
   /** Defaults to the process-wide cache. */
   cache?: KeyCache;
+  /** The function's own log group (encrypted with the guard key at deployment): tells a lost alias apart. */
+  ownLogGroup?: string;
   /** Counts a metric that has an alarm (by `value`, default 1). */
   alert?: (metric: AlertMetric, value?: number) => void;
 }
@@ -171,10 +174,51 @@ async function resolveKey(options: KeyStepOptions): Promise<KeyRef> {
         key: { arn: metadata.Arn as string, keyId: metadata.KeyId as string, own: true },
       });
     } else {
+      await refuseIfAliasLost(options);
       key = await createKey(options);
     }
   }
   return key;
+}
+
+/**
+ * The guard alias is missing: a first deployment, or someone deleted it. The function's own log group tells
+ * them apart (the deployment encrypts it with the guard key): if its key is one the guard made (policy Id
+ * `logs-kms-guard`), the alias was lost, and the guard creates no second key on a guess (KeyAliasChanged was
+ * raised when it happened; the fix is to point the alias back).
+ */
+async function refuseIfAliasLost(options: KeyStepOptions): Promise<void> {
+  if (!options.ownLogGroup || options.config.dryRun) return;
+  const name = options.ownLogGroup;
+  const clock = options.clock ?? systemClock;
+  const out = await retryTransient(
+    () => options.clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: name, limit: 1 })),
+    { deadline: options.deadline ?? clock.now() + 30_000, clock },
+  );
+  const previous = out.logGroups?.[0]?.logGroupName === name ? out.logGroups[0]?.kmsKeyId : undefined;
+  if (!previous) return;
+  let policy: string | undefined;
+  try {
+    policy = (
+      await send(options, (kms) =>
+        kms.send(new GetKeyPolicyCommand({ KeyId: previous, PolicyName: 'default' })),
+      )
+    ).Policy;
+  } catch {
+    return; // not a key the guard can read: not one it made
+  }
+  let id: unknown;
+  try {
+    id = JSON.parse(policy ?? '{}').Id;
+  } catch {
+    return;
+  }
+  if (id !== 'logs-kms-guard') return;
+  throw new UnsafeKeyError(
+    `the guard alias ${options.config.keyAlias} is missing, but the guard key ${previous} exists (it encrypts ${name}): ` +
+      `the guard creates no second key on a guess. Point the alias back: aws kms create-alias --alias-name ` +
+      `${options.config.keyAlias} --target-key-id ${previous} (logs-kms-guard doctor explains)`,
+  );
 }
 
 /** Describes a key by ARN, id or alias; undefined when it does not exist. */

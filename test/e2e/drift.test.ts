@@ -13,10 +13,11 @@ import {
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { sweepKeyCheck } from '../../functions/core/event.ts';
-import { guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
+import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
 import { disassociateKey } from '../../functions/core/sweep.ts';
 import {
   callsSince,
+  createEvent,
   existingGuardKey,
   GUARD_ALIAS,
   type Handler,
@@ -279,6 +280,39 @@ describe('the guard alias deleted', () => {
     expect(out).toMatchObject({ outcome: 'alias-changed' });
     expect(world.output.metrics()).toMatchObject({ KeyAliasChanged: 1 });
     expect(callsSince(world.emulator, mark).map((c) => c.operation)).not.toContain('CreateKey');
+  });
+});
+
+describe('a lost alias never makes the guard create a second key', () => {
+  it('the next first event finds the guard key on its own log group and refuses, with the fix', async () => {
+    // Prepare: the guard key as deployed (policy Id logs-kms-guard), its own log group on it, the alias deleted
+    const world = await startWorld({ throttle: false, propagationDelayMs: 0 });
+    const role = world.asDeployed({}).GUARD_ROLE_ARN as string;
+    const ctx = {
+      partition: 'aws' as const,
+      region: world.region,
+      account: world.account,
+      guardRoles: [role],
+    };
+    const key = world.emulator.state.createKeyDirect(world.region, {
+      policy: JSON.stringify(defaultKeyPolicy(ctx)),
+    });
+    world.emulator.state.putLogGroup(world.region, '/aws/lambda/logs-kms-guard-prod-enforce', {
+      kmsKeyId: key.arn,
+    });
+    world.emulator.state.putLogGroup(world.region, '/new/group');
+    const handler = await world.container();
+    const mark = world.emulator.calls.length;
+
+    // Act
+    const out = handler(createEvent(world, '/new/group'), lambdaContext(world));
+
+    // Assess
+    await expect(out).rejects.toThrow(
+      /the guard alias alias\/logs-kms-guard is missing, but the guard key .* exists/,
+    );
+    expect(callsSince(world.emulator, mark).map((c) => c.operation)).not.toContain('CreateKey');
+    expect(world.output.metrics()).toMatchObject({ UnsafeKeyRefused: 1 });
   });
 });
 
