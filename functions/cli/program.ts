@@ -1,4 +1,8 @@
-import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
+import {
+  EnableKeyRotationCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+} from '@aws-sdk/client-kms';
 import { Command, CommanderError, Option } from 'commander';
 import { logGroupArn, parseArn, partitionOf } from '../core/arn.ts';
 import { associateKey } from '../core/associate.ts';
@@ -6,7 +10,7 @@ import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { describeLogGroup } from '../core/enforce.ts';
 import { ConfigError, DeadlineExceededError, GuardError } from '../core/errors.ts';
 import { createKeyCache, ensureKey, ensureKeyPolicy, type KeyStepOptions, keyContext } from '../core/key.ts';
-import type { PolicyContext } from '../core/policy.ts';
+import { type PolicyContext, parsePolicy, QUERY_RESULTS_STATEMENT_SID } from '../core/policy.ts';
 import { isLogGroupName } from '../core/scope.ts';
 import {
   addCounts,
@@ -22,6 +26,7 @@ import {
 } from '../core/sweep.ts';
 import {
   allRegions,
+  type CliClients,
   type ClientFactory,
   defaultClientFactory,
   describeAwsError,
@@ -181,6 +186,7 @@ async function audit(
   const { io, printer, config } = ctx;
   const format: Format = ctx.flags.json ? 'json' : opts.format;
   const rows: AuditRow[] = [];
+  const queryResults: Record<string, string> = {};
   let totals = emptyCounts();
   const regions: string[] = [];
   const skipped: string[] = [];
@@ -220,6 +226,7 @@ async function audit(
       throw result.error;
     }
     regions.push(region);
+    queryResults[region] = await queryResultsState(ctx.clients(region), config);
     totals = addCounts(totals, result.state.counts);
     if (result.stopped === 'signal') {
       interrupted = true;
@@ -234,7 +241,7 @@ async function audit(
     : rows;
   let text: string;
   if (format === 'json') {
-    text = `${JSON.stringify({ regions, skippedRegions: skipped, interrupted, totals, groups: shown }, null, 2)}\n`;
+    text = `${JSON.stringify({ regions, skippedRegions: skipped, interrupted, totals, queryResults, groups: shown }, null, 2)}\n`;
   } else if (format === 'csv') text = toCsv(shown);
   else text = auditTable(shown);
   if (opts.out) {
@@ -244,6 +251,8 @@ async function audit(
     printer.info(`report written to ${opts.out}`);
   } else io.stdout.write(text);
   if (skipped.length) printer.warn(`skipped regions not enabled for this account: ${skipped.join(', ')}`);
+  for (const [region, state] of Object.entries(queryResults))
+    printer.info(`${region}: Insights query results ${state}`);
   printer.info(`${interrupted ? 'interrupted; partial totals: ' : ''}${totalsText(totals, 'audit', false)}`);
   if (totals.keyUnusable > 0) {
     printer.warn(
@@ -455,6 +464,24 @@ function tally(c: SweepCounts, r: GroupReport): void {
   if (key) {
     c[key]++;
     c.candidates++;
+  }
+}
+
+/**
+ * Whether the account's Insights query results are encrypted with the guard key. AWS offers no call to read
+ * that association back; the guard key's policy statement for them is what the deployment leaves
+ * (EncryptQueryResults=true writes it and associates the results).
+ */
+async function queryResultsState(clients: CliClients, config: GuardConfig): Promise<string> {
+  try {
+    const key = await findGuardKey(clients, config);
+    if (!key?.Arn) return 'not encrypted with the guard key (no guard key)';
+    const out = await clients.kms.send(new GetKeyPolicyCommand({ KeyId: key.Arn, PolicyName: 'default' }));
+    return parsePolicy(out.Policy ?? '').Statement.some((s) => s.Sid === QUERY_RESULTS_STATEMENT_SID)
+      ? `encrypted with ${key.Arn} (associated at deployment: the key admits CloudWatch Logs for them)`
+      : 'not encrypted with the guard key (optional: EncryptQueryResults=true)';
+  } catch (err) {
+    return `unknown (${(err as Error).name})`;
   }
 }
 

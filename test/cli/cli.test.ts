@@ -512,7 +512,8 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
     });
     expect(byName(report, '/healthy')).toMatchObject({ keyPolicy: 'admits-logs', atRisk: '', note: '' });
     const policyReads = kms.commandCalls(GetKeyPolicyCommand).map((c) => c.args[0].input.KeyId);
-    expect(policyReads.sort()).toEqual([KEY, NARROWED, UNREADABLE].sort());
+    // one per Enabled key, and the guard key once more: the Insights query-results check of the region
+    expect(policyReads.sort()).toEqual([KEY, KEY, NARROWED, UNREADABLE].sort());
     expect(kms.commandCalls(DescribeKeyCommand, { KeyId: PENDING })).toHaveLength(1);
     expect(mutatingLogs()).toEqual([]);
     expect(mutatingKms()).toEqual([]);
@@ -641,7 +642,8 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
       'key-policy-excludes-logs',
       'key-policy-excludes-logs',
     ]);
-    expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(1);
+    // the guard key's policy, and once more for the region's Insights query-results check
+    expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(2);
   });
 });
 
@@ -681,6 +683,33 @@ describe('doctor: the enforce role and the key (CloudWatch Logs uses the caller 
     const check = await roleCheck(['--function-role', ROLE, '--key-arn', KEY]);
     expect(check?.status).toBe('fail');
     expect(JSON.stringify(check)).toContain('kms:Encrypt, kms:Decrypt, kms:GenerateDataKey');
+  });
+});
+
+describe('audit: Insights query results', () => {
+  it('reports them encrypted when the guard key admits Logs for them, not encrypted otherwise', async () => {
+    // Prepare
+    keyExists();
+    serve([group('/b', KEY)]);
+    const plain = testIo();
+    await run(['audit', '--json'], plain.io);
+    const withQueries = defaultKeyPolicy({
+      partition: 'aws',
+      region: REGION,
+      account: ACCOUNT,
+      encryptQueryResults: true,
+    });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(withQueries) });
+    const configured = testIo();
+
+    // Act
+    await run(['audit', '--json'], configured.io);
+
+    // Assess
+    expect(JSON.parse(plain.stdout()).queryResults[REGION]).toMatch(/^not encrypted with the guard key/);
+    expect(JSON.parse(configured.stdout()).queryResults[REGION]).toMatch(
+      new RegExp(`^encrypted with ${KEY}`),
+    );
   });
 });
 
