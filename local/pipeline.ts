@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { lambdaServiceCheck } from './roles.ts';
+import { sqsRecord } from './sqs-record.ts';
 
 export interface QueueMessage {
   messageId: string;
@@ -193,23 +194,11 @@ export class LocalPipeline {
   }
 
   private sqsEvent(batch: QueueMessage[]) {
-    return {
-      Records: batch.map((m) => ({
-        messageId: m.messageId,
-        receiptHandle: m.messageId,
-        body: m.body,
-        attributes: {
-          ApproximateReceiveCount: String(m.receiveCount),
-          SentTimestamp: String(m.sentAt),
-          SenderId: 'events.amazonaws.com',
-          ApproximateFirstReceiveTimestamp: String(m.sentAt),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:${this.options.region}:${this.options.account}:logs-kms-guard-local-events`,
-        awsRegion: this.options.region,
-      })),
+    const where = {
+      region: this.options.region,
+      account: this.options.account,
+      queueName: 'logs-kms-guard-local-events',
     };
+    return { Records: batch.map((m) => sqsRecord(m, where)) };
   }
 }

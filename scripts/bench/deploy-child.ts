@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { sqsRecord } from '../../local/sqs-record.ts';
 import { installScaledTime } from './clock.ts';
 
 const env = (name: string) => {
@@ -82,22 +83,10 @@ const loadMs = performance.now() - loadStart;
 const id = randomUUID();
 const batch = {
   Records: [
-    {
-      messageId: id,
-      receiptHandle: id,
-      body: JSON.stringify(event),
-      attributes: {
-        ApproximateReceiveCount: '1',
-        SentTimestamp: String(Date.now()),
-        SenderId: 'events.amazonaws.com',
-        ApproximateFirstReceiveTimestamp: String(Date.now()),
-      },
-      messageAttributes: {},
-      md5OfBody: '',
-      eventSource: 'aws:sqs',
-      eventSourceARN: `arn:aws:sqs:${region}:${account}:logs-kms-guard-events`,
-      awsRegion: region,
-    },
+    sqsRecord(
+      { messageId: id, body: JSON.stringify(event) },
+      { region: String(region), account: String(account), queueName: 'logs-kms-guard-events' },
+    ),
   ],
 };
 const eventStart = { scaled: Date.now(), real: performance.now() };

@@ -27,6 +27,7 @@ import {
 } from '../../local/emulator/index.ts';
 import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
 import { deployRole, guardRuleFilter, sweepServiceCheck } from '../../local/roles.ts';
+import { sqsRecord } from '../../local/sqs-record.ts';
 import { captureOutput, loadEvent } from '../helpers.ts';
 
 export { captureOutput };
@@ -295,25 +296,11 @@ export function createEvent(
 
 /** An SQS batch (the event source mapping's shape) carrying these EventBridge events as message bodies. */
 export function sqsBatch(world: Pick<World, 'region' | 'account'>, events: unknown[]) {
+  const where = { region: world.region, account: world.account, queueName: 'logs-kms-guard-events' };
   return {
     Records: events.map((event) => {
       const id = randomUUID();
-      return {
-        messageId: id,
-        receiptHandle: id,
-        body: JSON.stringify(event),
-        attributes: {
-          ApproximateReceiveCount: '1',
-          SentTimestamp: String(Date.now()),
-          SenderId: 'events.amazonaws.com',
-          ApproximateFirstReceiveTimestamp: String(Date.now()),
-        },
-        messageAttributes: {},
-        md5OfBody: '',
-        eventSource: 'aws:sqs',
-        eventSourceARN: `arn:aws:sqs:${world.region}:${world.account}:logs-kms-guard-events`,
-        awsRegion: world.region,
-      };
+      return sqsRecord({ messageId: id, body: JSON.stringify(event) }, where);
     }),
   };
 }
