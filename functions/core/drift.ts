@@ -8,7 +8,6 @@
 import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CancelKeyDeletionCommand,
-  DescribeKeyCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
   GetKeyRotationStatusCommand,
@@ -17,7 +16,7 @@ import {
 import { logGroupArn, partitionOf } from './arn.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
 import type { ChangeRequest } from './event.ts';
-import { ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext } from './key.ts';
+import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
 import { retryTransient, systemClock } from './retry.ts';
 
 /** Handles one change to a group or key; answers the decision like enforceLogGroup does. */
@@ -85,7 +84,7 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
     if (!guard || config.keyArn) {
       return done('change-ignored', `${key.Arn} is not a key the guard manages`, { keyArn: key.Arn });
     }
-    await send(keyOptions, () => deps.clients.kms.send(new EnableKeyRotationCommand({ KeyId: key.Arn })));
+    await send(keyOptions, (kms) => kms.send(new EnableKeyRotationCommand({ KeyId: key.Arn })));
     return done('rotation-restored', 'automatic rotation turned back on', { keyArn: key.Arn });
   }
   // Disabled or scheduled for deletion: what CloudWatch Logs will no longer be able to read.
@@ -116,14 +115,14 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
   const summary = `${users.count}${users.complete ? '' : '+'} log group(s) on ${key.Arn} (${key.KeyState}${when ? `, unreadable from ${when}` : ''})`;
   if (guard && !config.keyArn && config.restoreGuardKey) {
     if (key.KeyState === 'PendingDeletion') {
-      await send(keyOptions, () =>
-        deps.clients.kms.send(new CancelKeyDeletionCommand({ KeyId: key.Arn })),
-      ).catch((err: Error) => {
-        // Cancelled meanwhile (by a person, or a duplicate of this event): EnableKey below is still right.
-        if (err.name !== 'KMSInvalidStateException') throw err;
-      });
+      await send(keyOptions, (kms) => kms.send(new CancelKeyDeletionCommand({ KeyId: key.Arn }))).catch(
+        (err: Error) => {
+          // Cancelled meanwhile (by a person, or a duplicate of this event): EnableKey below is still right.
+          if (err.name !== 'KMSInvalidStateException') throw err;
+        },
+      );
     }
-    await send(keyOptions, () => deps.clients.kms.send(new EnableKeyCommand({ KeyId: key.Arn })));
+    await send(keyOptions, (kms) => kms.send(new EnableKeyCommand({ KeyId: key.Arn })));
     deps.log.warn('RESTORE_GUARD_KEY: the guard key is enabled again', { keyArn: key.Arn });
     return done('key-restored', `${summary}; restored (deletion cancelled, key enabled)`, {
       keyArn: key.Arn,
@@ -159,11 +158,11 @@ async function checkGuardKey(change: ChangeRequest, deps: EnforceDeps, keyOption
     findings.push('policy merged back');
   }
   if (!config.keyArn) {
-    const rotation = await send(keyOptions, () =>
-      deps.clients.kms.send(new GetKeyRotationStatusCommand({ KeyId: key.Arn })),
+    const rotation = await send(keyOptions, (kms) =>
+      kms.send(new GetKeyRotationStatusCommand({ KeyId: key.Arn })),
     );
     if (!rotation.KeyRotationEnabled) {
-      await send(keyOptions, () => deps.clients.kms.send(new EnableKeyRotationCommand({ KeyId: key.Arn })));
+      await send(keyOptions, (kms) => kms.send(new EnableKeyRotationCommand({ KeyId: key.Arn })));
       findings.push('rotation turned back on');
     }
   }
@@ -207,21 +206,6 @@ async function isGuardKey(options: KeyStepOptions, key: KeyMetadata): Promise<bo
   if (config.keyArn) return config.keyArn === key.Arn || config.keyArn.endsWith(`/${key.KeyId}`);
   const behind = await describeKey(options, config.keyAlias);
   return behind?.KeyId === key.KeyId;
-}
-
-async function describeKey(options: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
-  try {
-    return (await send(options, () => options.clients.kms.send(new DescribeKeyCommand({ KeyId: keyId }))))
-      .KeyMetadata;
-  } catch (err) {
-    if ((err as Error).name === 'NotFoundException') return undefined;
-    throw err;
-  }
-}
-
-function send<T>(options: KeyStepOptions, call: () => Promise<T>): Promise<T> {
-  const clock = options.clock ?? systemClock;
-  return retryTransient(call, { deadline: options.deadline ?? clock.now() + 30_000, clock });
 }
 
 /**

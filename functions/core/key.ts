@@ -77,7 +77,7 @@ export function keyContext(config: GuardConfig, region: string, account: string)
 }
 
 /** Sends a KMS command, retrying transient failures until the step's deadline. */
-function send<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
+export function send<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
   const clock = options.clock ?? systemClock;
   return retryTransient(() => call(options.clients.kms), {
     deadline: options.deadline ?? clock.now() + 30_000,
@@ -222,7 +222,7 @@ async function refuseIfAliasLost(options: KeyStepOptions): Promise<void> {
 }
 
 /** Describes a key by ARN, id or alias; undefined when it does not exist. */
-async function describeKey(options: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
+export async function describeKey(options: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
   try {
     const out = await send(options, (kms) => kms.send(new DescribeKeyCommand({ KeyId: keyId })));
     return out.KeyMetadata;
