@@ -3,6 +3,7 @@ import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { parseArn, partitionOf } from '../core/arn.ts';
@@ -16,15 +17,30 @@ export interface CliClients extends Clients {
   eventbridge(): EventBridgeClient;
   sqs(): SQSClient;
   lambda(): LambdaClient;
+  organizations(): OrganizationsClient;
 }
 
-export type ClientFactory = (region: string) => CliClients;
+/** Static credentials, or a provider the SDK calls (and re-calls before `expiration`). */
+export type CredentialsSource =
+  | { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | (() => Promise<{
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken?: string;
+      expiration?: Date;
+    }>);
+
+export interface ClientFactory {
+  (region: string): CliClients;
+  /** The same kind of clients signed with other credentials (an assumed role in another account). */
+  withCredentials?(credentials: CredentialsSource): ClientFactory;
+}
 
 export interface ClientFactoryOptions {
   profile?: string;
   /** An endpoint for every service (the local emulator); otherwise AWS_ENDPOINT_URL is honoured by the SDK. */
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  credentials?: CredentialsSource;
 }
 
 const SETTINGS = {
@@ -82,7 +98,7 @@ function resourceOf(input: Record<string, unknown> | undefined): string | undefi
 /** Real SDK clients: default credential chain (or a profile), the region given, AWS_ENDPOINT_URL honoured. */
 export function defaultClientFactory(options: ClientFactoryOptions = {}): ClientFactory {
   const cache = new Map<string, CliClients>();
-  return (region) => {
+  const factory: ClientFactory = (region) => {
     let clients = cache.get(region);
     if (clients) return clients;
     const base = {
@@ -107,10 +123,17 @@ export function defaultClientFactory(options: ClientFactoryOptions = {}): Client
       eventbridge: lazy(() => new EventBridgeClient(base), 'events'),
       sqs: lazy(() => new SQSClient(base), 'sqs'),
       lambda: lazy(() => new LambdaClient(base), 'lambda'),
+      organizations: lazy(() => new OrganizationsClient(base), 'organizations'),
     };
     cache.set(region, clients);
     return clients;
   };
+  // A profile names a credential source: the assumed role's credentials replace it, the endpoint stays.
+  factory.withCredentials = (credentials) => {
+    const { profile: _profile, ...rest } = options;
+    return defaultClientFactory({ ...rest, credentials });
+  };
+  return factory;
 }
 
 /** Commercial regions (partition `aws`) where CloudWatch Logs and KMS exist; opt-in ones that are not enabled are skipped at run time. */

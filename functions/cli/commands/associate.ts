@@ -1,0 +1,123 @@
+import type { Command } from 'commander';
+import { parseArn } from '../../core/arn.ts';
+import { associateKey } from '../../core/associate.ts';
+import { describeLogGroup } from '../../core/enforce.ts';
+import { DeadlineExceededError } from '../../core/errors.ts';
+import { createKeyCache, ensureKey, ensureKeyPolicy, type KeyStepOptions } from '../../core/key.ts';
+import { isLogGroupName } from '../../core/scope.ts';
+import { findGuardKey, sameKey } from '../../core/sweep.ts';
+import { resolveAccount } from '../aws.ts';
+import {
+  type CliCommand,
+  type Ctx,
+  common,
+  EXIT,
+  examples,
+  policyContext,
+  positive,
+  singleRegion,
+} from '../context.ts';
+import { UsageError } from '../report.ts';
+
+async function associate(
+  ctx: Ctx,
+  opts: { logGroup: string; timeout?: string; force?: boolean },
+): Promise<number> {
+  const { printer, config, io } = ctx;
+  const region = singleRegion(ctx);
+  if (!isLogGroupName(opts.logGroup)) throw new UsageError(`"${opts.logGroup}" is not a log group name`);
+  const timeoutMs = positive(opts.timeout, '--timeout', 300, 3600) * 1000;
+  const clients = ctx.clients(region);
+  const group = await describeLogGroup(clients, opts.logGroup);
+  if (!group) {
+    printer.error(`log group ${opts.logGroup} does not exist in ${region}`);
+    return EXIT.findings;
+  }
+  const guard = await findGuardKey(clients, config);
+  const report = (status: string, extra: Record<string, unknown> = {}) => {
+    if (ctx.flags.json)
+      io.stdout.write(`${JSON.stringify({ region, logGroup: opts.logGroup, status, ...extra })}\n`);
+  };
+  if (group.kmsKeyId && guard?.Arn && sameKey(group.kmsKeyId, guard.Arn)) {
+    printer.info(`${opts.logGroup} already uses the guard key ${guard.Arn}`);
+    report('already-associated', { keyArn: guard.Arn });
+    return EXIT.ok;
+  }
+  if (group.kmsKeyId && !opts.force) {
+    printer.error(
+      `${opts.logGroup} already uses another key (${group.kmsKeyId}); pass --force to replace it`,
+    );
+    return EXIT.findings;
+  }
+  const account =
+    parseArn(group.logGroupArn ?? group.arn ?? '')?.account || (await resolveAccount(clients, config));
+  const options: KeyStepOptions = {
+    clients,
+    config,
+    ctx: policyContext(config, region, account),
+    log: printer.log,
+    cache: createKeyCache(),
+  };
+  const key = await ensureKey(options);
+  if (config.dryRun) {
+    printer.info(`dry run: would associate ${opts.logGroup} with ${key.planned ? config.keyAlias : key.arn}`);
+    report('would-associate', { keyArn: key.planned ? null : key.arn });
+    return EXIT.ok;
+  }
+  const now = io.clock?.now() ?? Date.now();
+  try {
+    const result = await associateKey({
+      logs: clients.logs,
+      name: opts.logGroup,
+      keyArn: key.arn,
+      deadline: now + timeoutMs,
+      log: printer.log,
+      ...(io.clock ? { clock: io.clock } : {}),
+      onPropagationStall: async () => {
+        printer.info('CloudWatch Logs does not accept the key yet; re-checking its policy');
+        await ensureKeyPolicy({ ...options, key });
+      },
+    });
+    if (result.outcome === 'gone') {
+      printer.error(`${opts.logGroup} was deleted meanwhile`);
+      report('gone');
+      return EXIT.findings;
+    }
+    printer.info(
+      `${printer.style.green('associated')} ${opts.logGroup} with ${key.arn} (${result.attempts} attempt(s)); new data is encrypted within about five minutes`,
+    );
+    report('associated', { keyArn: key.arn, attempts: result.attempts });
+    return EXIT.ok;
+  } catch (err) {
+    if (err instanceof DeadlineExceededError) {
+      printer.error(
+        `CloudWatch Logs still refuses ${key.arn} after ${timeoutMs / 1000} s (a new key or policy can take minutes to propagate); run again or raise --timeout`,
+      );
+      return EXIT.findings;
+    }
+    throw err;
+  }
+}
+
+/** `associate`: encrypts one log group, waiting out KMS propagation. */
+export const associateCommand: CliCommand = {
+  name: 'associate',
+  register(program, { act }) {
+    examples(
+      common(
+        program
+          .command('associate')
+          .description('Encrypt one log group with the guard key, waiting out KMS propagation.'),
+        {
+          dryRun: true,
+        },
+      )
+        .requiredOption('--log-group <name>', 'the log group')
+        .option('--timeout <seconds>', 'how long to retry while the key propagates', '300')
+        .option('--force', 'replace another key the group already uses'),
+      ['logs-kms-guard associate --region eu-west-1 --log-group /aws/lambda/orders'],
+    ).action(async function (this: Command) {
+      await act(associate)(this);
+    });
+  },
+};

@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { logGroupArn, partitionOf } from '../../core/arn.ts';
+import { describeLogGroup } from '../../core/enforce.ts';
+import { isLogGroupName } from '../../core/scope.ts';
+import { disassociateKey, findGuardKey, sameKey } from '../../core/sweep.ts';
+import { resolveAccount } from '../aws.ts';
+import { type CliCommand, type Ctx, common, EXIT, examples, singleRegion } from '../context.ts';
+import { UsageError } from '../report.ts';
+
+async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean }): Promise<number> {
+  const { printer, config, io } = ctx;
+  const region = singleRegion(ctx);
+  if (!isLogGroupName(opts.logGroup)) throw new UsageError(`"${opts.logGroup}" is not a log group name`);
+  const clients = ctx.clients(region);
+  const group = await describeLogGroup(clients, opts.logGroup);
+  if (!group) {
+    printer.error(`log group ${opts.logGroup} does not exist in ${region}`);
+    return EXIT.findings;
+  }
+  const out = (status: string) => {
+    if (ctx.flags.json)
+      io.stdout.write(
+        `${JSON.stringify({ region, logGroup: opts.logGroup, status, kmsKeyId: group.kmsKeyId ?? null })}\n`,
+      );
+  };
+  if (!group.kmsKeyId) {
+    printer.info(`${opts.logGroup} has no KMS key`);
+    out('no-key');
+    return EXIT.ok;
+  }
+  const guard = await findGuardKey(clients, config);
+  if (!(guard?.Arn && sameKey(group.kmsKeyId, guard.Arn)) && !opts.force) {
+    printer.error(
+      `${opts.logGroup} uses ${group.kmsKeyId}, not the guard key; pass --force to disassociate it anyway`,
+    );
+    return EXIT.findings;
+  }
+  if (config.dryRun) {
+    printer.info(`dry run: would disassociate ${group.kmsKeyId} from ${opts.logGroup}`);
+    out('would-disassociate');
+    return EXIT.ok;
+  }
+  const arn =
+    group.logGroupArn ??
+    logGroupArn(partitionOf(region), region, await resolveAccount(clients, config), opts.logGroup);
+  const done = await disassociateKey(clients, opts.logGroup, {
+    ...(io.clock ? { clock: io.clock } : {}),
+    optOut: { arn, tagKey: config.skipTagKey },
+  });
+  printer.info(
+    `${done === 'gone' ? 'gone meanwhile' : 'disassociated'}: ${opts.logGroup} (the key ${group.kmsKeyId} is kept; old data stays readable with it)`,
+  );
+  out(done);
+  return EXIT.ok;
+}
+
+/** `disassociate`: removes the guard key from one log group, keeping the key. */
+export const disassociateCommand: CliCommand = {
+  name: 'disassociate',
+  register(program, { act }) {
+    examples(
+      common(
+        program
+          .command('disassociate')
+          .description('Remove the guard key from one log group (the key is kept).'),
+        {
+          dryRun: true,
+        },
+      )
+        .requiredOption('--log-group <name>', 'the log group')
+        .option('--force', 'also when the group uses a key other than the guard key'),
+      ['logs-kms-guard disassociate --region eu-west-1 --log-group /aws/lambda/orders'],
+    ).action(async function (this: Command) {
+      await act(disassociate)(this);
+    });
+  },
+};
