@@ -98,6 +98,30 @@ export function common(cmd: Command, options: { dryRun?: boolean } = {}): Comman
   return cmd;
 }
 
+/** Adds the flags of a run across accounts (`audit`, `enforce`, `rollback`, `doctor`). */
+export function acrossAccounts(cmd: Command): Command {
+  return cmd
+    .option(
+      '--org',
+      'every ACTIVE account of the organization (Organizations ListAccounts, from its management or delegated administrator account)',
+    )
+    .option(
+      '--ou <ids>',
+      'only the accounts under these organizational units (and their child OUs), comma-separated; implies --org',
+      collect,
+    )
+    .option('--accounts <ids>', 'these accounts, comma-separated 12-digit ids', collect)
+    .option(
+      '--role-name <name>',
+      "the role assumed in each account other than the caller's (default OrganizationAccountAccessRole; Control Tower: AWSControlTowerExecution)",
+    )
+    .option('--external-id <id>', 'the external id the role trust policy asks for (sts:ExternalId)')
+    .option(
+      '--parallel <n>',
+      'account-region pairs worked on at once (default 32 across accounts, 1 for one account)',
+    );
+}
+
 /** Appends an Examples section to the command's help. */
 export function examples(cmd: Command, lines: string[]): Command {
   return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);

@@ -47,7 +47,7 @@ export interface Skip {
 export interface TargetPlan {
   /** True with --org, --ou or --accounts: the report names accounts, pairs run in parallel. */
   multi: boolean;
-  /** The account of the credentials the CLI was started with. */
+  /** The account of the credentials the CLI was started with ('' for a single-account run: not looked up). */
   caller: string;
   targets: AccountTarget[];
   skipped: Skip[];
@@ -218,19 +218,18 @@ export async function planTargets(options: {
   /** Where STS and Organizations are called (the first region of the run). */
   region: string;
   command: string;
-  caller: () => Promise<string>;
 }): Promise<TargetPlan> {
   const { flags, clients, region } = options;
   validateOrgFlags(flags);
   const base = clients(region);
   if (!(flags.org || flags.ou || flags.accounts)) {
-    const caller = await options.caller();
+    // One account: the credentials' own, named lazily (by whichever call first learns it), no extra call.
     return {
       multi: false,
-      caller,
-      targets: [{ account: caller, clients }],
+      caller: '',
+      targets: [{ account: '', clients }],
       skipped: [],
-      scope: `account ${caller}`,
+      scope: 'this account',
     };
   }
   const caller = (await callerIdentity(base.sts())).account;

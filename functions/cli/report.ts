@@ -1,10 +1,12 @@
 import cliProgress from 'cli-progress';
+import { parseArn } from '../core/arn.ts';
 import type { GroupReport, SweepCounts } from '../core/sweep.ts';
 import type { Io } from './io.ts';
 
-export type Format = 'table' | 'json' | 'csv';
+export type Format = 'table' | 'json' | 'csv' | 'html';
 
 export const AUDIT_COLUMNS = [
+  'account',
   'region',
   'logGroup',
   'keyState',
@@ -18,6 +20,8 @@ export const AUDIT_COLUMNS = [
 ] as const;
 
 export interface AuditRow {
+  /** The account of the log group (from its ARN). */
+  account: string;
   region: string;
   logGroup: string;
   keyState: string;
@@ -49,6 +53,7 @@ export function riskNote(r: Pick<GroupReport, 'atRisk' | 'unreadableFrom'>): str
 
 export function auditRow(r: GroupReport): AuditRow {
   return {
+    account: parseArn(r.arn)?.account ?? '',
     region: r.region,
     logGroup: r.name,
     // AWS-reserved groups are shown as such: nobody can encrypt them, so they are not a gap.
@@ -74,10 +79,18 @@ function csvCell(value: unknown): string {
   return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** The CSV header line. */
+export function csvHeader(): string {
+  return `${AUDIT_COLUMNS.join(',')}\n`;
+}
+
+/** One row as a CSV line (cells that a spreadsheet would read as a formula are quoted). */
+export function csvLine(row: AuditRow): string {
+  return `${AUDIT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\n`;
+}
+
 export function toCsv(rows: AuditRow[]): string {
-  const lines = [AUDIT_COLUMNS.join(',')];
-  for (const row of rows) lines.push(AUDIT_COLUMNS.map((c) => csvCell(row[c])).join(','));
-  return `${lines.join('\n')}\n`;
+  return csvHeader() + rows.map(csvLine).join('');
 }
 
 export function toTable(headers: string[], rows: string[][]): string {
@@ -92,8 +105,9 @@ export function toTable(headers: string[], rows: string[][]): string {
 
 export function auditTable(rows: AuditRow[]): string {
   return toTable(
-    ['REGION', 'LOG GROUP', 'KEY STATE', 'IN SCOPE', 'KMS KEY', 'NOTE'],
+    ['ACCOUNT', 'REGION', 'LOG GROUP', 'KEY STATE', 'IN SCOPE', 'KMS KEY', 'NOTE'],
     rows.map((r) => [
+      r.account,
       r.region,
       r.logGroup,
       r.keyStatus && r.keyState === 'key-unusable' ? `key-unusable (${r.keyStatus})` : r.keyState,

@@ -220,7 +220,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
     // Assess
     expect(code).toBe(1);
     expect(files['r.csv']?.split('\n')[0]).toBe(
-      'region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy',
+      'account,region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy',
     );
     expect(files['r.csv']).toContain('"/a,b"');
     expect(t.stdout()).toBe('');
@@ -740,6 +740,7 @@ describe('CLI helpers', () => {
   it('CSV cells are escaped against injection', () => {
     const csv = toCsv([
       {
+        account: '123456789012',
         region: 'r',
         logGroup: '=cmd',
         keyState: 'no-key',

@@ -3,8 +3,19 @@ import { type Command, Option } from 'commander';
 import type { GuardConfig } from '../../core/config.ts';
 import { parsePolicy, QUERY_RESULTS_STATEMENT_SID } from '../../core/policy.ts';
 import { addCounts, emptyCounts, findGuardKey, sweep, sweepBuckets } from '../../core/sweep.ts';
-import { type CliClients, isRegionDisabled } from '../aws.ts';
-import { type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
+import {
+  accountsOf,
+  orgFlagsOf,
+  pairTable,
+  reportPairs,
+  runAcross,
+  skippedLines,
+  totalOf,
+} from '../across.ts';
+import type { CliClients } from '../aws.ts';
+import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
+import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
+import { DEFAULT_ROLE_NAME, type OrgFlags } from '../org.ts';
 import {
   type AuditRow,
   auditRow,
@@ -14,94 +25,180 @@ import {
   toCsv,
   totalsText,
 } from '../report.ts';
+import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
+import { VERSION } from '../version.ts';
 
-async function audit(
-  ctx: Ctx,
-  opts: { format: Format; out?: string; prefix?: string; unencrypted?: boolean },
-) {
+/** The flags of `audit`. */
+interface AuditOptions extends OrgFlags {
+  format: Format;
+  out?: string;
+  prefix?: string;
+  unencrypted?: boolean;
+  resumeToken?: string;
+}
+
+/** How many gap rows the HTML report lists (and `atRisk` reads); the counts always cover every group. */
+const GAP_ROWS_MAX = 50_000;
+
+/** Unencrypted in scope, on an unusable key, or at risk: what `--unencrypted` and the HTML report list. */
+function isGap(r: AuditRow): boolean {
+  return (r.keyState === 'no-key' && r.inScope) || r.keyState === 'key-unusable' || r.atRisk !== '';
+}
+
+async function audit(ctx: Ctx, opts: AuditOptions) {
   const { io, printer, config } = ctx;
   const format: Format = ctx.flags.json ? 'json' : opts.format;
-  const rows: AuditRow[] = [];
-  const queryResults: Record<string, string> = {};
-  let totals = emptyCounts();
-  const regions: string[] = [];
-  const skipped: string[] = [];
-  let interrupted = false;
+  const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
+  const now = () => io.clock?.now() ?? Date.now();
+  const startedAt = new Date(now()).toISOString();
+  const gaps: ReportRow[] = [];
+  let gapsLeftOut = 0;
+  let unchecked = 0;
+  const live = emptyCounts();
+  const multi = Boolean(org.org || org.ou || org.accounts);
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
-  for (const region of ctx.regions) {
-    printer.log.info(`auditing ${region}`);
-    const live = emptyCounts();
-    const result = await sweep({
-      mode: 'audit',
-      clients: ctx.clients(region),
-      config,
-      region,
-      log: printer.log,
-      ...(io.clock ? { clock: io.clock } : {}),
-      checkKeys: true,
-      ...(opts.prefix ? { prefix: opts.prefix } : {}),
-      ...(io.signal ? { signal: io.signal } : {}),
-      buckets: sweepBuckets({}, io.clock),
-      onGroup: (r) => {
-        live.listed++;
-        rows.push(auditRow(r));
-        progress.update(region, { ...live, candidates: live.listed });
-      },
-    }).catch((err) => ({
-      error: err as Error,
-      stopped: 'error' as const,
-      done: false,
-      state: { counts: emptyCounts() },
-    }));
-    if (result.stopped === 'error') {
-      if (ctx.flags.allRegions && isRegionDisabled(result.error)) {
-        skipped.push(region);
-        continue;
-      }
-      progress.stop();
-      throw result.error;
-    }
-    regions.push(region);
-    queryResults[region] = await queryResultsState(ctx.clients(region), config);
-    totals = addCounts(totals, result.state.counts);
-    if (result.stopped === 'signal') {
-      interrupted = true;
-      break;
-    }
-  }
+  let output: Output | undefined;
+  let writer: RowWriter | undefined;
+  const result = await runAcross(ctx, {
+    command: 'audit',
+    org,
+    ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
+    beforeStart: async () => {
+      // Opened only once the accounts are known: a usage or Organizations error leaves no half-written file.
+      output = openOutput(io, opts.out);
+      writer = rowWriter(format, output, ctx.regions);
+      return true;
+    },
+    work: async (task) => {
+      printer.log.info(`auditing ${task.account || 'this account'} ${task.region}`);
+      let account: string | undefined;
+      const result = await sweep({
+        mode: 'audit',
+        clients: task.clients,
+        config: task.config,
+        region: task.region,
+        log: printer.log,
+        ...(io.clock ? { clock: io.clock } : {}),
+        checkKeys: true,
+        ...(opts.prefix ? { prefix: opts.prefix } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
+        buckets: sweepBuckets({}, io.clock),
+        onGroup: (r) => {
+          live.listed++;
+          const row: ReportRow = {
+            ...auditRow(r),
+            ...(task.accountName ? { accountName: task.accountName } : {}),
+          };
+          account ??= row.account;
+          if (row.keyPolicy === 'unknown') unchecked++;
+          const gap = isGap(row);
+          if (gap) {
+            if (gaps.length < GAP_ROWS_MAX) gaps.push(row);
+            else gapsLeftOut++;
+          }
+          if (!opts.unencrypted || gap) writer?.add(row);
+          progress.update(multi ? 'accounts' : task.region, { ...live, candidates: live.listed });
+        },
+      }).catch((err) => ({
+        error: err as Error,
+        stopped: 'error' as const,
+        done: false,
+        state: { counts: emptyCounts(), nextToken: task.nextToken },
+      }));
+      const counts = result.state.counts;
+      const nextToken = result.state.nextToken;
+      const known = account ? { account } : {};
+      if (result.stopped === 'error')
+        return {
+          status: 'failed',
+          counts,
+          error: result.error,
+          ...(nextToken ? { nextToken } : {}),
+          ...known,
+        };
+      const queryResults = await queryResultsState(task.clients, task.config);
+      return {
+        status: result.stopped === 'signal' ? 'interrupted' : 'done',
+        counts,
+        queryResults,
+        ...(result.stopped === 'signal' && nextToken ? { nextToken } : {}),
+        ...known,
+      };
+    },
+  });
   progress.stop();
-  const shown = opts.unencrypted
-    ? rows.filter(
-        (r) => (r.keyState === 'no-key' && r.inScope) || r.keyState === 'key-unusable' || r.atRisk !== '',
-      )
-    : rows;
-  let text: string;
-  if (format === 'json') {
-    text = `${JSON.stringify({ regions, skippedRegions: skipped, interrupted, totals, queryResults, groups: shown }, null, 2)}\n`;
-  } else if (format === 'csv') text = toCsv(shown);
-  else text = auditTable(shown);
-  if (opts.out) {
-    const write =
-      io.writeFile ?? (async (p: string, d: string) => (await import('node:fs/promises')).writeFile(p, d));
-    await write(opts.out, text);
-    printer.info(`report written to ${opts.out}`);
-  } else io.stdout.write(text);
-  if (skipped.length) printer.warn(`skipped regions not enabled for this account: ${skipped.join(', ')}`);
-  for (const [region, state] of Object.entries(queryResults))
-    printer.info(`${region}: Insights query results ${state}`);
+  if (!result || !writer || !output) return EXIT.ok;
+  const pairs = reportPairs(result, ctx.regions);
+  const totals = totalOf(result.outcomes, addCounts);
+  const interrupted = result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started');
+  const failed = pairs.filter((p) => p.status === 'failed' || p.skip === 'denied');
+  const done = result.outcomes.filter((o) => o.status === 'done' || o.status === 'interrupted');
+  const summary = {
+    command: 'audit',
+    scope: result.plan.scope,
+    startedAt,
+    finishedAt: new Date(now()).toISOString(),
+    // A single-account run keeps the fields it always had; `pairs` has them per account too.
+    regions: done.map((o) => o.region),
+    skippedRegions: result.outcomes.filter((o) => o.skip === 'region-disabled').map((o) => o.region),
+    interrupted,
+    totals,
+    queryResults: Object.fromEntries(
+      done.map((o) => [multi ? `${o.account}/${o.region}` : o.region, o.queryResults ?? '']),
+    ),
+    accounts: accountsOf(pairs),
+    pairs: pairs.map(({ skip: _skip, ...p }) => p),
+    ...(result.resume ? { resumeToken: result.resume.token, resumeCommand: result.resume.command } : {}),
+  };
+  if (format === 'html') {
+    const report: RunReport = {
+      tool: { name: 'logs-kms-guard', version: VERSION },
+      command: 'audit',
+      startedAt,
+      finishedAt: summary.finishedAt,
+      scope: {
+        accounts: result.plan.scope,
+        regions: ctx.regions,
+        include: config.include.map((p) => p.source),
+        exclude: config.exclude.map((p) => p.source),
+        keyAlias: config.keyAlias,
+        ...(config.keyArn ? { keyArn: config.keyArn } : {}),
+        ...(multi ? { roleName: org.roleName ?? DEFAULT_ROLE_NAME } : {}),
+        ...(opts.prefix ? { prefix: opts.prefix } : {}),
+      },
+      pairs: pairs.map(({ skip: _skip, ...p }) => p),
+      totals,
+      rows: gaps,
+      ...(gapsLeftOut ? { rowsTruncated: gapsLeftOut } : {}),
+    };
+    output.write(renderHtml(report));
+  }
+  writer.finish(summary);
+  await output.close();
+  if (opts.out) printer.info(`report written to ${opts.out}`);
+  if (multi) printer.info(pairTable(pairs));
+  for (const line of skippedLines(result)) printer.warn(line);
+  if (!multi)
+    for (const o of done) printer.info(`${o.region}: Insights query results ${o.queryResults ?? 'unknown'}`);
   printer.info(`${interrupted ? 'interrupted; partial totals: ' : ''}${totalsText(totals, 'audit', false)}`);
   if (totals.keyUnusable > 0) {
     printer.warn(
       `${totals.keyUnusable} log group(s) use a key that is not enabled: their data cannot be read or written`,
     );
   }
-  const unchecked = rows.filter((r) => r.keyPolicy === 'unknown').length;
   if (unchecked > 0) {
     printer.warn(
       `${unchecked} log group(s) use a key whose policy could not be read (kms:GetKeyPolicy): not checked for CloudWatch Logs`,
     );
   }
-  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(rows)));
+  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(gaps)));
+  if (result.resume) printer.info(`resume with:\n  ${result.resume.command}`);
+  // Last, so that the cause is what a terminal shows at the bottom.
+  for (const o of result.outcomes.filter((x) => x.status === 'failed')) {
+    const where = multi ? `${o.account} ${o.region}: ` : '';
+    printer.error(`${where}${o.reason ?? 'failed'}`);
+  }
   if (interrupted) return EXIT.interrupted;
   if (totals.candidates > 0) {
     printer.info(
@@ -110,6 +207,7 @@ async function audit(
       ),
     );
   }
+  if (failed.length) return EXIT.aws;
   return totals.candidates > 0 || totals.atRisk > 0 ? EXIT.findings : EXIT.ok;
 }
 
@@ -164,29 +262,38 @@ export const auditCommand: CliCommand = {
   name: 'audit',
   register(program, { act }) {
     examples(
-      common(
-        program
-          .command('audit')
-          .description(
-            'List every log group with its key state; exit code 1 when log groups in scope are unencrypted or any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out).',
-          ),
+      acrossAccounts(
+        common(
+          program
+            .command('audit')
+            .description(
+              'List every log group with its key state; exit code 1 when log groups in scope are unencrypted or any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out).',
+            ),
+        ),
       )
         .addOption(
-          new Option('--format <format>', 'output format').choices(['table', 'json', 'csv']).default('table'),
+          new Option('--format <format>', 'output format (html: one self-contained page)')
+            .choices(['table', 'json', 'csv', 'html'])
+            .default('table'),
         )
         .option('--out <file>', 'write the report to a file instead of stdout')
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',
           'list only the gaps: unencrypted groups in scope, groups on an unusable key, and groups at risk',
+        )
+        .option(
+          '--resume-token <token>',
+          'audit only the account-regions an interrupted run left (printed on Ctrl-C)',
         ),
       [
         'logs-kms-guard audit --region eu-west-1',
         'logs-kms-guard audit --all-regions --format csv --out groups.csv',
+        'logs-kms-guard audit --org --regions eu-west-1,us-east-1 --format html --out report.html',
         'logs-kms-guard audit --regions eu-west-1,us-east-1 --json --unencrypted | jq .totals',
       ],
     ).action(async function (this: Command) {
-      await act(audit)(this);
+      await act<AuditOptions>(audit)(this);
     });
   },
 };

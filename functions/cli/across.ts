@@ -1,0 +1,371 @@
+/**
+ * Runs a command's work over every account × region pair of a run: in parallel under one bound, each pair
+ * isolated (a refused role, a region not enabled or a failure is reported and never stops the others), with
+ * one resume token for every pair still to do.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import type { GuardConfig } from '../core/config.ts';
+import { emptyCounts, type SweepCounts } from '../core/sweep.ts';
+import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
+import type { Ctx } from './context.ts';
+import { type OrgFlags, Pool, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
+import { decodeResume, resumeCommand, toTable, UsageError } from './report.ts';
+
+/** One account × region to work on. */
+export interface PairTask {
+  account: string;
+  accountName?: string;
+  region: string;
+  clients: CliClients;
+  /** The config for this account (its own function role ARN). */
+  config: GuardConfig;
+  /** Where a resumed pair starts (a DescribeLogGroups token). */
+  nextToken?: string;
+  /** True when the pair resumes an earlier run (even from its first page). */
+  resumed: boolean;
+}
+
+/** What a pair's work reports. `interrupted` and `failed` pairs are in the resume token, from `nextToken`. */
+export interface PairDone {
+  status: 'done' | 'interrupted' | 'failed';
+  counts: SweepCounts;
+  nextToken?: string;
+  error?: unknown;
+  queryResults?: string;
+  /** The account, when the work learnt it (a single-account run does not look it up beforehand). */
+  account?: string;
+}
+
+export interface PairOutcome {
+  account: string;
+  accountName?: string;
+  region: string;
+  /** The account as the resume token names it ('' in a single-account run). */
+  key?: string;
+  status: 'done' | 'skipped' | 'failed' | 'interrupted' | 'not-started';
+  /** Why a pair was skipped, failed or not started. */
+  reason?: string;
+  /** `region-disabled`, `denied`, `suspended` for a skipped pair or account. */
+  skip?: Skip['kind'];
+  counts: SweepCounts;
+  nextToken?: string;
+  error?: unknown;
+  queryResults?: string;
+}
+
+export interface AcrossResult {
+  plan: TargetPlan;
+  /** One per pair attempted (skipped accounts appear once, with no region, in `plan.skipped`). */
+  outcomes: PairOutcome[];
+  /** Present when some pair is still to do. */
+  resume?: { token: string; command: string };
+}
+
+/** The org flags of a command's options. */
+export function orgFlagsOf(opts: Record<string, unknown>): OrgFlags {
+  const pick = <K extends keyof OrgFlags>(k: K) => (opts[k] === undefined ? {} : { [k]: opts[k] });
+  return {
+    ...pick('org'),
+    ...pick('ou'),
+    ...pick('accounts'),
+    ...pick('roleName'),
+    ...pick('externalId'),
+    ...pick('parallel'),
+  } as OrgFlags;
+}
+
+/** The config of one account: a --function-role of another account names the role of that name in this one. */
+export function configFor(config: GuardConfig, account: string): GuardConfig {
+  const role = config.guardRoleArn;
+  if (!role) return config;
+  const parts = role.split(':');
+  if (parts[4] === account) return config;
+  parts[4] = account;
+  return { ...config, guardRoleArn: parts.join(':') };
+}
+
+interface TokenPair {
+  a: string;
+  r: string;
+  t?: string;
+}
+
+/** The resume token of a run over pairs: compressed, since an organization can leave thousands to do. */
+export function encodeAcross(command: string, pairs: TokenPair[]): string {
+  const raw = JSON.stringify({ v: 2, c: command, p: pairs.map((p) => (p.t ? [p.a, p.r, p.t] : [p.a, p.r])) });
+  return `2.${deflateRawSync(raw).toString('base64url')}`;
+}
+
+/** Reads a token of `encodeAcross` (or a single-account token of earlier versions, for `account`). */
+export function decodeAcross(
+  token: string,
+  command: string,
+  account: () => Promise<string>,
+): Promise<TokenPair[]> {
+  if (!token.startsWith('2.')) {
+    const point = decodeResume(token, command);
+    return account().then((a) => [
+      { a, r: point.region, ...(point.nextToken ? { t: point.nextToken } : {}) },
+      ...point.rest.map((r) => ({ a, r })),
+    ]);
+  }
+  let raw: { v?: number; c?: string; p?: unknown };
+  try {
+    raw = JSON.parse(inflateRawSync(Buffer.from(token.slice(2), 'base64url')).toString('utf8'));
+  } catch {
+    throw new UsageError('--resume-token is not a token this tool printed');
+  }
+  if (raw.v !== 2 || !Array.isArray(raw.p))
+    throw new UsageError('--resume-token is not a token this tool printed');
+  if (raw.c !== command) throw new UsageError(`--resume-token was printed by "${raw.c}", not "${command}"`);
+  return Promise.resolve(
+    raw.p
+      .filter((x): x is string[] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string')
+      .map(([a, r, t]) => ({ a: a as string, r: r as string, ...(typeof t === 'string' ? { t } : {}) })),
+  );
+}
+
+/**
+ * Plans the accounts, then runs `work` on each account × region (or the pairs of `resumeToken`), at most
+ * `--parallel` at once (default: 32 across accounts; one region at a time for a single account, in order).
+ */
+export async function runAcross(
+  ctx: Ctx,
+  options: {
+    command: string;
+    org: OrgFlags;
+    resumeToken?: string;
+    work: (task: PairTask) => Promise<PairDone>;
+    /** Before the first pair starts (a confirmation); false: do nothing. */
+    beforeStart?: (plan: TargetPlan, pairs: number) => Promise<boolean>;
+  },
+): Promise<AcrossResult | undefined> {
+  const { io, config } = ctx;
+  const region = ctx.regions[0] as string;
+  const multi = Boolean(options.org.org || options.org.ou || options.org.accounts);
+  if (multi && config.keyArn)
+    throw new UsageError(
+      "--key-arn names one account's key; across accounts use the guard key (--key-alias), created in each account",
+    );
+  const plan = await planTargets({
+    flags: options.org,
+    clients: ctx.clients,
+    region,
+    command: options.command,
+  });
+  let wanted: TokenPair[];
+  if (options.resumeToken) {
+    wanted = await decodeAcross(options.resumeToken, options.command, async () => plan.caller);
+    if (!multi) wanted = wanted.map((p) => ({ ...p, a: '' }));
+  } else {
+    wanted = plan.targets.flatMap((t) => ctx.regions.map((r) => ({ a: t.account, r })));
+  }
+  const byAccount = new Map(plan.targets.map((t) => [t.account, t]));
+  const skippedAccounts = new Map(plan.skipped.map((s) => [s.account, s]));
+  if (options.beforeStart && !(await options.beforeStart(plan, wanted.length))) return undefined;
+  const size = options.org.parallel || multi ? parallelism(options.org.parallel) : 1;
+  const pool = new Pool(size);
+  const outcomes: PairOutcome[] = [];
+  await Promise.all(
+    wanted.map((pair) =>
+      pool.run(async () => {
+        const target = byAccount.get(pair.a);
+        const base = {
+          account: pair.a,
+          ...(target?.name ? { accountName: target.name } : {}),
+          region: pair.r,
+          counts: emptyCounts(),
+        };
+        if (!target) {
+          // Only a resumed run can name an account that is not reachable any more.
+          if (!skippedAccounts.has(pair.a))
+            outcomes.push({
+              ...base,
+              status: 'skipped',
+              skip: 'denied',
+              reason: 'not in the accounts of this run',
+            });
+          return;
+        }
+        if (io.signal?.aborted) {
+          outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
+          return;
+        }
+        let done: PairDone;
+        try {
+          done = await options.work({
+            account: pair.a,
+            ...(target.name ? { accountName: target.name } : {}),
+            region: pair.r,
+            clients: target.clients(pair.r),
+            config: configFor(config, pair.a),
+            ...(pair.t ? { nextToken: pair.t } : {}),
+            resumed: Boolean(options.resumeToken),
+          });
+        } catch (err) {
+          done = {
+            status: 'failed',
+            counts: emptyCounts(),
+            error: err,
+            ...(pair.t ? { nextToken: pair.t } : {}),
+          };
+        }
+        const disabled =
+          done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
+        if (disabled) {
+          outcomes.push({
+            ...base,
+            status: 'skipped',
+            skip: 'region-disabled',
+            reason: `${pair.r} is not enabled for account ${pair.a}`,
+          });
+          return;
+        }
+        outcomes.push({
+          ...base,
+          ...(done.account && !pair.a ? { account: done.account } : {}),
+          key: pair.a,
+          status: done.status,
+          counts: done.counts,
+          ...(done.nextToken ? { nextToken: done.nextToken } : {}),
+          ...(done.error !== undefined ? { error: done.error, reason: describeAwsError(done.error) } : {}),
+          ...(done.queryResults ? { queryResults: done.queryResults } : {}),
+        });
+      }),
+    ),
+  );
+  const keyOf = (o: PairOutcome) => o.key ?? o.account;
+  const order = new Map(wanted.map((p, i) => [`${p.a}/${p.r}`, i]));
+  outcomes.sort(
+    (x, y) => (order.get(`${keyOf(x)}/${x.region}`) ?? 0) - (order.get(`${keyOf(y)}/${y.region}`) ?? 0),
+  );
+  const todo = outcomes
+    .filter((o) => o.status === 'interrupted' || o.status === 'failed' || o.status === 'not-started')
+    .map((o) => ({ a: keyOf(o), r: o.region, ...(o.nextToken ? { t: o.nextToken } : {}) }));
+  const result: AcrossResult = { plan, outcomes };
+  if (todo.length) {
+    const token = encodeAcross(options.command, todo);
+    result.resume = { token, command: resumeCommand(ctx.argv, token) };
+  }
+  return result;
+}
+
+/** Sums the counts of every pair. */
+export function totalOf(
+  outcomes: PairOutcome[],
+  add: (a: SweepCounts, b: SweepCounts) => SweepCounts,
+): SweepCounts {
+  return outcomes.reduce((sum, o) => add(sum, o.counts), emptyCounts());
+}
+
+/** The skipped accounts and pairs of a run, one line each, for stderr. */
+export function skippedLines(result: AcrossResult): string[] {
+  return [
+    ...result.plan.skipped.map((s) => `${s.account}${s.name ? ` (${s.name})` : ''}: skipped: ${s.reason}`),
+    ...result.outcomes
+      .filter((o) => o.status === 'skipped')
+      .map((o) => `${o.account} ${o.region}: skipped: ${o.reason ?? ''}`),
+  ];
+}
+
+/** A pair as reports show it (JSON `pairs`, the HTML report): every account × region, skipped ones included. */
+export interface ReportPair {
+  account: string;
+  accountName?: string;
+  region: string;
+  status: 'done' | 'skipped' | 'failed' | 'interrupted';
+  reason?: string;
+  counts: SweepCounts;
+  queryResults?: string;
+  /** Why skipped, for exit codes: a refused role is a failure of the run, a suspended account is not. */
+  skip?: Skip['kind'];
+}
+
+/** Every account × region of the run, in account then region order; a skipped account once per region. */
+export function reportPairs(result: AcrossResult, regions: string[]): ReportPair[] {
+  const pairs: ReportPair[] = result.outcomes.map((o) => ({
+    account: o.account,
+    ...(o.accountName ? { accountName: o.accountName } : {}),
+    region: o.region,
+    status: o.status === 'not-started' ? 'interrupted' : o.status,
+    ...(o.reason ? { reason: o.reason } : o.status === 'not-started' ? { reason: 'not started' } : {}),
+    counts: o.counts,
+    ...(o.queryResults ? { queryResults: o.queryResults } : {}),
+    ...(o.skip ? { skip: o.skip } : {}),
+  }));
+  for (const s of result.plan.skipped) {
+    for (const region of regions) {
+      pairs.push({
+        account: s.account,
+        ...(s.name ? { accountName: s.name } : {}),
+        region,
+        status: 'skipped',
+        reason: s.reason,
+        counts: emptyCounts(),
+        skip: s.kind,
+      });
+    }
+  }
+  return pairs.sort(
+    (a, b) => a.account.localeCompare(b.account) || regions.indexOf(a.region) - regions.indexOf(b.region),
+  );
+}
+
+/** One line per account: done, partial (some region skipped or failed), skipped or failed. */
+export function accountsOf(
+  pairs: ReportPair[],
+): { account: string; name?: string; status: string; reason?: string }[] {
+  const by = new Map<string, ReportPair[]>();
+  for (const p of pairs) by.set(p.account, [...(by.get(p.account) ?? []), p]);
+  return [...by.entries()].map(([account, list]) => {
+    const first = list[0] as ReportPair;
+    const statuses = new Set(list.map((p) => p.status));
+    const status =
+      statuses.size === 1 ? first.status : statuses.has('done') ? 'partial' : [...statuses].join('+');
+    const reasons = [...new Set(list.map((p) => p.reason).filter(Boolean))];
+    return {
+      account,
+      ...(first.accountName ? { name: first.accountName } : {}),
+      status,
+      ...(reasons.length ? { reason: reasons.join('; ') } : {}),
+    };
+  });
+}
+
+/** The per account × region summary printed on stderr after a run across accounts. */
+export function pairTable(pairs: ReportPair[], kind: 'audit' | 'enforce' | 'rollback' = 'audit'): string {
+  const changed = (c: SweepCounts) =>
+    kind === 'audit'
+      ? c.candidates
+      : kind === 'enforce'
+        ? c.encrypted + c.wouldEncrypt
+        : c.disassociated + c.wouldDisassociate;
+  return toTable(
+    [
+      'ACCOUNT',
+      'NAME',
+      'REGION',
+      'STATUS',
+      'LISTED',
+      'GUARD KEY',
+      'OTHER KEY',
+      kind === 'audit' ? 'UNENCRYPTED' : kind === 'enforce' ? 'ENCRYPTED' : 'DISASSOCIATED',
+      'AT RISK',
+      'FAILED',
+      'NOTE',
+    ],
+    pairs.map((p) => [
+      p.account,
+      p.accountName ?? '',
+      p.region,
+      p.status,
+      String(p.counts.listed),
+      String(p.counts.guardKey),
+      String(p.counts.otherKey),
+      String(changed(p.counts)),
+      String(p.counts.atRisk ?? 0),
+      String(p.counts.failed),
+      p.reason ?? '',
+    ]),
+  ).trimEnd();
+}

@@ -1,0 +1,87 @@
+/**
+ * Report output that streams: an audit of a million log groups writes each row as it is listed instead of
+ * holding them all (CSV and JSON); only the table, whose column widths need every row, is buffered.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Io } from './io.ts';
+import { type AuditRow, auditTable, csvHeader, csvLine, type Format } from './report.ts';
+
+/** Where a report goes: a file (`--out`) or stdout. */
+export interface Output {
+  write(text: string): void;
+  close(): Promise<void>;
+}
+
+/** Opens `--out` (streamed; through `io.writeFile` when a test gives one) or stdout. */
+export function openOutput(io: Io, path: string | undefined): Output {
+  if (!path) return { write: (t) => void io.stdout.write(t), close: async () => {} };
+  if (io.writeFile) {
+    const parts: string[] = [];
+    const writeFile = io.writeFile;
+    return { write: (t) => void parts.push(t), close: () => writeFile(path, parts.join('')) };
+  }
+  const stream = createWriteStream(path);
+  let failed: Error | undefined;
+  stream.on('error', (err) => {
+    failed = err;
+  });
+  return {
+    write: (t) => {
+      if (!failed) stream.write(t);
+    },
+    close: () =>
+      new Promise((resolve, reject) => {
+        if (failed) return reject(failed);
+        stream.end((err?: Error | null) => (err || failed ? reject(err ?? failed) : resolve()));
+      }),
+  };
+}
+
+/** Rows in, a report out: `add` each row, then `finish` with the summary (JSON's other fields). */
+export interface RowWriter {
+  add(row: AuditRow): void;
+  finish(summary: Record<string, unknown>): void;
+}
+
+/** A writer of `format` on `out`; `html` is rendered by the caller from its own summary, so it writes no rows. */
+export function rowWriter(format: Format, out: Output, regionOrder: string[] = []): RowWriter {
+  if (format === 'csv') {
+    out.write(csvHeader());
+    return { add: (row) => out.write(csvLine(row)), finish: () => {} };
+  }
+  if (format === 'json') {
+    // `groups` first so each row can be written as it comes; the summary's fields follow it.
+    let first = true;
+    out.write('{\n  "groups": [');
+    return {
+      add: (row) => {
+        out.write(`${first ? '\n' : ',\n'}    ${JSON.stringify(row)}`);
+        first = false;
+      },
+      finish: (summary) => {
+        const rest = JSON.stringify(summary, null, 2).slice(1, -1).trim();
+        out.write(`${first ? '' : '\n  '}]${rest ? `,\n  ${rest}` : ''}\n}\n`);
+      },
+    };
+  }
+  if (format === 'table') {
+    const rows: AuditRow[] = [];
+    return {
+      add: (row) => void rows.push(row),
+      finish: () => {
+        rows.sort(
+          (a, b) =>
+            a.account.localeCompare(b.account) ||
+            regionOrder.indexOf(a.region) - regionOrder.indexOf(b.region) ||
+            compareNames(a, b),
+        );
+        out.write(auditTable(rows));
+      },
+    };
+  }
+  return { add: () => {}, finish: () => {} };
+}
+
+function compareNames(a: AuditRow, b: AuditRow): number {
+  return a.logGroup < b.logGroup ? -1 : a.logGroup > b.logGroup ? 1 : 0;
+}
