@@ -1,6 +1,10 @@
 import { defineConfig } from 'vitest/config';
+import { DEFINE } from './scripts/esbuild-options.mjs';
 
 export default defineConfig({
+  // The build-time constants the bundles get from esbuild (__LOGS_KMS_GUARD_VERSION__), for tests that import
+  // the sources.
+  define: DEFINE,
   test: {
     include: ['test/**/*.test.ts'],
     environment: 'node',

@@ -1,10 +1,13 @@
 import { defineConfig, mergeConfig } from 'vitest/config';
+import { DEFINE } from './scripts/esbuild-options.mjs';
 import base from './vitest.config.ts';
 
 // The reliability suite alone; `npm test` runs it too, at CI size. RELIABILITY_FULL=1 for the full size.
 const config = mergeConfig(
   base,
   defineConfig({
+    // Also in the base config; restated so this suite's sources see the constant whatever the base becomes.
+    define: DEFINE,
     test: {
       testTimeout: 15 * 60_000,
       hookTimeout: 5 * 60_000,

@@ -5,6 +5,7 @@
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { GuardConfig } from '../core/config.ts';
+import { ConfigError } from '../core/errors.ts';
 import { emptyCounts, type SweepCounts } from '../core/sweep.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
@@ -210,6 +211,9 @@ export async function runAcross(
             ...(pair.t ? { nextToken: pair.t } : {}),
           };
         }
+        // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
+        const mistake = configMistake(done.error);
+        if (mistake) throw mistake;
         const disabled =
           done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
         if (disabled) {
@@ -248,6 +252,14 @@ export async function runAcross(
     result.resume = { token, command: resumeCommand(ctx.argv, token) };
   }
   return result;
+}
+
+/** The ConfigError or UsageError in an error's cause chain, if any. */
+function configMistake(err: unknown): Error | undefined {
+  for (let e = err, i = 0; e && i < 5; e = (e as { cause?: unknown }).cause, i++) {
+    if (e instanceof ConfigError || e instanceof UsageError) return e;
+  }
+  return undefined;
 }
 
 /** Sums the counts of every pair. */

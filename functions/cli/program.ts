@@ -5,6 +5,7 @@ import { commands } from './commands/index.ts';
 import { type CommandDeps, type CommonFlags, type Ctx, context, EXIT, examples } from './context.ts';
 import type { Io } from './io.ts';
 import { UsageError } from './report.ts';
+import { VERSION } from './version.ts';
 
 export { EXIT };
 
@@ -12,6 +13,7 @@ export { EXIT };
 export function buildProgram(io: Io, argv: string[], setCode: (code: number) => void): Command {
   const program = new Command('logs-kms-guard')
     .description('Keeps every CloudWatch Logs log group encrypted with a customer-managed KMS key.')
+    .version(VERSION, '-V, --version', 'print the version')
     .showHelpAfterError('(add --help for usage)')
     .exitOverride()
     .configureOutput({
@@ -20,6 +22,8 @@ export function buildProgram(io: Io, argv: string[], setCode: (code: number) => 
     });
   examples(program, [
     'logs-kms-guard audit --region eu-west-1',
+    'logs-kms-guard audit --org --regions eu-west-1,us-east-1 --format html --out report.html',
+    'logs-kms-guard enforce --org --regions eu-west-1,us-east-1 --yes',
     'logs-kms-guard enforce --all-regions --dry-run',
     'logs-kms-guard doctor --region eu-west-1',
   ]);

@@ -1,2 +1,2 @@
-/** The package version, set at build time (scripts/esbuild-options.mjs); `dev` when run from sources. */
-export const VERSION = 'dev';
+/** The package version, defined at build time from package.json (scripts/esbuild-options.mjs, vitest configs). */
+export const VERSION: string = __LOGS_KMS_GUARD_VERSION__;

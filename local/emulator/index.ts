@@ -10,12 +10,21 @@ export {
 } from './iam.ts';
 export type { FunctionInfo, LambdaInvocation, LambdaStateApi } from './lambda.ts';
 export { MESSAGES } from './logs.ts';
+export {
+  type OrgAccountSpec,
+  type OrgCall,
+  type OrgEmulator,
+  type OrgEmulatorOptions,
+  type OrgSession,
+  startOrgEmulator,
+} from './org.ts';
 export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
 export { KMS_TPS, LOGS_TPS } from './quota.ts';
 export {
   type ApiCall,
   type Emulator,
   type EmulatorFullState,
+  type EmulatorHost,
   type EmulatorOptions,
   type InterceptedRequest,
   type Interception,

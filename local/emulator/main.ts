@@ -1,10 +1,17 @@
 /**
- * `npm run emulator`: the KMS + CloudWatch Logs emulator in the foreground.
+ * `npm run emulator`: the KMS + CloudWatch Logs emulator in the foreground (with `--org FILE`: an organization of
+ * several accounts behind one endpoint, org.ts).
  * Prints one line `endpoint: http://127.0.0.1:PORT` on stdout when ready; AWS's defaults unless flags say otherwise.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type IamOptions, startEmulator } from './index.ts';
+import {
+  type EmulatorOptions,
+  type IamOptions,
+  type OrgEmulatorOptions,
+  startEmulator,
+  startOrgEmulator,
+} from './index.ts';
 
 const HELP = `Usage: npm run emulator -- [options]
 
@@ -20,6 +27,11 @@ Point the SDK at it with AWS_ENDPOINT_URL=<endpoint> and any credentials.
   --event-delay-ms N        CloudTrail event delivery delay, before scaling (default 0)
   --seed N                  seed for faults and event delivery (default 1)
   --iam FILE                IAM authorization: a JSON file of { principals, admins?, authorizationLagMs? }
+  --org FILE                an organization of several accounts behind one endpoint (Organizations, STS
+                            AssumeRole, then KMS/Logs/SQS/Lambda per account): a JSON file of
+                            { management, accounts: [{ id, name?, status?, ou?, roles?, externalId?,
+                            refuseRole?, enabledRegions?, options? }], organizationId?, ous? } and any emulator
+                            option; the flags above (but --account) apply to every account and win over the file
   --verbose                 log every request to stderr
   --help                    show this help
 `;
@@ -47,6 +59,7 @@ function parse() {
       'event-delay-ms': { type: 'string' },
       seed: { type: 'string' },
       iam: { type: 'string' },
+      org: { type: 'string' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -89,20 +102,57 @@ function iamOptions(file: string | undefined): IamOptions | undefined {
 }
 const iam = iamOptions(values.iam);
 
-const emulator = await startEmulator({
-  port: number('port', values.port) ?? 0,
-  ...(values.account ? { account: values.account } : {}),
+/** The --org file as OrgEmulatorOptions (exits 2 when it cannot be read or has no management / accounts). */
+function orgOptions(file: string | undefined): OrgEmulatorOptions | undefined {
+  if (file === undefined) return undefined;
+  try {
+    const options = JSON.parse(readFileSync(file, 'utf8')) as OrgEmulatorOptions;
+    if (typeof options?.management !== 'string') throw new Error('no management account id');
+    if (!Array.isArray(options.accounts)) throw new Error('no accounts array');
+    return options;
+  } catch (err) {
+    process.stderr.write(`--org: cannot use '${file}': ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const org = orgOptions(values.org);
+if (org && values.account !== undefined) {
+  process.stderr.write('--account: not with --org (the file names the accounts)\n');
+  process.exit(2);
+}
+
+// Only the flags given, so that an --org file's own settings stand unless a flag overrides them.
+const faultRate = number('fault-rate', values['fault-rate']);
+const seed = number('seed', values.seed);
+const eventDelayMs = number('event-delay-ms', values['event-delay-ms']);
+const flags: EmulatorOptions = {
   ...(timeScale !== undefined ? { timeScale } : {}),
   ...(values['propagation-delay-ms'] !== undefined
     ? { propagationDelayMs: number('propagation-delay-ms', values['propagation-delay-ms']) }
     : {}),
-  throttle: !values['no-throttle'],
-  faultRate: number('fault-rate', values['fault-rate']) ?? 0,
-  seed: number('seed', values.seed) ?? 1,
-  events: { delayMs: number('event-delay-ms', values['event-delay-ms']) ?? 0 },
+  ...(values['no-throttle'] ? { throttle: false } : {}),
+  ...(faultRate !== undefined ? { faultRate } : {}),
+  ...(seed !== undefined ? { seed } : {}),
+  ...(eventDelayMs !== undefined ? { events: { delayMs: eventDelayMs } } : {}),
   ...(iam ? { iam } : {}),
   ...(values.verbose ? { log: (line: string) => process.stderr.write(`${line}\n`) } : {}),
-});
+};
+const port = number('port', values.port);
+
+const emulator = org
+  ? await startOrgEmulator({ ...org, ...flags, port: port ?? org.port ?? 0 }).catch((err: Error) => {
+      process.stderr.write(`--org: ${err.message}\n`);
+      process.exit(2);
+    })
+  : await startEmulator({
+      port: port ?? 0,
+      ...(values.account ? { account: values.account } : {}),
+      throttle: true,
+      faultRate: 0,
+      seed: 1,
+      events: { delayMs: 0 },
+      ...flags,
+    });
 process.stdout.write(`endpoint: ${emulator.endpoint}\n`);
 
 const shutdown = async () => {

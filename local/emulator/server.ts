@@ -111,6 +111,20 @@ export interface ApiCall {
   accessKeyId?: string;
 }
 
+/**
+ * An emulator served by another HTTP server (the organization front, org.ts) instead of a socket of its own: its
+ * requests arrive through `Emulator.handle`.
+ */
+export interface EmulatorHost {
+  /** The front's endpoint ('http://127.0.0.1:PORT'): `endpoint`, `port` and queue `localUrl`s name it. */
+  endpoint: string;
+  /**
+   * Called for every routed request before `intercept`, IAM, quotas and the operation; an ApiError it throws is the
+   * answer (in the service's protocol), as AWS refuses a request before authenticating it (e.g. a region not enabled).
+   */
+  admit?: (request: { service: Service; operation: string; region: string; accessKeyId?: string }) => void;
+}
+
 export interface Emulator {
   /** 'http://127.0.0.1:PORT' */
   endpoint: string;
@@ -135,6 +149,8 @@ export interface Emulator {
     setPrincipal(accessKeyId: string, principal: IamPrincipal): void;
     removePrincipal(accessKeyId: string): void;
   };
+  /** The request listener (what the emulator's own server runs; the organization front calls it in-process). */
+  handle(req: IncomingMessage, res: ServerResponse): void;
   stop(): Promise<void>;
 }
 
@@ -173,7 +189,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startEmulator(options: EmulatorOptions = {}): Promise<Emulator> {
+export async function startEmulator(options: EmulatorOptions = {}, host?: EmulatorHost): Promise<Emulator> {
   const account = options.account ?? '123456789012';
   const timeScale = options.timeScale ?? 1;
   if (!(timeScale > 0)) throw new Error('timeScale must be > 0');
@@ -333,6 +349,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       }
       const handler = target.handlers[operation];
       if (!handler) throw new ApiError('UnknownOperationException', `Operation ${operation} is not emulated`);
+      host?.admit?.({ service, operation, region, ...(scope ? { accessKeyId: scope.accessKeyId } : {}) });
       interception = options.intercept?.({ service, operation, region, input: structuredClone(input) });
       if (interception?.kind === 'delay') {
         call.intercepted = 'delay';
@@ -476,18 +493,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
     }
   };
 
-  const server = createServer((req, res) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     handle(req, res).catch((err) => {
       log(`request failed: ${String(err)}`);
       if (!res.headersSent) res.writeHead(500).end();
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
+  };
+  // Hosted (org.ts): no socket of its own; the host's server calls `listener`.
+  const server = host ? undefined : createServer(listener);
+  if (server) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    });
+  }
+  const port = server ? (server.address() as AddressInfo).port : Number(new URL(host?.endpoint ?? '').port);
+  const endpoint = host ? host.endpoint : `http://127.0.0.1:${port}`;
   sqs.endpoint = endpoint;
 
   return {
@@ -504,8 +525,10 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
       setPrincipal: (accessKeyId, principal) => withAuthorizer((a) => a.setPrincipal(accessKeyId, principal)),
       removePrincipal: (accessKeyId) => withAuthorizer((a) => a.removePrincipal(accessKeyId)),
     },
+    handle: listener,
     stop: async () => {
       bus.stop();
+      if (!server) return;
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

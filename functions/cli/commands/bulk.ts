@@ -8,19 +8,22 @@ import {
   sweep,
   sweepBuckets,
 } from '../../core/sweep.ts';
-import { describeAwsError, isAwsFailure, isRegionDisabled, resolveAccount } from '../aws.ts';
-import { type CommandDeps, type Ctx, common, EXIT, examples, positive } from '../context.ts';
 import {
-  decodeResume,
-  encodeResume,
-  makeProgress,
-  resumeCommand,
-  totalsText,
-  UsageError,
-} from '../report.ts';
+  accountsOf,
+  orgFlagsOf,
+  pairTable,
+  reportPairs,
+  runAcross,
+  skippedLines,
+  totalOf,
+} from '../across.ts';
+import { isAwsFailure, resolveAccount } from '../aws.ts';
+import { acrossAccounts, type CommandDeps, type Ctx, common, EXIT, examples, positive } from '../context.ts';
+import type { OrgFlags } from '../org.ts';
+import { makeProgress, totalsText, UsageError } from '../report.ts';
 
 /** The flags of `enforce` and `rollback`. */
-export interface BulkOptions {
+export interface BulkOptions extends OrgFlags {
   yes?: boolean;
   prefix?: string;
   resumeToken?: string;
@@ -29,118 +32,145 @@ export interface BulkOptions {
   groupTimeout?: string;
 }
 
-/** Runs `enforce` or `rollback` over every region: confirms, paces, reports, and prints a resume token when stopped. */
+/** Runs `enforce` or `rollback` over every account × region: confirms, paces, reports, and prints a resume token when stopped. */
 export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOptions): Promise<number> {
   const { io, printer, config } = ctx;
-  const rate = positive(opts.rate, '--rate', 4, 5);
+  const rate = positive(opts.rate, '--rate', 5, 5);
   const concurrency = positive(opts.concurrency, '--concurrency', 8, 64);
   const groupTimeoutMs = positive(opts.groupTimeout, '--group-timeout', 300, 3600) * 1000;
-  let regions = ctx.regions;
-  let startToken: string | undefined;
-  if (opts.resumeToken) {
-    const point = decodeResume(opts.resumeToken, kind);
-    regions = [point.region, ...point.rest];
-    startToken = point.nextToken;
-  }
+  const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
+  const multi = Boolean(org.org || org.ou || org.accounts);
   const dryRun = config.dryRun;
-  if (!dryRun && !opts.yes) {
-    const what =
-      kind === 'enforce'
-        ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
-        : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
-    if (!io.stdinIsTTY || !io.prompt) {
-      throw new UsageError(
-        `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
-      );
-    }
-    const answer = await io.prompt(`This will ${what} in ${regions.join(', ')}. Proceed? [y/N] `);
-    if (!/^y(es)?$/i.test(answer.trim())) {
-      printer.info('nothing changed');
-      return EXIT.ok;
-    }
-  }
   const verb =
     kind === 'enforce' ? (dryRun ? 'to encrypt' : 'encrypted') : dryRun ? 'to disassociate' : 'disassociated';
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet && !ctx.flags.json, verb });
-  let totals = emptyCounts();
-  const failures: { region: string; name: string; reason: string }[] = [];
-  const seen = new Set<string>();
-  const perRegion: Record<string, SweepCounts> = {};
-  const finish = (extra: Record<string, unknown>) => {
-    progress.stop();
-    if (ctx.flags.json) {
-      io.stdout.write(
-        `${JSON.stringify({ command: kind, dryRun, regions: perRegion, totals, failures, ...extra }, null, 2)}\n`,
-      );
-    }
-    printer.info(`${dryRun ? 'dry run: ' : ''}${totalsText(totals, kind, dryRun)}`);
-  };
-  for (let i = 0; i < regions.length; i++) {
-    const region = regions[i] as string;
-    const clients = ctx.clients(region);
-    let account: string | undefined;
-    try {
-      if (kind === 'enforce') account = await resolveAccount(clients, config);
-    } catch (err) {
-      if (ctx.flags.allRegions && isRegionDisabled(err)) {
-        printer.warn(`${region}: not enabled for this account; skipped`);
-        continue;
+  const failures: { account?: string; region: string; name: string; reason: string }[] = [];
+  const live = emptyCounts();
+  const result = await runAcross(ctx, {
+    command: kind,
+    org,
+    ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
+    beforeStart: async (plan, pairs) => {
+      if (dryRun || opts.yes) return true;
+      const what =
+        kind === 'enforce'
+          ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
+          : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
+      if (!io.stdinIsTTY || !io.prompt) {
+        throw new UsageError(
+          `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
+        );
       }
-      throw err;
-    }
-    printer.log.info(`${kind} in ${region}`);
-    const live = emptyCounts();
-    const mode: SweepMode = kind;
-    const result = await sweep({
-      mode,
-      clients,
-      config,
-      region,
-      ...(account ? { account } : {}),
-      log: printer.log,
-      ...(io.clock ? { clock: io.clock } : {}),
-      // --rate paces the tag read before each association too (else it, not --rate, would set the pace);
-      // sweepBuckets caps each at the published quota and slows down when throttled by other callers.
-      buckets: sweepBuckets({ associate: rate, disassociate: rate, tags: rate }, io.clock),
-      concurrency,
-      groupTimeoutMs,
-      seen,
-      ...(opts.prefix ? { prefix: opts.prefix } : {}),
-      ...(io.signal ? { signal: io.signal } : {}),
-      ...(i === 0 && startToken ? { resume: { nextToken: startToken, counts: emptyCounts() } } : {}),
-      onGroup: (r: GroupReport) => {
-        tally(live, r);
-        if (r.action === 'failed') {
-          failures.push({ region, name: r.name, reason: r.detail ?? '' });
-          printer.warn(`${region} ${r.name}: ${r.detail ?? 'failed'}`);
-        } else if (ctx.flags.verbose && r.action !== 'none')
-          printer.log.info(`${region} ${r.name}: ${r.action}`);
-        progress.update(region, live);
-      },
-    });
-    perRegion[region] = result.state.counts;
-    totals = addCounts(totals, result.state.counts);
-    if (result.stopped) {
-      const token = encodeResume({
-        command: kind,
-        region,
-        ...(result.state.nextToken ? { nextToken: result.state.nextToken } : {}),
-        rest: regions.slice(i + 1),
+      const where = plan.multi
+        ? `${plan.targets.length} account(s) × ${ctx.regions.join(', ')} (${pairs} account-region pair(s))`
+        : opts.resumeToken
+          ? `the ${pairs} region(s) left by the interrupted run`
+          : ctx.regions.join(', ');
+      const answer = await io.prompt(`This will ${what} in ${where}. Proceed? [y/N] `);
+      if (/^y(es)?$/i.test(answer.trim())) return true;
+      printer.info('nothing changed');
+      return false;
+    },
+    work: async (task) => {
+      const account =
+        kind === 'enforce' ? task.account || (await resolveAccount(task.clients, task.config)) : task.account;
+      printer.log.info(`${kind} in ${account || 'this account'} ${task.region}`);
+      const where = multi ? `${task.account} ${task.region}` : task.region;
+      const result = await sweep({
+        mode: kind as SweepMode,
+        clients: task.clients,
+        config: task.config,
+        region: task.region,
+        ...(account ? { account } : {}),
+        log: printer.log,
+        ...(io.clock ? { clock: io.clock } : {}),
+        // --rate paces the tag read before each association too (else it, not --rate, would set the pace);
+        // sweepBuckets caps each at the published quota and slows down when throttled by other callers.
+        buckets: sweepBuckets({ associate: rate, disassociate: rate, tags: rate }, io.clock),
+        concurrency,
+        groupTimeoutMs,
+        seen: new Set<string>(),
+        ...(opts.prefix ? { prefix: opts.prefix } : {}),
+        ...(io.signal ? { signal: io.signal } : {}),
+        ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
+        onGroup: (r: GroupReport) => {
+          tally(live, r);
+          if (r.action === 'failed') {
+            failures.push({
+              ...(multi ? { account: task.account } : {}),
+              region: task.region,
+              name: r.name,
+              reason: r.detail ?? '',
+            });
+            printer.warn(`${where} ${r.name}: ${r.detail ?? 'failed'}`);
+          } else if (ctx.flags.verbose && r.action !== 'none')
+            printer.log.info(`${where} ${r.name}: ${r.action}`);
+          progress.update(multi ? 'accounts' : task.region, live);
+        },
       });
-      const again = resumeCommand(ctx.argv, token);
-      finish({ interrupted: result.stopped !== 'error', resumeToken: token, resumeCommand: again });
-      if (result.stopped === 'error') {
-        printer.error(describeAwsError(result.error));
-        printer.info(`after fixing that, resume with:\n  ${again}`);
-        return isAwsFailure(result.error) ? EXIT.aws : EXIT.findings;
-      }
+      const nextToken = result.state.nextToken;
+      return {
+        status: result.stopped === 'error' ? 'failed' : result.stopped ? 'interrupted' : 'done',
+        counts: result.state.counts,
+        ...(result.stopped && nextToken ? { nextToken } : {}),
+        ...(result.stopped === 'error' ? { error: result.error } : {}),
+        ...(account ? { account } : {}),
+      };
+    },
+  });
+  progress.stop();
+  if (!result) return EXIT.ok;
+  const pairs = reportPairs(result, ctx.regions);
+  const totals = totalOf(result.outcomes, addCounts);
+  const perRegion = Object.fromEntries(
+    result.outcomes
+      .filter((o) => o.status !== 'skipped')
+      .map((o) => [multi ? `${o.account}/${o.region}` : o.region, o.counts]),
+  );
+  const stopped = result.outcomes.filter((o) => o.status === 'interrupted' || o.status === 'not-started');
+  const failed = result.outcomes.filter((o) => o.status === 'failed');
+  const denied = pairs.filter((p) => p.skip === 'denied');
+  if (ctx.flags.json) {
+    io.stdout.write(
+      `${JSON.stringify(
+        {
+          command: kind,
+          dryRun,
+          scope: result.plan.scope,
+          regions: perRegion,
+          totals,
+          failures,
+          accounts: accountsOf(pairs),
+          pairs: pairs.map(({ skip: _skip, ...p }) => p),
+          ...(result.resume
+            ? {
+                interrupted: stopped.length > 0,
+                resumeToken: result.resume.token,
+                resumeCommand: result.resume.command,
+              }
+            : {}),
+        },
+        null,
+        2,
+      )}\n`,
+    );
+  }
+  if (multi) printer.info(pairTable(pairs, kind));
+  for (const line of skippedLines(result)) printer.warn(line);
+  printer.info(`${dryRun ? 'dry run: ' : ''}${totalsText(totals, kind, dryRun)}`);
+  for (const o of failed)
+    printer.error(`${multi ? `${o.account} ${o.region}: ` : ''}${o.reason ?? 'failed'}`);
+  if (result.resume) {
+    const again = result.resume.command;
+    if (stopped.length)
       printer.info(
         `${printer.style.yellow('stopped')} cleanly between log groups; nothing is half-done. Resume with:\n  ${again}`,
       );
-      return EXIT.interrupted;
-    }
+    else printer.info(`after fixing that, resume with:\n  ${again}`);
   }
-  finish({});
+  if (stopped.length) return EXIT.interrupted;
+  if (failed.length || denied.length)
+    return failed.some((o) => isAwsFailure(o.error)) || denied.length ? EXIT.aws : EXIT.findings;
   return totals.failed > 0 ? EXIT.findings : EXIT.ok;
 }
 
@@ -182,14 +212,14 @@ export function registerBulk(
   lines: string[],
 ): void {
   examples(
-    common(program.command(kind).description(description), { dryRun: true })
+    acrossAccounts(common(program.command(kind).description(description), { dryRun: true }))
       .option('-y, --yes', 'do not ask for confirmation (needed when stdin is not a terminal)')
       .option('--prefix <prefix>', 'only log groups whose names start with this')
       .option('--resume-token <token>', 'continue an interrupted run where it stopped (printed on Ctrl-C)')
       .option(
         '--rate <tps>',
-        `${kind === 'enforce' ? 'AssociateKmsKey' : 'DisassociateKmsKey'} calls per second at most (max 5, the account quota); slower while AWS throttles`,
-        '4',
+        `${kind === 'enforce' ? 'AssociateKmsKey' : 'DisassociateKmsKey'} calls per second per account and region at most (max 5, the quota); slower while AWS throttles`,
+        '5',
       )
       .option('--concurrency <n>', 'log groups in flight at once', '8')
       .option('--group-timeout <seconds>', 'how long one group may wait for KMS propagation', '300'),
