@@ -22,7 +22,7 @@ export interface OrgAccountSpec {
   /** Default `account-<id>@example.com`. */
   email?: string;
   /** Default ACTIVE. */
-  status?: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE';
+  status?: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE' | 'PENDING_ACTIVATION' | 'CLOSED';
   /** The OU the account sits in (an id of `ous`); default: directly under the root. */
   ou?: string;
   /**
@@ -281,7 +281,8 @@ export async function startOrgEmulator(options: OrgEmulatorOptions): Promise<Org
     Arn: accountArn(a.id),
     Email: a.email,
     Name: a.name,
-    Status: a.status,
+    // `State` only: the Account object's `Status` was retired on 9 September 2026 (Organizations API reference,
+    // "Account"; the SDK model's note on Status), so a client that still reads it sees nothing.
     State: a.status,
     Paths: [`${pathOf(a.parent)}${a.id}/`],
     JoinedMethod: a.id === management ? 'INVITED' : 'CREATED',

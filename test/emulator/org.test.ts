@@ -115,10 +115,12 @@ describe('org emulator: Organizations', () => {
     expect((tooMany as InvalidInputException).Reason).toBe('MAX_VALUE_EXCEEDED');
     expect((badToken as InvalidInputException).Reason).toBe('INVALID_NEXT_TOKEN');
     const suspended = first.Accounts?.find((a) => a.Id === member(103));
-    expect(suspended).toMatchObject({ Status: 'SUSPENDED', State: 'SUSPENDED' });
+    expect(suspended).toMatchObject({ State: 'SUSPENDED' });
+    // Status was retired on 9 September 2026: AWS sends State only.
+    expect(suspended?.Status).toBeUndefined();
     expect(first.Accounts?.[0]).toMatchObject({
       Id: MGMT,
-      Status: 'ACTIVE',
+      State: 'ACTIVE',
       Arn: `arn:aws:organizations::${MGMT}:account/${org.organizationId}/${MGMT}`,
       Name: `account-${MGMT}`,
     });
@@ -159,7 +161,7 @@ describe('org emulator: Organizations', () => {
       MasterAccountId: MGMT,
       FeatureSet: 'ALL',
     });
-    expect(account.Account).toMatchObject({ Id: member(1), Name: 'prod', Status: 'ACTIVE' });
+    expect(account.Account).toMatchObject({ Id: member(1), Name: 'prod', State: 'ACTIVE' });
   });
 
   it('a member account calling ListAccounts is AccessDeniedException (403); DescribeOrganization is allowed', async () => {
@@ -476,7 +478,7 @@ describe('npm run emulator -- --org FILE', () => {
       child.kill('SIGTERM');
       const [code] = await once(child, 'exit');
       // Assess
-      expect(Accounts?.map((a) => [a.Id, a.Status])).toEqual([
+      expect(Accounts?.map((a) => [a.Id, a.State])).toEqual([
         [MGMT, 'ACTIVE'],
         [member(1), 'ACTIVE'],
         [member(2), 'SUSPENDED'],
