@@ -98,17 +98,18 @@ export function encodeAcross(command: string, pairs: TokenPair[]): string {
 }
 
 /** Reads a token of `encodeAcross` (or a single-account token of earlier versions, for `account`). */
-export function decodeAcross(
+export async function decodeAcross(
   token: string,
   command: string,
   account: () => Promise<string>,
 ): Promise<TokenPair[]> {
   if (!token.startsWith('2.')) {
     const point = decodeResume(token, command);
-    return account().then((a) => [
+    const a = await account();
+    return [
       { a, r: point.region, ...(point.nextToken ? { t: point.nextToken } : {}) },
       ...point.rest.map((r) => ({ a, r })),
-    ]);
+    ];
   }
   let raw: { v?: number; c?: string; p?: unknown };
   try {
@@ -119,11 +120,9 @@ export function decodeAcross(
   if (raw.v !== 2 || !Array.isArray(raw.p))
     throw new UsageError('--resume-token is not a token this tool printed');
   if (raw.c !== command) throw new UsageError(`--resume-token was printed by "${raw.c}", not "${command}"`);
-  return Promise.resolve(
-    raw.p
-      .filter((x): x is string[] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string')
-      .map(([a, r, t]) => ({ a: a as string, r: r as string, ...(typeof t === 'string' ? { t } : {}) })),
-  );
+  return raw.p
+    .filter((x): x is string[] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string')
+    .map(([a, r, t]) => ({ a: a as string, r: r as string, ...(typeof t === 'string' ? { t } : {}) }));
 }
 
 /**
