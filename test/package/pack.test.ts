@@ -13,7 +13,12 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
+import {
+  type Emulator,
+  type OrgEmulator,
+  startEmulator,
+  startOrgEmulator,
+} from '../../local/emulator/index.ts';
 
 // The package as a user gets it: `npm pack` of the built dist/, installed from the tarball into an empty folder
 // with no registry and an empty npm cache, then `npx logs-kms-guard` on every Node the package supports (the
@@ -132,6 +137,7 @@ let tarball: string;
 let packed: { size: number; unpackedSize: number; entryCount: number; files: { path: string }[] };
 let installResult: Result;
 let emulator: Emulator;
+let org: OrgEmulator;
 let keyArn: string;
 
 /** A clean environment: no inherited npm_* variables (they would point npm at the repo), no AWS config. */
@@ -200,10 +206,25 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
       emulator.state.putLogGroup(REGION, name);
     }
     emulator.state.putLogGroup(REGION, '/pack/own-key', { kmsKeyId: keyArn });
+    // An organization: the management account, a member, and a member whose role refuses.
+    org = await startOrgEmulator({
+      management: '111111111111',
+      accounts: [
+        { id: '222222222222', name: 'member' },
+        { id: '333333333333', name: 'locked', refuseRole: true },
+      ],
+    });
+    for (const [account, groups] of [
+      ['111111111111', 2],
+      ['222222222222', 3],
+    ] as const) {
+      for (let i = 0; i < groups; i++) org.account(account).state.putLogGroup(REGION, `/org/${account}-${i}`);
+    }
   }, 60_000);
 
   afterAll(async () => {
     await emulator?.stop();
+    await org?.stop();
     if (tmp) rmSync(tmp, { recursive: true, force: true });
   });
 
@@ -261,6 +282,29 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
           for (const command of ['audit', 'enforce', 'rollback', 'doctor'])
             expect(r.stdout).toContain(command);
           expect(r.stderr).not.toMatch(/Warning/);
+        });
+
+        it('audit --org --json against an organization: every account, the refusing one skipped (exit 3)', async () => {
+          const r = await npx(['audit', '--org', '--region', REGION, '--json', '-q'], {
+            AWS_ENDPOINT_URL: org.endpoint,
+            AWS_ACCESS_KEY_ID: 'test',
+            AWS_SECRET_ACCESS_KEY: 'test',
+            AWS_REGION: REGION,
+          });
+          expect(r.code, show(r)).toBe(3);
+          const report = JSON.parse(r.stdout);
+          expect(
+            report.pairs.map((p: { account: string; status: string; counts: { listed: number } }) => [
+              p.account,
+              p.status,
+              p.counts.listed,
+            ]),
+          ).toEqual([
+            ['111111111111', 'done', 2],
+            ['222222222222', 'done', 3],
+            ['333333333333', 'skipped', 0],
+          ]);
+          expect(report.totals.candidates).toBe(5);
         });
 
         it('audit --json against the emulator: the seeded groups, exit 1 (findings)', async () => {
