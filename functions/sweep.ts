@@ -17,6 +17,7 @@ import { backoffDelay, type Clock, systemClock } from './core/retry.ts';
 import {
   type Candidate,
   emptyCounts,
+  isFatalSweepError,
   type SweepCounts,
   type SweepResult,
   type SweepState,
@@ -63,8 +64,9 @@ export function loadSweepSettings(env: Record<string, string | undefined> = proc
   return {
     queueUrl,
     // At most the published quotas (core/sweep.ts LOGS_QUOTA_TPS: DescribeLogGroups 10, ListTagsForResource 5,
-    // AssociateKmsKey 5; CloudWatch Logs quotas page), defaults below them to leave room for other callers.
-    describeRate: readRate(env, 'SWEEP_DESCRIBE_RATE', 8, 10),
+    // AssociateKmsKey 5; CloudWatch Logs quotas page). Listing defaults to the quota (the adaptive bucket yields
+    // to other callers at the first throttle); the writes default below theirs to leave room for the guard.
+    describeRate: readRate(env, 'SWEEP_DESCRIBE_RATE', 10, 10),
     tagsRate: readRate(env, 'SWEEP_TAGS_RATE', 4, 5),
     associateRate: readRate(env, 'SWEEP_ASSOCIATE_RATE', 4, 5),
     concurrency: readRate(env, 'SWEEP_CONCURRENCY', 8, 64),
@@ -244,13 +246,22 @@ export async function runSweepInvocation(
   for (const key of Object.keys(runCounts) as (keyof SweepCounts)[]) runCounts[key] += mine[key];
 
   if (result.stopped === 'error') {
-    log.error('sweep failed; Lambda retries this invocation from its start token', {
-      runId,
-      invocation,
-      error: `${result.error?.name}: ${result.error?.message}`,
-      ...mine,
-    });
-    throw result.error ?? new Error('sweep failed');
+    const error = result.error ?? new Error('sweep failed');
+    // After finished pages, the checkpoint is worth keeping: a retry from the start token would list those
+    // pages again (up to one invocation's, ~8,800 at 10 TPS) and queue their groups a second time. Without
+    // progress, or on an error every group would hit, Lambda's retry (or the next schedule) takes over.
+    const handOn =
+      mine.pages > 0 &&
+      !isFatalSweepError(error) &&
+      deps.functionArn !== undefined &&
+      invocation < settings.maxInvocations;
+    log.error(
+      handOn
+        ? 'sweep failed; continuing from its checkpoint in a new invocation'
+        : 'sweep failed; Lambda retries this invocation from its start token',
+      { runId, invocation, error: `${error.name}: ${error.message}`, ...mine },
+    );
+    if (!handOn) throw error;
   }
 
   if (!result.done) {

@@ -18,6 +18,7 @@ import { silentLog } from '../functions/core/log.ts';
 import { sweep, sweepBuckets } from '../functions/core/sweep.ts';
 import { type ApiCall, type Emulator, startEmulator } from '../local/emulator/index.ts';
 import { scaledClock } from './bench/clock.ts';
+import { ORG_USAGE, orgArgs, orgFigures } from './bench/org.ts';
 import {
   ACCOUNT,
   ALIAS,
@@ -34,6 +35,7 @@ import {
   root,
   runChild,
 } from './bench/rig.ts';
+import { SCALE_USAGE, scaleArgs, scaleFigures } from './bench/scale.ts';
 import { sequentialRetryLoop } from './bench/sequential.ts';
 import {
   type BenchArgs,
@@ -898,17 +900,22 @@ async function deployedKeyFigures(args: BenchArgs): Promise<Figure[]> {
 
 async function main(): Promise<number> {
   let args: BenchArgs;
+  let scale: ReturnType<typeof scaleArgs>;
+  let org: ReturnType<typeof orgArgs>;
   try {
-    args = parseArgs(process.argv.slice(2));
+    // The org and scale sections' options (scripts/bench/org.ts, scale.ts) first; the rest as before.
+    org = orgArgs(process.argv.slice(2));
+    scale = scaleArgs(org.argv);
+    args = parseArgs(scale.argv);
   } catch (err) {
     console.error(`bench: ${(err as Error).message}`);
     return 2;
   }
   if (args.help) {
-    console.log(USAGE);
+    console.log(`${USAGE}\n${SCALE_USAGE}\n${ORG_USAGE}`);
     return 0;
   }
-  const wants = (s: Section) => !args.only || args.only.includes(s);
+  const wants = (s: Section) => scale.others && org.others && (!args.only || args.only.includes(s));
   const startedAt = Date.now();
   const figures: Figure[] = [];
   // Never dist/ (deployable) nor the repository: a temp dir, removed at the end.
@@ -930,6 +937,8 @@ async function main(): Promise<number> {
     if (wants('propagation')) await section('propagation', () => propagationFigures(args));
     if (wants('deployed')) await section('deployed key', () => deployedKeyFigures(args));
     if (wants('shared')) await section('shared quota', () => sharedFigures(args, tmp));
+    if (scale.run && org.others) await section('scale', () => scaleFigures(scale.scale, tmp, log));
+    if (org.run) await section('org', () => orgFigures(org.org, log));
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -949,6 +958,8 @@ async function main(): Promise<number> {
     deployRuns: args.deployRuns,
     burst: args.burst,
     sweepGroups: args.sweepGroups,
+    ...(scale.run ? { scale: scale.scale } : {}),
+    ...(org.run ? { org: org.org } : {}),
     timeScale: {
       burst: BURST_SCALE,
       sweep: SWEEP_SCALE,
@@ -960,7 +971,8 @@ async function main(): Promise<number> {
     `logs-kms-guard bench · commit ${commit} · node ${machine.node} · ${machine.cores} cores (${machine.cpu}) · ` +
       `${new Date(startedAt).toISOString()} · ${totalS.toFixed(0)} s\n` +
       `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, ${args.deployRuns} of deployed key, burst ${args.burst}, ` +
-      `sweep ${args.sweepGroups} groups; time scale ×${BURST_SCALE} burst, ×${SWEEP_SCALE} sweep, ×${PROPAGATION_SCALE} propagation, ×${SHARED_SCALE} shared quota\n\n` +
+      `sweep ${args.sweepGroups} groups; time scale ×${BURST_SCALE} burst, ×${SWEEP_SCALE} sweep, ×${PROPAGATION_SCALE} propagation, ×${SHARED_SCALE} shared quota` +
+      `${scale.run ? `; scale ${scale.scale.groups} groups (1 in ${scale.scale.every} unencrypted) ×${scale.scale.timeScale}` : ''}\n\n` +
       table(figures),
   );
   const missed = figures.filter((f) => f.met === false).map((f) => f.id);

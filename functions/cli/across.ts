@@ -127,7 +127,7 @@ export async function decodeAcross(
 
 /**
  * Plans the accounts, then runs `work` on each account × region (or the pairs of `resumeToken`), at most
- * `--parallel` at once (default: 32 across accounts; one region at a time for a single account, in order).
+ * `--parallel` at once (default: 64 across accounts; one region at a time for a single account, in order).
  */
 export async function runAcross(
   ctx: Ctx,

@@ -118,7 +118,7 @@ export function acrossAccounts(cmd: Command): Command {
     .option('--external-id <id>', 'the external id the role trust policy asks for (sts:ExternalId)')
     .option(
       '--parallel <n>',
-      'account-region pairs worked on at once (default 32 across accounts, 1 for one account)',
+      'account-region pairs worked on at once (default 64 across accounts, 1 for one account)',
     );
 }
 

@@ -48,7 +48,9 @@ export interface SweepRates {
   disassociate: number;
 }
 
-export const DEFAULT_SWEEP_RATES: SweepRates = { describe: 8, associate: 4, tags: 4, disassociate: 4 };
+// Listing runs at the DescribeLogGroups quota: a million-group account is listed at the floor (issue 14), and the
+// adaptive bucket halves its rate at the first throttle, so the enforce function's own calls get through.
+export const DEFAULT_SWEEP_RATES: SweepRates = { describe: 10, associate: 4, tags: 4, disassociate: 4 };
 
 export interface SweepBuckets {
   describe: TokenBucket;

@@ -5,7 +5,7 @@
 import { fail } from './errors.ts';
 import type { Ctx, Input } from './kms.ts';
 import { partitionOf, policyAdmitsLogs } from './policy-eval.ts';
-import { compare, type GroupRecord } from './state.ts';
+import { compare, GroupRecord } from './state.ts';
 
 type Handler = (ctx: Ctx, input: Input) => unknown;
 
@@ -191,13 +191,10 @@ export const logsHandlers: Record<string, Handler> = {
     if (groups.has(name)) fail('ResourceAlreadyExistsException', MESSAGES.groupExists);
     const tags = tagMap(input.tags);
     const kmsKeyId = input.kmsKeyId === undefined ? undefined : checkKeyForGroup(ctx, input.kmsKeyId, name);
-    groups.set(name, {
+    groups.set(
       name,
-      arn: ctx.store.groupArn(ctx.region, name),
-      tags,
-      createdAt: ctx.now,
-      ...(kmsKeyId ? { kmsKeyId, associatedAt: ctx.now } : {}),
-    });
+      new GroupRecord(groups.arnPrefix, name, ctx.now, { tags, ...(kmsKeyId ? { kmsKeyId } : {}) }),
+    );
     return {};
   },
 
@@ -274,19 +271,17 @@ export const logsHandlers: Record<string, Handler> = {
         fail('InvalidParameterException', 'The specified nextToken is invalid.');
       after = decoded.slice('after:'.length);
     }
-    const needle = typeof pattern === 'string' ? pattern.toLowerCase() : undefined;
-    const all = [...ctx.store.groups(ctx.region).values()]
-      .filter((g) => typeof prefix !== 'string' || g.name.startsWith(prefix))
-      .filter((g) => needle === undefined || g.name.toLowerCase().includes(needle))
-      .filter((g) => after === undefined || compare(g.name, after) > 0)
-      .sort((a, b) => compare(a.name, b.name));
-    const slice = all.slice(0, limit);
-    const last = slice.at(-1);
+    // The region's sorted name index (state.ts GroupTable): O(log n + limit) a page, whatever the region's size.
+    const { groups, more } = ctx.store.groups(ctx.region).page({
+      ...(typeof prefix === 'string' ? { prefix } : {}),
+      ...(after !== undefined ? { after } : {}),
+      ...(typeof pattern === 'string' ? { needle: pattern.toLowerCase() } : {}),
+      limit,
+    });
+    const last = groups.at(-1);
     return {
-      logGroups: slice.map(describe),
-      ...(all.length > limit && last
-        ? { nextToken: Buffer.from(`after:${last.name}`).toString('base64url') }
-        : {}),
+      logGroups: groups.map(describe),
+      ...(more && last ? { nextToken: Buffer.from(`after:${last.name}`).toString('base64url') } : {}),
     };
   },
 
@@ -311,17 +306,17 @@ export const logsHandlers: Record<string, Handler> = {
 
   DisassociateKmsKey(ctx, input) {
     const group = target(ctx, input);
-    delete group.kmsKeyId;
-    delete group.associatedAt;
+    group.kmsKeyId = undefined;
+    group.associatedAt = undefined;
     return {};
   },
 
   ListTagsForResource(ctx, input) {
-    return { tags: { ...groupByResourceArn(ctx, input).tags } };
+    return { tags: groupByResourceArn(ctx, input).tagsCopy() };
   },
 
   ListTagsLogGroup(ctx, input) {
-    return { tags: { ...existing(ctx, validName(input.logGroupName)).tags } };
+    return { tags: existing(ctx, validName(input.logGroupName)).tagsCopy() };
   },
 
   TagResource(ctx, input) {

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import {
+  type ApiCall,
   type EmulatorOptions,
   type IamOptions,
   type OrgEmulatorOptions,
@@ -32,6 +33,9 @@ Point the SDK at it with AWS_ENDPOINT_URL=<endpoint> and any credentials.
                             { management, accounts: [{ id, name?, status?, ou?, roles?, externalId?,
                             refuseRole?, enabledRegions?, options? }], organizationId?, ous? } and any emulator
                             option; the flags above (but --account) apply to every account and win over the file
+  --stats                   on SIGUSR2, print one line \`stats: {...}\` on stdout: the API calls received since
+                            the previous such line (per account, region and operation: how many, how many
+                            throttled, errors by name, first and last at), and the STS / Organizations calls
   --verbose                 log every request to stderr
   --help                    show this help
 `;
@@ -60,6 +64,7 @@ function parse() {
       seed: { type: 'string' },
       iam: { type: 'string' },
       org: { type: 'string' },
+      stats: { type: 'boolean' },
       verbose: { type: 'boolean' },
       help: { type: 'boolean' },
     },
@@ -154,6 +159,50 @@ const emulator = org
       ...flags,
     });
 process.stdout.write(`endpoint: ${emulator.endpoint}\n`);
+
+if (values.stats) {
+  // The calls since the previous stats line, counted per account, region and operation (bench: throttled share).
+  const sources = (): [string, readonly ApiCall[]][] =>
+    'accounts' in emulator
+      ? emulator.accounts.map((id) => [id, emulator.account(id).calls])
+      : [[emulator.account, emulator.calls]];
+  const offsets = new Map<string, number>();
+  type Tally = { n: number; throttled: number; errors: Record<string, number>; first: number; last: number };
+  const tally = (t: Tally | undefined, at: number, error: string | undefined): Tally => {
+    const out = t ?? { n: 0, throttled: 0, errors: {}, first: at, last: at };
+    out.n++;
+    out.first = Math.min(out.first, at);
+    out.last = Math.max(out.last, at);
+    if (error === 'ThrottlingException') out.throttled++;
+    if (error) out.errors[error] = (out.errors[error] ?? 0) + 1;
+    return out;
+  };
+  process.on('SIGUSR2', () => {
+    const accounts: Record<string, Record<string, Record<string, Tally>>> = {};
+    for (const [id, calls] of sources()) {
+      const from = offsets.get(id) ?? 0;
+      offsets.set(id, calls.length);
+      for (let i = from; i < calls.length; i++) {
+        const c = calls[i] as ApiCall;
+        const regions = accounts[id] ?? {};
+        accounts[id] = regions;
+        const ops = regions[c.region] ?? {};
+        regions[c.region] = ops;
+        ops[c.operation] = tally(ops[c.operation], c.at, c.error);
+      }
+    }
+    const org: Record<string, Tally> = {};
+    if ('accounts' in emulator) {
+      const from = offsets.get('org') ?? 0;
+      offsets.set('org', emulator.calls.length);
+      for (const c of emulator.calls.slice(from)) {
+        const op = `${c.service}.${c.operation}`;
+        org[op] = tally(org[op], c.at, c.error);
+      }
+    }
+    process.stdout.write(`stats: ${JSON.stringify({ at: Date.now(), accounts, org })}\n`);
+  });
+}
 
 const shutdown = async () => {
   await emulator.stop();

@@ -48,16 +48,200 @@ export interface AliasRecord {
   updatedAt: number;
 }
 
-export interface GroupRecord {
-  name: string;
-  /** The log group ARN without the trailing `:*` (what tags, policies and ListTagsForResource use). */
-  arn: string;
-  kmsKeyId?: string;
-  tags: Record<string, string>;
-  createdAt: number;
-  associatedAt?: number;
+/**
+ * One log group. A class rather than a literal so that a million of them stay small (about 100 bytes each
+ * besides the name): the ARN is derived from the region's shared prefix, tags and streams are allocated on
+ * first use.
+ */
+export class GroupRecord {
+  readonly name: string;
+  readonly createdAt: number;
+  kmsKeyId: string | undefined;
+  associatedAt: number | undefined;
   /** Log streams by name, with their creation time (the sweep's lease lives in its own group's streams). */
-  streams?: Map<string, number>;
+  streams: Map<string, number> | undefined;
+  private tagMap: Record<string, string> | undefined;
+  /** `arn:<partition>:logs:<region>:<account>:log-group:`, one string per region. */
+  private readonly arnPrefix: string;
+
+  constructor(
+    arnPrefix: string,
+    name: string,
+    createdAt: number,
+    init: { kmsKeyId?: string | undefined; tags?: Record<string, string> | undefined } = {},
+  ) {
+    this.arnPrefix = arnPrefix;
+    this.name = name;
+    this.createdAt = createdAt;
+    this.kmsKeyId = init.kmsKeyId;
+    this.associatedAt = init.kmsKeyId !== undefined ? createdAt : undefined;
+    this.streams = undefined;
+    this.tagMap = init.tags && Object.keys(init.tags).length > 0 ? { ...init.tags } : undefined;
+  }
+
+  /** The log group ARN without the trailing `:*` (what tags, policies and ListTagsForResource use). */
+  get arn(): string {
+    return this.arnPrefix + this.name;
+  }
+
+  /** The group's tags, to change in place (allocated here on first use). */
+  get tags(): Record<string, string> {
+    this.tagMap ??= {};
+    return this.tagMap;
+  }
+
+  /** A copy of the group's tags (allocates nothing on the group). */
+  tagsCopy(): Record<string, string> {
+    return { ...this.tagMap };
+  }
+}
+
+/** Index of the first element of `sorted` not below `name` (code-unit order, as `compare`). */
+function lowerBound(sorted: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) < name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Index of the first element of `sorted` above `name`. */
+function upperBound(sorted: readonly string[], name: string): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as string) <= name) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Changes applied one by one (binary search and splice); more are merged in one pass. */
+const SPLICE_AT_MOST = 16;
+
+/**
+ * The log groups of one region by name, with a sorted name index for DescribeLogGroups, so that a page costs
+ * O(log n + limit) instead of sorting every group. The index is brought up to date lazily, at the first
+ * listing after groups were added or removed: a few changes by binary search and splice, more by one merge
+ * (O(n + k log k)), and when more than a quarter of the groups changed (bulk set-up) by one sort of every name.
+ * Order: UTF-16 code units, what `compare` and Array.prototype.sort without a comparator both use.
+ */
+export class GroupTable extends Map<string, GroupRecord> {
+  readonly arnPrefix: string;
+  /** Every name in the index, sorted; with `added` and `removed`, the map's keys. */
+  private sorted: string[] = [];
+  /** Names in the map, not yet in `sorted`. */
+  private readonly added = new Set<string>();
+  /** Names in `sorted`, no longer in the map. */
+  private readonly removed = new Set<string>();
+  /** Too many changes to track one by one: `sorted` is rebuilt from the map's keys. */
+  private stale = false;
+
+  constructor(arnPrefix: string) {
+    super();
+    this.arnPrefix = arnPrefix;
+  }
+
+  override set(name: string, group: GroupRecord): this {
+    if (!this.has(name) && !this.stale) {
+      if (this.removed.has(name)) this.removed.delete(name);
+      else this.added.add(name);
+      this.noteChange();
+    }
+    return super.set(name, group);
+  }
+
+  override delete(name: string): boolean {
+    if (!super.delete(name)) return false;
+    if (!this.stale) {
+      if (this.added.has(name)) this.added.delete(name);
+      else this.removed.add(name);
+      this.noteChange();
+    }
+    return true;
+  }
+
+  override clear(): void {
+    super.clear();
+    this.sorted = [];
+    this.added.clear();
+    this.removed.clear();
+    this.stale = false;
+  }
+
+  private noteChange(): void {
+    if (this.added.size + this.removed.size > Math.max(1024, this.sorted.length / 4)) {
+      this.stale = true;
+      this.added.clear();
+      this.removed.clear();
+    }
+  }
+
+  /** Every name, sorted (the index itself: do not change it). */
+  names(): readonly string[] {
+    if (this.stale) {
+      this.sorted = [...this.keys()].sort();
+      this.stale = false;
+    }
+    if (this.removed.size > 0) {
+      if (this.removed.size <= SPLICE_AT_MOST) {
+        for (const name of this.removed) this.sorted.splice(lowerBound(this.sorted, name), 1);
+      } else {
+        const removed = this.removed;
+        this.sorted = this.sorted.filter((n) => !removed.has(n));
+      }
+      this.removed.clear();
+    }
+    if (this.added.size > 0) {
+      if (this.added.size <= SPLICE_AT_MOST) {
+        for (const name of this.added) this.sorted.splice(lowerBound(this.sorted, name), 0, name);
+      } else {
+        const add = [...this.added].sort();
+        const old = this.sorted;
+        const merged: string[] = new Array(old.length + add.length);
+        let i = 0;
+        let j = 0;
+        let k = 0;
+        while (i < old.length && j < add.length) {
+          merged[k++] = (old[i] as string) < (add[j] as string) ? (old[i++] as string) : (add[j++] as string);
+        }
+        while (i < old.length) merged[k++] = old[i++] as string;
+        while (j < add.length) merged[k++] = add[j++] as string;
+        this.sorted = merged;
+      }
+      this.added.clear();
+    }
+    return this.sorted;
+  }
+
+  /**
+   * One page of groups in name order: names starting with `prefix`, above `after`, whose lower-cased name
+   * contains `needle`; at most `limit`, and whether another group matches after them. Without `needle`,
+   * O(log n + limit); with it, a scan that stops at the first match past the page.
+   */
+  page(options: { prefix?: string; after?: string; needle?: string; limit: number }): {
+    groups: GroupRecord[];
+    more: boolean;
+  } {
+    const { prefix, after, needle, limit } = options;
+    const names = this.names();
+    let i = prefix ? lowerBound(names, prefix) : 0;
+    if (after !== undefined) i = Math.max(i, upperBound(names, after));
+    const groups: GroupRecord[] = [];
+    for (; i < names.length; i++) {
+      const name = names[i] as string;
+      // The names with a prefix are one run of the sorted index: the first one without it ends the listing.
+      if (prefix && !name.startsWith(prefix)) break;
+      if (needle !== undefined && !name.toLowerCase().includes(needle)) continue;
+      if (groups.length === limit) return { groups, more: true };
+      groups.push(this.get(name) as GroupRecord);
+    }
+    return { groups, more: false };
+  }
 }
 
 /** What `state.keys(region)` returns: the emulator's own (current, never stale) view of a key. */
@@ -115,6 +299,16 @@ export interface EmulatorState {
     init?: { kmsKeyId?: string; tags?: Record<string, string> },
   ): LogGroupInfo;
   /**
+   * Many log groups at once, as `putLogGroup` each (same creation time), without answering a `LogGroupInfo`
+   * for each: set-up of a region of a million groups (about 1 s). `init` gives each one's key and tags by name
+   * and position. Returns how many were put.
+   */
+  putLogGroups(
+    region: string,
+    names: Iterable<string>,
+    init?: (name: string, index: number) => { kmsKeyId?: string; tags?: Record<string, string> } | undefined,
+  ): number;
+  /**
    * A key that has existed "for a long time": visible to CloudWatch Logs immediately.
    * The policy defaults to the KMS default policy (account root `kms:*`).
    */
@@ -155,7 +349,7 @@ export class Store {
   /** Real-time ms by which CloudWatch Logs' view of KMS lags. */
   readonly propagationMs: number;
   private readonly kmsRegions = new Map<string, KmsRegion>();
-  private readonly logsRegions = new Map<string, Map<string, GroupRecord>>();
+  private readonly logsRegions = new Map<string, GroupTable>();
 
   constructor(account: string, propagationMs: number) {
     this.account = account;
@@ -174,10 +368,10 @@ export class Store {
   /** The key the account's CloudWatch Logs Insights query results are associated with, by region. */
   readonly queryResultKeys = new Map<string, string>();
 
-  groups(region: string): Map<string, GroupRecord> {
+  groups(region: string): GroupTable {
     let r = this.logsRegions.get(region);
     if (!r) {
-      r = new Map();
+      r = new GroupTable(`arn:${partitionOf(region)}:logs:${region}:${this.account}:log-group:`);
       this.logsRegions.set(region, r);
     }
     return r;
@@ -306,7 +500,7 @@ export function groupInfo(g: GroupRecord): LogGroupInfo {
     name: g.name,
     arn: g.arn,
     ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
-    tags: { ...g.tags },
+    tags: g.tagsCopy(),
     createdAt: g.createdAt,
     ...(g.associatedAt !== undefined ? { associatedAt: g.associatedAt } : {}),
   };
@@ -335,19 +529,25 @@ export function stateApi(store: Store, now: () => number): EmulatorState {
       return g ? groupInfo(g) : undefined;
     },
     queryResultsKey: (region) => store.queryResultKeys.get(region),
-    logGroups: (region) =>
-      [...store.groups(region).values()].sort((a, b) => compare(a.name, b.name)).map(groupInfo),
+    logGroups: (region) => {
+      const table = store.groups(region);
+      return table.names().map((name) => groupInfo(table.get(name) as GroupRecord));
+    },
     putLogGroup: (region, name, init = {}) => {
-      const at = now();
-      const g: GroupRecord = {
-        name,
-        arn: store.groupArn(region, name),
-        tags: { ...init.tags },
-        createdAt: at,
-        ...(init.kmsKeyId !== undefined ? { kmsKeyId: init.kmsKeyId, associatedAt: at } : {}),
-      };
-      store.groups(region).set(name, g);
+      const table = store.groups(region);
+      const g = new GroupRecord(table.arnPrefix, name, now(), init);
+      table.set(name, g);
       return groupInfo(g);
+    },
+    putLogGroups: (region, names, init) => {
+      const table = store.groups(region);
+      const at = now();
+      let count = 0;
+      for (const name of names) {
+        table.set(name, new GroupRecord(table.arnPrefix, name, at, init?.(name, count)));
+        count++;
+      }
+      return count;
     },
     createKeyDirect: (region, init = {}) => {
       const keySpec = init.keySpec ?? 'SYMMETRIC_DEFAULT';

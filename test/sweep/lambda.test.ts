@@ -141,6 +141,55 @@ describe('sweep Lambda', () => {
     expect(names).toHaveLength(30);
   });
 
+  it('an invocation that fails after finished pages continues from its checkpoint: nothing listed or queued twice', async () => {
+    // Prepare: pages of ten; SQS takes page 1's batch, then refuses page 2's.
+    serve(
+      Array.from({ length: 30 }, (_, i) => group(`/g/${i}`)),
+      10,
+    );
+    const outage = Object.assign(new Error('SQS is unavailable'), { name: 'ServiceUnavailable' });
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .resolvesOnce({ Successful: [], Failed: [] })
+      .rejectsOnce(outage)
+      .resolves({ Successful: [], Failed: [] });
+    const d = deps({ ENFORCE_QUEUE_URL: QUEUE });
+    // Act
+    const first = await runSweepInvocation({}, d);
+    const invoke = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
+    const payload = JSON.parse(new TextDecoder().decode(invoke?.Payload as Uint8Array)) as ResumeEvent;
+    const second = await runSweepInvocation(payload, d);
+    // Assess: the continuation starts at page 2, the first page not finished.
+    expect(first).toMatchObject({ done: false, continued: true, nextToken: 'p1', counts: { pages: 1 } });
+    expect(payload.resume).toMatchObject({ runId: first.runId, nextToken: 'p1', counts: { queued: 10 } });
+    expect(second).toMatchObject({ done: true, counts: { pages: 3, listed: 30, queued: 30 } });
+    const names = sqsMock
+      .commandCalls(SendMessageBatchCommand)
+      .flatMap((c) => c.args[0].input.Entries ?? [])
+      .map((e) => JSON.parse(e.MessageBody ?? '{}').detail.logGroupName);
+    // Page 2's batch was sent twice (refused, then taken); every group was taken once.
+    expect(names).toHaveLength(40);
+    expect(new Set(names).size).toBe(30);
+    const tokens = logs.commandCalls(DescribeLogGroupsCommand).map((c) => c.args[0].input.nextToken);
+    expect(tokens.filter((t) => t === undefined)).toHaveLength(1);
+  });
+
+  it('an invocation that fails before finishing a page throws: Lambda retries it from its start token', async () => {
+    // Prepare
+    serve([group('/a'), group('/b')], 50);
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .rejects(Object.assign(new Error('SQS is unavailable'), { name: 'ServiceUnavailable' }));
+    // Act
+    const run = runSweepInvocation(
+      { resume: { runId: 'r1', nextToken: 'p0' } },
+      deps({ ENFORCE_QUEUE_URL: QUEUE }),
+    );
+    // Assess
+    await expect(run).rejects.toThrow(/SQS is unavailable/);
+    expect(lambdaMock.commandCalls(InvokeCommand)).toHaveLength(0);
+  });
+
   it('dry run queues nothing and reports what it would queue', async () => {
     // Prepare
     serve([group('/a'), group('/b')], 50);

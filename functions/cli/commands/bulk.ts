@@ -1,8 +1,11 @@
 import type { Command } from 'commander';
+import { AdaptiveTokenBucket, type Clock } from '../../core/retry.ts';
 import {
   addCounts,
   emptyCounts,
   type GroupReport,
+  LOGS_QUOTA_TPS,
+  type SweepBuckets,
   type SweepCounts,
   type SweepMode,
   sweep,
@@ -84,9 +87,8 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
         ...(account ? { account } : {}),
         log: printer.log,
         ...(io.clock ? { clock: io.clock } : {}),
-        // --rate paces the tag read before each association too (else it, not --rate, would set the pace);
-        // sweepBuckets caps each at the published quota and slows down when throttled by other callers.
-        buckets: sweepBuckets({ associate: rate, disassociate: rate, tags: rate }, io.clock),
+        // --rate paces the tag read before each association too (else it, not --rate, would set the pace).
+        buckets: bulkBuckets(rate, io.clock),
         concurrency,
         groupTimeoutMs,
         seen: new Set<string>(),
@@ -172,6 +174,24 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   if (failed.length || denied.length)
     return failed.some((o) => isAwsFailure(o.error)) || denied.length ? EXIT.aws : EXIT.findings;
   return totals.failed > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/**
+ * The buckets of one account-region of a bulk run. --rate paces AssociateKmsKey (DisassociateKmsKey) and the tag
+ * read before each; sweepBuckets caps each at the published quota and slows down when throttled by other callers.
+ * Those three hold two calls at most, not a second's worth: at a rate equal to the quota, a bucket as deep as
+ * AWS's (one second, five calls) spends its burst together with AWS's and then runs in lockstep with it, so that
+ * any two calls arriving closer together than they were sent (network jitter) are throttled, and each throttle
+ * halves the rate for a while (`enforce --org` at the real quotas: 16 % throttled, 1.4× the floor). Two make up
+ * for a timer that fired late and leave AWS's bucket three calls in hand.
+ */
+export function bulkBuckets(rate: number, clock?: Clock): SweepBuckets {
+  const buckets = sweepBuckets({ associate: rate, disassociate: rate, tags: rate }, clock);
+  const even = (which: 'associate' | 'disassociate' | 'tags') => {
+    const r = Math.min(rate, LOGS_QUOTA_TPS[which]);
+    return new AdaptiveTokenBucket(r, Math.min(2, Math.max(1, Math.floor(r))), clock);
+  };
+  return { ...buckets, associate: even('associate'), disassociate: even('disassociate'), tags: even('tags') };
 }
 
 /** Live counts from group reports, for progress. */
