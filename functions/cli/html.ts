@@ -185,7 +185,7 @@ ths.forEach((o,j)=>j===i?o.setAttribute('aria-sort',d>0?'ascending':'descending'
 mo.addEventListener('click',()=>{sh+=P;draw()});al.addEventListener('click',()=>{sh=v.length;draw()});
 q?.addEventListener('input',()=>{clearTimeout(tm);tm=setTimeout(()=>{s=q.value.trim().toLowerCase();run()},120)});run()}
 T('pairs',D.pairs.map((p)=>{const c=p.counts,n=c.listed-c.reserved-c.outOfScope;return{...c,account:p.account,accountName:p.accountName,region:p.region,status:p.status,
-cov:n>0?Math.min(100,100*(c.guardKey+c.otherKey)/n):null,reason:[p.reason,p.queryResults].filter(Boolean).join('; ')}}));
+cov:n>0?Math.min(100,100*(c.guardKey+c.otherKey)/n):null,reason:[p.reason,p.queryResults&&'Insights query results '+p.queryResults].filter(Boolean).join('; ')}}));
 T('gaps',D.rows.map((r)=>Object.assign(r,{ks:r.keyStatus&&r.keyStatus!==r.keyState?r.keyState+' ('+r.keyStatus+')':r.keyState,unreadableFrom:r.unreadableFrom.slice(0,10)})),G('q'))})()`;
 
 const card = (value: string, label: string, bad?: boolean) =>

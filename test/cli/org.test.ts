@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { decodeAcross, encodeAcross } from '../../functions/cli/across.ts';
+import { configFor, decodeAcross, encodeAcross } from '../../functions/cli/across.ts';
 import { defaultClientFactory } from '../../functions/cli/aws.ts';
 import { Pool } from '../../functions/cli/org.ts';
 import { run } from '../../functions/cli/program.ts';
+import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import type { Clock } from '../../functions/core/retry.ts';
@@ -308,5 +309,12 @@ describe('the pool and the resume token', () => {
     expect(await decodeAcross(token, 'enforce', async () => '')).toEqual(pairs);
     await expect(decodeAcross(token, 'rollback', async () => '')).rejects.toThrow(/printed by "enforce"/);
     await expect(decodeAcross('2.garbage', 'enforce', async () => '')).rejects.toThrow(/not a token/);
+  });
+
+  it('--function-role names the role of the same name in each account', () => {
+    const config = loadConfig({ GUARD_ROLE_ARN: `arn:aws:iam::${MGMT}:role/logs-kms-guard-enforce` });
+    expect(configFor(config, PROD).guardRoleArn).toBe(`arn:aws:iam::${PROD}:role/logs-kms-guard-enforce`);
+    expect(configFor(config, MGMT)).toBe(config);
+    expect(configFor(loadConfig({}), PROD).guardRoleArn).toBeUndefined();
   });
 });
