@@ -9,6 +9,7 @@ import { ConfigError } from '../core/errors.ts';
 import { emptyCounts, type SweepCounts } from '../core/sweep.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
+import type { PairSummary } from './html.ts';
 import { type OrgFlags, Pool, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
 import { decodeResume, resumeCommand, toTable, UsageError } from './report.ts';
 
@@ -279,15 +280,8 @@ export function skippedLines(result: AcrossResult): string[] {
   ];
 }
 
-/** A pair as reports show it (JSON `pairs`, the HTML report): every account × region, skipped ones included. */
-export interface ReportPair {
-  account: string;
-  accountName?: string;
-  region: string;
-  status: 'done' | 'skipped' | 'failed' | 'interrupted';
-  reason?: string;
-  counts: SweepCounts;
-  queryResults?: string;
+/** A pair as reports show it (JSON `pairs`, the HTML report), with why it was skipped. */
+export interface ReportPair extends PairSummary {
   /** Why skipped, for exit codes: a refused role is a failure of the run, a suspended account is not. */
   skip?: Skip['kind'];
 }

@@ -4,6 +4,7 @@
 // environment). Reports the drain time, failed record attempts, the DLQ and its peak memory on stderr.
 import { readFileSync } from 'node:fs';
 import { LocalPipeline } from '../../local/pipeline.ts';
+import { vmHwm } from './child.ts';
 
 const input = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as {
   region: string;
@@ -12,16 +13,6 @@ const input = JSON.parse(readFileSync(process.argv[2] ?? '', 'utf8')) as {
   concurrency: number;
   events: unknown[];
 };
-
-/** The kernel's high-water mark of this process's resident set (VmHWM), in bytes; undefined off Linux. */
-function vmHwm(): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const baselineRss = process.memoryUsage.rss();
 let sampledPeak = baselineRss;

@@ -9,13 +9,9 @@ import { subscribe } from 'node:diagnostics_channel';
 import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { env } from './child.ts';
 import { installScaledTime } from './clock.ts';
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const bundle = env('BENCH_BUNDLE');
 

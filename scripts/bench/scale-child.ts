@@ -9,28 +9,14 @@
 //   cli    the CLI bundle: `node dist/cli.mjs <argv…>` in this process; at exit writes `BENCH {…}` on stderr
 //          with its peak RSS (process.resourceUsage().maxRSS) and its sampled peak heap used.
 import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { writeFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { env, vmHwm } from './child.ts';
 import { installScaledTime } from './clock.ts';
 
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const MB = 2 ** 20;
-
-/** The kernel's high-water mark of this process's resident set (VmHWM), in bytes; undefined off Linux. */
-function vmHwm(): number | undefined {
-  try {
-    const m = /^VmHWM:\s+(\d+)\s+kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return m ? Number(m[1]) * 1024 : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** Resets VmHWM to the current RSS (Linux: "5" to clear_refs); false where that is not possible. */
 function resetHwm(): boolean {
