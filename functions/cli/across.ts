@@ -243,9 +243,17 @@ export async function runAcross(
   outcomes.sort(
     (x, y) => (order.get(`${keyOf(x)}/${x.region}`) ?? 0) - (order.get(`${keyOf(y)}/${y.region}`) ?? 0),
   );
-  const todo = outcomes
-    .filter((o) => o.status === 'interrupted' || o.status === 'failed' || o.status === 'not-started')
-    .map((o) => ({ a: keyOf(o), r: o.region, ...(o.nextToken ? { t: o.nextToken } : {}) }));
+  const todo = [
+    ...outcomes
+      .filter((o) => o.status === 'interrupted' || o.status === 'failed' || o.status === 'not-started')
+      .map((o) => ({ a: keyOf(o), r: o.region, ...(o.nextToken ? { t: o.nextToken } : {}) })),
+    // An account that refused the role is still to do once its role is fixed (a suspended one is not).
+    ...(options.resumeToken
+      ? wanted.filter((p) => skippedAccounts.get(p.a)?.kind === 'denied')
+      : plan.skipped
+          .filter((k) => k.kind === 'denied')
+          .flatMap((k) => ctx.regions.map((r) => ({ a: k.account, r })))),
+  ];
   const result: AcrossResult = { plan, outcomes };
   if (todo.length) {
     const token = encodeAcross(options.command, todo);
