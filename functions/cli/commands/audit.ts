@@ -69,6 +69,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
         clients: task.clients,
         config: task.config,
         region: task.region,
+        ...(task.account ? { account: task.account } : {}),
         log: printer.log,
         ...(io.clock ? { clock: io.clock } : {}),
         checkKeys: true,
@@ -78,8 +79,11 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
         buckets: sweepBuckets({}, io.clock),
         onGroup: (r) => {
           live.listed++;
+          const base = auditRow(r);
           const row: ReportRow = {
-            ...auditRow(r),
+            ...base,
+            // The account the run is in, where known: an endpoint that answers without group ARNs still names it.
+            account: task.account || base.account,
             ...(task.accountName ? { accountName: task.accountName } : {}),
           };
           account ??= row.account;
