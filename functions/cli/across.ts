@@ -378,7 +378,8 @@ export function pairTable(pairs: ReportPair[], kind: 'audit' | 'enforce' | 'roll
       String(changed(p.counts)),
       String(p.counts.atRisk ?? 0),
       String(p.counts.failed),
-      p.reason ?? '',
+      // The whole reason is on its own warning line below the table; here, enough to tell which.
+      (p.reason ?? '').length > 72 ? `${(p.reason ?? '').slice(0, 71)}…` : (p.reason ?? ''),
     ]),
   ).trimEnd();
 }
