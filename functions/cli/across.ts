@@ -6,7 +6,7 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { emptyCounts, type SweepCounts } from '../core/sweep.ts';
+import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
 import type { PairSummary } from './html.ts';
@@ -23,8 +23,6 @@ export interface PairTask {
   config: GuardConfig;
   /** Where a resumed pair starts (a DescribeLogGroups token). */
   nextToken?: string;
-  /** True when the pair resumes an earlier run (even from its first page). */
-  resumed: boolean;
 }
 
 /** What a pair's work reports. `interrupted` and `failed` pairs are in the resume token, from `nextToken`. */
@@ -201,7 +199,6 @@ export async function runAcross(
             clients: target.clients(pair.r),
             config: configFor(config, pair.a),
             ...(pair.t ? { nextToken: pair.t } : {}),
-            resumed: Boolean(options.resumeToken),
           });
         } catch (err) {
           done = {
@@ -271,11 +268,13 @@ function configMistake(err: unknown): Error | undefined {
 }
 
 /** Sums the counts of every pair. */
-export function totalOf(
-  outcomes: PairOutcome[],
-  add: (a: SweepCounts, b: SweepCounts) => SweepCounts,
-): SweepCounts {
-  return outcomes.reduce((sum, o) => add(sum, o.counts), emptyCounts());
+export function totalOf(outcomes: PairOutcome[]): SweepCounts {
+  return outcomes.reduce((sum, o) => addCounts(sum, o.counts), emptyCounts());
+}
+
+/** The pairs as JSON and the HTML report show them (without the exit-code detail `skip`). */
+export function publicPairs(pairs: ReportPair[]): PairSummary[] {
+  return pairs.map(({ skip: _skip, ...p }) => p);
 }
 
 /** The skipped accounts and pairs of a run, one line each, for stderr. */

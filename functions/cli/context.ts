@@ -1,8 +1,7 @@
 import type { Command } from 'commander';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
-import { keyContext } from '../core/key.ts';
-import type { PolicyContext } from '../core/policy.ts';
-import { allRegions, type ClientFactory, defaultClientFactory } from './aws.ts';
+import { createKeyCache, type KeyStepOptions, keyContext } from '../core/key.ts';
+import { allRegions, type CliClients, type ClientFactory, defaultClientFactory } from './aws.ts';
 import { type Io, makePrinter, type Printer } from './io.ts';
 import { UsageError } from './report.ts';
 
@@ -183,9 +182,15 @@ export function positive(value: string | undefined, name: string, fallback: numb
   return n;
 }
 
-/** The policy context of a region; with --function-role, a guard key created or repaired here names that role. */
-export function policyContext(config: GuardConfig, region: string, account: string): PolicyContext {
-  return keyContext(config, region, account);
+/** The key steps' options for one region: a guard key created or repaired here names --function-role, if given. */
+export function keySteps(ctx: Ctx, clients: CliClients, region: string, account: string): KeyStepOptions {
+  return {
+    clients,
+    config: ctx.config,
+    ctx: keyContext(ctx.config, region, account),
+    log: ctx.printer.log,
+    cache: createKeyCache(),
+  };
 }
 
 /** The single region of a one-group command; several would be ambiguous. */

@@ -37,7 +37,7 @@ import { CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { NODE, root } from './rig.ts';
-import { countBy, type Figure, formatCounts, spread, table } from './stats.ts';
+import { countBy, type Figure, formatCounts, spread, table, wholeNumber } from './stats.ts';
 
 /** The quotas the floor is made of (AWS's published TPS; the emulator's table, local/emulator/quota.ts). */
 const QUOTA = { associate: 5, tags: 5, describe: 10 };
@@ -99,11 +99,8 @@ export function orgArgs(argv: string[]): { argv: string[]; org: OrgArgs; run: bo
   let only: string[] | undefined;
   const set = new Set<string>();
   const count = (flag: string, value: string | undefined, min: number) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min)
-      throw new Error(`${flag} needs a whole number ≥ ${min}, got ${value ?? 'nothing'}`);
     set.add(flag);
-    return n;
+    return wholeNumber(flag, value, min);
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;

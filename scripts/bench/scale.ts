@@ -28,7 +28,7 @@ import {
   startEmulator,
 } from '../../local/emulator/index.ts';
 import { ACCOUNT, clients, credentials, guardKey, NODE, REGION, root } from './rig.ts';
-import { countBy, type Figure, formatCounts, spread } from './stats.ts';
+import { countBy, type Figure, formatCounts, spread, wholeNumber } from './stats.ts';
 
 /** The AWS quota the floor is made of: DescribeLogGroups, 10 TPS, 50 groups a page. */
 const DESCRIBE_TPS = 10;
@@ -83,12 +83,7 @@ export function scaleArgs(argv: string[]): {
   const rest: string[] = [];
   let only: string[] | undefined;
   let groupsSet = false;
-  const count = (flag: string, value: string | undefined, min: number) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min)
-      throw new Error(`${flag} needs a whole number ≥ ${min}, got ${value ?? 'nothing'}`);
-    return n;
-  };
+  const count = wholeNumber;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
     if (a === '--scale-groups') {

@@ -214,15 +214,18 @@ export const DEFAULT_ARGS: BenchArgs = {
   help: false,
 };
 
+/** A whole-number option's value, at least `min`; throws with a message naming the option. */
+export function wholeNumber(flag: string, value: string | undefined, min: number): number {
+  const n = Number(value);
+  if (value === undefined || !Number.isInteger(n) || n < min)
+    throw new Error(`${flag} needs a whole number ≥ ${min}, got ${value ?? 'nothing'}`);
+  return n;
+}
+
 /** Parses the command line; throws with a message naming the option on a bad one. */
 export function parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { ...DEFAULT_ARGS };
-  const count = (flag: string, value: string | undefined, min: number) => {
-    const n = Number(value);
-    if (value === undefined || !Number.isInteger(n) || n < min)
-      throw new Error(`${flag} needs a whole number ≥ ${min}, got ${value ?? 'nothing'}`);
-    return n;
-  };
+  const count = wholeNumber;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '-h' || a === '--help') args.help = true;

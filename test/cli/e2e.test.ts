@@ -13,22 +13,14 @@ import { defaultClientFactory } from '../../functions/cli/aws.ts';
 import { run } from '../../functions/cli/program.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
-import type { Clock } from '../../functions/core/retry.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
+import { scaledClock } from '../../scripts/bench/clock.ts';
 import { testIo } from './helpers.ts';
 
 // End to end against the local emulator at a time-scaled quota: the CLI's pacing runs on a clock just as
 // much faster as the emulator's quotas, so a 10,000-group backfill takes seconds and must still never throttle.
 const SCALE = 100;
 const REGION = 'us-east-1';
-
-function scaledClock(scale: number): Clock {
-  const t0 = Date.now();
-  return {
-    now: () => t0 + (Date.now() - t0) * scale,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / scale)),
-  };
-}
 
 let emu: Emulator;
 let otherKey: string;

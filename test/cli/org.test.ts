@@ -9,8 +9,8 @@ import { run } from '../../functions/cli/program.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import type { Clock } from '../../functions/core/retry.ts';
 import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/index.ts';
+import { scaledClock } from '../../scripts/bench/clock.ts';
 import { testIo } from './helpers.ts';
 
 // The CLI across an organization, end to end through the real SDK against the multi-account emulator
@@ -27,14 +27,6 @@ const OU = 'ou-abcd-11111111';
 const REACHABLE = [MGMT, PROD, DEV, US_ONLY];
 const GROUPS = 40;
 const UNENCRYPTED = 8;
-
-function scaledClock(scale: number): Clock {
-  const t0 = Date.now();
-  return {
-    now: () => t0 + (Date.now() - t0) * scale,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / scale)),
-  };
-}
 
 let org: OrgEmulator;
 

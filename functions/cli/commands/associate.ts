@@ -3,7 +3,7 @@ import { parseArn } from '../../core/arn.ts';
 import { associateKey } from '../../core/associate.ts';
 import { describeLogGroup } from '../../core/enforce.ts';
 import { DeadlineExceededError } from '../../core/errors.ts';
-import { createKeyCache, ensureKey, ensureKeyPolicy, type KeyStepOptions } from '../../core/key.ts';
+import { ensureKey, ensureKeyPolicy } from '../../core/key.ts';
 import { isLogGroupName } from '../../core/scope.ts';
 import { findGuardKey, sameKey } from '../../core/sweep.ts';
 import { resolveAccount } from '../aws.ts';
@@ -13,7 +13,7 @@ import {
   common,
   EXIT,
   examples,
-  policyContext,
+  keySteps,
   positive,
   singleRegion,
 } from '../context.ts';
@@ -51,13 +51,7 @@ async function associate(
   }
   const account =
     parseArn(group.logGroupArn ?? group.arn ?? '')?.account || (await resolveAccount(clients, config));
-  const options: KeyStepOptions = {
-    clients,
-    config,
-    ctx: policyContext(config, region, account),
-    log: printer.log,
-    cache: createKeyCache(),
-  };
+  const options = keySteps(ctx, clients, region, account);
   const key = await ensureKey(options);
   if (config.dryRun) {
     printer.info(`dry run: would associate ${opts.logGroup} with ${key.planned ? config.keyAlias : key.arn}`);

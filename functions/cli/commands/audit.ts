@@ -2,11 +2,12 @@ import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import type { GuardConfig } from '../../core/config.ts';
 import { parsePolicy, QUERY_RESULTS_STATEMENT_SID } from '../../core/policy.ts';
-import { addCounts, emptyCounts, findGuardKey, sweep, sweepBuckets } from '../../core/sweep.ts';
+import { emptyCounts, findGuardKey, sweep, sweepBuckets } from '../../core/sweep.ts';
 import {
   accountsOf,
   orgFlagsOf,
   pairTable,
+  publicPairs,
   reportPairs,
   runAcross,
   skippedLines,
@@ -126,7 +127,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
   progress.stop();
   if (!result || !writer || !output) return EXIT.ok;
   const pairs = reportPairs(result, ctx.regions);
-  const totals = totalOf(result.outcomes, addCounts);
+  const totals = totalOf(result.outcomes);
   const interrupted = result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started');
   const failed = pairs.filter((p) => p.status === 'failed' || p.skip === 'denied');
   const done = result.outcomes.filter((o) => o.status === 'done' || o.status === 'interrupted');
@@ -144,7 +145,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
       done.map((o) => [multi ? `${o.account}/${o.region}` : o.region, o.queryResults ?? '']),
     ),
     accounts: accountsOf(pairs),
-    pairs: pairs.map(({ skip: _skip, ...p }) => p),
+    pairs: publicPairs(pairs),
     ...(result.resume ? { resumeToken: result.resume.token, resumeCommand: result.resume.command } : {}),
   };
   if (format === 'html') {
@@ -163,7 +164,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
         ...(multi ? { roleName: org.roleName ?? DEFAULT_ROLE_NAME } : {}),
         ...(opts.prefix ? { prefix: opts.prefix } : {}),
       },
-      pairs: pairs.map(({ skip: _skip, ...p }) => p),
+      pairs: publicPairs(pairs),
       totals,
       rows: gaps,
       ...(gapsLeftOut ? { rowsTruncated: gapsLeftOut } : {}),

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { AdaptiveTokenBucket, type Clock } from '../../core/retry.ts';
 import {
-  addCounts,
   emptyCounts,
   type GroupReport,
   LOGS_QUOTA_TPS,
@@ -15,6 +14,7 @@ import {
   accountsOf,
   orgFlagsOf,
   pairTable,
+  publicPairs,
   reportPairs,
   runAcross,
   skippedLines,
@@ -123,7 +123,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   progress.stop();
   if (!result) return EXIT.ok;
   const pairs = reportPairs(result, ctx.regions);
-  const totals = totalOf(result.outcomes, addCounts);
+  const totals = totalOf(result.outcomes);
   const perRegion = Object.fromEntries(
     result.outcomes
       .filter((o) => o.status !== 'skipped')
@@ -143,7 +143,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
           totals,
           failures,
           accounts: accountsOf(pairs),
-          pairs: pairs.map(({ skip: _skip, ...p }) => p),
+          pairs: publicPairs(pairs),
           ...(result.resume
             ? {
                 interrupted: stopped.length > 0,

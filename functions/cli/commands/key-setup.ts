@@ -1,9 +1,9 @@
 import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import type { Command } from 'commander';
-import { createKeyCache, ensureKey, type KeyStepOptions } from '../../core/key.ts';
+import { ensureKey } from '../../core/key.ts';
 import { findGuardKey } from '../../core/sweep.ts';
 import { resolveAccount } from '../aws.ts';
-import { type CliCommand, type Ctx, common, EXIT, examples, policyContext } from '../context.ts';
+import { type CliCommand, type Ctx, common, EXIT, examples, keySteps } from '../context.ts';
 
 async function keySetup(ctx: Ctx): Promise<number> {
   const { printer, config } = ctx;
@@ -12,13 +12,7 @@ async function keySetup(ctx: Ctx): Promise<number> {
     const clients = ctx.clients(region);
     const account = await resolveAccount(clients, config);
     const before = await findGuardKey(clients, config);
-    const options: KeyStepOptions = {
-      clients,
-      config,
-      ctx: policyContext(config, region, account),
-      log: printer.log,
-      cache: createKeyCache(),
-    };
+    const options = keySteps(ctx, clients, region, account);
     const key = await ensureKey(options);
     let action = !before
       ? key.planned
