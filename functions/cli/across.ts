@@ -10,7 +10,15 @@ import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
 import type { PairSummary } from './html.ts';
-import { type OrgFlags, Pool, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
+import {
+  isAcross,
+  type OrgFlags,
+  Pool,
+  parallelism,
+  planTargets,
+  type Skip,
+  type TargetPlan,
+} from './org.ts';
 import { decodeResume, resumeCommand, toTable, UsageError } from './report.ts';
 
 /** One account × region to work on. */
@@ -141,7 +149,7 @@ export async function runAcross(
 ): Promise<AcrossResult | undefined> {
   const { io, config } = ctx;
   const region = ctx.regions[0] as string;
-  const multi = Boolean(options.org.org || options.org.ou || options.org.accounts);
+  const multi = isAcross(options.org);
   if (multi && config.keyArn)
     throw new UsageError(
       "--key-arn names one account's key; across accounts use the guard key (--key-alias), created in each account",

@@ -79,6 +79,11 @@ export function parallelism(value: string | undefined): number {
   return n;
 }
 
+/** True when the flags name accounts beyond the caller's own (`--org`, `--ou`, `--accounts`). */
+export function isAcross(flags: OrgFlags): boolean {
+  return Boolean(flags.org || flags.ou || flags.accounts);
+}
+
 /** Checks the org flags for conflicts and bad values before any AWS call. */
 export function validateOrgFlags(flags: OrgFlags): void {
   if (flags.accounts && (flags.org || flags.ou))
@@ -91,7 +96,7 @@ export function validateOrgFlags(flags: OrgFlags): void {
     if (!PARENT_ID.test(p))
       throw new UsageError(`--ou: "${p}" is not an organizational unit id (ou-…) or root id (r-…)`);
   }
-  const multi = Boolean(flags.org || flags.ou || flags.accounts);
+  const multi = isAcross(flags);
   if (!multi && (flags.roleName || flags.externalId))
     throw new UsageError('--role-name and --external-id need --org, --ou or --accounts');
   if (flags.roleName !== undefined && !ROLE_NAME.test(flags.roleName))
@@ -248,7 +253,7 @@ export async function planTargets(options: {
   const { flags, clients, region } = options;
   validateOrgFlags(flags);
   const base = clients(region);
-  if (!(flags.org || flags.ou || flags.accounts)) {
+  if (!isAcross(flags)) {
     // One account: the credentials' own, named lazily (by whichever call first learns it), no extra call.
     return {
       multi: false,

@@ -16,7 +16,7 @@ import {
 import type { CliClients } from '../aws.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
-import { DEFAULT_ROLE_NAME, type OrgFlags } from '../org.ts';
+import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { type AuditRow, auditRow, type Format, makeProgress, totalsText } from '../report.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
@@ -48,7 +48,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
   let gapsLeftOut = 0;
   let unchecked = 0;
   const live = emptyCounts();
-  const multi = Boolean(org.org || org.ou || org.accounts);
+  const multi = isAcross(org);
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
   let output: Output | undefined;
   let writer: RowWriter | undefined;

@@ -22,7 +22,7 @@ import {
 } from '../across.ts';
 import { isAwsFailure, resolveAccount } from '../aws.ts';
 import { acrossAccounts, type CommandDeps, type Ctx, common, EXIT, examples, positive } from '../context.ts';
-import type { OrgFlags } from '../org.ts';
+import { isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, totalsText, UsageError } from '../report.ts';
 
 /** The flags of `enforce` and `rollback`. */
@@ -42,7 +42,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   const concurrency = positive(opts.concurrency, '--concurrency', 8, 64);
   const groupTimeoutMs = positive(opts.groupTimeout, '--group-timeout', 300, 3600) * 1000;
   const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
-  const multi = Boolean(org.org || org.ou || org.accounts);
+  const multi = isAcross(org);
   const dryRun = config.dryRun;
   const verb =
     kind === 'enforce' ? (dryRun ? 'to encrypt' : 'encrypted') : dryRun ? 'to disassociate' : 'disassociated';

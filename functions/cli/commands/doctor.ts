@@ -3,7 +3,7 @@ import { emptyCounts } from '../../core/sweep.ts';
 import { orgFlagsOf, reportPairs, runAcross, skippedLines } from '../across.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type Check, type DoctorOptions, doctorRegion, formatCheck, runDoctor } from '../doctor.ts';
-import type { OrgFlags } from '../org.ts';
+import { isAcross, type OrgFlags } from '../org.ts';
 
 /** `doctor --org` / `--accounts`: the same checks in every account × region, each line naming its account. */
 async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<number> {
@@ -73,7 +73,7 @@ export const doctorCommand: CliCommand = {
       ],
     ).action(async function (this: Command) {
       await act<DoctorOptions & OrgFlags>((ctx, opts) =>
-        opts.org || opts.ou || opts.accounts ? doctorAcross(ctx, opts) : runDoctor(ctx, opts),
+        isAcross(opts) ? doctorAcross(ctx, opts) : runDoctor(ctx, opts),
       )(this);
     });
   },
