@@ -47,6 +47,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
   const gaps: ReportRow[] = [];
   let gapsLeftOut = 0;
   let unchecked = 0;
+  const risks: RiskTally = { 'key-pending-deletion': 0, 'key-disabled': 0, 'key-policy-excludes-logs': 0 };
   const live = emptyCounts();
   const multi = isAcross(org);
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
@@ -89,6 +90,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
           };
           account ??= row.account;
           if (row.keyPolicy === 'unknown') unchecked++;
+          tallyRisk(risks, row);
           const gap = isGap(row);
           if (gap) {
             if (gaps.length < GAP_ROWS_MAX) gaps.push(row);
@@ -189,7 +191,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
       `${unchecked} log group(s) use a key whose policy could not be read (kms:GetKeyPolicy): not checked for CloudWatch Logs`,
     );
   }
-  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(gaps)));
+  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(risks)));
   if (result.resume) printer.info(`resume with:\n  ${result.resume.command}`);
   // Last, so that the cause is what a terminal shows at the bottom.
   for (const o of result.outcomes.filter((x) => x.status === 'failed')) {
@@ -208,17 +210,27 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
   return totals.candidates > 0 || totals.atRisk > 0 ? EXIT.findings : EXIT.ok;
 }
 
+/** Groups at risk by reason, and the earliest date a key pending deletion makes data unreadable. */
+interface RiskTally {
+  'key-pending-deletion': number;
+  'key-disabled': number;
+  'key-policy-excludes-logs': number;
+  earliest?: string;
+}
+
+/** Counts one row into the tally (every row: the gap list the HTML report gets is capped, the tally is not). */
+function tallyRisk(t: RiskTally, r: AuditRow): void {
+  if (r.atRisk === '') return;
+  if (r.atRisk in t) t[r.atRisk as keyof Omit<RiskTally, 'earliest'>]++;
+  if (r.unreadableFrom && (!t.earliest || r.unreadableFrom < t.earliest)) t.earliest = r.unreadableFrom;
+}
+
 /** The summary of the groups at risk: how many for each reason, the earliest date, what to do. */
-function atRiskText(rows: AuditRow[]): string {
-  const risky = rows.filter((r) => r.atRisk !== '');
-  const count = (reason: string) => risky.filter((r) => r.atRisk === reason).length;
-  const pending = count('key-pending-deletion');
-  const disabled = count('key-disabled');
-  const policy = count('key-policy-excludes-logs');
-  const earliest = risky
-    .map((r) => r.unreadableFrom)
-    .filter(Boolean)
-    .sort()[0];
+function atRiskText(t: RiskTally): string {
+  const pending = t['key-pending-deletion'];
+  const disabled = t['key-disabled'];
+  const policy = t['key-policy-excludes-logs'];
+  const earliest = t.earliest;
   const parts = [
     ...(pending
       ? [`${pending} on a key pending deletion${earliest ? ` (unreadable from ${earliest})` : ''}`]
@@ -233,7 +245,7 @@ function atRiskText(rows: AuditRow[]): string {
       ? ['restore the CloudWatch Logs statement (logs-kms-guard key setup, for the guard key)']
       : []),
   ];
-  return `${risky.length} log group(s) at risk of losing their data: ${parts.join(', ')}; ${fixes.join('; ')}`;
+  return `${pending + disabled + policy} log group(s) at risk of losing their data: ${parts.join(', ')}; ${fixes.join('; ')}`;
 }
 
 /**
