@@ -3,6 +3,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { clientsFor } from './core/clients.ts';
+import { mapLimit } from './core/concurrency.ts';
 import { assertKeyInAccount, loadConfig } from './core/config.ts';
 import {
   type CustomResourceEvent,
@@ -17,7 +18,7 @@ import type { AlertMetric } from './core/key.ts';
 import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
-import { AdaptiveTokenBucket, mapLimit } from './core/retry.ts';
+import { AdaptiveTokenBucket } from './core/token-bucket.ts';
 
 // Validated once per container: a bad setting fails every invocation loudly, naming the variable.
 const config = loadConfig();

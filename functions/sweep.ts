@@ -5,6 +5,7 @@ import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { parseArn } from './core/arn.ts';
 import { CLIENT_SETTINGS, type Clients, clientsFor } from './core/clients.ts';
+import { type Clock, systemClock } from './core/clock.ts';
 import { assertKeyInAccount, type GuardConfig, loadConfig } from './core/config.ts';
 import { ConfigError } from './core/errors.ts';
 import { sweepKeyCheck, sweepWorkItem } from './core/event.ts';
@@ -13,7 +14,7 @@ import type { Log } from './core/log.ts';
 import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
-import { backoffDelay, type Clock, systemClock } from './core/retry.ts';
+import { backoffDelay } from './core/retry.ts';
 import {
   type Candidate,
   emptyCounts,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
-import type { Clock } from '../functions/core/retry.ts';
+import type { Clock } from '../functions/core/clock.ts';
 
 const eventsDir = join(dirname(fileURLToPath(import.meta.url)), 'events');
 

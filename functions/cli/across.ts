@@ -4,21 +4,14 @@
  * one resume token for every pair still to do.
  */
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
 import type { PairSummary } from './html.ts';
-import {
-  isAcross,
-  type OrgFlags,
-  Pool,
-  parallelism,
-  planTargets,
-  type Skip,
-  type TargetPlan,
-} from './org.ts';
+import { isAcross, type OrgFlags, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
 import { decodeResume, resumeCommand, toTable, UsageError } from './report.ts';
 
 /** One account × region to work on. */

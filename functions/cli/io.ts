@@ -1,5 +1,5 @@
+import type { Clock } from '../core/clock.ts';
 import type { Log } from '../core/log.ts';
-import type { Clock } from '../core/retry.ts';
 import type { ClientFactory } from './aws.ts';
 
 /** A stream the CLI writes to: process.stdout/stderr, or a buffer in tests. */

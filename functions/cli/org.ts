@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { partitionOf } from '../core/arn.ts';
+import { Pool } from '../core/concurrency.ts';
 import type { CliClients, ClientFactory, CredentialsSource } from './aws.ts';
 import { UsageError } from './report.ts';
 
@@ -324,28 +325,4 @@ export async function planTargets(options: {
   targets.sort((x, y) => x.account.localeCompare(y.account));
   skipped.sort((x, y) => x.account.localeCompare(y.account));
   return { multi: true, caller, targets, skipped, scope };
-}
-
-/** A bound on how many tasks run at once; one pool is shared by every account × region of a run. */
-export class Pool {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-  readonly size: number;
-  constructor(size: number) {
-    this.size = size;
-  }
-
-  /** Runs `task` when a slot is free. */
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.active >= this.size) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active++;
-    try {
-      return await task();
-    } finally {
-      // The slot passes straight to the next waiter, so a newcomer can never squeeze in between.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active--;
-    }
-  }
 }

@@ -1,15 +1,9 @@
 import { AssociateKmsKeyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { type Clock, systemClock } from './clock.ts';
 import { AssociationError, DeadlineExceededError } from './errors.ts';
 import type { Log } from './log.ts';
-import {
-  type BackoffOptions,
-  backoffDelay,
-  type Clock,
-  isThrottle,
-  isTransient,
-  systemClock,
-  type TokenBucket,
-} from './retry.ts';
+import { type BackoffOptions, backoffDelay, isThrottle, isTransient } from './retry.ts';
+import type { TokenBucket } from './token-bucket.ts';
 
 /** How the guard reads an AssociateKmsKey failure (DESIGN.md's table). */
 export type AssociateErrorClass =

@@ -9,12 +9,13 @@
 
 import { associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
+import type { Clock } from './clock.ts';
 import { assertKeyInAccount, type GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
 import { type PolicyContext, queryResultsArn } from './policy.ts';
-import type { Clock, TokenBucket } from './retry.ts';
+import type { TokenBucket } from './token-bucket.ts';
 
 /** The request CloudFormation sends a custom resource's Lambda (CloudFormation user guide, crpg-ref-requests). */
 export interface CustomResourceEvent {

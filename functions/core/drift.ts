@@ -14,10 +14,11 @@ import {
   type KeyMetadata,
 } from '@aws-sdk/client-kms';
 import { logGroupArn, partitionOf } from './arn.ts';
+import { systemClock } from './clock.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
 import type { ChangeRequest } from './event.ts';
 import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
-import { retryTransient, systemClock } from './retry.ts';
+import { retryTransient } from './retry.ts';
 
 /** Handles one change to a group or key; answers the decision like enforceLogGroup does. */
 export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Promise<EnforceResult> {

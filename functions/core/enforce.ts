@@ -1,6 +1,7 @@
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { GuardConfig } from './config.ts';
 import { AssociationError, GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import {
@@ -12,8 +13,9 @@ import {
   keyContext,
 } from './key.ts';
 import type { Log } from './log.ts';
-import { type BackoffOptions, type Clock, retryTransient, systemClock, type TokenBucket } from './retry.ts';
+import { type BackoffOptions, retryTransient } from './retry.ts';
 import { decideScope } from './scope.ts';
+import type { TokenBucket } from './token-bucket.ts';
 
 /** What happened to one log group; each maps to a metric. */
 export type Outcome =

@@ -1,12 +1,14 @@
 import type { SQSRecord } from 'aws-lambda';
 import type { Clients } from './clients.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { GuardConfig } from './config.ts';
 import { handleChange } from './drift.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import { type ChangeRequest, type Home, type ParsedEvent, parseGuardEvent } from './event.ts';
 import type { Log } from './log.ts';
-import { type BackoffOptions, type Clock, systemClock, type TokenBucket } from './retry.ts';
+import type { BackoffOptions } from './retry.ts';
+import type { TokenBucket } from './token-bucket.ts';
 
 /** What the event handler needs around the core; the Lambda entry and the local pipeline build it. */
 export interface HandleDeps {

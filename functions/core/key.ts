@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-kms';
 import { parseArn, partitionOf } from './arn.ts';
 import type { Clients } from './clients.ts';
+import { type Clock, systemClock } from './clock.ts';
 import type { GuardConfig } from './config.ts';
 import { KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import type { Log } from './log.ts';
@@ -27,7 +28,7 @@ import {
   PolicyParseError,
   parsePolicy,
 } from './policy.ts';
-import { type Clock, isTransient, retryTransient, systemClock } from './retry.ts';
+import { isTransient, retryTransient } from './retry.ts';
 
 /** Informational only: no permission depends on it (tags take minutes to count, and anyone may tag). */
 export const MANAGED_BY_TAG = 'ManagedBy';

@@ -8,21 +8,16 @@ import {
 import { DescribeKeyCommand, GetKeyPolicyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
 import { logGroupArn, parseArn, partitionOf } from './arn.ts';
 import type { Clients } from './clients.ts';
+import { type Clock, systemClock } from './clock.ts';
+import { mapLimit } from './concurrency.ts';
 import type { GuardConfig } from './config.ts';
 import { type EnforceDeps, enforceLogGroup, type Outcome } from './enforce.ts';
 import { ConfigError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import type { Log } from './log.ts';
 import { admitsLogs, type PolicyDocument, parsePolicy } from './policy.ts';
-import {
-  AdaptiveTokenBucket,
-  type Clock,
-  mapLimit,
-  pacedCall,
-  retryTransient,
-  systemClock,
-  type TokenBucket,
-} from './retry.ts';
+import { retryTransient } from './retry.ts';
 import { decideScope } from './scope.ts';
+import { AdaptiveTokenBucket, pacedCall, type TokenBucket } from './token-bucket.ts';
 
 /**
  * The sweep: lists a region's log groups page by page, classifies each, and acts on the ones that

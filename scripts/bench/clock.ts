@@ -1,4 +1,4 @@
-import type { Clock } from '../../functions/core/retry.ts';
+import type { Clock } from '../../functions/core/clock.ts';
 
 /** What a scaled clock is built on: the real clock and timer (injectable for tests). */
 export interface TimeBase {

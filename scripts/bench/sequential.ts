@@ -8,7 +8,7 @@ import {
   type CloudWatchLogsClient,
   DescribeLogGroupsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import type { Clock } from '../../functions/core/retry.ts';
+import type { Clock } from '../../functions/core/clock.ts';
 
 /** Exponential from 100 ms, capped at 2 s, equal jitter: the textbook retry-on-throttle schedule. */
 export function referenceBackoff(attempt: number, random: () => number = Math.random): number {

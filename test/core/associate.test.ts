@@ -11,7 +11,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { associateKey, classifyAssociateError } from '../../functions/core/associate.ts';
 import { AssociationError, DeadlineExceededError } from '../../functions/core/errors.ts';
-import { backoffDelay, TokenBucket } from '../../functions/core/retry.ts';
+import { backoffDelay } from '../../functions/core/retry.ts';
+import { TokenBucket } from '../../functions/core/token-bucket.ts';
 import { fakeClock, memoryLog } from '../helpers.ts';
 
 const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';

@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { associateKey } from '../../functions/core/associate.ts';
 import { silentLog } from '../../functions/core/log.ts';
-import { AdaptiveTokenBucket, isThrottle, pacedCall, TokenBucket } from '../../functions/core/retry.ts';
+import { isThrottle } from '../../functions/core/retry.ts';
+import { AdaptiveTokenBucket, pacedCall, TokenBucket } from '../../functions/core/token-bucket.ts';
 import { fakeClock } from '../helpers.ts';
 
 const throttle = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });

@@ -1,8 +1,8 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Clock } from '../../functions/core/clock.ts';
 import { loadConfig } from '../../functions/core/config.ts';
-import type { Clock } from '../../functions/core/retry.ts';
 import { loadSweepSettings, runSweepInvocation } from '../../functions/sweep.ts';
 import { guardRuleFilter } from '../../local/roles.ts';
 import { memoryLog } from '../helpers.ts';

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { AdaptiveTokenBucket, type Clock } from '../../core/retry.ts';
+import type { Clock } from '../../core/clock.ts';
 import {
   emptyCounts,
   type GroupReport,
@@ -10,6 +10,7 @@ import {
   sweep,
   sweepBuckets,
 } from '../../core/sweep.ts';
+import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
   accountsOf,
   orgFlagsOf,
