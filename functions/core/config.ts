@@ -1,5 +1,6 @@
 import { isKeyArn } from './arn.ts';
 import { ConfigError } from './errors.ts';
+import { parseNumber } from './parse.ts';
 import { compilePatterns, type NamePattern } from './scope.ts';
 
 /** Everything the guard can be told through its environment, validated. */
@@ -49,13 +50,11 @@ function readBool(env: Env, name: string, fallback: boolean): boolean {
 }
 
 function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]?.trim();
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be a number from ${min} to ${max}, got "${raw}"`);
+  try {
+    return parseNumber(env[name]?.trim(), name, { min, max }) ?? fallback;
+  } catch (err) {
+    throw new ConfigError((err as Error).message, { cause: err });
   }
-  return value;
 }
 
 function readList(env: Env, name: string): string[] {

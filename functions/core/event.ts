@@ -1,7 +1,12 @@
+/**
+ * Pure parsing of the events the guard's rules deliver: CloudTrail CreateLogGroup calls, the later changes
+ * drift.ts handles (DisassociateKmsKey, key policy, rotation, deletion, aliases), and the sweep's own work
+ * items and key checks. Each is validated against where the guard runs and said precisely why when refused.
+ * No I/O.
+ */
 import { isAccountId, isRegion } from './arn.ts';
+import { isObject } from './parse.ts';
 import { isLogGroupName } from './scope.ts';
-
-/** Pure parsing of EventBridge CloudTrail CreateLogGroup events. No I/O. */
 
 /** A valid, successful CreateLogGroup call the guard may act on. */
 export interface CreateLogGroupRequest {
@@ -369,10 +374,6 @@ function firstString(...values: unknown[]): string | undefined {
 
 function isStringMap(value: unknown): value is Record<string, string> {
   return isObject(value) && Object.values(value).every((v) => typeof v === 'string');
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** A short, log-safe rendering of an untrusted value. */

@@ -1,6 +1,6 @@
-import { logGroupArnPattern, logsPrincipal, type Partition, rootArn } from './arn.ts';
-
 /** Pure key-policy logic: build, merge and check. No I/O. */
+import { logGroupArnPattern, logsPrincipal, type Partition, rootArn } from './arn.ts';
+import { isObject } from './parse.ts';
 
 export const LOGS_STATEMENT_SID = 'AllowCloudWatchLogs';
 export const ROOT_STATEMENT_SID = 'EnableRootAccountAdministration';
@@ -390,10 +390,6 @@ function asList(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return [];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Key-order-insensitive JSON, with Action lists compared as sets. */
