@@ -14,8 +14,8 @@ import {
 import type { EnforceResult, Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
+import { injectLambdaContext } from './core/json-logger.ts';
 import type { AlertMetric } from './core/key.ts';
-import { injectLambdaContext } from './core/logger.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
 import { AdaptiveTokenBucket } from './core/token-bucket.ts';

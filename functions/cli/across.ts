@@ -7,7 +7,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
-import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep.ts';
+import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep/report.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
 import type { PairSummary } from './html.ts';

@@ -11,7 +11,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-s
 import { GetCallerIdentityCommand } from '@aws-sdk/client-sts';
 import { parseArn, partitionOf } from '../core/arn.ts';
 import type { GuardConfig } from '../core/config.ts';
-import { checkKeyUsable } from '../core/key.ts';
+import { checkKeyUsable, findGuardKey } from '../core/key.ts';
 import {
   admitsLogs,
   GUARD_ADMIN_ACTIONS,
@@ -22,7 +22,6 @@ import {
   QUERY_RESULTS_STATEMENT_SID,
   VIA_LOGS_ACTIONS,
 } from '../core/policy.ts';
-import { findGuardKey } from '../core/sweep.ts';
 import { type CliClients, type ClientFactory, describeAwsError, resolveAccount } from './aws.ts';
 import type { Io, Printer } from './io.ts';
 

@@ -1,4 +1,4 @@
-import type { SweepCounts } from '../core/sweep.ts';
+import type { SweepCounts } from '../core/sweep/report.ts';
 import type { AuditRow } from './report.ts';
 
 /** `audit --format html`: one self-contained page (inline CSS, JS and SVG; no fetch of any kind). */

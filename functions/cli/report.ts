@@ -1,6 +1,6 @@
 import cliProgress from 'cli-progress';
 import { parseArn } from '../core/arn.ts';
-import type { GroupReport, SweepCounts } from '../core/sweep.ts';
+import type { GroupReport, SweepCounts } from '../core/sweep/report.ts';
 import type { Io } from './io.ts';
 
 export type Format = 'table' | 'json' | 'csv' | 'html';

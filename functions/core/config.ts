@@ -1,6 +1,6 @@
 import { isKeyArn } from './arn.ts';
 import { ConfigError } from './errors.ts';
-import { parseNumber } from './parse.ts';
+import { type NumberRule, parseNumber } from './parse.ts';
 import { compilePatterns, type NamePattern } from './scope.ts';
 
 /** Everything the guard can be told through its environment, validated. */
@@ -39,7 +39,8 @@ export interface GuardConfig {
 export const DEFAULT_KEY_ALIAS = 'alias/logs-kms-guard';
 export const DEFAULT_SKIP_TAG_KEY = 'logs-kms-guard:skip';
 
-type Env = Record<string, string | undefined>;
+/** The environment, or any map that stands in for it (tests, the CLI). */
+export type Env = Record<string, string | undefined>;
 
 function readBool(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name]?.trim().toLowerCase();
@@ -49,9 +50,10 @@ function readBool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${env[name]}"`);
 }
 
-function readNumber(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** `env[name]` as a number within `rule`, else `fallback` when unset or blank; a ConfigError naming the variable. */
+export function readEnvNumber(env: Env, name: string, fallback: number, rule: NumberRule): number {
   try {
-    return parseNumber(env[name]?.trim(), name, { min, max }) ?? fallback;
+    return parseNumber(env[name]?.trim(), name, rule) ?? fallback;
   } catch (err) {
     throw new ConfigError((err as Error).message, { cause: err });
   }
@@ -115,10 +117,10 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     dryRun: readBool(env, 'DRY_RUN', false),
     allowKeyOverride: readBool(env, 'ALLOW_KEY_OVERRIDE', false),
     allowKeyPolicyUpdate: readBool(env, 'ALLOW_KEY_POLICY_UPDATE', false),
-    keyCacheTtlMs: readNumber(env, 'KEY_CACHE_TTL_SECONDS', 300, 0, 86_400) * 1000,
-    deadlineMarginMs: readNumber(env, 'DEADLINE_MARGIN_MS', 3000, 0, 60_000),
-    associateRate: readNumber(env, 'ASSOCIATE_RATE', 5, 0.01, 1000),
-    keyDeletionWindowDays: readNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, 7, 30),
+    keyCacheTtlMs: readEnvNumber(env, 'KEY_CACHE_TTL_SECONDS', 300, { min: 0, max: 86_400 }) * 1000,
+    deadlineMarginMs: readEnvNumber(env, 'DEADLINE_MARGIN_MS', 3000, { min: 0, max: 60_000 }),
+    associateRate: readEnvNumber(env, 'ASSOCIATE_RATE', 5, { min: 0.01, max: 1000 }),
+    keyDeletionWindowDays: readEnvNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, { min: 7, max: 30 }),
     guardRoleArn,
     restoreGuardKey: readBool(env, 'RESTORE_GUARD_KEY', false),
     encryptQueryResults: readBool(env, 'ENCRYPT_QUERY_RESULTS', false),

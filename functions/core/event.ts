@@ -158,7 +158,7 @@ function parseChange(event: Record<string, unknown>, home: Home): ParsedEvent {
       reason: `the ${eventName} call failed (${describe(detail.errorCode)}): nothing changed`,
     };
   }
-  const where = homeOf(event, detail, home);
+  const where = eventOriginOf(event, detail, home);
   if ('reason' in where) return reject(where.reason);
   const params = detail.requestParameters;
   if (!isObject(params)) return reject('detail.requestParameters is missing or not an object');
@@ -227,7 +227,7 @@ function callerOf(detail: Record<string, unknown>): { callerRole?: string } {
 }
 
 /** The event's region and account, checked against each other and against where the guard runs. */
-function homeOf(
+function eventOriginOf(
   event: Record<string, unknown>,
   detail: Record<string, unknown>,
   home: Home,
@@ -302,7 +302,7 @@ export function parseCreateLogGroupEvent(event: unknown, home: Home): ParsedEven
       rawName,
     );
   }
-  const where = homeOf(event, detail, home);
+  const where = eventOriginOf(event, detail, home);
   if ('reason' in where) return reject(where.reason, rawName);
   const { region, account } = where;
   const kmsKeyId = params.kmsKeyId;

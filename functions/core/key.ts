@@ -233,6 +233,30 @@ export async function describeKey(options: KeyStepOptions, keyId: string): Promi
   }
 }
 
+/** The guard's key (configured ARN, or alias) as it is now; undefined when it does not exist. Read-only. */
+export async function findGuardKey(
+  clients: Clients,
+  config: GuardConfig,
+  clock: Clock = systemClock,
+): Promise<KeyMetadata | undefined> {
+  try {
+    const out = await retryTransient(
+      () => clients.kms.send(new DescribeKeyCommand({ KeyId: config.keyArn ?? config.keyAlias })),
+      { deadline: clock.now() + 30_000, clock },
+    );
+    return out.KeyMetadata;
+  } catch (err) {
+    if ((err as Error).name === 'NotFoundException') return undefined;
+    throw err;
+  }
+}
+
+/** True when two key references (ARN or id) name the same key. */
+export function sameKey(a: string, b: string): boolean {
+  const id = (k: string) => k.slice(k.lastIndexOf('/') + 1);
+  return a === b || (id(a) === id(b) && !a.includes('alias/') && !b.includes('alias/'));
+}
+
 /** Refuses a key that CloudWatch Logs cannot use or that must not be used. */
 export function checkKeyUsable(metadata: KeyMetadata, region: string): void {
   const arn = metadata.Arn ?? metadata.KeyId ?? 'unknown key';

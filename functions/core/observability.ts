@@ -1,5 +1,5 @@
+import { JsonLogger, logLevelFrom } from './json-logger.ts';
 import type { Log } from './log.ts';
-import { JsonLogger, logLevelFrom } from './logger.ts';
 import { CountMetrics } from './metrics.ts';
 
 /** The JSON logger and the EMF counts every function uses, with the service name the alarms filter on. */

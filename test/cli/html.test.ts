@@ -7,7 +7,7 @@ import {
   scriptJson,
   segments,
 } from '../../functions/cli/html.ts';
-import { emptyCounts } from '../../functions/core/sweep.ts';
+import { emptyCounts } from '../../functions/core/sweep/report.ts';
 import { counts, fixtureReport } from './fixtures/report.ts';
 
 /** The page without its JSON island and script: what the HTML parser sees as markup. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { injectLambdaContext, JsonLogger, logLevelFrom } from '../../functions/core/logger.ts';
+import { injectLambdaContext, JsonLogger, logLevelFrom } from '../../functions/core/json-logger.ts';
 
 function capture(level?: Parameters<typeof logLevelFrom>[0]) {
   const lines: string[] = [];

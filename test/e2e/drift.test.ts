@@ -12,9 +12,9 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
+import { disassociateKey } from '../../functions/core/disassociate.ts';
 import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
-import { disassociateKey } from '../../functions/core/sweep.ts';
 import {
   callsSince,
   createEvent,

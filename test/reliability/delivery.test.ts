@@ -3,7 +3,8 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../functions/core/clock.ts';
 import { loadConfig } from '../../functions/core/config.ts';
-import { loadSweepSettings, runSweepInvocation } from '../../functions/sweep.ts';
+import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
+import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
 import { guardRuleFilter } from '../../local/roles.ts';
 import { memoryLog } from '../helpers.ts';
 import {

@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Clock } from '../../functions/core/clock.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
-import { loadSweepSettings, runSweepInvocation } from '../../functions/sweep.ts';
+import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
+import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
 import { memoryLog } from '../helpers.ts';
 

@@ -15,11 +15,11 @@ import { parseCreateLogGroupEvent } from '../../functions/core/event.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import {
-  loadSweepSettings,
   type ResumeEvent,
   runSweepInvocation,
   type SweepInvocationDeps,
-} from '../../functions/sweep.ts';
+} from '../../functions/core/sweep/run.ts';
+import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
 import { ACCOUNT, FUNCTION_ARN, fakeClock, memoryLog, REGION } from '../helpers.ts';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;

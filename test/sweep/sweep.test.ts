@@ -20,13 +20,9 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import {
-  type GroupReport,
-  keyStateOf,
-  type SweepOptions,
-  sweep,
-  sweepBuckets,
-} from '../../functions/core/sweep.ts';
+import { sweepBuckets } from '../../functions/core/sweep/quotas.ts';
+import { type GroupReport, keyStateOf } from '../../functions/core/sweep/report.ts';
+import { type SweepOptions, sweep } from '../../functions/core/sweep/sweep.ts';
 import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;

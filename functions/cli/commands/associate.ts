@@ -3,9 +3,8 @@ import { parseArn } from '../../core/arn.ts';
 import { associateKey } from '../../core/associate.ts';
 import { describeLogGroup } from '../../core/enforce.ts';
 import { DeadlineExceededError } from '../../core/errors.ts';
-import { ensureKey, ensureKeyPolicy } from '../../core/key.ts';
+import { ensureKey, ensureKeyPolicy, findGuardKey, sameKey } from '../../core/key.ts';
 import { isLogGroupName } from '../../core/scope.ts';
-import { findGuardKey, sameKey } from '../../core/sweep.ts';
 import { resolveAccount } from '../aws.ts';
 import {
   type CliCommand,

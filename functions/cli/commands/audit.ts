@@ -1,8 +1,11 @@
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import type { GuardConfig } from '../../core/config.ts';
+import { findGuardKey } from '../../core/key.ts';
 import { parsePolicy, QUERY_RESULTS_STATEMENT_SID } from '../../core/policy.ts';
-import { emptyCounts, findGuardKey, sweep, sweepBuckets } from '../../core/sweep.ts';
+import { sweepBuckets } from '../../core/sweep/quotas.ts';
+import { emptyCounts } from '../../core/sweep/report.ts';
+import { sweep } from '../../core/sweep/sweep.ts';
 import {
   accountsOf,
   orgFlagsOf,

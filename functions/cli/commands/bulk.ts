@@ -1,15 +1,8 @@
 import type { Command } from 'commander';
 import type { Clock } from '../../core/clock.ts';
-import {
-  emptyCounts,
-  type GroupReport,
-  LOGS_QUOTA_TPS,
-  type SweepBuckets,
-  type SweepCounts,
-  type SweepMode,
-  sweep,
-  sweepBuckets,
-} from '../../core/sweep.ts';
+import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
+import { emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
+import { type SweepMode, sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
   accountsOf,

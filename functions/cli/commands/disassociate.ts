@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { logGroupArn, partitionOf } from '../../core/arn.ts';
+import { disassociateKey } from '../../core/disassociate.ts';
 import { describeLogGroup } from '../../core/enforce.ts';
+import { findGuardKey, sameKey } from '../../core/key.ts';
 import { isLogGroupName } from '../../core/scope.ts';
-import { disassociateKey, findGuardKey, sameKey } from '../../core/sweep.ts';
 import { resolveAccount } from '../aws.ts';
 import { type CliCommand, type Ctx, common, EXIT, examples, singleRegion } from '../context.ts';
 import { UsageError } from '../report.ts';

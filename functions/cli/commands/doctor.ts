@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { emptyCounts } from '../../core/sweep.ts';
+import { emptyCounts } from '../../core/sweep/report.ts';
 import { orgFlagsOf, reportPairs, runAcross, skippedLines } from '../across.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type Check, type DoctorOptions, doctorRegion, formatCheck, runDoctor } from '../doctor.ts';

@@ -1,7 +1,6 @@
 import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import type { Command } from 'commander';
-import { ensureKey } from '../../core/key.ts';
-import { findGuardKey } from '../../core/sweep.ts';
+import { ensureKey, findGuardKey } from '../../core/key.ts';
 import { resolveAccount } from '../aws.ts';
 import { type CliCommand, type Ctx, common, EXIT, examples, keySteps } from '../context.ts';
 

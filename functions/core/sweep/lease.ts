@@ -7,6 +7,10 @@
  * runs the one that started first (its oldest stream; ties by run id) holds the lease, and every other run
  * yields at once: it lists nothing, enqueues nothing and leaves the progress to the holder. A run that died
  * stops renewing and its lease lapses. Pure decision here, I/O in `acquireSweepLease`.
+ *
+ * Not to be confused with once.ts, which also claims by CreateLogStream: that handles one change event once
+ * (a claim per event, never released); this lets one run of many invocations hold the sweep for as long as
+ * it renews (a lease per run, released at its end, lapsing when it stops renewing).
  */
 import {
   type CloudWatchLogsClient,
