@@ -1,9 +1,12 @@
-import { CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
+/**
+ * The enforce function's entry: CloudTrail events (a new log group, a later change to a group or the guard
+ * key), the sweep's work items through the queue, and the deploy-time custom resource. Only wiring: its
+ * configuration and observability once per container, the outcome-to-metric names, and the middy handler
+ * that hands each event to the core (core/handle.ts, core/deploy.ts).
+ */
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse } from 'aws-lambda';
-import { parseArn } from './core/arn.ts';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { clientsFor } from './core/clients.ts';
-import { mapLimit } from './core/concurrency.ts';
 import { assertKeyInAccount, loadConfig } from './core/config.ts';
 import {
   type CustomResourceEvent,
@@ -11,13 +14,21 @@ import {
   handleDeployEvent,
   isCustomResourceEvent,
 } from './core/deploy.ts';
-import type { EnforceResult, Outcome } from './core/enforce.ts';
+import type { Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
-import { type HandledEvent, handleEvent, isUnsafeKey, recordBody } from './core/handle.ts';
+import {
+  type HandleDeps,
+  type HandledEvent,
+  handleInvocation,
+  handleSqsBatch,
+  isUnsafeKey,
+} from './core/handle.ts';
 import { injectLambdaContext } from './core/json-logger.ts';
 import type { AlertMetric } from './core/key.ts';
+import { functionHome, ownLogGroupOf, remainingMsOf } from './core/lambda-context.ts';
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
+import { claimByLogStream } from './core/once.ts';
 import { AdaptiveTokenBucket } from './core/token-bucket.ts';
 
 // Validated once per container: a bad setting fails every invocation loudly, naming the variable.
@@ -29,10 +40,10 @@ const { logger, metrics, log } = createObservability();
 // ceiling; the quota is shared with every other caller in the account (the sweep, a CLI backfill, other
 // containers), so the bucket halves its rate when throttled anyway and climbs back once it is quiet.
 const associateBucket = new AdaptiveTokenBucket(config.associateRate, config.associateRate);
-/** Change events this container handled (a late duplicate raises no second alarm). */
+/** Change events this container handled (a late duplicate raises no second alarm; core/once.ts). */
 const handledChanges = new Set<string>();
 /** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */
-const inflight = new Map<string, Promise<EnforceResult>>();
+const inflight: NonNullable<HandleDeps['inflight']> = new Map();
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
 const BATCH_CONCURRENCY = 5;
 /** How long the deploy-time key preparation may wait for CloudWatch Logs to accept the key. */
@@ -66,33 +77,6 @@ function record(outcome: Outcome, error?: unknown): void {
   if (isUnsafeKey(error)) metrics.add('UnsafeKeyRefused');
 }
 
-/** The function's own account and region: events for any other are refused. */
-function homeOf(context: Partial<Context> | undefined): Home {
-  const arn = context?.invokedFunctionArn ? parseArn(context.invokedFunctionArn) : undefined;
-  return {
-    account: arn?.account || undefined,
-    region: arn?.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined,
-  };
-}
-
-/**
- * One handling per change event across containers: CreateLogStream is atomic per name (a second create answers
- * ResourceAlreadyExistsException), so a stream `logs-kms-guard-change/<eventID>` in the function's own log group
- * (its OwnLogs grant) is the claim. Anything else (the group missing, an outage) lets the copy through: an alarm
- * twice is better than none.
- */
-function claimChange(clients: ReturnType<typeof clientsFor>, logGroupName: string) {
-  return async (eventId: string): Promise<boolean> => {
-    const logStreamName = `logs-kms-guard-change/${eventId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200)}`;
-    try {
-      await clients.logs.send(new CreateLogStreamCommand({ logGroupName, logStreamName }));
-      return true;
-    } catch (err) {
-      return (err as Error).name !== 'ResourceAlreadyExistsException';
-    }
-  };
-}
-
 /** The deploy-time custom resource: ensure the key and let Logs accept it before any event needs it. */
 async function deployKey(event: CustomResourceEvent, context: Context, home: Home, remaining: number) {
   const region = home.region ?? '';
@@ -102,7 +86,7 @@ async function deployKey(event: CustomResourceEvent, context: Context, home: Hom
     log,
     region,
     account: home.account ?? '',
-    ownLogGroup: context?.functionName ? `/aws/lambda/${context.functionName}` : undefined,
+    ownLogGroup: ownLogGroupOf(context),
     // Bounded well inside the function timeout, so CloudFormation always gets its answer.
     deadline: Date.now() + Math.min(remaining - config.deadlineMarginMs, DEPLOY_BUDGET_MS),
     associateBucket,
@@ -111,19 +95,10 @@ async function deployKey(event: CustomResourceEvent, context: Context, home: Hom
   return { deploy: result };
 }
 
-async function lambdaHandler(
-  event: unknown,
-  context: Context,
-): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'> | { deploy: DeployResult }> {
-  const remaining =
-    typeof context?.getRemainingTimeInMillis === 'function'
-      ? context.getRemainingTimeInMillis()
-      : DEFAULT_BUDGET_MS;
-  const home = homeOf(context);
-  if (isCustomResourceEvent(event)) return deployKey(event, context, home, remaining);
-  // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
-  assertKeyInAccount(config, home.account);
-  const deps = {
+/** What handling this invocation's events needs: the container's shared state and the invocation's deadline. */
+function handleDeps(context: Context, home: Home, remaining: number): HandleDeps {
+  const ownLogGroup = ownLogGroupOf(context);
+  return {
     config,
     log,
     home,
@@ -133,30 +108,25 @@ async function lambdaHandler(
     record,
     alert: (metric: AlertMetric, value?: number) => metrics.add(metric, value),
     handledChanges,
-    ...(context?.functionName && home.region
-      ? {
-          claim: claimChange(clientsFor(home.region), `/aws/lambda/${context.functionName}`),
-          ownLogGroup: `/aws/lambda/${context.functionName}`,
-        }
+    ...(ownLogGroup && home.region
+      ? { claim: claimByLogStream(clientsFor(home.region).logs, ownLogGroup), ownLogGroup }
       : {}),
     inflight,
   };
+}
 
-  if (isSqsEvent(event)) {
-    const records = event.Records as Parameters<typeof recordBody>[0][];
-    const results = await mapLimit(records, BATCH_CONCURRENCY, (r) => handleEvent(recordBody(r), deps));
-    return {
-      batchItemFailures: results.flatMap((h, i) =>
-        h.retry ? [{ itemIdentifier: records[i]?.messageId as string }] : [],
-      ),
-    };
-  }
-
-  const handled = await handleEvent(event, deps);
-  // A direct invocation that failed must fail, so Lambda's retries and on-failure destination see it.
-  if (handled.error) throw handled.error;
-  const { error: _error, retry: _retry, ...result } = handled;
-  return result;
+async function lambdaHandler(
+  event: unknown,
+  context: Context,
+): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'> | { deploy: DeployResult }> {
+  const remaining = remainingMsOf(context, DEFAULT_BUDGET_MS);
+  const home = functionHome(context);
+  if (isCustomResourceEvent(event)) return deployKey(event, context, home, remaining);
+  // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
+  assertKeyInAccount(config, home.account);
+  const deps = handleDeps(context, home, remaining);
+  if (isSqsEvent(event)) return handleSqsBatch(event.Records as SQSRecord[], deps, BATCH_CONCURRENCY);
+  return handleInvocation(event, deps);
 }
 
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(publishMetrics(metrics));

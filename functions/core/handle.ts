@@ -1,12 +1,20 @@
-import type { SQSRecord } from 'aws-lambda';
+/**
+ * One event in, one decision out: validates what the enforce function receives (an SQS record's body or a
+ * direct invocation), runs the core step it asks for (encrypt a new group, enforceLogGroup; handle a later
+ * change, drift.ts), each change once (once.ts), and logs and counts the decision. Never throws: a failure is
+ * an outcome, and every failure goes back to the queue (after maxReceiveCount it lands in the DLQ).
+ */
+import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { mapLimit } from './concurrency.ts';
 import type { GuardConfig } from './config.ts';
 import { handleChange } from './drift.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import { type ChangeRequest, type Home, type ParsedEvent, parseGuardEvent } from './event.ts';
 import type { Log } from './log.ts';
+import { rememberHandled, shareRunning } from './once.ts';
 import type { BackoffOptions } from './retry.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
@@ -26,14 +34,15 @@ export interface HandleDeps {
   alert?: EnforceDeps['alert'];
   /**
    * Work under way in this container, by group: a duplicate delivered while the first copy is still being
-   * handled waits for its result instead of spending another AssociateKmsKey call of the 5 TPS quota.
+   * handled waits for its result instead of spending another AssociateKmsKey call of the 5 TPS quota
+   * (once.ts, layer 1).
    */
   inflight?: Map<string, Promise<EnforceResult>>;
-  /** Change events (drift.ts) this container has handled: a late duplicate raises no second alarm. */
+  /** Change events (drift.ts) this container has handled: a late duplicate raises no second alarm (layer 2). */
   handledChanges?: Set<string>;
   /**
    * Claims a change event across containers (false: another container has it). EventBridge may deliver an
-   * event twice, and the copies can reach two containers within milliseconds.
+   * event twice, and the copies can reach two containers within milliseconds (once.ts, layer 3).
    */
   claim?: (eventId: string) => Promise<boolean>;
   /** The function's own log group (KeyStepOptions.ownLogGroup). */
@@ -82,7 +91,7 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
         ...(parsed.tags ? { tags: parsed.tags } : {}),
         ...(parsed.kmsKeyId ? { requestedKmsKeyId: parsed.kmsKeyId } : {}),
       };
-      const work = shared(deps, JSON.stringify(target), () =>
+      const work = shareRunning(deps.inflight, JSON.stringify(target), () =>
         enforceLogGroup(target, coreDeps(deps, parsed.region, clock)),
       );
       const result = await work;
@@ -116,6 +125,31 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
   return handled;
 }
 
+/** Handles an SQS batch a few records at once; the records to deliver again, as Lambda's partial batch response. */
+export async function handleSqsBatch(
+  records: SQSRecord[],
+  deps: HandleDeps,
+  concurrency: number,
+): Promise<SQSBatchResponse> {
+  const results = await mapLimit(records, concurrency, (r) => handleEvent(recordBody(r), deps));
+  return {
+    batchItemFailures: results.flatMap((h, i) =>
+      h.retry ? [{ itemIdentifier: records[i]?.messageId as string }] : [],
+    ),
+  };
+}
+
+/** Handles a direct invocation; a failure is thrown, so Lambda's retries and on-failure destination see it. */
+export async function handleInvocation(
+  event: unknown,
+  deps: HandleDeps,
+): Promise<Omit<HandledEvent, 'error' | 'retry'>> {
+  const handled = await handleEvent(event, deps);
+  if (handled.error) throw handled.error;
+  const { error: _error, retry: _retry, ...result } = handled;
+  return result;
+}
+
 /** A change after creation (drift.ts); one handling per CloudTrail event in this container (duplicates share it). */
 async function handleChangeEvent(
   change: ChangeRequest,
@@ -138,7 +172,7 @@ async function handleChangeEvent(
     // The guard's own writes (its policy merges) come back as events: drift.ts ignores them, at zero calls.
     const own = change.callerRole !== undefined && change.callerRole === deps.config.guardRoleArn;
     if (!running && !own && deps.claim && !(await deps.claim(change.eventId))) {
-      rememberChange(deps, key);
+      rememberHandled(deps.handledChanges, key);
       return {
         ...base,
         outcome: 'change-ignored',
@@ -146,11 +180,11 @@ async function handleChangeEvent(
         retry: false,
       };
     }
-    const work = shared(
-      deps,
+    const work = shareRunning(
+      deps.inflight,
       key,
       () => handleChange(change, coreDeps(deps, change.region, clock)),
-      () => rememberChange(deps, key),
+      () => rememberHandled(deps.handledChanges, key),
     );
     const result = await work;
     return { ...result, ...base, logGroupName: result.logGroupName || base.logGroupName, retry: false };
@@ -173,40 +207,6 @@ function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
     ...(deps.alert ? { alert: deps.alert } : {}),
     ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
   };
-}
-
-/**
- * One piece of work per key in this container: a concurrent duplicate shares the running one's result instead
- * of spending more calls; `done` runs when it succeeded.
- */
-function shared(
-  deps: HandleDeps,
-  key: string,
-  start: () => Promise<EnforceResult>,
-  done?: () => void,
-): Promise<EnforceResult> {
-  const running = deps.inflight?.get(key);
-  if (running) return running;
-  const work = start();
-  if (deps.inflight) {
-    deps.inflight.set(key, work);
-    work.then(
-      () => {
-        deps.inflight?.delete(key);
-        done?.();
-      },
-      () => deps.inflight?.delete(key),
-    );
-  }
-  return work;
-}
-
-/** Remembers a handled change event, bounded (oldest forgotten first). */
-function rememberChange(deps: HandleDeps, key: string): void {
-  const seen = deps.handledChanges;
-  if (!seen) return;
-  seen.add(key);
-  if (seen.size > 10_000) seen.delete(seen.values().next().value as string);
 }
 
 /** True for the refusals that must raise the unsafe-key alarm. */
