@@ -129,4 +129,5 @@ async function lambdaHandler(
   return handleInvocation(event, deps);
 }
 
+/** The Lambda handler: the events above, with the invocation's log keys and its metrics published after. */
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(publishMetrics(metrics));

@@ -64,4 +64,5 @@ async function lambdaHandler(event: unknown, context: Context): Promise<SweepInv
   });
 }
 
+/** The Lambda handler: one invocation of a sweep run, with its log keys and its metrics published after. */
 export const handler = middy(lambdaHandler).use(injectLambdaContext(logger)).use(publishMetrics(metrics));

@@ -1,3 +1,9 @@
+/**
+ * Associating the key with one log group (AssociateKmsKey): paced under the 5 TPS quota, and retried for as
+ * long as a refusal is one that heals (KMS propagation of a key or policy made moments ago, throttling,
+ * outages) and the deadline allows; a refusal that will not heal is thrown at once. How each AWS error reads
+ * is `classifyAssociateError` (DESIGN.md's table).
+ */
 import { AssociateKmsKeyCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { type Clock, systemClock } from './clock.ts';
 import { AssociationError, DeadlineExceededError } from './errors.ts';

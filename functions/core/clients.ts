@@ -1,3 +1,7 @@
+/**
+ * The SDK clients a region needs (KMS and CloudWatch Logs), with the timeouts and SDK retries every call of
+ * the guard runs under; created once per region and process, so warm invocations reuse their connections.
+ */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 

@@ -1,3 +1,8 @@
+/**
+ * The guard's configuration, read from its environment and validated once: which key (configured or the
+ * guard's own, by alias), which log groups (include, exclude, opt-out tag), and how it behaves (dry run,
+ * overrides, rates, margins). Every refusal is a ConfigError that names the variable at fault.
+ */
 import { isKeyArn } from './arn.ts';
 import { ConfigError } from './errors.ts';
 import { type NumberRule, parseNumber } from './parse.ts';

@@ -1,3 +1,8 @@
+/**
+ * Bringing one log group under the guard's key, the core of every path (a new group's event, the sweep, the
+ * CLI): decide its scope, read its current key, ensure the key and its policy (key.ts), and associate
+ * (associate.ts). Each path reports the outcome; each outcome maps to a metric.
+ */
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';

@@ -1,7 +1,14 @@
 /**
- * Base of every error the guard raises on purpose; `retryable` tells the queue whether to try again.
- * Each class spells its `name` out: the bundles are minified, so `new.target.name` would log `uo` instead
- * of `UnsafeKeyError` (the README's troubleshooting table and the alarms' readers go by these names).
+ * The errors the guard raises on purpose, one class per kind of refusal; the README's troubleshooting table
+ * and the alarms' readers go by their names. Each class spells its `name` out: the bundles are minified, so
+ * `new.target.name` would log `uo` instead of `UnsafeKeyError`.
+ */
+
+/**
+ * Base of every error the guard raises on purpose. `retryable`: the same call may succeed later (a transient
+ * or unknown condition), as opposed to a refusal that needs a change first; enforce.ts re-verifies the key
+ * after a non-retryable AssociationError. The queue retries every failure either way (handle.ts): after
+ * maxReceiveCount it lands in the DLQ.
  */
 export class GuardError extends Error {
   override name = 'GuardError';
@@ -15,11 +22,6 @@ export class GuardError extends Error {
 /** Configuration from the environment is missing or malformed. */
 export class ConfigError extends GuardError {
   override name = 'ConfigError';
-}
-
-/** The event is not one the guard handles, or is malformed: never retried. */
-export class InvalidEventError extends GuardError {
-  override name = 'InvalidEventError';
 }
 
 /** The key exists but must not be used (disabled, pending deletion, not symmetric, wrong region). */
@@ -37,7 +39,7 @@ export class AssociationError extends GuardError {
   override name = 'AssociationError';
 }
 
-/** A retryable condition outlived the deadline: the record goes back to the queue. */
+/** A retryable condition outlived the deadline: the record goes back to the queue (retryable). */
 export class DeadlineExceededError extends GuardError {
   override name = 'DeadlineExceededError';
   constructor(message: string, options: { cause?: unknown } = {}) {

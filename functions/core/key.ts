@@ -1,3 +1,9 @@
+/**
+ * The guard's KMS key: find it (a configured ARN, or the guard's own by alias), check it is usable, make its
+ * policy admit CloudWatch Logs (merged for the guard's own key, verified for a configured one), or create it,
+ * claiming the alias against concurrent creators. Verified keys are cached per container. Also: whether a key
+ * reference names the guard's key (`findGuardKey`, `sameKey`), for the sweep and the CLI.
+ */
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AlreadyExistsException,

@@ -1,3 +1,7 @@
+/**
+ * The observability every Lambda function sets up once per container: the JSON logger (json-logger.ts) and the
+ * EMF counts (metrics.ts), under the service name and namespace the alarms filter on.
+ */
 import { JsonLogger, logLevelFrom } from './json-logger.ts';
 import type { Log } from './log.ts';
 import { CountMetrics } from './metrics.ts';

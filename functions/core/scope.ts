@@ -1,3 +1,8 @@
+/**
+ * Which log groups the guard may touch, from their name and tags alone: legal names, the include and exclude
+ * patterns (prefixes or globs), the opt-out tag, and the names AWS reserves (`aws/…`), which no key can
+ * encrypt. Pure.
+ */
 import { ConfigError } from './errors.ts';
 
 /** Log group names: 1–512 characters of `[.\-_/#A-Za-z0-9]`. */

@@ -20,13 +20,16 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 
+/** The name prefix of every lease stream in the sweep function's log group. */
 export const LEASE_PREFIX = 'sweep-lease/';
 
+/** One lease stream as listed: its name and when CloudWatch Logs created it. */
 export interface LeaseStream {
   name: string;
   createdAt: number;
 }
 
+/** Whether this run holds the lease, or which run does. */
 export type LeaseDecision = { held: true } | { held: false; holder: string };
 
 /** Who holds the lease, from the lease streams as listed; pure. */
@@ -53,6 +56,7 @@ export function decideLease(
   return holder === runId ? { held: true } : { held: false, holder };
 }
 
+/** What taking the lease needs: the log group it lives in, this run and invocation, the time. */
 export interface LeaseOptions {
   logs: CloudWatchLogsClient;
   /** The sweep function's own log group. */

@@ -44,6 +44,7 @@ export function isResumeEvent(event: unknown): event is ResumeEvent {
   return typeof r === 'object' && r !== null && typeof r.runId === 'string';
 }
 
+/** What one invocation needs around the sweep; the Lambda entry builds it, tests pass their own. */
 export interface SweepInvocationDeps {
   config: GuardConfig;
   settings: SweepSettings;
@@ -64,6 +65,7 @@ export interface SweepInvocationDeps {
   onYield?: (holder: string) => void;
 }
 
+/** What one invocation did: the run's counts so far and whether it finished, continued or yielded. */
 export interface SweepInvocationResult {
   runId: string;
   /** Set when another run held the lease: this one did nothing. */

@@ -6,6 +6,7 @@
 import { type Env, readEnvNumber } from '../config.ts';
 import { ConfigError } from '../errors.ts';
 
+/** The sweep's own settings, validated. */
 export interface SweepSettings {
   queueUrl: string | undefined;
   describeRate: number;

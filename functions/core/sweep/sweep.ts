@@ -34,6 +34,7 @@ import { rollbackGroup } from './rollback.ts';
 /** What the sweep does with the groups it acts on (see the mode files beside this one). */
 export type SweepMode = 'audit' | 'enforce' | 'enqueue' | 'rollback';
 
+/** What one sweep() call works on, how fast, in which mode, and until when. */
 export interface SweepOptions {
   mode: SweepMode;
   clients: Clients;
@@ -79,6 +80,7 @@ export interface SweepState {
   counts: SweepCounts;
 }
 
+/** How a sweep() call ended: the checkpoint, and why it stopped when the listing did not reach its end. */
 export interface SweepResult {
   state: SweepState;
   /** True when the listing reached its end. */
