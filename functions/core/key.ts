@@ -83,8 +83,11 @@ export function keyContext(config: GuardConfig, region: string, account: string)
   };
 }
 
+/** What one KMS call needs of a step: the clients, the clock and the step's deadline. */
+export type KmsCallOptions = Pick<KeyStepOptions, 'clients' | 'clock' | 'deadline'>;
+
 /** Sends a KMS command, retrying transient failures until the step's deadline. */
-export function send<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
+export function send<T>(options: KmsCallOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
   const clock = options.clock ?? systemClock;
   return retryTransient(() => call(options.clients.kms), {
     deadline: options.deadline ?? clock.now() + 30_000,
@@ -229,7 +232,7 @@ async function refuseIfAliasLost(options: KeyStepOptions): Promise<void> {
 }
 
 /** Describes a key by ARN, id or alias; undefined when it does not exist. */
-export async function describeKey(options: KeyStepOptions, keyId: string): Promise<KeyMetadata | undefined> {
+export async function describeKey(options: KmsCallOptions, keyId: string): Promise<KeyMetadata | undefined> {
   try {
     const out = await send(options, (kms) => kms.send(new DescribeKeyCommand({ KeyId: keyId })));
     return out.KeyMetadata;
@@ -240,21 +243,12 @@ export async function describeKey(options: KeyStepOptions, keyId: string): Promi
 }
 
 /** The guard's key (configured ARN, or alias) as it is now; undefined when it does not exist. Read-only. */
-export async function findGuardKey(
+export function findGuardKey(
   clients: Clients,
   config: GuardConfig,
   clock: Clock = systemClock,
 ): Promise<KeyMetadata | undefined> {
-  try {
-    const out = await retryTransient(
-      () => clients.kms.send(new DescribeKeyCommand({ KeyId: config.keyArn ?? config.keyAlias })),
-      { deadline: clock.now() + 30_000, clock },
-    );
-    return out.KeyMetadata;
-  } catch (err) {
-    if ((err as Error).name === 'NotFoundException') return undefined;
-    throw err;
-  }
+  return describeKey({ clients, clock }, config.keyArn ?? config.keyAlias);
 }
 
 /** True when two key references (ARN or id) name the same key. */

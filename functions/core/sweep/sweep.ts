@@ -186,13 +186,22 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       ...(token ? { nextToken: token } : {}),
     });
 
+  // Every way a run ends before the listing does: what it reached, and why it stopped there.
+  const halt = (stopped: 'signal' | 'deadline' | 'error', error?: Error): SweepResult => ({
+    state,
+    done: false,
+    stopped,
+    ...(stopped === 'error' ? { error } : {}),
+    guardKeyArn,
+  });
+
   let pending = run.stopReason() ? undefined : fetchPage(state.nextToken);
   while (pending) {
     let page: LogGroupPage;
     try {
       page = await pending;
     } catch (err) {
-      return { state, done: false, stopped: 'error', error: err as Error, guardKeyArn };
+      return halt('error', err as Error);
     }
     const pageToken = state.nextToken;
     const following = page.nextToken;
@@ -203,12 +212,11 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       prefetched.catch(() => undefined);
     }
     const worked = await workPage(page.logGroups ?? [], run);
-    if (worked.error) return { state, done: false, stopped: 'error', error: worked.error, guardKeyArn };
+    if (worked.error) return halt('error', worked.error);
     if (worked.interrupted || worked.fatal) {
       // A page left half-way: keep what was done, not what was seen (it is listed again on resume).
       Object.assign(counts, addCounts(counts, doneCountsOf(worked.counts)));
-      if (worked.fatal) return { state, done: false, stopped: 'error', error: worked.fatal, guardKeyArn };
-      return { state, done: false, stopped: run.stopReason() ?? 'signal', guardKeyArn };
+      return worked.fatal ? halt('error', worked.fatal) : halt(run.stopReason() ?? 'signal');
     }
     Object.assign(counts, addCounts(counts, worked.counts));
     if (following) state.nextToken = following;
@@ -217,10 +225,10 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
     await options.onPage?.(state);
     if (!following) return { state, done: true, guardKeyArn };
     const reason = run.stopReason();
-    if (reason) return { state, done: false, stopped: reason, guardKeyArn };
+    if (reason) return halt(reason);
     pending = prefetched;
   }
-  return { state, done: false, stopped: run.stopReason() ?? 'signal', guardKeyArn };
+  return halt(run.stopReason() ?? 'signal');
 }
 
 /** How one page went: its counts, and whether it was left half-way (stopped, a fatal error, not queued). */
@@ -245,11 +253,8 @@ async function workPage(groups: LogGroup[], run: Run): Promise<PageOutcome> {
   let fatal: Error | undefined;
   const emitted = new Set<GroupReport>();
   const ctx: GroupContext = {
-    clients: options.clients,
-    config: options.config,
-    region: options.region,
+    ...options,
     account: options.account,
-    log: options.log,
     clock: run.clock,
     buckets: run.buckets,
     deadline: () => groupDeadline(options, run.clock),
@@ -258,7 +263,7 @@ async function workPage(groups: LogGroup[], run: Run): Promise<PageOutcome> {
     },
     queue: [],
   };
-  const work = listed.filter((c) => c.act).map(({ report, group }) => ({ report, group }));
+  const work: GroupWork[] = listed.filter((c) => c.act);
   await mapLimit(work, options.concurrency ?? 8, async (item) => {
     // Queueing finishes its page (a few paced tag reads) so nothing is sent twice on resume.
     if (fatal || (options.mode !== 'enqueue' && run.stopReason())) {
