@@ -50,11 +50,9 @@ export function createKeyRiskChecks(context: {
   log: Log;
 }): KeyRiskChecks {
   const { clients, region, log } = context;
-  const keyStatus = new Map<string, Promise<KeyFacts>>();
-  const statusOf = (arn: string) => {
-    let pending = keyStatus.get(arn);
-    if (!pending) {
-      pending = clients.kms
+  const statusOf = oncePerKey(
+    (arn): Promise<KeyFacts> =>
+      clients.kms
         .send(new DescribeKeyCommand({ KeyId: arn }))
         .then((out): KeyFacts => {
           const meta = out?.KeyMetadata;
@@ -69,17 +67,12 @@ export function createKeyRiskChecks(context: {
         .catch((err: Error) => {
           const status = err.name === 'NotFoundException' ? 'NotFound' : 'unknown';
           return { status, state: status };
-        });
-      keyStatus.set(arn, pending);
-    }
-    return pending;
-  };
-  // One GetKeyPolicy per distinct key; a policy the caller may not read (or that fails) is `unknown`.
-  const keyPolicies = new Map<string, Promise<PolicyDocument | undefined>>();
-  const policyOf = (arn: string) => {
-    let pending = keyPolicies.get(arn);
-    if (!pending) {
-      pending = clients.kms
+        }),
+  );
+  // A policy the caller may not read (or that fails) is `unknown`.
+  const policyOf = oncePerKey(
+    (arn): Promise<PolicyDocument | undefined> =>
+      clients.kms
         .send(new GetKeyPolicyCommand({ KeyId: arn, PolicyName: 'default' }))
         .then((out) => (out?.Policy ? parsePolicy(out.Policy) : undefined))
         .catch((err: Error) => {
@@ -88,11 +81,8 @@ export function createKeyRiskChecks(context: {
             error: `${err.name}: ${err.message}`,
           });
           return undefined;
-        });
-      keyPolicies.set(arn, pending);
-    }
-    return pending;
-  };
+        }),
+  );
   const riskOf = async (kmsKeyId: string, groupArn: string): Promise<KeyRiskFinding> => {
     const facts = await statusOf(kmsKeyId);
     const out: KeyRiskFinding = { facts };
@@ -112,4 +102,17 @@ export function createKeyRiskChecks(context: {
     return out;
   };
   return { riskOf };
+}
+
+/** `load` called once per key: later and concurrent callers share the first call's promise. */
+function oncePerKey<T>(load: (arn: string) => Promise<T>): (arn: string) => Promise<T> {
+  const pending = new Map<string, Promise<T>>();
+  return (arn) => {
+    let p = pending.get(arn);
+    if (!p) {
+      p = load(arn);
+      pending.set(arn, p);
+    }
+    return p;
+  };
 }
