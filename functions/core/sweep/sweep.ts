@@ -146,26 +146,20 @@ interface Run {
   stopReason(): 'signal' | 'deadline' | undefined;
 }
 
-/** Lists, classifies and acts, page by page, until the end, the signal or the deadline. */
-export async function sweep(options: SweepOptions): Promise<SweepResult> {
+/** The run's setup: its clock and buckets, the guard key's ARN (looked up unless given), the key checks. */
+async function startRun(options: SweepOptions): Promise<Run> {
   const { clients, region, log } = options;
   const clock = options.clock ?? systemClock;
-  const counts: SweepCounts = { ...emptyCounts(), ...options.resume?.counts };
-  const state: SweepState = {
-    counts,
-    ...(options.resume?.nextToken ? { nextToken: options.resume.nextToken } : {}),
-  };
   const guardKeyArn =
     options.guardKeyArn !== undefined
       ? (options.guardKeyArn ?? undefined)
       : (await findGuardKey(clients, options.config, clock))?.Arn;
   if (options.mode === 'rollback' && !guardKeyArn)
     log.info('the guard key does not exist: nothing to roll back');
-  const buckets = options.buckets ?? sweepBuckets({}, clock);
-  const run: Run = {
+  return {
     options,
     clock,
-    buckets,
+    buckets: options.buckets ?? sweepBuckets({}, clock),
     seen: options.seen ?? new Set<string>(),
     guardKeyArn,
     risks: options.checkKeys
@@ -177,6 +171,18 @@ export async function sweep(options: SweepOptions): Promise<SweepResult> {
       return undefined;
     },
   };
+}
+
+/** Lists, classifies and acts, page by page, until the end, the signal or the deadline. */
+export async function sweep(options: SweepOptions): Promise<SweepResult> {
+  const { clients, region, log } = options;
+  const counts: SweepCounts = { ...emptyCounts(), ...options.resume?.counts };
+  const state: SweepState = {
+    counts,
+    ...(options.resume?.nextToken ? { nextToken: options.resume.nextToken } : {}),
+  };
+  const run = await startRun(options);
+  const { clock, buckets, guardKeyArn } = run;
   const fetchPage = (token: string | undefined) =>
     describePage(clients, {
       bucket: buckets.describe,
