@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { createKeyCache, type KeyStepOptions, keyContext } from '../core/key.ts';
 import { allRegions, type CliClients, type ClientFactory, defaultClientFactory } from './aws.ts';
+import { UsageError } from './errors.ts';
 import { type Io, makePrinter, type Printer } from './io.ts';
-import { UsageError } from './report.ts';
 
 /** Exit codes (docs/CLI.md). */
 export const EXIT = { ok: 0, findings: 1, usage: 2, aws: 3, interrupted: 130 } as const;

@@ -14,7 +14,7 @@ import {
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { partitionOf } from '../core/arn.ts';
 import type { CliClients, ClientFactory, CredentialsSource } from './aws.ts';
-import { UsageError } from './report.ts';
+import { UsageError } from './errors.ts';
 
 /** The role AWS Organizations creates in every account it creates (Control Tower's is AWSControlTowerExecution). */
 export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';

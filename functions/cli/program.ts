@@ -3,8 +3,8 @@ import { ConfigError, GuardError } from '../core/errors.ts';
 import { describeAwsError, isAwsFailure } from './aws.ts';
 import { commands } from './commands/index.ts';
 import { type CommandDeps, type CommonFlags, type Ctx, context, EXIT, examples } from './context.ts';
+import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
-import { UsageError } from './report.ts';
 import { VERSION } from './version.ts';
 
 export { EXIT };

@@ -17,7 +17,7 @@ import {
   positive,
   singleRegion,
 } from '../context.ts';
-import { UsageError } from '../report.ts';
+import { UsageError } from '../errors.ts';
 
 async function associate(
   ctx: Ctx,

@@ -17,7 +17,8 @@ import type { CliClients } from '../aws.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
-import { type AuditRow, auditRow, type Format, makeProgress, totalsText } from '../report.ts';
+import { makeProgress } from '../progress.ts';
+import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
 

@@ -22,8 +22,10 @@ import {
 } from '../across.ts';
 import { isAwsFailure, resolveAccount } from '../aws.ts';
 import { acrossAccounts, type CommandDeps, type Ctx, common, EXIT, examples, positive } from '../context.ts';
+import { UsageError } from '../errors.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
-import { makeProgress, totalsText, UsageError } from '../report.ts';
+import { makeProgress } from '../progress.ts';
+import { totalsText } from '../report.ts';
 
 /** The flags of `enforce` and `rollback`. */
 export interface BulkOptions extends OrgFlags {

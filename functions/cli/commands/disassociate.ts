@@ -5,7 +5,7 @@ import { isLogGroupName } from '../../core/scope.ts';
 import { disassociateKey, findGuardKey, sameKey } from '../../core/sweep.ts';
 import { resolveAccount } from '../aws.ts';
 import { type CliCommand, type Ctx, common, EXIT, examples, singleRegion } from '../context.ts';
-import { UsageError } from '../report.ts';
+import { UsageError } from '../errors.ts';
 
 async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean }): Promise<number> {
   const { printer, config, io } = ctx;
