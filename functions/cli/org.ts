@@ -14,6 +14,7 @@ import {
 import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aws-sdk/client-sts';
 import { partitionOf } from '../core/arn.ts';
 import type { CliClients, ClientFactory, CredentialsSource } from './aws.ts';
+import { numberFlag } from './context.ts';
 import { UsageError } from './errors.ts';
 
 /** The role AWS Organizations creates in every account it creates (Control Tower's is AWSControlTowerExecution). */
@@ -71,12 +72,9 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
  */
 export const DEFAULT_PARALLEL = 64;
 
+/** The pool size of a run: --parallel (a whole number from 1 to 256), else DEFAULT_PARALLEL. */
 export function parallelism(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_PARALLEL;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256)
-    throw new UsageError(`--parallel must be a whole number from 1 to 256, got "${value}"`);
-  return n;
+  return numberFlag(value, '--parallel', { integer: true, min: 1, max: 256 }, DEFAULT_PARALLEL);
 }
 
 /** True when the flags name accounts beyond the caller's own (`--org`, `--ou`, `--accounts`). */

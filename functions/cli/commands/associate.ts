@@ -14,7 +14,7 @@ import {
   EXIT,
   examples,
   keySteps,
-  positive,
+  numberFlag,
   singleRegion,
 } from '../context.ts';
 import { UsageError } from '../errors.ts';
@@ -26,7 +26,7 @@ async function associate(
   const { printer, config, io } = ctx;
   const region = singleRegion(ctx);
   if (!isLogGroupName(opts.logGroup)) throw new UsageError(`"${opts.logGroup}" is not a log group name`);
-  const timeoutMs = positive(opts.timeout, '--timeout', 300, 3600) * 1000;
+  const timeoutMs = numberFlag(opts.timeout, '--timeout', { above: 0, max: 3600 }, 300) * 1000;
   const clients = ctx.clients(region);
   const group = await describeLogGroup(clients, opts.logGroup);
   if (!group) {

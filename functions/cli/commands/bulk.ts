@@ -21,7 +21,15 @@ import {
   totalOf,
 } from '../across.ts';
 import { isAwsFailure, resolveAccount } from '../aws.ts';
-import { acrossAccounts, type CommandDeps, type Ctx, common, EXIT, examples, positive } from '../context.ts';
+import {
+  acrossAccounts,
+  type CommandDeps,
+  type Ctx,
+  common,
+  EXIT,
+  examples,
+  numberFlag,
+} from '../context.ts';
 import { UsageError } from '../errors.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress } from '../progress.ts';
@@ -40,9 +48,10 @@ export interface BulkOptions extends OrgFlags {
 /** Runs `enforce` or `rollback` over every account × region: confirms, paces, reports, and prints a resume token when stopped. */
 export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOptions): Promise<number> {
   const { io, printer, config } = ctx;
-  const rate = positive(opts.rate, '--rate', 5, 5);
-  const concurrency = positive(opts.concurrency, '--concurrency', 8, 64);
-  const groupTimeoutMs = positive(opts.groupTimeout, '--group-timeout', 300, 3600) * 1000;
+  const rate = numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5);
+  const concurrency = numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8);
+  const groupTimeoutMs =
+    numberFlag(opts.groupTimeout, '--group-timeout', { above: 0, max: 3600 }, 300) * 1000;
   const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
   const multi = isAcross(org);
   const dryRun = config.dryRun;
