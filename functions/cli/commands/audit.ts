@@ -1,7 +1,7 @@
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import type { GuardConfig } from '../../core/config.ts';
-import { parsePolicy, QUERY_RESULTS_STATEMENT_SID } from '../../core/policy.ts';
+import { hasQueryResultsStatement, parsePolicy } from '../../core/policy.ts';
 import { emptyCounts, findGuardKey, sweep, sweepBuckets } from '../../core/sweep.ts';
 import {
   accountsOf,
@@ -259,7 +259,7 @@ async function queryResultsState(clients: CliClients, config: GuardConfig): Prom
     const key = await findGuardKey(clients, config);
     if (!key?.Arn) return 'not encrypted with the guard key (no guard key)';
     const out = await clients.kms.send(new GetKeyPolicyCommand({ KeyId: key.Arn, PolicyName: 'default' }));
-    return parsePolicy(out.Policy ?? '').Statement.some((s) => s.Sid === QUERY_RESULTS_STATEMENT_SID)
+    return hasQueryResultsStatement(parsePolicy(out.Policy ?? ''))
       ? `encrypted with ${key.Arn} (associated at deployment: the key admits CloudWatch Logs for them)`
       : 'not encrypted with the guard key (optional: EncryptQueryResults=true)';
   } catch (err) {
