@@ -205,7 +205,8 @@ export function bulkBuckets(rate: number, clock?: Clock): SweepBuckets {
   return { ...buckets, associate: even('associate'), disassociate: even('disassociate'), tags: even('tags') };
 }
 
-/** Live counts from group reports, for progress. */
+// counting: the one place a bulk run counts a group, from its report: the live counts progress shows while
+// a pair runs (the sweep's own counts arrive when the pair ends).
 function tally(c: SweepCounts, r: GroupReport): void {
   c.listed++;
   const state = {
