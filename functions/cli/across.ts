@@ -45,6 +45,7 @@ export interface PairDone {
   account?: string;
 }
 
+/** How one account × region of the run ended (or why it never started). */
 export interface PairOutcome {
   account: string;
   accountName?: string;
@@ -62,6 +63,7 @@ export interface PairOutcome {
   queryResults?: string;
 }
 
+/** A run across pairs: its plan, how each pair ended, and the resume token when some are still to do. */
 export interface AcrossResult {
   plan: TargetPlan;
   /** One per pair attempted (skipped accounts appear once, with no region, in `plan.skipped`). */

@@ -1,3 +1,7 @@
+/**
+ * What every command shares: the exit codes, the flags every command takes, and the `Ctx` a handler runs with
+ * (the config with the flag overrides, the printer, the clients and the regions), built once from the flags.
+ */
 import type { Command } from 'commander';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { createKeyCache, type KeyStepOptions, keyContext } from '../core/key.ts';

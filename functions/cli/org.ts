@@ -1,7 +1,7 @@
 /**
- * Across accounts: which accounts a run covers (`--org`, `--ou`, `--accounts`), the role assumed in each,
- * and a bounded pool that runs the account × region pairs in parallel (each pair has its own quotas, so a run
- * over many accounts takes about as long as the slowest pair, not their sum).
+ * Across accounts: which accounts a run covers (`--org`, `--ou`, `--accounts`, checked before any AWS call),
+ * the role assumed in each, and how many account × region pairs run at once (each pair has its own quotas, so
+ * a run over many accounts takes about as long as the slowest pair, not their sum).
  */
 import {
   type Account,
@@ -20,6 +20,7 @@ import { UsageError } from './errors.ts';
 /** The role AWS Organizations creates in every account it creates (Control Tower's is AWSControlTowerExecution). */
 export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
 
+/** The flags of a run across accounts (see context.ts `acrossAccounts`). */
 export interface OrgFlags {
   org?: boolean;
   ou?: string[];
@@ -46,6 +47,7 @@ export interface Skip {
   reason: string;
 }
 
+/** The accounts of a run: those to work in, those skipped and why, and the scope in words. */
 export interface TargetPlan {
   /** True with --org, --ou or --accounts: the report names accounts, pairs run in parallel. */
   multi: boolean;

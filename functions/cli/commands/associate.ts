@@ -1,3 +1,7 @@
+/**
+ * `associate`: encrypts one log group with the guard key now, creating or repairing the key if need be and
+ * waiting out KMS propagation (the same association the enforce function makes, by hand).
+ */
 import type { Command } from 'commander';
 import { parseArn } from '../../core/arn.ts';
 import { associateKey } from '../../core/associate.ts';

@@ -1,3 +1,7 @@
+/**
+ * `audit`: the read-only report of every log group's key state across accounts and regions (table, CSV, JSON or
+ * one HTML page), its totals and the groups at risk, and an exit code that says whether anything needs fixing.
+ */
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import type { GuardConfig } from '../../core/config.ts';

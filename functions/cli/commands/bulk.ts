@@ -1,3 +1,7 @@
+/**
+ * What `enforce` and `rollback` share: one paced sweep that changes log groups in every account × region, with
+ * confirmation first, progress while it runs, and a resume token when it stops.
+ */
 import type { Command } from 'commander';
 import { AdaptiveTokenBucket, type Clock } from '../../core/retry.ts';
 import {
@@ -31,7 +35,7 @@ import {
   numberFlag,
 } from '../context.ts';
 import { UsageError } from '../errors.ts';
-import { isAcross, type OrgFlags } from '../org.ts';
+import { isAcross, type OrgFlags, type TargetPlan } from '../org.ts';
 import { makeProgress } from '../progress.ts';
 import { totalsText } from '../report.ts';
 
@@ -64,27 +68,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
     command: kind,
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
-    beforeStart: async (plan, pairs) => {
-      if (dryRun || opts.yes) return true;
-      const what =
-        kind === 'enforce'
-          ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
-          : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
-      if (!io.stdinIsTTY || !io.prompt) {
-        throw new UsageError(
-          `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
-        );
-      }
-      const where = plan.multi
-        ? `${plan.targets.length} account(s) × ${ctx.regions.join(', ')} (${pairs} account-region pair(s))`
-        : opts.resumeToken
-          ? `the ${pairs} region(s) left by the interrupted run`
-          : ctx.regions.join(', ');
-      const answer = await io.prompt(`This will ${what} in ${where}. Proceed? [y/N] `);
-      if (/^y(es)?$/i.test(answer.trim())) return true;
-      printer.info('nothing changed');
-      return false;
-    },
+    beforeStart: (plan, pairs) => confirmBulk(ctx, kind, opts, plan, pairs),
     work: async (task) => {
       const account =
         kind === 'enforce' ? task.account || (await resolveAccount(task.clients, task.config)) : task.account;
@@ -185,6 +169,36 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   if (failed.length || denied.length)
     return failed.some((o) => isAwsFailure(o.error)) || denied.length ? EXIT.aws : EXIT.findings;
   return totals.failed > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** Asks before changing anything (not for --dry-run or --yes); refuses without a terminal to ask on. */
+async function confirmBulk(
+  ctx: Ctx,
+  kind: 'enforce' | 'rollback',
+  opts: BulkOptions,
+  plan: TargetPlan,
+  pairs: number,
+): Promise<boolean> {
+  const { io, printer, config } = ctx;
+  if (config.dryRun || opts.yes) return true;
+  const what =
+    kind === 'enforce'
+      ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
+      : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
+  if (!io.stdinIsTTY || !io.prompt) {
+    throw new UsageError(
+      `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
+    );
+  }
+  const where = plan.multi
+    ? `${plan.targets.length} account(s) × ${ctx.regions.join(', ')} (${pairs} account-region pair(s))`
+    : opts.resumeToken
+      ? `the ${pairs} region(s) left by the interrupted run`
+      : ctx.regions.join(', ');
+  const answer = await io.prompt(`This will ${what} in ${where}. Proceed? [y/N] `);
+  if (/^y(es)?$/i.test(answer.trim())) return true;
+  printer.info('nothing changed');
+  return false;
 }
 
 /**

@@ -1,3 +1,7 @@
+/**
+ * `disassociate`: takes the guard key off one log group, keeping the key (old data stays readable with it) and
+ * tagging the group so the guard does not encrypt it again.
+ */
 import type { Command } from 'commander';
 import { logGroupArn, partitionOf } from '../../core/arn.ts';
 import { describeLogGroup } from '../../core/enforce.ts';
