@@ -29,7 +29,7 @@ async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
   const fails = checks.filter((c) => c.status === 'fail').length;
   const warns = checks.filter((c) => c.status === 'warn').length;
   ctx.printer.info(`${checks.length} check(s): ${fails} fail, ${warns} warn`);
-  return fails > 0 ? 1 : 0;
+  return fails > 0 ? EXIT.findings : EXIT.ok;
 }
 
 /** One finding as a line: status, region, check, detail, and the fix dimmed. */
