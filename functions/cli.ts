@@ -1,7 +1,10 @@
+/**
+ * The `logs-kms-guard` command: the real process around the in-process `run` (program.ts). Only what a process
+ * has lives here: stdin, stdout and stderr, Ctrl-C, and the exit code.
+ */
 import { createInterface } from 'node:readline/promises';
 import { run } from './cli/program.ts';
 
-// The `logs-kms-guard` command: the real process around the in-process `run`.
 // A closed pipe (`| head`) ends the output, not the process with a stack trace.
 for (const stream of [process.stdout, process.stderr]) {
   stream.on('error', (err: NodeJS.ErrnoException) => {

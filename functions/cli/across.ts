@@ -3,16 +3,17 @@
  * isolated (a refused role, a region not enabled or a failure is reported and never stops the others), with
  * one resume token for every pair still to do.
  */
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep/report.ts';
 import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
 import type { Ctx } from './context.ts';
+import { UsageError } from './errors.ts';
 import type { PairSummary } from './html.ts';
 import { isAcross, type OrgFlags, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
-import { decodeResume, resumeCommand, toTable, UsageError } from './report.ts';
+import { toTable } from './report.ts';
+import { decodeAcross, encodeAcross, resumeCommand, type TokenPair } from './resume-token.ts';
 
 /** One account × region to work on. */
 export interface PairTask {
@@ -37,6 +38,7 @@ export interface PairDone {
   account?: string;
 }
 
+/** How one account × region of the run ended (or why it never started). */
 export interface PairOutcome {
   account: string;
   accountName?: string;
@@ -54,6 +56,7 @@ export interface PairOutcome {
   queryResults?: string;
 }
 
+/** A run across pairs: its plan, how each pair ended, and the resume token when some are still to do. */
 export interface AcrossResult {
   plan: TargetPlan;
   /** One per pair attempted (skipped accounts appear once, with no region, in `plan.skipped`). */
@@ -83,46 +86,6 @@ export function configFor(config: GuardConfig, account: string): GuardConfig {
   if (parts[4] === account) return config;
   parts[4] = account;
   return { ...config, guardRoleArn: parts.join(':') };
-}
-
-interface TokenPair {
-  a: string;
-  r: string;
-  t?: string;
-}
-
-/** The resume token of a run over pairs: compressed, since an organization can leave thousands to do. */
-export function encodeAcross(command: string, pairs: TokenPair[]): string {
-  const raw = JSON.stringify({ v: 2, c: command, p: pairs.map((p) => (p.t ? [p.a, p.r, p.t] : [p.a, p.r])) });
-  return `2.${deflateRawSync(raw).toString('base64url')}`;
-}
-
-/** Reads a token of `encodeAcross` (or a single-account token of earlier versions, for `account`). */
-export async function decodeAcross(
-  token: string,
-  command: string,
-  account: () => Promise<string>,
-): Promise<TokenPair[]> {
-  if (!token.startsWith('2.')) {
-    const point = decodeResume(token, command);
-    const a = await account();
-    return [
-      { a, r: point.region, ...(point.nextToken ? { t: point.nextToken } : {}) },
-      ...point.rest.map((r) => ({ a, r })),
-    ];
-  }
-  let raw: { v?: number; c?: string; p?: unknown };
-  try {
-    raw = JSON.parse(inflateRawSync(Buffer.from(token.slice(2), 'base64url')).toString('utf8'));
-  } catch {
-    throw new UsageError('--resume-token is not a token this tool printed');
-  }
-  if (raw.v !== 2 || !Array.isArray(raw.p))
-    throw new UsageError('--resume-token is not a token this tool printed');
-  if (raw.c !== command) throw new UsageError(`--resume-token was printed by "${raw.c}", not "${command}"`);
-  return raw.p
-    .filter((x): x is string[] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string')
-    .map(([a, r, t]) => ({ a: a as string, r: r as string, ...(typeof t === 'string' ? { t } : {}) }));
 }
 
 /**

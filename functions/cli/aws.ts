@@ -1,3 +1,7 @@
+/**
+ * The CLI's side of AWS: the SDK clients of a region (built lazily; each failure notes the action and resource
+ * that failed), the regions of a partition, the caller's account, and one clear line for an AWS failure.
+ */
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -10,7 +14,7 @@ import { parseArn, partitionOf } from '../core/arn.ts';
 import type { Clients } from '../core/clients.ts';
 import { assertKeyInAccount, type GuardConfig } from '../core/config.ts';
 
-/** The clients the CLI may need in one region; created lazily, the extra ones only by `doctor`. */
+/** The clients the CLI may need in one region: KMS and CloudWatch Logs, and the rest built on first use. */
 export interface CliClients extends Clients {
   sts(): STSClient;
   cloudtrail(): CloudTrailClient;
@@ -30,12 +34,14 @@ export type CredentialsSource =
       expiration?: Date;
     }>);
 
+/** The clients of a region, for the credentials the factory was made with. */
 export interface ClientFactory {
   (region: string): CliClients;
   /** The same kind of clients signed with other credentials (an assumed role in another account). */
   withCredentials?(credentials: CredentialsSource): ClientFactory;
 }
 
+/** How `defaultClientFactory` signs and where it sends: a profile, an endpoint, or given credentials. */
 export interface ClientFactoryOptions {
   profile?: string;
   /** An endpoint for every service (the local emulator); otherwise AWS_ENDPOINT_URL is honoured by the SDK. */
@@ -75,6 +81,7 @@ function annotate<T extends AnyClient>(client: T, prefix: string): T {
   return client;
 }
 
+/** The resource a call was about, from the first input field that names one (for one-line messages). */
 function resourceOf(input: Record<string, unknown> | undefined): string | undefined {
   if (!input) return undefined;
   for (const key of [
@@ -192,7 +199,6 @@ export function isRegionDisabled(err: unknown): boolean {
   );
 }
 
-/** The account the credentials belong to: STS, else the ARN of a log group or of the guard key. */
 /** The caller's account; refuses a KMS_KEY_ARN of another account (see assertKeyInAccount). */
 export async function resolveAccount(clients: CliClients, config: GuardConfig): Promise<string> {
   const account = await callerAccount(clients, config);
@@ -200,6 +206,7 @@ export async function resolveAccount(clients: CliClients, config: GuardConfig): 
   return account;
 }
 
+/** The account the credentials belong to: STS, else the ARN of a log group or of the guard key. */
 async function callerAccount(clients: CliClients, config: GuardConfig): Promise<string> {
   let first: unknown;
   try {
@@ -225,6 +232,7 @@ async function callerAccount(clients: CliClients, config: GuardConfig): Promise<
   throw new Error('cannot determine the AWS account: sts:GetCallerIdentity returned none');
 }
 
+/** True for a credentials failure, which no other way of finding the account would get around. */
 function isAccessProblem(err: unknown): boolean {
   const name = (err as { name?: string })?.name ?? '';
   return (

@@ -1,9 +1,14 @@
+/**
+ * What every command shares: the exit codes, the flags every command takes, and the `Ctx` a handler runs with
+ * (the config with the flag overrides, the printer, the clients and the regions), built once from the flags.
+ */
 import type { Command } from 'commander';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { createKeyCache, type KeyStepOptions, keyContext } from '../core/key.ts';
+import { describeRule, type NumberRule, parseNumber } from '../core/parse.ts';
 import { allRegions, type CliClients, type ClientFactory, defaultClientFactory } from './aws.ts';
+import { UsageError } from './errors.ts';
 import { type Io, makePrinter, type Printer } from './io.ts';
-import { UsageError } from './report.ts';
 
 /** Exit codes (docs/CLI.md). */
 export const EXIT = { ok: 0, findings: 1, usage: 2, aws: 3, interrupted: 130 } as const;
@@ -173,13 +178,26 @@ export async function profileRegion(profile: string | undefined): Promise<string
   }
 }
 
-/** Parses a numeric flag within (0, max]; `fallback` when it is absent. */
-export function positive(value: string | undefined, name: string, fallback: number, max: number): number {
+/**
+ * A numeric flag within `rule` (core parseNumber), `fallback` when it is absent; a bad value is a UsageError
+ * naming the flag. A blank value is refused too: `--rate ""` is a mistake, not a request for the default.
+ */
+export function numberFlag(
+  value: string | undefined,
+  name: string,
+  rule: NumberRule,
+  fallback: number,
+): number {
+  let n: number | undefined;
+  try {
+    n = parseNumber(value, name, rule);
+  } catch (err) {
+    if (err instanceof RangeError) throw new UsageError(err.message, { cause: err });
+    throw err;
+  }
+  if (n !== undefined) return n;
   if (value === undefined) return fallback;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > max)
-    throw new UsageError(`${name} must be a number above 0 and at most ${max}, got "${value}"`);
-  return n;
+  throw new UsageError(`${name} must be ${describeRule(rule)}, got "${value}"`);
 }
 
 /** The key steps' options for one region: a guard key created or repaired here names --function-role, if given. */

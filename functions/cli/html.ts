@@ -1,8 +1,8 @@
+/** `audit --format html`: one self-contained page (inline CSS, JS and SVG; no fetch of any kind). */
 import type { SweepCounts } from '../core/sweep/report.ts';
 import type { AuditRow } from './report.ts';
 
-/** `audit --format html`: one self-contained page (inline CSS, JS and SVG; no fetch of any kind). */
-
+/** One account × region of the run, as the report's pair table shows it. */
 export interface PairSummary {
   account: string;
   accountName?: string;
@@ -15,11 +15,13 @@ export interface PairSummary {
   queryResults?: string;
 }
 
+/** A gap row, with the account's name where Organizations gave one. */
 export interface ReportRow extends AuditRow {
   account: string;
   accountName?: string;
 }
 
+/** Everything the page shows: the run, its scope, its pairs, its totals and its gaps. */
 export interface RunReport {
   tool: { name: string; version: string };
   command: string;
@@ -53,6 +55,7 @@ export function coverage(c: SweepCounts): number | undefined {
   return n > 0 ? Math.min(100, (100 * (c.guardKey + c.otherKey)) / n) : undefined;
 }
 
+/** What the coverage figure means, in the page's words. */
 export const COVERAGE_DEFINITION =
   'Coverage = groups on a customer-managed key (guard key or other) ÷ encryptable groups, encryptable = ' +
   'listed − AWS-reserved (aws/…) − out of scope; capped at 100% (encrypted out-of-scope groups count too).';
@@ -191,6 +194,7 @@ T('gaps',D.rows.map((r)=>Object.assign(r,{ks:r.keyStatus&&r.keyStatus!==r.keySta
 const card = (value: string, label: string, bad?: boolean) =>
   `<div class="card ${bad === undefined ? '' : bad ? 'bad' : 'ok'}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
 
+/** The whole page of a run, data inlined and escaped. */
 export function renderHtml(report: RunReport): string {
   const { scope: sc, totals: t, pairs } = report;
   const by = (s: string) => `${pairs.filter((p) => p.status === s).length} ${s}`;

@@ -1,3 +1,7 @@
+/**
+ * Everything the CLI touches outside itself (streams, environment, prompt, Ctrl-C, clients, clock), so that it
+ * runs in-process in tests; and the printer that writes messages to stderr, in colour only on a terminal.
+ */
 import type { Clock } from '../core/clock.ts';
 import type { Log } from '../core/log.ts';
 import type { ClientFactory } from './aws.ts';
@@ -25,6 +29,7 @@ export interface Io {
   writeFile?: (path: string, data: string) => Promise<void>;
 }
 
+/** The colours messages use; every one the identity without colour. */
 export interface Style {
   red(s: string): string;
   green(s: string): string;
@@ -49,6 +54,7 @@ export function styleFor(stream: OutStream, env: Io['env'], allowed = true): Sty
   return allowed && stream.isTTY === true && !noColor && env.TERM !== 'dumb' ? coloured : plain;
 }
 
+/** Where commands write: messages for people on stderr, results on stdout, the core's log. */
 export interface Printer {
   style: Style;
   /** A message for people (stderr), silenced by --quiet. */
@@ -61,6 +67,7 @@ export interface Printer {
   log: Log;
 }
 
+/** The printer of a run: --quiet silences messages, --verbose shows the core's decisions. */
 export function makePrinter(io: Io, options: { quiet: boolean; verbose: boolean; color: boolean }): Printer {
   const style = styleFor(io.stderr, io.env, options.color);
   const line = (text: string) => io.stderr.write(`${text}\n`);

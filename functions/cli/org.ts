@@ -1,7 +1,7 @@
 /**
- * Across accounts: which accounts a run covers (`--org`, `--ou`, `--accounts`), the role assumed in each,
- * and a bounded pool that runs the account × region pairs in parallel (each pair has its own quotas, so a run
- * over many accounts takes about as long as the slowest pair, not their sum).
+ * Across accounts: which accounts a run covers (`--org`, `--ou`, `--accounts`, checked before any AWS call),
+ * the role assumed in each, and how many account × region pairs run at once (each pair has its own quotas, so
+ * a run over many accounts takes about as long as the slowest pair, not their sum).
  */
 import {
   type Account,
@@ -15,11 +15,13 @@ import { AssumeRoleCommand, GetCallerIdentityCommand, type STSClient } from '@aw
 import { partitionOf } from '../core/arn.ts';
 import { Pool } from '../core/concurrency.ts';
 import type { CliClients, ClientFactory, CredentialsSource } from './aws.ts';
-import { UsageError } from './report.ts';
+import { numberFlag } from './context.ts';
+import { UsageError } from './errors.ts';
 
 /** The role AWS Organizations creates in every account it creates (Control Tower's is AWSControlTowerExecution). */
 export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
 
+/** The flags of a run across accounts (see context.ts `acrossAccounts`). */
 export interface OrgFlags {
   org?: boolean;
   ou?: string[];
@@ -46,6 +48,7 @@ export interface Skip {
   reason: string;
 }
 
+/** The accounts of a run: those to work in, those skipped and why, and the scope in words. */
 export interface TargetPlan {
   /** True with --org, --ou or --accounts: the report names accounts, pairs run in parallel. */
   multi: boolean;
@@ -72,12 +75,9 @@ const EXTERNAL_ID = /^[\w+=,.@:/-]{2,1224}$/;
  */
 export const DEFAULT_PARALLEL = 64;
 
+/** The pool size of a run: --parallel (a whole number from 1 to 256), else DEFAULT_PARALLEL. */
 export function parallelism(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_PARALLEL;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 256)
-    throw new UsageError(`--parallel must be a whole number from 1 to 256, got "${value}"`);
-  return n;
+  return numberFlag(value, '--parallel', { integer: true, min: 1, max: 256 }, DEFAULT_PARALLEL);
 }
 
 /** True when the flags name accounts beyond the caller's own (`--org`, `--ou`, `--accounts`). */

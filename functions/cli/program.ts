@@ -1,13 +1,15 @@
+/**
+ * The program: every command registered with commander, the flags turned into a `Ctx`, and every error turned
+ * into its exit code and one line on stderr. `run` is the whole CLI, in-process.
+ */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, GuardError } from '../core/errors.ts';
 import { describeAwsError, isAwsFailure } from './aws.ts';
 import { commands } from './commands/index.ts';
 import { type CommandDeps, type CommonFlags, type Ctx, context, EXIT, examples } from './context.ts';
+import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
-import { UsageError } from './report.ts';
 import { VERSION } from './version.ts';
-
-export { EXIT };
 
 /** Builds the commander program; `setCode` receives each command's exit code. */
 export function buildProgram(io: Io, argv: string[], setCode: (code: number) => void): Command {

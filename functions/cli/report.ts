@@ -1,10 +1,14 @@
-import cliProgress from 'cli-progress';
+/**
+ * The audit report people and scripts read: one row per log group (its key state, scope and risk), in a table,
+ * CSV or JSON, and the totals line printed after an audit, enforce or rollback.
+ */
 import { parseArn } from '../core/arn.ts';
 import type { GroupReport, SweepCounts } from '../core/sweep/report.ts';
-import type { Io } from './io.ts';
 
+/** The output formats of `audit --format`. */
 export type Format = 'table' | 'json' | 'csv' | 'html';
 
+/** The report's columns, in order (the CSV header). */
 export const AUDIT_COLUMNS = [
   'account',
   'region',
@@ -19,6 +23,7 @@ export const AUDIT_COLUMNS = [
   'keyPolicy',
 ] as const;
 
+/** One log group as the report shows it. */
 export interface AuditRow {
   /** The account of the log group (from its ARN). */
   account: string;
@@ -51,6 +56,7 @@ export function riskNote(r: Pick<GroupReport, 'atRisk' | 'unreadableFrom'>): str
   }
 }
 
+/** The report row of one group's sweep report. */
 export function auditRow(r: GroupReport): AuditRow {
   return {
     account: parseArn(r.arn)?.account ?? '',
@@ -89,10 +95,12 @@ export function csvLine(row: AuditRow): string {
   return `${AUDIT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\n`;
 }
 
+/** Rows as a whole CSV document, header first. */
 export function toCsv(rows: AuditRow[]): string {
   return csvHeader() + rows.map(csvLine).join('');
 }
 
+/** A plain-text table with padded columns (the last one not padded). */
 export function toTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const fmt = (cells: string[]) =>
@@ -103,6 +111,7 @@ export function toTable(headers: string[], rows: string[][]): string {
   return `${[fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n')}\n`;
 }
 
+/** The report rows as the terminal table `audit` prints. */
 export function auditTable(rows: AuditRow[]): string {
   return toTable(
     ['ACCOUNT', 'REGION', 'LOG GROUP', 'KEY STATE', 'IN SCOPE', 'KMS KEY', 'NOTE'],
@@ -139,130 +148,4 @@ export function totalsText(c: SweepCounts, kind: 'audit' | 'enforce' | 'rollback
   if (c.gone) parts.push(`${c.gone} gone meanwhile`);
   if (c.failed) parts.push(`${c.failed} failed`);
   return parts.join(', ');
-}
-
-/** Progress on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise. */
-export interface Progress {
-  update(region: string, counts: SweepCounts): void;
-  stop(): void;
-}
-
-export function makeProgress(io: Io, options: { enabled: boolean; verb: string }): Progress {
-  if (!options.enabled) return { update() {}, stop() {} };
-  const now = () => io.clock?.now() ?? Date.now();
-  const done = (c: SweepCounts) =>
-    c.encrypted + c.wouldEncrypt + c.disassociated + c.wouldDisassociate + c.failed + c.gone;
-  const todo = (c: SweepCounts) => (options.verb === 'disassociated' ? c.guardKey : c.candidates);
-  if (io.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: io.stderr as NodeJS.WritableStream,
-        format: `{region} [{bar}] {value}/{total} ${options.verb} | {listed} listed | {rate}/s | ETA {eta_formatted}`,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 50,
-        fps: 5,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    let region = '';
-    let since = now();
-    let base = 0;
-    return {
-      update(r, c) {
-        if (!started || r !== region) {
-          if (started) bar.stop();
-          bar.start(Math.max(1, todo(c)), done(c), { region: r, listed: c.listed, rate: '0.0' });
-          started = true;
-          region = r;
-          since = now();
-          base = done(c);
-        }
-        const secs = Math.max(0.001, (now() - since) / 1000);
-        bar.setTotal(Math.max(1, todo(c)));
-        bar.update(done(c), { listed: c.listed, rate: ((done(c) - base) / secs).toFixed(1) });
-      },
-      stop() {
-        if (started) bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  let since = now();
-  let region = '';
-  let base = 0;
-  return {
-    update(r, c) {
-      if (r !== region) {
-        region = r;
-        since = now();
-        base = done(c);
-      }
-      if (now() - last < 5_000) return;
-      last = now();
-      const secs = Math.max(0.001, (now() - since) / 1000);
-      io.stderr.write(
-        `${r}: ${c.listed} listed, ${done(c)}/${todo(c)} ${options.verb} (${((done(c) - base) / secs).toFixed(1)}/s)\n`,
-      );
-    },
-    stop() {},
-  };
-}
-
-/** The opaque `--resume-token`: region, DescribeLogGroups token, the regions still to do. */
-export interface ResumePoint {
-  command: string;
-  region: string;
-  nextToken?: string;
-  rest: string[];
-}
-
-export function encodeResume(point: ResumePoint): string {
-  const raw = { v: 1, c: point.command, r: point.region, t: point.nextToken, rest: point.rest };
-  return Buffer.from(JSON.stringify(raw)).toString('base64url');
-}
-
-export function decodeResume(token: string, command: string): ResumePoint {
-  let raw: { v?: number; c?: string; r?: string; t?: string; rest?: unknown };
-  try {
-    raw = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
-  } catch {
-    throw new UsageError('--resume-token is not a token this tool printed');
-  }
-  if (raw.v !== 1 || typeof raw.r !== 'string' || !Array.isArray(raw.rest)) {
-    throw new UsageError('--resume-token is not a token this tool printed');
-  }
-  if (raw.c !== command) throw new UsageError(`--resume-token was printed by "${raw.c}", not "${command}"`);
-  return {
-    command,
-    region: raw.r,
-    ...(typeof raw.t === 'string' ? { nextToken: raw.t } : {}),
-    rest: raw.rest.filter((r): r is string => typeof r === 'string'),
-  };
-}
-
-/** A mistake in the command line or configuration (exit code 2). */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
-
-/** Quotes an argument for a POSIX shell when it needs it. */
-export function shellQuote(arg: string): string {
-  return /^[A-Za-z0-9_./:=,@%+-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The command line to resume: the original arguments, without any old token, plus the new one. */
-export function resumeCommand(argv: string[], token: string): string {
-  const kept: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i] as string;
-    if (a === '--resume-token') {
-      i++;
-      continue;
-    }
-    if (a.startsWith('--resume-token=')) continue;
-    kept.push(a);
-  }
-  return ['logs-kms-guard', ...kept, '--resume-token', token].map(shellQuote).join(' ');
 }

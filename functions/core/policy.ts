@@ -410,3 +410,11 @@ function canonical(value: unknown): string {
   };
   return JSON.stringify(norm(value));
 }
+
+/**
+ * True when the policy holds the guard's statement for Insights query results: AWS has no call to read the
+ * results' key association back, and EncryptQueryResults=true writes this statement when it associates them.
+ */
+export function hasQueryResultsStatement(policy: PolicyDocument): boolean {
+  return policy.Statement.some((s) => s.Sid === QUERY_RESULTS_STATEMENT_SID);
+}

@@ -8,6 +8,7 @@ import {
   GUARD_RETIRE_SID,
   GUARD_VIA_LOGS_SID,
   grantsRootAdmin,
+  hasQueryResultsStatement,
   LOGS_STATEMENT_SID,
   logsStatement,
   mergeKeyPolicy,
@@ -441,5 +442,30 @@ describe('EncryptQueryResults', () => {
     expect(merged.changed).toBe(true);
     expect(merged.policy.Statement.map((s) => s.Sid)).toContain(QUERY_RESULTS_STATEMENT_SID);
     expect(defaultKeyPolicy(ctx).Statement.map((s) => s.Sid)).not.toContain(QUERY_RESULTS_STATEMENT_SID);
+  });
+});
+
+describe('hasQueryResultsStatement', () => {
+  it('is true only for a policy written with EncryptQueryResults', () => {
+    // Prepare
+    const withQueries = defaultKeyPolicy({ ...ctx, encryptQueryResults: true });
+    const without = defaultKeyPolicy(ctx);
+
+    // Act
+    const found = [hasQueryResultsStatement(withQueries), hasQueryResultsStatement(without)];
+
+    // Assess
+    expect(found).toEqual([true, false]);
+  });
+
+  it('goes by the Sid, wherever the statement sits', () => {
+    // Prepare
+    const policy = { Statement: [{ Sid: 'Other' }, { Sid: QUERY_RESULTS_STATEMENT_SID }] };
+
+    // Act
+    const found = hasQueryResultsStatement(policy);
+
+    // Assess
+    expect(found).toBe(true);
   });
 });

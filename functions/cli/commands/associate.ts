@@ -1,3 +1,7 @@
+/**
+ * `associate`: encrypts one log group with the guard key now, creating or repairing the key if need be and
+ * waiting out KMS propagation (the same association the enforce function makes, by hand).
+ */
 import type { Command } from 'commander';
 import { parseArn } from '../../core/arn.ts';
 import { associateKey } from '../../core/associate.ts';
@@ -13,10 +17,10 @@ import {
   EXIT,
   examples,
   keySteps,
-  positive,
+  numberFlag,
   singleRegion,
 } from '../context.ts';
-import { UsageError } from '../report.ts';
+import { UsageError } from '../errors.ts';
 
 async function associate(
   ctx: Ctx,
@@ -25,7 +29,7 @@ async function associate(
   const { printer, config, io } = ctx;
   const region = singleRegion(ctx);
   if (!isLogGroupName(opts.logGroup)) throw new UsageError(`"${opts.logGroup}" is not a log group name`);
-  const timeoutMs = positive(opts.timeout, '--timeout', 300, 3600) * 1000;
+  const timeoutMs = numberFlag(opts.timeout, '--timeout', { above: 0, max: 3600 }, 300) * 1000;
   const clients = ctx.clients(region);
   const group = await describeLogGroup(clients, opts.logGroup);
   if (!group) {

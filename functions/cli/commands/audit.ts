@@ -1,16 +1,25 @@
+/**
+ * `audit`: the read-only report of every log group's key state across accounts and regions (table, CSV, JSON or
+ * one HTML page), its totals and the groups at risk, and an exit code that says whether anything needs fixing.
+ */
 import { GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { type Command, Option } from 'commander';
 import type { GuardConfig } from '../../core/config.ts';
 import { findGuardKey } from '../../core/key.ts';
-import { parsePolicy, QUERY_RESULTS_STATEMENT_SID } from '../../core/policy.ts';
+import { hasQueryResultsStatement, parsePolicy } from '../../core/policy.ts';
 import { sweepBuckets } from '../../core/sweep/quotas.ts';
-import { emptyCounts } from '../../core/sweep/report.ts';
+import { emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import {
+  type AcrossResult,
   accountsOf,
   orgFlagsOf,
+  type PairDone,
+  type PairOutcome,
+  type PairTask,
   pairTable,
   publicPairs,
+  type ReportPair,
   reportPairs,
   runAcross,
   skippedLines,
@@ -20,7 +29,8 @@ import type { CliClients } from '../aws.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
-import { type AuditRow, auditRow, type Format, makeProgress, totalsText } from '../report.ts';
+import { makeProgress } from '../progress.ts';
+import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
 
@@ -41,110 +51,174 @@ function isGap(r: AuditRow): boolean {
   return (r.keyState === 'no-key' && r.inScope) || r.keyState === 'key-unusable' || r.atRisk !== '';
 }
 
-async function audit(ctx: Ctx, opts: AuditOptions) {
-  const { io, printer, config } = ctx;
+/** What an audit gathers while it runs: its output, the gap rows for the HTML report, and its tallies. */
+interface AuditState {
+  output?: Output;
+  writer?: RowWriter;
+  gaps: ReportRow[];
+  /** Gap rows past GAP_ROWS_MAX, left out of the HTML report. */
+  gapsLeftOut: number;
+  tally: AuditTally;
+}
+
+/** A finished audit run, as the report and the closing lines read it. */
+interface AuditRun {
+  result: AcrossResult;
+  pairs: ReportPair[];
+  totals: SweepCounts;
+  /** The pairs audited, wholly or until interrupted. */
+  done: PairOutcome[];
+  interrupted: boolean;
+  multi: boolean;
+  org: OrgFlags;
+  format: Format;
+  startedAt: string;
+  finishedAt: string;
+}
+
+/** `audit`: every account × region swept read-only, the report written, the totals and findings printed. */
+async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
+  const { io } = ctx;
   const format: Format = ctx.flags.json ? 'json' : opts.format;
   const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
   const now = () => io.clock?.now() ?? Date.now();
   const startedAt = new Date(now()).toISOString();
-  const gaps: ReportRow[] = [];
-  let gapsLeftOut = 0;
-  let unchecked = 0;
-  const risks: RiskTally = { 'key-pending-deletion': 0, 'key-disabled': 0, 'key-policy-excludes-logs': 0 };
-  const live = emptyCounts();
   const multi = isAcross(org);
+  const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyTally() };
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
-  let output: Output | undefined;
-  let writer: RowWriter | undefined;
   const result = await runAcross(ctx, {
     command: 'audit',
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
     beforeStart: async () => {
       // Opened only once the accounts are known: a usage or Organizations error leaves no half-written file.
-      output = openOutput(io, opts.out);
-      writer = rowWriter(format, output, ctx.regions);
+      state.output = openOutput(io, opts.out);
+      state.writer = rowWriter(format, state.output, ctx.regions);
       return true;
     },
-    work: async (task) => {
-      printer.log.info(`auditing ${task.account || 'this account'} ${task.region}`);
-      let account: string | undefined;
-      const result = await sweep({
-        mode: 'audit',
-        clients: task.clients,
-        config: task.config,
-        region: task.region,
-        ...(task.account ? { account: task.account } : {}),
-        log: printer.log,
-        ...(io.clock ? { clock: io.clock } : {}),
-        checkKeys: true,
-        ...(opts.prefix ? { prefix: opts.prefix } : {}),
-        ...(io.signal ? { signal: io.signal } : {}),
-        ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
-        buckets: sweepBuckets({}, io.clock),
-        onGroup: (r) => {
-          live.listed++;
-          const base = auditRow(r);
-          const row: ReportRow = {
-            ...base,
-            // The account the run is in, where known: an endpoint that answers without group ARNs still names it.
-            account: task.account || base.account,
-            ...(task.accountName ? { accountName: task.accountName } : {}),
-          };
-          account ??= row.account;
-          if (row.keyPolicy === 'unknown') unchecked++;
-          tallyRisk(risks, row);
-          const gap = isGap(row);
-          if (gap) {
-            if (gaps.length < GAP_ROWS_MAX) gaps.push(row);
-            else gapsLeftOut++;
-          }
-          if (!opts.unencrypted || gap) writer?.add(row);
-          progress.update(multi ? 'accounts' : task.region, { ...live, candidates: live.listed });
-        },
-      }).catch((err) => ({
-        error: err as Error,
-        stopped: 'error' as const,
-        done: false,
-        state: { counts: emptyCounts(), nextToken: task.nextToken },
-      }));
-      const counts = result.state.counts;
-      const nextToken = result.state.nextToken;
-      const known = account ? { account } : {};
-      if (result.stopped === 'error')
-        return {
-          status: 'failed',
-          counts,
-          error: result.error,
-          ...(nextToken ? { nextToken } : {}),
-          ...known,
-        };
-      const queryResults = await queryResultsState(task.clients, task.config);
-      return {
-        status: result.stopped === 'signal' ? 'interrupted' : 'done',
-        counts,
-        queryResults,
-        ...(result.stopped === 'signal' && nextToken ? { nextToken } : {}),
-        ...known,
-      };
-    },
+    work: (task) =>
+      auditPair(ctx, opts, task, state, () =>
+        progress.update(multi ? 'accounts' : task.region, {
+          ...state.tally.live,
+          candidates: state.tally.live.listed,
+        }),
+      ),
   });
   progress.stop();
-  if (!result || !writer || !output) return EXIT.ok;
-  const pairs = reportPairs(result, ctx.regions);
-  const totals = totalOf(result.outcomes);
-  const interrupted = result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started');
-  const failed = pairs.filter((p) => p.status === 'failed' || p.skip === 'denied');
-  const done = result.outcomes.filter((o) => o.status === 'done' || o.status === 'interrupted');
+  if (!result || !state.writer || !state.output) return EXIT.ok;
+  const run: AuditRun = {
+    result,
+    pairs: reportPairs(result, ctx.regions),
+    totals: totalOf(result.outcomes),
+    done: result.outcomes.filter((o) => o.status === 'done' || o.status === 'interrupted'),
+    interrupted: result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started'),
+    multi,
+    org,
+    format,
+    startedAt,
+    finishedAt: new Date(now()).toISOString(),
+  };
+  await writeAuditReport(ctx, opts, state, run);
+  printAuditSummary(ctx, opts, state, run);
+  return auditExitCode(ctx, run);
+}
+
+/** Audits one account × region: sweeps it read-only, each group a row, then reads its query-results state. */
+async function auditPair(
+  ctx: Ctx,
+  opts: AuditOptions,
+  task: PairTask,
+  state: AuditState,
+  showProgress: () => void,
+): Promise<PairDone> {
+  const { io, printer } = ctx;
+  printer.log.info(`auditing ${task.account || 'this account'} ${task.region}`);
+  let account: string | undefined;
+  const result = await sweep({
+    mode: 'audit',
+    clients: task.clients,
+    config: task.config,
+    region: task.region,
+    ...(task.account ? { account: task.account } : {}),
+    log: printer.log,
+    ...(io.clock ? { clock: io.clock } : {}),
+    checkKeys: true,
+    ...(opts.prefix ? { prefix: opts.prefix } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
+    ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
+    buckets: sweepBuckets({}, io.clock),
+    onGroup: (r) => {
+      countGroup(state.tally, r);
+      const row = pairRow(task, r);
+      account ??= row.account;
+      addRow(state, row, Boolean(opts.unencrypted));
+      showProgress();
+    },
+  }).catch((err) => ({
+    error: err as Error,
+    stopped: 'error' as const,
+    done: false,
+    state: { counts: emptyCounts(), nextToken: task.nextToken },
+  }));
+  const counts = result.state.counts;
+  const nextToken = result.state.nextToken;
+  const known = account ? { account } : {};
+  if (result.stopped === 'error')
+    return {
+      status: 'failed',
+      counts,
+      error: result.error,
+      ...(nextToken ? { nextToken } : {}),
+      ...known,
+    };
+  const queryResults = await queryResultsState(task.clients, task.config);
+  return {
+    status: result.stopped === 'signal' ? 'interrupted' : 'done',
+    counts,
+    queryResults,
+    ...(result.stopped === 'signal' && nextToken ? { nextToken } : {}),
+    ...known,
+  };
+}
+
+/** A group's report row, named by the pair's account where known (an endpoint may answer without ARNs). */
+function pairRow(task: PairTask, r: GroupReport): ReportRow {
+  const base = auditRow(r);
+  return {
+    ...base,
+    account: task.account || base.account,
+    ...(task.accountName ? { accountName: task.accountName } : {}),
+  };
+}
+
+/** Keeps a gap row for the HTML report (up to GAP_ROWS_MAX) and writes the row, or only gaps with --unencrypted. */
+function addRow(state: AuditState, row: ReportRow, onlyGaps: boolean): void {
+  const gap = isGap(row);
+  if (gap) {
+    if (state.gaps.length < GAP_ROWS_MAX) state.gaps.push(row);
+    else state.gapsLeftOut++;
+  }
+  if (!onlyGaps || gap) state.writer?.add(row);
+}
+
+/** Writes the report's summary (JSON fields, CSV nothing more, the whole HTML page) and closes the output. */
+async function writeAuditReport(
+  ctx: Ctx,
+  opts: AuditOptions,
+  state: AuditState,
+  run: AuditRun,
+): Promise<void> {
+  const { config } = ctx;
+  const { result, pairs, totals, done, multi, org } = run;
   const summary = {
     command: 'audit',
     scope: result.plan.scope,
-    startedAt,
-    finishedAt: new Date(now()).toISOString(),
+    startedAt: run.startedAt,
+    finishedAt: run.finishedAt,
     // A single-account run keeps the fields it always had; `pairs` has them per account too.
     regions: done.map((o) => o.region),
     skippedRegions: result.outcomes.filter((o) => o.skip === 'region-disabled').map((o) => o.region),
-    interrupted,
+    interrupted: run.interrupted,
     totals,
     queryResults: Object.fromEntries(
       done.map((o) => [multi ? `${o.account}/${o.region}` : o.region, o.queryResults ?? '']),
@@ -153,12 +227,12 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
     pairs: publicPairs(pairs),
     ...(result.resume ? { resumeToken: result.resume.token, resumeCommand: result.resume.command } : {}),
   };
-  if (format === 'html') {
+  if (run.format === 'html') {
     const report: RunReport = {
       tool: { name: 'logs-kms-guard', version: VERSION },
       command: 'audit',
-      startedAt,
-      finishedAt: summary.finishedAt,
+      startedAt: run.startedAt,
+      finishedAt: run.finishedAt,
       scope: {
         accounts: result.plan.scope,
         regions: ctx.regions,
@@ -171,37 +245,52 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
       },
       pairs: publicPairs(pairs),
       totals,
-      rows: gaps,
-      ...(gapsLeftOut ? { rowsTruncated: gapsLeftOut } : {}),
+      rows: state.gaps,
+      ...(state.gapsLeftOut ? { rowsTruncated: state.gapsLeftOut } : {}),
     };
-    output.write(renderHtml(report));
+    state.output?.write(renderHtml(report));
   }
-  writer.finish(summary);
-  await output.close();
+  state.writer?.finish(summary);
+  await state.output?.close();
+}
+
+/** The lines on stderr after the report: where it went, the pairs, the totals, what is at risk, how to resume. */
+function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run: AuditRun): void {
+  const { printer } = ctx;
+  const { result, totals, multi } = run;
   if (opts.out) printer.info(`report written to ${opts.out}`);
-  if (multi) printer.info(pairTable(pairs));
+  if (multi) printer.info(pairTable(run.pairs));
   for (const line of skippedLines(result)) printer.warn(line);
   if (!multi)
-    for (const o of done) printer.info(`${o.region}: Insights query results ${o.queryResults ?? 'unknown'}`);
-  printer.info(`${interrupted ? 'interrupted; partial totals: ' : ''}${totalsText(totals, 'audit', false)}`);
+    for (const o of run.done)
+      printer.info(`${o.region}: Insights query results ${o.queryResults ?? 'unknown'}`);
+  printer.info(
+    `${run.interrupted ? 'interrupted; partial totals: ' : ''}${totalsText(totals, 'audit', false)}`,
+  );
   if (totals.keyUnusable > 0) {
     printer.warn(
       `${totals.keyUnusable} log group(s) use a key that is not enabled: their data cannot be read or written`,
     );
   }
-  if (unchecked > 0) {
+  if (state.tally.unchecked > 0) {
     printer.warn(
-      `${unchecked} log group(s) use a key whose policy could not be read (kms:GetKeyPolicy): not checked for CloudWatch Logs`,
+      `${state.tally.unchecked} log group(s) use a key whose policy could not be read (kms:GetKeyPolicy): not checked for CloudWatch Logs`,
     );
   }
-  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(risks)));
+  if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(state.tally.risks)));
   if (result.resume) printer.info(`resume with:\n  ${result.resume.command}`);
   // Last, so that the cause is what a terminal shows at the bottom.
   for (const o of result.outcomes.filter((x) => x.status === 'failed')) {
     const where = multi ? `${o.account} ${o.region}: ` : '';
     printer.error(`${where}${o.reason ?? 'failed'}`);
   }
-  if (interrupted) return EXIT.interrupted;
+}
+
+/** The exit code: 130 interrupted, 3 a pair failed or was denied, 1 findings (unencrypted or at risk), else 0. */
+function auditExitCode(ctx: Ctx, run: AuditRun): number {
+  const { printer } = ctx;
+  const { totals } = run;
+  if (run.interrupted) return EXIT.interrupted;
   if (totals.candidates > 0) {
     printer.info(
       printer.style.red(
@@ -209,6 +298,7 @@ async function audit(ctx: Ctx, opts: AuditOptions) {
       ),
     );
   }
+  const failed = run.pairs.filter((p) => p.status === 'failed' || p.skip === 'denied');
   if (failed.length) return EXIT.aws;
   return totals.candidates > 0 || totals.atRisk > 0 ? EXIT.findings : EXIT.ok;
 }
@@ -221,11 +311,33 @@ interface RiskTally {
   earliest?: string;
 }
 
-/** Counts one row into the tally (every row: the gap list the HTML report gets is capped, the tally is not). */
-function tallyRisk(t: RiskTally, r: AuditRow): void {
-  if (r.atRisk === '') return;
-  if (r.atRisk in t) t[r.atRisk as keyof Omit<RiskTally, 'earliest'>]++;
-  if (r.unreadableFrom && (!t.earliest || r.unreadableFrom < t.earliest)) t.earliest = r.unreadableFrom;
+/** What an audit counts as groups are listed: the live counts, unreadable key policies, groups at risk. */
+interface AuditTally {
+  /** For progress: only `listed` (an audit changes nothing). */
+  live: SweepCounts;
+  /** Groups whose key policy could not be read (not checked for CloudWatch Logs). */
+  unchecked: number;
+  risks: RiskTally;
+}
+
+/** A tally with nothing counted yet. */
+function emptyTally(): AuditTally {
+  return {
+    live: emptyCounts(),
+    unchecked: 0,
+    risks: { 'key-pending-deletion': 0, 'key-disabled': 0, 'key-policy-excludes-logs': 0 },
+  };
+}
+
+// counting: the one place an audit counts a group, from its report (every group: the gap list the HTML report
+// gets is capped, the tally is not).
+function countGroup(t: AuditTally, r: GroupReport): void {
+  t.live.listed++;
+  if (r.keyPolicy === 'unknown') t.unchecked++;
+  if (!r.atRisk) return;
+  if (r.atRisk in t.risks) t.risks[r.atRisk]++;
+  if (r.unreadableFrom && (!t.risks.earliest || r.unreadableFrom < t.risks.earliest))
+    t.risks.earliest = r.unreadableFrom;
 }
 
 /** The summary of the groups at risk: how many for each reason, the earliest date, what to do. */
@@ -261,7 +373,7 @@ async function queryResultsState(clients: CliClients, config: GuardConfig): Prom
     const key = await findGuardKey(clients, config);
     if (!key?.Arn) return 'not encrypted with the guard key (no guard key)';
     const out = await clients.kms.send(new GetKeyPolicyCommand({ KeyId: key.Arn, PolicyName: 'default' }));
-    return parsePolicy(out.Policy ?? '').Statement.some((s) => s.Sid === QUERY_RESULTS_STATEMENT_SID)
+    return hasQueryResultsStatement(parsePolicy(out.Policy ?? ''))
       ? `encrypted with ${key.Arn} (associated at deployment: the key admits CloudWatch Logs for them)`
       : 'not encrypted with the guard key (optional: EncryptQueryResults=true)';
   } catch (err) {

@@ -1,3 +1,7 @@
+/**
+ * What `enforce` and `rollback` share: one paced sweep that changes log groups in every account × region, with
+ * confirmation first, progress while it runs, and a resume token when it stops.
+ */
 import type { Command } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
@@ -15,9 +19,19 @@ import {
   totalOf,
 } from '../across.ts';
 import { isAwsFailure, resolveAccount } from '../aws.ts';
-import { acrossAccounts, type CommandDeps, type Ctx, common, EXIT, examples, positive } from '../context.ts';
-import { isAcross, type OrgFlags } from '../org.ts';
-import { makeProgress, totalsText, UsageError } from '../report.ts';
+import {
+  acrossAccounts,
+  type CommandDeps,
+  type Ctx,
+  common,
+  EXIT,
+  examples,
+  numberFlag,
+} from '../context.ts';
+import { UsageError } from '../errors.ts';
+import { isAcross, type OrgFlags, type TargetPlan } from '../org.ts';
+import { makeProgress } from '../progress.ts';
+import { totalsText } from '../report.ts';
 
 /** The flags of `enforce` and `rollback`. */
 export interface BulkOptions extends OrgFlags {
@@ -32,9 +46,10 @@ export interface BulkOptions extends OrgFlags {
 /** Runs `enforce` or `rollback` over every account × region: confirms, paces, reports, and prints a resume token when stopped. */
 export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOptions): Promise<number> {
   const { io, printer, config } = ctx;
-  const rate = positive(opts.rate, '--rate', 5, 5);
-  const concurrency = positive(opts.concurrency, '--concurrency', 8, 64);
-  const groupTimeoutMs = positive(opts.groupTimeout, '--group-timeout', 300, 3600) * 1000;
+  const rate = numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5);
+  const concurrency = numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8);
+  const groupTimeoutMs =
+    numberFlag(opts.groupTimeout, '--group-timeout', { above: 0, max: 3600 }, 300) * 1000;
   const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
   const multi = isAcross(org);
   const dryRun = config.dryRun;
@@ -47,27 +62,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
     command: kind,
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
-    beforeStart: async (plan, pairs) => {
-      if (dryRun || opts.yes) return true;
-      const what =
-        kind === 'enforce'
-          ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
-          : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
-      if (!io.stdinIsTTY || !io.prompt) {
-        throw new UsageError(
-          `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
-        );
-      }
-      const where = plan.multi
-        ? `${plan.targets.length} account(s) × ${ctx.regions.join(', ')} (${pairs} account-region pair(s))`
-        : opts.resumeToken
-          ? `the ${pairs} region(s) left by the interrupted run`
-          : ctx.regions.join(', ');
-      const answer = await io.prompt(`This will ${what} in ${where}. Proceed? [y/N] `);
-      if (/^y(es)?$/i.test(answer.trim())) return true;
-      printer.info('nothing changed');
-      return false;
-    },
+    beforeStart: (plan, pairs) => confirmBulk(ctx, kind, opts, plan, pairs),
     work: async (task) => {
       const account =
         kind === 'enforce' ? task.account || (await resolveAccount(task.clients, task.config)) : task.account;
@@ -170,6 +165,36 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   return totals.failed > 0 ? EXIT.findings : EXIT.ok;
 }
 
+/** Asks before changing anything (not for --dry-run or --yes); refuses without a terminal to ask on. */
+async function confirmBulk(
+  ctx: Ctx,
+  kind: 'enforce' | 'rollback',
+  opts: BulkOptions,
+  plan: TargetPlan,
+  pairs: number,
+): Promise<boolean> {
+  const { io, printer, config } = ctx;
+  if (config.dryRun || opts.yes) return true;
+  const what =
+    kind === 'enforce'
+      ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
+      : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
+  if (!io.stdinIsTTY || !io.prompt) {
+    throw new UsageError(
+      `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
+    );
+  }
+  const where = plan.multi
+    ? `${plan.targets.length} account(s) × ${ctx.regions.join(', ')} (${pairs} account-region pair(s))`
+    : opts.resumeToken
+      ? `the ${pairs} region(s) left by the interrupted run`
+      : ctx.regions.join(', ');
+  const answer = await io.prompt(`This will ${what} in ${where}. Proceed? [y/N] `);
+  if (/^y(es)?$/i.test(answer.trim())) return true;
+  printer.info('nothing changed');
+  return false;
+}
+
 /**
  * The buckets of one account-region of a bulk run. --rate paces AssociateKmsKey (DisassociateKmsKey) and the tag
  * read before each; sweepBuckets caps each at the published quota and slows down when throttled by other callers.
@@ -188,7 +213,8 @@ export function bulkBuckets(rate: number, clock?: Clock): SweepBuckets {
   return { ...buckets, associate: even('associate'), disassociate: even('disassociate'), tags: even('tags') };
 }
 
-/** Live counts from group reports, for progress. */
+// counting: the one place a bulk run counts a group, from its report: the live counts progress shows while
+// a pair runs (the sweep's own counts arrive when the pair ends).
 function tally(c: SweepCounts, r: GroupReport): void {
   c.listed++;
   const state = {

@@ -1,3 +1,7 @@
+/**
+ * `disassociate`: takes the guard key off one log group, keeping the key (old data stays readable with it) and
+ * tagging the group so the guard does not encrypt it again.
+ */
 import type { Command } from 'commander';
 import { logGroupArn, partitionOf } from '../../core/arn.ts';
 import { disassociateKey } from '../../core/disassociate.ts';
@@ -6,7 +10,7 @@ import { findGuardKey, sameKey } from '../../core/key.ts';
 import { isLogGroupName } from '../../core/scope.ts';
 import { resolveAccount } from '../aws.ts';
 import { type CliCommand, type Ctx, common, EXIT, examples, singleRegion } from '../context.ts';
-import { UsageError } from '../report.ts';
+import { UsageError } from '../errors.ts';
 
 async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean }): Promise<number> {
   const { printer, config, io } = ctx;

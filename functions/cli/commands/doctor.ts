@@ -1,9 +1,43 @@
+/**
+ * `doctor`: the command around the readiness checks of ../doctor/ (its flags, one line or JSON per finding,
+ * the summary and the exit code), in one account or across accounts.
+ */
 import type { Command } from 'commander';
 import { emptyCounts } from '../../core/sweep/report.ts';
 import { orgFlagsOf, reportPairs, runAcross, skippedLines } from '../across.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
-import { type Check, type DoctorOptions, doctorRegion, formatCheck, runDoctor } from '../doctor.ts';
+import type { Check, DoctorOptions } from '../doctor/check.ts';
+import { doctorRegion } from '../doctor/runner.ts';
+import type { Printer } from '../io.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
+
+/** Runs every check in every region of this account; exit code 1 when one fails. */
+async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
+  const checks: Check[] = [];
+  for (const region of ctx.regions) {
+    const found = await doctorRegion({
+      clients: ctx.clients(region),
+      config: ctx.config,
+      region,
+      options: opts,
+      now: ctx.io.clock?.now() ?? Date.now(),
+    });
+    checks.push(...found);
+    if (!ctx.flags.json) for (const c of found) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
+  }
+  if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
+  const fails = checks.filter((c) => c.status === 'fail').length;
+  const warns = checks.filter((c) => c.status === 'warn').length;
+  ctx.printer.info(`${checks.length} check(s): ${fails} fail, ${warns} warn`);
+  return fails > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** One finding as a line: status, region, check, detail, and the fix dimmed. */
+function formatCheck(c: Check, printer: Printer): string {
+  const s = printer.style;
+  const label = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('fail') }[c.status];
+  return `${label}  ${c.region}  ${c.check}: ${c.detail}${c.fix ? s.dim(` (fix: ${c.fix})`) : ''}`;
+}
 
 /** `doctor --org` / `--accounts`: the same checks in every account × region, each line naming its account. */
 async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<number> {
@@ -13,13 +47,13 @@ async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<n
     command: 'doctor',
     org: orgFlagsOf(opts as unknown as Record<string, unknown>),
     work: async (task) => {
-      const found = await doctorRegion(
-        task.clients,
-        task.config,
-        task.region,
-        opts,
-        io.clock?.now() ?? Date.now(),
-      );
+      const found = await doctorRegion({
+        clients: task.clients,
+        config: task.config,
+        region: task.region,
+        options: opts,
+        now: io.clock?.now() ?? Date.now(),
+      });
       checks.push(...found.map((c) => ({ account: task.account, ...c })));
       return { status: 'done', counts: emptyCounts() };
     },
@@ -48,7 +82,7 @@ async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<n
   return fails > 0 ? EXIT.findings : EXIT.ok;
 }
 
-/** `doctor`: the readiness checks of a region's deployment (the checks live in ../doctor.ts). */
+/** `doctor`: the readiness checks of a region's deployment (the checks live in ../doctor/). */
 export const doctorCommand: CliCommand = {
   name: 'doctor',
   register(program, { act }) {

@@ -1,3 +1,4 @@
+/** `enforce`: the backfill over every account × region (the run itself is bulk.ts). */
 import type { CliCommand } from '../context.ts';
 import { registerBulk } from './bulk.ts';
 

@@ -1,3 +1,4 @@
+/** The list of the CLI's commands: one file per command in this folder, registered by program.ts in this order. */
 import type { CliCommand } from '../context.ts';
 import { associateCommand } from './associate.ts';
 import { auditCommand } from './audit.ts';

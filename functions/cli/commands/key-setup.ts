@@ -1,3 +1,7 @@
+/**
+ * `key setup`: creates the guard key in each region, or repairs its policy and turns its rotation on (what the
+ * first event or sweep would do, ahead of time and with a report).
+ */
 import { EnableKeyRotationCommand, GetKeyRotationStatusCommand } from '@aws-sdk/client-kms';
 import type { Command } from 'commander';
 import { ensureKey, findGuardKey } from '../../core/key.ts';

@@ -1,3 +1,4 @@
+/** `rollback`: the escape hatch over every account × region (the run itself is bulk.ts). */
 import type { CliCommand } from '../context.ts';
 import { registerBulk } from './bulk.ts';
 

@@ -1,0 +1,98 @@
+/**
+ * The opaque `--resume-token` of an interrupted run, and the command line that resumes it: what is left to do
+ * travels in the token, so the resumed run needs no state file. Version 1 names regions of one account (still
+ * read), version 2 the account × region pairs of a run across accounts.
+ */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { UsageError } from './errors.ts';
+import { shellQuote } from './shell.ts';
+
+/** The opaque `--resume-token`: region, DescribeLogGroups token, the regions still to do. */
+export interface ResumePoint {
+  command: string;
+  region: string;
+  nextToken?: string;
+  rest: string[];
+}
+
+/** The token for a resume point (base64url JSON, versioned). */
+export function encodeResume(point: ResumePoint): string {
+  const raw = { v: 1, c: point.command, r: point.region, t: point.nextToken, rest: point.rest };
+  return Buffer.from(JSON.stringify(raw)).toString('base64url');
+}
+
+/** The resume point of a token, refused when it is not one this tool printed or belongs to another command. */
+export function decodeResume(token: string, command: string): ResumePoint {
+  let raw: { v?: number; c?: string; r?: string; t?: string; rest?: unknown };
+  try {
+    raw = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new UsageError('--resume-token is not a token this tool printed');
+  }
+  if (raw.v !== 1 || typeof raw.r !== 'string' || !Array.isArray(raw.rest)) {
+    throw new UsageError('--resume-token is not a token this tool printed');
+  }
+  if (raw.c !== command) throw new UsageError(`--resume-token was printed by "${raw.c}", not "${command}"`);
+  return {
+    command,
+    region: raw.r,
+    ...(typeof raw.t === 'string' ? { nextToken: raw.t } : {}),
+    rest: raw.rest.filter((r): r is string => typeof r === 'string'),
+  };
+}
+
+/** The command line to resume: the original arguments, without any old token, plus the new one. */
+export function resumeCommand(argv: string[], token: string): string {
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (a === '--resume-token') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--resume-token=')) continue;
+    kept.push(a);
+  }
+  return ['logs-kms-guard', ...kept, '--resume-token', token].map(shellQuote).join(' ');
+}
+
+/** One account × region still to do, in a token: account, region, DescribeLogGroups token. */
+export interface TokenPair {
+  a: string;
+  r: string;
+  t?: string;
+}
+
+/** The resume token of a run over pairs: compressed, since an organization can leave thousands to do. */
+export function encodeAcross(command: string, pairs: TokenPair[]): string {
+  const raw = JSON.stringify({ v: 2, c: command, p: pairs.map((p) => (p.t ? [p.a, p.r, p.t] : [p.a, p.r])) });
+  return `2.${deflateRawSync(raw).toString('base64url')}`;
+}
+
+/** Reads a token of `encodeAcross` (or a single-account token of earlier versions, for `account`). */
+export async function decodeAcross(
+  token: string,
+  command: string,
+  account: () => Promise<string>,
+): Promise<TokenPair[]> {
+  if (!token.startsWith('2.')) {
+    const point = decodeResume(token, command);
+    const a = await account();
+    return [
+      { a, r: point.region, ...(point.nextToken ? { t: point.nextToken } : {}) },
+      ...point.rest.map((r) => ({ a, r })),
+    ];
+  }
+  let raw: { v?: number; c?: string; p?: unknown };
+  try {
+    raw = JSON.parse(inflateRawSync(Buffer.from(token.slice(2), 'base64url')).toString('utf8'));
+  } catch {
+    throw new UsageError('--resume-token is not a token this tool printed');
+  }
+  if (raw.v !== 2 || !Array.isArray(raw.p))
+    throw new UsageError('--resume-token is not a token this tool printed');
+  if (raw.c !== command) throw new UsageError(`--resume-token was printed by "${raw.c}", not "${command}"`);
+  return raw.p
+    .filter((x): x is string[] => Array.isArray(x) && typeof x[0] === 'string' && typeof x[1] === 'string')
+    .map(([a, r, t]) => ({ a: a as string, r: r as string, ...(typeof t === 'string' ? { t } : {}) }));
+}

@@ -1,0 +1,134 @@
+import {
+  DescribeKeyCommand,
+  GetKeyRotationStatusCommand,
+  type KeyMetadata,
+  KMSClient,
+} from '@aws-sdk/client-kms';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultClientFactory } from '../../../functions/cli/aws.ts';
+import { checkKey, checkKeyRotation } from '../../../functions/cli/doctor/key.ts';
+import { loadConfig } from '../../../functions/core/config.ts';
+import { ACCOUNT, REGION } from '../../helpers.ts';
+
+const kms = mockClient(KMSClient);
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
+const meta = (KeyState: KeyMetadata['KeyState']): KeyMetadata => ({
+  Arn: KEY,
+  KeyId: KEY.slice(-36),
+  KeyState,
+  KeySpec: 'SYMMETRIC_DEFAULT',
+  KeyUsage: 'ENCRYPT_DECRYPT',
+});
+const input = () => ({ clients: defaultClientFactory()(REGION), config: loadConfig({}), region: REGION });
+
+describe('checkKey', () => {
+  beforeEach(() => {
+    kms.reset();
+  });
+
+  it('is ok for an enabled symmetric key, and learns it', async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: meta('Enabled') });
+
+    // Act
+    const result = await checkKey(input());
+
+    // Assess
+    expect(result.findings).toEqual([
+      { check: 'key', status: 'ok', detail: `${KEY} is enabled and symmetric` },
+    ]);
+    expect(result.learned).toEqual({ key: meta('Enabled') });
+  });
+
+  it('fails for a disabled key, and still learns it for the checks after', async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: meta('Disabled') });
+
+    // Act
+    const result = await checkKey(input());
+
+    // Assess
+    expect(result.findings).toEqual([
+      {
+        check: 'key',
+        status: 'fail',
+        detail: expect.stringContaining('its state is Disabled'),
+        fix: 'enable the key or point the guard at a usable one (never delete a key log groups use)',
+      },
+    ]);
+    expect(result.learned?.key?.Arn).toBe(KEY);
+  });
+
+  it('warns that a missing guard key is created later, with the command that creates it now', async () => {
+    // Prepare
+    kms.on(DescribeKeyCommand).rejects(Object.assign(new Error('no alias'), { name: 'NotFoundException' }));
+
+    // Act
+    const result = await checkKey(input());
+
+    // Assess
+    expect(result.findings).toEqual([
+      {
+        check: 'key',
+        status: 'warn',
+        detail: 'alias/logs-kms-guard does not exist yet (the first event or the sweep creates it)',
+        fix: `logs-kms-guard key setup --region ${REGION}`,
+      },
+    ]);
+    expect(result.learned).toBeUndefined();
+  });
+
+  it('warns that it could not check when KMS refuses', async () => {
+    // Prepare
+    kms
+      .on(DescribeKeyCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException', $metadata: {} }));
+
+    // Act
+    const result = await checkKey(input());
+
+    // Assess
+    expect(result.findings).toEqual([
+      { check: 'key', status: 'warn', detail: expect.stringMatching(/^could not check: access denied/) },
+    ]);
+  });
+});
+
+describe('checkKeyRotation', () => {
+  beforeEach(() => {
+    kms.reset();
+  });
+
+  it('finds nothing without a key', async () => {
+    // Act
+    const result = await checkKeyRotation({ clients: defaultClientFactory()(REGION), region: REGION });
+
+    // Assess
+    expect(result.findings).toEqual([]);
+    expect(kms.calls()).toHaveLength(0);
+  });
+
+  it('is ok when rotation is on, warns with the command when it is off', async () => {
+    // Prepare
+    const clients = defaultClientFactory()(REGION);
+    kms.on(GetKeyRotationStatusCommand).resolvesOnce({ KeyRotationEnabled: true }).resolves({});
+
+    // Act
+    const on = await checkKeyRotation({ clients, region: REGION, key: meta('Enabled') });
+    const off = await checkKeyRotation({ clients, region: REGION, key: meta('Enabled') });
+
+    // Assess
+    expect(on.findings).toEqual([
+      { check: 'key rotation', status: 'ok', detail: 'automatic rotation is on' },
+    ]);
+    expect(off.findings).toEqual([
+      {
+        check: 'key rotation',
+        status: 'warn',
+        detail: 'automatic rotation is off',
+        fix: `aws kms enable-key-rotation --key-id ${KEY} --region ${REGION}`,
+      },
+    ]);
+  });
+});

@@ -1,0 +1,109 @@
+import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
+import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';
+import {
+  DescribeKeyCommand,
+  GetKeyPolicyCommand,
+  GetKeyRotationStatusCommand,
+  KMSClient,
+} from '@aws-sdk/client-kms';
+import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultClientFactory } from '../../../functions/cli/aws.ts';
+import { DOCTOR_CHECKS, doctorRegion } from '../../../functions/cli/doctor/runner.ts';
+import { loadConfig } from '../../../functions/core/config.ts';
+import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
+import { ACCOUNT, REGION } from '../../helpers.ts';
+
+const sts = mockClient(STSClient);
+const cloudtrail = mockClient(CloudTrailClient);
+const eventbridge = mockClient(EventBridgeClient);
+const kms = mockClient(KMSClient);
+const logs = mockClient(CloudWatchLogsClient);
+const lambda = mockClient(LambdaClient);
+const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
+const input = (options = {}) => ({
+  clients: defaultClientFactory()(REGION),
+  config: loadConfig({}),
+  region: REGION,
+  options,
+  now: 1_800_000_000_000,
+});
+
+describe('doctor runner', () => {
+  beforeEach(() => {
+    for (const mock of [sts, cloudtrail, eventbridge, kms, logs, lambda]) mock.reset();
+  });
+
+  it('lists the checks in the order doctor prints them', () => {
+    // Act
+    const names = DOCTOR_CHECKS.map((check) => check.name);
+
+    // Assess
+    expect(names).toEqual([
+      'checkCredentials',
+      'checkCloudTrail',
+      'checkRule',
+      'checkQueue',
+      'checkKey',
+      'checkKeyRotation',
+      'checkKeyPolicy',
+      'checkRecentFailures',
+      'checkQueryResults',
+      'checkFunctionRole',
+    ]);
+  });
+
+  it('stops after the credentials check when there are none', async () => {
+    // Prepare
+    sts
+      .on(GetCallerIdentityCommand)
+      .rejects(Object.assign(new Error('bad token'), { name: 'InvalidClientTokenId', $metadata: {} }));
+
+    // Act
+    const checks = await doctorRegion(input());
+
+    // Assess
+    expect(checks.map((c) => [c.region, c.check, c.status])).toEqual([[REGION, 'credentials', 'fail']]);
+    expect(cloudtrail.calls()).toHaveLength(0);
+  });
+
+  it('hands each check what the earlier ones learned (the account, the key, its policy)', async () => {
+    // Prepare
+    sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: 'me' });
+    cloudtrail.on(DescribeTrailsCommand).resolves({ trailList: [] });
+    eventbridge.on(ListRulesCommand).resolves({ Rules: [] });
+    kms.on(DescribeKeyCommand).resolves({
+      KeyMetadata: { Arn: KEY, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
+    });
+    kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
+    kms.on(GetKeyPolicyCommand).resolves({
+      Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+    });
+    logs.on(FilterLogEventsCommand).resolves({ events: [] });
+    lambda.on(GetFunctionConfigurationCommand).resolves({});
+
+    // Act
+    const checks = await doctorRegion(input({ function: 'enforce' }));
+
+    // Assess
+    expect(checks.map((c) => [c.check, c.status])).toEqual([
+      ['credentials', 'ok'],
+      ['cloudtrail', 'fail'],
+      ['rule', 'fail'],
+      ['key', 'ok'],
+      ['key rotation', 'ok'],
+      ['key policy', 'ok'],
+      ['recent failures', 'ok'],
+      ['query results', 'warn'],
+      ['function role', 'warn'],
+    ]);
+    expect(checks.every((c) => c.region === REGION)).toBe(true);
+    expect(lambda.commandCalls(GetFunctionConfigurationCommand)[0]?.args[0].input).toEqual({
+      FunctionName: 'enforce',
+    });
+    expect(Object.keys(checks[0] ?? {})).toEqual(['region', 'check', 'status', 'detail']);
+  });
+});
