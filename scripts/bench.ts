@@ -17,7 +17,7 @@ import { clearKeyCache } from '../functions/core/key.ts';
 import { silentLog } from '../functions/core/log.ts';
 import { sweep, sweepBuckets } from '../functions/core/sweep.ts';
 import { type ApiCall, type Emulator, startEmulator } from '../local/emulator/index.ts';
-import { scaledClock } from './bench/clock.ts';
+import { scaledClock } from '../local/clock.ts';
 import { ORG_USAGE, orgArgs, orgFigures } from './bench/org.ts';
 import {
   ACCOUNT,

@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { sqsRecord } from '../../local/sqs-record.ts';
 import { env } from './child.ts';
-import { installScaledTime } from './clock.ts';
+import { installScaledTime } from '../../local/clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 

@@ -10,7 +10,7 @@ import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { env } from './child.ts';
-import { installScaledTime } from './clock.ts';
+import { installScaledTime } from '../../local/clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const bundle = env('BENCH_BUNDLE');

@@ -13,7 +13,7 @@ import { writeFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { env, vmHwm } from './child.ts';
-import { installScaledTime } from './clock.ts';
+import { installScaledTime } from '../../local/clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const MB = 2 ** 20;
