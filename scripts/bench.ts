@@ -16,8 +16,9 @@ import { enforceLogGroup } from '../functions/core/enforce.ts';
 import { clearKeyCache } from '../functions/core/key.ts';
 import { silentLog } from '../functions/core/log.ts';
 import { sweep, sweepBuckets } from '../functions/core/sweep.ts';
-import { type ApiCall, type Emulator, startEmulator } from '../local/emulator/index.ts';
 import { scaledClock } from '../local/clock.ts';
+import { type ApiCall, type Emulator, startEmulator } from '../local/emulator/index.ts';
+import { type BenchArgs, parseArgs, type Section, USAGE } from './bench/args.ts';
 import { ORG_USAGE, orgArgs, orgFigures } from './bench/org.ts';
 import {
   ACCOUNT,
@@ -38,7 +39,6 @@ import {
 import { SCALE_USAGE, scaleArgs, scaleFigures } from './bench/scale.ts';
 import { sequentialRetryLoop } from './bench/sequential.ts';
 import {
-  type BenchArgs,
   burstRigFloorMs,
   cell,
   countBy,
@@ -47,13 +47,11 @@ import {
   type Figure,
   formatCounts,
   pairedRatios,
-  parseArgs,
-  type Section,
   splitAt,
   spread,
+  sumOf,
   sweepFloorMs,
   table,
-  USAGE,
 } from './bench/stats.ts';
 import { bundleOptions } from './esbuild-options.mjs';
 
@@ -79,7 +77,6 @@ const callsSince = (emulator: Emulator, from: number) => emulator.calls.slice(fr
 const throttledOf = (calls: readonly ApiCall[]) =>
   calls.filter((c) => c.error === 'ThrottlingException').length;
 const byOperation = (calls: readonly ApiCall[]) => countBy(calls, (c) => c.operation);
-const sumOf = <T>(rows: T[], f: (r: T) => number) => rows.map(f).reduce((a, b) => a + b, 0);
 
 /** 1. Bundle size: dist/enforce.mjs against the bare-SDK baseline built with the same esbuild options. */
 function sizeFigures(baselineBundle: string): Figure[] {

@@ -10,9 +10,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { installScaledTime } from '../../local/clock.ts';
 import { sqsRecord } from '../../local/sqs-record.ts';
 import { env } from './child.ts';
-import { installScaledTime } from '../../local/clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 

@@ -9,8 +9,8 @@ import { subscribe } from 'node:diagnostics_channel';
 import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { env } from './child.ts';
 import { installScaledTime } from '../../local/clock.ts';
+import { env } from './child.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const bundle = env('BENCH_BUNDLE');

@@ -36,8 +36,9 @@ import {
 import { CreateKeyCommand, DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { wholeNumber } from './args.ts';
 import { NODE, root } from './rig.ts';
-import { countBy, type Figure, formatCounts, spread, table, wholeNumber } from './stats.ts';
+import { countBy, type Figure, formatCounts, spread, table } from './stats.ts';
 
 /** The quotas the floor is made of (AWS's published TPS; the emulator's table, local/emulator/quota.ts). */
 const QUOTA = { associate: 5, tags: 5, describe: 10 };

@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { env, vmHwm } from './child.ts';
 import { installScaledTime } from '../../local/clock.ts';
+import { env, vmHwm } from './child.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const MB = 2 ** 20;

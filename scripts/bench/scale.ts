@@ -27,8 +27,9 @@ import {
   type Interception,
   startEmulator,
 } from '../../local/emulator/index.ts';
+import { wholeNumber } from './args.ts';
 import { ACCOUNT, clients, credentials, guardKey, NODE, REGION, root } from './rig.ts';
-import { countBy, type Figure, formatCounts, spread, wholeNumber } from './stats.ts';
+import { countBy, type Figure, formatCounts, spread } from './stats.ts';
 
 /** The AWS quota the floor is made of: DescribeLogGroups, 10 TPS, 50 groups a page. */
 const DESCRIBE_TPS = 10;
