@@ -5,6 +5,7 @@
  */
 import { describeRule, parseNumber } from '../../functions/core/parse.ts';
 
+/** The sections `--only` can choose, in the order they run (scale and org are taken out first). */
 export const SECTIONS = [
   'size',
   'cold',
@@ -15,8 +16,10 @@ export const SECTIONS = [
   'deployed',
   'shared',
 ] as const;
+/** One of SECTIONS. */
 export type Section = (typeof SECTIONS)[number];
 
+/** The bench's own settings from the command line. */
 export interface BenchArgs {
   /** Paired cold-start repetitions (ours and the baseline, interleaved). */
   reps: number;

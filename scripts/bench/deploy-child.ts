@@ -4,7 +4,8 @@
 //    CloudFormation sends it at deployment, and answers on a local stand-in for the pre-signed ResponseURL;
 // 2. right after, a log group is created and a NEW container (another fresh import, a cold Lambda container)
 //    receives its CreateLogGroup event, in an SQS batch as the event source mapping delivers it.
-// Reports both times on the scaled clock (AWS time) and on the real one, on stderr. Run by scripts/bench.ts.
+// Reports both times on the scaled clock (AWS time) and on the real one, on stderr. Run by
+// scripts/bench/sections/deployed.ts.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

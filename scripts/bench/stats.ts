@@ -3,6 +3,7 @@
  * table. No I/O, no clocks, so test/bench/stats.test.ts checks them without running anything.
  */
 
+/** Median, min and max of some samples, and how many. */
 export interface Spread {
   median: number;
   min: number;
@@ -99,6 +100,7 @@ export function enforceTimeoutSeconds(serverlessYml: string): number | undefined
   return undefined;
 }
 
+/** One line of the report: what was measured, against which floor and goal, and whether it was met. */
 export interface Figure {
   /** Stable identifier for the JSON output. */
   id: string;

@@ -124,7 +124,8 @@ export async function orgFigures(
   ];
 }
 
-// Alone: `node scripts/bench/sections/org.ts [--org-… options]` prints the figures as JSON on stdout (a table on stderr).
+// Alone: `node scripts/bench/sections/org.ts [--org-… options]` prints the figures as JSON on stdout (a table on
+// stderr).
 if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
   const { argv, org } = orgArgs(process.argv.slice(2));
   if (argv.includes('-h') || argv.includes('--help')) {
