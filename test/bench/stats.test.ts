@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { referenceBackoff } from '../../scripts/bench/sequential.ts';
 import {
   burstRigFloorMs,
   cell,
@@ -185,16 +184,5 @@ describe('table', () => {
     expect(cell(spread([2, 2, 2]), '')).toBe('2.00');
     expect(cell(spread([120, 130]), 'ms')).toBe('125 ms [120–130]');
     expect(cell(undefined, 'ms')).toBe('—');
-  });
-});
-
-describe('referenceBackoff', () => {
-  it('doubles from 100 ms up to a 2 s cap, with half of it jittered', () => {
-    // Act / Assess: random 0 gives the fixed half, random 1 the whole ceiling
-    expect(referenceBackoff(1, () => 0)).toBe(50);
-    expect(referenceBackoff(1, () => 1)).toBe(100);
-    expect(referenceBackoff(3, () => 1)).toBe(400);
-    expect(referenceBackoff(10, () => 0)).toBe(1_000);
-    expect(referenceBackoff(10, () => 1)).toBe(2_000);
   });
 });
