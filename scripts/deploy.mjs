@@ -30,6 +30,7 @@ Options:
 Example:
   npm run deploy -- --regions us-east-1,eu-west-1 --param alarmEmail=ops@example.com`;
 
+/** The command line as { regions, stage, params, profile, dryRun, help }; throws with a message on a bad one. */
 export function parseArgs(argv) {
   const out = { regions: [], stage: 'prod', params: [], profile: undefined, dryRun: false, help: false };
   for (let i = 0; i < argv.length; i++) {
@@ -105,10 +106,12 @@ function quote(s) {
   return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
 }
 
+/** A step as the shell line it runs, each argument quoted where it needs to be. */
 export function display(step) {
   return [step.cmd, ...step.args].map(quote).join(' ');
 }
 
+/** Runs the plan's steps one after the other (or prints them on --dry-run); the exit code. */
 export function run(args, { spawn = spawnSync, out = console.log, err = console.error } = {}) {
   const steps = plan(args);
   if (args.dryRun) {

@@ -1,3 +1,5 @@
+// Types of scripts/esbuild-options.mjs, so that the TypeScript that imports it (scripts/bench.ts) is checked
+// against the plain-JavaScript module the build scripts run as is.
 import type { BuildOptions } from 'esbuild';
 
 /** The package version (package.json), defined as `__LOGS_KMS_GUARD_VERSION__` in every bundle. */

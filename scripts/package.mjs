@@ -136,6 +136,7 @@ export function offlineEnv(base = process.env) {
   };
 }
 
+/** The command line as { stage, region, params, zipOnly, outDir, artifactDir, skipZip, help }; throws on a bad one. */
 export function parseArgs(argv) {
   const out = {
     stage: 'prod',

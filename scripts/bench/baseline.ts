@@ -12,6 +12,7 @@ import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/cli
 const logs = new CloudWatchLogsClient({});
 const kms = new KMSClient({});
 
+/** The floor's Lambda handler: the association's two calls (and, with `kmsChecks`, the guard's two KMS reads). */
 export async function handler(event: { logGroupName: string; keyArn: string; kmsChecks?: boolean }) {
   await logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: event.logGroupName, limit: 1 }));
   if (event.kmsChecks) {

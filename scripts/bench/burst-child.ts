@@ -1,7 +1,7 @@
 // The burst's handler process: the local queue (local/pipeline.ts) and its enforce containers, each
 // importing its own copy of dist/enforce.mjs, against the emulator the parent runs (AWS_ENDPOINT_URL).
-// Run by scripts/bench.ts with the input in a file (a thousand events do not fit in argv or the
-// environment). Reports the drain time, failed record attempts, the DLQ and its peak memory on stderr.
+// Run by scripts/bench/sections/burst.ts and shared.ts with the input in a file (a thousand events do not fit
+// in argv or the environment). Reports the drain time, failed record attempts, the DLQ and its peak memory on stderr.
 import { readFileSync } from 'node:fs';
 import { LocalPipeline } from '../../local/pipeline.ts';
 import { vmHwm } from './child.ts';

@@ -1,5 +1,5 @@
 // One cold start, in a fresh process: load a bundle and handle one event, then report the time from just
-// before the import to the handler's answer. Run by scripts/bench.ts; the event comes in BENCH_EVENT.
+// before the import to the handler's answer. Run by scripts/bench/sections/cold.ts; the event comes in BENCH_EVENT.
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 

@@ -4,15 +4,16 @@
 //    CloudFormation sends it at deployment, and answers on a local stand-in for the pre-signed ResponseURL;
 // 2. right after, a log group is created and a NEW container (another fresh import, a cold Lambda container)
 //    receives its CreateLogGroup event, in an SQS batch as the event source mapping delivers it.
-// Reports both times on the scaled clock (AWS time) and on the real one, on stderr. Run by scripts/bench.ts.
+// Reports both times on the scaled clock (AWS time) and on the real one, on stderr. Run by
+// scripts/bench/sections/deployed.ts.
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { installScaledTime } from '../../local/clock.ts';
 import { sqsRecord } from '../../local/sqs-record.ts';
 import { env } from './child.ts';
-import { installScaledTime } from './clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 

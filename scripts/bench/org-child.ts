@@ -1,6 +1,6 @@
-// The org section's CLI process (scripts/bench/org.ts): `node dist/cli.mjs <argv…>` in this process, against the
-// organization emulator another process runs (AWS_ENDPOINT_URL), with this process's clock BENCH_TIME_SCALE times
-// faster (Date.now and setTimeout, installed before anything is imported), as the emulator's quotas are: the
+// The org section's CLI process (scripts/bench/org/cli-run.ts): `node dist/cli.mjs <argv…>` in this process,
+// against the organization emulator another process runs (AWS_ENDPOINT_URL), with this process's clock
+// BENCH_TIME_SCALE times faster (Date.now and setTimeout, installed before anything is imported), as the emulator's quotas are: the
 // CLI's pacing (its token buckets on systemClock), backoff and the SDK's timers all run on AWS time. The CLI's
 // stdout (the --json report) is left as it is. At exit it writes `BENCH {…}` on stderr: the scaled times of its
 // first and last HTTP request and of its exit, the real time from the process's start to its first request (Node's
@@ -9,8 +9,8 @@ import { subscribe } from 'node:diagnostics_channel';
 import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { installScaledTime } from '../../local/clock.ts';
 import { env } from './child.ts';
-import { installScaledTime } from './clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const bundle = env('BENCH_BUNDLE');

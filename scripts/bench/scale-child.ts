@@ -1,6 +1,6 @@
-// The scale section's child processes (scripts/bench/scale.ts), against the emulator the parent runs
-// (AWS_ENDPOINT_URL), their clock BENCH_TIME_SCALE times faster (Date.now and setTimeout, installed before
-// anything is imported), as the emulator's quotas are:
+// The scale section's child processes (scripts/bench/scale/sweep-run.ts, audit-run.ts), against the emulator
+// the parent runs (AWS_ENDPOINT_URL), their clock BENCH_TIME_SCALE times faster (Date.now and setTimeout,
+// installed before anything is imported), as the emulator's quotas are:
 //   sweep  one Lambda container of the sweep function: imports dist/sweep.mjs once and runs the invocations the
 //          parent sends over IPC one after another (a warm container), each with a Lambda context whose
 //          remaining time runs from BENCH_TIMEOUT_MS on the scaled clock; answers each with its result and
@@ -12,8 +12,8 @@ import { randomUUID } from 'node:crypto';
 import { writeFileSync, writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { installScaledTime } from '../../local/clock.ts';
 import { env, vmHwm } from './child.ts';
-import { installScaledTime } from './clock.ts';
 
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 const MB = 2 ** 20;

@@ -1,5 +1,9 @@
-/** Pure helpers of the benchmark: statistics, floors, the table, the arguments. No I/O, no clocks. */
+/**
+ * Pure helpers of the benchmark: statistics over samples, the floors derived from the quotas, the figures'
+ * table. No I/O, no clocks, so test/bench/stats.test.ts checks them without running anything.
+ */
 
+/** Median, min and max of some samples, and how many. */
 export interface Spread {
   median: number;
   min: number;
@@ -96,6 +100,7 @@ export function enforceTimeoutSeconds(serverlessYml: string): number | undefined
   return undefined;
 }
 
+/** One line of the report: what was measured, against which floor and goal, and whether it was met. */
 export interface Figure {
   /** Stable identifier for the JSON output. */
   id: string;
@@ -153,111 +158,7 @@ export function table(figures: Figure[]): string {
   return [line(head), line(head.map(() => '---')), ...rows.map(line)].join('\n');
 }
 
-export const SECTIONS = [
-  'size',
-  'cold',
-  'calls',
-  'burst',
-  'sweep',
-  'propagation',
-  'deployed',
-  'shared',
-] as const;
-export type Section = (typeof SECTIONS)[number];
-
-export interface BenchArgs {
-  /** Paired cold-start repetitions (ours and the baseline, interleaved). */
-  reps: number;
-  /** Repetitions of the burst and of the sweep (and its reference loop). */
-  runs: number;
-  /** Repetitions of the propagation run (2 s each: cheap, and its lateness is spread by the jitter). */
-  propagationRuns: number;
-  /** Repetitions of the deployed-key run (a custom resource Create, then the first event in a new container). */
-  deployRuns: number;
-  burst: number;
-  sweepGroups: number;
-  /** Also time the sequential retry-on-throttle loop next to the sweep. */
-  reference: boolean;
-  json?: string;
-  only?: Section[];
-  help: boolean;
-}
-
-export const USAGE = `npm run bench -- [options]
-
-Measures logs-kms-guard against floors measured in the same run (a bare-SDK bundle, the AWS quotas,
-the propagation delay) and prints a table; the ratios, not the absolute times, are the figures.
-Everything runs offline against the bundled emulator; quotas and delays are time-scaled.
-
-  --reps N           cold-start rounds: ours and the baselines interleaved (default 41)
-  --runs N           repetitions of the burst and of the sweep (default 5)
-  --prop-runs N      repetitions of the propagation run (default 11)
-  --deploy-runs N    repetitions of the deployed-key run (default 11)
-  --burst N          events in the burst (default 1000; also the shared-quota section's burst)
-  --sweep-groups N   log groups in the sweep (default 10000; a fifth of them unencrypted; also the
-                     shared-quota section's CLI backfill, all unencrypted)
-  --no-reference     skip the sequential retry-on-throttle loop timed next to the sweep
-  --only a,b         run only these: ${SECTIONS.join(', ')} (burst includes peak memory)
-  --json FILE        also write the figures (with every sample) as JSON to FILE
-  --quick            --reps 5 --runs 1 --prop-runs 3 --deploy-runs 3 --burst 200 --sweep-groups 2000
-                     (about 30 s)
-  -h, --help         this text`;
-
-export const DEFAULT_ARGS: BenchArgs = {
-  reps: 41,
-  runs: 5,
-  propagationRuns: 11,
-  deployRuns: 11,
-  burst: 1000,
-  sweepGroups: 10_000,
-  reference: true,
-  help: false,
-};
-
-/** A whole-number option's value, at least `min`; throws with a message naming the option. */
-export function wholeNumber(flag: string, value: string | undefined, min: number): number {
-  const n = Number(value);
-  if (value === undefined || !Number.isInteger(n) || n < min)
-    throw new Error(`${flag} needs a whole number ≥ ${min}, got ${value ?? 'nothing'}`);
-  return n;
-}
-
-/** Parses the command line; throws with a message naming the option on a bad one. */
-export function parseArgs(argv: string[]): BenchArgs {
-  const args: BenchArgs = { ...DEFAULT_ARGS };
-  const count = wholeNumber;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === '-h' || a === '--help') args.help = true;
-    else if (a === '--quick')
-      Object.assign(args, {
-        reps: 5,
-        runs: 1,
-        propagationRuns: 3,
-        deployRuns: 3,
-        burst: 200,
-        sweepGroups: 2_000,
-      });
-    else if (a === '--reps') args.reps = count(a, argv[++i], 1);
-    else if (a === '--runs') args.runs = count(a, argv[++i], 1);
-    else if (a === '--prop-runs') args.propagationRuns = count(a, argv[++i], 1);
-    else if (a === '--deploy-runs') args.deployRuns = count(a, argv[++i], 1);
-    else if (a === '--burst') args.burst = count(a, argv[++i], 10);
-    else if (a === '--sweep-groups') args.sweepGroups = count(a, argv[++i], 100);
-    else if (a === '--no-reference') args.reference = false;
-    else if (a === '--json') {
-      const file = argv[++i];
-      if (!file || file.startsWith('-')) throw new Error('--json needs a file name');
-      args.json = file;
-    } else if (a === '--only') {
-      const only = (argv[++i] ?? '').split(',').filter(Boolean);
-      const bad = only.filter((o) => !(SECTIONS as readonly string[]).includes(o));
-      if (only.length === 0 || bad.length > 0)
-        throw new Error(
-          `--only takes some of ${SECTIONS.join(', ')}${bad.length ? `, not ${bad.join(', ')}` : ''}`,
-        );
-      args.only = only as Section[];
-    } else throw new Error(`unknown option ${a} (see --help)`);
-  }
-  return args;
+/** The sum of `f` over the rows (the runs' throttled calls, their DLQ messages...). */
+export function sumOf<T>(rows: readonly T[], f: (row: T) => number): number {
+  return rows.map(f).reduce((a, b) => a + b, 0);
 }

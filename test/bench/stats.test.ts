@@ -1,26 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { scaledClock, scaledTimers, type TimerFn } from '../../scripts/bench/clock.ts';
-import { referenceBackoff } from '../../scripts/bench/sequential.ts';
+import { describe, expect, it } from 'vitest';
 import {
   burstRigFloorMs,
   cell,
   countBy,
   countCell,
-  DEFAULT_ARGS,
   enforceTimeoutSeconds,
   type Figure,
   formatCounts,
   pairedRatios,
-  parseArgs,
   splitAt,
   spread,
   sweepFloorMs,
   table,
 } from '../../scripts/bench/stats.ts';
 
-// The benchmark's pure helpers (scripts/bench/): statistics, floors, table, arguments. No timings here.
+// The benchmark's pure helpers (scripts/bench/stats.ts): statistics, floors, table. No timings here.
 
 describe('spread', () => {
   it('gives median, min and max of unsorted samples', () => {
@@ -188,158 +184,5 @@ describe('table', () => {
     expect(cell(spread([2, 2, 2]), '')).toBe('2.00');
     expect(cell(spread([120, 130]), 'ms')).toBe('125 ms [120–130]');
     expect(cell(undefined, 'ms')).toBe('—');
-  });
-});
-
-describe('parseArgs', () => {
-  it('has defaults that make the full run', () => {
-    // Act / Assess
-    expect(parseArgs([])).toEqual(DEFAULT_ARGS);
-    expect(DEFAULT_ARGS).toMatchObject({
-      reps: 41,
-      runs: 5,
-      propagationRuns: 11,
-      deployRuns: 11,
-      burst: 1000,
-      sweepGroups: 10_000,
-      reference: true,
-    });
-  });
-
-  it('takes sizes, repetitions, sections and the JSON file; --quick is a short run', () => {
-    // Act
-    const quick = parseArgs(['--quick']);
-    const custom = parseArgs([
-      '--reps',
-      '7',
-      '--runs',
-      '2',
-      '--prop-runs',
-      '4',
-      '--deploy-runs',
-      '5',
-      '--burst',
-      '300',
-      '--sweep-groups',
-      '500',
-      '--no-reference',
-      '--json',
-      'out.json',
-      '--only',
-      'size,propagation,deployed',
-    ]);
-    // Assess
-    expect(quick).toMatchObject({
-      reps: 5,
-      runs: 1,
-      propagationRuns: 3,
-      deployRuns: 3,
-      burst: 200,
-      sweepGroups: 2_000,
-    });
-    expect(custom).toEqual({
-      reps: 7,
-      runs: 2,
-      propagationRuns: 4,
-      deployRuns: 5,
-      burst: 300,
-      sweepGroups: 500,
-      reference: false,
-      json: 'out.json',
-      only: ['size', 'propagation', 'deployed'],
-      help: false,
-    });
-    expect(parseArgs(['-h']).help).toBe(true);
-  });
-
-  it('refuses bad input with a message naming the option', () => {
-    // Act / Assess
-    expect(() => parseArgs(['--reps', 'x'])).toThrow(/--reps/);
-    expect(() => parseArgs(['--runs', '0'])).toThrow(/--runs needs a whole number ≥ 1, got 0/);
-    expect(() => parseArgs(['--burst'])).toThrow(/--burst .* got nothing/);
-    expect(() => parseArgs(['--deploy-runs', '0'])).toThrow(/--deploy-runs needs a whole number ≥ 1/);
-    expect(() => parseArgs(['--only', 'speed'])).toThrow(/--only takes .*not speed/);
-    expect(() => parseArgs(['--json'])).toThrow(/--json/);
-    expect(() => parseArgs(['--json', '--quick'])).toThrow(/--json needs a file name/);
-    expect(() => parseArgs(['--fast'])).toThrow(/unknown option --fast/);
-  });
-});
-
-describe('scaledClock', () => {
-  afterEach(() => {
-    vi.useRealTimers();
-  });
-
-  it('runs `scale` times faster than the clock under it, and its sleeps are shorter by as much', async () => {
-    // Prepare: a fake clock under it, so nothing depends on real time
-    vi.useFakeTimers({ now: 1_000_000 });
-    const clock = scaledClock(50);
-    const t0 = clock.now();
-    let woke = false;
-    // Act
-    const sleeping = clock.sleep(1_000).then(() => {
-      woke = true;
-    });
-    await vi.advanceTimersByTimeAsync(19);
-    const before = woke;
-    await vi.advanceTimersByTimeAsync(1);
-    await sleeping;
-    // Assess: 1,000 scaled ms are 20 real ms, and 20 real ms read as 1,000 scaled ms
-    expect(before).toBe(false);
-    expect(woke).toBe(true);
-    expect(clock.now() - t0).toBe(1_000);
-  });
-
-  it('refuses a scale that is not positive', () => {
-    // Act / Assess
-    expect(() => scaledClock(0)).toThrow(/positive/);
-  });
-});
-
-describe('scaledTimers', () => {
-  it("runs a process's Date.now and setTimeout `scale` times faster, passing the timer's arguments on", () => {
-    // Prepare: a fake time base that records the real delays asked of it
-    let real = 5_000;
-    const asked: { ms: number | undefined; args: unknown[] }[] = [];
-    const base: { now(): number; setTimeout: TimerFn } = {
-      now: () => real,
-      setTimeout: (fn, ms, ...args) => {
-        asked.push({ ms, args });
-        fn(...args);
-        return asked.length;
-      },
-    };
-    const timers = scaledTimers(30, base);
-    const fired: unknown[] = [];
-    // Act
-    real += 100;
-    const handle = timers.setTimeout((...args) => fired.push(...args), 3_000, 'a', 1);
-    timers.setTimeout(() => fired.push('zero'));
-    timers.setTimeout(() => fired.push('negative'), -5);
-    // Assess: 100 real ms read as 3,000; a 3 s timer waits 100 real ms; no or a negative delay is 0
-    expect(timers.now()).toBe(5_000 + 3_000);
-    expect(asked).toEqual([
-      { ms: 100, args: ['a', 1] },
-      { ms: 0, args: [] },
-      { ms: 0, args: [] },
-    ]);
-    expect(fired).toEqual(['a', 1, 'zero', 'negative']);
-    expect(handle).toBe(1);
-  });
-
-  it('refuses a scale that is not positive', () => {
-    // Act / Assess
-    expect(() => scaledTimers(-1, { now: () => 0, setTimeout: () => 0 })).toThrow(/positive/);
-  });
-});
-
-describe('referenceBackoff', () => {
-  it('doubles from 100 ms up to a 2 s cap, with half of it jittered', () => {
-    // Act / Assess: random 0 gives the fixed half, random 1 the whole ceiling
-    expect(referenceBackoff(1, () => 0)).toBe(50);
-    expect(referenceBackoff(1, () => 1)).toBe(100);
-    expect(referenceBackoff(3, () => 1)).toBe(400);
-    expect(referenceBackoff(10, () => 0)).toBe(1_000);
-    expect(referenceBackoff(10, () => 1)).toBe(2_000);
   });
 });

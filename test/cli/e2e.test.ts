@@ -13,8 +13,8 @@ import { defaultClientFactory } from '../../functions/cli/aws.ts';
 import { run } from '../../functions/cli/program.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
+import { scaledClock } from '../../local/clock.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
-import { scaledClock } from '../../scripts/bench/clock.ts';
 import { testIo } from './helpers.ts';
 
 // End to end against the local emulator at a time-scaled quota: the CLI's pacing runs on a clock just as

@@ -10,8 +10,8 @@ import { Pool } from '../../functions/core/concurrency.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { scaledClock } from '../../local/clock.ts';
 import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/index.ts';
-import { scaledClock } from '../../scripts/bench/clock.ts';
 import { testIo } from './helpers.ts';
 
 // The CLI across an organization, end to end through the real SDK against the multi-account emulator

@@ -5,6 +5,7 @@ import type { Clock } from '../../functions/core/clock.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
+import { scaledClock } from '../../local/clock.ts';
 import { guardRuleFilter } from '../../local/roles.ts';
 import { memoryLog } from '../helpers.ts';
 import {
@@ -36,14 +37,6 @@ const plan = Array.from({ length: N }, (_, i): { name: string; kind: Kind } => {
   const kind: Kind = i % 12 === 5 ? 'deleted' : i % 25 === 9 ? 'excluded' : 'in-scope';
   return { name: kind === 'excluded' ? `/sandbox/d-${i}` : `/aws/lambda/delivery-${i}`, kind };
 });
-
-function scaledClock(scale: number): Clock {
-  const t0 = Date.now();
-  return {
-    now: () => t0 + (Date.now() - t0) * scale,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / scale)),
-  };
-}
 
 describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLICATES * 100} % duplicated, reordered, ${LATE * 100} % late`, () => {
   let rig: Awaited<ReturnType<typeof startRig>>;

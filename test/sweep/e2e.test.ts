@@ -7,6 +7,7 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
+import { scaledClock } from '../../local/clock.ts';
 import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
 import { memoryLog } from '../helpers.ts';
 
@@ -14,14 +15,6 @@ import { memoryLog } from '../helpers.ts';
 const SCALE = 100;
 const REGION = 'eu-west-1';
 let emu: Emulator;
-
-function scaledClock(scale: number): Clock {
-  const t0 = Date.now();
-  return {
-    now: () => t0 + (Date.now() - t0) * scale,
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms / scale)),
-  };
-}
 
 describe('sweep Lambda end to end (emulator)', () => {
   beforeAll(async () => {

@@ -1,4 +1,10 @@
-import type { Clock } from '../../functions/core/clock.ts';
+/**
+ * Clocks that run faster than real time, to match an emulator started with `timeScale: T` (quotas × T, delays ÷ T):
+ * `scaledClock` for the guard run in-process (its clock is injected), `installScaledTime` for a child process
+ * that runs a deployable bundle (its clock, `systemClock`, cannot be injected). Shared by the tests and the
+ * benchmark, so both scale time the same way.
+ */
+import type { Clock } from '../functions/core/clock.ts';
 
 /** What a scaled clock is built on: the real clock and timer (injectable for tests). */
 export interface TimeBase {
