@@ -1,7 +1,6 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../functions/core/clock.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';

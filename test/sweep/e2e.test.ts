@@ -2,7 +2,6 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Clock } from '../../functions/core/clock.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
