@@ -1,5 +1,6 @@
 /** Public API of the local KMS + CloudWatch Logs (+ SQS send, Lambda Invoke) emulator (a development and test tool; never bundled). */
 
+export type { OrgCall } from './account-router.ts';
 export {
   type AuthorizationRecord,
   type Decision,
@@ -12,10 +13,8 @@ export type { FunctionInfo, LambdaInvocation, LambdaStateApi } from './lambda.ts
 export { MESSAGES } from './logs.ts';
 export {
   type OrgAccountSpec,
-  type OrgCall,
   type OrgEmulator,
   type OrgEmulatorOptions,
-  type OrgSession,
   startOrgEmulator,
 } from './org.ts';
 export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
@@ -39,3 +38,4 @@ export {
   type SqsStateApi,
 } from './sqs.ts';
 export type { CreateKeyDirectInput, EmulatorState, KeyInfo, KeyState, LogGroupInfo } from './state.ts';
+export type { OrgSession } from './sts.ts';
