@@ -112,7 +112,7 @@ export async function listenFront(
   return { port: boundPort, endpoint: `http://127.0.0.1:${boundPort}`, close: () => closeServer(server) };
 }
 
-/** What the account's emulator refuses before anything else: an expired session, a region the account has not enabled. */
+/** What an account's emulator refuses before anything else: an expired session, a region not enabled. */
 function admitTo(
   input: AccountsInput,
   enabledRegions: Set<string> | undefined,

@@ -84,7 +84,10 @@ export function requestHandler(
   };
 }
 
-/** The request up to its result: admission, interception, or the gates and the operation; errors as the protocol spells them. */
+/**
+ * The request up to its result: admission, then interception or the gates and the operation; an error as the
+ * request's protocol spells it.
+ */
 async function run(
   parts: EmulatorParts,
   target: Route,

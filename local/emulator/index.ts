@@ -18,7 +18,6 @@ export {
   startOrgEmulator,
 } from './org.ts';
 export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
-export { KMS_TPS, LOGS_TPS } from './quota.ts';
 export {
   type ApiCall,
   type Emulator,
@@ -30,12 +29,6 @@ export {
   type Service,
   startEmulator,
 } from './server.ts';
-export {
-  type QueueInfo,
-  SQS_MAX_BATCH_ENTRIES,
-  SQS_MAX_PAYLOAD_BYTES,
-  type SqsMessage,
-  type SqsStateApi,
-} from './sqs.ts';
+export type { QueueInfo, SqsMessage, SqsStateApi } from './sqs.ts';
 export type { CreateKeyDirectInput, EmulatorState, KeyInfo, KeyState, LogGroupInfo } from './state.ts';
 export type { OrgSession } from './sts.ts';

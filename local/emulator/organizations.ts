@@ -1,6 +1,7 @@
 /**
  * AWS Organizations as the organization front serves it (awsJson1_1, `X-Amz-Target: AWSOrganizationsV20161128.<Op>`;
- * README, "Several accounts (an organization)", [API Reference](https://docs.aws.amazon.com/organizations/latest/APIReference/Welcome.html)):
+ * README, "Several accounts (an organization)";
+ * [API Reference](https://docs.aws.amazon.com/organizations/latest/APIReference/Welcome.html)):
  * the organization's ids, its tree (root, OUs, accounts) validated once, the lists the List operations page through
  * (precomputed: a page costs its own size, whatever the organization's size), the read-only operations, and who may
  * call them. The front (account-router.ts) decides which requests come here.
@@ -52,7 +53,7 @@ export interface OrgTree {
   ids: string[];
 }
 
-/** An account in the [`Account`](https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html) shape. */
+/** An account in the `Account` shape (https://docs.aws.amazon.com/organizations/latest/APIReference/API_Account.html). */
 interface AccountShape {
   Id: string;
   Arn: string;
@@ -128,7 +129,7 @@ export function treeOf(
   return { ous: ouById, specs: specById, ids };
 }
 
-/** Every list the operations answer, computed once (ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent, ListChildren). */
+/** Every list the operations answer, computed once (ListAccounts, ...ForParent, ListChildren, DescribeAccount). */
 function listsOf(org: Organization, tree: OrgTree, accounts: ReadonlyMap<string, AccountRecord>): Lists {
   const { organizationId, rootId, management } = org;
   const pathOf = (parent: string): string => {

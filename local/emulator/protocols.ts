@@ -121,7 +121,7 @@ export function writeOutput(
   return output.status;
 }
 
-/** Writes an intercepted `raw` answer as it is (its content type defaulting to the protocol's); returns its status. */
+/** Writes an intercepted `raw` answer as it is (content type: the protocol's unless given); returns its status. */
 export function writeRaw(
   res: ServerResponse,
   protocol: Protocol,

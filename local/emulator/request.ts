@@ -1,8 +1,8 @@
 /**
- * Reading a request the way every door of the emulator reads it (the account emulator, server.ts, and the
- * organization front, account-router.ts): the whole body as text, and the SigV4 credential scope of the
- * `Authorization` header, which names the caller's access key, the region and the service. Signatures are not
- * verified: the scope alone decides (README, "What it models").
+ * Reading a request the way every door of the emulator reads it (the account emulator's dispatch.ts; the
+ * organization front's account-router.ts, organizations.ts and sts.ts): the whole body as text, and the SigV4
+ * credential scope of the `Authorization` header, which names the caller's access key, the region and the
+ * service. Signatures are not verified: the scope alone decides (README, "What it models").
  */
 import type { IncomingMessage } from 'node:http';
 

@@ -97,7 +97,7 @@ export interface ApiCall {
 }
 
 /**
- * An emulator served by another HTTP server (the organization front, org.ts) instead of a socket of its own: its
+ * An emulator served by another HTTP server (the organization front, account-router.ts) instead of a socket of its own: its
  * requests arrive through `Emulator.handle`.
  */
 export interface EmulatorHost {
@@ -185,7 +185,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
       if (!res.headersSent) res.writeHead(500).end();
     });
   };
-  // Hosted (org.ts): no socket of its own; the host's server calls `listener`.
+  // Hosted (account-router.ts): no socket of its own; the host's server calls `listener`.
   const server = host ? undefined : createServer(listener);
   if (server) {
     await new Promise<void>((resolve, reject) => {

@@ -28,7 +28,7 @@ export type ServiceRouter = (req: IncomingMessage, text: string) => Route | unde
 
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
-/** The router of an emulator whose SQS and Lambda operations are these (they hold the emulator's queues and functions). */
+/** The router of an emulator whose SQS and Lambda operations (holding its queues and functions) are these. */
 export function serviceRouter(sqs: Record<string, Handler>, lambda: Record<string, Handler>): ServiceRouter {
   const byTarget: Record<string, Omit<Route, 'operation'>> = {
     TrentService: { service: 'kms', protocol: 'json', handlers: kmsHandlers },
@@ -43,7 +43,7 @@ export function serviceRouter(sqs: Record<string, Handler>, lambda: Record<strin
   };
 }
 
-/** Lambda Invoke: FunctionName from the path, Qualifier from the query, InvocationType from its header, the body as Payload. */
+/** Lambda Invoke: FunctionName from the path, Qualifier from the query, InvocationType from a header, Payload the body. */
 function lambdaInvokeRoute(
   req: IncomingMessage,
   text: string,

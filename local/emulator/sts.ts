@@ -168,7 +168,7 @@ function trustingAccount(
   return target;
 }
 
-/** AssumeRole: a fresh session in the target account, registered with its emulator when it has `iam`; the XML result. */
+/** AssumeRole: a fresh session in the target account (its emulator's principal with `iam`); the XML result. */
 function assumeRole(ctx: StsContext, params: URLSearchParams, caller: Caller, region: string): string {
   const request = roleRequestOf(params, caller);
   const { roleArn, partition, accountId, roleName, sessionName } = request;
