@@ -10,7 +10,7 @@ import {
   DeleteLogGroupCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
-import { type Emulator, startEmulator } from './emulator/index.ts';
+import { type Emulator, startEmulator } from './emulator/server.ts';
 import { LocalPipeline } from './pipeline.ts';
 import { deployRole, guardRuleFilter } from './roles.ts';
 

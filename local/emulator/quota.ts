@@ -11,7 +11,7 @@
  * UntagResource, TagLogGroup, UntagLogGroup, PutRetentionPolicy, DeleteRetentionPolicy 5 (not adjustable).
  * DisassociateKmsKey is not on the page: 5, as AssociateKmsKey (DESIGN.md), until AWS publishes it.
  */
-const LOGS_TPS: Record<string, number> = {
+export const LOGS_TPS: Record<string, number> = {
   AssociateKmsKey: 5,
   DisassociateKmsKey: 5,
   CreateLogGroup: 10,
