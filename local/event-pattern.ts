@@ -9,15 +9,13 @@
 // - a nested pattern object needs an object at that place in the event (or an array of objects, any of which
 //   may match).
 
+import { isObject } from '../functions/core/parse.ts';
+
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type Pattern = { [key: string]: Pattern | Json[] };
 
 const MISSING = Symbol('missing');
 type Value = Json | typeof MISSING;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /** Checks a pattern is well formed the way EventBridge would (throws with a reason otherwise). */
 export function validatePattern(pattern: unknown, where = '$'): asserts pattern is Pattern {

@@ -50,6 +50,7 @@ type Handler = (
   context: unknown,
 ) => Promise<{ batchItemFailures?: { itemIdentifier: string }[] }>;
 
+/** The local queue and its event source mapping: `send` enqueues, polling invokes the enforce bundle, `drain` waits. */
 export class LocalPipeline {
   readonly queue: QueueMessage[] = [];
   readonly dlq: QueueMessage[] = [];

@@ -51,7 +51,7 @@ export function roleArn(stack: Pick<Stack, 'account' | 'region' | 'stackName'>, 
 }
 
 /** Resolves the template's intrinsics for one stack; pure. */
-export function resolver(template: CfnTemplate, stack: Stack) {
+function resolver(template: CfnTemplate, stack: Stack) {
   const partition = partitionOf(stack.region);
   const stackName = stack.stackName ?? 'logs-kms-guard-prod';
   const pseudo: Record<string, string> = {
@@ -194,10 +194,10 @@ export function packageTemplateFile(): string {
 }
 
 /** Access key ids the local runs hand to each bundle: the emulator maps them to the deployed roles. */
-export const ROLE_ACCESS_KEYS = { EnforceRole: 'enforce-role', SweepRole: 'sweep-role' } as const;
+const ROLE_ACCESS_KEYS = { EnforceRole: 'enforce-role', SweepRole: 'sweep-role' } as const;
 
 /** The template parameters a deployment with these function settings would have been given. */
-export function parametersFromEnv(env: Record<string, string | undefined>): Record<string, string> {
+function parametersFromEnv(env: Record<string, string | undefined>): Record<string, string> {
   const parameters: Record<string, string> = {};
   if (env.KMS_KEY_ARN) parameters.KmsKeyArn = env.KMS_KEY_ARN;
   if (env.KMS_KEY_ALIAS) parameters.KmsKeyAlias = env.KMS_KEY_ALIAS;

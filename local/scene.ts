@@ -10,7 +10,7 @@ import {
   DeleteLogGroupCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
-import { type Emulator, startEmulator } from './emulator/index.ts';
+import { type Emulator, startEmulator } from './emulator/server.ts';
 import { LocalPipeline } from './pipeline.ts';
 import { deployRole, guardRuleFilter } from './roles.ts';
 
@@ -63,6 +63,7 @@ export interface SceneResult {
   ok: boolean;
 }
 
+/** The scene's EXCLUDE_LOG_GROUPS: the groups it expects the guard to leave alone. */
 export const EXCLUDE_PATTERNS = '/sandbox/,/aws/lambda/tmp-*';
 
 const SERVICES = [
@@ -79,7 +80,7 @@ const SERVICES = [
 ];
 
 /** The log groups of the scene: mostly what Lambda, ECS, CloudFormation and friends create, plus the special cases. */
-export function sceneGroups(count: number): SceneGroup[] {
+function sceneGroups(count: number): SceneGroup[] {
   const special: SceneGroup[] = [
     { name: '/sandbox/scratch-pad', expect: 'excluded' },
     { name: '/aws/lambda/tmp-load-test', expect: 'excluded' },

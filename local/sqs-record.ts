@@ -9,6 +9,7 @@ export interface RecordInput {
   sentAt?: number;
 }
 
+/** The SQS record Lambda would deliver for message `m` of queue `where.queueName`. */
 export function sqsRecord(m: RecordInput, where: { region: string; account: string; queueName: string }) {
   const sent = String(m.sentAt ?? Date.now());
   return {

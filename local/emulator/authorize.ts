@@ -4,6 +4,7 @@
  * keys), the checks of a new key policy, and the KMS calls CloudWatch Logs makes with the caller's credentials.
  * Every decision is made by `evaluate` (iam.ts, i.e. iam-simulate) and recorded.
  */
+import { isObject } from '../../functions/core/parse.ts';
 import { fail } from './errors.ts';
 import {
   type AuthorizationRecord,
@@ -87,6 +88,7 @@ const NEW_KEY_PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
 const INVALID_PRINCIPALS = 'Policy contains a statement with one or more invalid principals.';
 const LOCKOUT = 'The new key policy will not allow you to update the key policy in the future.';
 
+/** The IAM side of one emulator: its principals and admins, each request's checks, and the record of every decision. */
 export class Authorizer {
   readonly records: AuthorizationRecord[] = [];
   private readonly principals: Map<string, IamPrincipal>;
@@ -516,7 +518,7 @@ function requestTags(value: unknown): Context {
 /** The tag keys of a Logs request (Service Authorization Reference, CloudWatch Logs). */
 function logsRequestContext(operation: string, input: Input): Context {
   const tagMap = input.tags;
-  if (['CreateLogGroup', 'TagLogGroup', 'TagResource'].includes(operation) && isRecord(tagMap)) {
+  if (['CreateLogGroup', 'TagLogGroup', 'TagResource'].includes(operation) && isObject(tagMap)) {
     const context: Context = {};
     for (const [k, v] of Object.entries(tagMap)) context[`aws:RequestTag/${k}`] = String(v);
     const keys = Object.keys(tagMap);
@@ -531,7 +533,7 @@ function logsRequestContext(operation: string, input: Input): Context {
 function awsPrincipals(element: unknown): string[] {
   if (element === undefined) return [];
   if (typeof element === 'string') return [element];
-  if (!isRecord(element) || element.AWS === undefined) return [];
+  if (!isObject(element) || element.AWS === undefined) return [];
   const aws = element.AWS;
   return (Array.isArray(aws) ? aws : [aws]).map(String);
 }
@@ -542,8 +544,4 @@ function isAlias(id: string): boolean {
 
 function stringOr(value: unknown, fallback: string): string {
   return typeof value === 'string' ? value : fallback;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

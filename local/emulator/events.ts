@@ -5,8 +5,8 @@
  * and loss. Record shapes: KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail" (one example per
  * operation, ct-*.md in awsdocs/aws-kms-developer-guide); CloudWatch Logs: the captured samples in test/events.
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { type IamPrincipal, parseRoleArn, sessionArn } from './iam.ts';
+import { randomUUID } from 'node:crypto';
+import { EMULATOR_USER_ID, type IamPrincipal, parseRoleArn, roleIdOf, sessionArn } from './iam.ts';
 import type { Random } from './random.ts';
 import type { Store } from './state.ts';
 
@@ -101,10 +101,6 @@ export function trailDate(ms: number): string {
   )}:${two(d.getUTCSeconds())} ${hours < 12 ? 'AM' : 'PM'}`;
 }
 
-/** A stable fake unique id of a role (`AROA` + 17 characters, the form of AWS's role ids). */
-const roleIdOf = (roleArn: string) =>
-  `AROA${createHash('sha256').update(roleArn).digest('hex').slice(0, 17).toUpperCase()}`;
-
 /**
  * The caller as CloudTrail names it. A registered principal (with `iam`) is its role's session: `AssumedRole`
  * with the session ARN and the role as `sessionContext.sessionIssuer` (the shape of the AssumedRole samples in
@@ -121,7 +117,7 @@ export function userIdentityOf(
   if (!principal) {
     return {
       type: 'IAMUser',
-      principalId: 'AIDAEMULATORUSER0001',
+      principalId: EMULATOR_USER_ID,
       arn: `arn:aws:iam::${account}:user/local-emulator`,
       accountId: account,
       accessKeyId,

@@ -3,6 +3,7 @@
  * The library is AGPL: it may be imported from `local/` and `test/` only, never from `functions/`
  * (which is bundled into the Lambda).
  */
+import { createHash } from 'node:crypto';
 import {
   runSimulation,
   runUnsafeSimulation,
@@ -90,6 +91,14 @@ export function sessionArn(roleArn: string, accessKeyId: string): string {
   const { partition, account, roleName } = parseRoleArn(roleArn);
   return `arn:${partition}:sts::${account}:assumed-role/${roleName}/${accessKeyId}`;
 }
+
+/** A stable fake unique id of a role (`AROA` + 17 characters from the role ARN, the form of AWS's role ids). */
+export function roleIdOf(roleArn: string): string {
+  return `AROA${createHash('sha256').update(roleArn).digest('hex').slice(0, 17).toUpperCase()}`;
+}
+
+/** The user id of the emulator's own IAM user `local-emulator`: the caller behind any access key no role issued. */
+export const EMULATOR_USER_ID = 'AIDAEMULATORUSER0001';
 
 /**
  * One IAM decision (identity policies + optional resource policy), by iam-simulate; pure apart from the library.

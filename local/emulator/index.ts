@@ -1,41 +1,19 @@
-/** Public API of the local KMS + CloudWatch Logs (+ SQS send, Lambda Invoke) emulator (a development and test tool; never bundled). */
+/**
+ * The public API of the local KMS + CloudWatch Logs (+ SQS send, Lambda Invoke, Organizations, STS) emulator in one
+ * import, as the README shows it (a development and test tool; never bundled). Only re-exports: the emulator's own
+ * files and tests import the file that holds each thing; scripts and other tests still import this one.
+ */
 
-export {
-  type AuthorizationRecord,
-  type Decision,
-  evaluate,
-  type IamOptions,
-  type IamPrincipal,
-  sessionArn,
-} from './iam.ts';
-export type { FunctionInfo, LambdaInvocation, LambdaStateApi } from './lambda.ts';
-export { MESSAGES } from './logs.ts';
-export {
-  type OrgAccountSpec,
-  type OrgCall,
-  type OrgEmulator,
-  type OrgEmulatorOptions,
-  type OrgSession,
-  startOrgEmulator,
-} from './org.ts';
-export { logsServicePrincipal, policyAdmitsLogs } from './policy-eval.ts';
-export { KMS_TPS, LOGS_TPS } from './quota.ts';
+export type { IamPrincipal } from './iam.ts';
+export type { LambdaInvocation } from './lambda.ts';
+export { type OrgEmulator, startOrgEmulator } from './org.ts';
+export { policyAdmitsLogs } from './policy-eval.ts';
 export {
   type ApiCall,
   type Emulator,
-  type EmulatorFullState,
-  type EmulatorHost,
   type EmulatorOptions,
   type InterceptedRequest,
   type Interception,
-  type Service,
   startEmulator,
 } from './server.ts';
-export {
-  type QueueInfo,
-  SQS_MAX_BATCH_ENTRIES,
-  SQS_MAX_PAYLOAD_BYTES,
-  type SqsMessage,
-  type SqsStateApi,
-} from './sqs.ts';
-export type { CreateKeyDirectInput, EmulatorState, KeyInfo, KeyState, LogGroupInfo } from './state.ts';
+export type { QueueInfo, SqsMessage } from './sqs.ts';

@@ -14,6 +14,7 @@ export interface Ctx {
 export type Input = Record<string, unknown>;
 type Handler = (ctx: Ctx, input: Input) => unknown;
 
+/** The key specs CreateKey accepts, with the key usages each allows. */
 export const KEY_SPECS: Record<string, string[]> = {
   SYMMETRIC_DEFAULT: ['ENCRYPT_DECRYPT'],
   RSA_2048: ['ENCRYPT_DECRYPT', 'SIGN_VERIFY'],
@@ -176,6 +177,7 @@ function page<T>(items: T[], input: Input, defaultLimit: number, maxLimit: numbe
   };
 }
 
+/** The emulated KMS operations, by name. */
 export const kmsHandlers: Record<string, Handler> = {
   CreateKey(ctx, input) {
     const keySpec = str(input, 'KeySpec') ?? str(input, 'CustomerMasterKeySpec') ?? 'SYMMETRIC_DEFAULT';

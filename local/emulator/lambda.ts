@@ -15,6 +15,7 @@
  * Code: AccessDeniedException" (awslabs/aws-deployment-framework#460), body `{"Message": …}`
  * (danilop/LambdAuth#37).
  */
+import { isObject } from '../../functions/core/parse.ts';
 import type { Check } from './authorize.ts';
 import { ApiError, fail } from './errors.ts';
 import type { Ctx, Input } from './kms.ts';
@@ -56,8 +57,9 @@ export interface LambdaAnswer {
   body: string;
 }
 
+/** True for what a Lambda handler answers (a LambdaAnswer, not an output shape). */
 export function isLambdaAnswer(value: unknown): value is LambdaAnswer {
-  return typeof value === 'object' && value !== null && (value as LambdaAnswer).lambdaAnswer === true;
+  return isObject(value) && value.lambdaAnswer === true;
 }
 
 /** HTTP status of Lambda's errors (API Reference, Invoke, Errors). */
@@ -72,6 +74,7 @@ const STATUS: Record<string, number> = {
   ServiceException: 500,
 };
 
+/** The HTTP status Lambda answers for the error `name` (`fallback` for any other). */
 export function lambdaErrorStatus(name: string, fallback: number): number {
   return STATUS[name] ?? fallback;
 }
@@ -94,6 +97,7 @@ interface Resolved {
   arn: string;
 }
 
+/** One account's Lambda functions, Invoke, and the listeners invocations are handed to. */
 export class LambdaService {
   readonly account: string;
   private readonly regions = new Map<string, Map<string, FunctionRecord>>();

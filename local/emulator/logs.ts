@@ -9,6 +9,7 @@ import { compare, GroupRecord } from './state.ts';
 
 type Handler = (ctx: Ctx, input: Input) => unknown;
 
+/** The Logs operations that change something: the ones `faultRate` may fail. */
 export const LOGS_MUTATING = new Set([
   'CreateLogGroup',
   'DeleteLogGroup',
@@ -22,6 +23,7 @@ export const LOGS_MUTATING = new Set([
   'DeleteLogStream',
 ]);
 
+/** CloudWatch Logs' error messages (README, "Messages chosen"). */
 export const MESSAGES = {
   groupMissing: 'The specified log group does not exist.',
   groupExists: 'The specified log group already exists',
@@ -184,6 +186,7 @@ function groupByResourceArn(ctx: Ctx, input: Input): GroupRecord {
   return existing(ctx, groupNameFromArn(ctx, arn as string) as string);
 }
 
+/** The emulated CloudWatch Logs operations, by name. */
 export const logsHandlers: Record<string, Handler> = {
   CreateLogGroup(ctx, input) {
     const name = validName(input.logGroupName);

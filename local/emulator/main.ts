@@ -5,14 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import {
-  type ApiCall,
-  type EmulatorOptions,
-  type IamOptions,
-  type OrgEmulatorOptions,
-  startEmulator,
-  startOrgEmulator,
-} from './index.ts';
+import type { IamOptions } from './iam.ts';
+import { type OrgEmulatorOptions, startOrgEmulator } from './org.ts';
+import { type ApiCall, type EmulatorOptions, startEmulator } from './server.ts';
 
 const HELP = `Usage: npm run emulator -- [options]
 

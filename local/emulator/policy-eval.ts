@@ -7,6 +7,7 @@
  * Action/NotAction, Resource/NotResource and the String and Arn condition operators.
  * Anything it does not understand counts against admission (never silently admits).
  */
+import { isObject } from '../../functions/core/parse.ts';
 
 export type Policy = { Statement: Statement[] } & Record<string, unknown>;
 export interface Statement {
@@ -54,6 +55,7 @@ export function logsServicePrincipal(region: string): string {
   return `logs.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
 }
 
+/** The partition of a region: `aws-cn` for cn-*, `aws-us-gov` for us-gov-*, else `aws`. */
 export function partitionOf(region: string): string {
   if (region.startsWith('cn-')) return 'aws-cn';
   if (region.startsWith('us-gov-')) return 'aws-us-gov';
@@ -61,7 +63,7 @@ export function partitionOf(region: string): string {
 }
 
 /** The actions CloudWatch Logs performs with an associated key; every one must be allowed. */
-export const LOGS_REQUIRED_ACTIONS = [
+const LOGS_REQUIRED_ACTIONS = [
   'kms:Encrypt',
   'kms:Decrypt',
   'kms:ReEncryptFrom',
@@ -70,7 +72,7 @@ export const LOGS_REQUIRED_ACTIONS = [
   'kms:DescribeKey',
 ] as const;
 
-export const LOGS_CONTEXT_KEY = 'kms:EncryptionContext:aws:logs:arn';
+const LOGS_CONTEXT_KEY = 'kms:EncryptionContext:aws:logs:arn';
 
 export interface LogsAdmissionInput {
   region: string;
@@ -218,8 +220,4 @@ function values(v: unknown): string[] {
   if (typeof v === 'string') return [v];
   if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
   return [];
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }

@@ -27,7 +27,7 @@ export const LOGS_TPS: Record<string, number> = {
   DeleteRetentionPolicy: 5,
 };
 /** Most control-plane operations on the page are 5; what is not listed here gets 5. */
-export const LOGS_DEFAULT_TPS = 5;
+const LOGS_DEFAULT_TPS = 5;
 
 /**
  * KMS request quotas as AWS publishes them ("Request quotas", AWS KMS Developer Guide,
@@ -37,7 +37,7 @@ export const LOGS_DEFAULT_TPS = 5;
  * Regions); the emulator keeps a bucket per operation, each at 10,000. Operations not listed get
  * KMS_DEFAULT_TPS.
  */
-export const KMS_TPS: Record<string, number> = {
+const KMS_TPS: Record<string, number> = {
   CancelKeyDeletion: 5,
   CreateAlias: 5,
   CreateGrant: 50,
@@ -65,20 +65,17 @@ export const KMS_TPS: Record<string, number> = {
   ReEncrypt: 10_000,
   GenerateRandom: 10_000,
 };
-export const KMS_DEFAULT_TPS = 5;
+const KMS_DEFAULT_TPS = 5;
 
-export function quotaFor(
-  service: 'kms' | 'logs',
-  operation: string,
-  overrides: Partial<Record<string, number>>,
-) {
+function quotaFor(service: 'kms' | 'logs', operation: string, overrides: Partial<Record<string, number>>) {
   return (
     overrides[operation] ??
     (service === 'kms' ? (KMS_TPS[operation] ?? KMS_DEFAULT_TPS) : (LOGS_TPS[operation] ?? LOGS_DEFAULT_TPS))
   );
 }
 
-export class TokenBucket {
+/** A bucket that refuses (never waits) when empty: burst one second's worth. */
+class TokenBucket {
   readonly rate: number;
   readonly capacity: number;
   private tokens: number;
@@ -101,6 +98,7 @@ export class TokenBucket {
   }
 }
 
+/** Every (service, region, operation)'s bucket, made on first use. */
 export class Quotas {
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly enabled: boolean;

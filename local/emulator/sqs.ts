@@ -73,9 +73,9 @@ export interface SqsStateApi {
  * payload size (the sum of the individual lengths of all of the batched messages) are both 1 MiB (1,048,576
  * bytes)" (SQS API Reference, SendMessageBatch, current; it was 256 KiB, 262,144 bytes, before 2025).
  */
-export const SQS_MAX_PAYLOAD_BYTES = 1_048_576;
+const SQS_MAX_PAYLOAD_BYTES = 1_048_576;
 /** "the maximum number of entries ... in a single SendMessageBatch ... request is 10" (TooManyEntriesInBatchRequest). */
-export const SQS_MAX_BATCH_ENTRIES = 10;
+const SQS_MAX_BATCH_ENTRIES = 10;
 
 /** How an SQS error travels: the query-era code (x-amzn-query-error), the JSON `__type`, the HTTP status. */
 export interface SqsErrorShape {
@@ -205,6 +205,7 @@ interface QueueRecord {
   policy?: string;
 }
 
+/** One account's SQS queues, the sending operations and the listeners accepted messages are handed to. */
 export class SqsService {
   readonly account: string;
   /** `http://127.0.0.1:PORT`, set once the server listens (GetQueueUrl answers URLs on it). */

@@ -7,7 +7,6 @@ import { randomUUID } from 'node:crypto';
 import { partitionOf } from './policy-eval.ts';
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion' | 'PendingImport';
-export const KEY_STATES: readonly KeyState[] = ['Enabled', 'Disabled', 'PendingDeletion', 'PendingImport'];
 
 export interface KeyVersion {
   /** When this version came into effect (ms since epoch; -Infinity: "since long ago"). */
@@ -319,6 +318,7 @@ export interface EmulatorState {
   setKeyPolicy(region: string, keyId: string, policy: string): KeyInfo;
 }
 
+/** The default key policy KMS gives a key created without one: the account root may do everything. */
 export function defaultPolicy(account: string, partition: string): string {
   return JSON.stringify(
     {
@@ -344,6 +344,7 @@ interface KmsRegion {
   aliases: Map<string, AliasRecord>;
 }
 
+/** The emulator's data, per region, with each key's versions (Logs' stale view) and each region's sorted groups. */
 export class Store {
   readonly account: string;
   /** Real-time ms by which CloudWatch Logs' view of KMS lags. */
@@ -495,7 +496,7 @@ export class Store {
   }
 }
 
-export function groupInfo(g: GroupRecord): LogGroupInfo {
+function groupInfo(g: GroupRecord): LogGroupInfo {
   return {
     name: g.name,
     arn: g.arn,

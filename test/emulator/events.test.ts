@@ -20,7 +20,8 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import type { EmulatorOptions, IamPrincipal } from '../../local/emulator/index.ts';
+import type { IamPrincipal } from '../../local/emulator/iam.ts';
+import type { EmulatorOptions } from '../../local/emulator/server.ts';
 import { ACCOUNT, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
 
 const fixture = (name: string) =>
