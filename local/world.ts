@@ -37,6 +37,10 @@ export const GUARD_TAGS: Record<string, string> = { [MANAGED_BY_TAG]: MANAGED_BY
  */
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
+/** The functions as the default stack (logs-kms-guard-prod) names them. */
+export const ENFORCE_FUNCTION = 'logs-kms-guard-prod-enforce';
+export const SWEEP_FUNCTION = 'logs-kms-guard-prod-sweep';
+
 const root = join(import.meta.dirname, '..');
 /** The deployable bundles `npm run build` writes: the exact files that are deployed. */
 export const ENFORCE_BUNDLE = join(root, 'dist', 'enforce.mjs');
@@ -136,9 +140,15 @@ export interface World {
   ): Promise<LambdaHandler>;
   /**
    * A local pipeline (not started) for the world's account in `region` (default the world's): its enforce
-   * containers run with `env` (on top of the world's) as the EnforceRole of a stack deployed with it.
+   * containers run with `env` (on top of the world's) as the EnforceRole of a stack deployed with it (`mutate`:
+   * as for `asDeployed`).
    */
-  pipeline(options?: Omit<PipelineOptions, 'region' | 'account'> & { region?: string }): LocalPipeline;
+  pipeline(
+    options?: Omit<PipelineOptions, 'region' | 'account'> & {
+      region?: string;
+      mutate?: (principal: IamPrincipal) => void;
+    },
+  ): LocalPipeline;
   stop(): Promise<void>;
 }
 
@@ -196,16 +206,14 @@ export function worldOf(emulator: Emulator, options: Omit<WorldOptions, 'emulato
       if (denied) throw new Error(`the Lambda runtime cannot write the sweep function's logs: ${denied}`);
       return loadContainer(bundles.sweep, deployed, [...ENFORCE_VARIABLES, ...SWEEP_VARIABLES]);
     },
-    pipeline: (pipeline = {}) => {
-      const where = pipeline.region ?? region;
-      return new LocalPipeline({
+    pipeline: ({ region: where = region, mutate, env: vars, ...pipeline } = {}) =>
+      new LocalPipeline({
         account: emulator.account,
         bundle: bundles.enforce,
         ...pipeline,
         region: where,
-        env: asDeployed(pipeline.env, { region: where }),
-      });
-    },
+        env: asDeployed(vars, { region: where, ...(mutate ? { mutate } : {}) }),
+      }),
     stop: () => emulator.stop(),
   };
 }

@@ -10,7 +10,8 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
-import { ACCOUNT, FUNCTION_ARN, loadEvent, REGION } from './helpers.ts';
+import { ACCOUNT, REGION } from '../local/world.ts';
+import { FUNCTION_ARN, loadEvent } from './helpers.ts';
 
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);

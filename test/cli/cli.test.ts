@@ -27,7 +27,8 @@ import { run } from '../../functions/cli/program.ts';
 import { decodeResume, encodeResume, resumeCommand, toCsv } from '../../functions/cli/report.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { ACCOUNT, fakeClock, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock } from '../helpers.ts';
 import { testIo } from './helpers.ts';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;

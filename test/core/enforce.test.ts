@@ -19,7 +19,8 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { enforceLogGroup } from '../../functions/core/enforce.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, memoryLog } from '../helpers.ts';
 
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);

@@ -24,7 +24,8 @@ import {
   LOGS_STATEMENT_SID,
   parsePolicy,
 } from '../../functions/core/policy.ts';
-import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, memoryLog } from '../helpers.ts';
 
 const kms = mockClient(KMSClient);
 const clients = {

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
   callsSince,
   createEvent,
-  GUARD_ALIAS,
   invokeBatch,
   lambdaContext,
   startWorld,

@@ -15,17 +15,15 @@ import { describe, expect, it } from 'vitest';
 import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
 import { disassociateKey } from '../../functions/core/sweep.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
+import { logsStatement, policyOf, rootStatement, sleep } from '../helpers.ts';
 import {
   callsSince,
   createEvent,
   existingGuardKey,
-  GUARD_ALIAS,
   type Handler,
   invokeBatch,
   lambdaContext,
-  logsStatement,
-  policyOf,
-  rootStatement,
   startWorld,
   type World,
 } from './helpers.ts';
@@ -73,7 +71,7 @@ async function lastEvent(
   for (let i = 0; i < 100; i++) {
     const found = events.filter((e) => e.detail?.eventName === eventName && match(e)).at(-1);
     if (found) return structuredClone(found);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   throw new Error(`no ${eventName} event was emitted`);
 }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GUARD_RETIRE_SID } from '../../functions/core/policy.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
   createEvent,
-  GUARD_ALIAS,
   guardKeys,
   type Handler,
   invokeBatch,

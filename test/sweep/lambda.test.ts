@@ -20,7 +20,8 @@ import {
   runSweepInvocation,
   type SweepInvocationDeps,
 } from '../../functions/sweep.ts';
-import { ACCOUNT, FUNCTION_ARN, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { FUNCTION_ARN, fakeClock, memoryLog } from '../helpers.ts';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;

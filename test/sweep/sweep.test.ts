@@ -27,7 +27,8 @@ import {
   sweep,
   sweepBuckets,
 } from '../../functions/core/sweep.ts';
-import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, memoryLog } from '../helpers.ts';
 
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const OTHER = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
