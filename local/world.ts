@@ -174,8 +174,8 @@ export function worldOf(emulator: Emulator, options: Omit<WorldOptions, 'emulato
   const own = sdkClients(emulator, region, options.sdk);
   const bundles = { enforce: ENFORCE_BUNDLE, sweep: SWEEP_BUNDLE, ...options.bundles };
   const asDeployed: World['asDeployed'] = (vars = {}, deploy = {}) => {
-    const merged = { ...env, ...vars };
     const { region: where = region, role = 'EnforceRole', mutate } = deploy;
+    const merged = { ...env, AWS_REGION: where, ...vars };
     return {
       ...merged,
       ...deployRole(emulator, { role, region: where, env: merged, ...(mutate ? { mutate } : {}) }),
