@@ -161,6 +161,7 @@ describe(`key at risk: ScheduleKeyDeletion of the guard key that ${N} log groups
           `${Math.min(...runs.map((r) => r.onKey))}/${N} groups on it, ${seconds(Math.max(...runs.map((r) => r.handledMs)))} at most`,
       );
 
+      expect(runs).toHaveLength(c.duplicates ? ROUNDS : 1);
       for (const run of runs) {
         const guardDestructive = run.guardCalls.filter((call) => DESTRUCTIVE.test(call.operation));
         destructive += guardDestructive.length;
