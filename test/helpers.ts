@@ -43,6 +43,12 @@ export function memoryLog() {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
+/** A customer-managed key of the world's account and region (the one in create-log-group-with-kms-key.json). */
+export const KEY_ID = '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
+export const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+/** Another key of the same account and region: someone else's. */
+export const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
+
 /** The enforce function of the default stack in the world's account and region. */
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ENFORCE_FUNCTION}`;
 

@@ -12,9 +12,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { associateKey, classifyAssociateError } from '../../functions/core/associate.ts';
 import { AssociationError, DeadlineExceededError } from '../../functions/core/errors.ts';
 import { backoffDelay, TokenBucket } from '../../functions/core/retry.ts';
-import { fakeClock, memoryLog } from '../helpers.ts';
+import { fakeClock, KEY_ARN, memoryLog } from '../helpers.ts';
 
-const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
 const meta = { $metadata: {} };
 const accessDenied = () =>
   new AccessDeniedException({
@@ -29,7 +28,7 @@ const callerKmsDenied = () =>
     ...meta,
     message:
       'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:Encrypt on resource: ' +
-      `${KEY} because no identity-based policy allows the kms:Encrypt action`,
+      `${KEY_ARN} because no identity-based policy allows the kms:Encrypt action`,
   });
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
@@ -82,7 +81,7 @@ describe('associateKey', () => {
     const run = associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 10_000,
       log: memoryLog(),
       clock,
@@ -103,7 +102,7 @@ describe('associateKey', () => {
     const result = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 10_000,
       log: memoryLog(),
       clock,
@@ -112,7 +111,7 @@ describe('associateKey', () => {
     expect(result).toEqual({ outcome: 'associated', attempts: 1 });
     expect(logs.commandCalls(AssociateKmsKeyCommand)[0]?.args[0].input).toEqual({
       logGroupName: '/x',
-      kmsKeyId: KEY,
+      kmsKeyId: KEY_ARN,
     });
   });
 
@@ -122,7 +121,7 @@ describe('associateKey', () => {
     const result = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 60_000,
       log: memoryLog(),
       clock,
@@ -141,7 +140,7 @@ describe('associateKey', () => {
     const result = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 60_000,
       log: memoryLog(),
       clock,
@@ -155,7 +154,7 @@ describe('associateKey', () => {
     const result = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 60_000,
       log: memoryLog(),
       clock,
@@ -171,7 +170,7 @@ describe('associateKey', () => {
     const run = associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 60_000,
       log: memoryLog(),
       clock,
@@ -187,7 +186,7 @@ describe('associateKey', () => {
     const error = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline,
       log: memoryLog(),
       clock,
@@ -205,7 +204,7 @@ describe('associateKey', () => {
     await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 120_000,
       log: memoryLog(),
       clock,
@@ -223,7 +222,7 @@ describe('associateKey', () => {
     const error = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 600_000,
       log: memoryLog(),
       clock,
@@ -241,7 +240,7 @@ describe('associateKey', () => {
       await associateKey({
         logs: logsClient,
         name: `/x${i}`,
-        keyArn: KEY,
+        keyArn: KEY_ARN,
         deadline: clock.now() + 60_000,
         log: memoryLog(),
         clock,

@@ -21,9 +21,8 @@ import {
   type SweepInvocationDeps,
 } from '../../functions/sweep.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
-import { FUNCTION_ARN, fakeClock, memoryLog } from '../helpers.ts';
+import { FUNCTION_ARN, fakeClock, KEY_ARN, memoryLog } from '../helpers.ts';
 
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
@@ -69,7 +68,7 @@ describe('sweep Lambda', () => {
     for (const m of [logs, kms, sqsMock, lambdaMock]) m.reset();
     clearKeyCache();
     kms.on(DescribeKeyCommand).resolves({
-      KeyMetadata: { Arn: KEY, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
+      KeyMetadata: { Arn: KEY_ARN, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
     });
     kms.on(GetKeyPolicyCommand).resolves({
       Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
@@ -79,7 +78,7 @@ describe('sweep Lambda', () => {
 
   it('queues unencrypted in-scope groups as work items, ten per batch', async () => {
     // Prepare
-    serve([...Array.from({ length: 25 }, (_, i) => group(`/g/${i}`)), group('/k', KEY)], 50);
+    serve([...Array.from({ length: 25 }, (_, i) => group(`/g/${i}`)), group('/k', KEY_ARN)], 50);
     // Act
     const result = await runSweepInvocation({}, deps({ ENFORCE_QUEUE_URL: QUEUE }));
     // Assess
@@ -203,7 +202,7 @@ describe('sweep Lambda', () => {
 
   it('encrypts directly through the core without a queue', async () => {
     // Prepare
-    serve([group('/a'), group('/b', KEY)], 50);
+    serve([group('/a'), group('/b', KEY_ARN)], 50);
     logs.on(AssociateKmsKeyCommand).resolves({});
     // Act
     const result = await runSweepInvocation({}, deps({}));
