@@ -52,6 +52,16 @@ export const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a
 /** The enforce function of the default stack in the world's account and region. */
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ENFORCE_FUNCTION}`;
 
+/** One page of a mocked DescribeLogGroups: `size` of `groups` from the page `nextToken` ("p1", "p2", …) names. */
+export function logGroupPage<T>(groups: T[], nextToken: string | undefined, size: number) {
+  const page = nextToken ? Number(nextToken.slice(1)) : 0;
+  const more = (page + 1) * size < groups.length;
+  return {
+    logGroups: groups.slice(page * size, (page + 1) * size),
+    ...(more ? { nextToken: `p${page + 1}` } : {}),
+  };
+}
+
 /** Everything the functions write (JSON log lines and EMF documents), kept off the console. */
 export function captureOutput() {
   const lines: string[] = [];

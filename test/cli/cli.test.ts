@@ -28,7 +28,7 @@ import { decodeResume, encodeResume, resumeCommand, toCsv } from '../../function
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
-import { fakeClock, KEY_ARN, OTHER_KEY_ARN } from '../helpers.ts';
+import { fakeClock, KEY_ARN, logGroupPage, OTHER_KEY_ARN } from '../helpers.ts';
 import { testIo } from './helpers.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
@@ -49,12 +49,7 @@ function serve(groups: LogGroup[], size = 50) {
       const list = input.logGroupNamePrefix
         ? groups.filter((g) => g.logGroupName?.startsWith(input.logGroupNamePrefix ?? ''))
         : groups;
-      const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
-      const more = (page + 1) * size < list.length;
-      return {
-        logGroups: list.slice(page * size, (page + 1) * size),
-        ...(more ? { nextToken: `p${page + 1}` } : {}),
-      };
+      return logGroupPage(list, input.nextToken, size);
     });
   logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
 }

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/core/policy.ts';
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
 import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World } from '../../local/world.ts';
-import { captureOutput, sleep } from '../helpers.ts';
+import { captureOutput, policyOf, sleep } from '../helpers.ts';
 import { figures } from './rig.ts';
 
 // Promise: a key that must not be used is never associated with anything. Each refusal is a clear
@@ -11,7 +11,15 @@ import { figures } from './rig.ts';
 // (UnsafeKeyRefused). And the guard never schedules deletion of the key behind its alias.
 const REGION = 'us-east-1';
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
-const policy = (...statements: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+/** A key policy as the guard writes it (root, Logs) plus a Deny that shuts Logs of `c.region` out of `action`. */
+const shutOutLogs = (c: typeof ctx, action: string) =>
+  policyOf(rootStatement(c), logsStatement(c), {
+    Sid: 'NoLogs',
+    Effect: 'Deny',
+    Principal: { Service: `logs.${c.region}.amazonaws.com` },
+    Action: action,
+    Resource: '*',
+  });
 const GROUPS_PER_CASE = 3;
 const MAX_RECEIVES = 3;
 
@@ -140,13 +148,7 @@ describe('key safety: unusable keys are refused, never associated', () => {
       label: 'deny-for-logs',
       setup: () => ({
         KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          policy: policy(rootStatement(ctx), logsStatement(ctx), {
-            Sid: 'NoLogs',
-            Effect: 'Deny',
-            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-            Action: 'kms:Decrypt',
-            Resource: '*',
-          }),
+          policy: shutOutLogs(ctx, 'kms:Decrypt'),
         }).arn,
       }),
       error: 'KeyPolicyError',
@@ -165,13 +167,7 @@ describe('key safety: unusable keys are refused, never associated', () => {
       setup: () => ({
         ALLOW_KEY_POLICY_UPDATE: 'true',
         KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          policy: policy(rootStatement(ctx), logsStatement(ctx), {
-            Sid: 'NoLogs',
-            Effect: 'Deny',
-            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-            Action: 'kms:Decrypt',
-            Resource: '*',
-          }),
+          policy: shutOutLogs(ctx, 'kms:Decrypt'),
         }).arn,
       }),
       error: 'KeyPolicyError',
@@ -186,13 +182,7 @@ describe('key safety: unusable keys are refused, never associated', () => {
         const c = { ...ctx, region };
         await world.createGuardKey(
           {
-            policy: policy(rootStatement(c), logsStatement(c), {
-              Sid: 'NoLogs',
-              Effect: 'Deny',
-              Principal: { Service: `logs.${region}.amazonaws.com` },
-              Action: 'kms:*',
-              Resource: '*',
-            }),
+            policy: shutOutLogs(c, 'kms:*'),
             tags: GUARD_TAGS,
           },
           region,

@@ -21,7 +21,7 @@ import {
   type SweepInvocationDeps,
 } from '../../functions/sweep.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
-import { FUNCTION_ARN, fakeClock, KEY_ARN, memoryLog } from '../helpers.ts';
+import { FUNCTION_ARN, fakeClock, KEY_ARN, logGroupPage, memoryLog } from '../helpers.ts';
 
 const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;
 const logs = mockClient(CloudWatchLogsClient);
@@ -37,12 +37,7 @@ const group = (name: string, kmsKeyId?: string): LogGroup => ({
 function serve(groups: LogGroup[], size: number, clock?: ReturnType<typeof fakeClock>) {
   logs.on(DescribeLogGroupsCommand).callsFake((input: { nextToken?: string }) => {
     clock?.advance(1000);
-    const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
-    const more = (page + 1) * size < groups.length;
-    return {
-      logGroups: groups.slice(page * size, (page + 1) * size),
-      ...(more ? { nextToken: `p${page + 1}` } : {}),
-    };
+    return logGroupPage(groups, input.nextToken, size);
   });
   logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
 }

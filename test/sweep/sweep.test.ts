@@ -28,7 +28,7 @@ import {
   sweepBuckets,
 } from '../../functions/core/sweep.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
-import { fakeClock, KEY_ARN, memoryLog, OTHER_KEY_ARN } from '../helpers.ts';
+import { fakeClock, KEY_ARN, logGroupPage, memoryLog, OTHER_KEY_ARN } from '../helpers.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
@@ -46,12 +46,9 @@ const group = (name: string, kmsKeyId?: string): LogGroup => ({
 
 /** Serves `groups` in pages of `size`, tokens "p1", "p2", …; tags from `tags`. */
 function serve(groups: LogGroup[], size = 50, tags: Record<string, Record<string, string>> = {}) {
-  logs.on(DescribeLogGroupsCommand).callsFake((input: { nextToken?: string; limit?: number }) => {
-    const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
-    const slice = groups.slice(page * size, (page + 1) * size);
-    const more = (page + 1) * size < groups.length;
-    return { logGroups: slice, ...(more ? { nextToken: `p${page + 1}` } : {}) };
-  });
+  logs
+    .on(DescribeLogGroupsCommand)
+    .callsFake((input: { nextToken?: string }) => logGroupPage(groups, input.nextToken, size));
   logs.on(ListTagsForResourceCommand).callsFake((input: { resourceArn: string }) => {
     const name = input.resourceArn.split(':log-group:')[1] ?? '';
     return { tags: tags[name] ?? {} };
