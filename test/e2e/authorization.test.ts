@@ -24,13 +24,13 @@ import {
 import { describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, GUARD_RETIRE_SID, retireStatement } from '../../functions/core/policy.ts';
 import { deployRole } from '../../local/roles.ts';
-import { GUARD_ALIAS, REGION } from '../../local/world.ts';
+import { ACCOUNT, GUARD_ALIAS, REGION } from '../../local/world.ts';
 import { sleep } from '../helpers.ts';
 import { createEvent, lambdaContext, startWorld, type World } from './helpers.ts';
 
 /** Tags and aliases count for authorization after this long (real ms): the chains wait it out. */
 const LAG_MS = 150;
-const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 
 interface Scene {
   world: World;

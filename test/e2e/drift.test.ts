@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
 import { disassociateKey } from '../../functions/core/sweep.ts';
-import { GUARD_ALIAS } from '../../local/world.ts';
+import { ENFORCE_FUNCTION, GUARD_ALIAS } from '../../local/world.ts';
 import { logsStatement, policyOf, rootStatement, sleep } from '../helpers.ts';
 import {
   callsSince,
@@ -295,7 +295,7 @@ describe('a lost alias never makes the guard create a second key', () => {
     const key = world.emulator.state.createKeyDirect(world.region, {
       policy: JSON.stringify(defaultKeyPolicy(ctx)),
     });
-    world.emulator.state.putLogGroup(world.region, '/aws/lambda/logs-kms-guard-prod-enforce', {
+    world.emulator.state.putLogGroup(world.region, `/aws/lambda/${ENFORCE_FUNCTION}`, {
       kmsKeyId: key.arn,
     });
     world.emulator.state.putLogGroup(world.region, '/new/group');

@@ -18,12 +18,12 @@ import { defaultKeyPolicy, retireStatement } from '../../functions/core/policy.t
 import type { IamPrincipal } from '../../local/emulator/iam.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { type CfnTemplate, deployRole, packagedTemplate, rolesFromTemplate } from '../../local/roles.ts';
-import { GUARD_ALIAS, REGION } from '../../local/world.ts';
+import { ACCOUNT, GUARD_ALIAS, REGION } from '../../local/world.ts';
 import { policyOf, rootStatement, sleep } from '../helpers.ts';
 import { createEvent, existingGuardKey, startWorld, type World } from './helpers.ts';
 
 type Statement = { Sid?: string; Effect: string };
-const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 
 let template: CfnTemplate;
 beforeAll(() => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { loadSweepSettings, runSweepInvocation } from '../../functions/sweep.ts';
-import { GUARD_ALIAS } from '../../local/world.ts';
+import { GUARD_ALIAS, SWEEP_FUNCTION } from '../../local/world.ts';
 import { scaledClock } from '../../scripts/bench/clock.ts';
 import { captureOutput, memoryLog, sleep } from '../helpers.ts';
 import { FULL, figures, inParallel, seconds, seeded, size, startRig } from './rig.ts';
@@ -143,7 +143,7 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
         log: sweepLog,
         region,
         account: emulator.account,
-        functionArn: `arn:aws:lambda:${region}:${emulator.account}:function:logs-kms-guard-prod-sweep`,
+        functionArn: `arn:aws:lambda:${region}:${emulator.account}:function:${SWEEP_FUNCTION}`,
         remainingMs: 300_000,
         clock: scaledClock(TIME_SCALE),
       },

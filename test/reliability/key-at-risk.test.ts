@@ -2,7 +2,7 @@ import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { roleArn } from '../../local/roles.ts';
-import { credentials, GUARD_TAGS } from '../../local/world.ts';
+import { credentials, ENFORCE_FUNCTION, GUARD_TAGS } from '../../local/world.ts';
 import { captureOutput, sleep } from '../helpers.ts';
 import { FULL, figures, guardKeyPolicy, seconds, size, startRig } from './rig.ts';
 
@@ -66,7 +66,7 @@ async function scheduleDeletion(c: Case, seed = 11) {
     // The enforce function's own log group, as the stack creates it (with its own key: not among the N): where
     // containers claim a change event, so that a copy delivered twice is handled once across containers.
     const other = emulator.state.createKeyDirect(region, { policy: guardKeyPolicy(emulator, region) });
-    emulator.state.putLogGroup(region, '/aws/lambda/logs-kms-guard-prod-enforce', { kmsKeyId: other.arn });
+    emulator.state.putLogGroup(region, `/aws/lambda/${ENFORCE_FUNCTION}`, { kmsKeyId: other.arn });
     const groupsBefore = JSON.stringify(emulator.state.logGroups(region));
     await rig.pipeline.start();
     const mark = emulator.calls.length;
