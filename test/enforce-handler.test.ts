@@ -10,12 +10,12 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
-import { ACCOUNT, FUNCTION_ARN, loadEvent, REGION } from './helpers.ts';
+import { ACCOUNT, REGION } from '../local/world.ts';
+import { FUNCTION_ARN, KEY_ARN, loadEvent } from './helpers.ts';
 
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);
 const meta = { $metadata: {} };
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 
 function context(remainingMs = 60_000, arn = FUNCTION_ARN): Context {

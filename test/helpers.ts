@@ -1,8 +1,14 @@
+/**
+ * Test-only helpers every part of test/ shares: captured events, a fake clock, a memory log, the functions'
+ * captured output, the key-policy statements a user writes, and waiting. What a local world is (account,
+ * region, credentials, the guard's alias) lives in local/world.ts.
+ */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import type { Clock } from '../functions/core/clock.ts';
+import { ACCOUNT, ENFORCE_FUNCTION, REGION } from '../local/world.ts';
 
 const eventsDir = join(dirname(fileURLToPath(import.meta.url)), 'events');
 
@@ -37,9 +43,24 @@ export function memoryLog() {
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
-export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logs-kms-guard-prod-enforce`;
+/** A customer-managed key of the world's account and region (the one in create-log-group-with-kms-key.json). */
+export const KEY_ID = '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
+export const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+/** Another key of the same account and region: someone else's. */
+export const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
+
+/** The enforce function of the default stack in the world's account and region. */
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${ENFORCE_FUNCTION}`;
+
+/** One page of a mocked DescribeLogGroups: `size` of `groups` from the page `nextToken` ("p1", "p2", …) names. */
+export function logGroupPage<T>(groups: T[], nextToken: string | undefined, size: number) {
+  const page = nextToken ? Number(nextToken.slice(1)) : 0;
+  const more = (page + 1) * size < groups.length;
+  return {
+    logGroups: groups.slice(page * size, (page + 1) * size),
+    ...(more ? { nextToken: `p${page + 1}` } : {}),
+  };
+}
 
 /** Everything the functions write (JSON log lines and EMF documents), kept off the console. */
 export function captureOutput() {
@@ -79,4 +100,47 @@ export function captureOutput() {
       err.mockRestore();
     },
   };
+}
+
+/** A key policy document of these statements. */
+export const policyOf = (...statements: unknown[]) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: statements });
+
+/** The statement of AWS's default key policy: the account (its IAM policies) may do anything with the key. */
+export const rootStatement = (account = ACCOUNT, partition = 'aws') => ({
+  Sid: 'Enable IAM User Permissions',
+  Effect: 'Allow',
+  Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+  Action: 'kms:*',
+  Resource: '*',
+});
+
+/**
+ * The statement a user adds so that CloudWatch Logs of `region` may use the key for the account's groups
+ * (`conditionRegion`: the groups of another region, as in a policy copied from elsewhere).
+ */
+export const logsStatement = (region: string, account = ACCOUNT, conditionRegion = region) => ({
+  Sid: 'AllowCloudWatchLogs',
+  Effect: 'Allow',
+  Principal: { Service: `logs.${region}.amazonaws.com` },
+  Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+  Resource: '*',
+  Condition: {
+    ArnLike: {
+      'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${conditionRegion}:${account}:log-group:*`,
+    },
+  },
+});
+
+/** Waits `ms` real milliseconds. */
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it is true (false when `timeoutMs` passes). */
+export async function until(check: () => boolean, timeoutMs: number, everyMs = 10): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) return false;
+    await sleep(everyMs);
+  }
+  return true;
 }

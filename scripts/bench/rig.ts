@@ -1,24 +1,35 @@
-/** The benchmark's rig: SDK clients on the emulator, the guard's key as set up, events, child processes. */
+/**
+ * The benchmark's rig: each run's emulator seen as a local world (local/world.ts: SDK clients, the handler
+ * environment, the guard's key behind its alias), plus what only the benchmark needs: quota draining,
+ * CloudTrail events, child processes and the facts a report records (commit, Node version).
+ */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   AssociateKmsKeyCommand,
-  CloudWatchLogsClient,
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import type { Emulator } from '../../local/emulator/index.ts';
+import type { Emulator } from '../../local/emulator/server.ts';
+import {
+  ACCOUNT,
+  GUARD_ALIAS,
+  GUARD_TAGS,
+  REGION,
+  sdkClients,
+  handlerEnv as worldHandlerEnv,
+  worldOf,
+} from '../../local/world.ts';
+
+// The world's facts under the names the bench's files (another helper's, mid-split) import from here.
+export { ACCOUNT, credentials, REGION } from '../../local/world.ts';
+export const ALIAS = GUARD_ALIAS;
 
 export const root = join(import.meta.dirname, '..', '..');
-export const ACCOUNT = '123456789012';
-export const REGION = 'us-east-1';
 export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logs-kms-guard-bench-enforce`;
-export const ALIAS = 'alias/logs-kms-guard';
-export const credentials = { accessKeyId: 'bench', secretAccessKey: 'bench' };
 
 /** The Node 22 the project pins (the Lambda runtime's major), not whatever `node` is on PATH. */
 export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
@@ -27,32 +38,21 @@ export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
 
 /** Environment of a handler process pointed at the emulator. */
 export function handlerEnv(emulator: Emulator, region = REGION): Record<string, string> {
-  return {
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    AWS_REGION: region,
-    AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-    AWS_LAMBDA_FUNCTION_NAME: 'logs-kms-guard-bench-enforce',
-  };
+  return { ...worldHandlerEnv(emulator, region), AWS_LAMBDA_FUNCTION_NAME: 'logs-kms-guard-bench-enforce' };
 }
 
 /** SDK clients on the emulator, with the given client settings (the product's CLIENT_SETTINGS, or none). */
 export function clients(emulator: Emulator, region = REGION, settings: object = {}) {
-  const config = { region, endpoint: emulator.endpoint, credentials, ...settings };
-  return { kms: new KMSClient(config), logs: new CloudWatchLogsClient(config) };
+  return sdkClients(emulator, region, settings);
 }
 
 /** The guard's key as it is after the first event of a region: right policy, propagated, behind the alias. */
 export async function guardKey(emulator: Emulator, region = REGION) {
-  const key = emulator.state.createKeyDirect(region, {
+  return worldOf(emulator, { region }).createGuardKey({
     policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region, account: ACCOUNT })),
-    tags: { ManagedBy: 'logs-kms-guard', 'logs-kms-guard:role': 'active' },
+    tags: { ...GUARD_TAGS, 'logs-kms-guard:role': 'active' },
     rotation: true,
   });
-  await clients(emulator, region).kms.send(
-    new CreateAliasCommand({ AliasName: ALIAS, TargetKeyId: key.keyId }),
-  );
-  return key;
 }
 
 const DRAINABLE = {

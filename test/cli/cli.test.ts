@@ -28,11 +28,10 @@ import { toCsv } from '../../functions/cli/report.ts';
 import { decodeResume, encodeResume, resumeCommand } from '../../functions/cli/resume-token.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { ACCOUNT, fakeClock, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, KEY_ARN, logGroupPage, OTHER_KEY_ARN } from '../helpers.ts';
 import { testIo } from './helpers.ts';
 
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
-const OTHER = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
@@ -51,12 +50,7 @@ function serve(groups: LogGroup[], size = 50) {
       const list = input.logGroupNamePrefix
         ? groups.filter((g) => g.logGroupName?.startsWith(input.logGroupNamePrefix ?? ''))
         : groups;
-      const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
-      const more = (page + 1) * size < list.length;
-      return {
-        logGroups: list.slice(page * size, (page + 1) * size),
-        ...(more ? { nextToken: `p${page + 1}` } : {}),
-      };
+      return logGroupPage(list, input.nextToken, size);
     });
   logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
 }
@@ -64,7 +58,7 @@ function serve(groups: LogGroup[], size = 50) {
 function keyExists() {
   kms.on(DescribeKeyCommand).resolves({
     KeyMetadata: {
-      Arn: KEY,
+      Arn: KEY_ARN,
       KeyId: 'k',
       KeyState: 'Enabled',
       KeySpec: 'SYMMETRIC_DEFAULT',
@@ -137,7 +131,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
   it('audit prints a table and exits 1 when groups in scope are unencrypted', async () => {
     // Prepare
     keyExists();
-    serve([group('/a'), group('/b', KEY), group('/c', OTHER), group('/skip/x')]);
+    serve([group('/a'), group('/b', KEY_ARN), group('/c', OTHER_KEY_ARN), group('/skip/x')]);
     const t = testIo();
     // Act
     const code = await run(['audit', '--exclude', '/skip/'], t.io);
@@ -153,7 +147,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
   it('audit --json puts JSON alone on stdout and exits 0 when all is encrypted', async () => {
     // Prepare
     keyExists();
-    serve([group('/b', KEY), group('/c', OTHER)]);
+    serve([group('/b', KEY_ARN), group('/c', OTHER_KEY_ARN)]);
     const t = testIo();
     // Act
     const code = await run(['audit', '--json'], t.io);
@@ -167,7 +161,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
   it('audit shows AWS-reserved groups as reserved, not as gaps; enforce never tries them', async () => {
     // Prepare
     keyExists();
-    serve([group('aws/spans'), group('/b', KEY)]);
+    serve([group('aws/spans'), group('/b', KEY_ARN)]);
     logs.on(AssociateKmsKeyCommand).resolves({});
     const audit = testIo();
     const enforce = testIo();
@@ -283,7 +277,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
     expect(match).not.toBeNull();
     expect(t.stderr()).toContain('logs-kms-guard enforce --yes --rate 5 --resume-token');
     // Act: resume (the listing now shows what was done).
-    serve(all.map((g) => (done.has(g.logGroupName ?? '') ? { ...g, kmsKeyId: KEY } : g)));
+    serve(all.map((g) => (done.has(g.logGroupName ?? '') ? { ...g, kmsKeyId: KEY_ARN } : g)));
     const t2 = testIo({ clock: fakeClock() });
     const code2 = await run(['enforce', '--yes', '--json', '--resume-token', match?.[1] ?? ''], t2.io);
     // Assess
@@ -296,7 +290,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
   it('rollback touches only groups on the guard key and never the key', async () => {
     // Prepare
     keyExists();
-    serve([group('/a', KEY), group('/b', OTHER), group('/c')]);
+    serve([group('/a', KEY_ARN), group('/b', OTHER_KEY_ARN), group('/c')]);
     logs.on(DisassociateKmsKeyCommand).resolves({});
     const t = testIo();
     // Act
@@ -371,12 +365,12 @@ describe('logs-kms-guard CLI (in-process)', () => {
     const code = await run(['associate', '--log-group', '/a', '--json'], t.io);
     // Assess
     expect(code).toBe(0);
-    expect(JSON.parse(t.stdout())).toMatchObject({ status: 'associated', keyArn: KEY, attempts: 2 });
+    expect(JSON.parse(t.stdout())).toMatchObject({ status: 'associated', keyArn: KEY_ARN, attempts: 2 });
   });
 
   it('disassociate refuses a key that is not the guard key without --force', async () => {
     keyExists();
-    serve([group('/b', OTHER)]);
+    serve([group('/b', OTHER_KEY_ARN)]);
     const t = testIo();
     expect(await run(['disassociate', '--log-group', '/b'], t.io)).toBe(1);
     expect(logs.commandCalls(DisassociateKmsKeyCommand)).toHaveLength(0);
@@ -386,7 +380,11 @@ describe('logs-kms-guard CLI (in-process)', () => {
     keyExists();
     const t = testIo();
     expect(await run(['key', 'setup', '--json'], t.io)).toBe(0);
-    expect(JSON.parse(t.stdout()).keys[0]).toMatchObject({ keyArn: KEY, action: 'verified', rotation: true });
+    expect(JSON.parse(t.stdout()).keys[0]).toMatchObject({
+      keyArn: KEY_ARN,
+      action: 'verified',
+      rotation: true,
+    });
     expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
   });
 
@@ -447,7 +445,7 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
     kms.on(GetKeyPolicyCommand, { KeyId: UNREADABLE }).rejects(denied('kms:GetKeyPolicy'));
   }
   const groups = () => [
-    group('/healthy', KEY),
+    group('/healthy', KEY_ARN),
     group('/pending/1', PENDING),
     group('/pending/2', PENDING),
     group('/disabled', DISABLED),
@@ -514,7 +512,7 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
     expect(byName(report, '/healthy')).toMatchObject({ keyPolicy: 'admits-logs', atRisk: '', note: '' });
     const policyReads = kms.commandCalls(GetKeyPolicyCommand).map((c) => c.args[0].input.KeyId);
     // one per Enabled key, and the guard key once more: the Insights query-results check of the region
-    expect(policyReads.sort()).toEqual([KEY, KEY, NARROWED, UNREADABLE].sort());
+    expect(policyReads.sort()).toEqual([KEY_ARN, KEY_ARN, NARROWED, UNREADABLE].sort());
     expect(kms.commandCalls(DescribeKeyCommand, { KeyId: PENDING })).toHaveLength(1);
     expect(mutatingLogs()).toEqual([]);
     expect(mutatingKms()).toEqual([]);
@@ -602,7 +600,7 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
   it('exit 0 when nothing is at risk: a healthy key, and a key whose policy the caller may not read (unknown)', async () => {
     // Prepare
     keys();
-    serve([group('/healthy', KEY), group('/unreadable-policy', UNREADABLE)]);
+    serve([group('/healthy', KEY_ARN), group('/unreadable-policy', UNREADABLE)]);
     const t = testIo();
 
     // Act
@@ -629,7 +627,7 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
       Resource: '*',
     });
     kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(withDeny) });
-    serve([group('/a', KEY), group('/b', KEY)]);
+    serve([group('/a', KEY_ARN), group('/b', KEY_ARN)]);
     const t = testIo();
 
     // Act
@@ -681,7 +679,7 @@ describe('doctor: the enforce role and the key (CloudWatch Logs uses the caller 
       (st: { Sid?: string }) => st.Sid === 'AllowCloudWatchLogs',
     );
     kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(logsOnly) });
-    const check = await roleCheck(['--function-role', ROLE, '--key-arn', KEY]);
+    const check = await roleCheck(['--function-role', ROLE, '--key-arn', KEY_ARN]);
     expect(check?.status).toBe('fail');
     expect(JSON.stringify(check)).toContain('kms:Encrypt, kms:Decrypt, kms:GenerateDataKey');
   });
@@ -691,7 +689,7 @@ describe('audit: Insights query results', () => {
   it('reports them encrypted when the guard key admits Logs for them, not encrypted otherwise', async () => {
     // Prepare
     keyExists();
-    serve([group('/b', KEY)]);
+    serve([group('/b', KEY_ARN)]);
     const plain = testIo();
     await run(['audit', '--json'], plain.io);
     const withQueries = defaultKeyPolicy({
@@ -709,7 +707,7 @@ describe('audit: Insights query results', () => {
     // Assess
     expect(JSON.parse(plain.stdout()).queryResults[REGION]).toMatch(/^not encrypted with the guard key/);
     expect(JSON.parse(configured.stdout()).queryResults[REGION]).toMatch(
-      new RegExp(`^encrypted with ${KEY}`),
+      new RegExp(`^encrypted with ${KEY_ARN}`),
     );
   });
 });

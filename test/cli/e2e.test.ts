@@ -4,7 +4,7 @@ import {
   CreateKeyCommand,
   DescribeKeyCommand,
   DisableKeyCommand,
-  KMSClient,
+  type KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
@@ -14,7 +14,8 @@ import { run } from '../../functions/cli/program.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
 import { scaledClock } from '../../local/clock.ts';
-import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
+import type { Emulator } from '../../local/emulator/server.ts';
+import { ACCOUNT, credentials, GUARD_ALIAS, startWorld } from '../../local/world.ts';
 import { testIo } from './helpers.ts';
 
 // End to end against the local emulator at a time-scaled quota: the CLI's pacing runs on a clock just as
@@ -36,7 +37,7 @@ function cli(extra: Parameters<typeof testIo>[0] = {}) {
   return testIo({
     clients: defaultClientFactory({
       endpoint: emu.endpoint,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      credentials,
     }),
     clock: scaledClock(SCALE),
     env: { AWS_REGION: REGION },
@@ -47,7 +48,9 @@ function cli(extra: Parameters<typeof testIo>[0] = {}) {
 describe('CLI end to end (emulator, 10,000 log groups)', () => {
   beforeAll(async () => {
     clearKeyCache();
-    emu = await startEmulator({ port: 0, timeScale: SCALE, propagationDelayMs: 3000, throttle: true });
+    ({ emulator: emu } = await startWorld({
+      emulator: { timeScale: SCALE, propagationDelayMs: 3000, throttle: true },
+    }));
     // A team's own key, with a policy that lets CloudWatch Logs use it (else its groups would be at risk).
     otherKey = emu.state.createKeyDirect(REGION, {
       policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: emu.account })),
@@ -112,7 +115,7 @@ describe('CLI end to end (emulator, 10,000 log groups)', () => {
     expect(second).toBe(0);
     expect(associations()).toBe(2_000);
     expect(throttles()).toBe(0);
-    const guardKey = emu.state.key(REGION, 'alias/logs-kms-guard');
+    const guardKey = emu.state.key(REGION, GUARD_ALIAS);
     expect(guardKey?.state).toBe('Enabled');
     for (const g of emu.state.logGroups(REGION)) {
       if (g.name.startsWith('/app/')) expect(g.kmsKeyId).toBe(guardKey?.arn);
@@ -139,7 +142,7 @@ describe('CLI end to end (emulator, 10,000 log groups)', () => {
     expect(code).toBe(0);
     expect(JSON.parse(t.stdout()).totals.disassociated).toBe(2_000);
     expect(throttles()).toBe(0);
-    const guardKey = emu.state.key(REGION, 'alias/logs-kms-guard');
+    const guardKey = emu.state.key(REGION, GUARD_ALIAS);
     expect(guardKey?.state).toBe('Enabled');
     for (const g of emu.state.logGroups(REGION)) {
       if (g.name.startsWith('/owned/')) expect(g.kmsKeyId).toBe(otherKey);
@@ -149,7 +152,7 @@ describe('CLI end to end (emulator, 10,000 log groups)', () => {
 });
 
 describe('CLI end to end: audit finds the groups at risk (emulator, keys changed through the KMS API)', () => {
-  const admin = { accessKeyId: 'test', secretAccessKey: 'test' };
+  const admin = credentials;
   /** An auditor that may list groups and describe keys, but not read key policies. */
   const auditor = { accessKeyId: 'auditor', secretAccessKey: 'local' };
   let emulator: Emulator;
@@ -175,15 +178,12 @@ describe('CLI end to end: audit finds the groups at risk (emulator, keys changed
   beforeAll(async () => {
     // Prepare: the guard key, three team keys, groups created on them through the API
     clearKeyCache();
-    emulator = await startEmulator({
-      port: 0,
-      throttle: false,
-      propagationDelayMs: 0,
+    const world = await startWorld({
+      emulator: { throttle: false, propagationDelayMs: 0 },
       iam: {
-        admins: [admin.accessKeyId],
         principals: {
           [auditor.accessKeyId]: {
-            arn: `arn:aws:iam::123456789012:role/auditor`,
+            arn: `arn:aws:iam::${ACCOUNT}:role/auditor`,
             policies: [
               {
                 name: 'ReadOnlyAudit',
@@ -203,19 +203,19 @@ describe('CLI end to end: audit finds the groups at risk (emulator, keys changed
         },
       },
     });
-    kms = new KMSClient({ region: REGION, endpoint: emulator.endpoint, credentials: admin });
+    ({ emulator, kms } = world);
     const policy = JSON.stringify(
       defaultKeyPolicy({ partition: 'aws', region: REGION, account: emulator.account }),
     );
     const guardKey = await kms.send(new CreateKeyCommand({ Policy: policy, Description: 'guard' }));
     await kms.send(
-      new CreateAliasCommand({ AliasName: 'alias/logs-kms-guard', TargetKeyId: guardKey.KeyMetadata?.KeyId }),
+      new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: guardKey.KeyMetadata?.KeyId }),
     );
     for (const which of Object.keys(keys) as (keyof typeof keys)[]) {
       const out = await kms.send(new CreateKeyCommand({ Policy: policy, Description: `team ${which}` }));
       keys[which] = out.KeyMetadata?.Arn ?? '';
     }
-    const guard = emulator.state.key(REGION, 'alias/logs-kms-guard')?.arn ?? '';
+    const guard = emulator.state.key(REGION, GUARD_ALIAS)?.arn ?? '';
     const logs = defaultClientFactory({ endpoint: emulator.endpoint, credentials: admin })(REGION).logs;
     const plan: [string, string][] = [
       ['/healthy/1', guard],

@@ -13,9 +13,8 @@ import { associateKey, classifyAssociateError } from '../../functions/core/assoc
 import { AssociationError, DeadlineExceededError } from '../../functions/core/errors.ts';
 import { backoffDelay } from '../../functions/core/retry.ts';
 import { TokenBucket } from '../../functions/core/token-bucket.ts';
-import { fakeClock, memoryLog } from '../helpers.ts';
+import { fakeClock, KEY_ARN, memoryLog } from '../helpers.ts';
 
-const KEY = 'arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
 const meta = { $metadata: {} };
 const accessDenied = () =>
   new AccessDeniedException({
@@ -30,12 +29,28 @@ const callerKmsDenied = () =>
     ...meta,
     message:
       'User: arn:aws:sts::123456789012:assumed-role/r/f is not authorized to perform: kms:Encrypt on resource: ' +
-      `${KEY} because no identity-based policy allows the kms:Encrypt action`,
+      `${KEY_ARN} because no identity-based policy allows the kms:Encrypt action`,
   });
 const throttled = () => Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' });
 
 const logs = mockClient(CloudWatchLogsClient);
 const logsClient = new CloudWatchLogsClient({ region: 'us-east-1' });
+
+/** associateKey of /x with KEY_ARN, the deadline `budgetMs` after `clock`'s now; `extra` adds or overrides. */
+const associate = (
+  clock: ReturnType<typeof fakeClock>,
+  budgetMs: number,
+  extra: Partial<Parameters<typeof associateKey>[0]> = {},
+) =>
+  associateKey({
+    logs: logsClient,
+    name: '/x',
+    keyArn: KEY_ARN,
+    deadline: clock.now() + budgetMs,
+    log: memoryLog(),
+    clock,
+    ...extra,
+  });
 
 describe('classifyAssociateError', () => {
   it.each([
@@ -80,15 +95,7 @@ describe('associateKey', () => {
     // Prepare
     logs.on(AssociateKmsKeyCommand).rejectsOnce(callerKmsDenied()).resolves({});
     const clock = fakeClock();
-    const run = associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 10_000,
-      log: memoryLog(),
-      clock,
-      keyJustChanged: fresh,
-    });
+    const run = associate(clock, 10_000, { keyJustChanged: fresh });
 
     // Act / Assess
     if (fresh) await expect(run).resolves.toMatchObject({ outcome: 'associated' });
@@ -101,33 +108,19 @@ describe('associateKey', () => {
     logs.on(AssociateKmsKeyCommand).resolves({});
     const clock = fakeClock();
     // Act
-    const result = await associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 10_000,
-      log: memoryLog(),
-      clock,
-    });
+    const result = await associate(clock, 10_000);
     // Assess
     expect(result).toEqual({ outcome: 'associated', attempts: 1 });
     expect(logs.commandCalls(AssociateKmsKeyCommand)[0]?.args[0].input).toEqual({
       logGroupName: '/x',
-      kmsKeyId: KEY,
+      kmsKeyId: KEY_ARN,
     });
   });
 
   it('retries while the key propagates (access denied, then key not found) and succeeds', async () => {
     logs.on(AssociateKmsKeyCommand).rejectsOnce(notFoundKey()).rejectsOnce(accessDenied()).resolves({});
     const clock = fakeClock();
-    const result = await associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 60_000,
-      log: memoryLog(),
-      clock,
-    });
+    const result = await associate(clock, 60_000);
     expect(result).toEqual({ outcome: 'associated', attempts: 3 });
     expect(clock.slept).toHaveLength(2);
   });
@@ -139,28 +132,14 @@ describe('associateKey', () => {
   ])('retries %s', async (_name, make) => {
     logs.on(AssociateKmsKeyCommand).rejectsOnce(make()).resolves({});
     const clock = fakeClock();
-    const result = await associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 60_000,
-      log: memoryLog(),
-      clock,
-    });
+    const result = await associate(clock, 60_000);
     expect(result.attempts).toBe(2);
   });
 
   it('treats a deleted group as done', async () => {
     logs.on(AssociateKmsKeyCommand).rejects(new ResourceNotFoundException({ ...meta, message: 'gone' }));
     const clock = fakeClock();
-    const result = await associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 60_000,
-      log: memoryLog(),
-      clock,
-    });
+    const result = await associate(clock, 60_000);
     expect(result).toEqual({ outcome: 'gone', attempts: 1 });
   });
 
@@ -169,14 +148,7 @@ describe('associateKey', () => {
       .on(AssociateKmsKeyCommand)
       .rejects(new InvalidParameterException({ ...meta, message: 'The specified KMS key is not enabled.' }));
     const clock = fakeClock();
-    const run = associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 60_000,
-      log: memoryLog(),
-      clock,
-    });
+    const run = associate(clock, 60_000);
     await expect(run).rejects.toBeInstanceOf(AssociationError);
     expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(1);
   });
@@ -188,7 +160,7 @@ describe('associateKey', () => {
     const error = await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline,
       log: memoryLog(),
       clock,
@@ -206,7 +178,7 @@ describe('associateKey', () => {
     await associateKey({
       logs: logsClient,
       name: '/x',
-      keyArn: KEY,
+      keyArn: KEY_ARN,
       deadline: clock.now() + 120_000,
       log: memoryLog(),
       clock,
@@ -221,14 +193,7 @@ describe('associateKey', () => {
   it('gives up on an error it has never seen after a bounded number of attempts, never succeeding silently', async () => {
     logs.on(AssociateKmsKeyCommand).rejects(Object.assign(new Error('???'), { name: 'BrandNewException' }));
     const clock = fakeClock();
-    const error = await associateKey({
-      logs: logsClient,
-      name: '/x',
-      keyArn: KEY,
-      deadline: clock.now() + 600_000,
-      log: memoryLog(),
-      clock,
-    }).catch((e) => e);
+    const error = await associate(clock, 600_000).catch((e) => e);
     expect(error).toBeInstanceOf(AssociationError);
     expect(error.message).toContain('BrandNewException');
     expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(3);
@@ -239,15 +204,7 @@ describe('associateKey', () => {
     const clock = fakeClock();
     const bucket = new TokenBucket(5, 1, clock);
     for (let i = 0; i < 6; i++) {
-      await associateKey({
-        logs: logsClient,
-        name: `/x${i}`,
-        keyArn: KEY,
-        deadline: clock.now() + 60_000,
-        log: memoryLog(),
-        clock,
-        bucket,
-      });
+      await associate(clock, 60_000, { name: `/x${i}`, bucket });
     }
     // 6 calls at 5 per second with a burst of 1: 5 waits of 200 ms.
     expect(clock.slept.reduce((a, b) => a + b, 0)).toBeCloseTo(1000, 5);

@@ -19,7 +19,8 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { enforceLogGroup } from '../../functions/core/enforce.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, KEY_ARN, KEY_ID, memoryLog } from '../helpers.ts';
 
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);
@@ -27,9 +28,8 @@ const clients = {
   kms: new KMSClient({ region: REGION }),
   logs: new CloudWatchLogsClient({ region: REGION }),
 };
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const keyMetadata = {
-  KeyId: '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718',
+  KeyId: KEY_ID,
   Arn: KEY_ARN,
   KeyState: 'Enabled' as const,
   KeySpec: 'SYMMETRIC_DEFAULT' as const,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseCreateLogGroupEvent, sweepWorkItem } from '../../functions/core/event.ts';
-import { ACCOUNT, loadEvent, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { loadEvent } from '../helpers.ts';
 
 const home = { account: ACCOUNT, region: REGION };
 

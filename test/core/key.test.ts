@@ -24,7 +24,8 @@ import {
   LOGS_STATEMENT_SID,
   parsePolicy,
 } from '../../functions/core/policy.ts';
-import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, KEY_ARN, KEY_ID, memoryLog } from '../helpers.ts';
 
 const kms = mockClient(KMSClient);
 const clients = {
@@ -35,8 +36,6 @@ const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-us-east-1-EnforceRole`;
 const roleCtx = { ...ctx, guardRoles: [ROLE] };
 const meta = { $metadata: {} };
-const KEY_ID = '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
-const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
 const metadata = (over: Partial<KeyMetadata> = {}): KeyMetadata => ({
   KeyId: KEY_ID,
   Arn: KEY_ARN,

@@ -147,6 +147,7 @@ describe('AdaptiveTokenBucket', () => {
       ratios.push(b.rate / a.rate);
     }
     // Assess
+    expect(ratios).toHaveLength(steps.length);
     for (const r of ratios) expect(r).toBeCloseTo(100, 6);
   });
 

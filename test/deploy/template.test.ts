@@ -50,6 +50,9 @@ describe('EventBridge rule', () => {
   });
 
   const files = readdirSync(eventsDir).filter((f) => f.endsWith('.json') && !NOT_EVENTBRIDGE.has(f));
+  it('has captured events to decide, both kinds (an empty folder would make the next test vanish)', () => {
+    expect(files).toEqual(expect.arrayContaining(['create-log-group-lambda.json', ...MUST_NOT_MATCH]));
+  });
   it.each(files)('decides %s as expected', (file) => {
     // Prepare
     const event = JSON.parse(readFileSync(path.join(eventsDir, file), 'utf8')) as Json;
@@ -228,7 +231,9 @@ describe('functions', () => {
     expect(full.template.Parameters.SweepSchedule.Default).toBe('rate(1 day)');
     // Reserving fails the stack where unreserved concurrency would drop below 10 (new organization accounts).
     for (const p of [full, bare, withKey]) {
-      for (const [, fn] of resourcesOfType(p.template, 'AWS::Lambda::Function')) {
+      const fns = resourcesOfType(p.template, 'AWS::Lambda::Function');
+      expect(fns.map(([id]) => id)).toContain('EnforceLambdaFunction');
+      for (const [, fn] of fns) {
         expect(fn.Properties.ReservedConcurrentExecutions).toBeUndefined();
       }
     }
@@ -306,6 +311,8 @@ describe('the key', () => {
     // Assess
     for (const p of [full, bare, withKey]) {
       const types = Object.values(p.template.Resources).map((r) => r.Type);
+      // The list is the stack's real resources (not an empty one the checks below would pass on).
+      expect(types).toContain('AWS::Lambda::Function');
       expect(types).not.toContain('AWS::KMS::Key');
       expect(types).not.toContain('AWS::KMS::Alias');
       expect(types).not.toContain('AWS::KMS::ReplicaKey');
@@ -355,7 +362,9 @@ describe('IAM', () => {
     const statements = iamStatements(full.template).concat(iamStatements(withKey.template));
     const allowed = statements.filter((s) => s.effect === 'Allow').flatMap((s) => s.actions);
 
-    // Assess
+    // Assess: the roles' actions were found (the checks below would pass on none), then each of them
+    expect(allowed).toEqual(expect.arrayContaining(['logs:AssociateKmsKey', 'kms:CreateKey']));
+    expect(FORBIDDEN_ACTIONS.length).toBeGreaterThan(0);
     for (const action of statements.flatMap((s) => s.actions)) {
       expect(action).not.toContain('*');
     }
@@ -443,8 +452,12 @@ describe('IAM', () => {
   });
 
   it('gives the roles only the Lambda service as principal and no managed policies', () => {
-    // Assess
-    for (const [, role] of resourcesOfType(full.template, 'AWS::IAM::Role')) {
+    // Prepare
+    const roles = resourcesOfType(full.template, 'AWS::IAM::Role');
+
+    // Assess: both function roles are there (the checks below would pass on none), then each role
+    expect(roles.map(([id]) => id)).toEqual(expect.arrayContaining(['EnforceRole', 'SweepRole']));
+    for (const [, role] of roles) {
       expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
         { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
       ]);

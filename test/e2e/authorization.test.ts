@@ -14,7 +14,7 @@ import {
   DeleteAliasCommand,
   DisableKeyCommand,
   EncryptCommand,
-  KMSClient,
+  type KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
@@ -24,11 +24,13 @@ import {
 import { describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, GUARD_RETIRE_SID, retireStatement } from '../../functions/core/policy.ts';
 import { deployRole } from '../../local/roles.ts';
-import { createEvent, GUARD_ALIAS, lambdaContext, REGION, startWorld, type World } from './helpers.ts';
+import { ACCOUNT, GUARD_ALIAS, REGION } from '../../local/world.ts';
+import { sleep } from '../helpers.ts';
+import { createEvent, lambdaContext, startWorld, type World } from './helpers.ts';
 
 /** Tags and aliases count for authorization after this long (real ms): the chains wait it out. */
 const LAG_MS = 150;
-const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 
 interface Scene {
   world: World;
@@ -44,7 +46,7 @@ async function scene(mode: 'guard-key' | 'configured-key', guardAliasExists: boo
   const world = await startWorld({
     throttle: false,
     propagationDelayMs: 0,
-    iam: { principals: {}, admins: ['e2e'], authorizationLagMs: LAG_MS },
+    iam: { authorizationLagMs: LAG_MS },
   });
   // The attacks are refused on purpose; the guard's own first event (below) is checked separately.
   world.expectDenials();
@@ -68,12 +70,10 @@ async function scene(mode: 'guard-key' | 'configured-key', guardAliasExists: boo
   }
   const sweepEnv = deployRole(world.emulator, { role: 'SweepRole', region: REGION, env: settings });
   const clientFor = (env: Record<string, string>) =>
-    new KMSClient({
-      region: REGION,
-      endpoint: world.emulator.endpoint,
+    world.clients(REGION, {
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: 'x' },
       maxAttempts: 1,
-    });
+    }).kms;
   return {
     world,
     aliased: { arn: team.arn, keyId: team.keyId, alias: 'alias/payments' },
@@ -98,8 +98,6 @@ function fingerprint(s: Scene, keyId: string) {
   const k = s.world.emulator.state.key(REGION, keyId);
   return JSON.stringify([k?.state, k?.policy, k?.tags, k?.aliases, k?.rotation]);
 }
-
-const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Every single request of the matrix, against one foreign key. */
 function attacks(key: { arn: string; keyId: string }, s: Scene): [string, unknown][] {
@@ -222,7 +220,7 @@ describe('the escalation chains of the old template, replayed after tags and ali
         ],
       }),
     );
-    await wait(LAG_MS * 3);
+    await sleep(LAG_MS * 3);
     const schedule = await attempt(
       kms,
       new ScheduleKeyDeletionCommand({ KeyId: s.bare.keyId, PendingWindowInDays: 7 }),
@@ -253,7 +251,7 @@ describe('the escalation chains of the old template, replayed after tags and ali
         Tags: [{ TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' }],
       }),
     );
-    await wait(LAG_MS * 3);
+    await sleep(LAG_MS * 3);
     const put = await attempt(
       kms,
       new PutKeyPolicyCommand({
@@ -325,7 +323,7 @@ describe("the guard's own key against its own role", () => {
     await s.world.kms.send(
       new PutKeyPolicyCommand({ KeyId: guard.keyId, PolicyName: 'default', Policy: JSON.stringify(policy) }),
     );
-    await wait(LAG_MS * 3);
+    await sleep(LAG_MS * 3);
 
     // Act
     const schedule = await attempt(

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ENFORCE_FUNCTION, GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
   callsSince,
   createEvent,
-  GUARD_ALIAS,
   invokeBatch,
   lambdaContext,
   startWorld,
@@ -44,7 +44,7 @@ afterEach(async () => {
 function customResource(world: World, url: string, type: 'Create' | 'Update' | 'Delete' = 'Create') {
   return {
     RequestType: type,
-    ServiceToken: `arn:aws:lambda:${world.region}:${world.account}:function:logs-kms-guard-prod-enforce`,
+    ServiceToken: `arn:aws:lambda:${world.region}:${world.account}:function:${ENFORCE_FUNCTION}`,
     ResponseURL: url,
     StackId: `arn:aws:cloudformation:${world.region}:${world.account}:stack/logs-kms-guard-prod/${randomUUID()}`,
     RequestId: randomUUID(),
@@ -55,7 +55,7 @@ function customResource(world: World, url: string, type: 'Create' | 'Update' | '
   };
 }
 
-const OWN_GROUP = '/aws/lambda/logs-kms-guard-prod-enforce';
+const OWN_GROUP = `/aws/lambda/${ENFORCE_FUNCTION}`;
 
 describe('deploy-time key (custom resource)', () => {
   it('Create: makes the key, waits until Logs accepts it (own log group encrypted), answers SUCCESS', async () => {

@@ -15,17 +15,15 @@ import { describe, expect, it } from 'vitest';
 import { disassociateKey } from '../../functions/core/disassociate.ts';
 import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
+import { ENFORCE_FUNCTION, GUARD_ALIAS } from '../../local/world.ts';
+import { logsStatement, policyOf, rootStatement, sleep } from '../helpers.ts';
 import {
   callsSince,
   createEvent,
   existingGuardKey,
-  GUARD_ALIAS,
   type Handler,
   invokeBatch,
   lambdaContext,
-  logsStatement,
-  policyOf,
-  rootStatement,
   startWorld,
   type World,
 } from './helpers.ts';
@@ -73,7 +71,7 @@ async function lastEvent(
   for (let i = 0; i < 100; i++) {
     const found = events.filter((e) => e.detail?.eventName === eventName && match(e)).at(-1);
     if (found) return structuredClone(found);
-    await new Promise((r) => setTimeout(r, 10));
+    await sleep(10);
   }
   throw new Error(`no ${eventName} event was emitted`);
 }
@@ -297,7 +295,7 @@ describe('a lost alias never makes the guard create a second key', () => {
     const key = world.emulator.state.createKeyDirect(world.region, {
       policy: JSON.stringify(defaultKeyPolicy(ctx)),
     });
-    world.emulator.state.putLogGroup(world.region, '/aws/lambda/logs-kms-guard-prod-enforce', {
+    world.emulator.state.putLogGroup(world.region, `/aws/lambda/${ENFORCE_FUNCTION}`, {
       kmsKeyId: key.arn,
     });
     world.emulator.state.putLogGroup(world.region, '/new/group');

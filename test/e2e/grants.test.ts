@@ -9,7 +9,6 @@
 import { DisassociateKmsKeyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateAliasCommand,
-  KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   TagResourceCommand,
@@ -17,22 +16,14 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, retireStatement } from '../../functions/core/policy.ts';
 import type { IamPrincipal } from '../../local/emulator/iam.ts';
-import { LocalPipeline } from '../../local/pipeline.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
 import { type CfnTemplate, deployRole, packagedTemplate, rolesFromTemplate } from '../../local/roles.ts';
-import {
-  BUNDLE,
-  createEvent,
-  existingGuardKey,
-  GUARD_ALIAS,
-  policyOf,
-  REGION,
-  rootStatement,
-  startWorld,
-  type World,
-} from './helpers.ts';
+import { ACCOUNT, GUARD_ALIAS, REGION } from '../../local/world.ts';
+import { policyOf, rootStatement, sleep } from '../helpers.ts';
+import { createEvent, existingGuardKey, startWorld, type World } from './helpers.ts';
 
 type Statement = { Sid?: string; Effect: string };
-const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 
 let template: CfnTemplate;
 beforeAll(() => {
@@ -65,19 +56,13 @@ async function pipelineUnder(
   mutate?: (p: IamPrincipal) => void,
 ): Promise<LocalPipeline | string> {
   // Every setting explicit: LocalPipeline writes process.env, and one scenario must not inherit another's key.
-  const env = { KMS_KEY_ARN: '', ALLOW_KEY_POLICY_UPDATE: 'false', ...world.env, ...settings };
-  const pipeline = new LocalPipeline({
-    region: world.region,
-    account: world.account,
-    bundle: BUNDLE,
+  const pipeline = world.pipeline({
     concurrency: 1,
     visibilityTimeoutMs: 200,
     maxReceiveCount: 2,
     timeoutMs: 5_000,
-    env: {
-      ...env,
-      ...deployRole(world.emulator, { role: 'EnforceRole', region: world.region, env, mutate }),
-    },
+    env: { KMS_KEY_ARN: '', ALLOW_KEY_POLICY_UPDATE: 'false', ...settings },
+    ...(mutate ? { mutate } : {}),
   });
   try {
     await pipeline.start();
@@ -151,7 +136,7 @@ async function reEncryptScenario(mutate?: (p: IamPrincipal) => void): Promise<st
   const pipeline = await pipelineUnder(world, {}, mutate);
   if (typeof pipeline === 'string') return pipeline;
   try {
-    for (let i = 0; i < 50 && events.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 50 && events.length === 0; i++) await sleep(10);
     for (const e of events) pipeline.send(e);
     if (!(await pipeline.drain(15_000))) return 'the queue did not drain';
     if (world.emulator.state.logGroup(REGION, '/lost/key')?.kmsKeyId !== key.arn) {
@@ -214,7 +199,7 @@ describe('every EnforceRole deny is load-bearing', () => {
   async function guardKeyAndRole(mutate?: (p: IamPrincipal) => void) {
     const world = await startWorld({
       throttle: false,
-      iam: { principals: {}, admins: ['e2e'], authorizationLagMs: 100 },
+      iam: { authorizationLagMs: 100 },
     });
     world.expectDenials();
     const env = deployRole(world.emulator, { role: 'EnforceRole', region: REGION, env: {}, mutate });
@@ -230,10 +215,8 @@ describe('every EnforceRole deny is load-bearing', () => {
         Tags: [{ TagKey: 'ManagedBy', TagValue: 'logs-kms-guard' }],
       }),
     );
-    await new Promise((r) => setTimeout(r, 300)); // the alias now counts for kms:ResourceAliases
-    const kms = new KMSClient({
-      region: REGION,
-      endpoint: world.emulator.endpoint,
+    await sleep(300); // the alias now counts for kms:ResourceAliases
+    const { kms } = world.clients(REGION, {
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: 'x' },
       maxAttempts: 1,
     });
@@ -275,7 +258,7 @@ describe('the attack matrix has teeth: the old template grants are caught', () =
     // Prepare: the EnforceRole plus the two statements of the reviewed-out template.
     const world = await startWorld({
       throttle: false,
-      iam: { principals: {}, admins: ['e2e'], authorizationLagMs: 100 },
+      iam: { authorizationLagMs: 100 },
     });
     world.expectDenials();
     const keys = `arn:aws:kms:${REGION}:${ctx.account}:key/*`;
@@ -315,9 +298,7 @@ describe('the attack matrix has teeth: the old template grants are caught', () =
     const foreign = world.emulator.state.createKeyDirect(REGION, {
       policy: policyOf(rootStatement(ctx.account)),
     });
-    const kms = new KMSClient({
-      region: REGION,
-      endpoint: world.emulator.endpoint,
+    const { kms } = world.clients(REGION, {
       credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID as string, secretAccessKey: 'x' },
       maxAttempts: 1,
     });
@@ -332,7 +313,7 @@ describe('the attack matrix has teeth: the old template grants are caught', () =
         ],
       }),
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     await kms.send(new ScheduleKeyDeletionCommand({ KeyId: foreign.keyId, PendingWindowInDays: 7 }));
 
     // Assess: the old grants let the role destroy a key it never created; today's template does not (above).

@@ -4,21 +4,17 @@ import {
   DeleteLogGroupCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
-import { loadEvent } from '../helpers.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
+import { loadEvent, logsStatement, policyOf, rootStatement, until } from '../helpers.ts';
 import {
   callsOf,
   callsSince,
   createEvent,
   existingGuardKey,
-  GUARD_ALIAS,
   invokeBatch,
   lambdaContext,
-  logsStatement,
-  policyOf,
-  rootStatement,
   startWorld,
   succeeded,
-  until,
   type World,
 } from './helpers.ts';
 

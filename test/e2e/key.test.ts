@@ -1,17 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { policyAdmitsLogs, startEmulator } from '../../local/emulator/index.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
+import { logsStatement, policyOf, rootStatement } from '../helpers.ts';
 import {
   callsOf,
   createEvent,
   existingGuardKey,
-  GUARD_ALIAS,
   guardKeys,
   guardStatements,
   invokeBatch,
   lambdaContext,
-  logsStatement,
-  policyOf,
-  rootStatement,
   sqsBatch,
   startWorld,
   succeeded,

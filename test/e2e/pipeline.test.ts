@@ -1,18 +1,8 @@
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
-import {
-  callsOf,
-  createEvent,
-  GUARD_ALIAS,
-  guardKeys,
-  logsStatement,
-  policyOf,
-  rootStatement,
-  startPipeline,
-  startWorld,
-  succeeded,
-  until,
-} from './helpers.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
+import { logsStatement, policyOf, rootStatement, until } from '../helpers.ts';
+import { callsOf, createEvent, guardKeys, startPipeline, startWorld, succeeded } from './helpers.ts';
 
 describe('burst of 200 first events under throttling (LocalPipeline, dist/enforce.mjs, emulator)', () => {
   it('encrypts every group, fails no record, and absorbs every ThrottlingException', async () => {

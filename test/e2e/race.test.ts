@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { GUARD_RETIRE_SID } from '../../functions/core/policy.ts';
+import { associateRate, GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
   createEvent,
-  GUARD_ALIAS,
   guardKeys,
   type Handler,
   invokeBatch,
@@ -23,7 +23,7 @@ describe('first-event race (dist/enforce.mjs, separate containers, emulator)', (
     for (const name of names) world.emulator.state.putLogGroup(world.region, name);
     const containers: Handler[] = [];
     for (let i = 0; i < CONTAINERS; i++) {
-      containers.push(await world.container({ ASSOCIATE_RATE: String((5 * TIME_SCALE) / CONTAINERS) }));
+      containers.push(await world.container({ ASSOCIATE_RATE: associateRate(TIME_SCALE, CONTAINERS) }));
     }
     const perContainer = EVENTS / CONTAINERS;
 

@@ -19,6 +19,7 @@ import {
   startEmulator,
   startOrgEmulator,
 } from '../../local/emulator/index.ts';
+import { handlerEnv, REGION } from '../../local/world.ts';
 
 // The package as a user gets it: `npm pack` of the built dist/, installed from the tarball into an empty folder
 // with no registry and an empty npm cache, then `npx logs-kms-guard` on every Node the package supports (the
@@ -28,7 +29,6 @@ import {
 // empties dist/ first). So dist/ must be built already: `npm test` builds before vitest.
 
 const root = join(import.meta.dirname, '..', '..');
-const REGION = 'us-east-1';
 const BUNDLES = ['dist/cli.mjs', 'dist/enforce.mjs', 'dist/sweep.mjs'];
 
 /** Exactly what the tarball holds (package.json `files` + what npm always adds). */
@@ -285,12 +285,10 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
         });
 
         it('audit --org --json against an organization: every account, the refusing one skipped (exit 3)', async () => {
-          const r = await npx(['audit', '--org', '--region', REGION, '--json', '-q'], {
-            AWS_ENDPOINT_URL: org.endpoint,
-            AWS_ACCESS_KEY_ID: 'test',
-            AWS_SECRET_ACCESS_KEY: 'test',
-            AWS_REGION: REGION,
-          });
+          const r = await npx(
+            ['audit', '--org', '--region', REGION, '--json', '-q'],
+            handlerEnv(org, REGION),
+          );
           expect(r.code, show(r)).toBe(3);
           const report = JSON.parse(r.stdout);
           expect(
@@ -308,12 +306,7 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
         });
 
         it('audit --json against the emulator: the seeded groups, exit 1 (findings)', async () => {
-          const r = await npx(['audit', '--region', REGION, '--json'], {
-            AWS_ENDPOINT_URL: emulator.endpoint,
-            AWS_ACCESS_KEY_ID: 'test',
-            AWS_SECRET_ACCESS_KEY: 'test',
-            AWS_REGION: REGION,
-          });
+          const r = await npx(['audit', '--region', REGION, '--json'], handlerEnv(emulator, REGION));
           // 3 groups in scope without a key: findings.
           expect(r.code, show(r)).toBe(1);
           // The AWS SDK's Node 20 deprecation warning is kept off the CLI's stderr (scripts/esbuild-options.mjs).

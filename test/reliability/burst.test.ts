@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import {
-  captureOutput,
-  FULL,
-  figures,
-  GUARD_ALIAS,
-  inParallel,
-  kmsFaults,
-  seconds,
-  size,
-  startRig,
-} from './rig.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
+import { captureOutput } from '../helpers.ts';
+import { FULL, figures, inParallel, kmsFaults, seconds, size, startRig } from './rig.ts';
 
 // Promise: a burst of CreateLogGroup events at the real (time-scaled) quotas, with 5 % transient faults
 // and KMS propagation delay, ends with every in-scope group encrypted with the one guard key, exactly one

@@ -1,24 +1,11 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
 import { scaledClock } from '../../local/clock.ts';
-import { guardRuleFilter } from '../../local/roles.ts';
-import { memoryLog } from '../helpers.ts';
-import {
-  captureOutput,
-  credentials,
-  FULL,
-  figures,
-  GUARD_ALIAS,
-  inParallel,
-  seconds,
-  seeded,
-  size,
-  startRig,
-} from './rig.ts';
+import { GUARD_ALIAS, SWEEP_FUNCTION } from '../../local/world.ts';
+import { captureOutput, memoryLog, sleep } from '../helpers.ts';
+import { FULL, figures, inParallel, seconds, seeded, size, startRig } from './rig.ts';
 
 // Promise: duplicated, reordered and late events and events for deleted groups change nothing but the
 // work done; events the bus loses are recovered by one sweep run, which fixes exactly the groups they
@@ -79,9 +66,9 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
         }
       }
     };
-    const byRule = guardRuleFilter(); // what the template's rules send to the queue
-    const unsubscribe = emulator.onEvent((e) => {
-      if (byRule(e)) window.push(e as Record<string, any>);
+    // What the template's rules send to the queue.
+    const unsubscribe = rig.world.onDelivered((e) => {
+      window.push(e as Record<string, any>);
     });
     const ticker = setInterval(flush, 40);
 
@@ -90,7 +77,7 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
       await rig.createGroup(g.name);
       if (g.kind === 'deleted') await rig.deleteGroup(g.name);
     });
-    await new Promise((r) => setTimeout(r, 300)); // the bus's last deliveries (25 ms + duplicates)
+    await sleep(300); // the bus's last deliveries (25 ms + duplicates)
     clearInterval(ticker);
     unsubscribe();
     flush();
@@ -128,14 +115,13 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
     // Act 2: one scheduled sweep run, enqueueing work items on the same queue
     const queued: string[] = [];
     const sweepLog = memoryLog();
-    const opts = { region, endpoint: emulator.endpoint, credentials, maxAttempts: 5 };
     let invocations = 0;
     const result = await runSweepInvocation(
       {},
       {
         config: loadConfig({ EXCLUDE_LOG_GROUPS: '/sandbox/' }),
         settings: loadSweepSettings({ ENFORCE_QUEUE_URL: QUEUE_URL }),
-        clients: { kms: new KMSClient(opts), logs: new CloudWatchLogsClient(opts) },
+        clients: rig.world.clients(region, { maxAttempts: 5 }),
         sqs: {
           send: async (cmd: any) => {
             // The run's guard key check (one SendMessage) goes to the queue as well; it names no group.
@@ -158,7 +144,7 @@ describe(`delivery faults: ${N} groups, ${LOSS * 100} % of events lost, ${DUPLIC
         log: sweepLog,
         region,
         account: emulator.account,
-        functionArn: `arn:aws:lambda:${region}:${emulator.account}:function:logs-kms-guard-prod-sweep`,
+        functionArn: `arn:aws:lambda:${region}:${emulator.account}:function:${SWEEP_FUNCTION}`,
         remainingMs: 300_000,
         clock: scaledClock(TIME_SCALE),
       },

@@ -1,18 +1,10 @@
-import { CreateAliasCommand, DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
+import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { roleArn } from '../../local/roles.ts';
-import {
-  captureOutput,
-  credentials,
-  FULL,
-  figures,
-  GUARD_ALIAS,
-  guardKeyPolicy,
-  seconds,
-  size,
-  startRig,
-} from './rig.ts';
+import { credentials, ENFORCE_FUNCTION, GUARD_TAGS } from '../../local/world.ts';
+import { captureOutput, sleep } from '../helpers.ts';
+import { FULL, figures, guardKeyPolicy, seconds, size, startRig } from './rig.ts';
 
 // Promise: when someone schedules the deletion of the guard key that N log groups use, the guard raises the
 // alarm exactly once (KeyAtRisk = N, one error line naming the key, the count and the key's DeletionDate), also
@@ -68,18 +60,13 @@ async function scheduleDeletion(c: Case, seed = 11) {
           }),
         )
       : guardKeyPolicy(emulator, region);
-    const key = emulator.state.createKeyDirect(region, {
-      policy,
-      tags: { ManagedBy: 'logs-kms-guard' },
-      rotation: true,
-    });
-    await rig.kms.send(new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: key.keyId }));
+    const key = await rig.world.createGuardKey({ policy, tags: GUARD_TAGS, rotation: true });
     const names = Array.from({ length: N }, (_, i) => `/aws/lambda/service-${String(i).padStart(4, '0')}`);
     for (const name of names) emulator.state.putLogGroup(region, name, { kmsKeyId: key.arn });
     // The enforce function's own log group, as the stack creates it (with its own key: not among the N): where
     // containers claim a change event, so that a copy delivered twice is handled once across containers.
     const other = emulator.state.createKeyDirect(region, { policy: guardKeyPolicy(emulator, region) });
-    emulator.state.putLogGroup(region, '/aws/lambda/logs-kms-guard-prod-enforce', { kmsKeyId: other.arn });
+    emulator.state.putLogGroup(region, `/aws/lambda/${ENFORCE_FUNCTION}`, { kmsKeyId: other.arn });
     const groupsBefore = JSON.stringify(emulator.state.logGroups(region));
     await rig.pipeline.start();
     const mark = emulator.calls.length;
@@ -90,7 +77,7 @@ async function scheduleDeletion(c: Case, seed = 11) {
     const deadline = Date.now() + 10_000;
     const scheduledEvents = () => rig.events.filter((e) => e.detail?.eventName === 'ScheduleKeyDeletion');
     while (scheduledEvents().length < copies && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 10));
+      await sleep(10);
     }
     const deletionDate = (await rig.kms.send(new DescribeKeyCommand({ KeyId: key.keyId }))).KeyMetadata
       ?.DeletionDate;
@@ -174,6 +161,7 @@ describe(`key at risk: ScheduleKeyDeletion of the guard key that ${N} log groups
           `${Math.min(...runs.map((r) => r.onKey))}/${N} groups on it, ${seconds(Math.max(...runs.map((r) => r.handledMs)))} at most`,
       );
 
+      expect(runs).toHaveLength(c.duplicates ? ROUNDS : 1);
       for (const run of runs) {
         const guardDestructive = run.guardCalls.filter((call) => DESTRUCTIVE.test(call.operation));
         destructive += guardDestructive.length;

@@ -1,36 +1,41 @@
-import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/core/policy.ts';
-import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/index.ts';
-import { startEmulator } from '../../local/emulator/index.ts';
-import { LocalPipeline } from '../../local/pipeline.ts';
-import { guardRuleFilter } from '../../local/roles.ts';
-import { asDeployed, captureOutput, credentials, figures, GUARD_ALIAS, retryAborted } from './rig.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
+import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World } from '../../local/world.ts';
+import { captureOutput, policyOf, sleep } from '../helpers.ts';
+import { figures } from './rig.ts';
 
 // Promise: a key that must not be used is never associated with anything. Each refusal is a clear
 // failure (the record fails and ends in the DLQ, the log names the reason) and raises the alarm metric
 // (UnsafeKeyRefused). And the guard never schedules deletion of the key behind its alias.
 const REGION = 'us-east-1';
-const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
-const policy = (...statements: unknown[]) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
+/** A key policy as the guard writes it (root, Logs) plus a Deny that shuts Logs of `c.region` out of `action`. */
+const shutOutLogs = (c: typeof ctx, action: string) =>
+  policyOf(rootStatement(c), logsStatement(c), {
+    Sid: 'NoLogs',
+    Effect: 'Deny',
+    Principal: { Service: `logs.${c.region}.amazonaws.com` },
+    Action: action,
+    Resource: '*',
+  });
 const GROUPS_PER_CASE = 3;
 const MAX_RECEIVES = 3;
 
+let world: World;
 let emulator: Emulator;
 let intercept: ((r: InterceptedRequest) => Interception | undefined) | undefined;
 let feed: ((event: unknown) => void) | undefined;
 
 beforeAll(async () => {
-  emulator = await startEmulator({
-    iam: { principals: {}, admins: [credentials.accessKeyId] },
-    port: 0,
-    timeScale: 20,
-    propagationDelayMs: 3_000,
-    intercept: (r) => intercept?.(r),
+  world = await startWorld({
+    iam: true,
+    emulator: { timeScale: 20, propagationDelayMs: 3_000, intercept: (r) => intercept?.(r) },
+    sdk: { maxAttempts: 5 },
   });
-  const delivered = guardRuleFilter(); // what the template's rules send to the queue
-  emulator.onEvent((e) => delivered(e) && feed?.(e));
+  emulator = world.emulator;
+  world.onDelivered((e) => feed?.(e)); // what the template's rules send to the queue
 });
 afterAll(async () => {
   await emulator?.stop();
@@ -40,19 +45,14 @@ afterAll(async () => {
 async function runCase(label: string, env: Record<string, string>, region = REGION, count = GROUPS_PER_CASE) {
   const output = captureOutput();
   const callsBefore = emulator.calls.length;
-  const pipeline = new LocalPipeline({
+  const pipeline = world.pipeline({
     region,
-    account: emulator.account,
     concurrency: 1,
     batchSize: 10,
     visibilityTimeoutMs: 100,
     maxReceiveCount: MAX_RECEIVES,
     timeoutMs: 8_000,
-    env: asDeployed(emulator, region, {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_REGION: region,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    env: {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ASSOCIATE_RATE: '100',
       KEY_CACHE_TTL_SECONDS: '0',
@@ -60,7 +60,7 @@ async function runCase(label: string, env: Record<string, string>, region = REGI
       ALLOW_KEY_POLICY_UPDATE: 'false',
       EXCLUDE_LOG_GROUPS: '',
       ...env,
-    }),
+    },
   });
   const names = Array.from({ length: count }, (_, i) => `/key-safety/${label}/${i}`);
   let delivered = 0;
@@ -69,10 +69,10 @@ async function runCase(label: string, env: Record<string, string>, region = REGI
     pipeline.send(e);
   };
   await pipeline.start();
-  const logs = new CloudWatchLogsClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 5 });
+  const { logs } = world.clients(region, { maxAttempts: 5 });
   for (const name of names)
     await retryAborted(() => logs.send(new CreateLogGroupCommand({ logGroupName: name })));
-  while (delivered < count) await new Promise((r) => setTimeout(r, 10));
+  while (delivered < count) await sleep(10);
   const drained = await pipeline.drain(60_000);
   await pipeline.stop();
   feed = undefined;
@@ -148,13 +148,7 @@ describe('key safety: unusable keys are refused, never associated', () => {
       label: 'deny-for-logs',
       setup: () => ({
         KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          policy: policy(rootStatement(ctx), logsStatement(ctx), {
-            Sid: 'NoLogs',
-            Effect: 'Deny',
-            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-            Action: 'kms:Decrypt',
-            Resource: '*',
-          }),
+          policy: shutOutLogs(ctx, 'kms:Decrypt'),
         }).arn,
       }),
       error: 'KeyPolicyError',
@@ -173,13 +167,7 @@ describe('key safety: unusable keys are refused, never associated', () => {
       setup: () => ({
         ALLOW_KEY_POLICY_UPDATE: 'true',
         KMS_KEY_ARN: emulator.state.createKeyDirect(REGION, {
-          policy: policy(rootStatement(ctx), logsStatement(ctx), {
-            Sid: 'NoLogs',
-            Effect: 'Deny',
-            Principal: { Service: 'logs.us-east-1.amazonaws.com' },
-            Action: 'kms:Decrypt',
-            Resource: '*',
-          }),
+          policy: shutOutLogs(ctx, 'kms:Decrypt'),
         }).arn,
       }),
       error: 'KeyPolicyError',
@@ -192,17 +180,13 @@ describe('key safety: unusable keys are refused, never associated', () => {
         // Someone added a Deny for Logs to the guard's own key: the guard must not keep trying.
         const region = 'ap-southeast-2';
         const c = { ...ctx, region };
-        const key = emulator.state.createKeyDirect(region, {
-          policy: policy(rootStatement(c), logsStatement(c), {
-            Sid: 'NoLogs',
-            Effect: 'Deny',
-            Principal: { Service: `logs.${region}.amazonaws.com` },
-            Action: 'kms:*',
-            Resource: '*',
-          }),
-          tags: { ManagedBy: 'logs-kms-guard' },
-        });
-        await aliasKey(region, key.keyId);
+        await world.createGuardKey(
+          {
+            policy: shutOutLogs(c, 'kms:*'),
+            tags: GUARD_TAGS,
+          },
+          region,
+        );
         return {};
       },
       error: 'KeyPolicyError',
@@ -214,11 +198,10 @@ describe('key safety: unusable keys are refused, never associated', () => {
       setup: async () => {
         // The guard's own key (behind its alias) was disabled or scheduled for deletion by someone.
         const region = ['ap-south-1', 'ap-northeast-2'][i] as string;
-        const key = emulator.state.createKeyDirect(region, {
-          policy: JSON.stringify(defaultKeyPolicy({ ...ctx, region })),
-          tags: { ManagedBy: 'logs-kms-guard' },
-        });
-        await aliasKey(region, key.keyId);
+        const key = await world.createGuardKey(
+          { policy: JSON.stringify(defaultKeyPolicy({ ...ctx, region })), tags: GUARD_TAGS },
+          region,
+        );
         emulator.state.setKeyState(region, key.keyId, state);
         return {};
       },
@@ -330,9 +313,3 @@ describe('key safety: the retire path never schedules deletion of the key behind
     expect(run.dlq).toBe(0);
   }, 60_000);
 });
-
-/** Points the guard alias of `region` at `keyId` through the KMS API, as an earlier run would have. */
-async function aliasKey(region: string, keyId: string) {
-  const kms = new KMSClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 5 });
-  await kms.send(new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: keyId }));
-}

@@ -1,19 +1,12 @@
-import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
-import { LocalPipeline } from '../../local/pipeline.ts';
-import { guardRuleFilter, roleArn } from '../../local/roles.ts';
-import {
-  asDeployed,
-  captureOutput,
-  credentials,
-  figures,
-  GUARD_ALIAS,
-  inParallel,
-  seconds,
-  size,
-} from './rig.ts';
+import type { Emulator } from '../../local/emulator/server.ts';
+import type { LocalPipeline } from '../../local/pipeline.ts';
+import { roleArn } from '../../local/roles.ts';
+import { associateRate, GUARD_ALIAS, startWorld } from '../../local/world.ts';
+import { captureOutput, sleep } from '../helpers.ts';
+import { figures, inParallel, seconds, size } from './rig.ts';
 
 // Promise: when many first events arrive at once in fresh regions, each region ends with exactly one live
 // guard key (the alias target), every other key the guard created is pending deletion (no orphan left
@@ -69,69 +62,65 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
       aliasTarget?: string;
       policy?: string;
     }[] = [];
-    const emu = await startEmulator({
-      iam: { principals: {}, admins: [credentials.accessKeyId] },
-      port: 0,
-      timeScale: TIME_SCALE,
-      propagationDelayMs: 3_000,
-      throttle: true,
-      seed: 3,
-      intercept: (r) => {
-        if (r.service === 'kms' && r.operation === 'CreateKey')
-          return { kind: 'delay', until: barrier(r.region) };
-        if (
-          r.service === 'kms' &&
-          /^(ScheduleKeyDeletion|DisableKey|PutKeyPolicy|DeleteAlias|UpdateAlias)$/.test(r.operation)
-        ) {
-          const target = emulator?.state.key(r.region, GUARD_ALIAS)?.keyId;
-          destructive.push({
-            region: r.region,
-            operation: r.operation,
-            keyId: String(r.input.KeyId ?? r.input.AliasName),
-            ...(target ? { aliasTarget: target } : {}),
-            ...(typeof r.input.Policy === 'string' ? { policy: r.input.Policy } : {}),
-          });
-        }
-        return undefined;
+    const world = await startWorld({
+      iam: true,
+      emulator: {
+        timeScale: TIME_SCALE,
+        propagationDelayMs: 3_000,
+        throttle: true,
+        seed: 3,
+        intercept: (r) => {
+          if (r.service === 'kms' && r.operation === 'CreateKey')
+            return { kind: 'delay', until: barrier(r.region) };
+          if (
+            r.service === 'kms' &&
+            /^(ScheduleKeyDeletion|DisableKey|PutKeyPolicy|DeleteAlias|UpdateAlias)$/.test(r.operation)
+          ) {
+            const target = emulator?.state.key(r.region, GUARD_ALIAS)?.keyId;
+            destructive.push({
+              region: r.region,
+              operation: r.operation,
+              keyId: String(r.input.KeyId ?? r.input.AliasName),
+              ...(target ? { aliasTarget: target } : {}),
+              ...(typeof r.input.Policy === 'string' ? { policy: r.input.Policy } : {}),
+            });
+          }
+          return undefined;
+        },
       },
     });
+    const emu = world.emulator;
     emulator = emu;
     const held = new Map<string, unknown[]>(REGIONS.map((r) => [r, []]));
-    const delivered = guardRuleFilter(); // what the template's rules send to the queue
-    emu.onEvent((e) => delivered(e) && held.get((e as { region: string }).region)?.push(e));
+    // What the template's rules send to the queue.
+    world.onDelivered((e) => held.get((e as { region: string }).region)?.push(e));
     for (const region of REGIONS) {
       pipelines.push(
-        new LocalPipeline({
+        world.pipeline({
           region,
-          account: emu.account,
           concurrency: RACERS,
           batchSize: 1,
           pollIntervalMs: 50,
           visibilityTimeoutMs: 1_500,
-          env: asDeployed(emu, region, {
-            AWS_ENDPOINT_URL: emu.endpoint,
-            AWS_REGION: region,
-            AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-            AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-            ASSOCIATE_RATE: String((5 * TIME_SCALE) / RACERS),
+          env: {
+            ASSOCIATE_RATE: associateRate(TIME_SCALE, RACERS),
             POWERTOOLS_LOG_LEVEL: 'INFO',
             KMS_KEY_ARN: '',
             EXCLUDE_LOG_GROUPS: '',
-          }),
+          },
         }),
       );
     }
     // The groups exist and their events are held, so that each region's first events arrive together.
     await inParallel(REGIONS, REGIONS.length, async (region) => {
-      const logs = new CloudWatchLogsClient({ region, endpoint: emu.endpoint, credentials, maxAttempts: 10 });
+      const { logs } = world.clients(region, { maxAttempts: 10 });
       await inParallel(
         Array.from({ length: RACERS }, (_, i) => `/aws/lambda/race-${i}`),
         10,
         async (name) => void (await logs.send(new CreateLogGroupCommand({ logGroupName: name }))),
       );
     });
-    while ([...held.values()].some((events) => events.length < RACERS))
-      await new Promise((r) => setTimeout(r, 20));
+    while ([...held.values()].some((events) => events.length < RACERS)) await sleep(20);
 
     // Act: every region's events at once, one per container
     REGIONS.forEach((region, i) => {

@@ -1,30 +1,21 @@
 /**
- * The reliability rig: the emulator, the local queue (LocalPipeline) and real enforce containers
- * (dist/enforce.mjs), plus what the promises are checked against: the emulator's ground truth, every
- * message's fate (acknowledged or in the DLQ) and the functions' own output (JSON logs and EMF metrics).
+ * The reliability rig: a local world (local/world.ts: the emulator, the local queue and real enforce
+ * containers of dist/enforce.mjs), plus what the promises are checked against: the emulator's ground truth,
+ * every message's fate (acknowledged or in the DLQ) and the functions' own output (test/helpers.ts
+ * captureOutput); and the sizes, figures and fault injection the reliability tests share.
  */
-
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  DeleteLogGroupCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
-import { KMSClient } from '@aws-sdk/client-kms';
+import { CreateLogGroupCommand, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/index.ts';
 import { seededRandom } from '../../local/emulator/random.ts';
-import type { InterceptedRequest, Interception } from '../../local/emulator/server.ts';
-import { LocalPipeline, type PipelineOptions } from '../../local/pipeline.ts';
-import { deployRole, guardRuleFilter, roleArn } from '../../local/roles.ts';
-import { captureOutput } from '../helpers.ts';
-
-export { captureOutput };
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
+import type { PipelineOptions } from '../../local/pipeline.ts';
+import { roleArn } from '../../local/roles.ts';
+import { associateRate, retryAborted, startWorld, type WorldOptions } from '../../local/world.ts';
+import { sleep } from '../helpers.ts';
 
 export const FULL = process.env.RELIABILITY_FULL === '1';
 /** The CI size or, with RELIABILITY_FULL=1, the full size the issue asks for. */
 export const size = <T>(ci: T, full: T): T => (FULL ? full : ci);
-export const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-export const GUARD_ALIAS = 'alias/logs-kms-guard';
 
 /** Prints one line of figures (kept in the test output and quoted in the README). */
 export function figures(line: string): void {
@@ -61,7 +52,7 @@ export interface MessageFate {
 }
 
 export interface RigOptions {
-  emulator: EmulatorOptions;
+  emulator: NonNullable<WorldOptions['emulator']>;
   region?: string;
   /** Containers (the event source mapping's maximumConcurrency). */
   concurrency?: number;
@@ -82,46 +73,37 @@ export function guardKeyPolicy(emulator: Pick<Emulator, 'account'>, region: stri
   );
 }
 
-/** `env` plus the credentials of the EnforceRole a stack deployed with these settings has (local/roles.ts). */
-export function asDeployed(
-  emulator: Emulator,
-  region: string,
-  env: Record<string, string>,
-): Record<string, string> {
-  return { ...env, ...deployRole(emulator, { role: 'EnforceRole', region, env }) };
-}
-
-/** Starts the emulator and a pipeline of real enforce containers wired to its CloudTrail events. */
+/**
+ * A local world (local/world.ts, IAM on) and a pipeline of real enforce containers wired to its CloudTrail
+ * events, each message's fate recorded.
+ */
 export async function startRig(options: RigOptions) {
-  const region = options.region ?? 'us-east-1';
   const timeScale = options.emulator.timeScale ?? 1;
   const concurrency = options.concurrency ?? 2;
-  const emulator: Emulator = await startEmulator({
-    port: 0,
-    iam: { principals: {}, admins: [credentials.accessKeyId] },
-    ...options.emulator,
+  const world = await startWorld({
+    emulator: options.emulator,
+    ...(options.region ? { region: options.region } : {}),
+    iam: true,
+    sdk: { maxAttempts: 10 },
   });
+  const { emulator, region, logs, kms } = world;
   const fates = new Map<string, MessageFate>();
-  const pipeline = new LocalPipeline({
-    region,
-    account: emulator.account,
+  const pipeline = world.pipeline({
     concurrency,
     batchSize: 10,
     timeoutMs: 60_000,
     visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
     maxReceiveCount: 10,
     ...options.pipeline,
-    env: asDeployed(emulator, region, {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_REGION: region,
-      // The account's 5 TPS AssociateKmsKey quota, shared by the containers, on the emulator's clock.
-      ASSOCIATE_RATE: String((5 * timeScale) / concurrency),
+    env: {
+      // The account's AssociateKmsKey quota, shared by the containers, on the emulator's clock.
+      ASSOCIATE_RATE: associateRate(timeScale, concurrency),
       POWERTOOLS_LOG_LEVEL: 'INFO',
       KMS_KEY_ARN: '',
       ALLOW_KEY_POLICY_UPDATE: 'false',
       EXCLUDE_LOG_GROUPS: '',
       ...options.env,
-    }),
+    },
     onResult: ({ messageId, ok, receiveCount }) => {
       const fate = fates.get(messageId);
       if (fate) {
@@ -137,21 +119,14 @@ export async function startRig(options: RigOptions) {
     if (m) fates.set(m.messageId, { body: m.body, receives: 0, acked: false });
   };
   // What EventBridge delivers: the events the template's rules match (the emulator emits one per call).
-  const delivered = guardRuleFilter();
-  const unsubscribe = emulator.onEvent((event) => {
-    if (!delivered(event)) return;
+  const unsubscribe = world.onDelivered((event) => {
     events.push(event as Record<string, any>);
     if (options.autoFeed !== false) send(event);
   });
-  const logs = new CloudWatchLogsClient({
-    region,
-    endpoint: emulator.endpoint,
-    credentials,
-    maxAttempts: 10,
-  });
-  const kms = new KMSClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 10 });
 
   return {
+    /** The world itself: more clients, the guard key behind its alias, deployed roles. */
+    world,
     emulator,
     pipeline,
     region,
@@ -173,7 +148,7 @@ export async function startRig(options: RigOptions) {
       for (;;) {
         if (!(await pipeline.drain(timeoutMs))) return false;
         // Events still on their way from the bus arrive after a quiet moment.
-        await new Promise((r) => setTimeout(r, settleMs));
+        await sleep(settleMs);
         if (pipeline.idle) return true;
       }
     },
@@ -188,24 +163,9 @@ export async function startRig(options: RigOptions) {
     async stop() {
       unsubscribe();
       await pipeline.stop();
-      await emulator.stop();
+      await world.stop();
     },
   };
-}
-
-/**
- * The SDK retries throttling and 5xx, not OperationAbortedException (a 400 the emulator injects, as
- * CloudWatch Logs sends on conflicting updates): a workload retries it, and so does the rig.
- */
-export async function retryAborted<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (err) {
-      if ((err as Error).name !== 'OperationAbortedException' || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 10 * i));
-    }
-  }
 }
 
 /** Runs `worker` over `items`, `limit` at a time. */

@@ -1,56 +1,37 @@
-import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
+import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { associateKey } from '../../functions/core/associate.ts';
 import { CLIENT_SETTINGS, clientsFor } from '../../functions/core/clients.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { handleEvent } from '../../functions/core/handle.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
-import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/index.ts';
-import { startEmulator } from '../../local/emulator/index.ts';
-import { LocalPipeline } from '../../local/pipeline.ts';
-import { guardRuleFilter } from '../../local/roles.ts';
-import { memoryLog } from '../helpers.ts';
-import {
-  asDeployed,
-  captureOutput,
-  credentials,
-  FULL,
-  figures,
-  GUARD_ALIAS,
-  guardKeyPolicy,
-  retryAborted,
-} from './rig.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
+import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World } from '../../local/world.ts';
+import { captureOutput, memoryLog, sleep } from '../helpers.ts';
+import { FULL, figures, guardKeyPolicy } from './rig.ts';
 
 // Promise: answers from AWS the guard has never seen (unknown exception names, malformed responses,
 // hung connections) lead to bounded retries and then a clear failure: a failed record that ends in the
 // DLQ, never a group reported encrypted that is not, never a silent acknowledgement.
 const REGION = 'us-east-1';
 const MAX_RECEIVES = 2;
-const ctx = { partition: 'aws' as const, region: REGION, account: '123456789012' };
+const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 
+let world: World;
 let emulator: Emulator;
 let intercept: ((r: InterceptedRequest) => Interception | undefined) | undefined;
 let feed: ((event: unknown) => void) | undefined;
 const lines: string[] = [];
 
 beforeAll(async () => {
-  emulator = await startEmulator({
-    iam: { principals: {}, admins: [credentials.accessKeyId] },
-    port: 0,
-    timeScale: 20,
-    propagationDelayMs: 0,
-    intercept: (r) => intercept?.(r),
+  world = await startWorld({
+    iam: true,
+    emulator: { timeScale: 20, propagationDelayMs: 0, intercept: (r) => intercept?.(r) },
   });
-  const delivered = guardRuleFilter(); // what the template's rules send to the queue
-  emulator.onEvent((e) => delivered(e) && feed?.(e));
+  emulator = world.emulator;
+  world.onDelivered((e) => feed?.(e)); // what the template's rules send to the queue
   // The guard key exists and Logs can use it: only the injected answer can stand in the way.
-  const key = emulator.state.createKeyDirect(REGION, {
-    policy: guardKeyPolicy(emulator, REGION),
-    tags: { ManagedBy: 'logs-kms-guard' },
-  });
-  const kms = new KMSClient({ region: REGION, endpoint: emulator.endpoint, credentials });
-  await kms.send(new CreateAliasCommand({ AliasName: GUARD_ALIAS, TargetKeyId: key.keyId }));
+  await world.createGuardKey({ policy: guardKeyPolicy(emulator, REGION), tags: GUARD_TAGS });
 });
 afterAll(async () => {
   figures(`unknown errors: ${lines.join('; ')}`);
@@ -61,25 +42,19 @@ afterAll(async () => {
 async function runCase(label: string, operation: string, answer: Interception, budgetMs = 5_000) {
   const output = captureOutput();
   const name = `/unknown-errors/${label}`;
-  const pipeline = new LocalPipeline({
-    region: REGION,
-    account: emulator.account,
+  const pipeline = world.pipeline({
     concurrency: 1,
     batchSize: 1,
     timeoutMs: budgetMs,
     visibilityTimeoutMs: 50,
     maxReceiveCount: MAX_RECEIVES,
-    env: asDeployed(emulator, REGION, {
-      AWS_ENDPOINT_URL: emulator.endpoint,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    env: {
       POWERTOOLS_LOG_LEVEL: 'INFO',
       ASSOCIATE_RATE: '100',
       KMS_KEY_ARN: '',
       EXCLUDE_LOG_GROUPS: '',
       KEY_CACHE_TTL_SECONDS: '0',
-    }),
+    },
   });
   let delivered = false;
   feed = (e) => {
@@ -87,9 +62,8 @@ async function runCase(label: string, operation: string, answer: Interception, b
     pipeline.send(e);
   };
   await pipeline.start();
-  const logs = new CloudWatchLogsClient({ region: REGION, endpoint: emulator.endpoint, credentials });
-  await retryAborted(() => logs.send(new CreateLogGroupCommand({ logGroupName: name })));
-  while (!delivered) await new Promise((r) => setTimeout(r, 5));
+  await retryAborted(() => world.logs.send(new CreateLogGroupCommand({ logGroupName: name })));
+  while (!delivered) await sleep(5);
   const before = emulator.calls.length;
   intercept = (r) => (r.operation === operation ? answer : undefined);
   const drained = await pipeline.drain(budgetMs * (MAX_RECEIVES + 2) + 60_000);
@@ -256,8 +230,7 @@ describe('a hung connection', () => {
       ...CLIENT_SETTINGS,
       requestHandler: { ...CLIENT_SETTINGS.requestHandler, requestTimeout: 300 },
     };
-    const opts = { region: REGION, endpoint: emulator.endpoint, credentials, ...settings };
-    const clients = { kms: new KMSClient(opts), logs: new CloudWatchLogsClient(opts) };
+    const clients = world.clients(REGION, settings);
     const name = '/unknown-errors/hang-core';
     emulator.state.putLogGroup(REGION, name);
     const event = {
@@ -307,8 +280,7 @@ describe('a hung connection', () => {
 
   it('a call still hanging at the deadline is cut off there, not at the SDK request timeout', async () => {
     // Prepare: the production 10 s request timeout, and a budget of 1.5 s
-    const opts = { region: REGION, endpoint: emulator.endpoint, credentials, ...CLIENT_SETTINGS };
-    const logs = new CloudWatchLogsClient(opts);
+    const { logs } = world.clients(REGION, CLIENT_SETTINGS);
     const name = '/unknown-errors/hang-cutoff';
     emulator.state.putLogGroup(REGION, name);
     intercept = (r) => (r.operation === 'AssociateKmsKey' ? { kind: 'hang' } : undefined);

@@ -1,5 +1,3 @@
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
@@ -7,18 +5,23 @@ import { clearKeyCache } from '../../functions/core/key.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
 import { scaledClock } from '../../local/clock.ts';
-import { type Emulator, startEmulator } from '../../local/emulator/index.ts';
+import { credentials, startWorld, type World } from '../../local/world.ts';
 import { memoryLog } from '../helpers.ts';
 
 // The sweep Lambda's direct mode (no queue) against the emulator, at a time-scaled quota.
 const SCALE = 100;
 const REGION = 'eu-west-1';
-let emu: Emulator;
+let world: World;
+let emu: World['emulator'];
 
 describe('sweep Lambda end to end (emulator)', () => {
   beforeAll(async () => {
     clearKeyCache();
-    emu = await startEmulator({ port: 0, timeScale: SCALE, propagationDelayMs: 3000, throttle: true });
+    world = await startWorld({
+      emulator: { timeScale: SCALE, propagationDelayMs: 3000, throttle: true },
+      region: REGION,
+    });
+    emu = world.emulator;
     const other = emu.state.createKeyDirect(REGION, {}).arn;
     for (let i = 0; i < 3_000; i++) {
       const n = String(i).padStart(4, '0');
@@ -34,17 +37,13 @@ describe('sweep Lambda end to end (emulator)', () => {
   it('encrypts the in-scope gaps across continuations, once each, without throttling', async () => {
     // Prepare
     const env = { EXCLUDE_LOG_GROUPS: '/aws-controltower/' };
-    const opts = {
-      region: REGION,
-      endpoint: emu.endpoint,
-      credentials: { accessKeyId: 't', secretAccessKey: 't' },
-    };
+    const opts = { region: REGION, endpoint: emu.endpoint, credentials };
     const clock = scaledClock(SCALE);
     const invokes: unknown[] = [];
     const deps = {
       config: loadConfig(env),
       settings: loadSweepSettings(env),
-      clients: { kms: new KMSClient(opts), logs: new CloudWatchLogsClient(opts) },
+      clients: world.clients(),
       sqs: new SQSClient(opts),
       lambda: {
         send: async (cmd: { input: { Payload?: Uint8Array } }) => void invokes.push(cmd.input),

@@ -20,9 +20,9 @@ import {
   type SweepInvocationDeps,
 } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
-import { ACCOUNT, FUNCTION_ARN, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { FUNCTION_ARN, fakeClock, KEY_ARN, logGroupPage, memoryLog } from '../helpers.ts';
 
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
@@ -37,12 +37,7 @@ const group = (name: string, kmsKeyId?: string): LogGroup => ({
 function serve(groups: LogGroup[], size: number, clock?: ReturnType<typeof fakeClock>) {
   logs.on(DescribeLogGroupsCommand).callsFake((input: { nextToken?: string }) => {
     clock?.advance(1000);
-    const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
-    const more = (page + 1) * size < groups.length;
-    return {
-      logGroups: groups.slice(page * size, (page + 1) * size),
-      ...(more ? { nextToken: `p${page + 1}` } : {}),
-    };
+    return logGroupPage(groups, input.nextToken, size);
   });
   logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
 }
@@ -68,7 +63,7 @@ describe('sweep Lambda', () => {
     for (const m of [logs, kms, sqsMock, lambdaMock]) m.reset();
     clearKeyCache();
     kms.on(DescribeKeyCommand).resolves({
-      KeyMetadata: { Arn: KEY, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
+      KeyMetadata: { Arn: KEY_ARN, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
     });
     kms.on(GetKeyPolicyCommand).resolves({
       Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
@@ -78,7 +73,7 @@ describe('sweep Lambda', () => {
 
   it('queues unencrypted in-scope groups as work items, ten per batch', async () => {
     // Prepare
-    serve([...Array.from({ length: 25 }, (_, i) => group(`/g/${i}`)), group('/k', KEY)], 50);
+    serve([...Array.from({ length: 25 }, (_, i) => group(`/g/${i}`)), group('/k', KEY_ARN)], 50);
     // Act
     const result = await runSweepInvocation({}, deps({ ENFORCE_QUEUE_URL: QUEUE }));
     // Assess
@@ -202,7 +197,7 @@ describe('sweep Lambda', () => {
 
   it('encrypts directly through the core without a queue', async () => {
     // Prepare
-    serve([group('/a'), group('/b', KEY)], 50);
+    serve([group('/a'), group('/b', KEY_ARN)], 50);
     logs.on(AssociateKmsKeyCommand).resolves({});
     // Act
     const result = await runSweepInvocation({}, deps({}));

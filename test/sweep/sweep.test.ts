@@ -23,10 +23,9 @@ import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { sweepBuckets } from '../../functions/core/sweep/quotas.ts';
 import { type GroupReport, keyStateOf } from '../../functions/core/sweep/report.ts';
 import { type SweepOptions, sweep } from '../../functions/core/sweep/sweep.ts';
-import { ACCOUNT, fakeClock, memoryLog, REGION } from '../helpers.ts';
+import { ACCOUNT, REGION } from '../../local/world.ts';
+import { fakeClock, KEY_ARN, logGroupPage, memoryLog, OTHER_KEY_ARN } from '../helpers.ts';
 
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
-const OTHER = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 const clients = {
@@ -43,12 +42,9 @@ const group = (name: string, kmsKeyId?: string): LogGroup => ({
 
 /** Serves `groups` in pages of `size`, tokens "p1", "p2", …; tags from `tags`. */
 function serve(groups: LogGroup[], size = 50, tags: Record<string, Record<string, string>> = {}) {
-  logs.on(DescribeLogGroupsCommand).callsFake((input: { nextToken?: string; limit?: number }) => {
-    const page = input.nextToken ? Number(input.nextToken.slice(1)) : 0;
-    const slice = groups.slice(page * size, (page + 1) * size);
-    const more = (page + 1) * size < groups.length;
-    return { logGroups: slice, ...(more ? { nextToken: `p${page + 1}` } : {}) };
-  });
+  logs
+    .on(DescribeLogGroupsCommand)
+    .callsFake((input: { nextToken?: string }) => logGroupPage(groups, input.nextToken, size));
   logs.on(ListTagsForResourceCommand).callsFake((input: { resourceArn: string }) => {
     const name = input.resourceArn.split(':log-group:')[1] ?? '';
     return { tags: tags[name] ?? {} };
@@ -58,8 +54,8 @@ function serve(groups: LogGroup[], size = 50, tags: Record<string, Record<string
 function keyExists() {
   kms.on(DescribeKeyCommand).resolves({
     KeyMetadata: {
-      KeyId: KEY.split('/')[1],
-      Arn: KEY,
+      KeyId: KEY_ARN.split('/')[1],
+      Arn: KEY_ARN,
       KeyState: 'Enabled',
       KeySpec: 'SYMMETRIC_DEFAULT',
       KeyUsage: 'ENCRYPT_DECRYPT',
@@ -101,11 +97,11 @@ describe('sweepBuckets', () => {
 
 describe('keyStateOf', () => {
   it('classifies by the guard key ARN or id', () => {
-    expect(keyStateOf(undefined, KEY)).toBe('no-key');
-    expect(keyStateOf(KEY, KEY)).toBe('guard-key');
-    expect(keyStateOf(KEY.split('/')[1], KEY)).toBe('guard-key');
-    expect(keyStateOf(OTHER, KEY)).toBe('other-key');
-    expect(keyStateOf(OTHER, undefined)).toBe('other-key');
+    expect(keyStateOf(undefined, KEY_ARN)).toBe('no-key');
+    expect(keyStateOf(KEY_ARN, KEY_ARN)).toBe('guard-key');
+    expect(keyStateOf(KEY_ARN.split('/')[1], KEY_ARN)).toBe('guard-key');
+    expect(keyStateOf(OTHER_KEY_ARN, KEY_ARN)).toBe('other-key');
+    expect(keyStateOf(OTHER_KEY_ARN, undefined)).toBe('other-key');
   });
 });
 
@@ -122,8 +118,8 @@ describe('sweep', () => {
     serve(
       [
         group('/a/none'),
-        group('/a/guard', KEY),
-        group('/a/other', OTHER),
+        group('/a/guard', KEY_ARN),
+        group('/a/other', OTHER_KEY_ARN),
         group('/skip/me'),
         group('/a/tagged'),
         group('/a/none2'),
@@ -141,8 +137,8 @@ describe('sweep', () => {
     expect(result.done).toBe(true);
     const associated = logs.commandCalls(AssociateKmsKeyCommand).map((c) => c.args[0].input);
     expect(associated).toEqual([
-      { logGroupName: '/a/none', kmsKeyId: KEY },
-      { logGroupName: '/a/none2', kmsKeyId: KEY },
+      { logGroupName: '/a/none', kmsKeyId: KEY_ARN },
+      { logGroupName: '/a/none2', kmsKeyId: KEY_ARN },
     ]);
     // Tags read only for the unencrypted groups in scope by name.
     expect(logs.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input.resourceArn)).toEqual([
@@ -174,7 +170,7 @@ describe('sweep', () => {
   it('dry run makes no mutating call', async () => {
     // Prepare
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ $metadata: {}, message: 'no alias' }));
-    serve([group('/a'), group('/b', OTHER), group('/c')]);
+    serve([group('/a'), group('/b', OTHER_KEY_ARN), group('/c')]);
     // Act
     const result = await sweep(options({}, { DRY_RUN: 'true' }));
     // Assess
@@ -210,7 +206,7 @@ describe('sweep', () => {
     // Prepare
     keyExists();
     serve(
-      Array.from({ length: 500 }, (_, i) => group(`/g/${i}`, OTHER)),
+      Array.from({ length: 500 }, (_, i) => group(`/g/${i}`, OTHER_KEY_ARN)),
       5,
     );
     const o = options({ mode: 'audit' });
@@ -247,7 +243,7 @@ describe('sweep', () => {
       logs.commandCalls(AssociateKmsKeyCommand).map((c) => c.args[0].input.logGroupName),
     );
     serve(
-      all.map((g) => (associated.has(g.logGroupName) ? { ...g, kmsKeyId: KEY } : g)),
+      all.map((g) => (associated.has(g.logGroupName) ? { ...g, kmsKeyId: KEY_ARN } : g)),
       10,
     );
     const before = logs.commandCalls(DescribeLogGroupsCommand).length;
@@ -275,7 +271,7 @@ describe('sweep', () => {
     // Prepare
     keyExists();
     serve(
-      Array.from({ length: 20 }, (_, i) => group(`/g/${i}`, KEY)),
+      Array.from({ length: 20 }, (_, i) => group(`/g/${i}`, KEY_ARN)),
       5,
     );
     const o = options({ mode: 'audit' });
@@ -311,7 +307,7 @@ describe('sweep', () => {
   it('enqueue mode hands each page of candidates over instead of associating', async () => {
     // Prepare
     keyExists();
-    serve([group('/a'), group('/b', KEY), group('/c')], 2);
+    serve([group('/a'), group('/b', KEY_ARN), group('/c')], 2);
     const batches: string[][] = [];
     // Act
     const result = await sweep(
@@ -326,7 +322,7 @@ describe('sweep', () => {
   it('rollback disassociates only groups with the guard key', async () => {
     // Prepare
     keyExists();
-    serve([group('/a', KEY), group('/b', OTHER), group('/c'), group('/d', KEY)]);
+    serve([group('/a', KEY_ARN), group('/b', OTHER_KEY_ARN), group('/c'), group('/d', KEY_ARN)]);
     logs.on(DisassociateKmsKeyCommand).resolves({});
     // Act
     const result = await sweep(options({ mode: 'rollback' }));
@@ -342,7 +338,7 @@ describe('sweep', () => {
   it('rollback dry run disassociates nothing', async () => {
     // Prepare
     keyExists();
-    serve([group('/a', KEY)]);
+    serve([group('/a', KEY_ARN)]);
     // Act
     const result = await sweep(options({ mode: 'rollback' }, { DRY_RUN: 'true' }));
     // Assess
@@ -374,15 +370,15 @@ describe('sweep', () => {
     // Prepare
     kms
       .on(DescribeKeyCommand, { KeyId: 'alias/logs-kms-guard' })
-      .resolves({ KeyMetadata: { Arn: KEY, KeyId: 'k' } });
-    kms.on(DescribeKeyCommand, { KeyId: OTHER }).resolves({
-      KeyMetadata: { Arn: OTHER, KeyId: 'o', KeyState: 'PendingDeletion' },
+      .resolves({ KeyMetadata: { Arn: KEY_ARN, KeyId: 'k' } });
+    kms.on(DescribeKeyCommand, { KeyId: OTHER_KEY_ARN }).resolves({
+      KeyMetadata: { Arn: OTHER_KEY_ARN, KeyId: 'o', KeyState: 'PendingDeletion' },
     });
-    serve([group('/a', OTHER), group('/b', OTHER)]);
+    serve([group('/a', OTHER_KEY_ARN), group('/b', OTHER_KEY_ARN)]);
     // Act
     const result = await sweep(options({ mode: 'audit', checkKeys: true }));
     // Assess
     expect(result.state.counts.keyUnusable).toBe(2);
-    expect(kms.commandCalls(DescribeKeyCommand, { KeyId: OTHER })).toHaveLength(1);
+    expect(kms.commandCalls(DescribeKeyCommand, { KeyId: OTHER_KEY_ARN })).toHaveLength(1);
   });
 });

@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkCloudTrail, logsManagementWrites } from '../../../functions/cli/doctor/cloudtrail.ts';
-import { REGION } from '../../helpers.ts';
+import { REGION } from '../../../local/world.ts';
 
 const cloudtrail = mockClient(CloudTrailClient);
 const trails = {

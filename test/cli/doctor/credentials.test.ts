@@ -6,7 +6,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkCredentials } from '../../../functions/cli/doctor/credentials.ts';
 import { loadConfig } from '../../../functions/core/config.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const sts = mockClient(STSClient);
 const logs = mockClient(CloudWatchLogsClient);

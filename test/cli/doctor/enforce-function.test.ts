@@ -4,7 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkRecentFailures } from '../../../functions/cli/doctor/enforce-function.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
 const lambda = mockClient(LambdaClient);

@@ -10,7 +10,7 @@ import {
 } from '../../../functions/cli/doctor/key-policy.ts';
 import { loadConfig } from '../../../functions/core/config.ts';
 import { defaultKeyPolicy, type PolicyContext } from '../../../functions/core/policy.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const kms = mockClient(KMSClient);
 const lambda = mockClient(LambdaClient);

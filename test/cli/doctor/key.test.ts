@@ -9,7 +9,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkKey, checkKeyRotation } from '../../../functions/cli/doctor/key.ts';
 import { loadConfig } from '../../../functions/core/config.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const kms = mockClient(KMSClient);
 const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;

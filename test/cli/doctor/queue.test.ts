@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkQueue } from '../../../functions/cli/doctor/queue.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const sqs = mockClient(SQSClient);
 const QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:events`;

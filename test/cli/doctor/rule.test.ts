@@ -8,7 +8,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkRule } from '../../../functions/cli/doctor/rule.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const eventbridge = mockClient(EventBridgeClient);
 const QUEUE = `arn:aws:sqs:${REGION}:${ACCOUNT}:logs-kms-guard-prod-events`;

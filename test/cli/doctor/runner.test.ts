@@ -15,7 +15,7 @@ import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { DOCTOR_CHECKS, doctorRegion } from '../../../functions/cli/doctor/runner.ts';
 import { loadConfig } from '../../../functions/core/config.ts';
 import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
-import { ACCOUNT, REGION } from '../../helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 
 const sts = mockClient(STSClient);
 const cloudtrail = mockClient(CloudTrailClient);
