@@ -1,7 +1,7 @@
 /**
  * The benchmark's command line: its sections, its options with their defaults, and the parser that turns argv
  * into them (the scale and org sections take their own options out first: scripts/bench/scale/args.ts,
- * scripts/bench/org/args.ts). Apart from the measuring, so test/bench/args.test.ts checks it without running it.
+ * scripts/bench/org/args.ts). Apart from the measuring, so test/scripts/bench/args.test.ts checks it without running it.
  */
 import { describeRule, parseNumber } from '../../functions/core/parse.ts';
 

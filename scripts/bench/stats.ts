@@ -1,6 +1,6 @@
 /**
  * Pure helpers of the benchmark: statistics over samples, the floors derived from the quotas, the figures'
- * table. No I/O, no clocks, so test/bench/stats.test.ts checks them without running anything.
+ * table. No I/O, no clocks, so test/scripts/bench/stats.test.ts checks them without running anything.
  */
 
 /** Median, min and max of some samples, and how many. */

@@ -74,7 +74,7 @@ async function sharedRun(args: BenchArgs, tmp: string, rate: number): Promise<Sh
     const out: string[] = [];
     const from = emulator.calls.length;
     const started = clock.now();
-    // The CLI in-process, its clock as fast as the emulator's quotas (as test/cli/e2e.test.ts runs it).
+    // The CLI in-process, its clock as fast as the emulator's quotas (as test/cli/program.emulator.test.ts runs it).
     const cli = runCli(
       ['enforce', '--yes', '--json', '--region', REGION, '--prefix', '/app/', '--rate', '5'],
       {

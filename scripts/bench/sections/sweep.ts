@@ -79,7 +79,7 @@ function sweepPass(groups: number): Promise<SweepPass> {
   // The guard's key as a new container has it: not cached.
   clearKeyCache();
   return timedPass(groups, async ({ emulator, key }, clock) => {
-    // The sweep core as test/sweep/e2e.test.ts drives it, with its rates set to the quotas themselves.
+    // The sweep core as test/core/sweep/run.emulator.test.ts drives it, with its rates set to the quotas themselves.
     const result = await sweep({
       mode: 'enforce',
       clients: clients(emulator, REGION, CLIENT_SETTINGS),

@@ -125,7 +125,7 @@ const npmCli = findOnPath('npm');
 const npxCli = findOnPath('npx');
 if (!systemNode20) {
   console.warn(
-    '\n[test/package] WARNING: no system Node 20 found on PATH (outside node_modules): the Node 20 half of the ' +
+    '\n[test/e2e/package] WARNING: no system Node 20 found on PATH (outside node_modules): the Node 20 half of the ' +
       'package test is SKIPPED. CI machines have one; install Node 20 to run it here.\n',
   );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ARGS, parseArgs } from '../../scripts/bench/args.ts';
+import { DEFAULT_ARGS, parseArgs } from '../../../scripts/bench/args.ts';
 
 // The benchmark's command line (scripts/bench/args.ts): defaults, options, and the messages for bad ones.
 

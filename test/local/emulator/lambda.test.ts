@@ -1,6 +1,6 @@
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
-import type { LambdaInvocation } from '../../local/emulator/lambda.ts';
+import type { LambdaInvocation } from '../../../local/emulator/lambda.ts';
 import { ACCOUNT, credentials, rejection, setup } from './helpers.ts';
 
 const REGION = 'eu-west-1';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { referenceBackoff } from '../../scripts/bench/sequential.ts';
+import { referenceBackoff } from '../../../scripts/bench/sequential.ts';
 
 // The sweep's reference loop (scripts/bench/sequential.ts): its own retry schedule, apart from the guard's.
 

@@ -5,7 +5,7 @@ import {
   parsePolicy,
   policyAdmitsLogs,
   policyKeepsRootAccess,
-} from '../../local/emulator/policy-eval.ts';
+} from '../../../local/emulator/policy-eval.ts';
 
 const region = 'us-east-1';
 const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The exact file that gets deployed, run in a folder with no node_modules, in a fresh process.
-const root = join(import.meta.dirname, '..');
+const root = join(import.meta.dirname, '..', '..');
 let dir: string;
 
 describe('dist/enforce.mjs (the deployable bundle)', () => {

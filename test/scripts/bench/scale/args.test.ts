@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SCALE_DEFAULTS, scaleArgs } from '../../../scripts/bench/scale/args.ts';
+import { SCALE_DEFAULTS, scaleArgs } from '../../../../scripts/bench/scale/args.ts';
 
 // The scale section's options (scripts/bench/scale/args.ts): taken out of the bench's argv, the rest left as it was.
 

@@ -14,7 +14,7 @@ import {
   spread,
   sweepFloorMs,
   table,
-} from '../../scripts/bench/stats.ts';
+} from '../../../scripts/bench/stats.ts';
 
 // The benchmark's pure helpers (scripts/bench/stats.ts): statistics, floors, table. No timings here.
 
@@ -135,7 +135,7 @@ describe('enforceTimeoutSeconds', () => {
 
   it("finds the deployed function's timeout in the project's serverless.yml", () => {
     // Prepare
-    const yml = readFileSync(join(import.meta.dirname, '../../serverless.yml'), 'utf8');
+    const yml = readFileSync(join(import.meta.dirname, '../../../serverless.yml'), 'utf8');
     // Act
     const timeout = enforceTimeoutSeconds(yml);
     // Assess: the propagation figure's deadline is derived from it

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ORG_DEFAULTS, orgArgs } from '../../../scripts/bench/org/args.ts';
+import { ORG_DEFAULTS, orgArgs } from '../../../../scripts/bench/org/args.ts';
 
 // The org section's options (scripts/bench/org/args.ts): taken out of the bench's argv, the rest left as it was.
 

@@ -1,12 +1,12 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/core/config.ts';
-import { clearKeyCache } from '../../functions/core/key.ts';
-import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
-import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
-import { scaledClock } from '../../local/clock.ts';
-import { credentials, startWorld, type World } from '../../local/world.ts';
-import { memoryLog } from '../helpers.ts';
+import { loadConfig } from '../../../functions/core/config.ts';
+import { clearKeyCache } from '../../../functions/core/key.ts';
+import { runSweepInvocation } from '../../../functions/core/sweep/run.ts';
+import { loadSweepSettings } from '../../../functions/core/sweep/settings.ts';
+import { scaledClock } from '../../../local/clock.ts';
+import { credentials, startWorld, type World } from '../../../local/world.ts';
+import { memoryLog } from '../../helpers.ts';
 
 // The sweep Lambda's direct mode (no queue) against the emulator, at a time-scaled quota.
 const SCALE = 100;

@@ -20,12 +20,12 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import type { IamPrincipal } from '../../local/emulator/iam.ts';
-import type { EmulatorOptions } from '../../local/emulator/server.ts';
+import type { IamPrincipal } from '../../../local/emulator/iam.ts';
+import type { EmulatorOptions } from '../../../local/emulator/server.ts';
 import { ACCOUNT, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
 
 const fixture = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../events/${name}`, import.meta.url), 'utf8'));
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
 type TrailEvent = { id: string; detail: Record<string, any> } & Record<string, any>;
 
 /** Collects what a listener receives. */
@@ -343,7 +343,7 @@ describe('CloudTrail KMS events', () => {
 
   it('writes deletionDate as CloudTrail does: "MMM d, yyyy h:mm:ss a" in UTC', async () => {
     // Prepare
-    const { trailDate } = await import('../../local/emulator/events.ts');
+    const { trailDate } = await import('../../../local/emulator/events.ts');
     // Act
     const written = [
       Date.UTC(2021, 3, 12, 18, 58, 30),

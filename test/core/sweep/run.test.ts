@@ -10,18 +10,18 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../functions/core/config.ts';
-import { parseCreateLogGroupEvent } from '../../functions/core/event.ts';
-import { clearKeyCache } from '../../functions/core/key.ts';
-import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { loadConfig } from '../../../functions/core/config.ts';
+import { parseCreateLogGroupEvent } from '../../../functions/core/event.ts';
+import { clearKeyCache } from '../../../functions/core/key.ts';
+import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
 import {
   type ResumeEvent,
   runSweepInvocation,
   type SweepInvocationDeps,
-} from '../../functions/core/sweep/run.ts';
-import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
-import { ACCOUNT, REGION } from '../../local/world.ts';
-import { FUNCTION_ARN, fakeClock, KEY_ARN, logGroupPage, memoryLog } from '../helpers.ts';
+} from '../../../functions/core/sweep/run.ts';
+import { loadSweepSettings } from '../../../functions/core/sweep/settings.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { FUNCTION_ARN, fakeClock, KEY_ARN, logGroupPage, memoryLog } from '../../helpers.ts';
 
 const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;
 const logs = mockClient(CloudWatchLogsClient);

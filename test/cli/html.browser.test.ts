@@ -13,7 +13,7 @@ const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(
-    `\n!!!!!!!! WARNING: ${CHROMIUM} not found: the HTML report browser test (test/cli/html-browser.test.ts) is SKIPPED. Install Debian's chromium to run it. !!!!!!!!\n`,
+    `\n!!!!!!!! WARNING: ${CHROMIUM} not found: the HTML report browser test (test/cli/html.browser.test.ts) is SKIPPED. Install Debian's chromium to run it. !!!!!!!!\n`,
   );
 }
 

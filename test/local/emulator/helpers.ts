@@ -1,7 +1,7 @@
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterEach } from 'vitest';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../local/emulator/server.ts';
+import { type Emulator, type EmulatorOptions, startEmulator } from '../../../local/emulator/server.ts';
 
 export const ACCOUNT = '123456789012';
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };

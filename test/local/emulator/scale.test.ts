@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compare, GroupRecord, GroupTable } from '../../local/emulator/state.ts';
+import { compare, GroupRecord, GroupTable } from '../../../local/emulator/state.ts';
 import { rejection, setup } from './helpers.ts';
 
 const REGION = 'us-east-1';

@@ -18,7 +18,7 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { evaluate, type IamOptions, type IamPrincipal } from '../../local/emulator/iam.ts';
+import { evaluate, type IamOptions, type IamPrincipal } from '../../../local/emulator/iam.ts';
 import { ACCOUNT, logsStatement, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
 
 const REGION = 'us-east-1';

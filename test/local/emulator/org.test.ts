@@ -26,7 +26,7 @@ import {
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OrgEmulator, type OrgEmulatorOptions, startOrgEmulator } from '../../local/emulator/org.ts';
+import { type OrgEmulator, type OrgEmulatorOptions, startOrgEmulator } from '../../../local/emulator/org.ts';
 import { credentials, rejection } from './helpers.ts';
 
 const MGMT = '111111111111';

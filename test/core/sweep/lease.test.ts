@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideLease, LEASE_PREFIX } from '../../functions/core/sweep/lease.ts';
+import { decideLease, LEASE_PREFIX } from '../../../functions/core/sweep/lease.ts';
 
 const TTL = 20 * 60_000;
 const NOW = 1_800_000_000_000;

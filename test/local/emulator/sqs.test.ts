@@ -9,7 +9,7 @@ import {
   TooManyEntriesInBatchRequest,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import type { SqsMessage } from '../../local/emulator/sqs.ts';
+import type { SqsMessage } from '../../../local/emulator/sqs.ts';
 import { ACCOUNT, credentials, rejection, setup } from './helpers.ts';
 
 const REGION = 'eu-west-1';

@@ -21,7 +21,7 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { MESSAGES } from '../../local/emulator/logs.ts';
+import { MESSAGES } from '../../../local/emulator/logs.ts';
 import { ACCOUNT, logsStatement, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
 
 const groupArn = (name: string, region = 'us-east-1') =>
