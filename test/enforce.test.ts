@@ -1,3 +1,8 @@
+/**
+ * The enforce Lambda handler (functions/enforce.ts), imported afresh per environment, against
+ * aws-sdk-client-mock: AWS calls per event cold and warm, exclusion, existing keys, gone groups, dry run,
+ * unsafe keys, SQS batches with partial failures, and bad settings.
+ */
 import {
   AccessDeniedException,
   AssociateKmsKeyCommand,

@@ -1,3 +1,7 @@
+/**
+ * A vitest reporter (registered in vitest.config.ts) that adds a plain pass/fail/skip line after vitest's
+ * summary.
+ */
 import type { Reporter, TestModule } from 'vitest/node';
 
 /** Prints the plain closing line CI reads ("N passed, N failed, N skipped") after vitest's own summary. */

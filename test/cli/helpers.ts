@@ -1,3 +1,7 @@
+/**
+ * Test helper for the CLI tests: the `Io` functions/cli/io.ts defines, in memory, so `run` can be called
+ * in-process with its output captured and its prompts answered from a script.
+ */
 import type { Io } from '../../functions/cli/io.ts';
 
 /** An in-process terminal: captured stdout/stderr, scripted answers, no real TTY unless asked. */

@@ -1,3 +1,8 @@
+/**
+ * The page functions/cli/html.ts renderHtml writes, opened in headless Chromium through playwright-core
+ * (/usr/bin/chromium; the suite is skipped, with a warning, without it). html.test.ts checks the markup as a
+ * string.
+ */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,8 @@
+/**
+ * The HTML report's markup (functions/cli/html.ts renderHtml) as a string, no browser: self-contained with a
+ * strict CSP, escaping, the JSON island, the figures and the chart. html.browser.test.ts runs the page
+ * itself.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   CHART_MAX,

@@ -1,3 +1,8 @@
+/**
+ * The --org mode of functions/cli/program.ts (with across.ts, resume-token.ts and the Pool of
+ * core/concurrency.ts), run in-process: audit, enforce interrupted and resumed, and doctor, each across
+ * accounts, then the pool and the resume token on their own.
+ */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,8 @@
+/**
+ * functions/cli/program.ts run in-process through the real SDK against the emulator (local/world.ts): audit,
+ * dry run, interrupted and resumed enforce, doctor and rollback over 10,000 groups; then audit's groups at
+ * risk after keys are changed through the KMS API. program.test.ts covers the commands against mocks.
+ */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateAliasCommand,

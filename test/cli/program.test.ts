@@ -1,3 +1,8 @@
+/**
+ * The CLI's commands (functions/cli/program.ts run) in-process against aws-sdk-client-mock: output, exit
+ * codes, prompts and resume tokens of audit, enforce, rollback, associate, key setup and doctor, and the
+ * groups at risk; then the built dist/cli.mjs as a process (built first when missing).
+ */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

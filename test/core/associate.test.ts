@@ -1,3 +1,8 @@
+/**
+ * AssociateKmsKey with retries (functions/core/associate.ts) against aws-sdk-client-mock on a fake clock:
+ * which errors are retried, ended or handed back to the queue, waiting out key propagation, the token bucket,
+ * and the backoff schedule (functions/core/retry.ts).
+ */
 import {
   AccessDeniedException,
   AssociateKmsKeyCommand,

@@ -1,3 +1,7 @@
+/**
+ * The function settings from environment variables (functions/core/config.ts loadConfig): defaults, every
+ * variable, refusals naming the variable, and the refusal of a KMS_KEY_ARN of another account.
+ */
 import { describe, expect, it } from 'vitest';
 import { assertKeyInAccount, DEFAULT_KEY_ALIAS, loadConfig } from '../../functions/core/config.ts';
 import { ConfigError } from '../../functions/core/errors.ts';

@@ -1,3 +1,8 @@
+/**
+ * The deploy-time custom resource's guards (functions/core/deploy.ts): which events are the guard key
+ * resource's requests, and which ResponseURLs the answer may be sent to. The resource end to end is
+ * test/e2e/deploy.test.ts.
+ */
 import { describe, expect, it } from 'vitest';
 import { isCustomResourceEvent, responseUrlAllowed } from '../../functions/core/deploy.ts';
 

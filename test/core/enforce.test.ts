@@ -1,3 +1,8 @@
+/**
+ * One case of enforceLogGroup (functions/core/enforce.ts) against aws-sdk-client-mock on a fake clock: while
+ * Logs keeps refusing a key, a key the guard just created is not re-read but an existing one's policy is
+ * re-checked. The rest of enforcement is covered through the handler (test/enforce.test.ts) and test/e2e.
+ */
 import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,

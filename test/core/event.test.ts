@@ -1,3 +1,8 @@
+/**
+ * Parsing the queue's messages (functions/core/event.ts): CreateLogGroup CloudTrail events (the captured
+ * samples in test/events and variations of them), which are accepted, ignored or rejected with a reason, and
+ * the sweep's work items.
+ */
 import { describe, expect, it } from 'vitest';
 import { parseCreateLogGroupEvent, sweepWorkItem } from '../../functions/core/event.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';

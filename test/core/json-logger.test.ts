@@ -1,3 +1,7 @@
+/**
+ * The JSON logger (functions/core/json-logger.ts), its output captured: the Powertools field layout, log
+ * levels from the environment, one line per entry whatever the values hold, and the Lambda context keys.
+ */
 import { describe, expect, it } from 'vitest';
 import { injectLambdaContext, JsonLogger, logLevelFrom } from '../../functions/core/json-logger.ts';
 

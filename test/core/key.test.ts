@@ -1,3 +1,8 @@
+/**
+ * Finding, creating and repairing the guard key (functions/core/key.ts ensureKey) against aws-sdk-client-mock
+ * on a fake clock: the cache, policy merge, the create race (a small stateful KMS fake makes CreateAlias
+ * atomic), retiring the losing key, throttling, unsafe and configured keys, dry run.
+ */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   AlreadyExistsException,

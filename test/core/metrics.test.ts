@@ -1,3 +1,8 @@
+/**
+ * The CloudWatch embedded metric format documents (functions/core/metrics.ts), output captured: the EMF
+ * shape, counts per invocation, the ColdStart count, splitting past 100 metrics, publishing after success or
+ * failure.
+ */
 import { describe, expect, it } from 'vitest';
 import { CountMetrics, emfDocument, publishMetrics } from '../../functions/core/metrics.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * The small parsing helpers (functions/core/parse.ts): isObject, parseNumber with its bounds and messages,
+ * and describeRule.
+ */
 import { describe, expect, it } from 'vitest';
 import { describeRule, isObject, parseNumber } from '../../functions/core/parse.ts';
 

@@ -1,3 +1,8 @@
+/**
+ * The key policy rules (functions/core/policy.ts): the guard's policy, merging into a foreign one, whether a
+ * policy admits CloudWatch Logs, role and query-results statements. Examples, then fast-check properties over
+ * 1,000 generated policies: a merge never loses a foreign statement and is idempotent.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { partitionOf } from '../../functions/core/arn.ts';

@@ -1,3 +1,7 @@
+/**
+ * Which log groups are in scope (functions/core/scope.ts): include/exclude patterns (prefix or glob),
+ * AWS-reserved names, the skip tag, and legal log group names.
+ */
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../functions/core/errors.ts';
 import {

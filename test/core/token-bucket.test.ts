@@ -1,3 +1,8 @@
+/**
+ * The fixed and adaptive token buckets (functions/core/token-bucket.ts) on a fake clock: pacing, slowing down
+ * on throttles and recovering, with a fast-check property that the rate stays in bounds; and the callers that
+ * report throttles to them (associateKey with aws-sdk-client-mock, pacedCall, isThrottle).
+ */
 import { AssociateKmsKeyCommand, CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { mockClient } from 'aws-sdk-client-mock';
 import fc from 'fast-check';

@@ -1,3 +1,8 @@
+/**
+ * Shared by test/deploy/template.test.ts and test/reliability/least-privilege.test.ts: the reviewed IAM
+ * allow-list and deny-list of the packaged template, and `allowListProblems`, which checks its statements
+ * against them.
+ */
 import type { FlatStatement } from './template.ts';
 
 // The reviewed allow-list of every IAM permission the stack grants. A statement passes only if each of its

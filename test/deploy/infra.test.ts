@@ -1,3 +1,8 @@
+/**
+ * The organization deployment tools, from the packaged template: the StackSet template infra/stackset.mjs
+ * makes, infra/artifact-bucket.yml, infra/publish.mjs --dry-run and scripts/deploy.mjs (as processes, and its
+ * `run` with a fake spawn). Nothing is deployed.
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';

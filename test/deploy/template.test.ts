@@ -1,3 +1,8 @@
+/**
+ * The CloudFormation template osls packages offline (template.ts): the EventBridge rules (deciding the
+ * captured events in test/events with the pattern matcher), queues, functions, alarms, the key left out of
+ * the stack, and the IAM statements checked against iam-allowlist.ts.
+ */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,7 @@
+/**
+ * dist/enforce.mjs as deployed: self-contained (it loads and handles an event with no node_modules beside it)
+ * and shipped with a source map.
+ */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,8 @@
+/**
+ * The built dist/enforce.mjs against the emulator under the deployed role (test/e2e/helpers.ts): groups with
+ * their owner's key, deleted and AWS-reserved groups, failed-call events, duplicate and late deliveries, each
+ * counted in AWS calls and checked against the emulator's state.
+ */
 import {
   AssociateKmsKeyCommand,
   CreateLogGroupCommand,

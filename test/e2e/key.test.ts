@@ -1,3 +1,8 @@
+/**
+ * The built dist/enforce.mjs against the emulator under the deployed role (test/e2e/helpers.ts): key
+ * propagation retries, repairing the guard key's policy, configured keys, unusable keys refused, and a
+ * configured key in another account (two emulators).
+ */
 import { describe, expect, it } from 'vitest';
 import { policyAdmitsLogs, startEmulator } from '../../local/emulator/index.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';

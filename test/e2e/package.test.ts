@@ -1,3 +1,7 @@
+/**
+ * The npm package as a user installs it: `npx logs-kms-guard` on each supported Node against the emulator,
+ * and what the tarball holds. How it is packed and installed, and why, is said below.
+ */
 import { spawn, spawnSync } from 'node:child_process';
 import {
   accessSync,

@@ -1,3 +1,8 @@
+/**
+ * The built dist/enforce.mjs behind LocalPipeline (the local queue and Lambda containers) against the
+ * emulator: a throttled burst of 200 first events, and every event the emulator emits for groups created
+ * through the SDK.
+ */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
 import { GUARD_ALIAS } from '../../local/world.ts';

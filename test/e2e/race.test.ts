@@ -1,3 +1,7 @@
+/**
+ * The built dist/enforce.mjs in separate containers against the emulator: concurrent first events in a fresh
+ * region race to create the guard key; one key wins the alias and the losers retire theirs.
+ */
 import { describe, expect, it } from 'vitest';
 import { GUARD_RETIRE_SID } from '../../functions/core/policy.ts';
 import { associateRate, GUARD_ALIAS } from '../../local/world.ts';

@@ -1,3 +1,6 @@
+/**
+ * local/clock.ts (scaledClock, scaledTimers), checked against a fake time base.
+ */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { scaledClock, scaledTimers, type TimerFn } from '../../local/clock.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * LocalPipeline (local/pipeline.ts), the local queue and Lambda-like poller, with a slow handler: a message
+ * re-received after its visibility timeout is still handled, never lost.
+ */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,6 @@
+/**
+ * local/scene.ts runScene, run once end to end against the emulator and the built dist/enforce.mjs.
+ */
 import { describe, expect, it } from 'vitest';
 import { runScene } from '../../local/scene.ts';
 

@@ -1,3 +1,8 @@
+/**
+ * Reliability suite, on the rig (rig.ts): 150 groups (1,000 with RELIABILITY_FULL=1), some excluded,
+ * skip-tagged, on their owner's key or deleted, created through the SDK with 2 enforce containers consuming
+ * the queue. The promise is below.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';

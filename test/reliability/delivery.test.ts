@@ -1,3 +1,8 @@
+/**
+ * Reliability suite, on the rig (rig.ts): 120 groups (1,000 with RELIABILITY_FULL=1), some deleted or
+ * excluded, their events lost, duplicated, reordered or held back by a faulty bus, then one sweep run
+ * (functions/core/sweep/run.ts). The promise is below.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';

@@ -1,3 +1,7 @@
+/**
+ * Reliability suite, static: scans the project's source text for calls that could destroy or narrow a key and
+ * compares them with the reviewed list below; no AWS, no emulator.
+ */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,8 @@
+/**
+ * Reliability suite, on the rig (rig.ts): an administrator schedules the deletion of the guard key through
+ * the real SDK; four cases (the event delivered once or twice, with and without RESTORE_GUARD_KEY), the
+ * duplicated ones over several rounds and seeds. The promise is below.
+ */
 import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';

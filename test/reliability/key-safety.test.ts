@@ -1,3 +1,8 @@
+/**
+ * Reliability suite, in a local world (local/world.ts, IAM on) whose LocalPipeline runs dist/enforce.mjs: one
+ * case per unusable key (disabled, pending deletion, asymmetric, other region, a Deny for Logs, ...), a
+ * control with a usable key, and the retire path under a lost CreateAlias answer. The promise is below.
+ */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/core/policy.ts';

@@ -1,3 +1,8 @@
+/**
+ * Reliability suite: the packaged template (test/deploy/template.ts) reviewed with
+ * test/deploy/iam-allowlist.ts, as it is and under mutations that each slip in an unreviewed permission. The
+ * promise is below.
+ */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allowListProblems, cfn } from '../deploy/iam-allowlist.ts';
 import { iamStatements, type Packaged, packageTemplate, type Template } from '../deploy/template.ts';

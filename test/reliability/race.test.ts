@@ -1,3 +1,8 @@
+/**
+ * Reliability suite, in a local world (local/world.ts, IAM on): 10 racers in each of 3 fresh regions (50 in
+ * 10 with RELIABILITY_FULL=1), a barrier holding each region's CreateKey calls so that all of them race for
+ * the alias. The promise is below.
+ */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';

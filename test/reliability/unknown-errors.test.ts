@@ -1,3 +1,8 @@
+/**
+ * Reliability suite, in a local world (local/world.ts, IAM on): answers injected with the emulator's
+ * intercept hook into the calls of dist/enforce.mjs containers, and hung connections to handleEvent
+ * (functions/core/handle.ts) under the production client settings. The promise is below.
+ */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { associateKey } from '../../functions/core/associate.ts';

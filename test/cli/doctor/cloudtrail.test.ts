@@ -1,3 +1,8 @@
+/**
+ * The doctor's CloudTrail check (functions/cli/doctor/cloudtrail.ts) against aws-sdk-client-mock: ok, fail or
+ * warn by the trails that cover the region, and how basic and advanced event selectors are read as logging
+ * management write events.
+ */
 import {
   CloudTrailClient,
   DescribeTrailsCommand,

@@ -1,3 +1,8 @@
+/**
+ * The doctor's first check (functions/cli/doctor/credentials.ts) against aws-sdk-client-mock: the account and
+ * identity from STS, the account from a log group ARN when STS does not answer, and invalid credentials
+ * stopping the region's checks.
+ */
 import { CloudWatchLogsClient, DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';

@@ -1,3 +1,8 @@
+/**
+ * The doctor's enforce function check (functions/cli/doctor/enforce-function.ts) against aws-sdk-client-mock:
+ * the function named by --function or found as the queue's consumer, and the failed decisions in its log over
+ * the last day.
+ */
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { LambdaClient, ListEventSourceMappingsCommand } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';

@@ -1,3 +1,8 @@
+/**
+ * The doctor's key policy checks (functions/cli/doctor/key-policy.ts) against aws-sdk-client-mock: whether
+ * the policy admits CloudWatch Logs, holds the Insights query-results statement, and lets the enforce
+ * function's role use the key (named in the guard key's policy, or delegated to IAM on a configured key).
+ */
 import { GetKeyPolicyCommand, type KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { mockClient } from 'aws-sdk-client-mock';

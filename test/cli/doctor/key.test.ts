@@ -1,3 +1,8 @@
+/**
+ * The doctor's key checks (functions/cli/doctor/key.ts) against aws-sdk-client-mock: whether the key is
+ * usable (learned for the checks after), a guard key not created yet, KMS refusing, and rotation, with the
+ * command to run when one is wrong.
+ */
 import {
   DescribeKeyCommand,
   GetKeyRotationStatusCommand,

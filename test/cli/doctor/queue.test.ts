@@ -1,3 +1,8 @@
+/**
+ * The doctor's queue check (functions/cli/doctor/queue.ts) against aws-sdk-client-mock: the depth of the
+ * queue the rule check found, and its dead-letter queue (missing, unreadable, or holding messages to
+ * redrive).
+ */
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';

@@ -1,3 +1,8 @@
+/**
+ * The doctor's EventBridge rule check (functions/cli/doctor/rule.ts) against aws-sdk-client-mock: finding the
+ * rule by prefix or --rule, its state and pattern, and the SQS queue it sends to (learned for the queue
+ * check).
+ */
 import {
   DescribeRuleCommand,
   EventBridgeClient,

@@ -1,3 +1,8 @@
+/**
+ * The doctor's list of checks and its runner (functions/cli/doctor/runner.ts) against aws-sdk-client-mock:
+ * the order they print in, the stop after failed credentials, and each check getting what the earlier ones
+ * learned.
+ */
 import { CloudTrailClient, DescribeTrailsCommand } from '@aws-sdk/client-cloudtrail';
 import { CloudWatchLogsClient, FilterLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient, ListRulesCommand } from '@aws-sdk/client-eventbridge';

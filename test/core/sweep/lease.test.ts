@@ -1,3 +1,7 @@
+/**
+ * The sweep's run lease (functions/core/sweep/lease.ts decideLease), from lease streams given as data: which
+ * run holds it, with a fast-check property that exactly one active run does whatever the streams.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decideLease, LEASE_PREFIX } from '../../../functions/core/sweep/lease.ts';

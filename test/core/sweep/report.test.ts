@@ -1,3 +1,7 @@
+/**
+ * The sweep's per-group classification and counting (functions/core/sweep/report.ts): key state, scope, what
+ * to act on in each mode, the audit's at-risk findings, and the totals.
+ */
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../functions/core/config.ts';
 import {

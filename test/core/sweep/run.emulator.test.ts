@@ -1,3 +1,8 @@
+/**
+ * functions/core/sweep/run.ts through the real SDK against the emulator (local/world.ts): a scheduled
+ * invocation and the continuations it asks for. The mock-based cases, queue mode included, are in
+ * run.test.ts.
+ */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../functions/core/config.ts';

@@ -1,3 +1,8 @@
+/**
+ * The sweep Lambda's invocation (functions/core/sweep/run.ts) against aws-sdk-client-mock on a fake clock:
+ * work items onto SQS in batches, continuing in a new invocation before time runs out or after a failure, dry
+ * run, direct mode, and settings refused by name.
+ */
 import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,

@@ -1,3 +1,8 @@
+/**
+ * The sweep loop (functions/core/sweep/sweep.ts, with quotas.ts) against aws-sdk-client-mock on a fake clock:
+ * classify and encrypt, pacing under the quotas, stopping on a signal or the deadline with a resume token,
+ * enqueue mode, rollback and audit.
+ */
 import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,

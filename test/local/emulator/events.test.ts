@@ -1,3 +1,8 @@
+/**
+ * The CloudTrail events the emulator emits (local/emulator/events.ts) through the real SDK: their shape
+ * against the captured samples in test/events, for Logs and KMS calls, failed and intercepted calls and IAM
+ * principals, and delivery with delay, duplication and loss.
+ */
 import { readFileSync } from 'node:fs';
 import {
   CloudWatchLogsClient,

@@ -1,3 +1,7 @@
+/**
+ * Helpers for the emulator's own tests: an emulator started per test (stopped after it) with real SDK clients
+ * pointed at it, the rejection of a call, and key policy statements.
+ */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { afterEach } from 'vitest';

@@ -1,3 +1,8 @@
+/**
+ * The emulator's IAM authorization (local/emulator/authorize.ts, iam.ts) through the real SDK: callers, key
+ * and identity policies, condition keys, the authorization lag of new tags and aliases, the KMS calls Logs
+ * makes with the caller's credentials, and `evaluate` on its own.
+ */
 import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,

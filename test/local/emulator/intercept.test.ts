@@ -1,3 +1,7 @@
+/**
+ * The emulator's intercept test hook (local/emulator/server.ts) through the real SDK: seeing each request,
+ * and answering with an error, a lost success, a raw body, a hang or a delay.
+ */
 import {
   CloudWatchLogsClient,
   CreateLogGroupCommand,

@@ -1,3 +1,7 @@
+/**
+ * The emulator's KMS (local/emulator/kms.ts) through the real SDK: keys and their states, aliases
+ * (CreateAlias is atomic), policies with the lockout check, rotation and tags, with AWS's errors.
+ */
 import {
   AlreadyExistsException,
   CancelKeyDeletionCommand,

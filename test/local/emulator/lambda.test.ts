@@ -1,3 +1,7 @@
+/**
+ * The emulator's Lambda Invoke (local/emulator/lambda.ts) through the real SDK: invocation types, unknown
+ * functions, bad payloads, and authorization under IAM.
+ */
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import type { LambdaInvocation } from '../../../local/emulator/lambda.ts';

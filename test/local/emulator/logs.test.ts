@@ -1,3 +1,7 @@
+/**
+ * The emulator's CloudWatch Logs (local/emulator/logs.ts) through the real SDK: log groups and paging,
+ * AssociateKmsKey's checks of the key and its policy, and Logs' delayed view of KMS changes.
+ */
 import {
   AccessDeniedException,
   AssociateKmsKeyCommand,

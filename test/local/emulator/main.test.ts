@@ -1,3 +1,7 @@
+/**
+ * `npm run emulator` (local/emulator/main.ts) as a child process: the endpoint line it prints, serving the
+ * SDK, exit on SIGTERM, --help and a bad flag.
+ */
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';

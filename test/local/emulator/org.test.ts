@@ -1,3 +1,8 @@
+/**
+ * The multi-account emulator (local/emulator/org.ts) through the real SDK: Organizations, STS AssumeRole into
+ * member accounts, expired sessions, enabled regions and IAM; and `npm run emulator -- --org FILE` as a
+ * process.
+ */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';

@@ -1,3 +1,7 @@
+/**
+ * The emulator's key policy reading (local/emulator/policy-eval.ts), tables of policies: whether one admits
+ * CloudWatch Logs, the lockout safety check, parsing, and IAM glob matching.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   globMatch,

@@ -1,3 +1,8 @@
+/**
+ * The emulator's request quotas (local/emulator/quota.ts) and fault injection through the real SDK:
+ * throttling beyond the quota, per region, overridable; injected 503/400 errors, deterministic per seed,
+ * changing nothing.
+ */
 import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,

@@ -1,3 +1,8 @@
+/**
+ * DescribeLogGroups at scale through the real SDK, and the sorted name index behind it
+ * (local/emulator/state.ts GroupTable): paging order, tokens across changes, prefixes and patterns; with a
+ * fast-check property comparing the index to filter-and-sort.
+ */
 import {
   CreateLogGroupCommand,
   DeleteLogGroupCommand,

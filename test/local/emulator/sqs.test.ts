@@ -1,3 +1,7 @@
+/**
+ * The emulator's SQS (local/emulator/sqs.ts) through the real SDK: the JSON wire protocol, batch results and
+ * limits, AWS's errors, queue URLs and attributes, intercept, and authorization under IAM.
+ */
 import { createHash } from 'node:crypto';
 import {
   GetQueueAttributesCommand,

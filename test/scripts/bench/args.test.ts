@@ -1,3 +1,6 @@
+/**
+ * scripts/bench/args.ts parseArgs as a pure function: no benchmark runs.
+ */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ARGS, parseArgs } from '../../../scripts/bench/args.ts';
 

@@ -1,3 +1,6 @@
+/**
+ * scripts/bench/sequential.ts referenceBackoff as a pure function: no benchmark runs.
+ */
 import { describe, expect, it } from 'vitest';
 import { referenceBackoff } from '../../../scripts/bench/sequential.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * scripts/bench/stats.ts as pure functions on fixed samples, plus reading the enforce function's timeout from
+ * the project's serverless.yml.
+ */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';

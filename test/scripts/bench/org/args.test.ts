@@ -1,3 +1,6 @@
+/**
+ * scripts/bench/org/args.ts orgArgs as a pure function: no benchmark runs.
+ */
 import { describe, expect, it } from 'vitest';
 import { ORG_DEFAULTS, orgArgs } from '../../../../scripts/bench/org/args.ts';
 

@@ -1,3 +1,6 @@
+/**
+ * scripts/bench/scale/args.ts scaleArgs as a pure function: no benchmark runs.
+ */
 import { describe, expect, it } from 'vitest';
 import { SCALE_DEFAULTS, scaleArgs } from '../../../../scripts/bench/scale/args.ts';
 
