@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type Json, matches, type Pattern, validatePattern } from './event-pattern.ts';
+import { type Json, matches, type Pattern, validatePattern } from '../../local/event-pattern.ts';
 import { allowListProblems, cfn, DENYLIST, FORBIDDEN_ACTIONS, GUARD_ALIAS_ARN } from './iam-allowlist.ts';
 import { iamStatements, type Packaged, packageTemplate, resourcesOfType, root } from './template.ts';
 

@@ -1,10 +1,10 @@
 /**
- * The EventBridge pattern matcher (local/event-pattern.ts, through test/deploy/event-pattern.ts) that the
+ * The EventBridge pattern matcher (local/event-pattern.ts) that the
  * template tests and the local runs decide events with: EventBridge's matching semantics and its refusals of
  * bad patterns.
  */
 import { describe, expect, it } from 'vitest';
-import { matches, type Pattern, validatePattern } from './event-pattern.ts';
+import { matches, type Pattern, validatePattern } from '../../local/event-pattern.ts';
 
 describe('event pattern matcher (EventBridge semantics)', () => {
   it('matches exact values as alternatives and requires every field', () => {
