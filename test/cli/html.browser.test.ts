@@ -1,7 +1,7 @@
 /**
- * The page functions/cli/html.ts renderHtml writes, opened in headless Chromium through playwright-core
- * (/usr/bin/chromium; the suite is skipped, with a warning, without it). html.test.ts checks the markup as a
- * string.
+ * The page functions/cli/html.ts renderHtml writes, opened in real headless Chromium through playwright-core
+ * (/usr/bin/chromium; the suite is skipped, with a warning, without it): layout, scripts, no errors, no
+ * network. html.test.ts checks the markup as a string.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +11,6 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunReport, renderHtml } from '../../functions/cli/html.ts';
 import { bigReport, EVIL_NAME, fixtureReport } from './fixtures/report.ts';
-
-/** The rendered report in real headless Chromium: layout, scripts, no errors, no network. */
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);

@@ -1,7 +1,8 @@
 /**
  * The --org mode of functions/cli/program.ts (with across.ts, resume-token.ts and the Pool of
- * core/concurrency.ts), run in-process: audit, enforce interrupted and resumed, and doctor, each across
- * accounts, then the pool and the resume token on their own.
+ * core/concurrency.ts), run in-process end to end through the real SDK against the multi-account emulator
+ * (Organizations + STS + one emulator per account, real quotas time-scaled): audit, enforce interrupted and
+ * resumed, and doctor, each across accounts, then the pool and the resume token on their own.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,8 +20,6 @@ import { scaledClock } from '../../local/clock.ts';
 import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/index.ts';
 import { testIo } from './helpers.ts';
 
-// The CLI across an organization, end to end through the real SDK against the multi-account emulator
-// (Organizations + STS + one emulator per account, real quotas time-scaled).
 const SCALE = 10;
 const REGIONS = ['us-east-1', 'eu-west-1'];
 const MGMT = '111111111111';

@@ -2,6 +2,9 @@
  * functions/cli/program.ts run in-process through the real SDK against the emulator (local/world.ts): audit,
  * dry run, interrupted and resumed enforce, doctor and rollback over 10,000 groups; then audit's groups at
  * risk after keys are changed through the KMS API. program.test.ts covers the commands against mocks.
+ *
+ * At a time-scaled quota (SCALE): the CLI's pacing runs on a clock just as much faster as the emulator's
+ * quotas, so a 10,000-group backfill takes seconds and must still never throttle.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -23,8 +26,6 @@ import type { Emulator } from '../../local/emulator/server.ts';
 import { ACCOUNT, credentials, GUARD_ALIAS, startWorld } from '../../local/world.ts';
 import { testIo } from './helpers.ts';
 
-// End to end against the local emulator at a time-scaled quota: the CLI's pacing runs on a clock just as
-// much faster as the emulator's quotas, so a 10,000-group backfill takes seconds and must still never throttle.
 const SCALE = 100;
 const REGION = 'us-east-1';
 

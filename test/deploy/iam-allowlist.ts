@@ -1,13 +1,11 @@
 /**
  * Shared by test/deploy/template.test.ts and test/reliability/least-privilege.test.ts: the reviewed IAM
- * allow-list and deny-list of the packaged template, and `allowListProblems`, which checks its statements
- * against them.
+ * allow-list (every permission the stack grants) and deny-list of the packaged template, and
+ * `allowListProblems`, which checks its statements against them. A statement passes only if each of its
+ * actions is listed here for that role with a matching resource shape and exactly the listed conditions.
+ * Adding a permission means adding it here, in review, with the reason.
  */
 import type { FlatStatement } from './template.ts';
-
-// The reviewed allow-list of every IAM permission the stack grants. A statement passes only if each of its
-// actions is listed here for that role with a matching resource shape and exactly the listed conditions.
-// Adding a permission means adding it here, in review, with the reason.
 
 export interface Shape {
   /** Every resource of the statement must match one of these (template text: Fn::Sub body, Ref:X, GetAtt:X.Arn). */

@@ -1,6 +1,6 @@
 /**
- * dist/enforce.mjs as deployed: self-contained (it loads and handles an event with no node_modules beside it)
- * and shipped with a source map.
+ * dist/enforce.mjs, the exact file that gets deployed: self-contained (run in a fresh process, in a folder
+ * with no node_modules beside it, it loads and handles an event) and shipped with a source map.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-// The exact file that gets deployed, run in a folder with no node_modules, in a fresh process.
 const root = join(import.meta.dirname, '..', '..');
 let dir: string;
 

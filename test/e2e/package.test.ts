@@ -1,6 +1,11 @@
 /**
- * The npm package as a user installs it: `npx logs-kms-guard` on each supported Node against the emulator,
- * and what the tarball holds. How it is packed and installed, and why, is said below.
+ * The npm package as a user installs it: `npm pack` of the built dist/, installed from the tarball into an
+ * empty folder with no registry and an empty npm cache, then `npx logs-kms-guard` on every Node the package
+ * supports (the machine's Node 20 when it has one, the project's Node 22), against the in-process emulator;
+ * and what the tarball holds.
+ *
+ * It packs with --ignore-scripts: prepack would rebuild dist/, which other test files read concurrently (the
+ * build empties dist/ first). So dist/ must be built already: `npm test` builds before vitest.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import {
@@ -24,13 +29,6 @@ import {
   startOrgEmulator,
 } from '../../local/emulator/index.ts';
 import { handlerEnv, REGION } from '../../local/world.ts';
-
-// The package as a user gets it: `npm pack` of the built dist/, installed from the tarball into an empty folder
-// with no registry and an empty npm cache, then `npx logs-kms-guard` on every Node the package supports (the
-// machine's Node 20 when it has one, the project's Node 22), against the in-process emulator.
-//
-// It packs with --ignore-scripts: prepack would rebuild dist/, which other test files read concurrently (the build
-// empties dist/ first). So dist/ must be built already: `npm test` builds before vitest.
 
 const root = join(import.meta.dirname, '..', '..');
 const BUNDLES = ['dist/cli.mjs', 'dist/enforce.mjs', 'dist/sweep.mjs'];

@@ -1,10 +1,9 @@
 /**
- * local/clock.ts (scaledClock, scaledTimers), checked against a fake time base.
+ * local/clock.ts (scaledClock, scaledTimers), the time-scaled clocks the tests and the benchmark run the
+ * guard on, checked against a fake time base: no real time here.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { scaledClock, scaledTimers, type TimerFn } from '../../local/clock.ts';
-
-// The time-scaled clocks (local/clock.ts) the tests and the benchmark run the guard on. No real time here.
 
 describe('scaledClock', () => {
   afterEach(() => {

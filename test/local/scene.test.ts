@@ -1,11 +1,11 @@
 /**
- * local/scene.ts runScene, run once end to end against the emulator and the built dist/enforce.mjs.
+ * local/scene.ts runScene (`npm start` is runScene plus a table), run once: the whole job
+ * (emulator → events → queue → the built dist/enforce.mjs) end to end at a small, time-scaled size, judged
+ * by the emulator's ground truth.
  */
 import { describe, expect, it } from 'vitest';
 import { runScene } from '../../local/scene.ts';
 
-// `npm start` is runScene plus a table: the whole job (emulator → events → queue → dist/enforce.mjs) at a small,
-// time-scaled size, judged by the emulator's ground truth.
 describe('runScene (npm start)', () => {
   it('ends with every in-scope group encrypted, the others left as they were, one live key and an empty DLQ', async () => {
     // Act

@@ -1,7 +1,9 @@
 /**
  * Reliability suite: the enforce handler (functions/enforce.ts) in-process, fed fast-check-generated and
  * hand-written malformed events and SQS bodies, aws-sdk-client-mock counting its AWS calls (300 generated;
- * 5,000 with RELIABILITY_FULL=1). The promise is below.
+ * 5,000 with RELIABILITY_FULL=1).
+ *
+ * Promise: malformed input of any shape costs zero AWS calls, never crashes, and leaves a logged reason.
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -11,7 +13,6 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FUNCTION_ARN, loadEvent } from '../helpers.ts';
 
-// Promise: malformed input of any shape costs zero AWS calls, never crashes, and leaves a logged reason.
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);
 const FULL = process.env.RELIABILITY_FULL === '1';

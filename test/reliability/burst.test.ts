@@ -1,7 +1,11 @@
 /**
  * Reliability suite, on the rig (rig.ts): 150 groups (1,000 with RELIABILITY_FULL=1), some excluded,
  * skip-tagged, on their owner's key or deleted, created through the SDK with 2 enforce containers consuming
- * the queue. The promise is below.
+ * the queue.
+ *
+ * Promise: a burst of CreateLogGroup events at the real (time-scaled) quotas, with 5 % transient faults
+ * and KMS propagation delay, ends with every in-scope group encrypted with the one guard key, exactly one
+ * live key, every message acknowledged and nothing in the DLQ.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
@@ -9,9 +13,6 @@ import { GUARD_ALIAS } from '../../local/world.ts';
 import { captureOutput } from '../helpers.ts';
 import { FULL, figures, inParallel, kmsFaults, seconds, size, startRig } from './rig.ts';
 
-// Promise: a burst of CreateLogGroup events at the real (time-scaled) quotas, with 5 % transient faults
-// and KMS propagation delay, ends with every in-scope group encrypted with the one guard key, exactly one
-// live key, every message acknowledged and nothing in the DLQ.
 const N = size(150, 1_000);
 const TIME_SCALE = 20;
 const CONCURRENCY = 2; // the deployed event source mapping's maximumConcurrency

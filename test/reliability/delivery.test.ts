@@ -1,7 +1,12 @@
 /**
  * Reliability suite, on the rig (rig.ts): 120 groups (1,000 with RELIABILITY_FULL=1), some deleted or
  * excluded, their events lost, duplicated, reordered or held back by a faulty bus, then one sweep run
- * (functions/core/sweep/run.ts). The promise is below.
+ * (functions/core/sweep/run.ts).
+ *
+ * Promise: duplicated, reordered and late events and events for deleted groups change nothing but the
+ * work done; events the bus loses are recovered by one sweep run, which fixes exactly the groups they
+ * missed. Everything flows as deployed: emulator → (faulty bus) → queue → enforce containers, and the
+ * sweep enqueues its work items on the same queue.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
@@ -12,10 +17,6 @@ import { GUARD_ALIAS, SWEEP_FUNCTION } from '../../local/world.ts';
 import { captureOutput, memoryLog, sleep } from '../helpers.ts';
 import { FULL, figures, inParallel, seconds, seeded, size, startRig } from './rig.ts';
 
-// Promise: duplicated, reordered and late events and events for deleted groups change nothing but the
-// work done; events the bus loses are recovered by one sweep run, which fixes exactly the groups they
-// missed. Everything flows as deployed: emulator → (faulty bus) → queue → enforce containers, and the
-// sweep enqueues its work items on the same queue.
 const N = size(120, 1_000);
 const TIME_SCALE = 20;
 const LOSS = 0.1;

@@ -1,18 +1,19 @@
 /**
- * Reliability suite, static: scans the project's source text for calls that could destroy or narrow a key and
- * compares them with the reviewed list below; no AWS, no emulator.
+ * Reliability suite, static: scans the project's source text for calls that could destroy or narrow a key;
+ * no AWS, no emulator.
+ *
+ * Promise: a key the guard uses is never disabled, deleted or given a narrower policy by anything in the
+ * project. Every place in the shipped code (functions/: both Lambdas and the CLI) and in the project's
+ * tools (scripts/, infra/, local/ except the emulator, which answers these calls rather than making them)
+ * that could disable a key, delete it, move or drop its alias, rewrite its policy or hand out grants is
+ * listed below (REVIEWED) with the reason it is safe. A new call site fails this test until it is reviewed
+ * here. The dynamic side is in race.test.ts and key-safety.test.ts (the retire path never hits the alias
+ * key).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { figures } from './rig.ts';
-
-// Promise: a key the guard uses is never disabled, deleted or given a narrower policy by anything in the
-// project. Every place in the shipped code (functions/: both Lambdas and the CLI) and in the project's
-// tools (scripts/, infra/, local/ except the emulator, which answers these calls rather than making them)
-// that could disable a key, delete it, move or drop its alias, rewrite its policy or hand out grants is
-// listed below with the reason it is safe. A new call site fails this test until it is reviewed here.
-// The dynamic side is in race.test.ts and key-safety.test.ts (the retire path never hits the alias key).
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 const SCANNED = ['functions', 'scripts', 'infra', 'local'];

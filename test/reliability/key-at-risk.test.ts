@@ -1,7 +1,13 @@
 /**
  * Reliability suite, on the rig (rig.ts): an administrator schedules the deletion of the guard key through
  * the real SDK; four cases (the event delivered once or twice, with and without RESTORE_GUARD_KEY), the
- * duplicated ones over several rounds and seeds. The promise is below.
+ * duplicated ones over several rounds and seeds.
+ *
+ * Promise: when someone schedules the deletion of the guard key that N log groups use, the guard raises the
+ * alarm exactly once (KeyAtRisk = N, one error line naming the key, the count and the key's DeletionDate),
+ * also when EventBridge delivers the event twice, and changes nothing else; with RESTORE_GUARD_KEY=true it
+ * cancels the deletion and enables the key again, every group still on it. Nothing the guard does disables,
+ * deletes or narrows a key.
  */
 import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -11,11 +17,6 @@ import { credentials, ENFORCE_FUNCTION, GUARD_TAGS } from '../../local/world.ts'
 import { captureOutput, sleep } from '../helpers.ts';
 import { FULL, figures, guardKeyPolicy, seconds, size, startRig } from './rig.ts';
 
-// Promise: when someone schedules the deletion of the guard key that N log groups use, the guard raises the
-// alarm exactly once (KeyAtRisk = N, one error line naming the key, the count and the key's DeletionDate), also
-// when EventBridge delivers the event twice, and changes nothing else; with RESTORE_GUARD_KEY=true it cancels the
-// deletion and enables the key again, every group still on it. Nothing the guard does disables, deletes or
-// narrows a key.
 const N = size(200, 1_000);
 const TIME_SCALE = 20;
 const CONCURRENCY = 2; // the deployed event source mapping's maximumConcurrency

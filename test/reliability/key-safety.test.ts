@@ -1,7 +1,11 @@
 /**
  * Reliability suite, in a local world (local/world.ts, IAM on) whose LocalPipeline runs dist/enforce.mjs: one
  * case per unusable key (disabled, pending deletion, asymmetric, other region, a Deny for Logs, ...), a
- * control with a usable key, and the retire path under a lost CreateAlias answer. The promise is below.
+ * control with a usable key, and the retire path under a lost CreateAlias answer.
+ *
+ * Promise: a key that must not be used is never associated with anything. Each refusal is a clear
+ * failure (the record fails and ends in the DLQ, the log names the reason) and raises the alarm metric
+ * (UnsafeKeyRefused). And the guard never schedules deletion of the key behind its alias.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,9 +15,6 @@ import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World 
 import { captureOutput, policyOf, sleep } from '../helpers.ts';
 import { figures } from './rig.ts';
 
-// Promise: a key that must not be used is never associated with anything. Each refusal is a clear
-// failure (the record fails and ends in the DLQ, the log names the reason) and raises the alarm metric
-// (UnsafeKeyRefused). And the guard never schedules deletion of the key behind its alias.
 const REGION = 'us-east-1';
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 /** A key policy as the guard writes it (root, Logs) plus a Deny that shuts Logs of `c.region` out of `action`. */

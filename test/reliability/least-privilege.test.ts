@@ -1,16 +1,16 @@
 /**
  * Reliability suite: the packaged template (test/deploy/template.ts) reviewed with
- * test/deploy/iam-allowlist.ts, as it is and under mutations that each slip in an unreviewed permission. The
- * promise is below.
+ * test/deploy/iam-allowlist.ts, as it is and under mutations that each slip in an unreviewed permission.
+ *
+ * Promise: the packaged template grants only the reviewed permissions (test/deploy/template.test.ts holds
+ * the IAM assertions of the deployment issue), and a permission nobody reviewed cannot slip in: each way of
+ * adding one to the packaged template is caught by the same check test/deploy uses.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { allowListProblems, cfn } from '../deploy/iam-allowlist.ts';
 import { iamStatements, type Packaged, packageTemplate, type Template } from '../deploy/template.ts';
 import { figures } from './rig.ts';
 
-// Promise: the packaged template grants only the reviewed permissions (test/deploy/template.test.ts holds
-// the IAM assertions of the deployment issue), and a permission nobody reviewed cannot slip in: each way of
-// adding one to the packaged template is caught by the same check test/deploy uses.
 let packaged: Packaged;
 beforeAll(() => {
   packaged = packageTemplate({ withSweep: true });

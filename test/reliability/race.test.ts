@@ -1,7 +1,11 @@
 /**
  * Reliability suite, in a local world (local/world.ts, IAM on): 10 racers in each of 3 fresh regions (50 in
  * 10 with RELIABILITY_FULL=1), a barrier holding each region's CreateKey calls so that all of them race for
- * the alias. The promise is below.
+ * the alias.
+ *
+ * Promise: when many first events arrive at once in fresh regions, each region ends with exactly one live
+ * guard key (the alias target), every other key the guard created is pending deletion (no orphan left
+ * enabled), the key behind the alias is never scheduled for deletion, and every group uses its region's key.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -13,9 +17,6 @@ import { associateRate, GUARD_ALIAS, startWorld } from '../../local/world.ts';
 import { captureOutput, sleep } from '../helpers.ts';
 import { figures, inParallel, seconds, size } from './rig.ts';
 
-// Promise: when many first events arrive at once in fresh regions, each region ends with exactly one live
-// guard key (the alias target), every other key the guard created is pending deletion (no orphan left
-// enabled), the key behind the alias is never scheduled for deletion, and every group uses its region's key.
 const REGIONS = [
   'us-east-1',
   'us-west-2',

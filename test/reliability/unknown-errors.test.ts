@@ -1,7 +1,11 @@
 /**
  * Reliability suite, in a local world (local/world.ts, IAM on): answers injected with the emulator's
  * intercept hook into the calls of dist/enforce.mjs containers, and hung connections to handleEvent
- * (functions/core/handle.ts) under the production client settings. The promise is below.
+ * (functions/core/handle.ts) under the production client settings.
+ *
+ * Promise: answers from AWS the guard has never seen (unknown exception names, malformed responses,
+ * hung connections) lead to bounded retries and then a clear failure: a failed record that ends in the
+ * DLQ, never a group reported encrypted that is not, never a silent acknowledgement.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,9 +19,6 @@ import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World 
 import { captureOutput, memoryLog, sleep } from '../helpers.ts';
 import { FULL, figures, guardKeyPolicy } from './rig.ts';
 
-// Promise: answers from AWS the guard has never seen (unknown exception names, malformed responses,
-// hung connections) lead to bounded retries and then a clear failure: a failed record that ends in the
-// DLQ, never a group reported encrypted that is not, never a silent acknowledgement.
 const REGION = 'us-east-1';
 const MAX_RECEIVES = 2;
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };

@@ -1,7 +1,7 @@
 /**
- * functions/core/sweep/run.ts through the real SDK against the emulator (local/world.ts): a scheduled
- * invocation and the continuations it asks for. The mock-based cases, queue mode included, are in
- * run.test.ts.
+ * functions/core/sweep/run.ts through the real SDK against the emulator (local/world.ts), at a time-scaled
+ * quota: the sweep Lambda's direct mode (no queue), a scheduled invocation and the continuations it asks
+ * for. The mock-based cases, queue mode included, are in run.test.ts.
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,6 @@ import { scaledClock } from '../../../local/clock.ts';
 import { credentials, startWorld, type World } from '../../../local/world.ts';
 import { memoryLog } from '../../helpers.ts';
 
-// The sweep Lambda's direct mode (no queue) against the emulator, at a time-scaled quota.
 const SCALE = 100;
 const REGION = 'eu-west-1';
 let world: World;

@@ -1,10 +1,9 @@
 /**
- * scripts/bench/args.ts parseArgs as a pure function: no benchmark runs.
+ * The benchmark's command line, scripts/bench/args.ts parseArgs, as a pure function (no benchmark runs):
+ * defaults, options, and the messages for bad ones.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ARGS, parseArgs } from '../../../scripts/bench/args.ts';
-
-// The benchmark's command line (scripts/bench/args.ts): defaults, options, and the messages for bad ones.
 
 describe('parseArgs', () => {
   it('has defaults that make the full run', () => {

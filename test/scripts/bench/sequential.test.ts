@@ -1,10 +1,9 @@
 /**
- * scripts/bench/sequential.ts referenceBackoff as a pure function: no benchmark runs.
+ * The retry schedule of the sweep's reference loop, scripts/bench/sequential.ts referenceBackoff (its own,
+ * apart from the guard's), as a pure function: no benchmark runs.
  */
 import { describe, expect, it } from 'vitest';
 import { referenceBackoff } from '../../../scripts/bench/sequential.ts';
-
-// The sweep's reference loop (scripts/bench/sequential.ts): its own retry schedule, apart from the guard's.
 
 describe('referenceBackoff', () => {
   it('doubles from 100 ms up to a 2 s cap, with half of it jittered', () => {

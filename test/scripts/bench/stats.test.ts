@@ -1,6 +1,6 @@
 /**
- * scripts/bench/stats.ts as pure functions on fixed samples, plus reading the enforce function's timeout from
- * the project's serverless.yml.
+ * The benchmark's pure helpers, scripts/bench/stats.ts (statistics, floors, table), on fixed samples, plus
+ * reading the enforce function's timeout from the project's serverless.yml. No timings here.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,8 +19,6 @@ import {
   sweepFloorMs,
   table,
 } from '../../../scripts/bench/stats.ts';
-
-// The benchmark's pure helpers (scripts/bench/stats.ts): statistics, floors, table. No timings here.
 
 describe('spread', () => {
   it('gives median, min and max of unsorted samples', () => {

@@ -1,10 +1,9 @@
 /**
- * scripts/bench/org/args.ts orgArgs as a pure function: no benchmark runs.
+ * The org section's options, scripts/bench/org/args.ts orgArgs, as a pure function (no benchmark runs):
+ * taken out of the bench's argv, the rest left as it was.
  */
 import { describe, expect, it } from 'vitest';
 import { ORG_DEFAULTS, orgArgs } from '../../../../scripts/bench/org/args.ts';
-
-// The org section's options (scripts/bench/org/args.ts): taken out of the bench's argv, the rest left as it was.
 
 describe('orgArgs', () => {
   it('takes its options and `org` out of --only, and leaves the rest for the bench', () => {

@@ -1,10 +1,9 @@
 /**
- * scripts/bench/scale/args.ts scaleArgs as a pure function: no benchmark runs.
+ * The scale section's options, scripts/bench/scale/args.ts scaleArgs, as a pure function (no benchmark
+ * runs): taken out of the bench's argv, the rest left as it was.
  */
 import { describe, expect, it } from 'vitest';
 import { SCALE_DEFAULTS, scaleArgs } from '../../../../scripts/bench/scale/args.ts';
-
-// The scale section's options (scripts/bench/scale/args.ts): taken out of the bench's argv, the rest left as it was.
 
 describe('scaleArgs', () => {
   it('takes its options and `scale` out of --only, and leaves the rest for the bench', () => {
