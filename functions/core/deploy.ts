@@ -153,8 +153,8 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       ctx,
       log,
       deadline: deps.deadline,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
+      clock: deps.clock,
+      ownLogGroup: deps.ownLogGroup,
     });
     if (key.planned) return { status: 'SUCCESS', reason: 'dry run: the key would be created', ready: false };
     keyArn = key.arn;
@@ -168,8 +168,8 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
         config,
         log,
         deadline: deps.deadline,
-        ...(deps.clock ? { clock: deps.clock } : {}),
-        ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+        clock: deps.clock,
+        associateBucket: deps.associateBucket,
         // Nobody waits on this: poll Logs less often than an event does (fewer calls, same readiness).
         backoff: { baseMs: 1_000, maxMs: 8_000 },
       },
@@ -221,8 +221,8 @@ async function encryptQueryResults(deps: DeployDeps, keyArn: string, ctx: Policy
       keyArn,
       deadline: deps.deadline,
       log: deps.log,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
+      clock: deps.clock,
+      bucket: deps.associateBucket,
     });
     deps.log.info('Insights query results associated with the guard key', { keyArn });
     return `associated with ${keyArn}`;

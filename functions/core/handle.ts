@@ -202,10 +202,10 @@ function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
     log: deps.log,
     deadline: deps.deadline,
     clock,
-    ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
-    ...(deps.backoff ? { backoff: deps.backoff } : {}),
-    ...(deps.alert ? { alert: deps.alert } : {}),
-    ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
+    associateBucket: deps.associateBucket,
+    backoff: deps.backoff,
+    alert: deps.alert,
+    ownLogGroup: deps.ownLogGroup,
   };
 }
 
