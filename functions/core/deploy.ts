@@ -14,6 +14,7 @@ import { assertKeyInAccount, type GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
+import { isObject } from './parse.ts';
 import { type PolicyContext, queryResultsArn } from './policy.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
@@ -31,15 +32,15 @@ export interface CustomResourceEvent {
 
 /** True for a CloudFormation custom resource request of this guard's resource type; pure. */
 export function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
-  if (typeof event !== 'object' || event === null) return false;
-  const e = event as Record<string, unknown>;
+  if (!isObject(event)) return false;
+  const type = event.RequestType;
   return (
-    (e.RequestType === 'Create' || e.RequestType === 'Update' || e.RequestType === 'Delete') &&
-    e.ResourceType === 'Custom::LogsKmsGuardKey' &&
-    typeof e.ResponseURL === 'string' &&
-    typeof e.StackId === 'string' &&
-    typeof e.RequestId === 'string' &&
-    typeof e.LogicalResourceId === 'string'
+    (type === 'Create' || type === 'Update' || type === 'Delete') &&
+    event.ResourceType === 'Custom::LogsKmsGuardKey' &&
+    typeof event.ResponseURL === 'string' &&
+    typeof event.StackId === 'string' &&
+    typeof event.RequestId === 'string' &&
+    typeof event.LogicalResourceId === 'string'
   );
 }
 

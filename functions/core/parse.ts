@@ -39,7 +39,7 @@ export function describeRule({ min, above, max, integer }: NumberRule): string {
  */
 export function parseNumber(raw: string | undefined, name: string, rule: NumberRule): number | undefined {
   const text = raw?.trim();
-  if (text === undefined || text === '') return undefined;
+  if (!text) return undefined;
   const value = Number(text);
   // An absent bound lets every number through it.
   const bad =

@@ -13,6 +13,7 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { GuardConfig } from '../config.ts';
 import { sweepKeyCheck, sweepWorkItem } from '../event.ts';
 import type { Log } from '../log.ts';
+import { isObject } from '../parse.ts';
 import { backoffDelay } from '../retry.ts';
 import { auditGroup, type Candidate } from './audit.ts';
 import { enforceGroup } from './enforce.ts';
@@ -43,8 +44,8 @@ export interface ResumeEvent {
 
 /** True for a continuation's payload (a run id at least), as opposed to the schedule's event. */
 export function isResumeEvent(event: unknown): event is ResumeEvent {
-  const r = (event as { resume?: { runId?: unknown } } | null)?.resume;
-  return typeof r === 'object' && r !== null && typeof r.runId === 'string';
+  const resume = isObject(event) ? event.resume : undefined;
+  return isObject(resume) && typeof resume.runId === 'string';
 }
 
 /** What one invocation needs around the sweep; the Lambda entry builds it, tests pass their own. */
