@@ -14,6 +14,7 @@ import { assertKeyInAccount, type GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
+import { isObject } from './parse.ts';
 import { type PolicyContext, queryResultsArn } from './policy.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
@@ -31,15 +32,15 @@ export interface CustomResourceEvent {
 
 /** True for a CloudFormation custom resource request of this guard's resource type; pure. */
 export function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
-  if (typeof event !== 'object' || event === null) return false;
-  const e = event as Record<string, unknown>;
+  if (!isObject(event)) return false;
+  const type = event.RequestType;
   return (
-    (e.RequestType === 'Create' || e.RequestType === 'Update' || e.RequestType === 'Delete') &&
-    e.ResourceType === 'Custom::LogsKmsGuardKey' &&
-    typeof e.ResponseURL === 'string' &&
-    typeof e.StackId === 'string' &&
-    typeof e.RequestId === 'string' &&
-    typeof e.LogicalResourceId === 'string'
+    (type === 'Create' || type === 'Update' || type === 'Delete') &&
+    event.ResourceType === 'Custom::LogsKmsGuardKey' &&
+    typeof event.ResponseURL === 'string' &&
+    typeof event.StackId === 'string' &&
+    typeof event.RequestId === 'string' &&
+    typeof event.LogicalResourceId === 'string'
   );
 }
 
@@ -153,8 +154,8 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       ctx,
       log,
       deadline: deps.deadline,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
+      clock: deps.clock,
+      ownLogGroup: deps.ownLogGroup,
     });
     if (key.planned) return { status: 'SUCCESS', reason: 'dry run: the key would be created', ready: false };
     keyArn = key.arn;
@@ -168,8 +169,8 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
         config,
         log,
         deadline: deps.deadline,
-        ...(deps.clock ? { clock: deps.clock } : {}),
-        ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
+        clock: deps.clock,
+        associateBucket: deps.associateBucket,
         // Nobody waits on this: poll Logs less often than an event does (fewer calls, same readiness).
         backoff: { baseMs: 1_000, maxMs: 8_000 },
       },
@@ -221,8 +222,8 @@ async function encryptQueryResults(deps: DeployDeps, keyArn: string, ctx: Policy
       keyArn,
       deadline: deps.deadline,
       log: deps.log,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-      ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
+      clock: deps.clock,
+      bucket: deps.associateBucket,
     });
     deps.log.info('Insights query results associated with the guard key', { keyArn });
     return `associated with ${keyArn}`;

@@ -40,7 +40,7 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
     ctx,
     log: deps.log,
     deadline: deps.deadline,
-    ...(deps.clock ? { clock: deps.clock } : {}),
+    clock: deps.clock,
   };
   switch (change.change) {
     case 'disassociated':

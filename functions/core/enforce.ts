@@ -145,8 +145,8 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     log,
     deadline: deps.deadline,
     clock,
-    ...(deps.alert ? { alert: deps.alert } : {}),
-    ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
+    alert: deps.alert,
+    ownLogGroup: deps.ownLogGroup,
   };
   const key: KeyRef = await ensureKey(keyOptions);
   if (current === key.arn)
@@ -166,8 +166,8 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
       deadline: deps.deadline,
       log,
       clock,
-      ...(deps.associateBucket ? { bucket: deps.associateBucket } : {}),
-      ...(deps.backoff ? { backoff: deps.backoff } : {}),
+      bucket: deps.associateBucket,
+      backoff: deps.backoff,
       keyJustChanged: key.changedAt !== undefined && clock.now() - key.changedAt < FRESH_KEY_MS,
       // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
       onPropagationStall: async () => {

@@ -12,7 +12,13 @@ import type { GuardConfig } from './config.ts';
 import { handleChange } from './drift.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
-import { type ChangeRequest, type Home, type ParsedEvent, parseGuardEvent } from './event.ts';
+import {
+  type ChangeRequest,
+  type CreateLogGroupRequest,
+  type Home,
+  type ParsedEvent,
+  parseGuardEvent,
+} from './event.ts';
 import type { Log } from './log.ts';
 import { rememberHandled, shareRunning } from './once.ts';
 import type { BackoffOptions } from './retry.ts';
@@ -71,9 +77,25 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
         }
       : parseGuardEvent(raw, deps.home);
   let handled: HandledEvent;
-  if (parsed.kind === 'change') {
-    handled = await handleChangeEvent(parsed, deps, clock);
-  } else if (parsed.kind !== 'create') {
+  if (parsed.kind === 'create' || parsed.kind === 'change') {
+    try {
+      if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
+      handled =
+        parsed.kind === 'create'
+          ? await handleCreateEvent(parsed, deps, clock)
+          : await handleChangeEvent(parsed, deps, clock);
+    } catch (err) {
+      const error = err instanceof Error ? err : new Error(String(err));
+      handled = {
+        outcome: 'failed',
+        logGroupName: parsed.name ?? '',
+        reason: `${error.name}: ${error.message}`,
+        eventId: parsed.eventId,
+        error,
+        retry: true,
+      };
+    }
+  } else {
     handled = {
       outcome: parsed.kind === 'failed-call' ? 'ignored-failed-call' : 'rejected-input',
       logGroupName: parsed.name ?? '',
@@ -81,32 +103,6 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
       eventId: parsed.eventId,
       retry: false,
     };
-  } else {
-    try {
-      if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
-      const target = {
-        name: parsed.name,
-        region: parsed.region,
-        account: parsed.account,
-        ...(parsed.tags ? { tags: parsed.tags } : {}),
-        ...(parsed.kmsKeyId ? { requestedKmsKeyId: parsed.kmsKeyId } : {}),
-      };
-      const work = shareRunning(deps.inflight, JSON.stringify(target), () =>
-        enforceLogGroup(target, coreDeps(deps, parsed.region, clock)),
-      );
-      const result = await work;
-      handled = { ...result, eventId: parsed.eventId, retry: false };
-    } catch (err) {
-      const error = err instanceof Error ? err : new Error(String(err));
-      handled = {
-        outcome: 'failed',
-        logGroupName: parsed.name,
-        reason: `${error.name}: ${error.message}`,
-        eventId: parsed.eventId,
-        error,
-        retry: true,
-      };
-    }
   }
   const entry = {
     outcome: handled.outcome,
@@ -150,6 +146,25 @@ export async function handleInvocation(
   return result;
 }
 
+/** A new log group: encrypted by enforceLogGroup; a duplicate delivered meanwhile shares the running one. */
+async function handleCreateEvent(
+  create: CreateLogGroupRequest,
+  deps: HandleDeps,
+  clock: Clock,
+): Promise<HandledEvent> {
+  const target = {
+    name: create.name,
+    region: create.region,
+    account: create.account,
+    ...(create.tags ? { tags: create.tags } : {}),
+    ...(create.kmsKeyId ? { requestedKmsKeyId: create.kmsKeyId } : {}),
+  };
+  const result = await shareRunning(deps.inflight, JSON.stringify(target), () =>
+    enforceLogGroup(target, coreDeps(deps, create.region, clock)),
+  );
+  return { ...result, eventId: create.eventId, retry: false };
+}
+
 /** A change after creation (drift.ts); one handling per CloudTrail event in this container (duplicates share it). */
 async function handleChangeEvent(
   change: ChangeRequest,
@@ -157,41 +172,34 @@ async function handleChangeEvent(
   clock: Clock,
 ): Promise<HandledEvent> {
   const base = { logGroupName: change.name ?? '', eventId: change.eventId };
-  try {
-    if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
-    const key = `change:${change.eventId}`;
-    if (deps.handledChanges?.has(key)) {
-      return {
-        ...base,
-        outcome: 'change-ignored',
-        reason: 'a duplicate delivery of an event already handled',
-        retry: false,
-      };
-    }
-    const running = deps.inflight?.get(key);
-    // The guard's own writes (its policy merges) come back as events: drift.ts ignores them, at zero calls.
-    const own = change.callerRole !== undefined && change.callerRole === deps.config.guardRoleArn;
-    if (!running && !own && deps.claim && !(await deps.claim(change.eventId))) {
-      rememberHandled(deps.handledChanges, key);
-      return {
-        ...base,
-        outcome: 'change-ignored',
-        reason: 'a duplicate delivery another container is handling',
-        retry: false,
-      };
-    }
-    const work = shareRunning(
-      deps.inflight,
-      key,
-      () => handleChange(change, coreDeps(deps, change.region, clock)),
-      () => rememberHandled(deps.handledChanges, key),
-    );
-    const result = await work;
-    return { ...result, ...base, logGroupName: result.logGroupName || base.logGroupName, retry: false };
-  } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err));
-    return { ...base, outcome: 'failed', reason: `${error.name}: ${error.message}`, error, retry: true };
+  const key = `change:${change.eventId}`;
+  if (deps.handledChanges?.has(key)) {
+    return {
+      ...base,
+      outcome: 'change-ignored',
+      reason: 'a duplicate delivery of an event already handled',
+      retry: false,
+    };
   }
+  const running = deps.inflight?.get(key);
+  // The guard's own writes (its policy merges) come back as events: drift.ts ignores them, at zero calls.
+  const own = change.callerRole !== undefined && change.callerRole === deps.config.guardRoleArn;
+  if (!running && !own && deps.claim && !(await deps.claim(change.eventId))) {
+    rememberHandled(deps.handledChanges, key);
+    return {
+      ...base,
+      outcome: 'change-ignored',
+      reason: 'a duplicate delivery another container is handling',
+      retry: false,
+    };
+  }
+  const result = await shareRunning(
+    deps.inflight,
+    key,
+    () => handleChange(change, coreDeps(deps, change.region, clock)),
+    () => rememberHandled(deps.handledChanges, key),
+  );
+  return { ...result, ...base, logGroupName: result.logGroupName || base.logGroupName, retry: false };
 }
 
 /** What the core steps need, from the handler's dependencies. */
@@ -202,10 +210,10 @@ function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
     log: deps.log,
     deadline: deps.deadline,
     clock,
-    ...(deps.associateBucket ? { associateBucket: deps.associateBucket } : {}),
-    ...(deps.backoff ? { backoff: deps.backoff } : {}),
-    ...(deps.alert ? { alert: deps.alert } : {}),
-    ...(deps.ownLogGroup ? { ownLogGroup: deps.ownLogGroup } : {}),
+    associateBucket: deps.associateBucket,
+    backoff: deps.backoff,
+    alert: deps.alert,
+    ownLogGroup: deps.ownLogGroup,
   };
 }
 

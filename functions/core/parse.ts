@@ -21,14 +21,15 @@ export interface NumberRule {
 }
 
 /** The rule in words, for an error message: "a number above 0 and at most 10", "a whole number ≥ 1". */
-export function describeRule(rule: NumberRule): string {
-  const noun = rule.integer ? 'a whole number' : 'a number';
-  if (rule.min !== undefined && rule.max !== undefined) return `${noun} from ${rule.min} to ${rule.max}`;
-  const parts: string[] = [];
-  if (rule.above !== undefined) parts.push(`above ${rule.above}`);
-  if (rule.min !== undefined) parts.push(`≥ ${rule.min}`);
-  if (rule.max !== undefined) parts.push(`at most ${rule.max}`);
-  return parts.length ? `${noun} ${parts.join(' and ')}` : noun;
+export function describeRule({ min, above, max, integer }: NumberRule): string {
+  const noun = integer ? 'a whole number' : 'a number';
+  if (min !== undefined && max !== undefined) return `${noun} from ${min} to ${max}`;
+  const bounds = [
+    above !== undefined && `above ${above}`,
+    min !== undefined && `≥ ${min}`,
+    max !== undefined && `at most ${max}`,
+  ].filter(Boolean);
+  return bounds.length ? `${noun} ${bounds.join(' and ')}` : noun;
 }
 
 /**
@@ -38,14 +39,15 @@ export function describeRule(rule: NumberRule): string {
  */
 export function parseNumber(raw: string | undefined, name: string, rule: NumberRule): number | undefined {
   const text = raw?.trim();
-  if (text === undefined || text === '') return undefined;
+  if (!text) return undefined;
   const value = Number(text);
+  // An absent bound lets every number through it.
   const bad =
     !Number.isFinite(value) ||
     (rule.integer && !Number.isInteger(value)) ||
-    (rule.min !== undefined && value < rule.min) ||
-    (rule.above !== undefined && value <= rule.above) ||
-    (rule.max !== undefined && value > rule.max);
+    value < (rule.min ?? -Infinity) ||
+    value <= (rule.above ?? -Infinity) ||
+    value > (rule.max ?? Infinity);
   if (bad) throw new RangeError(`${name} must be ${describeRule(rule)}, got "${raw}"`);
   return value;
 }

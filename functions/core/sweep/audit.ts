@@ -6,7 +6,7 @@
 import { parseArn } from '../arn.ts';
 import { decideScope } from '../scope.ts';
 import { readTags } from './listing.ts';
-import type { GroupContext, GroupWork } from './sweep.ts';
+import type { GroupContext, GroupWork } from './page-loop.ts';
 
 /** An in-scope group the sweep wants fixed. */
 export interface Candidate {

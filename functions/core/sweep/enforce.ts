@@ -5,7 +5,7 @@
  */
 import { enforceLogGroup } from '../enforce.ts';
 import { auditGroup } from './audit.ts';
-import type { GroupContext, GroupWork } from './sweep.ts';
+import type { GroupContext, GroupWork } from './page-loop.ts';
 
 /** Audits the group and, when it is a candidate, brings it under the guard's key. */
 export async function enforceGroup(work: GroupWork, ctx: GroupContext): Promise<void> {

@@ -4,8 +4,8 @@
  * is done, and a page that could not be handed over is not finished (its checkpoint stays before it).
  */
 import { auditGroup, type Candidate } from './audit.ts';
+import type { GroupContext, GroupWork } from './page-loop.ts';
 import type { GroupReport } from './report.ts';
-import type { GroupContext, GroupWork } from './sweep.ts';
 
 /** Audits the group and, when it is a candidate, adds it to the page's queue. */
 export async function enqueueGroup(work: GroupWork, ctx: GroupContext): Promise<void> {

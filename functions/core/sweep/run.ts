@@ -13,13 +13,17 @@ import { type Clock, systemClock } from '../clock.ts';
 import type { GuardConfig } from '../config.ts';
 import { sweepKeyCheck, sweepWorkItem } from '../event.ts';
 import type { Log } from '../log.ts';
+import { isObject } from '../parse.ts';
 import { backoffDelay } from '../retry.ts';
-import type { Candidate } from './audit.ts';
+import { auditGroup, type Candidate } from './audit.ts';
+import { enforceGroup } from './enforce.ts';
+import { enqueueGroup } from './enqueue.ts';
 import { acquireSweepLease, type LeaseOptions, releaseSweepLease } from './lease.ts';
+import { type GroupAction, isFatalSweepError, sweepPages } from './page-loop.ts';
 import { sweepBuckets } from './quotas.ts';
 import { addCounts, emptyCounts, type SweepCounts } from './report.ts';
 import type { SweepSettings } from './settings.ts';
-import { isFatalSweepError, type SweepMode, type SweepResult, sweep } from './sweep.ts';
+import type { SweepMode, SweepResult } from './sweep.ts';
 
 /**
  * How long a run's lease lasts without renewal: longer than one invocation (15 min, the Lambda maximum) plus
@@ -40,8 +44,8 @@ export interface ResumeEvent {
 
 /** True for a continuation's payload (a run id at least), as opposed to the schedule's event. */
 export function isResumeEvent(event: unknown): event is ResumeEvent {
-  const r = (event as { resume?: { runId?: unknown } } | null)?.resume;
-  return typeof r === 'object' && r !== null && typeof r.runId === 'string';
+  const resume = isObject(event) ? event.resume : undefined;
+  return isObject(resume) && typeof resume.runId === 'string';
 }
 
 /** What one invocation needs around the sweep; the Lambda entry builds it, tests pass their own. */
@@ -107,6 +111,14 @@ export async function enqueueCandidates(
   }
 }
 
+/** The modes a scheduled run works in, and their actions (a rollback is the CLI's alone: sweep.ts). */
+type ScheduledMode = Exclude<SweepMode, 'rollback'>;
+const SCHEDULED_ACTIONS: Record<ScheduledMode, GroupAction> = {
+  audit: auditGroup,
+  enforce: enforceGroup,
+  enqueue: enqueueGroup,
+};
+
 /** One invocation of a run, as its steps share it. */
 interface Invocation {
   runId: string;
@@ -141,7 +153,7 @@ export async function runSweepInvocation(
     return { runId: run.runId, yieldedTo: holder, done: true, continued: false, counts: emptyCounts() };
   }
   await requestKeyCheck(deps, run);
-  const mode: SweepMode = !deps.settings.queueUrl ? 'enforce' : deps.config.dryRun ? 'audit' : 'enqueue';
+  const mode: ScheduledMode = !deps.settings.queueUrl ? 'enforce' : deps.config.dryRun ? 'audit' : 'enqueue';
   const result = await sweepThisInvocation(deps, run, mode);
   const mine = result.state.counts;
   deps.record?.(mine);
@@ -215,7 +227,7 @@ async function requestKeyCheck(deps: SweepInvocationDeps, run: Invocation): Prom
 function sweepThisInvocation(
   deps: SweepInvocationDeps,
   run: Invocation,
-  mode: SweepMode,
+  mode: ScheduledMode,
 ): Promise<SweepResult> {
   const { config, settings } = deps;
   const clock = run.clock;
@@ -231,28 +243,31 @@ function sweepThisInvocation(
     ...(run.nextToken ? { nextToken: run.nextToken } : {}),
   });
   const queueUrl = settings.queueUrl;
-  return sweep({
-    mode,
-    clients: deps.clients,
-    config,
-    region: deps.region,
-    ...(deps.account ? { account: deps.account } : {}),
-    log: deps.log,
-    clock,
-    buckets: sweepBuckets(
-      { describe: settings.describeRate, tags: settings.tagsRate, associate: settings.associateRate },
+  return sweepPages(
+    {
+      mode,
+      clients: deps.clients,
+      config,
+      region: deps.region,
+      account: deps.account,
+      log: deps.log,
       clock,
-    ),
-    concurrency: settings.concurrency,
-    ...(settings.prefix ? { prefix: settings.prefix } : {}),
-    resume: { ...(run.nextToken ? { nextToken: run.nextToken } : {}), counts: emptyCounts() },
-    stopAt,
-    hardDeadline,
-    groupTimeoutMs: 60_000,
-    ...(queueUrl
-      ? { enqueue: (c: Candidate[]) => enqueueCandidates(deps.sqs, queueUrl, run.runId, c, clock) }
-      : {}),
-  });
+      buckets: sweepBuckets(
+        { describe: settings.describeRate, tags: settings.tagsRate, associate: settings.associateRate },
+        clock,
+      ),
+      concurrency: settings.concurrency,
+      prefix: settings.prefix,
+      resume: { nextToken: run.nextToken, counts: emptyCounts() },
+      stopAt,
+      hardDeadline,
+      groupTimeoutMs: 60_000,
+      ...(queueUrl
+        ? { enqueue: (c: Candidate[]) => enqueueCandidates(deps.sqs, queueUrl, run.runId, c, clock) }
+        : {}),
+    },
+    SCHEDULED_ACTIONS[mode],
+  );
 }
 
 /**
