@@ -4,9 +4,10 @@
  */
 import type { Command } from 'commander';
 import type { Clock } from '../../core/clock.ts';
+import type { SweepMode } from '../../core/sweep/mode.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
 import { emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
-import { type SweepMode, sweep } from '../../core/sweep/sweep.ts';
+import { sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
   accountsOf,

@@ -5,18 +5,8 @@
  */
 import { parseArn } from '../arn.ts';
 import { decideScope } from '../scope.ts';
+import type { Candidate, GroupContext, GroupWork } from './action.ts';
 import { readTags } from './listing.ts';
-import type { GroupContext, GroupWork } from './page-loop.ts';
-
-/** An in-scope group the sweep wants fixed. */
-export interface Candidate {
-  name: string;
-  region: string;
-  account: string;
-  arn: string;
-  kmsKeyId?: string;
-  tags: Record<string, string>;
-}
 
 /** Reads the group's tags and decides its scope with them; the candidate when it is in scope, else undefined. */
 export async function auditGroup({ report }: GroupWork, ctx: GroupContext): Promise<Candidate | undefined> {

@@ -4,8 +4,8 @@
  * AssociateKmsKey bucket and bounded by the group's own deadline.
  */
 import { enforceLogGroup } from '../enforce.ts';
+import type { GroupContext, GroupWork } from './action.ts';
 import { auditGroup } from './audit.ts';
-import type { GroupContext, GroupWork } from './page-loop.ts';
 
 /** Audits the group and, when it is a candidate, brings it under the guard's key. */
 export async function enforceGroup(work: GroupWork, ctx: GroupContext): Promise<void> {

@@ -3,8 +3,9 @@
  * are read is queued for the enforce function; the page's candidates are handed over together when the page
  * is done, and a page that could not be handed over is not finished (its checkpoint stays before it).
  */
-import { auditGroup, type Candidate } from './audit.ts';
-import type { GroupContext, GroupWork } from './page-loop.ts';
+
+import type { Candidate, GroupContext, GroupWork } from './action.ts';
+import { auditGroup } from './audit.ts';
 import type { GroupReport } from './report.ts';
 
 /** Audits the group and, when it is a candidate, adds it to the page's queue. */

@@ -7,17 +7,15 @@
  * for the scheduled ones), so the Lambda bundle carries only the modes it runs.
  */
 import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
-import type { Clients } from '../clients.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { mapLimit } from '../concurrency.ts';
-import type { GuardConfig } from '../config.ts';
 import { ConfigError, KeyPolicyError, UnsafeKeyError } from '../errors.ts';
 import { findGuardKey } from '../key.ts';
-import type { Log } from '../log.ts';
-import type { Candidate } from './audit.ts';
+import type { GroupAction, GroupContext, GroupWork } from './action.ts';
 import { sendQueue } from './enqueue.ts';
 import type { KeyRiskChecks } from './key-risk.ts';
 import { describePage, groupArnOf, type LogGroupPage } from './listing.ts';
+import type { SweepOptions, SweepResult, SweepState } from './options.ts';
 import { type SweepBuckets, sweepBuckets } from './quotas.ts';
 import {
   ACTION_COUNT,
@@ -29,34 +27,6 @@ import {
   type GroupReport,
   type SweepCounts,
 } from './report.ts';
-import type { SweepOptions, SweepResult, SweepState } from './sweep.ts';
-
-/** One group a mode acts on: its report (the action is written into it) and the group as listed. */
-export interface GroupWork {
-  report: GroupReport;
-  group: LogGroup;
-}
-
-/** What a mode's action on one group needs of its run and its page. */
-export interface GroupContext {
-  clients: Clients;
-  config: GuardConfig;
-  region: string;
-  /** The run's account, for a group whose ARN names none. */
-  account?: string | undefined;
-  log: Log;
-  clock: Clock;
-  buckets: SweepBuckets;
-  /** The group's deadline from now: its own timeout, never past the run's hard deadline. */
-  deadline(): number;
-  /** Adds one to a count of the page (the audit step's candidates and tag opt-outs). */
-  count(key: keyof SweepCounts): void;
-  /** mode `enqueue`: the page's candidates, handed over once the page is done. */
-  queue: Candidate[];
-}
-
-/** What a mode does with one group it acts on (audit.ts, enforce.ts, enqueue.ts, rollback.ts). */
-export type GroupAction = (work: GroupWork, ctx: GroupContext) => Promise<unknown>;
 
 /** Errors that would fail every remaining group the same way: the run stops instead of grinding on. */
 export function isFatalSweepError(err: unknown): boolean {

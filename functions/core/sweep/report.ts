@@ -15,7 +15,7 @@ import { sameKey } from '../key.ts';
 import { decideScope } from '../scope.ts';
 import type { KeyPolicyVerdict, KeyRisk, KeyRiskFinding } from './key-risk.ts';
 import { groupArnOf } from './listing.ts';
-import type { SweepMode } from './sweep.ts';
+import type { SweepMode } from './mode.ts';
 
 /** Where a group's encryption stands. */
 export type KeyState = 'guard-key' | 'other-key' | 'no-key' | 'key-unusable';

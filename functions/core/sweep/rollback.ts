@@ -4,7 +4,7 @@
  * rollback takes the guard's key back wherever it is.
  */
 import { disassociateKey } from '../disassociate.ts';
-import type { GroupContext, GroupWork } from './page-loop.ts';
+import type { GroupContext, GroupWork } from './action.ts';
 
 /** Takes the guard's key back from the group (`would-disassociate` in a dry run). */
 export async function rollbackGroup({ report }: GroupWork, ctx: GroupContext): Promise<void> {

@@ -15,15 +15,17 @@ import { sweepKeyCheck, sweepWorkItem } from '../event.ts';
 import type { Log } from '../log.ts';
 import { isObject } from '../parse.ts';
 import { backoffDelay } from '../retry.ts';
-import { auditGroup, type Candidate } from './audit.ts';
+import type { Candidate, GroupAction } from './action.ts';
+import { auditGroup } from './audit.ts';
 import { enforceGroup } from './enforce.ts';
 import { enqueueGroup } from './enqueue.ts';
 import { acquireSweepLease, type LeaseOptions, releaseSweepLease } from './lease.ts';
-import { type GroupAction, isFatalSweepError, sweepPages } from './page-loop.ts';
+import type { SweepMode } from './mode.ts';
+import type { SweepResult } from './options.ts';
+import { isFatalSweepError, sweepPages } from './page-loop.ts';
 import { sweepBuckets } from './quotas.ts';
 import { addCounts, emptyCounts, type SweepCounts } from './report.ts';
 import type { SweepSettings } from './settings.ts';
-import type { SweepMode, SweepResult } from './sweep.ts';
 
 /**
  * How long a run's lease lasts without renewal: longer than one invocation (15 min, the Lambda maximum) plus

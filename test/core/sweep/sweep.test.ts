@@ -25,9 +25,10 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../functions/core/config.ts';
 import { clearKeyCache } from '../../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
+import type { SweepOptions } from '../../../functions/core/sweep/options.ts';
 import { sweepBuckets } from '../../../functions/core/sweep/quotas.ts';
 import { type GroupReport, keyStateOf } from '../../../functions/core/sweep/report.ts';
-import { type SweepOptions, sweep } from '../../../functions/core/sweep/sweep.ts';
+import { sweep } from '../../../functions/core/sweep/sweep.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { fakeClock, KEY_ARN, logGroupPage, memoryLog, OTHER_KEY_ARN } from '../../helpers.ts';
 
