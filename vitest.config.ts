@@ -1,3 +1,4 @@
+// The test run `npm test` makes: every test/**/*.test.ts, bundles built first, the summary reporter.
 import { defineConfig } from 'vitest/config';
 import { DEFINE } from './scripts/esbuild-options.mjs';
 

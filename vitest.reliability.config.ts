@@ -1,3 +1,4 @@
+// The reliability suite alone (`npm run test:reliability`), with its longer timeouts.
 import { defineConfig, mergeConfig } from 'vitest/config';
 import { DEFINE } from './scripts/esbuild-options.mjs';
 import base from './vitest.config.ts';

@@ -1,3 +1,8 @@
+/**
+ * A sweep of one region in any of its modes, as the CLI, the benchmark and the tests run it: sweep() gives the
+ * page loop (page-loop.ts) the mode's action (audit.ts, enforce.ts, enqueue.ts, rollback.ts) and, when asked,
+ * the audit's key checks (key-risk.ts). The scheduled Lambda runs the page loop with its own modes (run.ts).
+ */
 import type { GroupAction } from './action.ts';
 import { auditGroup } from './audit.ts';
 import { enforceGroup } from './enforce.ts';
