@@ -1,9 +1,9 @@
-// The reliability suite alone (`npm run test:reliability`), with its longer timeouts.
+// The reliability suite alone (`npm run test:reliability`), with its longer timeouts; `npm test` runs it too, at CI
+// size. RELIABILITY_FULL=1 for the full size.
 import { defineConfig, mergeConfig } from 'vitest/config';
 import { DEFINE } from './scripts/esbuild-options.mjs';
 import base from './vitest.config.ts';
 
-// The reliability suite alone; `npm test` runs it too, at CI size. RELIABILITY_FULL=1 for the full size.
 const config = mergeConfig(
   base,
   defineConfig({
