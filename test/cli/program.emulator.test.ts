@@ -15,13 +15,12 @@ import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
 import { scaledClock } from '../../local/clock.ts';
 import type { Emulator } from '../../local/emulator/server.ts';
-import { ACCOUNT, credentials, GUARD_ALIAS, startWorld } from '../../local/world.ts';
+import { ACCOUNT, credentials, GUARD_ALIAS, REGION, startWorld } from '../../local/world.ts';
 import { testIo } from './helpers.ts';
 
 // End to end against the local emulator at a time-scaled quota: the CLI's pacing runs on a clock just as
 // much faster as the emulator's quotas, so a 10,000-group backfill takes seconds and must still never throttle.
 const SCALE = 100;
-const REGION = 'us-east-1';
 
 let emu: Emulator;
 let otherKey: string;

@@ -6,14 +6,21 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { handleEvent } from '../../functions/core/handle.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
-import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World } from '../../local/world.ts';
+import {
+  ACCOUNT,
+  GUARD_ALIAS,
+  GUARD_TAGS,
+  REGION,
+  retryAborted,
+  startWorld,
+  type World,
+} from '../../local/world.ts';
 import { captureOutput, memoryLog, sleep } from '../helpers.ts';
 import { FULL, figures, guardKeyPolicy } from './rig.ts';
 
 // Promise: answers from AWS the guard has never seen (unknown exception names, malformed responses,
 // hung connections) lead to bounded retries and then a clear failure: a failed record that ends in the
 // DLQ, never a group reported encrypted that is not, never a silent acknowledgement.
-const REGION = 'us-east-1';
 const MAX_RECEIVES = 2;
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 

@@ -22,7 +22,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { IamPrincipal } from '../../../local/emulator/iam.ts';
 import type { EmulatorOptions } from '../../../local/emulator/server.ts';
-import { ACCOUNT, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { policyOf, rootStatement, sleep } from '../../helpers.ts';
+import { rejection, setup } from './helpers.ts';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
@@ -185,7 +187,6 @@ function only(events: TrailEvent[], eventName: string): TrailEvent {
   return found[0] as TrailEvent;
 }
 
-const REGION = 'us-east-1';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/ops/KeyAdmin`;
 const ROLE_KEY = 'AKIDKEYADMIN';
 const ADMIN_KEY = 'AKIDADMIN';

@@ -19,9 +19,10 @@ import {
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type IamOptions, type IamPrincipal } from '../../../local/emulator/iam.ts';
-import { ACCOUNT, logsStatement, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { logsStatement, policyOf, rootStatement, sleep } from '../../helpers.ts';
+import { rejection, setup } from './helpers.ts';
 
-const REGION = 'us-east-1';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/service/GuardRole`;
 const ROLE_KEY = 'AKIDGUARDROLE';
 const ADMIN_KEY = 'AKIDADMIN';
