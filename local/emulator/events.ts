@@ -2,7 +2,7 @@
  * CloudTrail "AWS API Call via CloudTrail" events as EventBridge delivers them (the shapes of test/events/*.json)
  * for the calls the emulator records: CloudWatch Logs CreateLogGroup and DisassociateKmsKey, and the KMS calls
  * that change a key's policy, state, rotation or aliases (TRAILED); with best-effort delivery: delay, duplicates
- * and loss. Record shapes: KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail" (one example per
+ * and loss. The CreateLogGroup event the tests and the benchmark send the enforce function is built here too. Record shapes: KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail" (one example per
  * operation, ct-*.md in awsdocs/aws-kms-developer-guide); CloudWatch Logs: the captured samples in test/events.
  */
 import { randomUUID } from 'node:crypto';
@@ -262,6 +262,33 @@ export function cloudTrailEvent(call: TrailCall): Record<string, unknown> {
       eventCategory: 'Management',
     },
   };
+}
+
+/** Who made a call, as its record names the caller. */
+export type TrailCaller = Pick<TrailCall, 'userIdentity' | 'userAgent' | 'sourceIp'>;
+
+/**
+ * The EventBridge event of a CreateLogGroup call that `caller` made at `at` in `where`'s account and region,
+ * built as the emulator builds its own records: what the tests and the benchmark hand the enforce function
+ * directly, without going through the emulator.
+ */
+export function createLogGroupEvent(
+  where: { region: string; account: string },
+  requestParameters: { logGroupName: string; kmsKeyId?: string; tags?: Record<string, string> },
+  caller: TrailCaller,
+  at = Date.now(),
+): Record<string, unknown> {
+  return cloudTrailEvent({
+    service: 'logs',
+    operation: 'CreateLogGroup',
+    region: where.region,
+    account: where.account,
+    at,
+    requestId: randomUUID(),
+    ...caller,
+    requestParameters,
+    responseElements: null,
+  });
 }
 
 /** Delivers events to listeners after a delay; loses or duplicates some (seeded). */

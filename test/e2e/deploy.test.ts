@@ -7,7 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENFORCE_FUNCTION, GUARD_ALIAS } from '../../local/world.ts';
+import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
   callsSince,
