@@ -11,7 +11,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_KEY_ALIAS } from '../../functions/core/config.ts';
 import { installScaledTime } from '../../local/clock.ts';
+import { lambdaContext } from '../../local/functions.ts';
 import { sqsRecord } from '../../local/sqs-record.ts';
 import { env } from './child.ts';
 
@@ -21,19 +23,11 @@ const bundle = env('BENCH_BUNDLE');
 const functionArn = env('BENCH_FUNCTION_ARN');
 const timeoutMs = Number(env('BENCH_TIMEOUT_MS'));
 const group = env('BENCH_GROUP');
-const [, , , region, account, , functionName] = functionArn.split(':') as string[];
+const [, , , region = '', account = '', , functionName = ''] = functionArn.split(':');
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** A Lambda context whose remaining time runs on the (scaled) clock, from `timeoutMs` at the invocation. */
-function context() {
-  const started = Date.now();
-  return {
-    invokedFunctionArn: functionArn,
-    functionName,
-    awsRequestId: randomUUID(),
-    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-  };
-}
+// A Lambda context whose remaining time runs on the (scaled) clock, from `timeoutMs` at the invocation.
+const context = () => lambdaContext({ region, account }, functionName, timeoutMs);
 
 // The stand-in for CloudFormation's pre-signed URL: loopback, accepted because AWS_ENDPOINT_URL is loopback.
 const responses: Record<string, unknown>[] = [];
@@ -63,7 +57,7 @@ const request = {
   RequestId: randomUUID(),
   LogicalResourceId: 'GuardKeyReady',
   ResourceType: 'Custom::LogsKmsGuardKey',
-  ResourceProperties: { KeyAlias: 'alias/logs-kms-guard', KeyArn: '', AllowKeyPolicyUpdate: 'false' },
+  ResourceProperties: { KeyAlias: DEFAULT_KEY_ALIAS, KeyArn: '', AllowKeyPolicyUpdate: 'false' },
 };
 const deployStart = { scaled: Date.now(), real: performance.now() };
 const deployed = await deployer(request, context());
@@ -82,7 +76,7 @@ const batch = {
   Records: [
     sqsRecord(
       { messageId: id, body: JSON.stringify(event) },
-      { region: String(region), account: String(account), queueName: 'logs-kms-guard-events' },
+      { region, account, queueName: 'logs-kms-guard-events' },
     ),
   ],
 };

@@ -1,7 +1,7 @@
 /**
- * The benchmark's rig: each run's emulator seen as a local world (local/world.ts: SDK clients, the handler
- * environment, the guard's key behind its alias), plus what only the benchmark needs: quota draining,
- * CloudTrail events, child processes and the facts a report records (commit, Node version).
+ * The benchmark's rig: what only the benchmark needs around a local world (local/world.ts: its account,
+ * region, credentials, SDK clients, the guard's key behind its alias): its own function name, quota draining,
+ * its CloudTrail events, child processes and the facts a report records (commit, Node version).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,10 +13,10 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { createLogGroupEvent } from '../../local/emulator/events.ts';
 import type { Emulator } from '../../local/emulator/server.ts';
 import {
   ACCOUNT,
-  GUARD_ALIAS,
   GUARD_TAGS,
   REGION,
   sdkClients,
@@ -24,12 +24,10 @@ import {
   worldOf,
 } from '../../local/world.ts';
 
-// The world's facts under the names the bench's files (another helper's, mid-split) import from here.
-export { ACCOUNT, credentials, REGION } from '../../local/world.ts';
-export const ALIAS = GUARD_ALIAS;
-
 export const root = join(import.meta.dirname, '..', '..');
-export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logs-kms-guard-bench-enforce`;
+/** The bench's enforce function: its name and ARN in the world's account and region. */
+const FUNCTION_NAME = 'logs-kms-guard-bench-enforce';
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${FUNCTION_NAME}`;
 
 /** The Node 22 the project pins (the Lambda runtime's major), not whatever `node` is on PATH. */
 export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
@@ -38,12 +36,7 @@ export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
 
 /** Environment of a handler process pointed at the emulator. */
 export function handlerEnv(emulator: Emulator, region = REGION): Record<string, string> {
-  return { ...worldHandlerEnv(emulator, region), AWS_LAMBDA_FUNCTION_NAME: 'logs-kms-guard-bench-enforce' };
-}
-
-/** SDK clients on the emulator, with the given client settings (the product's CLIENT_SETTINGS, or none). */
-export function clients(emulator: Emulator, region = REGION, settings: object = {}) {
-  return sdkClients(emulator, region, settings);
+  return { ...worldHandlerEnv(emulator, region), AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME };
 }
 
 /** The guard's key as it is after the first event of a region: right policy, propagated, behind the alias. */
@@ -79,7 +72,7 @@ export async function drainQuotas(
   timeScale: number,
   operations: (keyof typeof DRAINABLE)[] = ['AssociateKmsKey'],
 ): Promise<void> {
-  const { logs } = clients(emulator, REGION, { maxAttempts: 1 });
+  const { logs } = sdkClients(emulator, REGION, { maxAttempts: 1 });
   // All at once, until every one has been throttled: a bucket drained first would refill meanwhile.
   const throttled = new Set<string>();
   const lane = async (op: keyof typeof DRAINABLE) => {
@@ -97,39 +90,16 @@ export async function drainQuotas(
   await new Promise((resolve) => setTimeout(resolve, 1000 / timeScale));
 }
 
-/** A CloudTrail CreateLogGroup event as EventBridge delivers it (the shape of test/events/). */
+/** Who the bench's CloudTrail events say created the group: a role's session, through the AWS CLI. */
+const BENCH_CALLER = {
+  userIdentity: { type: 'AssumedRole', accountId: ACCOUNT },
+  userAgent: 'aws-cli/2.15.0',
+  sourceIp: '198.51.100.7',
+};
+
+/** A CloudTrail CreateLogGroup event for `name`, made now, as EventBridge delivers it. */
 export function createEvent(name: string, region = REGION) {
-  const id = crypto.randomUUID();
-  const time = new Date().toISOString();
-  return {
-    version: '0',
-    id,
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.logs',
-    account: ACCOUNT,
-    time,
-    region,
-    resources: [],
-    detail: {
-      eventVersion: '1.09',
-      userIdentity: { type: 'AssumedRole', accountId: ACCOUNT },
-      eventTime: time,
-      eventSource: 'logs.amazonaws.com',
-      eventName: 'CreateLogGroup',
-      awsRegion: region,
-      sourceIPAddress: '198.51.100.7',
-      userAgent: 'aws-cli/2.15.0',
-      requestParameters: { logGroupName: name },
-      responseElements: null,
-      requestID: crypto.randomUUID(),
-      eventID: id,
-      readOnly: false,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: ACCOUNT,
-      eventCategory: 'Management',
-    },
-  };
+  return createLogGroupEvent({ region, account: ACCOUNT }, { logGroupName: name }, BENCH_CALLER);
 }
 
 export interface ChildRun<T> {

@@ -1,10 +1,9 @@
 /**
  * The benchmark's fixed settings: the time scale of each section, the AWS quotas its floors are made of, the
- * propagation delay, the burst's pollers, the Lambda memory and the bundle under test. In one room because the
+ * listing's page size, the propagation delay, the burst's pollers and the Lambda memory. (The bundle under test, "ours" in the size,
+ * cold-start, calls and deployed-key figures, is local/functions.ts `ENFORCE_BUNDLE`.) In one room because the
  * sections measure with them and the report (scripts/bench.ts) prints them.
  */
-import { join } from 'node:path';
-import { root } from './rig.ts';
 
 /** Time scales: burst floor 1,000 / (5 × 20) = 10 s; sweep floor 400 s / 50 = 8 s; propagation 60 s / 30 = 2 s. */
 export const BURST_SCALE = 20;
@@ -20,6 +19,6 @@ export const BURST_CONCURRENCY = 2;
  * CloudWatch Logs quotas, https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html.
  */
 export const QUOTA = { associate: 5, describe: 10, tags: 5 };
+/** DescribeLogGroups' page: 50 groups at most. */
+export const PAGE = 50;
 export const LAMBDA_MEMORY_MB = 256;
-/** dist/enforce.mjs: the deployable bundle, "ours" in the size, cold-start, calls and deployed-key figures. */
-export const OUR_BUNDLE = join(root, 'dist/enforce.mjs');

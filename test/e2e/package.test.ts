@@ -13,12 +13,8 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type Emulator,
-  type OrgEmulator,
-  startEmulator,
-  startOrgEmulator,
-} from '../../local/emulator/index.ts';
+import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/org.ts';
+import { type Emulator, startEmulator } from '../../local/emulator/server.ts';
 import { handlerEnv, REGION } from '../../local/world.ts';
 
 // The package as a user gets it: `npm pack` of the built dist/, installed from the tarball into an empty folder

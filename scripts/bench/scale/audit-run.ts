@@ -7,8 +7,9 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { credentials, REGION } from '../../../local/world.ts';
 import { byOperation, throttledOf } from '../api-calls.ts';
-import { credentials, NODE, REGION, root } from '../rig.ts';
+import { NODE, root } from '../rig.ts';
 import type { ScaleArgs } from './args.ts';
 import type { Region } from './region.ts';
 

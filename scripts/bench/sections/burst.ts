@@ -6,10 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator } from '../../../local/emulator/index.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ACCOUNT, createEvent, guardKey, handlerEnv, REGION, runChild } from '../rig.ts';
+import { createEvent, guardKey, handlerEnv, runChild } from '../rig.ts';
 import { BURST_CONCURRENCY, BURST_SCALE, LAMBDA_MEMORY_MB, QUOTA } from '../settings.ts';
 import { burstRigFloorMs, type Figure, spread, sumOf } from '../stats.ts';
 

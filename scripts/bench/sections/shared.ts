@@ -10,11 +10,12 @@ import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { run as runCli } from '../../../functions/cli/program.ts';
 import { clearKeyCache } from '../../../functions/core/key.ts';
 import { scaledClock } from '../../../local/clock.ts';
-import { type Emulator, startEmulator } from '../../../local/emulator/index.ts';
+import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
+import { ACCOUNT, credentials, REGION } from '../../../local/world.ts';
 import { byOperation, callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ACCOUNT, createEvent, credentials, guardKey, handlerEnv, REGION, runChild } from '../rig.ts';
-import { BURST_CONCURRENCY, QUOTA, SHARED_SCALE } from '../settings.ts';
+import { createEvent, guardKey, handlerEnv, runChild } from '../rig.ts';
+import { BURST_CONCURRENCY, PAGE, QUOTA, SHARED_SCALE } from '../settings.ts';
 import { burstRigFloorMs, type Figure, formatCounts, spread, sumOf } from '../stats.ts';
 import type { BurstOut } from './burst.ts';
 
@@ -146,7 +147,7 @@ export async function sharedFigures(
   const floors = {
     associate: burstRigFloorMs(associations, rate) * T,
     tags: burstRigFloorMs(groups, QUOTA.tags * T) * T,
-    describe: ((Math.ceil(groups / 50) + events) / QUOTA.describe) * 1000,
+    describe: ((Math.ceil(groups / PAGE) + events) / QUOTA.describe) * 1000,
   };
   const floorMs = Math.max(floors.associate, floors.tags, floors.describe);
   const plainFloorMs = (associations / QUOTA.associate) * 1000;
@@ -173,7 +174,7 @@ export async function sharedFigures(
         `${sumOf(runs, (x) => x.calls)} calls, at most ${(100 * Math.max(...shares)).toFixed(2)} % in one ` +
         `(AssociateKmsKey ${sumOf(runs, (x) => x.associateThrottled)} of ${sumOf(runs, (x) => x.associateCalls)}); ` +
         `floor = max(AssociateKmsKey (${associations} − ${rate}) / 5, ListTagsForResource (${groups} − ${QUOTA.tags * T}) / 5, ` +
-        `DescribeLogGroups (${Math.ceil(groups / 50)} pages + ${events} events) / 10) = ${s(floors.associate)} / ${s(floors.tags)} / ${s(floors.describe)} s; ` +
+        `DescribeLogGroups (${Math.ceil(groups / PAGE)} pages + ${events} events) / 10) = ${s(floors.associate)} / ${s(floors.tags)} / ${s(floors.describe)} s; ` +
         `vs ${associations} / 5 = ${s(plainFloorMs)} s: ${spread(runs.map((x) => x.elapsed / plainFloorMs)).median.toFixed(3)}×; ` +
         `burst drained in ${spread(runs.map((x) => x.burstMs)).median.toFixed(0)} scaled ms; calls ${formatCounts(runs[0]?.ops ?? {})}`,
       details: { runs, floorMs, floors, plainFloorMs, timeScale: T, throttledShare: shares },
