@@ -7,6 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { EMULATOR_USER_ID, type IamPrincipal, parseRoleArn, roleIdOf, sessionArn } from './iam.ts';
+import { Listeners } from './listeners.ts';
 import type { Random } from './random.ts';
 import type { Store } from './state.ts';
 
@@ -293,27 +294,23 @@ export function createLogGroupEvent(
 
 /** Delivers events to listeners after a delay; loses or duplicates some (seeded). */
 export class EventBus {
-  private readonly listeners = new Set<(event: unknown) => void>();
+  private readonly listeners: Listeners<unknown>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly delayMs: number;
   private readonly duplicateRate: number;
   private readonly lossRate: number;
   private readonly random: Random;
-  private readonly log: (line: string) => void;
 
   constructor(options: EventOptions, timeScale: number, random: Random, log: (line: string) => void) {
     this.delayMs = (options.delayMs ?? 0) / timeScale;
     this.duplicateRate = options.duplicateRate ?? 0;
     this.lossRate = options.lossRate ?? 0;
     this.random = random;
-    this.log = log;
+    this.listeners = new Listeners('event listener', log);
   }
 
   subscribe(listener: (event: unknown) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   publish(event: Record<string, unknown>): void {
@@ -335,13 +332,7 @@ export class EventBus {
   private schedule(event: Record<string, unknown>, delay: number) {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(structuredClone(event));
-        } catch (err) {
-          this.log(`event listener failed: ${String(err)}`);
-        }
-      }
+      this.listeners.notify(event, structuredClone);
     }, delay);
     this.timers.add(timer);
   }

@@ -4,20 +4,18 @@
  * both drawing from the one AssociateKmsKey quota: each has to slow down when throttled and speed back up
  * after, and together they should still finish near the quota's floor.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { run as runCli } from '../../../functions/cli/program.ts';
 import { clearKeyCache } from '../../../functions/core/key.ts';
 import { scaledClock } from '../../../local/clock.ts';
 import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
-import { ACCOUNT, credentials, REGION } from '../../../local/world.ts';
+import { credentials, REGION } from '../../../local/world.ts';
 import { byOperation, callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { createEvent, guardKey, handlerEnv, runChild } from '../rig.ts';
-import { BURST_CONCURRENCY, PAGE, QUOTA, SHARED_SCALE } from '../settings.ts';
+import { guardKey, runChild } from '../rig.ts';
+import { PAGE, QUOTA, SHARED_SCALE } from '../settings.ts';
 import { burstRigFloorMs, type Figure, formatCounts, spread, sumOf } from '../stats.ts';
-import type { BurstOut } from './burst.ts';
+import { type BurstOut, burstInput } from './burst.ts';
 
 /** One shared-quota run: both callers' outcome and the calls the emulator counted. */
 interface SharedRun {
@@ -39,28 +37,7 @@ interface SharedRun {
 function seedSharedRegion(emulator: Emulator, args: BenchArgs, tmp: string, rate: number): string {
   for (let i = 0; i < args.sweepGroups; i++)
     emulator.state.putLogGroup(REGION, `/app/group-${String(i).padStart(6, '0')}`);
-  const burst = [];
-  for (let i = 0; i < args.burst; i++) {
-    const name = `/aws/lambda/shared-${String(i).padStart(5, '0')}`;
-    emulator.state.putLogGroup(REGION, name);
-    burst.push(createEvent(name));
-  }
-  const input = join(tmp, 'shared-input.json');
-  writeFileSync(
-    input,
-    JSON.stringify({
-      region: REGION,
-      account: ACCOUNT,
-      concurrency: BURST_CONCURRENCY,
-      env: {
-        ...handlerEnv(emulator),
-        ASSOCIATE_RATE: String(rate / BURST_CONCURRENCY),
-        POWERTOOLS_LOG_LEVEL: 'WARN',
-      },
-      events: burst,
-    }),
-  );
-  return input;
+  return burstInput(emulator, { tmp, file: 'shared-input.json', prefix: 'shared' }, args.burst, rate);
 }
 
 /** One run on a fresh emulator: the CLI backfill and the burst child started together, timed to the later end. */

@@ -1,9 +1,5 @@
 import { readFileSync } from 'node:fs';
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  DisassociateKmsKeyCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand, DisassociateKmsKeyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
@@ -14,7 +10,6 @@ import {
   DisableKeyRotationCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
-  KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   UpdateAliasCommand,
@@ -24,7 +19,7 @@ import type { IamPrincipal } from '../../../local/emulator/iam.ts';
 import type { EmulatorOptions } from '../../../local/emulator/server.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { policyOf, rootStatement, sleep } from '../../helpers.ts';
-import { rejection, setup } from './helpers.ts';
+import { rejection, setup, signedAs } from './helpers.ts';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
@@ -213,18 +208,8 @@ async function iamSetup(denied: string[], extra: EmulatorOptions = {}) {
     throttle: false,
     ...extra,
   });
-  const config = (accessKeyId: string) => ({
-    region: REGION,
-    endpoint: env.emulator.endpoint,
-    credentials: { accessKeyId, secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
-  return {
-    ...env,
-    roleKms: new KMSClient(config(ROLE_KEY)),
-    roleLogs: new CloudWatchLogsClient(config(ROLE_KEY)),
-    adminKms: new KMSClient(config(ADMIN_KEY)),
-  };
+  const role = signedAs(env, ROLE_KEY);
+  return { ...env, roleKms: role.kms, roleLogs: role.logs, adminKms: signedAs(env, ADMIN_KEY).kms };
 }
 
 describe('CloudTrail KMS events', () => {

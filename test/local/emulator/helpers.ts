@@ -1,8 +1,10 @@
 /**
  * What the emulator's own tests share: an emulator per test (stopped after it) with the world's clients on it,
- * without SDK retries so that each test sees the emulator's first answer, and the rejection of a call.
+ * without SDK retries so that each test sees the emulator's first answer, clients signed as another caller, and
+ * the rejection of a call.
  */
 import { afterEach } from 'vitest';
+import type { Clients } from '../../../functions/core/clients.ts';
 import { type EmulatorOptions, startEmulator } from '../../../local/emulator/server.ts';
 import { REGION, type World, worldOf } from '../../../local/world.ts';
 
@@ -20,6 +22,11 @@ export async function setup(options: EmulatorOptions = {}, region = REGION): Pro
   const world = worldOf(emulator, { region, sdk: { maxAttempts: 1 } });
   running.push(world);
   return world;
+}
+
+/** KMS and Logs clients on `world`'s emulator signed with another access key, without SDK retries. */
+export function signedAs(world: World, accessKeyId: string): Clients {
+  return world.clients(world.region, { credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
 }
 
 /** The rejection of a promise (fails the test if it resolves). */
