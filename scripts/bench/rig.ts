@@ -107,31 +107,70 @@ export interface ChildRun<T> {
   wallMs: number;
   /** The JSON of the child's `BENCH {...}` line on stderr. */
   out: T;
+  code: number;
+  /** Its stdout, when kept (`keepStdout`); else empty. */
+  stdout: string;
+  /** The end of its stderr, the BENCH line left out. */
+  stderrTail: string;
 }
+
+/** How a child process runs: where, with which Node flags, what of its output is kept, which exits are fine. */
+export interface ChildOptions {
+  /** Default the repository. */
+  cwd?: string;
+  nodeArgs?: string[];
+  /** Keep its stdout (default: discarded; the guard's JSON log lines). */
+  keepStdout?: boolean;
+  /** The exit codes of a run that counts (default 0); `any`: whatever it exits with, as long as it reports. */
+  exitCodes?: readonly number[] | 'any';
+  /** What the error calls it (default `child <argv>`). */
+  name?: string;
+}
+
+/** How much of a child's stderr is kept: its BENCH line is written last; progress before it can be long. */
+const STDERR_KEPT = 200_000;
 
 /**
  * Runs a fresh Node 22 process (only PATH and `env` in its environment) and returns the `BENCH {...}` line
- * it writes on stderr, with its spawn-to-exit time. Its stdout (the guard's JSON log lines) is discarded.
+ * it writes on stderr, with its spawn-to-exit time and exit code; rejects when it exits otherwise than
+ * `options.exitCodes` allow or without that line.
  */
-export function runChild<T>(argv: string[], env: Record<string, string>): Promise<ChildRun<T>> {
+export function runChild<T>(
+  argv: string[],
+  env: Record<string, string>,
+  options: ChildOptions = {},
+): Promise<ChildRun<T>> {
+  const { exitCodes = [0], name = `child ${argv.join(' ')}` } = options;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const p = spawn(NODE, argv, {
-      cwd: root,
+    const p = spawn(NODE, [...(options.nodeArgs ?? []), ...argv], {
+      cwd: options.cwd ?? root,
       env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', options.keepStdout ? 'pipe' : 'ignore', 'pipe'],
     });
+    let stdout = '';
     let err = '';
-    p.stderr.on('data', (d) => {
-      err += d;
+    p.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr?.on('data', (d) => {
+      err = (err + d).slice(-STDERR_KEPT);
     });
     p.on('error', reject);
-    p.on('close', (code) => {
+    p.on('close', (exit) => {
       const wallMs = performance.now() - started;
+      const code = exit ?? -1;
       const line = err.split('\n').find((l) => l.startsWith('BENCH '));
-      if (code !== 0 || !line)
-        reject(new Error(`child ${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
-      else resolve({ wallMs, out: JSON.parse(line.slice(6)) as T });
+      if (!line || (exitCodes !== 'any' && !exitCodes.includes(code)))
+        reject(new Error(`${name} exited ${code}: ${err.slice(-2000)}`));
+      else
+        resolve({
+          wallMs,
+          out: JSON.parse(line.slice(6)) as T,
+          code,
+          stdout,
+          stderrTail: err.replace(line, '').slice(-3000),
+        });
     });
   });
 }
