@@ -4,8 +4,8 @@
  * partial batch failures) that invokes the real enforce bundle. Development and test tool only.
  */
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { ENFORCE_BUNDLE, ENFORCE_FUNCTION, lambdaContext } from './functions.ts';
 import { lambdaServiceCheck } from './roles.ts';
 import { sqsRecord } from './sqs-record.ts';
 
@@ -70,7 +70,7 @@ export class LocalPipeline {
       visibilityTimeoutMs: 6 * 60_000,
       maxReceiveCount: 10,
       pollIntervalMs: 20,
-      bundle: join(import.meta.dirname, '..', 'dist', 'enforce.mjs'),
+      bundle: ENFORCE_BUNDLE,
       ...options,
     };
     for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
@@ -166,13 +166,10 @@ export class LocalPipeline {
       this.invocations++;
       let failed: Set<string>;
       try {
-        const started = Date.now();
-        const response = await handler(this.sqsEvent(batch), {
-          invokedFunctionArn: `arn:aws:lambda:${this.options.region}:${this.options.account}:function:logs-kms-guard-prod-enforce`,
-          functionName: 'logs-kms-guard-prod-enforce',
-          awsRequestId: randomUUID(),
-          getRemainingTimeInMillis: () => Math.max(0, this.options.timeoutMs - (Date.now() - started)),
-        });
+        const response = await handler(
+          this.sqsEvent(batch),
+          lambdaContext(this.options, ENFORCE_FUNCTION, this.options.timeoutMs),
+        );
         failed = new Set((response?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
       } catch {
         // A thrown error fails the whole batch, as Lambda does.

@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { evaluate, type IamPrincipal } from './emulator/iam.ts';
+import { partitionOf } from './emulator/policy-eval.ts';
 import { type Json, matches, type Pattern, validatePattern } from './event-pattern.ts';
 
 export interface CfnTemplate {
@@ -34,12 +35,6 @@ export interface Stack {
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
-
-function partitionOf(region: string): string {
-  if (region.startsWith('cn-')) return 'aws-cn';
-  if (region.startsWith('us-gov-')) return 'aws-us-gov';
-  return 'aws';
-}
 
 /**
  * The ARN a function role gets (named after the stack and logical id, like CloudFormation). One ARN for the

@@ -4,15 +4,9 @@
  * bundle. Ground truth comes from the emulator's state, not from what the guard says it did.
  */
 
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  DeleteLogGroupCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
-import { type Emulator, startEmulator } from './emulator/server.ts';
-import { LocalPipeline } from './pipeline.ts';
-import { deployRole, guardRuleFilter } from './roles.ts';
+import { associateRate, REGION, retryAborted, startWorld } from './world.ts';
 
 export type Expectation = 'encrypted' | 'excluded' | 'skip-tag' | 'own-key' | 'deleted';
 
@@ -107,49 +101,44 @@ function sceneGroups(count: number): SceneGroup[] {
 
 /** Plays the scene and returns what the emulator shows for every group. */
 export async function runScene(options: SceneOptions = {}): Promise<SceneResult> {
-  const region = options.region ?? 'us-east-1';
+  const region = options.region ?? REGION;
   const timeScale = options.timeScale ?? 1;
   const concurrency = options.concurrency ?? 2;
   const started = Date.now();
-  const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
-  // IAM as AWS enforces it: the scene's own set-up is the emulator's admin; the enforce bundle runs as the
+  // IAM as AWS enforces it: the scene's own set-up is the world's admin; the enforce bundle runs as the
   // EnforceRole of the packaged template (local/roles.ts).
-  const emulator: Emulator = await startEmulator({
-    port: 0,
-    iam: { principals: {}, admins: [credentials.accessKeyId] },
-    timeScale,
-    propagationDelayMs: options.propagationDelayMs ?? 3_000,
-    throttle: true,
-    faultRate: options.faultRate ?? 0,
-    seed: options.seed ?? 1,
-    events: { delayMs: options.eventDelayMs ?? 500, duplicateRate: options.duplicateRate ?? 0 },
-    ...(options.account ? { account: options.account } : {}),
-  });
-  const account = emulator.account;
-  const settings: Record<string, string> = {
-    AWS_ENDPOINT_URL: emulator.endpoint,
-    AWS_REGION: region,
-    EXCLUDE_LOG_GROUPS: EXCLUDE_PATTERNS,
-    // The account's 5 TPS AssociateKmsKey quota, shared by the containers, on the emulator's clock.
-    ASSOCIATE_RATE: String((5 * timeScale) / concurrency),
-    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-    ...options.env,
-  };
-  const pipeline = new LocalPipeline({
+  const world = await startWorld({
+    emulator: {
+      timeScale,
+      propagationDelayMs: options.propagationDelayMs ?? 3_000,
+      throttle: true,
+      faultRate: options.faultRate ?? 0,
+      seed: options.seed ?? 1,
+      events: { delayMs: options.eventDelayMs ?? 500, duplicateRate: options.duplicateRate ?? 0 },
+      ...(options.account ? { account: options.account } : {}),
+    },
     region,
-    account,
-    concurrency,
-    batchSize: 10,
-    timeoutMs: 60_000,
-    visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
-    maxReceiveCount: 10,
-    env: { ...settings, ...deployRole(emulator, { role: 'EnforceRole', region, env: settings }) },
+    iam: true,
+    sdk: { maxAttempts: 8 },
   });
-  const delivered = guardRuleFilter(); // what the template's rules send to the queue
-  const unsubscribe = emulator.onEvent((event) => delivered(event) && pipeline.send(event));
+  const { emulator, account, logs } = world;
+  const pipeline = world.pipeline({
+    // The mapping's batch size, timeout and receive count are the pipeline's defaults; a failed record is
+    // retried after 30 s of the emulator's time.
+    concurrency,
+    visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
+    env: {
+      EXCLUDE_LOG_GROUPS: EXCLUDE_PATTERNS,
+      // The account's AssociateKmsKey quota, shared by the containers, on the emulator's clock.
+      ASSOCIATE_RATE: associateRate(timeScale, concurrency),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      ...options.env,
+    },
+  });
+  // What the template's rules send to the queue.
+  const unsubscribe = world.onDelivered((event) => pipeline.send(event));
   await pipeline.start();
 
-  const logs = new CloudWatchLogsClient({ region, endpoint: emulator.endpoint, credentials, maxAttempts: 8 });
   const plan = sceneGroups(options.groups ?? 25);
   const results: GroupResult[] = [];
   let ownKeyArn: string | undefined;
@@ -171,7 +160,8 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
   };
   const ticker = setInterval(progress, 250);
 
-  // Workloads create groups at their own pace; the SDK's retries absorb CreateLogGroup throttling.
+  // Workloads create groups at their own pace; the SDK's retries absorb CreateLogGroup throttling, and they
+  // retry OperationAbortedException (which the SDK does not), as the emulator injects it with --fault-rate.
   for (const group of plan) {
     await retryAborted(() =>
       logs.send(
@@ -237,21 +227,6 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
     ok: false,
   };
   result.ok = results.every((r) => r.ok) && result.dlq === 0 && result.liveGuardKeys === 1;
-  await emulator.stop();
+  await world.stop();
   return result;
-}
-
-/**
- * The SDK retries throttling and 5xx but not OperationAbortedException (a 400 CloudWatch Logs sends on
- * conflicting updates, and the emulator injects with --fault-rate): workloads retry it, so the scene does.
- */
-async function retryAborted<T>(call: () => Promise<T>, attempts = 10): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await call();
-    } catch (err) {
-      if ((err as Error).name !== 'OperationAbortedException' || i >= attempts) throw err;
-      await new Promise((r) => setTimeout(r, 20 * i));
-    }
-  }
 }

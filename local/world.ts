@@ -7,9 +7,7 @@
  *
  * Development and test tool: never bundled, and free of any test framework (the benchmark imports it too).
  */
-import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
@@ -21,6 +19,7 @@ import type { IamOptions, IamPrincipal } from './emulator/iam.ts';
 import { LOGS_TPS } from './emulator/quota.ts';
 import { type Emulator, type EmulatorOptions, startEmulator } from './emulator/server.ts';
 import type { CreateKeyDirectInput, KeyInfo } from './emulator/state.ts';
+import { ENFORCE_BUNDLE, SWEEP_BUNDLE } from './functions.ts';
 import { LocalPipeline, type PipelineOptions } from './pipeline.ts';
 import { deployRole, guardRuleFilter, sweepServiceCheck } from './roles.ts';
 
@@ -36,15 +35,6 @@ export const GUARD_TAGS: Record<string, string> = { [MANAGED_BY_TAG]: MANAGED_BY
  * the bundles then sign as their deployed roles instead.
  */
 export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-
-/** The functions as the default stack (logs-kms-guard-prod) names them. */
-export const ENFORCE_FUNCTION = 'logs-kms-guard-prod-enforce';
-export const SWEEP_FUNCTION = 'logs-kms-guard-prod-sweep';
-
-const root = join(import.meta.dirname, '..');
-/** The deployable bundles `npm run build` writes: the exact files that are deployed. */
-export const ENFORCE_BUNDLE = join(root, 'dist', 'enforce.mjs');
-export const SWEEP_BUNDLE = join(root, 'dist', 'sweep.mjs');
 
 /** Every variable the enforce function reads; cleared before each container loads so no run leaks into the next. */
 export const ENFORCE_VARIABLES = [
@@ -273,24 +263,6 @@ export async function loadContainer(
   Object.assign(process.env, env);
   const mod = (await import(`${pathToFileURL(bundle).href}?c=${++containers}`)) as { handler: LambdaHandler };
   return mod.handler;
-}
-
-/**
- * A Lambda context for `functionName` in `where`'s account and region whose remaining time starts at
- * `timeoutMs` (the bundles read it once, when an invocation starts).
- */
-export function lambdaContext(
-  where: { region: string; account: string },
-  functionName: string,
-  timeoutMs: number,
-) {
-  const started = Date.now();
-  return {
-    invokedFunctionArn: `arn:aws:lambda:${where.region}:${where.account}:function:${functionName}`,
-    functionName,
-    awsRequestId: randomUUID(),
-    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-  };
 }
 
 /**

@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { vi } from 'vitest';
 import type { Clock } from '../functions/core/clock.ts';
-import { ACCOUNT, ENFORCE_FUNCTION, REGION } from '../local/world.ts';
+import { ENFORCE_FUNCTION } from '../local/functions.ts';
+import { ACCOUNT, REGION } from '../local/world.ts';
 
 const eventsDir = join(dirname(fileURLToPath(import.meta.url)), 'events');
 

@@ -2,11 +2,12 @@
  * CloudTrail "AWS API Call via CloudTrail" events as EventBridge delivers them (the shapes of test/events/*.json)
  * for the calls the emulator records: CloudWatch Logs CreateLogGroup and DisassociateKmsKey, and the KMS calls
  * that change a key's policy, state, rotation or aliases (TRAILED); with best-effort delivery: delay, duplicates
- * and loss. Record shapes: KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail" (one example per
+ * and loss. The CreateLogGroup event the tests and the benchmark send the enforce function is built here too. Record shapes: KMS developer guide, "Logging AWS KMS API calls with AWS CloudTrail" (one example per
  * operation, ct-*.md in awsdocs/aws-kms-developer-guide); CloudWatch Logs: the captured samples in test/events.
  */
 import { randomUUID } from 'node:crypto';
 import { EMULATOR_USER_ID, type IamPrincipal, parseRoleArn, roleIdOf, sessionArn } from './iam.ts';
+import { Listeners } from './listeners.ts';
 import type { Random } from './random.ts';
 import type { Store } from './state.ts';
 
@@ -264,29 +265,52 @@ export function cloudTrailEvent(call: TrailCall): Record<string, unknown> {
   };
 }
 
+/** Who made a call, as its record names the caller. */
+export type TrailCaller = Pick<TrailCall, 'userIdentity' | 'userAgent' | 'sourceIp'>;
+
+/**
+ * The EventBridge event of a CreateLogGroup call that `caller` made at `at` in `where`'s account and region,
+ * built as the emulator builds its own records: what the tests and the benchmark hand the enforce function
+ * directly, without going through the emulator.
+ */
+export function createLogGroupEvent(
+  where: { region: string; account: string },
+  requestParameters: { logGroupName: string; kmsKeyId?: string; tags?: Record<string, string> },
+  caller: TrailCaller,
+  at = Date.now(),
+): Record<string, unknown> {
+  return cloudTrailEvent({
+    service: 'logs',
+    operation: 'CreateLogGroup',
+    region: where.region,
+    account: where.account,
+    at,
+    requestId: randomUUID(),
+    ...caller,
+    requestParameters,
+    responseElements: null,
+  });
+}
+
 /** Delivers events to listeners after a delay; loses or duplicates some (seeded). */
 export class EventBus {
-  private readonly listeners = new Set<(event: unknown) => void>();
+  private readonly listeners: Listeners<unknown>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly delayMs: number;
   private readonly duplicateRate: number;
   private readonly lossRate: number;
   private readonly random: Random;
-  private readonly log: (line: string) => void;
 
   constructor(options: EventOptions, timeScale: number, random: Random, log: (line: string) => void) {
     this.delayMs = (options.delayMs ?? 0) / timeScale;
     this.duplicateRate = options.duplicateRate ?? 0;
     this.lossRate = options.lossRate ?? 0;
     this.random = random;
-    this.log = log;
+    this.listeners = new Listeners('event listener', log);
   }
 
   subscribe(listener: (event: unknown) => void): () => void {
-    this.listeners.add(listener);
-    return () => {
-      this.listeners.delete(listener);
-    };
+    return this.listeners.add(listener);
   }
 
   publish(event: Record<string, unknown>): void {
@@ -308,13 +332,7 @@ export class EventBus {
   private schedule(event: Record<string, unknown>, delay: number) {
     const timer = setTimeout(() => {
       this.timers.delete(timer);
-      for (const listener of [...this.listeners]) {
-        try {
-          listener(structuredClone(event));
-        } catch (err) {
-          this.log(`event listener failed: ${String(err)}`);
-        }
-      }
+      this.listeners.notify(event, structuredClone);
     }, delay);
     this.timers.add(timer);
   }

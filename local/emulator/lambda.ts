@@ -19,6 +19,7 @@ import { isObject } from '../../functions/core/parse.ts';
 import type { Check } from './authorize.ts';
 import { ApiError, fail } from './errors.ts';
 import type { Ctx, Input } from './kms.ts';
+import { Listeners } from './listeners.ts';
 import { partitionOf } from './policy-eval.ts';
 
 /** An invocation as `onInvoke` listeners get it. */
@@ -101,17 +102,15 @@ interface Resolved {
 export class LambdaService {
   readonly account: string;
   private readonly regions = new Map<string, Map<string, FunctionRecord>>();
-  private readonly listeners = new Set<(invocation: LambdaInvocation) => void>();
-  private readonly log: (line: string) => void;
+  private readonly listeners: Listeners<LambdaInvocation>;
 
   constructor(account: string, log: (line: string) => void = () => {}) {
     this.account = account;
-    this.log = log;
+    this.listeners = new Listeners('lambda: onInvoke listener', log);
   }
 
   onInvoke(listener: (invocation: LambdaInvocation) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   functionArn(region: string, name: string): string {
@@ -216,13 +215,7 @@ export class LambdaService {
           invocationType,
           payload,
         };
-        for (const listener of [...this.listeners]) {
-          try {
-            listener(invocation);
-          } catch (err) {
-            this.log(`lambda: onInvoke listener failed: ${String(err)}`);
-          }
-        }
+        this.listeners.notify(invocation);
       }
       const answer: LambdaAnswer =
         invocationType === 'Event'

@@ -18,6 +18,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Check } from './authorize.ts';
 import { ApiError, fail } from './errors.ts';
 import type { Ctx, Input } from './kms.ts';
+import { Listeners } from './listeners.ts';
 import { partitionOf } from './policy-eval.ts';
 
 type Handler = (ctx: Ctx, input: Input) => unknown;
@@ -211,19 +212,17 @@ export class SqsService {
   /** `http://127.0.0.1:PORT`, set once the server listens (GetQueueUrl answers URLs on it). */
   endpoint = '';
   private readonly regions = new Map<string, Map<string, QueueRecord>>();
-  private readonly listeners = new Set<(message: SqsMessage) => void>();
+  private readonly listeners: Listeners<SqsMessage>;
   private readonly maxPayloadBytes: number;
-  private readonly log: (line: string) => void;
 
   constructor(account: string, options: { maxPayloadBytes?: number; log?: (line: string) => void } = {}) {
     this.account = account;
     this.maxPayloadBytes = options.maxPayloadBytes ?? SQS_MAX_PAYLOAD_BYTES;
-    this.log = options.log ?? (() => {});
+    this.listeners = new Listeners('sqs: onMessage listener', options.log ?? (() => {}));
   }
 
   onMessage(listener: (message: SqsMessage) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   queueArn(region: string, name: string): string {
@@ -413,13 +412,7 @@ export class SqsService {
       body,
       delaySeconds,
     };
-    for (const listener of [...this.listeners]) {
-      try {
-        listener(message);
-      } catch (err) {
-        this.log(`sqs: onMessage listener failed: ${String(err)}`);
-      }
-    }
+    this.listeners.notify(message);
     // The SDK checks MD5OfMessageBody against the body it sent (@aws-sdk/middleware-sdk-sqs).
     return { MessageId: message.messageId, MD5OfMessageBody: md5(body) };
   }

@@ -80,6 +80,22 @@ export function wholeNumber(flag: string, value: string | undefined, min: number
   return n;
 }
 
+/**
+ * A section with options of its own (org, scale) reads `--only` first: its own name comes out, the rest goes on
+ * to `rest` for parseArgs. Returns the whole list.
+ */
+export function takeOnly(value: string, section: string, rest: string[]): string[] {
+  const only = value.split(',').filter(Boolean);
+  const others = only.filter((s) => s !== section);
+  if (others.length > 0) rest.push('--only', others.join(','));
+  return only;
+}
+
+/** Whether `section` runs, and whether any other section does, by the `--only` list (none: all run). */
+export function sectionRuns(only: string[] | undefined, section: string): { run: boolean; others: boolean } {
+  return { run: !only || only.includes(section), others: !only || only.some((s) => s !== section) };
+}
+
 /** Parses the command line; throws with a message naming the option on a bad one. */
 export function parseArgs(argv: string[]): BenchArgs {
   const args: BenchArgs = { ...DEFAULT_ARGS };

@@ -7,11 +7,12 @@
 // Reports both times on the scaled clock (AWS time) and on the real one, on stderr. Run by
 // scripts/bench/sections/deployed.ts.
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { DEFAULT_KEY_ALIAS } from '../../functions/core/config.ts';
 import { installScaledTime } from '../../local/clock.ts';
+import { customResourceRequest, startResponseSink } from '../../local/custom-resource.ts';
+import { lambdaContext } from '../../local/functions.ts';
 import { sqsRecord } from '../../local/sqs-record.ts';
 import { env } from './child.ts';
 
@@ -21,50 +22,28 @@ const bundle = env('BENCH_BUNDLE');
 const functionArn = env('BENCH_FUNCTION_ARN');
 const timeoutMs = Number(env('BENCH_TIMEOUT_MS'));
 const group = env('BENCH_GROUP');
-const [, , , region, account, , functionName] = functionArn.split(':') as string[];
+const [, , , region = '', account = '', , functionName = ''] = functionArn.split(':');
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** A Lambda context whose remaining time runs on the (scaled) clock, from `timeoutMs` at the invocation. */
-function context() {
-  const started = Date.now();
-  return {
-    invokedFunctionArn: functionArn,
-    functionName,
-    awsRequestId: randomUUID(),
-    getRemainingTimeInMillis: () => Math.max(0, timeoutMs - (Date.now() - started)),
-  };
-}
+// A Lambda context whose remaining time runs on the (scaled) clock, from `timeoutMs` at the invocation.
+const context = () => lambdaContext({ region, account }, functionName, timeoutMs);
 
-// The stand-in for CloudFormation's pre-signed URL: loopback, accepted because AWS_ENDPOINT_URL is loopback.
-const responses: Record<string, unknown>[] = [];
-const sink = createServer((req, res) => {
-  let text = '';
-  req.on('data', (c) => {
-    text += c;
-  });
-  req.on('end', () => {
-    responses.push({ method: req.method, ...JSON.parse(text) });
-    res.writeHead(200).end();
-  });
-});
-await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
-const responseUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}/response?X-Amz-Signature=bench`;
+// The stand-in for CloudFormation's pre-signed URL.
+const sink = await startResponseSink();
 
 const load = async (tag: string) =>
   ((await import(`${pathToFileURL(bundle).href}?${tag}`)) as { handler: Handler }).handler;
 
 // 1. The deployment: the custom resource's Create request, as CloudFormation sends it.
 const deployer = await load('deploy');
-const request = {
-  RequestType: 'Create',
-  ServiceToken: functionArn,
-  ResponseURL: responseUrl,
-  StackId: `arn:aws:cloudformation:${region}:${account}:stack/logs-kms-guard-bench/${randomUUID()}`,
-  RequestId: randomUUID(),
-  LogicalResourceId: 'GuardKeyReady',
-  ResourceType: 'Custom::LogsKmsGuardKey',
-  ResourceProperties: { KeyAlias: 'alias/logs-kms-guard', KeyArn: '', AllowKeyPolicyUpdate: 'false' },
-};
+const request = customResourceRequest({
+  region,
+  account,
+  stackName: 'logs-kms-guard-bench',
+  functionName,
+  responseUrl: sink.url,
+  properties: { KeyAlias: DEFAULT_KEY_ALIAS, KeyArn: '', AllowKeyPolicyUpdate: 'false' },
+});
 const deployStart = { scaled: Date.now(), real: performance.now() };
 const deployed = await deployer(request, context());
 const deployEnd = { scaled: Date.now(), real: performance.now() };
@@ -82,21 +61,21 @@ const batch = {
   Records: [
     sqsRecord(
       { messageId: id, body: JSON.stringify(event) },
-      { region: String(region), account: String(account), queueName: 'logs-kms-guard-events' },
+      { region, account, queueName: 'logs-kms-guard-events' },
     ),
   ],
 };
 const eventStart = { scaled: Date.now(), real: performance.now() };
 const answer = (await first(batch, context())) as { batchItemFailures?: unknown[] };
 const eventEnd = { scaled: Date.now(), real: performance.now() };
-await new Promise<void>((resolve) => sink.close(() => resolve()));
+await sink.close();
 
 process.stderr.write(
   `BENCH ${JSON.stringify({
     deployMs: deployEnd.scaled - deployStart.scaled,
     deployRealMs: deployEnd.real - deployStart.real,
     deployed,
-    responses,
+    responses: sink.bodies,
     firstMs: eventEnd.scaled - eventStart.scaled,
     firstRealMs: eventEnd.real - eventStart.real,
     firstLoadMs: loadMs,

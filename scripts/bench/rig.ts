@@ -1,7 +1,7 @@
 /**
- * The benchmark's rig: each run's emulator seen as a local world (local/world.ts: SDK clients, the handler
- * environment, the guard's key behind its alias), plus what only the benchmark needs: quota draining,
- * CloudTrail events, child processes and the facts a report records (commit, Node version).
+ * The benchmark's rig: what only the benchmark needs around a local world (local/world.ts: its account,
+ * region, credentials, SDK clients, the guard's key behind its alias): its own function name, quota draining,
+ * its CloudTrail events, child processes and the facts a report records (commit, Node version).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -13,10 +13,10 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { createLogGroupEvent } from '../../local/emulator/events.ts';
 import type { Emulator } from '../../local/emulator/server.ts';
 import {
   ACCOUNT,
-  GUARD_ALIAS,
   GUARD_TAGS,
   REGION,
   sdkClients,
@@ -24,12 +24,10 @@ import {
   worldOf,
 } from '../../local/world.ts';
 
-// The world's facts under the names the bench's files (another helper's, mid-split) import from here.
-export { ACCOUNT, credentials, REGION } from '../../local/world.ts';
-export const ALIAS = GUARD_ALIAS;
-
 export const root = join(import.meta.dirname, '..', '..');
-export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:logs-kms-guard-bench-enforce`;
+/** The bench's enforce function: its name and ARN in the world's account and region. */
+const FUNCTION_NAME = 'logs-kms-guard-bench-enforce';
+export const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${FUNCTION_NAME}`;
 
 /** The Node 22 the project pins (the Lambda runtime's major), not whatever `node` is on PATH. */
 export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
@@ -38,12 +36,7 @@ export const NODE = existsSync(join(root, 'node_modules/.bin/node'))
 
 /** Environment of a handler process pointed at the emulator. */
 export function handlerEnv(emulator: Emulator, region = REGION): Record<string, string> {
-  return { ...worldHandlerEnv(emulator, region), AWS_LAMBDA_FUNCTION_NAME: 'logs-kms-guard-bench-enforce' };
-}
-
-/** SDK clients on the emulator, with the given client settings (the product's CLIENT_SETTINGS, or none). */
-export function clients(emulator: Emulator, region = REGION, settings: object = {}) {
-  return sdkClients(emulator, region, settings);
+  return { ...worldHandlerEnv(emulator, region), AWS_LAMBDA_FUNCTION_NAME: FUNCTION_NAME };
 }
 
 /** The guard's key as it is after the first event of a region: right policy, propagated, behind the alias. */
@@ -79,7 +72,7 @@ export async function drainQuotas(
   timeScale: number,
   operations: (keyof typeof DRAINABLE)[] = ['AssociateKmsKey'],
 ): Promise<void> {
-  const { logs } = clients(emulator, REGION, { maxAttempts: 1 });
+  const { logs } = sdkClients(emulator, REGION, { maxAttempts: 1 });
   // All at once, until every one has been throttled: a bucket drained first would refill meanwhile.
   const throttled = new Set<string>();
   const lane = async (op: keyof typeof DRAINABLE) => {
@@ -97,39 +90,16 @@ export async function drainQuotas(
   await new Promise((resolve) => setTimeout(resolve, 1000 / timeScale));
 }
 
-/** A CloudTrail CreateLogGroup event as EventBridge delivers it (the shape of test/events/). */
+/** Who the bench's CloudTrail events say created the group: a role's session, through the AWS CLI. */
+const BENCH_CALLER = {
+  userIdentity: { type: 'AssumedRole', accountId: ACCOUNT },
+  userAgent: 'aws-cli/2.15.0',
+  sourceIp: '198.51.100.7',
+};
+
+/** A CloudTrail CreateLogGroup event for `name`, made now, as EventBridge delivers it. */
 export function createEvent(name: string, region = REGION) {
-  const id = crypto.randomUUID();
-  const time = new Date().toISOString();
-  return {
-    version: '0',
-    id,
-    'detail-type': 'AWS API Call via CloudTrail',
-    source: 'aws.logs',
-    account: ACCOUNT,
-    time,
-    region,
-    resources: [],
-    detail: {
-      eventVersion: '1.09',
-      userIdentity: { type: 'AssumedRole', accountId: ACCOUNT },
-      eventTime: time,
-      eventSource: 'logs.amazonaws.com',
-      eventName: 'CreateLogGroup',
-      awsRegion: region,
-      sourceIPAddress: '198.51.100.7',
-      userAgent: 'aws-cli/2.15.0',
-      requestParameters: { logGroupName: name },
-      responseElements: null,
-      requestID: crypto.randomUUID(),
-      eventID: id,
-      readOnly: false,
-      eventType: 'AwsApiCall',
-      managementEvent: true,
-      recipientAccountId: ACCOUNT,
-      eventCategory: 'Management',
-    },
-  };
+  return createLogGroupEvent({ region, account: ACCOUNT }, { logGroupName: name }, BENCH_CALLER);
 }
 
 export interface ChildRun<T> {
@@ -137,31 +107,70 @@ export interface ChildRun<T> {
   wallMs: number;
   /** The JSON of the child's `BENCH {...}` line on stderr. */
   out: T;
+  code: number;
+  /** Its stdout, when kept (`keepStdout`); else empty. */
+  stdout: string;
+  /** The end of its stderr, the BENCH line left out. */
+  stderrTail: string;
 }
+
+/** How a child process runs: where, with which Node flags, what of its output is kept, which exits are fine. */
+export interface ChildOptions {
+  /** Default the repository. */
+  cwd?: string;
+  nodeArgs?: string[];
+  /** Keep its stdout (default: discarded; the guard's JSON log lines). */
+  keepStdout?: boolean;
+  /** The exit codes of a run that counts (default 0); `any`: whatever it exits with, as long as it reports. */
+  exitCodes?: readonly number[] | 'any';
+  /** What the error calls it (default `child <argv>`). */
+  name?: string;
+}
+
+/** How much of a child's stderr is kept: its BENCH line is written last; progress before it can be long. */
+const STDERR_KEPT = 200_000;
 
 /**
  * Runs a fresh Node 22 process (only PATH and `env` in its environment) and returns the `BENCH {...}` line
- * it writes on stderr, with its spawn-to-exit time. Its stdout (the guard's JSON log lines) is discarded.
+ * it writes on stderr, with its spawn-to-exit time and exit code; rejects when it exits otherwise than
+ * `options.exitCodes` allow or without that line.
  */
-export function runChild<T>(argv: string[], env: Record<string, string>): Promise<ChildRun<T>> {
+export function runChild<T>(
+  argv: string[],
+  env: Record<string, string>,
+  options: ChildOptions = {},
+): Promise<ChildRun<T>> {
+  const { exitCodes = [0], name = `child ${argv.join(' ')}` } = options;
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const p = spawn(NODE, argv, {
-      cwd: root,
+    const p = spawn(NODE, [...(options.nodeArgs ?? []), ...argv], {
+      cwd: options.cwd ?? root,
       env: { PATH: process.env.PATH ?? '', ...env },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', options.keepStdout ? 'pipe' : 'ignore', 'pipe'],
     });
+    let stdout = '';
     let err = '';
-    p.stderr.on('data', (d) => {
-      err += d;
+    p.stdout?.on('data', (d) => {
+      stdout += d;
+    });
+    p.stderr?.on('data', (d) => {
+      err = (err + d).slice(-STDERR_KEPT);
     });
     p.on('error', reject);
-    p.on('close', (code) => {
+    p.on('close', (exit) => {
       const wallMs = performance.now() - started;
+      const code = exit ?? -1;
       const line = err.split('\n').find((l) => l.startsWith('BENCH '));
-      if (code !== 0 || !line)
-        reject(new Error(`child ${argv.join(' ')} exited ${code}: ${err.slice(-2000)}`));
-      else resolve({ wallMs, out: JSON.parse(line.slice(6)) as T });
+      if (!line || (exitCodes !== 'any' && !exitCodes.includes(code)))
+        reject(new Error(`${name} exited ${code}: ${err.slice(-2000)}`));
+      else
+        resolve({
+          wallMs,
+          out: JSON.parse(line.slice(6)) as T,
+          code,
+          stdout,
+          stderrTail: err.replace(line, '').slice(-3000),
+        });
     });
   });
 }

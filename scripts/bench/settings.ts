@@ -1,10 +1,10 @@
 /**
  * The benchmark's fixed settings: the time scale of each section, the AWS quotas its floors are made of, the
- * propagation delay, the burst's pollers, the Lambda memory and the bundle under test. In one room because the
- * sections measure with them and the report (scripts/bench.ts) prints them.
+ * listing's page size, the propagation delay, the burst's pollers and the Lambda memory. In one room because
+ * the sections measure with them and the report (scripts/bench.ts) prints them. (The bundle under test, "ours"
+ * in the size, cold-start, calls and deployed-key figures, is local/functions.ts `ENFORCE_BUNDLE`.)
  */
-import { join } from 'node:path';
-import { root } from './rig.ts';
+import { LOGS_TPS } from '../../local/emulator/quota.ts';
 
 /** Time scales: burst floor 1,000 / (5 × 20) = 10 s; sweep floor 400 s / 50 = 8 s; propagation 60 s / 30 = 2 s. */
 export const BURST_SCALE = 20;
@@ -16,10 +16,14 @@ export const PROPAGATION_DELAY_MS = 60_000;
 /** Pollers of the burst (the event source mapping's maximumConcurrency in serverless.yml). */
 export const BURST_CONCURRENCY = 2;
 /**
- * The AWS quotas the floors are made of (calls per second, before time-scaling), as AWS publishes them:
- * CloudWatch Logs quotas, https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html.
+ * The AWS quotas the floors are made of (calls per second, before time-scaling), as AWS publishes them: the
+ * emulator's table (local/emulator/quota.ts, from the CloudWatch Logs quotas page), the quotas it enforces.
  */
-export const QUOTA = { associate: 5, describe: 10, tags: 5 };
+export const QUOTA = {
+  associate: LOGS_TPS.AssociateKmsKey as number,
+  describe: LOGS_TPS.DescribeLogGroups as number,
+  tags: LOGS_TPS.ListTagsForResource as number,
+};
+/** DescribeLogGroups' page: 50 groups at most. */
+export const PAGE = 50;
 export const LAMBDA_MEMORY_MB = 256;
-/** dist/enforce.mjs: the deployable bundle, "ours" in the size, cold-start, calls and deployed-key figures. */
-export const OUR_BUNDLE = join(root, 'dist/enforce.mjs');

@@ -17,7 +17,7 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { scaledClock } from '../../local/clock.ts';
-import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/index.ts';
+import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/org.ts';
 import { testIo } from './helpers.ts';
 
 const SCALE = 10;

@@ -23,11 +23,10 @@ import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
 import { scaledClock } from '../../local/clock.ts';
 import type { Emulator } from '../../local/emulator/server.ts';
-import { ACCOUNT, credentials, GUARD_ALIAS, startWorld } from '../../local/world.ts';
+import { ACCOUNT, credentials, GUARD_ALIAS, REGION, startWorld } from '../../local/world.ts';
 import { testIo } from './helpers.ts';
 
 const SCALE = 100;
-const REGION = 'us-east-1';
 
 let emu: Emulator;
 let otherKey: string;

@@ -3,11 +3,10 @@
  * the key and waits until CloudWatch Logs accepts it, always answering CloudFormation SUCCESS; the first event
  * after it then costs the warm-path calls only.
  */
-import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ENFORCE_FUNCTION, GUARD_ALIAS } from '../../local/world.ts';
+import { customResourceRequest, startResponseSink } from '../../local/custom-resource.ts';
+import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
   callsSince,
@@ -18,41 +17,30 @@ import {
   type World,
 } from './helpers.ts';
 
-/** A stand-in for CloudFormation's pre-signed response URL: records each PUT body. */
+/** A response sink, closed after the test. */
 async function responseSink() {
-  const bodies: Record<string, any>[] = [];
-  const server = createServer((req, res) => {
-    let text = '';
-    req.on('data', (c) => {
-      text += c;
-    });
-    req.on('end', () => {
-      bodies.push({ method: req.method, ...JSON.parse(text) });
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/response?X-Amz-Signature=x`;
-  sinks.push(() => new Promise<void>((r) => server.close(() => r())));
-  return { url, bodies };
+  const sink = await startResponseSink();
+  sinks.push(() => sink.close());
+  return sink;
 }
 const sinks: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const close of sinks.splice(0)) await close();
 });
 
+/** The custom resource's request of the default stack in `world`, answered on `url`. */
 function customResource(world: World, url: string, type: 'Create' | 'Update' | 'Delete' = 'Create') {
-  return {
-    RequestType: type,
-    ServiceToken: `arn:aws:lambda:${world.region}:${world.account}:function:${ENFORCE_FUNCTION}`,
-    ResponseURL: url,
-    StackId: `arn:aws:cloudformation:${world.region}:${world.account}:stack/logs-kms-guard-prod/${randomUUID()}`,
-    RequestId: randomUUID(),
-    LogicalResourceId: 'GuardKeyReady',
-    ResourceType: 'Custom::LogsKmsGuardKey',
-    ResourceProperties: { KeyAlias: GUARD_ALIAS, KeyArn: '' },
-    ...(type === 'Create' ? {} : { PhysicalResourceId: `logs-kms-guard-key-${world.region}` }),
-  };
+  return customResourceRequest(
+    {
+      region: world.region,
+      account: world.account,
+      stackName: 'logs-kms-guard-prod',
+      functionName: ENFORCE_FUNCTION,
+      responseUrl: url,
+      properties: { KeyAlias: GUARD_ALIAS, KeyArn: '' },
+    },
+    type,
+  );
 }
 
 const OWN_GROUP = `/aws/lambda/${ENFORCE_FUNCTION}`;

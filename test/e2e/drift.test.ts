@@ -15,7 +15,8 @@ import { describe, expect, it } from 'vitest';
 import { disassociateKey } from '../../functions/core/disassociate.ts';
 import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
-import { ENFORCE_FUNCTION, GUARD_ALIAS } from '../../local/world.ts';
+import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
 import { logsStatement, policyOf, rootStatement, sleep } from '../helpers.ts';
 import {
   callsSince,

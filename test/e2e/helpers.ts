@@ -13,22 +13,25 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect } from 'vitest';
 import { guardRoleStatements } from '../../functions/core/policy.ts';
+import { createLogGroupEvent } from '../../local/emulator/events.ts';
 import type { IamPrincipal } from '../../local/emulator/iam.ts';
 import type { ApiCall, Emulator } from '../../local/emulator/server.ts';
+import {
+  ENFORCE_BUNDLE,
+  ENFORCE_FUNCTION,
+  lambdaContext as localLambdaContext,
+  SWEEP_BUNDLE,
+  SWEEP_FUNCTION,
+} from '../../local/functions.ts';
 import type { LocalPipeline, PipelineOptions } from '../../local/pipeline.ts';
 import { sqsRecord } from '../../local/sqs-record.ts';
 import {
   associateRate,
   clearFunctionEnv,
   credentials,
-  ENFORCE_BUNDLE,
-  ENFORCE_FUNCTION,
   GUARD_TAGS,
   type World as LocalWorld,
-  lambdaContext as localLambdaContext,
   REGION,
-  SWEEP_BUNDLE,
-  SWEEP_FUNCTION,
   startWorld as startLocalWorld,
   type WorldOptions,
 } from '../../local/world.ts';
@@ -157,8 +160,8 @@ export function lambdaContext(world: Pick<World, 'region' | 'account'>, timeoutM
 }
 
 /**
- * A CloudTrail CreateLogGroup event as EventBridge delivers it, cloned from the captured Lambda event
- * (or `file`), for `name` in `world`'s account and region, with fresh ids.
+ * A CloudTrail CreateLogGroup event as EventBridge delivers it, for `name` in `world`'s account and region, made
+ * now by the caller of the captured Lambda event (or `file`), with fresh ids.
  */
 export function createEvent(
   world: Pick<World, 'region' | 'account'>,
@@ -166,15 +169,12 @@ export function createEvent(
   params: { kmsKeyId?: string; tags?: Record<string, string> } = {},
   file = 'create-log-group-lambda.json',
 ): Record<string, any> {
-  const event = loadEvent(file);
-  event.id = randomUUID();
-  event.region = world.region;
-  event.account = world.account;
-  event.detail.awsRegion = world.region;
-  event.detail.recipientAccountId = world.account;
-  event.detail.eventID = randomUUID();
-  event.detail.requestParameters = { logGroupName: name, ...params };
-  return event;
+  const { detail } = loadEvent(file);
+  return createLogGroupEvent(
+    world,
+    { logGroupName: name, ...params },
+    { userIdentity: detail.userIdentity, userAgent: detail.userAgent, sourceIp: detail.sourceIPAddress },
+  );
 }
 
 /** An SQS batch (the event source mapping's shape) carrying these EventBridge events as message bodies. */

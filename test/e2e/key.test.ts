@@ -4,7 +4,8 @@
  * configured key in another account (two emulators).
  */
 import { describe, expect, it } from 'vitest';
-import { policyAdmitsLogs, startEmulator } from '../../local/emulator/index.ts';
+import { policyAdmitsLogs } from '../../local/emulator/policy-eval.ts';
+import { startEmulator } from '../../local/emulator/server.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';
 import { logsStatement, policyOf, rootStatement } from '../helpers.ts';
 import {

@@ -7,7 +7,9 @@
  * anything, unless the test expects it.
  */
 import { describe, expect, it } from 'vitest';
-import type { IamPrincipal, LambdaInvocation, QueueInfo, SqsMessage } from '../../local/emulator/index.ts';
+import type { IamPrincipal } from '../../local/emulator/iam.ts';
+import type { LambdaInvocation } from '../../local/emulator/lambda.ts';
+import type { QueueInfo, SqsMessage } from '../../local/emulator/sqs.ts';
 import { callsOf, existingGuardKey, startPipeline, startWorld, sweepContext, type World } from './helpers.ts';
 
 const STACK = 'logs-kms-guard-prod';

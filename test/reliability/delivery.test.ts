@@ -13,7 +13,8 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { runSweepInvocation } from '../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../functions/core/sweep/settings.ts';
 import { scaledClock } from '../../local/clock.ts';
-import { GUARD_ALIAS, SWEEP_FUNCTION } from '../../local/world.ts';
+import { SWEEP_FUNCTION } from '../../local/functions.ts';
+import { GUARD_ALIAS } from '../../local/world.ts';
 import { captureOutput, memoryLog, sleep } from '../helpers.ts';
 import { FULL, figures, inParallel, seconds, seeded, size, startRig } from './rig.ts';
 

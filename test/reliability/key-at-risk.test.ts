@@ -12,8 +12,9 @@
 import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import { ENFORCE_FUNCTION } from '../../local/functions.ts';
 import { roleArn } from '../../local/roles.ts';
-import { credentials, ENFORCE_FUNCTION, GUARD_TAGS } from '../../local/world.ts';
+import { credentials, GUARD_TAGS } from '../../local/world.ts';
 import { captureOutput, sleep } from '../helpers.ts';
 import { FULL, figures, guardKeyPolicy, seconds, size, startRig } from './rig.ts';
 

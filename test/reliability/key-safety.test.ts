@@ -11,11 +11,18 @@ import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/core/policy.ts';
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
-import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World } from '../../local/world.ts';
+import {
+  ACCOUNT,
+  GUARD_ALIAS,
+  GUARD_TAGS,
+  REGION,
+  retryAborted,
+  startWorld,
+  type World,
+} from '../../local/world.ts';
 import { captureOutput, policyOf, sleep } from '../helpers.ts';
 import { figures } from './rig.ts';
 
-const REGION = 'us-east-1';
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 /** A key policy as the guard writes it (root, Logs) plus a Deny that shuts Logs of `c.region` out of `action`. */
 const shutOutLogs = (c: typeof ctx, action: string) =>

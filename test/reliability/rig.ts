@@ -89,11 +89,10 @@ export async function startRig(options: RigOptions) {
   const { emulator, region, logs, kms } = world;
   const fates = new Map<string, MessageFate>();
   const pipeline = world.pipeline({
+    // The mapping's batch size, timeout and receive count are the pipeline's defaults; a failed record is
+    // retried after 30 s of the emulator's time.
     concurrency,
-    batchSize: 10,
-    timeoutMs: 60_000,
     visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
-    maxReceiveCount: 10,
     ...options.pipeline,
     env: {
       // The account's AssociateKmsKey quota, shared by the containers, on the emulator's clock.

@@ -15,11 +15,18 @@ import { loadConfig } from '../../functions/core/config.ts';
 import { handleEvent } from '../../functions/core/handle.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
-import { ACCOUNT, GUARD_ALIAS, GUARD_TAGS, retryAborted, startWorld, type World } from '../../local/world.ts';
+import {
+  ACCOUNT,
+  GUARD_ALIAS,
+  GUARD_TAGS,
+  REGION,
+  retryAborted,
+  startWorld,
+  type World,
+} from '../../local/world.ts';
 import { captureOutput, memoryLog, sleep } from '../helpers.ts';
 import { FULL, figures, guardKeyPolicy } from './rig.ts';
 
-const REGION = 'us-east-1';
 const MAX_RECEIVES = 2;
 const ctx = { partition: 'aws' as const, region: REGION, account: ACCOUNT };
 

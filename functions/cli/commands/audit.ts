@@ -8,7 +8,15 @@ import type { GuardConfig } from '../../core/config.ts';
 import { findGuardKey } from '../../core/key.ts';
 import { hasQueryResultsStatement, parsePolicy } from '../../core/policy.ts';
 import { sweepBuckets } from '../../core/sweep/quotas.ts';
-import { emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
+import {
+  type AuditTally,
+  countAudited,
+  emptyAuditTally,
+  emptyCounts,
+  type GroupReport,
+  type RiskCounts,
+  type SweepCounts,
+} from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import {
   type AcrossResult,
@@ -84,7 +92,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const now = () => io.clock?.now() ?? Date.now();
   const startedAt = new Date(now()).toISOString();
   const multi = isAcross(org);
-  const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyTally() };
+  const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally() };
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
   const result = await runAcross(ctx, {
     command: 'audit',
@@ -98,9 +106,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     },
     work: (task) =>
       auditPair(ctx, opts, task, state, () =>
+        // An audit changes nothing: its progress is the groups checked, out of those listed.
         progress.update(multi ? 'accounts' : task.region, {
-          ...state.tally.live,
-          candidates: state.tally.live.listed,
+          ...emptyCounts(),
+          listed: state.tally.listed,
+          candidates: state.tally.listed,
         }),
       ),
   });
@@ -148,7 +158,7 @@ async function auditPair(
     ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
     buckets: sweepBuckets({}, io.clock),
     onGroup: (r) => {
-      countGroup(state.tally, r);
+      state.tally = countAudited(state.tally, r);
       const row = pairRow(task, r);
       account ??= row.account;
       addRow(state, row, Boolean(opts.unencrypted));
@@ -303,45 +313,8 @@ function auditExitCode(ctx: Ctx, run: AuditRun): number {
   return totals.candidates > 0 || totals.atRisk > 0 ? EXIT.findings : EXIT.ok;
 }
 
-/** Groups at risk by reason, and the earliest date a key pending deletion makes data unreadable. */
-interface RiskTally {
-  'key-pending-deletion': number;
-  'key-disabled': number;
-  'key-policy-excludes-logs': number;
-  earliest?: string;
-}
-
-/** What an audit counts as groups are listed: the live counts, unreadable key policies, groups at risk. */
-interface AuditTally {
-  /** For progress: only `listed` (an audit changes nothing). */
-  live: SweepCounts;
-  /** Groups whose key policy could not be read (not checked for CloudWatch Logs). */
-  unchecked: number;
-  risks: RiskTally;
-}
-
-/** A tally with nothing counted yet. */
-function emptyTally(): AuditTally {
-  return {
-    live: emptyCounts(),
-    unchecked: 0,
-    risks: { 'key-pending-deletion': 0, 'key-disabled': 0, 'key-policy-excludes-logs': 0 },
-  };
-}
-
-// counting: the one place an audit counts a group, from its report (every group: the gap list the HTML report
-// gets is capped, the tally is not).
-function countGroup(t: AuditTally, r: GroupReport): void {
-  t.live.listed++;
-  if (r.keyPolicy === 'unknown') t.unchecked++;
-  if (!r.atRisk) return;
-  if (r.atRisk in t.risks) t.risks[r.atRisk]++;
-  if (r.unreadableFrom && (!t.risks.earliest || r.unreadableFrom < t.risks.earliest))
-    t.risks.earliest = r.unreadableFrom;
-}
-
 /** The summary of the groups at risk: how many for each reason, the earliest date, what to do. */
-function atRiskText(t: RiskTally): string {
+function atRiskText(t: RiskCounts): string {
   const pending = t['key-pending-deletion'];
   const disabled = t['key-disabled'];
   const policy = t['key-policy-excludes-logs'];

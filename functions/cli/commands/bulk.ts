@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
-import { emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
+import { countReport, emptyCounts, type GroupReport } from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
@@ -58,7 +58,9 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
     kind === 'enforce' ? (dryRun ? 'to encrypt' : 'encrypted') : dryRun ? 'to disassociate' : 'disassociated';
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet && !ctx.flags.json, verb });
   const failures: { account?: string; region: string; name: string; reason: string }[] = [];
-  const live = emptyCounts();
+  // The live counts progress shows while a pair runs (the sweep's own counts arrive when the pair ends). Progress
+  // reads none of what countReport counts beyond them (skipped duplicates; queued and at risk never occur here).
+  let live = emptyCounts();
   const result = await runAcross(ctx, {
     command: kind,
     org,
@@ -86,7 +88,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
         ...(io.signal ? { signal: io.signal } : {}),
         ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
         onGroup: (r: GroupReport) => {
-          tally(live, r);
+          live = countReport(live, r);
           if (r.action === 'failed') {
             failures.push({
               ...(multi ? { account: task.account } : {}),
@@ -212,36 +214,6 @@ export function bulkBuckets(rate: number, clock?: Clock): SweepBuckets {
     return new AdaptiveTokenBucket(r, Math.min(2, Math.max(1, Math.floor(r))), clock);
   };
   return { ...buckets, associate: even('associate'), disassociate: even('disassociate'), tags: even('tags') };
-}
-
-// counting: the one place a bulk run counts a group, from its report: the live counts progress shows while
-// a pair runs (the sweep's own counts arrive when the pair ends).
-function tally(c: SweepCounts, r: GroupReport): void {
-  c.listed++;
-  const state = {
-    'guard-key': 'guardKey',
-    'other-key': 'otherKey',
-    'no-key': 'noKey',
-    'key-unusable': 'keyUnusable',
-  } as const;
-  c[state[r.keyState]]++;
-  if (r.action === 'none' && !r.inScope) {
-    if (r.reserved) c.reserved++;
-    else c.outOfScope++;
-  }
-  const action = {
-    encrypted: 'encrypted',
-    'would-encrypt': 'wouldEncrypt',
-    disassociated: 'disassociated',
-    'would-disassociate': 'wouldDisassociate',
-    failed: 'failed',
-    'group-gone': 'gone',
-  } as const;
-  const key = action[r.action as keyof typeof action];
-  if (key) {
-    c[key]++;
-    c.candidates++;
-  }
 }
 
 /** Registers `enforce` or `rollback`: the two take the same options and differ only in what they change. */

@@ -268,3 +268,31 @@ export function countRisk(
   }
   return out;
 }
+
+/**
+ * What an audit counts of every report besides the sweep's counts: the groups reported (its progress: an audit
+ * changes nothing, so a tag read that finds the group gone or fails moves no "done" count), the groups at risk
+ * (`countRisk`), and the groups whose key policy could not be read (not checked for CloudWatch Logs).
+ */
+export interface AuditTally {
+  listed: number;
+  unchecked: number;
+  risks: RiskCounts;
+}
+
+/** An audit tally of nothing yet. */
+export function emptyAuditTally(): AuditTally {
+  return { listed: 0, unchecked: 0, risks: emptyRiskCounts() };
+}
+
+/** Counts one audited report into a copy of `tally` (every report: the audit's gap list is capped, this is not). */
+export function countAudited(
+  tally: AuditTally,
+  report: Pick<GroupReport, 'keyPolicy' | 'atRisk' | 'unreadableFrom'>,
+): AuditTally {
+  return {
+    listed: tally.listed + 1,
+    unchecked: tally.unchecked + (report.keyPolicy === 'unknown' ? 1 : 0),
+    risks: countRisk(tally.risks, report),
+  };
+}

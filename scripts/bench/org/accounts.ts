@@ -3,13 +3,12 @@
  * each account's SDK clients (the management account's credentials, the members' through AssumeRole), and
  * the patience and parallel lanes with which it seeds and checks them (the bench is no subject: it may retry).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { CALLER, MANAGEMENT, ROLE } from './settings.ts';
 
-/** Waits `ms` real ms. */
-export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /** The i-th account's id: the management account first. */
 export const accountId = (i: number) => (i === 0 ? MANAGEMENT : `2100000000${String(i).padStart(2, '0')}`);
 /** The i-th log group of an account-region. */

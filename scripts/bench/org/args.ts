@@ -3,7 +3,7 @@
  * takes them out of the bench's arguments before the rest is parsed (scripts/bench/args.ts).
  */
 import { join, resolve } from 'node:path';
-import { wholeNumber } from '../args.ts';
+import { sectionRuns, takeOnly, wholeNumber } from '../args.ts';
 import { root } from '../rig.ts';
 
 /** The org section's settings. */
@@ -81,11 +81,8 @@ export function orgArgs(argv: string[]): { argv: string[]; org: OrgArgs; run: bo
       const file = argv[++i];
       if (!file) throw new Error('--org-bundle needs a file');
       org.bundle = resolve(file);
-    } else if (a === '--only' && argv[i + 1] !== undefined) {
-      only = (argv[++i] as string).split(',').filter(Boolean);
-      const others = only.filter((s) => s !== 'org');
-      if (others.length > 0) rest.push('--only', others.join(','));
-    } else {
+    } else if (a === '--only' && argv[i + 1] !== undefined) only = takeOnly(argv[++i] as string, 'org', rest);
+    else {
       if (a === '--quick') {
         if (!set.has('--org-groups')) org.groups = 100;
         if (!set.has('--org-runs')) org.runs = 1;
@@ -94,10 +91,5 @@ export function orgArgs(argv: string[]): { argv: string[]; org: OrgArgs; run: bo
     }
   }
   if (org.accounts > 99) throw new Error('--org-accounts: at most 99');
-  return {
-    argv: rest,
-    org,
-    run: !only || only.includes('org'),
-    others: !only || only.some((s) => s !== 'org'),
-  };
+  return { argv: rest, org, ...sectionRuns(only, 'org') };
 }

@@ -3,10 +3,8 @@
  * scripts/bench/org-child.ts (its clock scaled by T before the bundle is imported), against the organization
  * emulator, with static fake credentials and an isolated HOME; its report, its stderr tail and its BENCH line.
  */
-import { spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { NODE, root } from '../rig.ts';
+import { root, runChild } from '../rig.ts';
 import type { OrgArgs } from './args.ts';
 import { CALLER } from './settings.ts';
 
@@ -30,14 +28,11 @@ export interface ChildOut {
 export async function runCli(endpoint: string, o: OrgArgs, home: string) {
   const argv = ['enforce', '--org', '--regions', o.regions.join(','), '--yes', '--json'];
   if (o.parallel !== undefined) argv.push('--parallel', String(o.parallel));
-  const started = performance.now();
   // BENCH_ORG_CPU_PROF=DIR: a V8 CPU profile of the CLI process in DIR (for finding where its time goes).
   const profile = process.env.BENCH_ORG_CPU_PROF;
-  const nodeArgs = profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(profile)] : [];
-  const child = spawn(NODE, [...nodeArgs, join(root, 'scripts/bench/org-child.ts'), ...argv], {
-    cwd: home,
-    env: {
-      PATH: process.env.PATH ?? '',
+  const run = await runChild<ChildOut>(
+    [join(root, 'scripts/bench/org-child.ts'), ...argv],
+    {
       HOME: home,
       NO_COLOR: '1',
       AWS_ENDPOINT_URL: endpoint,
@@ -49,28 +44,13 @@ export async function runCli(endpoint: string, o: OrgArgs, home: string) {
       BENCH_TIME_SCALE: String(o.timeScale),
       BENCH_BUNDLE: o.bundle,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => {
-    stdout += d;
-  });
-  child.stderr.on('data', (d) => {
-    stderr = (stderr + d).slice(-200_000);
-  });
-  const code = await new Promise<number>((r, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => r(c ?? -1));
-  });
-  const wallRealMs = performance.now() - started;
-  const line = stderr.split('\n').find((l) => l.startsWith('BENCH '));
-  if (!line) throw new Error(`the CLI exited ${code} without its BENCH line: ${stderr.slice(-3000)}`);
-  return {
-    code,
-    wallRealMs,
-    stdout,
-    stderrTail: stderr.replace(line, '').slice(-3000),
-    out: JSON.parse(line.slice(6)) as ChildOut,
-  };
+    {
+      cwd: home,
+      nodeArgs: profile ? ['--cpu-prof', '--cpu-prof-dir', resolve(profile)] : [],
+      keepStdout: true,
+      exitCodes: 'any',
+      name: 'the CLI',
+    },
+  );
+  return { ...run, wallRealMs: run.wallMs };
 }

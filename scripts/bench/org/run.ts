@@ -3,15 +3,18 @@
  * the CLI's enforce --org over it; the calls the accounts received, tallied from the emulator's stats; the
  * floor of each account-region at the quotas; and the check through the API afterwards.
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { type AccountClients, accountClients, accountId, sleep } from './accounts.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { QUOTA } from '../settings.ts';
+import { type AccountClients, accountClients, accountId } from './accounts.ts';
 import type { OrgArgs } from './args.ts';
 import { type ChildOut, runCli } from './cli-run.ts';
 import { cpuSecondsOf, type Stats, startOrgProcess } from './emulator-process.ts';
 import { type PairSeed, seed } from './seed.ts';
-import { MANAGEMENT, QUOTA } from './settings.ts';
+import { MANAGEMENT } from './settings.ts';
 import { type PairCheck, verify } from './verify.ts';
 
 /** One org run: ours against its floor, the calls the accounts received, the CLI's report and the check. */

@@ -2,12 +2,13 @@
  * Seeds the org section's organization through the API before a run: in every account-region, a key whose policy
  * admits CloudWatch Logs, and G log groups, one in `every` without a key and the rest on that key.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
 import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
-import { type AccountClients, clientsIn, groupName, lanes, patient, sleep } from './accounts.ts';
+import { PAGE } from '../settings.ts';
+import { type AccountClients, clientsIn, groupName, lanes, patient } from './accounts.ts';
 import type { OrgArgs } from './args.ts';
-import { PAGE } from './settings.ts';
 
 /** One seeded account-region: the key its encrypted groups use, and its work for the floor. */
 export interface PairSeed {

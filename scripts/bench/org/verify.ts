@@ -4,10 +4,11 @@
  */
 import { DescribeLogGroupsCommand, type LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
+import { GUARD_ALIAS } from '../../../local/world.ts';
+import { PAGE } from '../settings.ts';
 import { countBy } from '../stats.ts';
 import { type AccountClients, clientsIn, lanes, patient } from './accounts.ts';
 import type { PairSeed } from './seed.ts';
-import { ALIAS, PAGE } from './settings.ts';
 
 /** What the check found in one account-region. */
 export interface PairCheck {
@@ -29,7 +30,8 @@ export async function verify(clientsOf: AccountClients, pairs: PairSeed[]): Prom
     const { logs, kms } = clientsIn(clientsOf, p.account, p.region);
     let guardKey: string | undefined;
     try {
-      guardKey = (await patient(() => kms.send(new DescribeKeyCommand({ KeyId: ALIAS })))).KeyMetadata?.Arn;
+      guardKey = (await patient(() => kms.send(new DescribeKeyCommand({ KeyId: GUARD_ALIAS })))).KeyMetadata
+        ?.Arn;
     } catch (err) {
       if ((err as Error).name !== 'NotFoundException') throw err;
     }

@@ -2,7 +2,7 @@
  * The scale section's options (scripts/bench/sections/scale.ts): their defaults, their help text and the parser
  * that takes them out of the bench's arguments before the rest is parsed (scripts/bench/args.ts).
  */
-import { wholeNumber } from '../args.ts';
+import { sectionRuns, takeOnly, wholeNumber } from '../args.ts';
 
 /** The scale section's settings. */
 export interface ScaleArgs {
@@ -58,16 +58,11 @@ export function scaleArgs(argv: string[]): {
     else if (a === '--scale-time-scale') scale.timeScale = wholeNumber(a, argv[++i], 1);
     else if (a === '--scale-no-failure') scale.failure = false;
     else if (a === '--scale-no-audit') scale.audit = false;
-    else if (a === '--only' && argv[i + 1] !== undefined) {
-      only = (argv[++i] as string).split(',').filter(Boolean);
-      const others = only.filter((s) => s !== 'scale');
-      if (others.length > 0) rest.push('--only', others.join(','));
-    } else {
+    else if (a === '--only' && argv[i + 1] !== undefined) only = takeOnly(argv[++i] as string, 'scale', rest);
+    else {
       if (a === '--quick' && !groupsSet) scale.groups = 20_000;
       rest.push(a);
     }
   }
-  const run = !only || only.includes('scale');
-  const others = !only || only.some((s) => s !== 'scale');
-  return { argv: rest, scale, run, others };
+  return { argv: rest, scale, ...sectionRuns(only, 'scale') };
 }

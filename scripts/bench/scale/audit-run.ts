@@ -3,12 +3,11 @@
  * scripts/bench/scale-child.ts `cli` for the scaled clock and the memory figures) against the seeded region, in
  * a child process with an isolated HOME; its time, its memory, the listing and the calls it made.
  */
-import { spawn } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { credentials, REGION } from '../../../local/world.ts';
 import { byOperation, throttledOf } from '../api-calls.ts';
-import { credentials, NODE, REGION, root } from '../rig.ts';
+import { root, runChild } from '../rig.ts';
 import type { ScaleArgs } from './args.ts';
 import type { Region } from './region.ts';
 
@@ -29,9 +28,11 @@ export async function auditRun(region: Region, s: ScaleArgs, tmp: string) {
   const home = join(tmp, 'scale-home');
   mkdirSync(home, { recursive: true });
   const from = emulator.calls.length;
-  const started = performance.now();
-  const child = spawn(
-    NODE,
+  const {
+    out: result,
+    wallMs,
+    code,
+  } = await runChild<AuditOut>(
     [
       join(root, 'scripts/bench/scale-child.ts'),
       'cli',
@@ -44,34 +45,18 @@ export async function auditRun(region: Region, s: ScaleArgs, tmp: string) {
       out,
     ],
     {
-      cwd: tmp,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: home,
-        AWS_ENDPOINT_URL: emulator.endpoint,
-        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-        AWS_CONFIG_FILE: join(home, 'none'),
-        AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
-        BENCH_TIME_SCALE: String(s.timeScale),
-        BENCH_BUNDLE: join(root, 'dist/cli.mjs'),
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      HOME: home,
+      AWS_ENDPOINT_URL: emulator.endpoint,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+      AWS_CONFIG_FILE: join(home, 'none'),
+      AWS_SHARED_CREDENTIALS_FILE: join(home, 'none'),
+      BENCH_TIME_SCALE: String(s.timeScale),
+      BENCH_BUNDLE: join(root, 'dist/cli.mjs'),
     },
+    // Exit 1: findings (the region's unencrypted groups), as expected.
+    { cwd: tmp, exitCodes: [0, 1], name: 'audit' },
   );
-  // Only the tail of stderr (the CLI's progress can be long): the BENCH line is written last.
-  let tail = '';
-  child.stderr.on('data', (d) => {
-    tail = (tail + d).slice(-65_536);
-  });
-  const code = await new Promise<number>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (c) => resolve(c ?? -1));
-  });
-  const wallMs = performance.now() - started;
-  const line = tail.split('\n').find((l) => l.startsWith('BENCH '));
-  if (!line || (code !== 0 && code !== 1)) throw new Error(`audit exited ${code}: ${tail.slice(-2000)}`);
-  const result = JSON.parse(line.slice(6)) as AuditOut;
   const calls = emulator.calls.slice(from);
   const csvBytes = statSync(out).size;
   // The listing itself, first page to last, on the emulator's (real) clock, × T: AWS time.

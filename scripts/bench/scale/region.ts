@@ -12,8 +12,9 @@ import {
   type InterceptedRequest,
   type Interception,
   startEmulator,
-} from '../../../local/emulator/index.ts';
-import { clients, guardKey, REGION } from '../rig.ts';
+} from '../../../local/emulator/server.ts';
+import { REGION, sdkClients } from '../../../local/world.ts';
+import { guardKey } from '../rig.ts';
 import type { ScaleArgs } from './args.ts';
 import { MB, SWEEP_FUNCTION } from './settings.ts';
 
@@ -76,7 +77,7 @@ export async function scaleRegion(s: ScaleArgs, log: (line: string) => void): Pr
   const heap1 = process.memoryUsage().heapUsed;
   // The index is built at the first listing after the bulk load: here, not in the timed run.
   const t1 = performance.now();
-  await clients(emulator).logs.send(new DescribeLogGroupsCommand({ limit: 1 }));
+  await sdkClients(emulator).logs.send(new DescribeLogGroupsCommand({ limit: 1 }));
   const first = put + 1;
   const indexMs = performance.now() - t1;
   gc();

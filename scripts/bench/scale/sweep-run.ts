@@ -7,12 +7,14 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Emulator, InterceptedRequest, Interception } from '../../../local/emulator/index.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../../local/emulator/server.ts';
+import { ACCOUNT, credentials, REGION } from '../../../local/world.ts';
 import { byOperation, throttledOf } from '../api-calls.ts';
-import { ACCOUNT, credentials, NODE, REGION, root } from '../rig.ts';
+import { NODE, root } from '../rig.ts';
+import { PAGE, QUOTA } from '../settings.ts';
 import type { ScaleArgs } from './args.ts';
 import type { Region } from './region.ts';
-import { DESCRIBE_TPS, PAGE, SWEEP_FUNCTION } from './settings.ts';
+import { SWEEP_FUNCTION } from './settings.ts';
 
 /** The Lambda maximum, the sweep function's timeout (serverless.yml). */
 const LAMBDA_TIMEOUT_MS = 15 * 60_000;
@@ -69,7 +71,7 @@ function countMessages(emulator: Emulator) {
  */
 function halfwayFault(failing: number) {
   // Pages each invocation has had served, for the failure: half of an invocation's ~8,800 pages.
-  const pagesPerInvocation = ((LAMBDA_TIMEOUT_MS - 30_000) / 1000) * DESCRIBE_TPS;
+  const pagesPerInvocation = ((LAMBDA_TIMEOUT_MS - 30_000) / 1000) * QUOTA.describe;
   let describeServed = 0;
   let current = 0;
   let failFrom: number | undefined;
@@ -115,7 +117,7 @@ function startContainer(region: Region, s: ScaleArgs, home: string): ChildProces
       AWS_LAMBDA_FUNCTION_NAME: SWEEP_FUNCTION,
       ENFORCE_QUEUE_URL: region.queueUrl,
       // The rates at the quotas themselves (the defaults, 8 and 4, leave room for other callers).
-      SWEEP_DESCRIBE_RATE: String(DESCRIBE_TPS),
+      SWEEP_DESCRIBE_RATE: String(QUOTA.describe),
       SWEEP_TAGS_RATE: '5',
       POWERTOOLS_LOG_LEVEL: 'WARN',
       BENCH_TIME_SCALE: String(s.timeScale),

@@ -6,10 +6,11 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator } from '../../../local/emulator/index.ts';
+import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ACCOUNT, createEvent, guardKey, handlerEnv, REGION, runChild } from '../rig.ts';
+import { createEvent, guardKey, handlerEnv, runChild } from '../rig.ts';
 import { BURST_CONCURRENCY, BURST_SCALE, LAMBDA_MEMORY_MB, QUOTA } from '../settings.ts';
 import { burstRigFloorMs, type Figure, spread, sumOf } from '../stats.ts';
 
@@ -33,35 +34,49 @@ export interface BurstOut {
 /** One burst run, what the child saw and what the emulator counted. */
 type BurstRun = BurstOut & { encrypted: number; calls: number; throttled: number };
 
+/**
+ * The burst child's input, written to `file` in `tmp`: `count` new groups `/aws/lambda/<prefix>-NNNNN` put in
+ * the emulator, their events, and the containers' environment with the quota `rate` split between the pollers
+ * (the sum of their buckets is the account's 5 TPS × T). Returns the file's path.
+ */
+export function burstInput(
+  emulator: Emulator,
+  where: { tmp: string; file: string; prefix: string },
+  count: number,
+  rate: number,
+): string {
+  const events = [];
+  for (let i = 0; i < count; i++) {
+    const name = `/aws/lambda/${where.prefix}-${String(i).padStart(5, '0')}`;
+    emulator.state.putLogGroup(REGION, name);
+    events.push(createEvent(name));
+  }
+  const input = join(where.tmp, where.file);
+  writeFileSync(
+    input,
+    JSON.stringify({
+      region: REGION,
+      account: ACCOUNT,
+      concurrency: BURST_CONCURRENCY,
+      env: {
+        ...handlerEnv(emulator),
+        ASSOCIATE_RATE: String(rate / BURST_CONCURRENCY),
+        POWERTOOLS_LOG_LEVEL: 'WARN',
+      },
+      events,
+    }),
+  );
+  return input;
+}
+
 /** One burst on a fresh emulator: `args.burst` new groups, their events queued at once, the child draining them. */
 async function burstRun(args: BenchArgs, tmp: string, rate: number): Promise<BurstRun> {
   const emulator = await startEmulator({ port: 0, timeScale: BURST_SCALE, propagationDelayMs: 0 });
   try {
     // The key exists and CloudWatch Logs sees it: the burst is the steady state, not the first event.
     const key = await guardKey(emulator);
-    const events = [];
-    for (let i = 0; i < args.burst; i++) {
-      const name = `/aws/lambda/burst-${String(i).padStart(5, '0')}`;
-      emulator.state.putLogGroup(REGION, name);
-      events.push(createEvent(name));
-    }
+    const input = burstInput(emulator, { tmp, file: 'burst-input.json', prefix: 'burst' }, args.burst, rate);
     const from = emulator.calls.length;
-    const input = join(tmp, 'burst-input.json');
-    writeFileSync(
-      input,
-      JSON.stringify({
-        region: REGION,
-        account: ACCOUNT,
-        concurrency: BURST_CONCURRENCY,
-        env: {
-          ...handlerEnv(emulator),
-          // The quota split between the pollers: the sum of their buckets is the account's 5 TPS × T.
-          ASSOCIATE_RATE: String(rate / BURST_CONCURRENCY),
-          POWERTOOLS_LOG_LEVEL: 'WARN',
-        },
-        events,
-      }),
-    );
     const { out } = await runChild<BurstOut>(['scripts/bench/burst-child.ts', input], {});
     const calls = callsSince(emulator, from);
     const encrypted = emulator.state.logGroups(REGION).filter((g) => g.kmsKeyId === key.arn).length;

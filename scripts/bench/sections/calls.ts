@@ -4,10 +4,11 @@
  * runs this section on its emulator). Calls are what the quotas are spent on, so fewer is the figure.
  */
 import { pathToFileURL } from 'node:url';
-import type { Emulator } from '../../../local/emulator/index.ts';
+import type { Emulator } from '../../../local/emulator/server.ts';
+import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
+import { REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';
-import { createEvent, FUNCTION_ARN, REGION } from '../rig.ts';
-import { OUR_BUNDLE } from '../settings.ts';
+import { createEvent, FUNCTION_ARN } from '../rig.ts';
 import { type Figure, formatCounts, spread } from '../stats.ts';
 
 /** The calls of each of the cold-start rounds' events of ours: how many, and by operation. */
@@ -20,7 +21,7 @@ export interface ColdCalls {
 async function warmCalls(emulator: Emulator, keyArn: string, env: Record<string, string>) {
   const saved = { ...process.env };
   Object.assign(process.env, env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
-  const { handler } = (await import(`${pathToFileURL(OUR_BUNDLE).href}?bench-warm`)) as {
+  const { handler } = (await import(`${pathToFileURL(ENFORCE_BUNDLE).href}?bench-warm`)) as {
     handler: (event: unknown, context: unknown) => Promise<unknown>;
   };
   const context = { invokedFunctionArn: FUNCTION_ARN, getRemainingTimeInMillis: () => 120_000 };

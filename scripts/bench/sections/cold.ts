@@ -4,11 +4,12 @@
  * interleaved rounds, and against the same bundle making the guard's four calls (a reference line). Its
  * emulator also serves the `calls` section (scripts/bench/sections/calls.ts), which counts the cold events' calls.
  */
-import { type Emulator, startEmulator } from '../../../local/emulator/index.ts';
+import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
+import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
+import { REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';
 import type { BenchArgs, Section } from '../args.ts';
-import { createEvent, FUNCTION_ARN, guardKey, handlerEnv, REGION, runChild } from '../rig.ts';
-import { OUR_BUNDLE } from '../settings.ts';
+import { createEvent, FUNCTION_ARN, guardKey, handlerEnv, runChild } from '../rig.ts';
 import { type Figure, pairedRatios, spread } from '../stats.ts';
 import { type ColdCalls, callFigures } from './calls.ts';
 
@@ -59,7 +60,7 @@ async function coldRounds(
           ? createEvent(name)
           : { logGroupName: name, keyArn, kmsChecks: variant === 'calls4' };
       const run = await runChild<ColdOut>(
-        ['scripts/bench/cold-child.mjs', variant === 'ours' ? OUR_BUNDLE : baselineBundle],
+        ['scripts/bench/cold-child.mjs', variant === 'ours' ? ENFORCE_BUNDLE : baselineBundle],
         { ...env, BENCH_EVENT: JSON.stringify(event) },
       );
       if (emulator.state.logGroup(REGION, name)?.kmsKeyId !== keyArn)

@@ -7,11 +7,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmulator } from '../../../local/emulator/index.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
+import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
+import { GUARD_ALIAS, REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ALIAS, createEvent, FUNCTION_ARN, handlerEnv, REGION, root, runChild } from '../rig.ts';
-import { OUR_BUNDLE, PROPAGATION_DELAY_MS, PROPAGATION_SCALE } from '../settings.ts';
+import { createEvent, FUNCTION_ARN, handlerEnv, root, runChild } from '../rig.ts';
+import { PROPAGATION_DELAY_MS, PROPAGATION_SCALE } from '../settings.ts';
 import {
   cell,
   countCell,
@@ -63,14 +65,14 @@ async function deployedRun(run: number, timeoutS: number, ownGroup: string): Pro
     const { out } = await runChild<DeployOut>(['scripts/bench/deploy-child.ts'], {
       ...handlerEnv(emulator),
       POWERTOOLS_LOG_LEVEL: 'WARN',
-      BENCH_BUNDLE: OUR_BUNDLE,
+      BENCH_BUNDLE: ENFORCE_BUNDLE,
       BENCH_TIME_SCALE: String(T),
       BENCH_FUNCTION_ARN: FUNCTION_ARN,
       BENCH_TIMEOUT_MS: String(timeoutS * 1000),
       BENCH_GROUP: name,
       BENCH_EVENT: JSON.stringify(createEvent(name)),
     });
-    const key = emulator.state.key(REGION, ALIAS);
+    const key = emulator.state.key(REGION, GUARD_ALIAS);
     const response = out.responses[0];
     if (out.responses.length !== 1 || response?.Status !== 'SUCCESS' || response.Data?.Ready !== 'true')
       throw new Error(`deployed-key run ${run}: custom resource answered ${JSON.stringify(out.responses)}`);

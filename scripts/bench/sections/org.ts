@@ -25,10 +25,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { GUARD_ALIAS } from '../../../local/world.ts';
 import { ORG_USAGE, type OrgArgs, orgArgs } from '../org/args.ts';
 import { orgRun, type Run } from '../org/run.ts';
-import { ALIAS, PAGE } from '../org/settings.ts';
 import { root } from '../rig.ts';
+import { PAGE } from '../settings.ts';
 import { type Figure, formatCounts, spread, table } from '../stats.ts';
 
 /** The org section's figures: enforce --org against the slowest pair's floor, and the throttled share. */
@@ -98,7 +99,7 @@ export async function orgFigures(
         `max ${s(Math.max(...runs.flatMap((r) => r.pairSpanMs)))}. Throttled ${sum((r) => r.throttled)} of ${sum((r) => r.calls)} calls to the accounts' emulators ` +
         `(at most ${(100 * Math.max(...shares)).toFixed(2)} % in one run${Object.keys(runs[0]?.throttledOps ?? {}).length ? `: ${formatCounts(runs[0]?.throttledOps ?? {})}` : ''}). ` +
         `Verified through the API after each run: ${runs.map((r) => r.checks.filter((c) => c.ok).length).join('/')} of ${pairsN} account-regions with the guard key behind ` +
-        `${ALIAS}, ${unencrypted} groups on it, the others still on their own key, none unencrypted; CLI exit ${runs.map((r) => r.exitCode).join('/')}, ` +
+        `${GUARD_ALIAS}, ${unencrypted} groups on it, the others still on their own key, none unencrypted; CLI exit ${runs.map((r) => r.exitCode).join('/')}, ` +
         `encrypted ${runs.map((r) => r.report.totals?.encrypted ?? '?').join('/')}, failed ${runs.map((r) => r.report.totals?.failed ?? '?').join('/')}. ` +
         `Why this rig: ${why}; real time per run ${med((r) => r.wallRealMs / 1000)} s. Calls (run 1): ${formatCounts(runs[0]?.ops ?? {})}; STS/Organizations: ${formatCounts(runs[0]?.org ?? {})}`,
       details: {

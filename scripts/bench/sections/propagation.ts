@@ -11,10 +11,11 @@ import { enforceLogGroup } from '../../../functions/core/enforce.ts';
 import { clearKeyCache } from '../../../functions/core/key.ts';
 import { silentLog } from '../../../functions/core/log.ts';
 import { scaledClock } from '../../../local/clock.ts';
-import { startEmulator } from '../../../local/emulator/index.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
+import { ACCOUNT, REGION, sdkClients } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ACCOUNT, clients, REGION, root } from '../rig.ts';
+import { root } from '../rig.ts';
 import { PROPAGATION_DELAY_MS, PROPAGATION_SCALE } from '../settings.ts';
 import { enforceTimeoutSeconds, type Figure, formatCounts, spread } from '../stats.ts';
 
@@ -33,7 +34,7 @@ async function propagationRun(run: number, config: GuardConfig, budgetMs: number
     const result = await enforceLogGroup(
       { name, region: REGION, account: ACCOUNT },
       {
-        clients: clients(emulator, REGION, CLIENT_SETTINGS),
+        clients: sdkClients(emulator, REGION, CLIENT_SETTINGS),
         config,
         log: silentLog,
         deadline: started + budgetMs,

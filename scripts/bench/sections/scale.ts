@@ -19,8 +19,9 @@ import { join } from 'node:path';
 import type { ScaleArgs } from '../scale/args.ts';
 import { auditRun } from '../scale/audit-run.ts';
 import { type Region, scaleRegion } from '../scale/region.ts';
-import { DESCRIBE_TPS, MB, PAGE } from '../scale/settings.ts';
+import { MB } from '../scale/settings.ts';
 import { type InvocationOut, type SweepRun, sweepRun } from '../scale/sweep-run.ts';
+import { PAGE, QUOTA } from '../settings.ts';
 import { type Figure, formatCounts, spread } from '../stats.ts';
 
 const s1 = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -204,10 +205,10 @@ export async function scaleFigures(
   const region = await scaleRegion(s, log);
   const N = region.groups;
   const pages = Math.ceil(N / PAGE);
-  const floorMs = (pages / DESCRIBE_TPS) * 1000;
+  const floorMs = (pages / QUOTA.describe) * 1000;
   const setup =
     `${N.toLocaleString('en-US')} groups (${region.unencrypted.size.toLocaleString('en-US')} unencrypted, 1 in ${s.every}), ×${T}: ` +
-    `floor ${pages.toLocaleString('en-US')} pages / ${DESCRIBE_TPS} per s = ${s1(floorMs)} AWS time, ${s1(floorMs / T)} real`;
+    `floor ${pages.toLocaleString('en-US')} pages / ${QUOTA.describe} per s = ${s1(floorMs)} AWS time, ${s1(floorMs / T)} real`;
   try {
     figures.push(scaleMemoryFigure(region));
 

@@ -4,19 +4,18 @@
  * both drawing from the one AssociateKmsKey quota: each has to slow down when throttled and speed back up
  * after, and together they should still finish near the quota's floor.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { run as runCli } from '../../../functions/cli/program.ts';
 import { clearKeyCache } from '../../../functions/core/key.ts';
 import { scaledClock } from '../../../local/clock.ts';
-import { type Emulator, startEmulator } from '../../../local/emulator/index.ts';
+import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
+import { credentials, REGION } from '../../../local/world.ts';
 import { byOperation, callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ACCOUNT, createEvent, credentials, guardKey, handlerEnv, REGION, runChild } from '../rig.ts';
-import { BURST_CONCURRENCY, QUOTA, SHARED_SCALE } from '../settings.ts';
+import { guardKey, runChild } from '../rig.ts';
+import { PAGE, QUOTA, SHARED_SCALE } from '../settings.ts';
 import { burstRigFloorMs, type Figure, formatCounts, spread, sumOf } from '../stats.ts';
-import type { BurstOut } from './burst.ts';
+import { type BurstOut, burstInput } from './burst.ts';
 
 /** One shared-quota run: both callers' outcome and the calls the emulator counted. */
 interface SharedRun {
@@ -38,28 +37,7 @@ interface SharedRun {
 function seedSharedRegion(emulator: Emulator, args: BenchArgs, tmp: string, rate: number): string {
   for (let i = 0; i < args.sweepGroups; i++)
     emulator.state.putLogGroup(REGION, `/app/group-${String(i).padStart(6, '0')}`);
-  const burst = [];
-  for (let i = 0; i < args.burst; i++) {
-    const name = `/aws/lambda/shared-${String(i).padStart(5, '0')}`;
-    emulator.state.putLogGroup(REGION, name);
-    burst.push(createEvent(name));
-  }
-  const input = join(tmp, 'shared-input.json');
-  writeFileSync(
-    input,
-    JSON.stringify({
-      region: REGION,
-      account: ACCOUNT,
-      concurrency: BURST_CONCURRENCY,
-      env: {
-        ...handlerEnv(emulator),
-        ASSOCIATE_RATE: String(rate / BURST_CONCURRENCY),
-        POWERTOOLS_LOG_LEVEL: 'WARN',
-      },
-      events: burst,
-    }),
-  );
-  return input;
+  return burstInput(emulator, { tmp, file: 'shared-input.json', prefix: 'shared' }, args.burst, rate);
 }
 
 /** One run on a fresh emulator: the CLI backfill and the burst child started together, timed to the later end. */
@@ -146,7 +124,7 @@ export async function sharedFigures(
   const floors = {
     associate: burstRigFloorMs(associations, rate) * T,
     tags: burstRigFloorMs(groups, QUOTA.tags * T) * T,
-    describe: ((Math.ceil(groups / 50) + events) / QUOTA.describe) * 1000,
+    describe: ((Math.ceil(groups / PAGE) + events) / QUOTA.describe) * 1000,
   };
   const floorMs = Math.max(floors.associate, floors.tags, floors.describe);
   const plainFloorMs = (associations / QUOTA.associate) * 1000;
@@ -173,7 +151,7 @@ export async function sharedFigures(
         `${sumOf(runs, (x) => x.calls)} calls, at most ${(100 * Math.max(...shares)).toFixed(2)} % in one ` +
         `(AssociateKmsKey ${sumOf(runs, (x) => x.associateThrottled)} of ${sumOf(runs, (x) => x.associateCalls)}); ` +
         `floor = max(AssociateKmsKey (${associations} − ${rate}) / 5, ListTagsForResource (${groups} − ${QUOTA.tags * T}) / 5, ` +
-        `DescribeLogGroups (${Math.ceil(groups / 50)} pages + ${events} events) / 10) = ${s(floors.associate)} / ${s(floors.tags)} / ${s(floors.describe)} s; ` +
+        `DescribeLogGroups (${Math.ceil(groups / PAGE)} pages + ${events} events) / 10) = ${s(floors.associate)} / ${s(floors.tags)} / ${s(floors.describe)} s; ` +
         `vs ${associations} / 5 = ${s(plainFloorMs)} s: ${spread(runs.map((x) => x.elapsed / plainFloorMs)).median.toFixed(3)}×; ` +
         `burst drained in ${spread(runs.map((x) => x.burstMs)).median.toFixed(0)} scaled ms; calls ${formatCounts(runs[0]?.ops ?? {})}`,
       details: { runs, floorMs, floors, plainFloorMs, timeScale: T, throttledShare: shares },

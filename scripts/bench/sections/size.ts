@@ -4,12 +4,12 @@
  * the guard's own code and choices add to what a cold start has to load.
  */
 import { statSync } from 'node:fs';
-import { OUR_BUNDLE } from '../settings.ts';
+import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
 import { type Figure, spread } from '../stats.ts';
 
 /** 1. Bundle size: dist/enforce.mjs against the bare-SDK baseline built with the same esbuild options. */
 export function sizeFigures(baselineBundle: string): Figure[] {
-  const ours = statSync(OUR_BUNDLE).size;
+  const ours = statSync(ENFORCE_BUNDLE).size;
   const floor = statSync(baselineBundle).size;
   return [
     {

@@ -12,12 +12,13 @@ import { silentLog } from '../../../functions/core/log.ts';
 import { sweepBuckets } from '../../../functions/core/sweep/quotas.ts';
 import { sweep } from '../../../functions/core/sweep/sweep.ts';
 import { scaledClock } from '../../../local/clock.ts';
-import { startEmulator } from '../../../local/emulator/index.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
+import { ACCOUNT, REGION, sdkClients } from '../../../local/world.ts';
 import { byOperation, callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
-import { ACCOUNT, clients, drainQuotas, guardKey, REGION } from '../rig.ts';
+import { drainQuotas, guardKey } from '../rig.ts';
 import { sequentialRetryLoop } from '../sequential.ts';
-import { QUOTA, SWEEP_SCALE } from '../settings.ts';
+import { PAGE, QUOTA, SWEEP_SCALE } from '../settings.ts';
 import { type Figure, formatCounts, spread, sumOf, sweepFloorMs } from '../stats.ts';
 
 /** One timed pass over the region: scaled ms, the calls it made, and the groups on the guard key after it. */
@@ -82,7 +83,7 @@ function sweepPass(groups: number): Promise<SweepPass> {
     // The sweep core as test/core/sweep/run.emulator.test.ts drives it, with its rates set to the quotas themselves.
     const result = await sweep({
       mode: 'enforce',
-      clients: clients(emulator, REGION, CLIENT_SETTINGS),
+      clients: sdkClients(emulator, REGION, CLIENT_SETTINGS),
       config: loadConfig({}),
       region: REGION,
       account: ACCOUNT,
@@ -101,7 +102,7 @@ function sweepPass(groups: number): Promise<SweepPass> {
 /** The sequential retry-on-throttle loop over a fresh region: the reference line. */
 function referencePass(groups: number): Promise<SweepPass> {
   return timedPass(groups, async ({ emulator, key }, clock) => {
-    await sequentialRetryLoop(clients(emulator, REGION, { maxAttempts: 1 }).logs, key.arn, clock);
+    await sequentialRetryLoop(sdkClients(emulator, REGION, { maxAttempts: 1 }).logs, key.arn, clock);
   });
 }
 
@@ -158,7 +159,7 @@ export async function sweepFigures(args: BenchArgs, log: (line: string) => void)
       log(`  sequential loop run ${run + 1}/${args.runs}: ${(loop.elapsed / 1000).toFixed(1)} scaled s`);
     }
   }
-  const pages = Math.ceil(groups / 50);
+  const pages = Math.ceil(groups / PAGE);
   const figures = [
     sweepFigure(ours, floorMs, unencrypted, {
       id: 'sweep',

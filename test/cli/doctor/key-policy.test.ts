@@ -16,12 +16,12 @@ import {
 import { loadConfig } from '../../../functions/core/config.ts';
 import { defaultKeyPolicy, type PolicyContext } from '../../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { KEY_ARN, KEY_ID } from '../../helpers.ts';
 
 const kms = mockClient(KMSClient);
 const lambda = mockClient(LambdaClient);
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const ROLE = `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-EnforceRole`;
-const key: KeyMetadata = { Arn: KEY, KeyId: KEY.slice(-36), KeyState: 'Enabled' };
+const key: KeyMetadata = { Arn: KEY_ARN, KeyId: KEY_ID, KeyState: 'Enabled' };
 const ctx: PolicyContext = { partition: 'aws', region: REGION, account: ACCOUNT };
 
 describe('checkKeyPolicy', () => {
@@ -147,11 +147,11 @@ describe('checkFunctionRole', () => {
 
   it('a configured key: ok when its policy delegates to IAM (the account-root statement)', async () => {
     // Act
-    const result = await checkFunctionRole(input({ GUARD_ROLE_ARN: ROLE, KMS_KEY_ARN: KEY }));
+    const result = await checkFunctionRole(input({ GUARD_ROLE_ARN: ROLE, KMS_KEY_ARN: KEY_ARN }));
 
     // Assess
     expect(result.findings).toEqual([
-      { check: 'function role', status: 'ok', detail: `${ROLE} may use ${KEY} through CloudWatch Logs` },
+      { check: 'function role', status: 'ok', detail: `${ROLE} may use ${KEY_ARN} through CloudWatch Logs` },
     ]);
   });
 

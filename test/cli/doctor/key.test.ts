@@ -14,13 +14,13 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../../functions/cli/aws.ts';
 import { checkKey, checkKeyRotation } from '../../../functions/cli/doctor/key.ts';
 import { loadConfig } from '../../../functions/core/config.ts';
-import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { REGION } from '../../../local/world.ts';
+import { KEY_ARN, KEY_ID } from '../../helpers.ts';
 
 const kms = mockClient(KMSClient);
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const meta = (KeyState: KeyMetadata['KeyState']): KeyMetadata => ({
-  Arn: KEY,
-  KeyId: KEY.slice(-36),
+  Arn: KEY_ARN,
+  KeyId: KEY_ID,
   KeyState,
   KeySpec: 'SYMMETRIC_DEFAULT',
   KeyUsage: 'ENCRYPT_DECRYPT',
@@ -41,7 +41,7 @@ describe('checkKey', () => {
 
     // Assess
     expect(result.findings).toEqual([
-      { check: 'key', status: 'ok', detail: `${KEY} is enabled and symmetric` },
+      { check: 'key', status: 'ok', detail: `${KEY_ARN} is enabled and symmetric` },
     ]);
     expect(result.learned).toEqual({ key: meta('Enabled') });
   });
@@ -62,7 +62,7 @@ describe('checkKey', () => {
         fix: 'enable the key or point the guard at a usable one (never delete a key log groups use)',
       },
     ]);
-    expect(result.learned?.key?.Arn).toBe(KEY);
+    expect(result.learned?.key?.Arn).toBe(KEY_ARN);
   });
 
   it('warns that a missing guard key is created later, with the command that creates it now', async () => {
@@ -132,7 +132,7 @@ describe('checkKeyRotation', () => {
         check: 'key rotation',
         status: 'warn',
         detail: 'automatic rotation is off',
-        fix: `aws kms enable-key-rotation --key-id ${KEY} --region ${REGION}`,
+        fix: `aws kms enable-key-rotation --key-id ${KEY_ARN} --region ${REGION}`,
       },
     ]);
   });

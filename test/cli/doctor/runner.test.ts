@@ -21,6 +21,7 @@ import { DOCTOR_CHECKS, doctorRegion } from '../../../functions/cli/doctor/runne
 import { loadConfig } from '../../../functions/core/config.ts';
 import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { KEY_ARN } from '../../helpers.ts';
 
 const sts = mockClient(STSClient);
 const cloudtrail = mockClient(CloudTrailClient);
@@ -28,7 +29,6 @@ const eventbridge = mockClient(EventBridgeClient);
 const kms = mockClient(KMSClient);
 const logs = mockClient(CloudWatchLogsClient);
 const lambda = mockClient(LambdaClient);
-const KEY = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718`;
 const input = (options = {}) => ({
   clients: defaultClientFactory()(REGION),
   config: loadConfig({}),
@@ -81,7 +81,7 @@ describe('doctor runner', () => {
     cloudtrail.on(DescribeTrailsCommand).resolves({ trailList: [] });
     eventbridge.on(ListRulesCommand).resolves({ Rules: [] });
     kms.on(DescribeKeyCommand).resolves({
-      KeyMetadata: { Arn: KEY, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
+      KeyMetadata: { Arn: KEY_ARN, KeyId: 'k', KeyState: 'Enabled', KeySpec: 'SYMMETRIC_DEFAULT' },
     });
     kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
     kms.on(GetKeyPolicyCommand).resolves({

@@ -8,10 +8,12 @@ import {
   addCounts,
   type ClassifyContext,
   classifyGroup,
+  countAudited,
   countReport,
   countReports,
   countRisk,
   doneCountsOf,
+  emptyAuditTally,
   emptyCounts,
   emptyRiskCounts,
   type GroupReport,
@@ -238,5 +240,27 @@ describe('countRisk', () => {
       'key-policy-excludes-logs': 1,
       earliest: '2030-01-01T00:00:00.000Z',
     });
+  });
+});
+
+describe('countAudited', () => {
+  it('counts every audited report, its unreadable key policy and its risk, into a copy', () => {
+    const before = emptyAuditTally();
+    let t = countAudited(before, { keyPolicy: 'unknown' });
+    t = countAudited(t, { keyPolicy: 'admits-logs' });
+    t = countAudited(t, { atRisk: 'key-pending-deletion', unreadableFrom: '2030-01-01T00:00:00.000Z' });
+    t = countAudited(t, { keyPolicy: 'excludes-logs', atRisk: 'key-policy-excludes-logs' });
+    t = countAudited(t, {});
+    expect(t).toEqual({
+      listed: 5,
+      unchecked: 1,
+      risks: {
+        'key-pending-deletion': 1,
+        'key-disabled': 0,
+        'key-policy-excludes-logs': 1,
+        earliest: '2030-01-01T00:00:00.000Z',
+      },
+    });
+    expect(before).toEqual(emptyAuditTally());
   });
 });

@@ -4,11 +4,7 @@
  * principals, and delivery with delay, duplication and loss.
  */
 import { readFileSync } from 'node:fs';
-import {
-  CloudWatchLogsClient,
-  CreateLogGroupCommand,
-  DisassociateKmsKeyCommand,
-} from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogGroupCommand, DisassociateKmsKeyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
@@ -19,7 +15,6 @@ import {
   DisableKeyRotationCommand,
   EnableKeyCommand,
   EnableKeyRotationCommand,
-  KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   UpdateAliasCommand,
@@ -27,7 +22,9 @@ import {
 import { describe, expect, it } from 'vitest';
 import type { IamPrincipal } from '../../../local/emulator/iam.ts';
 import type { EmulatorOptions } from '../../../local/emulator/server.ts';
-import { ACCOUNT, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { policyOf, rootStatement, sleep } from '../../helpers.ts';
+import { rejection, setup, signedAs } from './helpers.ts';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
@@ -190,7 +187,6 @@ function only(events: TrailEvent[], eventName: string): TrailEvent {
   return found[0] as TrailEvent;
 }
 
-const REGION = 'us-east-1';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/ops/KeyAdmin`;
 const ROLE_KEY = 'AKIDKEYADMIN';
 const ADMIN_KEY = 'AKIDADMIN';
@@ -217,18 +213,8 @@ async function iamSetup(denied: string[], extra: EmulatorOptions = {}) {
     throttle: false,
     ...extra,
   });
-  const config = (accessKeyId: string) => ({
-    region: REGION,
-    endpoint: env.emulator.endpoint,
-    credentials: { accessKeyId, secretAccessKey: 'x' },
-    maxAttempts: 1,
-  });
-  return {
-    ...env,
-    roleKms: new KMSClient(config(ROLE_KEY)),
-    roleLogs: new CloudWatchLogsClient(config(ROLE_KEY)),
-    adminKms: new KMSClient(config(ADMIN_KEY)),
-  };
+  const role = signedAs(env, ROLE_KEY);
+  return { ...env, roleKms: role.kms, roleLogs: role.logs, adminKms: signedAs(env, ADMIN_KEY).kms };
 }
 
 describe('CloudTrail KMS events', () => {

@@ -1,26 +1,32 @@
 /**
- * Helpers for the emulator's own tests: an emulator started per test (stopped after it) with real SDK clients
- * pointed at it, the rejection of a call, and key policy statements.
+ * What the emulator's own tests share: an emulator per test (stopped after it) with the world's clients on it,
+ * without SDK retries so that each test sees the emulator's first answer, clients signed as another caller, and
+ * the rejection of a call.
  */
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { KMSClient } from '@aws-sdk/client-kms';
 import { afterEach } from 'vitest';
-import { type Emulator, type EmulatorOptions, startEmulator } from '../../../local/emulator/server.ts';
+import type { Clients } from '../../../functions/core/clients.ts';
+import { type EmulatorOptions, startEmulator } from '../../../local/emulator/server.ts';
+import { REGION, type World, worldOf } from '../../../local/world.ts';
 
-export const ACCOUNT = '123456789012';
-export const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-
-const running: Emulator[] = [];
+const running: World[] = [];
 afterEach(async () => {
-  await Promise.all(running.splice(0).map((e) => e.stop()));
+  await Promise.all(running.splice(0).map((world) => world.stop()));
 });
 
-/** Starts an emulator (stopped after the test) and real SDK clients pointed at it, without SDK retries. */
-export async function setup(options: EmulatorOptions = {}, region = 'us-east-1') {
+/**
+ * Starts an emulator (stopped after the test) and the world around it, without SDK retries. Not startWorld: its
+ * IAM would make the world's credentials an admin, and these tests see them refused like any other caller.
+ */
+export async function setup(options: EmulatorOptions = {}, region = REGION): Promise<World> {
   const emulator = await startEmulator({ port: 0, ...options });
-  running.push(emulator);
-  const config = { region, endpoint: emulator.endpoint, credentials, maxAttempts: 1 };
-  return { emulator, kms: new KMSClient(config), logs: new CloudWatchLogsClient(config), region };
+  const world = worldOf(emulator, { region, sdk: { maxAttempts: 1 } });
+  running.push(world);
+  return world;
+}
+
+/** KMS and Logs clients on `world`'s emulator signed with another access key, without SDK retries. */
+export function signedAs(world: World, accessKeyId: string): Clients {
+  return world.clients(world.region, { credentials: { accessKeyId, secretAccessKey: 'x' }, maxAttempts: 1 });
 }
 
 /** The rejection of a promise (fails the test if it resolves). */
@@ -34,29 +40,3 @@ export async function rejection(
   }
   throw new Error('expected the call to fail');
 }
-
-export const rootStatement = (account = ACCOUNT, partition = 'aws') => ({
-  Sid: 'Enable IAM User Permissions',
-  Effect: 'Allow',
-  Principal: { AWS: `arn:${partition}:iam::${account}:root` },
-  Action: 'kms:*',
-  Resource: '*',
-});
-
-export const logsStatement = (region: string, conditionRegion = region, account = ACCOUNT) => ({
-  Sid: 'AllowCloudWatchLogs',
-  Effect: 'Allow',
-  Principal: { Service: `logs.${region}.amazonaws.com` },
-  Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
-  Resource: '*',
-  Condition: {
-    ArnLike: {
-      'kms:EncryptionContext:aws:logs:arn': `arn:aws:logs:${conditionRegion}:${account}:log-group:*`,
-    },
-  },
-});
-
-export const policyOf = (...statements: unknown[]) =>
-  JSON.stringify({ Version: '2012-10-17', Statement: statements });
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

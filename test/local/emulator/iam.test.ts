@@ -5,7 +5,6 @@
  */
 import {
   AssociateKmsKeyCommand,
-  CloudWatchLogsClient,
   CreateLogGroupCommand,
   DescribeLogGroupsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
@@ -17,16 +16,16 @@ import {
   DescribeKeyCommand,
   EncryptCommand,
   GetKeyPolicyCommand,
-  KMSClient,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { evaluate, type IamOptions, type IamPrincipal } from '../../../local/emulator/iam.ts';
-import { ACCOUNT, logsStatement, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
+import { ACCOUNT, REGION } from '../../../local/world.ts';
+import { logsStatement, policyOf, rootStatement, sleep } from '../../helpers.ts';
+import { rejection, setup, signedAs } from './helpers.ts';
 
-const REGION = 'us-east-1';
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/service/GuardRole`;
 const ROLE_KEY = 'AKIDGUARDROLE';
 const ADMIN_KEY = 'AKIDADMIN';
@@ -64,20 +63,9 @@ async function iamSetup(principal: IamPrincipal, extra: Partial<IamOptions> = {}
     iam: { principals: { [ROLE_KEY]: principal }, admins: [ADMIN_KEY], ...extra },
     throttle: false,
   });
-  const client = <T>(Client: new (c: object) => T, accessKeyId: string) =>
-    new Client({
-      region: REGION,
-      endpoint: env.emulator.endpoint,
-      credentials: { accessKeyId, secretAccessKey: 'x' },
-      maxAttempts: 1,
-    });
-  return {
-    ...env,
-    roleKms: client(KMSClient, ROLE_KEY),
-    roleLogs: client(CloudWatchLogsClient, ROLE_KEY),
-    adminKms: client(KMSClient, ADMIN_KEY),
-    adminLogs: client(CloudWatchLogsClient, ADMIN_KEY),
-  };
+  const role = signedAs(env, ROLE_KEY);
+  const admin = signedAs(env, ADMIN_KEY);
+  return { ...env, roleKms: role.kms, roleLogs: role.logs, adminKms: admin.kms, adminLogs: admin.logs };
 }
 
 describe('IAM: who is calling', () => {

@@ -10,7 +10,8 @@ import {
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import type { InterceptedRequest } from '../../../local/emulator/server.ts';
-import { credentials, rejection, setup } from './helpers.ts';
+import { credentials } from '../../../local/world.ts';
+import { rejection, setup } from './helpers.ts';
 
 describe('intercept (test hook)', () => {
   it('sees every request with its input; undefined lets the emulator answer as usual', async () => {

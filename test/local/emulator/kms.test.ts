@@ -28,7 +28,9 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { ACCOUNT, logsStatement, policyOf, rejection, rootStatement, setup } from './helpers.ts';
+import { ACCOUNT } from '../../../local/world.ts';
+import { logsStatement, policyOf, rootStatement } from '../../helpers.ts';
+import { rejection, setup } from './helpers.ts';
 
 describe('KMS: keys', () => {
   it('CreateKey returns KeyMetadata with the default root policy', async () => {

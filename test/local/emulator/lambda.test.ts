@@ -5,7 +5,8 @@
 import { InvokeCommand, LambdaClient, ResourceNotFoundException } from '@aws-sdk/client-lambda';
 import { describe, expect, it } from 'vitest';
 import type { LambdaInvocation } from '../../../local/emulator/lambda.ts';
-import { ACCOUNT, credentials, rejection, setup } from './helpers.ts';
+import { ACCOUNT, credentials } from '../../../local/world.ts';
+import { rejection, setup } from './helpers.ts';
 
 const REGION = 'eu-west-1';
 const FUNCTION_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT}:function:worker`;

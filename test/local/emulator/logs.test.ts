@@ -26,7 +26,9 @@ import {
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { MESSAGES } from '../../../local/emulator/logs.ts';
-import { ACCOUNT, logsStatement, policyOf, rejection, rootStatement, setup, sleep } from './helpers.ts';
+import { ACCOUNT } from '../../../local/world.ts';
+import { logsStatement, policyOf, rootStatement, sleep } from '../../helpers.ts';
+import { rejection, setup } from './helpers.ts';
 
 const groupArn = (name: string, region = 'us-east-1') =>
   `arn:aws:logs:${region}:${ACCOUNT}:log-group:${name}`;
@@ -263,7 +265,7 @@ describe('CloudWatch Logs: AssociateKmsKey', () => {
 
   it('a Logs statement whose condition names another region: AccessDeniedException', async () => {
     // Prepare
-    const env = await world(policyOf(rootStatement(), logsStatement('us-east-1', 'eu-west-1')));
+    const env = await world(policyOf(rootStatement(), logsStatement('us-east-1', ACCOUNT, 'eu-west-1')));
     // Act
     const err = await rejection(associate(env, env.keyArn));
     // Assess

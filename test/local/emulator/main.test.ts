@@ -11,7 +11,7 @@ import {
   DescribeLogGroupsCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
-import { credentials } from './helpers.ts';
+import { credentials } from '../../../local/world.ts';
 
 const node = 'node_modules/.bin/node';
 const main = 'local/emulator/main.ts';

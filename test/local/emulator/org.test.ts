@@ -32,7 +32,8 @@ import {
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type OrgEmulator, type OrgEmulatorOptions, startOrgEmulator } from '../../../local/emulator/org.ts';
-import { credentials, rejection } from './helpers.ts';
+import { credentials } from '../../../local/world.ts';
+import { rejection } from './helpers.ts';
 
 const MGMT = '111111111111';
 const OU = 'ou-abcd-11111111';

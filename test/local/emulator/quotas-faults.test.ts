@@ -12,7 +12,9 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import { credentials, rejection, setup, sleep } from './helpers.ts';
+import { credentials } from '../../../local/world.ts';
+import { sleep } from '../../helpers.ts';
+import { rejection, setup } from './helpers.ts';
 
 const settle = (promises: Promise<unknown>[]) =>
   Promise.allSettled(promises).then((rs) =>

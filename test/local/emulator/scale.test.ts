@@ -13,9 +13,9 @@ import {
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compare, GroupRecord, GroupTable } from '../../../local/emulator/state.ts';
+import { REGION } from '../../../local/world.ts';
 import { rejection, setup } from './helpers.ts';
 
-const REGION = 'us-east-1';
 const pad = (i: number) => String(i).padStart(5, '0');
 
 /** What DescribeLogGroups answered before the name index: filter and sort every group, then slice. */

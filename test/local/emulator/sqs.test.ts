@@ -14,7 +14,8 @@ import {
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import type { SqsMessage } from '../../../local/emulator/sqs.ts';
-import { ACCOUNT, credentials, rejection, setup } from './helpers.ts';
+import { ACCOUNT, credentials } from '../../../local/world.ts';
+import { rejection, setup } from './helpers.ts';
 
 const REGION = 'eu-west-1';
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:work`;
