@@ -10,42 +10,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { EmulatorHost, EmulatorOptions } from './emulator.ts';
 import { ApiError } from './errors.ts';
-import type { IamPrincipal } from './iam.ts';
-import type { OrgAccountSpec } from './org.ts';
+import type { AccountRecord, OrgAccountSpec, OrgCall } from './org-model.ts';
 import { ORGS_PREFIX, type OrganizationsApi } from './organizations.ts';
 import { credentialScope } from './request.ts';
-import { type Emulator, type EmulatorHost, type EmulatorOptions, startEmulator } from './server.ts';
+import { startEmulator } from './server.ts';
 import { answerSts, callerOf, EXPIRED_TOKEN, type OrgSession, type StsContext } from './sts.ts';
-
-/** One STS or Organizations request, as the front answered it. */
-export interface OrgCall {
-  service: 'sts' | 'organizations';
-  operation: string;
-  region: string;
-  at: number;
-  /** The access key of the SigV4 credential scope (absent for an unsigned request). */
-  accessKeyId?: string;
-  /** The caller's account. */
-  account: string;
-  error?: string;
-}
-
-/** An account of the organization: its spec with the defaults applied, and its emulator. */
-export interface AccountRecord {
-  id: string;
-  name: string;
-  email: string;
-  status: NonNullable<OrgAccountSpec['status']>;
-  parent: string;
-  roles: Set<string>;
-  externalId?: string;
-  refuseRole: boolean;
-  enabledRegions?: Set<string>;
-  /** The role ARN → principal of the account's `iam.principals`, for the policies of an assumed role. */
-  rolePrincipals?: Map<string, IamPrincipal>;
-  emulator: Emulator;
-}
 
 /** The front's HTTP server, listening. */
 export interface Front {

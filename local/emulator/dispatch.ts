@@ -7,6 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Authorizer, Caller } from './authorize.ts';
+import type { ApiCall, EmulatorHost, InterceptedRequest, Interception } from './emulator.ts';
 import { ApiError } from './errors.ts';
 import {
   cloudTrailEvent,
@@ -22,7 +23,6 @@ import { type WireError, wireError, writeError, writeJson, writeOutput, writeRaw
 import type { Quotas } from './quota.ts';
 import type { Random } from './random.ts';
 import { type CredentialScope, credentialScope, readBody } from './request.ts';
-import type { ApiCall, EmulatorHost, InterceptedRequest, Interception } from './server.ts';
 import type { Handler, Route, ServiceRouter } from './service-router.ts';
 import type { Store } from './state.ts';
 

@@ -5,9 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import type { ApiCall, EmulatorOptions } from './emulator.ts';
 import type { IamOptions } from './iam.ts';
-import { type OrgEmulatorOptions, startOrgEmulator } from './org.ts';
-import { type ApiCall, type EmulatorOptions, startEmulator } from './server.ts';
+import { startOrgEmulator } from './org.ts';
+import type { OrgEmulatorOptions } from './org-model.ts';
+import { startEmulator } from './server.ts';
 
 const HELP = `Usage: npm run emulator -- [options]
 

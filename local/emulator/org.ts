@@ -1,60 +1,14 @@
 /**
- * An organization of several accounts behind one endpoint (README, "Several accounts (an organization)"): what an
- * organization is made of (its options) and `startOrgEmulator`, which wires the rooms that serve it: the front
- * (account-router.ts) that routes each request, AWS Organizations (organizations.ts), STS (sts.ts), and one account
- * emulator per account (server.ts, hosted by the front).
+ * An organization of several accounts behind one endpoint (README, "Several accounts (an organization)"): a
+ * running organization (OrgEmulator; what one is made of: org-model.ts) and `startOrgEmulator`, which wires the
+ * rooms that serve it: the front (account-router.ts) that routes each request, AWS Organizations
+ * (organizations.ts), STS (sts.ts), and one account emulator per account (server.ts, hosted by the front).
  */
-import {
-  type AccountRecord,
-  accountRouter,
-  listenFront,
-  type OrgCall,
-  type RequestHandler,
-  startAccountEmulators,
-} from './account-router.ts';
+import { accountRouter, listenFront, type RequestHandler, startAccountEmulators } from './account-router.ts';
+import type { Emulator } from './emulator.ts';
+import type { AccountRecord, OrgCall, OrgEmulatorOptions } from './org-model.ts';
 import { organizationOf, organizationsApi, treeOf } from './organizations.ts';
-import type { Emulator, EmulatorOptions } from './server.ts';
 import type { OrgSession } from './sts.ts';
-
-/** One account of the organization and what differs in it. */
-export interface OrgAccountSpec {
-  /** 12 digits. */
-  id: string;
-  /** Default `account-<id>`. */
-  name?: string;
-  /** Default `account-<id>@example.com`. */
-  email?: string;
-  /** Default ACTIVE. */
-  status?: 'ACTIVE' | 'SUSPENDED' | 'PENDING_CLOSURE' | 'PENDING_ACTIVATION' | 'CLOSED';
-  /** The OU the account sits in (an id of `ous`); default: directly under the root. */
-  ou?: string;
-  /**
-   * Role names that trust the management account; default `['OrganizationAccountAccessRole']` (`[]` for the
-   * management account itself, which Organizations gives no such role).
-   */
-  roles?: string[];
-  /** When set, AssumeRole into this account must pass this ExternalId (a trust policy with `sts:ExternalId`). */
-  externalId?: string;
-  /** AssumeRole into this account is AccessDenied (e.g. the role's trust policy was changed). */
-  refuseRole?: boolean;
-  /** Default: every region. A KMS / Logs / SQS / Lambda request to another region is UnrecognizedClientException. */
-  enabledRegions?: string[];
-  /** Per-account emulator options (quotas, iam, faultRate, ...), over the organization's. */
-  options?: Partial<EmulatorOptions>;
-}
-
-/** The organization: its accounts and OUs, and the emulator options every account starts from. */
-export interface OrgEmulatorOptions extends Omit<EmulatorOptions, 'account'> {
-  /** The management account id (also listed by ListAccounts, as in AWS). */
-  management: string;
-  accounts: OrgAccountSpec[];
-  /** Default 'o-' + 10 characters derived from the management account id. */
-  organizationId?: string;
-  /** OUs; `parent` defaults to the root. */
-  ous?: { id: string; name: string; parent?: string }[];
-  /** 0 = a free port (default). */
-  port?: number;
-}
 
 /** A running organization: its ids, each account's emulator, and what Organizations and STS answered. */
 export interface OrgEmulator {

@@ -8,9 +8,8 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccountRecord, OrgCall } from './account-router.ts';
 import { ApiError } from './errors.ts';
-import type { OrgAccountSpec, OrgEmulatorOptions } from './org.ts';
+import type { AccountRecord, OrgAccountSpec, OrgCall, OrgEmulatorOptions } from './org-model.ts';
 import { idChars } from './random.ts';
 import { readBody } from './request.ts';
 

@@ -9,9 +9,9 @@
  *   HTTP statuses (lambda.ts `lambdaErrorStatus`).
  */
 import type { ServerResponse } from 'node:http';
+import type { Interception } from './emulator.ts';
 import type { ApiError } from './errors.ts';
 import { isLambdaAnswer, lambdaErrorStatus } from './lambda.ts';
-import type { Interception } from './server.ts';
 import { sqsErrorShape } from './sqs.ts';
 
 /** awsJson1_1 (`json`), SQS's awsJson1_0 (`sqs`), Lambda's REST (`rest`). */

@@ -5,10 +5,10 @@
  * is built from the path, the query, the headers and the body.
  */
 import type { IncomingMessage } from 'node:http';
+import type { Service } from './emulator.ts';
 import { type Ctx, kmsHandlers } from './kms.ts';
 import { logsHandlers } from './logs.ts';
 import type { Protocol } from './protocols.ts';
-import type { Service } from './server.ts';
 
 /** One operation of a service: the store and region in, the answer's output (or an ApiError) out. */
 export type Handler = (ctx: Ctx, input: Record<string, unknown>) => unknown;

@@ -7,9 +7,9 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AccountRecord, OrgCall } from './account-router.ts';
 import { ApiError } from './errors.ts';
 import { EMULATOR_USER_ID, roleIdOf } from './iam.ts';
+import type { AccountRecord, OrgCall } from './org-model.ts';
 import { partitionOf } from './policy-eval.ts';
 import { idChars } from './random.ts';
 import { readBody } from './request.ts';

@@ -2,7 +2,7 @@
  * The emulator's record of the API calls a run made, counted as the figures report them: the calls since a
  * mark, how many were throttled, how many of each operation. One place, so every section counts alike.
  */
-import type { ApiCall, Emulator } from '../../local/emulator/server.ts';
+import type { ApiCall, Emulator } from '../../local/emulator/emulator.ts';
 import { countBy } from './stats.ts';
 
 /** The calls the emulator received since `from` (its `calls.length` before the run). */

@@ -13,8 +13,8 @@ import {
   ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import type { Emulator } from '../../local/emulator/emulator.ts';
 import { createLogGroupEvent } from '../../local/emulator/events.ts';
-import type { Emulator } from '../../local/emulator/server.ts';
 import {
   ACCOUNT,
   GUARD_TAGS,

@@ -22,7 +22,7 @@ import { run } from '../../functions/cli/program.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, rootStatement } from '../../functions/core/policy.ts';
 import { scaledClock } from '../../local/clock.ts';
-import type { Emulator } from '../../local/emulator/server.ts';
+import type { Emulator } from '../../local/emulator/emulator.ts';
 import { ACCOUNT, credentials, GUARD_ALIAS, REGION, startWorld } from '../../local/world.ts';
 import { testIo } from './helpers.ts';
 

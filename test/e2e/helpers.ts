@@ -13,9 +13,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect } from 'vitest';
 import { guardRoleStatements } from '../../functions/core/policy.ts';
+import type { ApiCall, Emulator } from '../../local/emulator/emulator.ts';
 import { createLogGroupEvent } from '../../local/emulator/events.ts';
 import type { IamPrincipal } from '../../local/emulator/iam.ts';
-import type { ApiCall, Emulator } from '../../local/emulator/server.ts';
 import {
   ENFORCE_BUNDLE,
   ENFORCE_FUNCTION,

@@ -22,8 +22,9 @@ import {
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Emulator } from '../../local/emulator/emulator.ts';
 import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/org.ts';
-import { type Emulator, startEmulator } from '../../local/emulator/server.ts';
+import { startEmulator } from '../../local/emulator/server.ts';
 import { handlerEnv, REGION } from '../../local/world.ts';
 
 const root = join(import.meta.dirname, '..', '..');

@@ -10,7 +10,7 @@
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy, logsStatement, rootStatement } from '../../functions/core/policy.ts';
-import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/emulator.ts';
 import {
   ACCOUNT,
   GUARD_ALIAS,

@@ -10,7 +10,7 @@
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import type { Emulator } from '../../local/emulator/server.ts';
+import type { Emulator } from '../../local/emulator/emulator.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
 import { roleArn } from '../../local/roles.ts';
 import { associateRate, GUARD_ALIAS, startWorld } from '../../local/world.ts';

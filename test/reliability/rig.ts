@@ -6,8 +6,8 @@
  */
 import { CreateLogGroupCommand, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/emulator.ts';
 import { seededRandom } from '../../local/emulator/random.ts';
-import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
 import type { PipelineOptions } from '../../local/pipeline.ts';
 import { roleArn } from '../../local/roles.ts';
 import { associateRate, retryAborted, startWorld, type WorldOptions } from '../../local/world.ts';

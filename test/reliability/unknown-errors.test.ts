@@ -14,7 +14,7 @@ import { CLIENT_SETTINGS, clientsFor } from '../../functions/core/clients.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { handleEvent } from '../../functions/core/handle.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
-import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/server.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../local/emulator/emulator.ts';
 import {
   ACCOUNT,
   GUARD_ALIAS,

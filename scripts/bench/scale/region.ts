@@ -7,12 +7,8 @@ import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
-import {
-  type Emulator,
-  type InterceptedRequest,
-  type Interception,
-  startEmulator,
-} from '../../../local/emulator/server.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../../local/emulator/emulator.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
 import { REGION, sdkClients } from '../../../local/world.ts';
 import { guardKey } from '../rig.ts';
 import type { ScaleArgs } from './args.ts';

@@ -7,7 +7,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { Emulator, InterceptedRequest, Interception } from '../../../local/emulator/server.ts';
+import type { Emulator, InterceptedRequest, Interception } from '../../../local/emulator/emulator.ts';
 import { ACCOUNT, credentials, REGION } from '../../../local/world.ts';
 import { byOperation, throttledOf } from '../api-calls.ts';
 import { NODE, root } from '../rig.ts';

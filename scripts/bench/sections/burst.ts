@@ -6,7 +6,8 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
+import type { Emulator } from '../../../local/emulator/emulator.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { callsSince, throttledOf } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';

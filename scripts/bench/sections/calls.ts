@@ -4,7 +4,7 @@
  * runs this section on its emulator). Calls are what the quotas are spent on, so fewer is the figure.
  */
 import { pathToFileURL } from 'node:url';
-import type { Emulator } from '../../../local/emulator/server.ts';
+import type { Emulator } from '../../../local/emulator/emulator.ts';
 import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
 import { REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';

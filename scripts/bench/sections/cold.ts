@@ -4,7 +4,9 @@
  * interleaved rounds, and against the same bundle making the guard's four calls (a reference line). Its
  * emulator also serves the `calls` section (scripts/bench/sections/calls.ts), which counts the cold events' calls.
  */
-import { type Emulator, startEmulator } from '../../../local/emulator/server.ts';
+
+import type { Emulator } from '../../../local/emulator/emulator.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
 import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
 import { REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';

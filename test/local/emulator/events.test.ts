@@ -20,8 +20,8 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
+import type { EmulatorOptions } from '../../../local/emulator/emulator.ts';
 import type { IamPrincipal } from '../../../local/emulator/iam.ts';
-import type { EmulatorOptions } from '../../../local/emulator/server.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { policyOf, rootStatement, sleep } from '../../helpers.ts';
 import { rejection, setup, signedAs } from './helpers.ts';

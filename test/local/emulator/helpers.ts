@@ -5,7 +5,8 @@
  */
 import { afterEach } from 'vitest';
 import type { Clients } from '../../../functions/core/clients.ts';
-import { type EmulatorOptions, startEmulator } from '../../../local/emulator/server.ts';
+import type { EmulatorOptions } from '../../../local/emulator/emulator.ts';
+import { startEmulator } from '../../../local/emulator/server.ts';
 import { REGION, type World, worldOf } from '../../../local/world.ts';
 
 const running: World[] = [];

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
-import type { InterceptedRequest } from '../../../local/emulator/server.ts';
+import type { InterceptedRequest } from '../../../local/emulator/emulator.ts';
 import { credentials } from '../../../local/world.ts';
 import { rejection, setup } from './helpers.ts';
 

@@ -31,7 +31,8 @@ import {
 } from '@aws-sdk/client-organizations';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type OrgEmulator, type OrgEmulatorOptions, startOrgEmulator } from '../../../local/emulator/org.ts';
+import { type OrgEmulator, startOrgEmulator } from '../../../local/emulator/org.ts';
+import type { OrgEmulatorOptions } from '../../../local/emulator/org-model.ts';
 import { credentials } from '../../../local/world.ts';
 import { rejection } from './helpers.ts';
 
