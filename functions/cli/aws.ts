@@ -185,6 +185,12 @@ const OTHER_PARTITIONS: Record<string, string[]> = {
   'aws-us-gov': ['us-gov-west-1', 'us-gov-east-1'],
 };
 
+/** Every region the CLI knows, of every partition: what `--region` and `--regions` are checked against. */
+export const KNOWN_REGIONS: readonly string[] = [
+  ...COMMERCIAL_REGIONS,
+  ...Object.values(OTHER_PARTITIONS).flat(),
+];
+
 /** Every region of the partition `region` is in (commercial by default). */
 export function allRegions(region: string | undefined): string[] {
   const partition = region ? partitionOf(region) : 'aws';

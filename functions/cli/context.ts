@@ -2,13 +2,21 @@
  * What every command shares: the exit codes, the flags every command takes, and the `Ctx` a handler runs with
  * (the config with the flag overrides, the printer, the clients and the regions), built once from the flags.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { createKeyCache, type KeyStepOptions, keyContext } from '../core/key.ts';
 import { describeRule, type NumberRule, parseNumber } from '../core/parse.ts';
-import { allRegions, type CliClients, type ClientFactory, defaultClientFactory } from './aws.ts';
+import {
+  allRegions,
+  type CliClients,
+  type ClientFactory,
+  defaultClientFactory,
+  KNOWN_REGIONS,
+} from './aws.ts';
 import { UsageError } from './errors.ts';
 import { type Io, makePrinter, type Printer } from './io.ts';
+import { keyRegionProblem, outPathProblem, profileProblem, regionProblem, sharedFiles } from './validate.ts';
 
 /** Exit codes (docs/CLI.md). */
 export const EXIT = { ok: 0, findings: 1, usage: 2, aws: 3, interrupted: 130 } as const;
@@ -16,7 +24,7 @@ export const EXIT = { ok: 0, findings: 1, usage: 2, aws: 3, interrupted: 130 } a
 /** The flags every command takes (see `common`). */
 export interface CommonFlags {
   region?: string;
-  regions?: string;
+  regions?: string[];
   allRegions?: boolean;
   profile?: string;
   keyAlias?: string;
@@ -29,6 +37,8 @@ export interface CommonFlags {
   color: boolean;
   verbose?: boolean;
   dryRun?: boolean;
+  /** `audit --out`: checked up front, before any AWS call. */
+  out?: string;
 }
 
 /** What a command handler runs with: the parsed flags, the config they yield, the regions, the clients. */
@@ -62,14 +72,28 @@ const collect = (value: string, previous: string[] | undefined) => [
     .filter(Boolean),
 ];
 
+/** `--region` once: a second one is refused rather than silently replacing the first (docs/CLI.md). */
+const once = (value: string, previous: string | undefined) => {
+  if (previous !== undefined)
+    throw new UsageError(
+      `--region given twice (${previous}, ${value}); for several regions use --regions ${previous},${value}`,
+    );
+  return value;
+};
+
 /** Adds the flags every command shares; `dryRun` only where the command can change something. */
 export function common(cmd: Command, options: { dryRun?: boolean } = {}): Command {
   cmd
     .option(
       '--region <region>',
-      "AWS region (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)",
+      "AWS region, once (default: AWS_REGION, AWS_DEFAULT_REGION or the profile's region)",
+      once,
     )
-    .option('--regions <list>', 'several regions, comma-separated (e.g. eu-west-1,us-east-1)')
+    .option(
+      '--regions <list>',
+      'several regions, comma-separated, repeatable (e.g. eu-west-1,us-east-1)',
+      collect,
+    )
     .option(
       '--all-regions',
       'every region of the partition (commercial unless --region says otherwise); regions not enabled are skipped',
@@ -131,40 +155,81 @@ export function examples(cmd: Command, lines: string[]): Command {
   return cmd.addHelpText('after', `\nExamples:\n${lines.map((l) => `  $ ${l}`).join('\n')}\n`);
 }
 
-/** Turns the parsed flags into a `Ctx`: config with the flag overrides, printer, clients and regions. */
+/** The environment variables the flags stand for, with the flags' values (a flag wins over the environment). */
+export function envFromFlags(flags: CommonFlags): Record<string, string> {
+  return {
+    ...(flags.keyAlias ? { KMS_KEY_ALIAS: flags.keyAlias } : {}),
+    ...(flags.keyArn ? { KMS_KEY_ARN: flags.keyArn } : {}),
+    ...(flags.functionRole ? { GUARD_ROLE_ARN: flags.functionRole } : {}),
+    ...(flags.include ? { INCLUDE_LOG_GROUPS: flags.include.join(',') } : {}),
+    ...(flags.exclude ? { EXCLUDE_LOG_GROUPS: flags.exclude.join(',') } : {}),
+    ...(flags.dryRun ? { DRY_RUN: 'true' } : {}),
+  };
+}
+
+/**
+ * Turns the parsed flags into a `Ctx`: config with the flag overrides, printer, clients and regions. Everything
+ * that can be checked without AWS is checked here, before the first call (validate.ts): exit 2, nothing changed.
+ */
 export async function context(io: Io, argv: string[], flags: CommonFlags): Promise<Ctx> {
   const printer = makePrinter(io, {
     quiet: Boolean(flags.quiet),
     verbose: Boolean(flags.verbose),
     color: flags.color !== false,
   });
-  const env = { ...io.env };
-  if (flags.keyAlias) env.KMS_KEY_ALIAS = flags.keyAlias;
-  if (flags.keyArn) env.KMS_KEY_ARN = flags.keyArn;
-  if (flags.functionRole) env.GUARD_ROLE_ARN = flags.functionRole;
-  if (flags.include) env.INCLUDE_LOG_GROUPS = flags.include.join(',');
-  if (flags.exclude) env.EXCLUDE_LOG_GROUPS = flags.exclude.join(',');
-  if (flags.dryRun) env.DRY_RUN = 'true';
-  const config = loadConfig(env);
+  const config = loadConfig({ ...io.env, ...envFromFlags(flags) });
+  if (flags.profile) checkProfile(flags.profile, io.env);
+  if (flags.out) {
+    const problem = outPathProblem(flags.out);
+    if (problem) throw new UsageError(problem);
+  }
   const clients =
     io.clients ?? defaultClientFactory({ ...(flags.profile ? { profile: flags.profile } : {}) });
-  const chosen = [flags.region, flags.regions, flags.allRegions].filter(Boolean).length;
-  if (chosen > 1) throw new UsageError('use one of --region, --regions, --all-regions');
-  let regions: string[];
-  const envRegion = io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || undefined;
-  if (flags.regions) regions = collect(flags.regions, []);
-  else if (flags.allRegions) regions = allRegions(envRegion);
-  else if (flags.region) regions = [flags.region];
-  else if (envRegion) regions = [envRegion];
-  else {
-    const configured = await profileRegion(flags.profile);
-    if (!configured) throw new UsageError('no AWS region: pass --region or set AWS_REGION');
-    regions = [configured];
-  }
+  const { regions, source } = await chooseRegions(io, flags);
   for (const r of regions) {
-    if (!/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(r)) throw new UsageError(`"${r}" is not an AWS region name`);
+    const problem = regionProblem(r, source, KNOWN_REGIONS);
+    if (problem) throw new UsageError(problem);
+  }
+  if (config.keyArn) {
+    const problem = keyRegionProblem(config.keyArn, flags.keyArn ? '--key-arn' : 'KMS_KEY_ARN', regions);
+    if (problem) throw new UsageError(problem);
   }
   return { io, argv, flags, printer, config, regions: [...new Set(regions)], clients };
+}
+
+/** The regions of the run and where they came from (the flag or variable a message names). */
+async function chooseRegions(io: Io, flags: CommonFlags): Promise<{ regions: string[]; source: string }> {
+  const chosen = [flags.region, flags.regions, flags.allRegions].filter(Boolean).length;
+  if (chosen > 1) throw new UsageError('use one of --region, --regions, --all-regions');
+  const envRegion = io.env.AWS_REGION || io.env.AWS_DEFAULT_REGION || undefined;
+  const envSource = io.env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION';
+  if (flags.regions) {
+    if (flags.regions.length === 0) throw new UsageError('--regions: no region given');
+    return { regions: flags.regions, source: '--regions' };
+  }
+  if (flags.allRegions) return { regions: allRegions(envRegion), source: '--all-regions' };
+  if (flags.region) return { regions: [flags.region], source: '--region' };
+  if (envRegion) return { regions: [envRegion], source: envSource };
+  const configured = await profileRegion(flags.profile);
+  if (!configured) throw new UsageError('no AWS region: pass --region or set AWS_REGION');
+  return { regions: [configured], source: `the region of profile ${flags.profile ?? 'default'}` };
+}
+
+/** Refuses a --profile no shared config or credentials file defines, naming the files read. */
+function checkProfile(profile: string, env: Io['env']): void {
+  const files = sharedFiles(env);
+  const read = (path: string) => {
+    try {
+      return readFileSync(path, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const problem = profileProblem(profile, '--profile', [
+    { path: files.config, kind: 'config', text: read(files.config) },
+    { path: files.credentials, kind: 'credentials', text: read(files.credentials) },
+  ]);
+  if (problem) throw new UsageError(problem);
 }
 
 /** The region of the profile's config (what the SDK itself would pick), if any. */

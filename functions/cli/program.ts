@@ -6,9 +6,18 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError, GuardError } from '../core/errors.ts';
 import { describeAwsError, isAwsFailure } from './aws.ts';
 import { commands } from './commands/index.ts';
-import { type CommandDeps, type CommonFlags, type Ctx, context, EXIT, examples } from './context.ts';
+import {
+  type CommandDeps,
+  type CommonFlags,
+  type Ctx,
+  context,
+  EXIT,
+  envFromFlags,
+  examples,
+} from './context.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
+import { inUserTerms } from './validate.ts';
 import { VERSION } from './version.ts';
 
 /** Builds the commander program; `setCode` receives each command's exit code. */
@@ -34,7 +43,16 @@ export function buildProgram(io: Io, argv: string[], setCode: (code: number) => 
       <T>(fn: (ctx: Ctx, opts: T) => Promise<number>) =>
       async (cmd: Command) => {
         const opts = cmd.opts() as CommonFlags & T;
-        setCode(await fn(await context(io, argv, opts), opts));
+        try {
+          setCode(await fn(await context(io, argv, opts), opts));
+        } catch (e) {
+          // A configuration mistake names the flag the user typed, or the variable they set (validate.ts).
+          if (e instanceof ConfigError)
+            throw new UsageError(inUserTerms(e.message, new Set(Object.keys(envFromFlags(opts)))), {
+              cause: e,
+            });
+          throw e;
+        }
       },
   };
   for (const command of commands) command.register(program, deps);

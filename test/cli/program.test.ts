@@ -130,7 +130,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
     expect(await run(['associate'], t.io)).toBe(2);
     expect(await run(['audit', '--region', 'nowhere'], t.io)).toBe(2);
     expect(await run(['audit', '--key-arn', 'alias/x'], t.io)).toBe(2);
-    expect(t.stderr()).toContain('KMS_KEY_ARN must be a full key ARN');
+    expect(t.stderr()).toContain('--key-arn must be a full key ARN');
   });
 
   it('audit prints a table and exits 1 when groups in scope are unencrypted', async () => {
@@ -200,7 +200,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
 
     // Assess
     expect(code).toBe(2);
-    expect(t.stderr()).toMatch(/KMS_KEY_ARN names a key of account 210987654321/);
+    expect(t.stderr()).toMatch(/--key-arn names a key of account 210987654321/);
     expect(mutatingLogs()).toEqual([]);
     expect(kms.calls()).toHaveLength(0);
   });

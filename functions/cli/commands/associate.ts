@@ -21,6 +21,7 @@ import {
   singleRegion,
 } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { reservedGroupProblem } from '../validate.ts';
 
 async function associate(
   ctx: Ctx,
@@ -28,7 +29,10 @@ async function associate(
 ): Promise<number> {
   const { printer, config, io } = ctx;
   const region = singleRegion(ctx);
-  if (!isLogGroupName(opts.logGroup)) throw new UsageError(`"${opts.logGroup}" is not a log group name`);
+  if (!isLogGroupName(opts.logGroup))
+    throw new UsageError(`--log-group "${opts.logGroup}" is not a log group name`);
+  const reserved = reservedGroupProblem(opts.logGroup);
+  if (reserved) throw new UsageError(reserved);
   const timeoutMs = numberFlag(opts.timeout, '--timeout', { above: 0, max: 3600 }, 300) * 1000;
   const clients = ctx.clients(region);
   const group = await describeLogGroup(clients, opts.logGroup);

@@ -15,7 +15,8 @@ import { UsageError } from '../errors.ts';
 async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean }): Promise<number> {
   const { printer, config, io } = ctx;
   const region = singleRegion(ctx);
-  if (!isLogGroupName(opts.logGroup)) throw new UsageError(`"${opts.logGroup}" is not a log group name`);
+  if (!isLogGroupName(opts.logGroup))
+    throw new UsageError(`--log-group "${opts.logGroup}" is not a log group name`);
   const clients = ctx.clients(region);
   const group = await describeLogGroup(clients, opts.logGroup);
   if (!group) {
