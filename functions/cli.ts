@@ -3,6 +3,7 @@
  * has lives here: stdin, stdout and stderr, Ctrl-C, and the exit code.
  */
 import { createInterface } from 'node:readline/promises';
+import { type InterruptHooks, secondInterruptText } from './cli/io.ts';
 import { run } from './cli/program.ts';
 
 // A closed pipe (`| head`) ends the output, not the process with a stack trace.
@@ -14,11 +15,16 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 const controller = new AbortController();
+const interrupt: InterruptHooks = {};
 let interrupts = 0;
 process.on('SIGINT', () => {
   interrupts++;
   if (interrupts > 1) {
-    process.stderr.write('\nstopping now (second Ctrl-C)\n');
+    let resume: string | undefined;
+    try {
+      resume = interrupt.resumeCommand?.();
+    } catch {}
+    process.stderr.write(secondInterruptText(resume));
     process.exit(130);
   }
   process.stderr.write(
@@ -33,6 +39,7 @@ const code = await run(process.argv.slice(2), {
   stdinIsTTY: process.stdin.isTTY === true,
   env: process.env,
   signal: controller.signal,
+  interrupt,
   prompt: async (question) => {
     const rl = createInterface({ input: process.stdin, output: process.stderr });
     try {

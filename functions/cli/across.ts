@@ -25,6 +25,11 @@ export interface PairTask {
   config: GuardConfig;
   /** Where a resumed pair starts (a DescribeLogGroups token). */
   nextToken?: string;
+  /**
+   * To call after each finished page (the sweep's `onPage`) with where the pair would resume, undefined once it is
+   * listed to the end: what a second Ctrl-C, which cannot wait for the pair to end, prints as the resume command.
+   */
+  checkpoint?: (nextToken: string | undefined) => void;
 }
 
 /** What a pair's work reports. `interrupted` and `failed` pairs are in the resume token, from `nextToken`. */
@@ -129,76 +134,109 @@ export async function runAcross(
   const size = options.org.parallel || multi ? parallelism(options.org.parallel) : 1;
   const pool = new Pool(size);
   const outcomes: PairOutcome[] = [];
-  await Promise.all(
-    wanted.map((pair) =>
-      pool.run(async () => {
-        const target = byAccount.get(pair.a);
-        const base = {
-          account: pair.a,
-          ...(target?.name ? { accountName: target.name } : {}),
-          region: pair.r,
-          counts: emptyCounts(),
-        };
-        if (!target) {
-          // Only a resumed run can name an account that is not reachable any more.
-          if (!skippedAccounts.has(pair.a))
+  // Where each pair would resume now (its last finished page), for a second Ctrl-C that quits without waiting.
+  const live = new Map(wanted.map((p) => [`${p.a}/${p.r}`, { ...p, done: false }]));
+  const refused = () =>
+    options.resumeToken
+      ? wanted.filter((p) => skippedAccounts.get(p.a)?.kind === 'denied')
+      : plan.skipped
+          .filter((k) => k.kind === 'denied')
+          .flatMap((k) => ctx.regions.map((r) => ({ a: k.account, r })));
+  if (io.interrupt)
+    io.interrupt.resumeCommand = () => {
+      const todo = [
+        ...[...live.values()]
+          .filter((p) => !p.done && !skippedAccounts.has(p.a))
+          .map(({ a, r, t }) => ({ a, r, ...(t ? { t } : {}) })),
+        ...refused(),
+      ];
+      return todo.length ? resumeCommand(ctx.argv, encodeAcross(options.command, todo)) : undefined;
+    };
+  const settle = (pair: TokenPair, done: boolean, nextToken?: string) => {
+    const entry = live.get(`${pair.a}/${pair.r}`);
+    if (!entry) return;
+    entry.done = done;
+    if (nextToken) entry.t = nextToken;
+    else delete entry.t;
+  };
+  try {
+    await Promise.all(
+      wanted.map((pair) =>
+        pool.run(async () => {
+          const target = byAccount.get(pair.a);
+          const base = {
+            account: pair.a,
+            ...(target?.name ? { accountName: target.name } : {}),
+            region: pair.r,
+            counts: emptyCounts(),
+          };
+          if (!target) {
+            settle(pair, true);
+            // Only a resumed run can name an account that is not reachable any more.
+            if (!skippedAccounts.has(pair.a))
+              outcomes.push({
+                ...base,
+                status: 'skipped',
+                skip: 'denied',
+                reason: 'not in the accounts of this run',
+              });
+            return;
+          }
+          if (io.signal?.aborted) {
+            outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
+            return;
+          }
+          let done: PairDone;
+          try {
+            done = await options.work({
+              account: pair.a,
+              ...(target.name ? { accountName: target.name } : {}),
+              region: pair.r,
+              clients: target.clients(pair.r),
+              config: configFor(config, pair.a),
+              ...(pair.t ? { nextToken: pair.t } : {}),
+              checkpoint: (nextToken) => settle(pair, !nextToken, nextToken),
+            });
+          } catch (err) {
+            done = {
+              status: 'failed',
+              counts: emptyCounts(),
+              error: err,
+              ...(pair.t ? { nextToken: pair.t } : {}),
+            };
+          }
+          // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
+          const mistake = configMistake(done.error);
+          if (mistake) throw mistake;
+          const disabled =
+            done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
+          // Finished, or still to do from where the work stopped (the same as the token at the end has it).
+          settle(pair, done.status === 'done' || Boolean(disabled), done.nextToken);
+          if (disabled) {
             outcomes.push({
               ...base,
               status: 'skipped',
-              skip: 'denied',
-              reason: 'not in the accounts of this run',
+              skip: 'region-disabled',
+              reason: `${pair.r} is not enabled for account ${pair.a}`,
             });
-          return;
-        }
-        if (io.signal?.aborted) {
-          outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
-          return;
-        }
-        let done: PairDone;
-        try {
-          done = await options.work({
-            account: pair.a,
-            ...(target.name ? { accountName: target.name } : {}),
-            region: pair.r,
-            clients: target.clients(pair.r),
-            config: configFor(config, pair.a),
-            ...(pair.t ? { nextToken: pair.t } : {}),
-          });
-        } catch (err) {
-          done = {
-            status: 'failed',
-            counts: emptyCounts(),
-            error: err,
-            ...(pair.t ? { nextToken: pair.t } : {}),
-          };
-        }
-        // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
-        const mistake = configMistake(done.error);
-        if (mistake) throw mistake;
-        const disabled =
-          done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
-        if (disabled) {
+            return;
+          }
           outcomes.push({
             ...base,
-            status: 'skipped',
-            skip: 'region-disabled',
-            reason: `${pair.r} is not enabled for account ${pair.a}`,
+            ...(done.account && !pair.a ? { account: done.account } : {}),
+            key: pair.a,
+            status: done.status,
+            counts: done.counts,
+            ...(done.nextToken ? { nextToken: done.nextToken } : {}),
+            ...(done.error !== undefined ? { error: done.error, reason: describeAwsError(done.error) } : {}),
+            ...(done.queryResults ? { queryResults: done.queryResults } : {}),
           });
-          return;
-        }
-        outcomes.push({
-          ...base,
-          ...(done.account && !pair.a ? { account: done.account } : {}),
-          key: pair.a,
-          status: done.status,
-          counts: done.counts,
-          ...(done.nextToken ? { nextToken: done.nextToken } : {}),
-          ...(done.error !== undefined ? { error: done.error, reason: describeAwsError(done.error) } : {}),
-          ...(done.queryResults ? { queryResults: done.queryResults } : {}),
-        });
-      }),
-    ),
-  );
+        }),
+      ),
+    );
+  } finally {
+    if (io.interrupt) delete io.interrupt.resumeCommand;
+  }
   const keyOf = (o: PairOutcome) => o.key ?? o.account;
   const order = new Map(wanted.map((p, i) => [`${p.a}/${p.r}`, i]));
   outcomes.sort(
@@ -209,11 +247,7 @@ export async function runAcross(
       .filter((o) => o.status === 'interrupted' || o.status === 'failed' || o.status === 'not-started')
       .map((o) => ({ a: keyOf(o), r: o.region, ...(o.nextToken ? { t: o.nextToken } : {}) })),
     // An account that refused the role is still to do once its role is fixed (a suspended one is not).
-    ...(options.resumeToken
-      ? wanted.filter((p) => skippedAccounts.get(p.a)?.kind === 'denied')
-      : plan.skipped
-          .filter((k) => k.kind === 'denied')
-          .flatMap((k) => ctx.regions.map((r) => ({ a: k.account, r })))),
+    ...refused(),
   ];
   const result: AcrossResult = { plan, outcomes };
   if (todo.length) {

@@ -23,10 +23,27 @@ export interface Io {
   prompt?: (question: string) => Promise<string>;
   /** Aborted on Ctrl-C: long commands stop between groups. */
   signal?: AbortSignal;
+  /** What a second Ctrl-C, which quits at once, prints: filled in by a long command while it runs. */
+  interrupt?: InterruptHooks;
   /** Builds the SDK clients of a region (default: real clients, default credential chain). */
   clients?: ClientFactory;
   clock?: Clock;
   writeFile?: (path: string, data: string) => Promise<void>;
+}
+
+/** Filled in by a run across pairs (across.ts) while it runs, read by the process on a second Ctrl-C (cli.ts). */
+export interface InterruptHooks {
+  /** The command that resumes the work still to do at this moment (from the last finished page of each pair). */
+  resumeCommand?: () => string | undefined;
+}
+
+/** What a second Ctrl-C prints before quitting at once: that it stops now, and how to resume if there is a way. */
+export function secondInterruptText(resume: string | undefined): string {
+  if (!resume) return '\nstopping now (second Ctrl-C)\n';
+  return (
+    '\nstopping now (second Ctrl-C): the log groups in flight may or may not have been changed; a resumed run ' +
+    `lists them again and finishes them. Resume with:\n  ${resume}\n`
+  );
 }
 
 /** The colours messages use; every one the identity without colour. */

@@ -157,6 +157,7 @@ async function auditPair(
     ...(io.signal ? { signal: io.signal } : {}),
     ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
     buckets: sweepBuckets({}, io.clock),
+    onPage: (page) => task.checkpoint?.(page.nextToken),
     onGroup: (r) => {
       state.tally = countAudited(state.tally, r);
       const row = pairRow(task, r);

@@ -87,6 +87,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
         ...(opts.prefix ? { prefix: opts.prefix } : {}),
         ...(io.signal ? { signal: io.signal } : {}),
         ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
+        onPage: (page) => task.checkpoint?.(page.nextToken),
         onGroup: (r: GroupReport) => {
           live = countReport(live, r);
           if (r.action === 'failed') {
