@@ -21,6 +21,7 @@ import {
   singleRegion,
 } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { keyLabel } from '../key-label.ts';
 import { reservedGroupProblem } from '../validate.ts';
 
 async function associate(
@@ -45,8 +46,10 @@ async function associate(
     if (ctx.flags.json)
       io.stdout.write(`${JSON.stringify({ region, logGroup: opts.logGroup, status, ...extra })}\n`);
   };
+  // The guard key by its alias (a --key-arn the user gave by its ARN): JSON keeps the ARN.
+  const label = (arn: string) => (config.keyArn ? arn : keyLabel(arn, config.keyAlias));
   if (group.kmsKeyId && guard?.Arn && sameKey(group.kmsKeyId, guard.Arn)) {
-    printer.info(`${opts.logGroup} already uses the guard key ${guard.Arn}`);
+    printer.info(`${opts.logGroup} already uses the guard key ${label(guard.Arn)}`);
     report('already-associated', { keyArn: guard.Arn });
     return EXIT.ok;
   }
@@ -61,7 +64,9 @@ async function associate(
   const options = keySteps(ctx, clients, region, account);
   const key = await ensureKey(options);
   if (config.dryRun) {
-    printer.info(`dry run: would associate ${opts.logGroup} with ${key.planned ? config.keyAlias : key.arn}`);
+    printer.info(
+      `dry run: would associate ${opts.logGroup} with ${key.planned ? `${config.keyAlias} (created first)` : label(key.arn)}`,
+    );
     report('would-associate', { keyArn: key.planned ? null : key.arn });
     return EXIT.ok;
   }
@@ -85,14 +90,14 @@ async function associate(
       return EXIT.findings;
     }
     printer.info(
-      `${printer.style.green('associated')} ${opts.logGroup} with ${key.arn} (${result.attempts} attempt(s)); new data is encrypted within about five minutes`,
+      `${printer.style.green('associated')} ${opts.logGroup} with ${label(key.arn)} (${result.attempts} attempt(s)); new data is encrypted within about five minutes`,
     );
     report('associated', { keyArn: key.arn, attempts: result.attempts });
     return EXIT.ok;
   } catch (err) {
     if (err instanceof DeadlineExceededError) {
       printer.error(
-        `CloudWatch Logs still refuses ${key.arn} after ${timeoutMs / 1000} s (a new key or policy can take minutes to propagate); run again or raise --timeout`,
+        `CloudWatch Logs still refuses ${label(key.arn)} after ${timeoutMs / 1000} s (a new key or policy can take minutes to propagate); run again or raise --timeout`,
       );
       return EXIT.findings;
     }

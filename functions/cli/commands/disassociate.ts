@@ -11,6 +11,7 @@ import { isLogGroupName } from '../../core/scope.ts';
 import { resolveAccount } from '../aws.ts';
 import { type CliCommand, type Ctx, common, EXIT, examples, singleRegion } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { keyLabel } from '../key-label.ts';
 
 async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean }): Promise<number> {
   const { printer, config, io } = ctx;
@@ -35,14 +36,17 @@ async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean 
     return EXIT.ok;
   }
   const guard = await findGuardKey(clients, config);
-  if (!(guard?.Arn && sameKey(group.kmsKeyId, guard.Arn)) && !opts.force) {
+  const isGuard = Boolean(guard?.Arn && sameKey(group.kmsKeyId, guard.Arn));
+  // The guard key by its alias (a --key-arn the user gave by its ARN); another key by its ARN; JSON keeps the ARN.
+  const key = isGuard && !config.keyArn ? keyLabel(group.kmsKeyId, config.keyAlias) : group.kmsKeyId;
+  if (!isGuard && !opts.force) {
     printer.error(
       `${opts.logGroup} uses ${group.kmsKeyId}, not the guard key; pass --force to disassociate it anyway`,
     );
     return EXIT.findings;
   }
   if (config.dryRun) {
-    printer.info(`dry run: would disassociate ${group.kmsKeyId} from ${opts.logGroup}`);
+    printer.info(`dry run: would disassociate ${key} from ${opts.logGroup}`);
     out('would-disassociate');
     return EXIT.ok;
   }
@@ -54,7 +58,7 @@ async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean 
     optOut: { arn, tagKey: config.skipTagKey },
   });
   printer.info(
-    `${done === 'gone' ? 'gone meanwhile' : 'disassociated'}: ${opts.logGroup} (the key ${group.kmsKeyId} is kept; old data stays readable with it)`,
+    `${done === 'gone' ? 'gone meanwhile' : 'disassociated'}: ${opts.logGroup} (the key ${key} is kept; old data stays readable with it)`,
   );
   out(done);
   return EXIT.ok;
