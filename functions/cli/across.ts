@@ -159,84 +159,83 @@ export async function runAcross(
     if (nextToken) entry.t = nextToken;
     else delete entry.t;
   };
-  try {
-    await Promise.all(
-      wanted.map((pair) =>
-        pool.run(async () => {
-          const target = byAccount.get(pair.a);
-          const base = {
-            account: pair.a,
-            ...(target?.name ? { accountName: target.name } : {}),
-            region: pair.r,
-            counts: emptyCounts(),
-          };
-          if (!target) {
-            settle(pair, true);
-            // Only a resumed run can name an account that is not reachable any more.
-            if (!skippedAccounts.has(pair.a))
-              outcomes.push({
-                ...base,
-                status: 'skipped',
-                skip: 'denied',
-                reason: 'not in the accounts of this run',
-              });
-            return;
-          }
-          if (io.signal?.aborted) {
-            outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
-            return;
-          }
-          let done: PairDone;
-          try {
-            done = await options.work({
-              account: pair.a,
-              ...(target.name ? { accountName: target.name } : {}),
-              region: pair.r,
-              clients: target.clients(pair.r),
-              config: configFor(config, pair.a),
-              ...(pair.t ? { nextToken: pair.t } : {}),
-              checkpoint: (nextToken) => settle(pair, !nextToken, nextToken),
-            });
-          } catch (err) {
-            done = {
-              status: 'failed',
-              counts: emptyCounts(),
-              error: err,
-              ...(pair.t ? { nextToken: pair.t } : {}),
-            };
-          }
-          // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
-          const mistake = configMistake(done.error);
-          if (mistake) throw mistake;
-          const disabled =
-            done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
-          // Finished, or still to do from where the work stopped (the same as the token at the end has it).
-          settle(pair, done.status === 'done' || Boolean(disabled), done.nextToken);
-          if (disabled) {
+  await Promise.all(
+    wanted.map((pair) =>
+      pool.run(async () => {
+        const target = byAccount.get(pair.a);
+        const base = {
+          account: pair.a,
+          ...(target?.name ? { accountName: target.name } : {}),
+          region: pair.r,
+          counts: emptyCounts(),
+        };
+        if (!target) {
+          settle(pair, true);
+          // Only a resumed run can name an account that is not reachable any more.
+          if (!skippedAccounts.has(pair.a))
             outcomes.push({
               ...base,
               status: 'skipped',
-              skip: 'region-disabled',
-              reason: `${pair.r} is not enabled for account ${pair.a}`,
+              skip: 'denied',
+              reason: 'not in the accounts of this run',
             });
-            return;
-          }
+          return;
+        }
+        if (io.signal?.aborted) {
+          outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
+          return;
+        }
+        let done: PairDone;
+        try {
+          done = await options.work({
+            account: pair.a,
+            ...(target.name ? { accountName: target.name } : {}),
+            region: pair.r,
+            clients: target.clients(pair.r),
+            config: configFor(config, pair.a),
+            ...(pair.t ? { nextToken: pair.t } : {}),
+            checkpoint: (nextToken) => settle(pair, !nextToken, nextToken),
+          });
+        } catch (err) {
+          done = {
+            status: 'failed',
+            counts: emptyCounts(),
+            error: err,
+            ...(pair.t ? { nextToken: pair.t } : {}),
+          };
+        }
+        // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
+        const mistake = configMistake(done.error);
+        if (mistake) throw mistake;
+        const disabled =
+          done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
+        // Finished, or still to do from where the work stopped (the same as the token at the end has it).
+        settle(pair, done.status === 'done' || Boolean(disabled), done.nextToken);
+        if (disabled) {
           outcomes.push({
             ...base,
-            ...(done.account && !pair.a ? { account: done.account } : {}),
-            key: pair.a,
-            status: done.status,
-            counts: done.counts,
-            ...(done.nextToken ? { nextToken: done.nextToken } : {}),
-            ...(done.error !== undefined ? { error: done.error, reason: describeAwsError(done.error) } : {}),
-            ...(done.queryResults ? { queryResults: done.queryResults } : {}),
+            status: 'skipped',
+            skip: 'region-disabled',
+            reason: `${pair.r} is not enabled for account ${pair.a}`,
           });
-        }),
-      ),
-    );
-  } finally {
+          return;
+        }
+        outcomes.push({
+          ...base,
+          ...(done.account && !pair.a ? { account: done.account } : {}),
+          key: pair.a,
+          status: done.status,
+          counts: done.counts,
+          ...(done.nextToken ? { nextToken: done.nextToken } : {}),
+          ...(done.error !== undefined ? { error: done.error, reason: describeAwsError(done.error) } : {}),
+          ...(done.queryResults ? { queryResults: done.queryResults } : {}),
+        });
+      }),
+    ),
+  ).finally(() => {
+    // The run is over: a second Ctrl-C from now on has nothing to resume.
     if (io.interrupt) delete io.interrupt.resumeCommand;
-  }
+  });
   const keyOf = (o: PairOutcome) => o.key ?? o.account;
   const order = new Map(wanted.map((p, i) => [`${p.a}/${p.r}`, i]));
   outcomes.sort(

@@ -57,6 +57,9 @@ describe('input checked before any AWS call: exit 2, the flag typed, nothing cal
     const added = await cli(['audit', '--regions', 'eu-west-1', '--regions', 'eu-wset-2']);
     expect(added.code).toBe(2);
     expect(added.stderr).toContain('"eu-wset-2" is not an AWS region; did you mean eu-west-2?');
+    const empty = await cli(['audit', '--regions', ',']);
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toBe('error: --regions: no region given\n');
     expect(awsCalls()).toBe(0);
   });
 
