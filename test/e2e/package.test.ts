@@ -319,7 +319,7 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
             if (format === 'json') expect(JSON.parse(r.stdout)).toMatchObject({ complete: false });
             else expect(r.stdout).toMatch(/INCOMPLETE/);
           }
-        });
+        }, 120_000);
 
         it('audit --json against the emulator: the seeded groups, exit 1 (findings)', async () => {
           const r = await npx(['audit', '--region', REGION, '--json'], handlerEnv(emulator, REGION));

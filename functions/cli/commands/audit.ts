@@ -40,6 +40,7 @@ import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress } from '../progress.ts';
 import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
+import { reportPath } from '../resume-out.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
 
@@ -95,6 +96,9 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const now = () => io.clock?.now() ?? Date.now();
   const startedAt = new Date(now()).toISOString();
   const multi = isAcross(org);
+  // A resumed run never writes over the report of the run it resumes (it lists only what was left).
+  const out = io.writeFile ? opts.out : reportPath(opts.out, Boolean(opts.resumeToken));
+  const reportOpts = { ...opts, ...(out ? { out } : {}) };
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally() };
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
   const result = await runAcross(ctx, {
@@ -103,7 +107,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
     beforeStart: async () => {
       // Opened only once the accounts are known: a usage or Organizations error leaves no half-written file.
-      state.output = openOutput(io, opts.out);
+      if (out !== opts.out)
+        ctx.printer.warn(
+          `${opts.out} holds the report of the interrupted run: kept as it is; this run's report (the account-regions it left) goes to ${out}`,
+        );
+      state.output = openOutput(io, out);
       state.writer = rowWriter(format, state.output, ctx.regions);
       return true;
     },
@@ -133,8 +141,8 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     startedAt,
     finishedAt: new Date(now()).toISOString(),
   };
-  await writeAuditReport(ctx, opts, state, run);
-  printAuditSummary(ctx, opts, state, run);
+  await writeAuditReport(ctx, reportOpts, state, run);
+  printAuditSummary(ctx, reportOpts, state, run);
   return auditExitCode(ctx, run);
 }
 
