@@ -35,7 +35,11 @@ export function completenessOf(pairs: PairSummary[]): Completeness {
       ...(p.accountName ? { accountName: p.accountName } : {}),
       region: p.region,
       status: p.status as RunError['status'],
-      error: p.reason ?? p.status,
+      error:
+        p.reason ??
+        (p.status === 'interrupted'
+          ? 'stopped before it finished (the resume command continues it)'
+          : 'failed'),
       ...(p.check ? { check: p.check } : {}),
     }));
   return { complete: errors.length === 0, pairs: pairs.length, notDone: errors.length, errors };
