@@ -7,10 +7,11 @@ import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep/report.ts';
-import { type CliClients, describeAwsError, isRegionDisabled } from './aws.ts';
+import { type CliClients, describeAwsError, type ErrorHints, whatToCheck } from './aws.ts';
 import type { Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
 import type { PairSummary } from './html.ts';
+import { isRegionNotEnabled } from './opt-in.ts';
 import { isAcross, type OrgFlags, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
 import { toTable } from './report.ts';
 import { decodeAcross, encodeAcross, resumeCommand, type TokenPair } from './resume-token.ts';
@@ -55,6 +56,8 @@ export interface PairOutcome {
   reason?: string;
   /** `region-disabled`, `denied`, `suspended` for a skipped pair or account. */
   skip?: Skip['kind'];
+  /** For a failed pair: what the user should check (the endpoint, the profile/credentials, IAM). */
+  check?: string;
   counts: SweepCounts;
   nextToken?: string;
   error?: unknown;
@@ -131,6 +134,7 @@ export async function runAcross(
   const byAccount = new Map(plan.targets.map((t) => [t.account, t]));
   const skippedAccounts = new Map(plan.skipped.map((s) => [s.account, s]));
   if (options.beforeStart && !(await options.beforeStart(plan, wanted.length))) return undefined;
+  const hints = errorHints(ctx);
   const size = options.org.parallel || multi ? parallelism(options.org.parallel) : 1;
   const pool = new Pool(size);
   const outcomes: PairOutcome[] = [];
@@ -207,8 +211,11 @@ export async function runAcross(
         // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
         const mistake = configMistake(done.error);
         if (mistake) throw mistake;
+        // Only an opt-in Region can be not enabled: in a default one the same answer is a credentials failure.
         const disabled =
-          done.status === 'failed' && isRegionDisabled(done.error) && (multi || ctx.flags.allRegions);
+          done.status === 'failed' &&
+          isRegionNotEnabled(done.error, pair.r) &&
+          (multi || ctx.flags.allRegions);
         // Finished, or still to do from where the work stopped (the same as the token at the end has it).
         settle(pair, done.status === 'done' || Boolean(disabled), done.nextToken);
         if (disabled) {
@@ -227,7 +234,13 @@ export async function runAcross(
           status: done.status,
           counts: done.counts,
           ...(done.nextToken ? { nextToken: done.nextToken } : {}),
-          ...(done.error !== undefined ? { error: done.error, reason: describeAwsError(done.error) } : {}),
+          ...(done.error !== undefined
+            ? {
+                error: done.error,
+                reason: describeAwsError(done.error, hints),
+                check: whatToCheck(done.error, hints),
+              }
+            : {}),
           ...(done.queryResults ? { queryResults: done.queryResults } : {}),
         });
       }),
@@ -249,11 +262,23 @@ export async function runAcross(
     ...refused(),
   ];
   const result: AcrossResult = { plan, outcomes };
-  if (todo.length) {
+  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again.
+  const progressed = outcomes.some(
+    (o) =>
+      o.status === 'done' || o.status === 'interrupted' || o.status === 'not-started' || o.counts.listed > 0,
+  );
+  if (todo.length && (progressed || options.resumeToken)) {
     const token = encodeAcross(options.command, todo);
     result.resume = { token, command: resumeCommand(ctx.argv, token) };
   }
   return result;
+}
+
+/** What the run was pointed at (AWS_ENDPOINT_URL, the profile), for error messages that name what to check. */
+export function errorHints(ctx: Ctx): ErrorHints {
+  const endpoint = ctx.io.env.AWS_ENDPOINT_URL;
+  const profile = ctx.flags.profile ?? ctx.io.env.AWS_PROFILE;
+  return { ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) };
 }
 
 /** The ConfigError or UsageError in an error's cause chain, if any. */
@@ -277,7 +302,10 @@ export function publicPairs(pairs: ReportPair[]): PairSummary[] {
 /** The skipped accounts and pairs of a run, one line each, for stderr. */
 export function skippedLines(result: AcrossResult): string[] {
   return [
-    ...result.plan.skipped.map((s) => `${s.account}${s.name ? ` (${s.name})` : ''}: skipped: ${s.reason}`),
+    ...result.plan.skipped.map(
+      (s) =>
+        `${s.account}${s.name ? ` (${s.name})` : ''}: ${s.kind === 'denied' ? 'failed' : 'skipped'}: ${s.reason}${s.check ? `; check ${s.check}` : ''}`,
+    ),
     ...result.outcomes
       .filter((o) => o.status === 'skipped')
       .map((o) => `${o.account} ${o.region}: skipped: ${o.reason ?? ''}`),
@@ -296,8 +324,10 @@ export function reportPairs(result: AcrossResult, regions: string[]): ReportPair
     account: o.account,
     ...(o.accountName ? { accountName: o.accountName } : {}),
     region: o.region,
-    status: o.status === 'not-started' ? 'interrupted' : o.status,
+    // A refused role is a failure of the run (the account was not audited); a suspended account is a skip.
+    status: o.status === 'not-started' ? 'interrupted' : o.skip === 'denied' ? 'failed' : o.status,
     ...(o.reason ? { reason: o.reason } : o.status === 'not-started' ? { reason: 'not started' } : {}),
+    ...(o.check ? { check: o.check } : {}),
     counts: o.counts,
     ...(o.queryResults ? { queryResults: o.queryResults } : {}),
     ...(o.skip ? { skip: o.skip } : {}),
@@ -308,8 +338,9 @@ export function reportPairs(result: AcrossResult, regions: string[]): ReportPair
         account: s.account,
         ...(s.name ? { accountName: s.name } : {}),
         region,
-        status: 'skipped',
+        status: s.kind === 'denied' ? 'failed' : 'skipped',
         reason: s.reason,
+        ...(s.check ? { check: s.check } : {}),
         counts: emptyCounts(),
         skip: s.kind,
       });

@@ -197,14 +197,6 @@ export function allRegions(region: string | undefined): string[] {
   return OTHER_PARTITIONS[partition] ?? COMMERCIAL_REGIONS;
 }
 
-/** True for the errors a region that is not enabled for the account answers with. */
-export function isRegionDisabled(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? '';
-  return (
-    name === 'UnrecognizedClientException' || name === 'InvalidClientTokenId' || name === 'OptInRequired'
-  );
-}
-
 /** The caller's account; refuses a KMS_KEY_ARN of another account (see assertKeyInAccount). */
 export async function resolveAccount(clients: CliClients, config: GuardConfig): Promise<string> {
   const account = await callerAccount(clients, config);
@@ -251,25 +243,94 @@ function isAccessProblem(err: unknown): boolean {
 
 type ErrorLike = { name?: string; message?: string; cause?: unknown; $action?: string; $resource?: string };
 
-/** One clear line for an AWS failure: which action on which resource was denied, or what is missing. */
-export function describeAwsError(err: unknown): string {
+/** What the run was pointed at, for messages that name what to check: the endpoint and the profile. */
+export interface ErrorHints {
+  /** AWS_ENDPOINT_URL, when set. */
+  endpoint?: string;
+  /** --profile (or AWS_PROFILE), when given. */
+  profile?: string;
+}
+
+const CONNECTION_CODES =
+  /^(ECONNREFUSED|ECONNRESET|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|EPIPE)$/;
+
+/** The error chain of `err` (its causes), at most five deep. */
+function chainOf(err: unknown): ErrorLike[] {
   const chain: ErrorLike[] = [];
   for (let e = err as ErrorLike | undefined; e && chain.length < 5; e = e.cause as ErrorLike | undefined) {
     chain.push(e);
   }
+  return chain;
+}
+
+/** The network failure in an error chain (refused, unknown host, timed out), as `CODE host:port`, if any. */
+function connectionFailure(chain: ErrorLike[]): string | undefined {
+  for (const e of chain) {
+    const x = e as ErrorLike & { code?: string; address?: string; port?: number; hostname?: string };
+    const code = x.code ?? /\b(E[A-Z]{4,})\b/.exec(x.message ?? '')?.[1] ?? '';
+    if (CONNECTION_CODES.test(code)) {
+      const host = x.hostname ?? x.address;
+      return `${code}${host ? ` ${host}${x.port ? `:${x.port}` : ''}` : ''}`;
+    }
+    if (x.name === 'TimeoutError' || /socket hang up|timed out/i.test(x.message ?? '')) return 'timed out';
+  }
+  return undefined;
+}
+
+/** The credentials failure kind of an error chain: none found, not valid, expired; or undefined. */
+function credentialsFailure(chain: ErrorLike[]): 'missing' | 'invalid' | 'expired' | undefined {
+  const all = chain.map((e) => `${e?.name ?? ''} ${e?.message ?? ''}`).join(' | ');
+  if (chain.some((e) => e?.name === 'CredentialsProviderError') || /Could not load credentials/i.test(all))
+    return 'missing';
+  if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name ?? ''))) return 'expired';
+  if (chain.some((e) => ['UnrecognizedClientException', 'InvalidClientTokenId'].includes(e?.name ?? '')))
+    return 'invalid';
+  return undefined;
+}
+
+const credentialsToCheck = (hints: ErrorHints) =>
+  hints.profile
+    ? `the profile ${hints.profile} and its credentials (aws configure list --profile ${hints.profile}; aws sso login)`
+    : 'the credentials (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID; aws sso login)';
+
+/** What the user should check for this failure, in a few words: the endpoint, the profile/credentials, IAM. */
+export function whatToCheck(err: unknown, hints: ErrorHints = {}): string {
+  const chain = chainOf(err);
+  const connection = connectionFailure(chain);
+  if (connection)
+    return hints.endpoint
+      ? `the endpoint AWS_ENDPOINT_URL=${hints.endpoint}: is it up and reachable?`
+      : 'the network path to AWS (proxy, firewall, DNS) and the region';
+  if (credentialsFailure(chain)) return credentialsToCheck(hints);
+  const all = chain.map((e) => `${e?.name ?? ''} ${e?.message ?? ''}`).join(' | ');
+  if (/not authorized|AccessDenied|Unauthorized|Forbidden/i.test(all))
+    return 'the IAM permissions of these credentials (see Permissions in docs/CLI.md)';
+  return 'the error message; run again with -v for details';
+}
+
+/** One clear line for an AWS failure: which action on which resource was denied, or what is missing. */
+export function describeAwsError(err: unknown, hints: ErrorHints = {}): string {
+  const chain = chainOf(err);
   const root: ErrorLike = chain.find((e) => e?.$action) ?? chain.at(-1) ?? {};
   const all = chain.map((e) => `${e?.name ?? ''} ${e?.message ?? ''}`).join(' | ');
   const name: string = root?.name ?? 'Error';
   const message: string = root?.message ?? String(err);
-  if (chain.some((e) => e?.name === 'CredentialsProviderError') || /Could not load credentials/i.test(all)) {
-    return 'no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (aws configure / aws sso login)';
+  const connection = connectionFailure(chain);
+  if (connection) {
+    const call = root?.$action ? ` (${root.$action})` : '';
+    return `cannot reach AWS: ${connection}${call}; check ${whatToCheck(err, hints)}`;
+  }
+  if (credentialsFailure(chain) === 'missing') {
+    return hints.profile
+      ? `no AWS credentials found for profile ${hints.profile}: check that it exists (aws configure list-profiles) and is logged in (aws sso login --profile ${hints.profile})`
+      : 'no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (aws configure / aws sso login)';
   }
   if (/Region is missing/i.test(all)) return 'no AWS region: pass --region or set AWS_REGION';
   if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name ?? ''))) {
     return 'the AWS session has expired: log in again (aws sso login) or refresh the credentials';
   }
   if (chain.some((e) => ['UnrecognizedClientException', 'InvalidClientTokenId'].includes(e?.name ?? ''))) {
-    return `the AWS credentials are not valid here${root?.$action ? ` (${root.$action})` : ''}: wrong profile, expired keys, or a region not enabled for the account`;
+    return `the AWS credentials are not valid here${root?.$action ? ` (${root.$action})` : ''}: check ${credentialsToCheck(hints)}`;
   }
   const denied = /not authorized to perform:?\s*(\S+)(?: on resource:?\s*(\S+))?/i.exec(all);
   const isDenied = denied || chain.some((e) => /AccessDenied|Unauthorized|Forbidden/i.test(e?.name ?? ''));

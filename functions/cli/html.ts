@@ -1,5 +1,6 @@
 /** `audit --format html`: one self-contained page (inline CSS, JS and SVG; no fetch of any kind). */
 import type { SweepCounts } from '../core/sweep/report.ts';
+import { completenessOf } from './completeness.ts';
 import type { AuditRow } from './report.ts';
 
 /** One account × region of the run, as the report's pair table shows it. */
@@ -10,6 +11,8 @@ export interface PairSummary {
   status: 'done' | 'skipped' | 'failed' | 'interrupted';
   /** Why skipped/failed (e.g. 'AssumeRole denied: ...', 'region not enabled'). */
   reason?: string;
+  /** For a failed pair: what to check (the endpoint, the profile/credentials, the role). */
+  check?: string;
   counts: SweepCounts;
   /** Insights query results state line. */
   queryResults?: string;
@@ -157,14 +160,15 @@ body{margin:0 auto;max-width:1280px;padding:24px}h1{font-size:22px;margin:0 0 8p
 .card,.problems,.scroll{border:1px solid var(--b);border-radius:8px;padding:12px 14px;break-inside:avoid}.card span,.note,.pager,caption{color:var(--m);font-size:12px}
 .bad{border-color:var(--bad);background:#fff5f5}.bad b,.hot{color:var(--bad)!important}.ok b{color:#2e7d32}
 .problems{border-color:var(--warn);border-left-width:6px;background:#fffbf0;padding:4px 16px}
-.chart text{font-size:12px}.empty{fill:#f6f8fa;stroke:var(--b);stroke-dasharray:4 3}.bar:not(.st-done) text{fill:var(--warn)}
+.chart text{font-size:12px}.empty{fill:#f6f8fa;stroke:var(--b);stroke-dasharray:4 3}.st-interrupted.bar text{fill:var(--warn)}.st-failed.bar text{fill:var(--bad)}.st-skipped.bar text{fill:var(--m)}
 ${SEGMENTS.map(([k, , c]) => `.s-${k}{fill:${c};background:${c}}`).join('')}
 .legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 16px;font-size:12px}.legend i{display:inline-block;width:12px;height:12px;margin-right:6px;-webkit-print-color-adjust:exact;print-color-adjust:exact}
 .scroll{overflow:auto;max-height:75vh;padding:0}table{border-collapse:collapse;width:100%;font-size:13px}caption{text-align:left;padding:6px}
 th,td{padding:4px 6px;border-bottom:1px solid #eaeef2;text-align:left;vertical-align:top;white-space:nowrap}th{position:sticky;top:0;background:#f6f8fa;white-space:normal}
 .w{white-space:normal;overflow-wrap:anywhere;min-width:8em}th button{all:unset;cursor:pointer;font-weight:600}th button:focus-visible{outline:2px solid #0969da}
 th[aria-sort=ascending] button::after{content:" ▲"}th[aria-sort=descending] button::after{content:" ▼"}.num{text-align:right;font-variant-numeric:tabular-nums}
-tr:nth-child(even) td{background:#fafbfc}.st-skipped,.st-failed,.st-interrupted,.trunc,.hot{color:var(--warn);font-weight:600}
+tr:nth-child(even) td{background:#fafbfc}.st-interrupted,.trunc,.hot{color:var(--warn);font-weight:600}.st-failed{color:var(--bad);font-weight:600}.st-skipped{color:var(--m)}
+.incomplete{border:2px solid var(--bad);border-left-width:8px;border-radius:8px;background:#fff5f5;padding:4px 16px;margin:0 0 16px}.incomplete h2{color:var(--bad);margin-top:8px}
 input{font:inherit;padding:5px 8px;width:min(420px,100%);border:1px solid var(--b);border-radius:6px}
 @media print{body{padding:0}.scroll{max-height:none;overflow:visible}th{position:static}input,.pager button{display:none}tr{break-inside:avoid}}`;
 
@@ -191,8 +195,19 @@ T('pairs',D.pairs.map((p)=>{const c=p.counts,n=c.listed-c.reserved-c.outOfScope;
 cov:n>0?Math.min(100,100*(c.guardKey+c.otherKey)/n):null,reason:[p.reason,p.queryResults&&'Insights query results '+p.queryResults].filter(Boolean).join('; ')}}));
 T('gaps',D.rows.map((r)=>Object.assign(r,{ks:r.keyStatus&&r.keyStatus!==r.keyState?r.keyState+' ('+r.keyStatus+')':r.keyState,unreadableFrom:r.unreadableFrom.slice(0,10)})),G('q'))})()`;
 
+/** A totals card: red when bad, green when good, neutral when not known (`bad` undefined, or an incomplete run). */
 const card = (value: string, label: string, bad?: boolean) =>
   `<div class="card ${bad === undefined ? '' : bad ? 'bad' : 'ok'}"><b>${esc(value)}</b><span>${esc(label)}</span></div>`;
+
+/** The banner of a run that did not finish every account-region: never a clean result. */
+function incompleteBanner(c: ReturnType<typeof completenessOf>): string {
+  if (c.complete) return '';
+  const items = c.errors.map(
+    (e) =>
+      `<li><b>${esc(e.status)}</b>: ${esc(e.accountName ? `${e.accountName} (${e.account})` : e.account || 'this account')} · ${esc(e.region)} — ${esc(e.error)}${e.check ? `<br>check: ${esc(e.check)}` : ''}</li>`,
+  );
+  return `<section class="incomplete" id="incomplete" role="alert"><h2>Incomplete: ${c.notDone} of ${c.pairs} account-region(s) not audited</h2><p>The counts below cover only what was listed: they are not a clean result. The command exits 3.</p><ul>${items.join('')}</ul></section>`;
+}
 
 /** The whole page of a run, data inlined and escaped. */
 export function renderHtml(report: RunReport): string {
@@ -201,9 +216,15 @@ export function renderHtml(report: RunReport): string {
   const accounts = new Map<string, boolean>();
   for (const p of pairs) accounts.set(p.account, (accounts.get(p.account) ?? true) && p.status === 'done');
   const done = [...accounts.values()].filter(Boolean).length;
+  const completeness = completenessOf(pairs);
+  const incomplete = !completeness.complete;
+  // An incomplete run shows no green: a zero there may only mean nothing was listed.
+  const good = (bad: boolean) => (bad ? true : incomplete ? undefined : false);
+  const partly = incomplete ? ' (incomplete: only what was listed)' : '';
+  const notFinished = new Set(completeness.errors.map((e) => e.account)).size;
   const cov = coverage(t);
   const tool = `${report.tool.name} ${report.tool.version}`;
-  const title = esc(`${report.tool.name} ${report.command} report`);
+  const title = esc(`${report.tool.name} ${report.command} report${incomplete ? ' — INCOMPLETE' : ''}`);
   const meta = Object.entries({
     Started: at(report.startedAt),
     Finished: `${at(report.finishedAt)} (took ${duration(report.startedAt, report.finishedAt)})`,
@@ -223,19 +244,19 @@ export function renderHtml(report: RunReport): string {
       (p) => `<li><b>${esc(p.status)}</b>: ${esc(pairLabel(p))}${p.reason ? ` — ${esc(p.reason)}` : ''}</li>`,
     );
   const cards = [
-    card(num(t.listed), 'log groups listed'),
+    card(num(t.listed), `log groups listed${partly}`),
     card(
       pct(cov),
-      `coverage (${num(t.guardKey + t.otherKey)} of ${num(encryptable(t))} encryptable)`,
-      (cov ?? 100) < 100,
+      `coverage (${num(t.guardKey + t.otherKey)} of ${num(encryptable(t))} encryptable)${partly}`,
+      good((cov ?? 100) < 100),
     ),
-    card(num(t.candidates), 'unencrypted in scope', t.candidates > 0),
-    card(num(t.atRisk), 'at risk (data may become unreadable)', t.atRisk > 0),
-    card(num(t.keyUnusable), 'on an unusable key', t.keyUnusable > 0),
+    card(num(t.candidates), `unencrypted in scope${partly}`, good(t.candidates > 0)),
+    card(num(t.atRisk), `at risk (data may become unreadable)${partly}`, good(t.atRisk > 0)),
+    card(num(t.keyUnusable), `on an unusable key${partly}`, good(t.keyUnusable > 0)),
     card(
-      `${done} / ${accounts.size - done}`,
-      `accounts done / not done (account-regions: ${['done', 'skipped', 'failed', 'interrupted'].map(by).join(', ')})`,
-      done < accounts.size,
+      `${done} of ${accounts.size}`,
+      `accounts fully audited${incomplete ? `; INCOMPLETE: ${notFinished} not finished (failed or interrupted)` : ''} (account-regions: ${['done', 'skipped', 'failed', 'interrupted'].map(by).join(', ')})`,
+      incomplete ? true : done < accounts.size ? undefined : false,
     ),
   ];
   return `<!doctype html>
@@ -244,7 +265,7 @@ export function renderHtml(report: RunReport): string {
 <meta name="viewport" content="width=device-width,initial-scale=1"><link rel="icon" href="data:,">
 <title>${title}</title><style>${CSS}</style></head><body>
 <header><h1>${title}</h1><dl class="meta">${meta.join('')}</dl></header>
-<main><section class="cards" aria-label="Totals">${cards.join('')}</section>
+<main>${incompleteBanner(completeness)}<section class="cards" aria-label="Totals">${cards.join('')}</section>
 <p class="note">${esc(COVERAGE_DEFINITION)}</p>
 ${problems.length ? `<section class="problems" id="problems"><h2>Skipped, failed or interrupted account-regions (${problems.length})</h2><ul>${problems.join('')}</ul></section>` : ''}
 <section><h2>Coverage per account and region</h2>${pairs.length ? chart(pairs) : '<p>No account-region was attempted.</p>'}</section>

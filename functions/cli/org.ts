@@ -46,6 +46,8 @@ export interface Skip {
   /** `suspended`: not ACTIVE in the organization; `denied`: the role could not be assumed; `region-disabled`; `failed`. */
   kind: 'suspended' | 'denied' | 'region-disabled' | 'failed';
   reason: string;
+  /** For a refused role: what to check (the role, its trust policy). */
+  check?: string;
 }
 
 /** The accounts of a run: those to work in, those skipped and why, and the scope in words. */
@@ -316,7 +318,13 @@ export async function planTargets(options: {
           await credentials();
           targets.push({ account: a.id, ...named, clients: assumeFrom(credentials) });
         } catch (err) {
-          skipped.push({ account: a.id, ...named, kind: 'denied', reason: deniedReason(err, roleArn) });
+          skipped.push({
+            account: a.id,
+            ...named,
+            kind: 'denied',
+            reason: deniedReason(err, roleArn),
+            check: `the role ${roleArn}: it must exist and its trust policy let the caller assume it${flags.externalId ? ' with this external ID' : ''}`,
+          });
         }
       }),
     );

@@ -89,7 +89,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
       err(e.message);
       return EXIT.findings;
     }
-    err(describeAwsError(e));
+    const endpoint = io.env.AWS_ENDPOINT_URL;
+    const profile = io.env.AWS_PROFILE;
+    err(describeAwsError(e, { ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) }));
     return isAwsFailure(e) ? EXIT.aws : EXIT.findings;
   }
 }

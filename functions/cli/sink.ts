@@ -3,6 +3,7 @@
  * holding them all (CSV and JSON); only the table, whose column widths need every row, is buffered.
  */
 import { createWriteStream } from 'node:fs';
+import { type Completeness, csvTrailer, incompleteHeadline } from './completeness.ts';
 import type { Io } from './io.ts';
 import { type AuditRow, auditTable, csvHeader, csvLine, type Format } from './report.ts';
 
@@ -37,17 +38,23 @@ export function openOutput(io: Io, path: string | undefined): Output {
   };
 }
 
-/** Rows in, a report out: `add` each row, then `finish` with the summary (JSON's other fields). */
+/** Rows in, a report out: `add` each row, then `finish` with the summary (JSON's other fields) and completeness. */
 export interface RowWriter {
   add(row: AuditRow): void;
-  finish(summary: Record<string, unknown>): void;
+  /** Ends the report; an incomplete run says so (CSV: `#` lines after the rows; table: a last line). */
+  finish(summary: Record<string, unknown>, completeness?: Completeness): void;
 }
 
 /** A writer of `format` on `out`; `html` is rendered by the caller from its own summary, so it writes no rows. */
 export function rowWriter(format: Format, out: Output, regionOrder: string[] = []): RowWriter {
   if (format === 'csv') {
     out.write(csvHeader());
-    return { add: (row) => out.write(csvLine(row)), finish: () => {} };
+    return {
+      add: (row) => out.write(csvLine(row)),
+      finish: (_summary, completeness) => {
+        if (completeness) out.write(csvTrailer(completeness));
+      },
+    };
   }
   if (format === 'json') {
     // `groups` first so each row can be written as it comes; the summary's fields follow it.
@@ -68,7 +75,7 @@ export function rowWriter(format: Format, out: Output, regionOrder: string[] = [
     const rows: AuditRow[] = [];
     return {
       add: (row) => void rows.push(row),
-      finish: () => {
+      finish: (_summary, completeness) => {
         rows.sort(
           (a, b) =>
             a.account.localeCompare(b.account) ||
@@ -76,6 +83,7 @@ export function rowWriter(format: Format, out: Output, regionOrder: string[] = [
             compareNames(a, b),
         );
         out.write(auditTable(rows));
+        if (completeness && !completeness.complete) out.write(`${incompleteHeadline(completeness)}\n`);
       },
     };
   }

@@ -76,12 +76,18 @@ describe('renderHtml', () => {
       expect(html).toContain(s);
     }
     // 204 listed; coverage (128 + 15) / (204 − 2 reserved − 6 out of scope) = 73.0 %
-    expect(html).toContain('<b>204</b><span>log groups listed</span>');
-    expect(html).toContain('<b>73.0%</b><span>coverage (143 of 196 encryptable)</span>');
-    expect(html).toContain('<b>43</b><span>unencrypted in scope</span>');
+    // One pair failed: every total says it covers only what was listed (issue 20: never a clean-looking page).
+    expect(html).toContain('<b>204</b><span>log groups listed (incomplete: only what was listed)</span>');
+    expect(html).toContain(
+      '<b>73.0%</b><span>coverage (143 of 196 encryptable) (incomplete: only what was listed)</span>',
+    );
+    expect(html).toContain('<b>43</b><span>unencrypted in scope (incomplete');
     expect(html).toContain('<b>11</b><span>at risk');
     expect(html).toContain('<b>10</b><span>on an unusable key');
-    expect(html).toContain('<b>1 / 2</b><span>accounts done / not done');
+    // Was "1 / 2 accounts done / not done", which read as complete (issue 20, item 1h).
+    expect(html).toContain(
+      '<div class="card bad"><b>1 of 3</b><span>accounts fully audited; INCOMPLETE: 1 not finished',
+    );
     expect(html).toContain('2 skipped, 1 failed');
     expect(html).toContain('Coverage = groups on a customer-managed key');
   });
@@ -92,6 +98,25 @@ describe('renderHtml', () => {
     expect(section.match(/<li>/g)).toHaveLength(3);
     expect(section).toContain('AssumeRole denied: arn:aws:iam::333333333333:role/LogsKmsGuardAudit');
     expect(section).toContain('region not enabled');
+  });
+
+  it('an incomplete run: a banner naming each failed pair and what to check, and no green card', () => {
+    const html = renderHtml(fixtureReport());
+    const banner = /<section class="incomplete"[\s\S]*?<\/section>/.exec(html)?.[0] ?? '';
+    expect(banner).toContain('Incomplete: 1 of 6 account-region(s) not audited');
+    expect(banner).toContain('222222222222');
+    expect(banner).toContain('ThrottlingException');
+    expect(html).not.toContain('class="card ok"');
+    expect(html).toMatch(/<title>[^<]*INCOMPLETE<\/title>/);
+  });
+
+  it('a complete run: no banner, good totals green; a failed pair red, a skip grey', () => {
+    const pairs = fixtureReport().pairs.filter((p) => p.status !== 'failed');
+    const html = renderHtml(fixtureReport({ pairs, totals: counts({ listed: 10, guardKey: 10 }) }));
+    expect(html).not.toContain('id="incomplete"');
+    expect(html).toContain('<div class="card ok"><b>0</b><span>unencrypted in scope</span>');
+    expect(html).toContain('.st-failed{color:var(--bad)');
+    expect(html).toContain('.st-skipped{color:var(--m)}');
   });
 
   it('draws one bar per account-region, segments proportional to the counts', () => {

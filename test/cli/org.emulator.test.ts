@@ -21,7 +21,9 @@ import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/org.ts'
 import { testIo } from './helpers.ts';
 
 const SCALE = 10;
-const REGIONS = ['us-east-1', 'eu-west-1'];
+// eu-south-1 is an opt-in Region: US_ONLY has not enabled it (a skip). A default Region cannot be disabled, so
+// an invalid token there is a failure (issue 20), which test/cli/incomplete.emulator.test.ts covers.
+const REGIONS = ['us-east-1', 'eu-south-1'];
 const MGMT = '111111111111';
 const PROD = '222222222222';
 const DEV = '333333333333';
@@ -103,17 +105,17 @@ describe('audit --org', () => {
     }[];
     expect(pairs.map((p) => `${p.account}/${p.region}/${p.status}`)).toEqual([
       `${MGMT}/us-east-1/done`,
-      `${MGMT}/eu-west-1/done`,
+      `${MGMT}/eu-south-1/done`,
       `${PROD}/us-east-1/done`,
-      `${PROD}/eu-west-1/done`,
+      `${PROD}/eu-south-1/done`,
       `${DEV}/us-east-1/done`,
-      `${DEV}/eu-west-1/done`,
+      `${DEV}/eu-south-1/done`,
       `${GONE}/us-east-1/skipped`,
-      `${GONE}/eu-west-1/skipped`,
-      `${LOCKED}/us-east-1/skipped`,
-      `${LOCKED}/eu-west-1/skipped`,
+      `${GONE}/eu-south-1/skipped`,
+      `${LOCKED}/us-east-1/failed`,
+      `${LOCKED}/eu-south-1/failed`,
       `${US_ONLY}/us-east-1/done`,
-      `${US_ONLY}/eu-west-1/skipped`,
+      `${US_ONLY}/eu-south-1/skipped`,
     ]);
     for (const p of pairs.filter((x) => x.status === 'done')) {
       expect(p.counts.listed).toBe(GROUPS);
@@ -123,7 +125,7 @@ describe('audit --org', () => {
       /cannot assume .*555555555555.*AccessDenied/,
     );
     expect(pairs.find((p) => p.account === GONE)?.reason).toMatch(/SUSPENDED/);
-    expect(pairs.find((p) => p.account === US_ONLY && p.region === 'eu-west-1')?.reason).toMatch(
+    expect(pairs.find((p) => p.account === US_ONLY && p.region === 'eu-south-1')?.reason).toMatch(
       /not enabled/,
     );
     expect(report.totals.listed).toBe(7 * GROUPS);
@@ -176,8 +178,16 @@ describe('audit --org', () => {
     ).toBe(3);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
     expect(lines[0]?.startsWith('account,region,logGroup')).toBe(true);
-    expect(lines).toHaveLength(1 + 4 * GROUPS);
-    expect(new Set(lines.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(REACHABLE));
+    // The rows, then (the locked account refused its role: incomplete) the `#` summary lines.
+    const rows = lines.filter((l) => !l.startsWith('#'));
+    expect(rows).toHaveLength(1 + 4 * GROUPS);
+    expect(new Set(rows.slice(1).map((l) => l.split(',')[0]))).toEqual(new Set(REACHABLE));
+    expect(lines.slice(1 + 4 * GROUPS)).toEqual([
+      expect.stringMatching(/^# INCOMPLETE: 1 of 6 account-region\(s\) not audited \(1 failed\)/),
+      expect.stringMatching(
+        /^# failed: account 555555555555 region us-east-1: cannot assume .*; check the role/,
+      ),
+    ]);
   }, 60_000);
 
   it('refuses bad input before any AWS call (exit 2)', async () => {
@@ -247,7 +257,9 @@ describe('enforce --org', () => {
     }
     for (const a of [GONE, LOCKED]) expect(org.account(a).calls).toHaveLength(0);
     const report = JSON.parse(t2.stdout());
-    expect(report.pairs.find((p: { account: string }) => p.account === LOCKED)?.status).toBe('skipped');
+    // A refused role is a failure of the run (was `skipped`, the same as a suspended account: issue 20).
+    expect(report.pairs.find((p: { account: string }) => p.account === LOCKED)?.status).toBe('failed');
+    expect(report.complete).toBe(false);
     // What is left to do is the refusing account alone, for when its role is fixed.
     expect(await decodeAcross(report.resumeToken, 'enforce', async () => '')).toEqual(
       REGIONS.map((r) => ({ a: LOCKED, r })),
@@ -279,7 +291,13 @@ describe('doctor --org', () => {
       out.pairs
         .filter((p: { status: string }) => p.status === 'skipped')
         .map((p: { account: string }) => p.account),
-    ).toEqual([GONE, LOCKED]);
+    ).toEqual([GONE]);
+    // A refused role is a failure, not a skip like a suspended account (issue 20).
+    expect(
+      out.pairs
+        .filter((p: { status: string }) => p.status === 'failed')
+        .map((p: { account: string }) => p.account),
+    ).toEqual([LOCKED]);
   }, 60_000);
 });
 
@@ -304,7 +322,7 @@ describe('the pool and the resume token', () => {
   it('round-trips the pairs still to do and is bound to its command', async () => {
     const pairs = [
       { a: PROD, r: 'us-east-1', t: 'page-7' },
-      { a: DEV, r: 'eu-west-1' },
+      { a: DEV, r: 'eu-south-1' },
     ];
     const token = encodeAcross('enforce', pairs);
     expect(await decodeAcross(token, 'enforce', async () => '')).toEqual(pairs);

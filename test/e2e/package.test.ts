@@ -283,7 +283,7 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
           expect(r.stderr).not.toMatch(/Warning/);
         });
 
-        it('audit --org --json against an organization: every account, the refusing one skipped (exit 3)', async () => {
+        it('audit --org --json against an organization: every account, the refusing one failed, incomplete (exit 3)', async () => {
           const r = await npx(
             ['audit', '--org', '--region', REGION, '--json', '-q'],
             handlerEnv(org, REGION),
@@ -299,10 +299,27 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
           ).toEqual([
             ['111111111111', 'done', 2],
             ['222222222222', 'done', 3],
-            ['333333333333', 'skipped', 0],
+            // A refused role is a failure of the run (was `skipped`, like a suspended account: issue 20).
+            ['333333333333', 'failed', 0],
           ]);
-          expect(report.totals.candidates).toBe(5);
+          expect(report.complete).toBe(false);
+          expect(report.errors.map((e: { account: string }) => e.account)).toEqual(['333333333333']);
+          expect(report.totals).toMatchObject({ candidates: 5, complete: false });
         });
+
+        it('audit against an endpoint that refuses connections: incomplete in every format, exit 3', async () => {
+          const endpoint = 'http://127.0.0.1:1';
+          const env = { ...handlerEnv(emulator, REGION), AWS_ENDPOINT_URL: endpoint };
+          for (const format of ['json', 'csv', 'table']) {
+            const r = await npx(['audit', '--region', REGION, '--format', format], env);
+            expect(r.code, show(r)).toBe(3);
+            expect(r.stderr).toMatch(/INCOMPLETE: 1 of 1 account-region\(s\) not audited/);
+            expect(r.stderr).toContain(`AWS_ENDPOINT_URL=${endpoint}`);
+            expect(r.stderr).not.toMatch(/resume with/);
+            if (format === 'json') expect(JSON.parse(r.stdout)).toMatchObject({ complete: false });
+            else expect(r.stdout).toMatch(/INCOMPLETE/);
+          }
+        }, 120_000);
 
         it('audit --json against the emulator: the seeded groups, exit 1 (findings)', async () => {
           const r = await npx(['audit', '--region', REGION, '--json'], handlerEnv(emulator, REGION));

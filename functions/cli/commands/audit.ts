@@ -34,11 +34,13 @@ import {
   totalOf,
 } from '../across.ts';
 import type { CliClients } from '../aws.ts';
+import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress } from '../progress.ts';
 import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
+import { reportPath } from '../resume-out.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
 
@@ -77,6 +79,8 @@ interface AuditRun {
   /** The pairs audited, wholly or until interrupted. */
   done: PairOutcome[];
   interrupted: boolean;
+  /** Whether every account × region asked for was audited, and the errors of those that were not. */
+  completeness: Completeness;
   multi: boolean;
   org: OrgFlags;
   format: Format;
@@ -92,6 +96,9 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const now = () => io.clock?.now() ?? Date.now();
   const startedAt = new Date(now()).toISOString();
   const multi = isAcross(org);
+  // A resumed run never writes over the report of the run it resumes (it lists only what was left).
+  const out = io.writeFile ? opts.out : reportPath(opts.out, Boolean(opts.resumeToken));
+  const reportOpts = { ...opts, ...(out ? { out } : {}) };
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally() };
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
   const result = await runAcross(ctx, {
@@ -100,7 +107,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
     beforeStart: async () => {
       // Opened only once the accounts are known: a usage or Organizations error leaves no half-written file.
-      state.output = openOutput(io, opts.out);
+      if (out !== opts.out)
+        ctx.printer.warn(
+          `${opts.out} holds the report of the interrupted run: kept as it is; this run's report (the account-regions it left) goes to ${out}`,
+        );
+      state.output = openOutput(io, out);
       state.writer = rowWriter(format, state.output, ctx.regions);
       return true;
     },
@@ -116,9 +127,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   });
   progress.stop();
   if (!result || !state.writer || !state.output) return EXIT.ok;
+  const pairs = reportPairs(result, ctx.regions);
   const run: AuditRun = {
     result,
-    pairs: reportPairs(result, ctx.regions),
+    pairs,
+    completeness: completenessOf(pairs),
     totals: totalOf(result.outcomes),
     done: result.outcomes.filter((o) => o.status === 'done' || o.status === 'interrupted'),
     interrupted: result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started'),
@@ -128,8 +141,8 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     startedAt,
     finishedAt: new Date(now()).toISOString(),
   };
-  await writeAuditReport(ctx, opts, state, run);
-  printAuditSummary(ctx, opts, state, run);
+  await writeAuditReport(ctx, reportOpts, state, run);
+  printAuditSummary(ctx, reportOpts, state, run);
   return auditExitCode(ctx, run);
 }
 
@@ -230,7 +243,11 @@ async function writeAuditReport(
     regions: done.map((o) => o.region),
     skippedRegions: result.outcomes.filter((o) => o.skip === 'region-disabled').map((o) => o.region),
     interrupted: run.interrupted,
-    totals,
+    // False when some account × region was not audited (failed, refused role, interrupted): see `errors`.
+    complete: run.completeness.complete,
+    errors: run.completeness.errors,
+    // The counts of what was listed; `totals.complete` false: they leave out the pairs in `errors`.
+    totals: { ...totals, complete: run.completeness.complete },
     queryResults: Object.fromEntries(
       done.map((o) => [multi ? `${o.account}/${o.region}` : o.region, o.queryResults ?? '']),
     ),
@@ -261,7 +278,7 @@ async function writeAuditReport(
     };
     state.output?.write(renderHtml(report));
   }
-  state.writer?.finish(summary);
+  state.writer?.finish(summary, run.completeness);
   await state.output?.close();
 }
 
@@ -271,12 +288,19 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
   const { result, totals, multi } = run;
   if (opts.out) printer.info(`report written to ${opts.out}`);
   if (multi) printer.info(pairTable(run.pairs));
+  if (multi) {
+    const line = accountsLine(run.pairs, run.completeness);
+    if (run.completeness.complete) printer.info(line);
+    else printer.warn(line);
+  }
   for (const line of skippedLines(result)) printer.warn(line);
   if (!multi)
     for (const o of run.done)
       printer.info(`${o.region}: Insights query results ${o.queryResults ?? 'unknown'}`);
+  const headline = incompleteHeadline(run.completeness);
+  if (headline) printer.warn(printer.style.red(headline));
   printer.info(
-    `${run.interrupted ? 'interrupted; partial totals: ' : ''}${totalsText(totals, 'audit', false)}`,
+    `${run.interrupted ? 'interrupted; partial totals: ' : headline ? 'partial totals: ' : ''}${totalsText(totals, 'audit', false)}`,
   );
   if (totals.keyUnusable > 0) {
     printer.warn(
@@ -295,6 +319,15 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
     const where = multi ? `${o.account} ${o.region}: ` : '';
     printer.error(`${where}${o.reason ?? 'failed'}`);
   }
+}
+
+/** "accounts: 4 of 6 fully audited; 2 not (…)": which accounts the run did not finish, said plainly. */
+function accountsLine(pairs: ReportPair[], completeness: Completeness): string {
+  const accounts = accountsOf(pairs);
+  const done = accounts.filter((a) => a.status === 'done').length;
+  const bad = new Set(completeness.errors.map((e) => e.account));
+  const skipped = accounts.filter((a) => a.status !== 'done' && !bad.has(a.account)).length;
+  return `accounts: ${done} of ${accounts.length} fully audited${bad.size ? `; ${bad.size} not finished (failed or interrupted): INCOMPLETE` : ''}${skipped ? `; ${skipped} with skipped regions or suspended (nothing to audit there)` : ''}`;
 }
 
 /** The exit code: 130 interrupted, 3 a pair failed or was denied, 1 findings (unencrypted or at risk), else 0. */

@@ -20,6 +20,7 @@ import {
   totalOf,
 } from '../across.ts';
 import { isAwsFailure, resolveAccount } from '../aws.ts';
+import { completenessOf, incompleteHeadline } from '../completeness.ts';
 import {
   acrossAccounts,
   type CommandDeps,
@@ -125,6 +126,7 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   const stopped = result.outcomes.filter((o) => o.status === 'interrupted' || o.status === 'not-started');
   const failed = result.outcomes.filter((o) => o.status === 'failed');
   const denied = pairs.filter((p) => p.skip === 'denied');
+  const completeness = completenessOf(pairs);
   if (ctx.flags.json) {
     io.stdout.write(
       `${JSON.stringify(
@@ -133,7 +135,10 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
           dryRun,
           scope: result.plan.scope,
           regions: perRegion,
-          totals,
+          // False when some account × region was not done (failed, refused role, interrupted): see `errors`.
+          complete: completeness.complete,
+          errors: completeness.errors,
+          totals: { ...totals, complete: completeness.complete },
           failures,
           accounts: accountsOf(pairs),
           pairs: publicPairs(pairs),
@@ -152,6 +157,8 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   }
   if (multi) printer.info(pairTable(pairs, kind));
   for (const line of skippedLines(result)) printer.warn(line);
+  const headline = incompleteHeadline(completeness, dryRun ? 'checked' : 'done');
+  if (headline) printer.warn(printer.style.red(headline));
   printer.info(`${dryRun ? 'dry run: ' : ''}${totalsText(totals, kind, dryRun)}`);
   for (const o of failed)
     printer.error(`${multi ? `${o.account} ${o.region}: ` : ''}${o.reason ?? 'failed'}`);
