@@ -8,9 +8,9 @@ import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
 import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep/report.ts';
 import { type CliClients, describeAwsError, type ErrorHints, whatToCheck } from './aws.ts';
+import type { PairSummary } from './completeness.ts';
 import type { Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
-import type { PairSummary } from './html.ts';
 import { isRegionNotEnabled } from './opt-in.ts';
 import { isAcross, type OrgFlags, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
 import { toTable } from './report.ts';
@@ -163,92 +163,128 @@ export async function runAcross(
     if (nextToken) entry.t = nextToken;
     else delete entry.t;
   };
-  await Promise.all(
-    wanted.map((pair) =>
-      pool.run(async () => {
-        const target = byAccount.get(pair.a);
-        const base = {
-          account: pair.a,
-          ...(target?.name ? { accountName: target.name } : {}),
-          region: pair.r,
-          counts: emptyCounts(),
-        };
-        if (!target) {
-          settle(pair, true);
-          // Only a resumed run can name an account that is not reachable any more.
-          if (!skippedAccounts.has(pair.a))
-            outcomes.push({
-              ...base,
-              status: 'skipped',
-              skip: 'denied',
-              reason: 'not in the accounts of this run',
-            });
-          return;
-        }
-        if (io.signal?.aborted) {
-          outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
-          return;
-        }
-        let done: PairDone;
-        try {
-          done = await options.work({
-            account: pair.a,
-            ...(target.name ? { accountName: target.name } : {}),
-            region: pair.r,
-            clients: target.clients(pair.r),
-            config: configFor(config, pair.a),
-            ...(pair.t ? { nextToken: pair.t } : {}),
-            checkpoint: (nextToken) => settle(pair, !nextToken, nextToken),
-          });
-        } catch (err) {
-          done = {
-            status: 'failed',
-            counts: emptyCounts(),
-            error: err,
-            ...(pair.t ? { nextToken: pair.t } : {}),
-          };
-        }
-        // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
-        const mistake = configMistake(done.error);
-        if (mistake) throw mistake;
-        // Only an opt-in Region can be not enabled: in a default one the same answer is a credentials failure.
-        const disabled =
-          done.status === 'failed' &&
-          isRegionNotEnabled(done.error, pair.r) &&
-          (multi || ctx.flags.allRegions);
-        // Finished, or still to do from where the work stopped (the same as the token at the end has it).
-        settle(pair, done.status === 'done' || Boolean(disabled), done.nextToken);
-        if (disabled) {
-          outcomes.push({
-            ...base,
-            status: 'skipped',
-            skip: 'region-disabled',
-            reason: `${pair.r} is not enabled for account ${pair.a}`,
-          });
-          return;
-        }
-        outcomes.push({
-          ...base,
-          ...(done.account && !pair.a ? { account: done.account } : {}),
-          key: pair.a,
-          status: done.status,
-          counts: done.counts,
-          ...(done.nextToken ? { nextToken: done.nextToken } : {}),
-          ...(done.error !== undefined
-            ? {
-                error: done.error,
-                reason: describeAwsError(done.error, hints),
-                check: whatToCheck(done.error, hints),
-              }
-            : {}),
-          ...(done.queryResults ? { queryResults: done.queryResults } : {}),
-        });
-      }),
-    ),
-  ).finally(() => {
+  const run: PairRun = { ctx, options, multi, hints, byAccount, skippedAccounts, outcomes, settle };
+  await Promise.all(wanted.map((pair) => pool.run(() => runPair(run, pair)))).finally(() => {
     // The run is over: a second Ctrl-C from now on has nothing to resume.
     if (io.interrupt) delete io.interrupt.resumeCommand;
   });
+  return finishAcross({
+    ctx,
+    command: options.command,
+    resumeToken: options.resumeToken,
+    plan,
+    wanted,
+    outcomes,
+    refused,
+  });
+}
+
+/** What one pair's run needs of the whole run: its options, the planned accounts and where outcomes go. */
+interface PairRun {
+  ctx: Ctx;
+  options: { command: string; work: (task: PairTask) => Promise<PairDone> };
+  multi: boolean;
+  hints: ErrorHints;
+  byAccount: Map<string, TargetPlan['targets'][number]>;
+  skippedAccounts: Map<string, Skip>;
+  outcomes: PairOutcome[];
+  /** Records where the pair stands (finished, or its next page) for a second Ctrl-C's resume command. */
+  settle: (pair: TokenPair, done: boolean, nextToken?: string) => void;
+}
+
+/** Runs the work on one account × region and records its outcome: done, failed, interrupted or skipped. */
+async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
+  const { ctx, options, multi, hints, byAccount, skippedAccounts, outcomes, settle } = run;
+  const { io, config } = ctx;
+  const target = byAccount.get(pair.a);
+  const base = {
+    account: pair.a,
+    ...(target?.name ? { accountName: target.name } : {}),
+    region: pair.r,
+    counts: emptyCounts(),
+  };
+  if (!target) {
+    settle(pair, true);
+    // Only a resumed run can name an account that is not reachable any more.
+    if (!skippedAccounts.has(pair.a))
+      outcomes.push({
+        ...base,
+        status: 'skipped',
+        skip: 'denied',
+        reason: 'not in the accounts of this run',
+      });
+    return;
+  }
+  if (io.signal?.aborted) {
+    outcomes.push({ ...base, status: 'not-started', ...(pair.t ? { nextToken: pair.t } : {}) });
+    return;
+  }
+  let done: PairDone;
+  try {
+    done = await options.work({
+      account: pair.a,
+      ...(target.name ? { accountName: target.name } : {}),
+      region: pair.r,
+      clients: target.clients(pair.r),
+      config: configFor(config, pair.a),
+      ...(pair.t ? { nextToken: pair.t } : {}),
+      checkpoint: (nextToken) => settle(pair, !nextToken, nextToken),
+    });
+  } catch (err) {
+    done = {
+      status: 'failed',
+      counts: emptyCounts(),
+      error: err,
+      ...(pair.t ? { nextToken: pair.t } : {}),
+    };
+  }
+  // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
+  const mistake = configMistake(done.error);
+  if (mistake) throw mistake;
+  // Only an opt-in Region can be not enabled: in a default one the same answer is a credentials failure.
+  const disabled =
+    done.status === 'failed' && isRegionNotEnabled(done.error, pair.r) && (multi || ctx.flags.allRegions);
+  // Finished, or still to do from where the work stopped (the same as the token at the end has it).
+  settle(pair, done.status === 'done' || Boolean(disabled), done.nextToken);
+  if (disabled) {
+    outcomes.push({
+      ...base,
+      status: 'skipped',
+      skip: 'region-disabled',
+      reason: `${pair.r} is not enabled for account ${pair.a}`,
+    });
+    return;
+  }
+  outcomes.push({
+    ...base,
+    ...(done.account && !pair.a ? { account: done.account } : {}),
+    key: pair.a,
+    status: done.status,
+    counts: done.counts,
+    ...(done.nextToken ? { nextToken: done.nextToken } : {}),
+    ...(done.error !== undefined
+      ? {
+          error: done.error,
+          reason: describeAwsError(done.error, hints),
+          check: whatToCheck(done.error, hints),
+        }
+      : {}),
+    ...(done.queryResults ? { queryResults: done.queryResults } : {}),
+  });
+}
+
+/** Orders the outcomes as the pairs were asked for, and the resume token of what is still to do (if any). */
+function finishAcross(input: {
+  ctx: Ctx;
+  command: string;
+  resumeToken: string | undefined;
+  plan: TargetPlan;
+  wanted: TokenPair[];
+  outcomes: PairOutcome[];
+  refused: () => TokenPair[];
+}): AcrossResult {
+  const { ctx, plan, wanted, outcomes, refused } = input;
+  const options = { command: input.command, resumeToken: input.resumeToken };
   const keyOf = (o: PairOutcome) => o.key ?? o.account;
   const order = new Map(wanted.map((p, i) => [`${p.a}/${p.r}`, i]));
   outcomes.sort(

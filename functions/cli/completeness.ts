@@ -4,7 +4,7 @@
  * read. A suspended account or a Region not enabled is a skip (nothing there to do), not a gap in the run;
  * a failed pair, a refused role and an interrupted pair are.
  */
-import type { PairSummary } from './html.ts';
+import type { SweepCounts } from '../core/sweep/report.ts';
 
 /** One account × region the run did not finish: where, how, why, and what to check. */
 export interface RunError {
@@ -69,4 +69,19 @@ export function csvTrailer(c: Completeness): string {
       ),
     ),
   ].join('');
+}
+
+/** One account × region of the run, as the report's pair table shows it. */
+export interface PairSummary {
+  account: string;
+  accountName?: string;
+  region: string;
+  status: 'done' | 'skipped' | 'failed' | 'interrupted';
+  /** Why skipped/failed (e.g. 'AssumeRole denied: ...', 'region not enabled'). */
+  reason?: string;
+  /** For a failed pair: what to check (the endpoint, the profile/credentials, the role). */
+  check?: string;
+  counts: SweepCounts;
+  /** Insights query results state line. */
+  queryResults?: string;
 }

@@ -1,22 +1,7 @@
 /** `audit --format html`: one self-contained page (inline CSS, JS and SVG; no fetch of any kind). */
 import type { SweepCounts } from '../core/sweep/report.ts';
-import { completenessOf } from './completeness.ts';
+import { completenessOf, type PairSummary } from './completeness.ts';
 import type { AuditRow } from './report.ts';
-
-/** One account × region of the run, as the report's pair table shows it. */
-export interface PairSummary {
-  account: string;
-  accountName?: string;
-  region: string;
-  status: 'done' | 'skipped' | 'failed' | 'interrupted';
-  /** Why skipped/failed (e.g. 'AssumeRole denied: ...', 'region not enabled'). */
-  reason?: string;
-  /** For a failed pair: what to check (the endpoint, the profile/credentials, the role). */
-  check?: string;
-  counts: SweepCounts;
-  /** Insights query results state line. */
-  queryResults?: string;
-}
 
 /** A gap row, with the account's name where Organizations gave one. */
 export interface ReportRow extends AuditRow {

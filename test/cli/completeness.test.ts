@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { describeAwsError, whatToCheck } from '../../functions/cli/aws.ts';
+import type { PairSummary } from '../../functions/cli/completeness.ts';
 import { completenessOf, csvTrailer, incompleteHeadline } from '../../functions/cli/completeness.ts';
-import type { PairSummary } from '../../functions/cli/html.ts';
 import { emptyCounts } from '../../functions/core/sweep/report.ts';
 
 const pair = (status: PairSummary['status'], extra: Partial<PairSummary> = {}): PairSummary => ({
