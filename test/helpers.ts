@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { vi } from 'vitest';
 import type { Clock } from '../functions/core/clock.ts';
 import { ENFORCE_FUNCTION } from '../local/functions.ts';
@@ -47,6 +48,13 @@ export function memoryLog() {
 /** A customer-managed key of the world's account and region (the one in create-log-group-with-kms-key.json). */
 export const KEY_ID = '1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718';
 export const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/${KEY_ID}`;
+
+/** A log group as DescribeLogGroups lists it in the world's account and region, on `kmsKeyId` when given. */
+export const listedGroup = (name: string, kmsKeyId?: string): LogGroup => ({
+  logGroupName: name,
+  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`,
+  ...(kmsKeyId ? { kmsKeyId } : {}),
+});
 /** Another key of the same account and region: someone else's. */
 export const OTHER_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
 

@@ -29,18 +29,12 @@ import { decodeAcross } from '../../functions/cli/resume-token.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
-import { fakeClock, KEY_ARN, logGroupPage } from '../helpers.ts';
+import { fakeClock, listedGroup as group, KEY_ARN, logGroupPage } from '../helpers.ts';
 import { testIo } from './helpers.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
-
-const group = (name: string, kmsKeyId?: string): LogGroup => ({
-  logGroupName: name,
-  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`,
-  ...(kmsKeyId ? { kmsKeyId } : {}),
-});
 
 function serve(groups: LogGroup[]) {
   logs

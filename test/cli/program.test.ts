@@ -34,19 +34,13 @@ import { decodeResume, encodeResume, resumeCommand } from '../../functions/cli/r
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
-import { fakeClock, KEY_ARN, logGroupPage, OTHER_KEY_ARN } from '../helpers.ts';
+import { fakeClock, listedGroup as group, KEY_ARN, logGroupPage, OTHER_KEY_ARN } from '../helpers.ts';
 import { testIo } from './helpers.ts';
 
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 const sts = mockClient(STSClient);
 const root = join(import.meta.dirname, '../..');
-
-const group = (name: string, kmsKeyId?: string): LogGroup => ({
-  logGroupName: name,
-  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`,
-  ...(kmsKeyId ? { kmsKeyId } : {}),
-});
 
 function serve(groups: LogGroup[], size = 50) {
   logs

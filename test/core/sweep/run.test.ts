@@ -26,19 +26,20 @@ import {
 } from '../../../functions/core/sweep/run.ts';
 import { loadSweepSettings } from '../../../functions/core/sweep/settings.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
-import { FUNCTION_ARN, fakeClock, KEY_ARN, logGroupPage, memoryLog } from '../../helpers.ts';
+import {
+  FUNCTION_ARN,
+  fakeClock,
+  listedGroup as group,
+  KEY_ARN,
+  logGroupPage,
+  memoryLog,
+} from '../../helpers.ts';
 
 const QUEUE = `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/logs-kms-guard-enforce`;
 const logs = mockClient(CloudWatchLogsClient);
 const kms = mockClient(KMSClient);
 const sqsMock = mockClient(SQSClient);
 const lambdaMock = mockClient(LambdaClient);
-const group = (name: string, kmsKeyId?: string): LogGroup => ({
-  logGroupName: name,
-  logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`,
-  ...(kmsKeyId ? { kmsKeyId } : {}),
-});
-
 function serve(groups: LogGroup[], size: number, clock?: ReturnType<typeof fakeClock>) {
   logs.on(DescribeLogGroupsCommand).callsFake((input: { nextToken?: string }) => {
     clock?.advance(1000);
