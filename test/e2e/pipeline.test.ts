@@ -157,8 +157,15 @@ describe('the whole path: groups created through the SDK, their emitted events, 
     expect(outcomeOf('/sandbox/scratch-pad')).toEqual(['out-of-scope']);
     expect(outcomeOf('/aws/lambda/legacy-cron')).toEqual(['out-of-scope']);
     expect(outcomeOf('/platform/audit')).toEqual(['already-encrypted']);
-    // The failed call's event carries the error, as CloudTrail records it.
-    expect(emitted.filter((e) => e.detail.errorCode)).toMatchObject([
+    // The failed call's event carries the error, as CloudTrail records it. With two containers the first
+    // events may race to create the guard key (test/e2e/race.test.ts): the loser's CreateAlias fails with
+    // AlreadyExistsException and its key is retired (the CreateKey count below). That is the only other
+    // failed call allowed; on a loaded machine it happens, on a quiet one it does not.
+    const failed = emitted.filter((e) => e.detail.errorCode);
+    const keyRace = failed.filter(
+      (e) => e.detail.eventName === 'CreateAlias' && e.detail.errorCode === 'AlreadyExistsException',
+    );
+    expect(failed.filter((e) => !keyRace.includes(e))).toMatchObject([
       {
         detail: {
           errorCode: 'ResourceAlreadyExistsException',
