@@ -97,15 +97,18 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
   let refusals = 0;
   let unknowns = 0;
   let stallHandled = false;
+  /** The last answer AWS gave: what a deadline message names when the deadline cut the final call short. */
+  let lastAnswer: string | undefined;
   for (;;) {
     if (clock.now() >= deadline) {
       throw new DeadlineExceededError(`no time left to associate ${name} after ${attempts} attempt(s)`);
     }
     await options.bucket?.take();
     attempts++;
+    // Cut off at the deadline: a call still hanging then must not outlive the invocation's budget.
+    let abortSignal: AbortSignal | undefined;
     try {
-      // Cut off at the deadline: a call still hanging then must not outlive the invocation's budget.
-      const abortSignal = AbortSignal.timeout(
+      abortSignal = AbortSignal.timeout(
         Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(deadline - clock.now()))),
       );
       const target = options.resourceIdentifier
@@ -146,10 +149,13 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
         stallHandled = true;
         await options.onPropagationStall();
       }
+      const cutOff = abortSignal?.aborted === true;
+      const seen = cutOff && lastAnswer ? `cut off; before it ${lastAnswer}` : error.name;
+      if (!cutOff) lastAnswer = error.name;
       const delay = backoffDelay(attempts, backoff);
-      if (clock.now() + delay >= deadline) {
+      if (cutOff || clock.now() + delay >= deadline) {
         throw new DeadlineExceededError(
-          `AssociateKmsKey ${name} still failing at the deadline (${error.name}) after ${attempts} attempt(s); the queue will retry`,
+          `AssociateKmsKey ${name} still failing at the deadline (${seen}) after ${attempts} attempt(s); the queue will retry`,
           { cause: err },
         );
       }

@@ -176,6 +176,38 @@ describe('associateKey', () => {
     expect(clock.now()).toBeLessThan(deadline);
   });
 
+  it('names the last answer when the deadline cuts the final call short, not the abort', async () => {
+    // Prepare: a 503, then a call that hangs until the deadline's signal aborts it (as a stalled connection).
+    // A hand-made client: aws-sdk-client-mock does not pass the send options (the abort signal) to a fake.
+    let calls = 0;
+    const hanging = {
+      send: (_command: unknown, options?: { abortSignal?: AbortSignal }) => {
+        calls++;
+        if (calls === 1) return Promise.reject(new ServiceUnavailableException({ ...meta, message: 'busy' }));
+        return new Promise((_, reject) =>
+          options?.abortSignal?.addEventListener('abort', () =>
+            reject(Object.assign(new Error('Request aborted'), { name: 'AbortError' })),
+          ),
+        );
+      },
+    } as unknown as CloudWatchLogsClient;
+
+    // Act: the real clock, so the signal's timer and the deadline agree
+    const error = await associateKey({
+      logs: hanging,
+      name: '/x',
+      keyArn: KEY_ARN,
+      deadline: Date.now() + 200,
+      log: memoryLog(),
+      backoff: { baseMs: 1, maxMs: 1 },
+    }).catch((e) => e);
+
+    // Assess
+    expect(error).toBeInstanceOf(DeadlineExceededError);
+    expect(error.message).toMatch(/cut off; before it ServiceUnavailableException\) after 2 attempt/);
+    expect(error.cause.name).toBe('AbortError');
+  });
+
   it('re-checks the key policy once when Logs keeps refusing', async () => {
     logs.on(AssociateKmsKeyCommand).rejects(accessDenied());
     const clock = fakeClock();
