@@ -134,7 +134,8 @@ export function createKeyCache(): KeyCache {
 const processCache = createKeyCache();
 
 function cacheKey({ config, ctx }: KeyStepOptions): string {
-  return `${ctx.partition}|${ctx.region}|${ctx.account}|${config.keyArn ?? config.keyAlias}`;
+  // A dry run's plan (a key it would create) is kept apart: it must never stand for a real key.
+  return `${ctx.partition}|${ctx.region}|${ctx.account}|${config.keyArn ?? config.keyAlias}${config.dryRun ? '|dry-run' : ''}`;
 }
 
 /** Forgets the verified key of a region, so the next call checks state and policy again. */
@@ -161,7 +162,8 @@ export async function ensureKey(options: KeyStepOptions): Promise<KeyRef> {
     cache.inflight.set(id, pending);
   }
   const key = await pending;
-  if (!key.planned) cache.entries.set(id, { key, expiresAt: clock.now() + options.config.keyCacheTtlMs });
+  // A planned key is cached too (under the dry run's own entry): planned once per region, not once per group.
+  cache.entries.set(id, { key, expiresAt: clock.now() + options.config.keyCacheTtlMs });
   return key;
 }
 

@@ -1,17 +1,21 @@
 /**
  * What `enforce` and `rollback` share: one paced sweep that changes log groups in every account × region, with
- * confirmation first, progress while it runs, and a resume token when it stops.
+ * confirmation first (counted by a dry run, so the question names how many groups where), progress while it
+ * runs, the groups a dry run would change, and a resume token when it stops.
  */
 import type { Command } from 'commander';
 import type { Clock } from '../../core/clock.ts';
+import { findGuardKey } from '../../core/key.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
-import { countReport, emptyCounts, type GroupReport } from '../../core/sweep/report.ts';
+import { countReport, emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
+  type AcrossResult,
   accountsOf,
   orgFlagsOf,
+  type PairTask,
   pairTable,
   publicPairs,
   reportPairs,
@@ -30,11 +34,20 @@ import {
   examples,
   numberFlag,
 } from '../context.ts';
+import {
+  type PlanKey,
+  type PlannedGroup,
+  type PlannedKey,
+  plannedGroup,
+  planTable,
+  promptText,
+  wouldCreateLine,
+} from '../dry-plan.ts';
 import { UsageError } from '../errors.ts';
-import { isAcross, type OrgFlags, type TargetPlan } from '../org.ts';
-import { makeProgress } from '../progress.ts';
+import { keyLabel } from '../key-label.ts';
+import { isAcross, type OrgFlags } from '../org.ts';
+import { makeProgress, type Progress } from '../progress.ts';
 import { totalsText } from '../report.ts';
-
 /** The flags of `enforce` and `rollback`. */
 export interface BulkOptions extends OrgFlags {
   yes?: boolean;
@@ -45,77 +58,171 @@ export interface BulkOptions extends OrgFlags {
   groupTimeout?: string;
 }
 
+type BulkKind = 'enforce' | 'rollback';
+
+/** The pace of a bulk run, from its flags (checked before anything is called). */
+interface BulkPace {
+  rate: number;
+  concurrency: number;
+  groupTimeoutMs: number;
+}
+
+/** A group that failed in a bulk run. */
+interface BulkFailure {
+  account?: string;
+  region: string;
+  name: string;
+  reason: string;
+}
+
+/** What one bulk run gathered: how each pair ended, the failed groups, and (dry run) what it would change. */
+interface BulkRun {
+  result: AcrossResult;
+  failures: BulkFailure[];
+  /** Dry run: the groups it would change, in account, region, name order. */
+  planned: PlannedGroup[];
+  /** Dry run of enforce: the guard keys it would create, once per account-region. */
+  creates: PlannedKey[];
+}
+
 /** Runs `enforce` or `rollback` over every account × region: confirms, paces, reports, and prints a resume token when stopped. */
-export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOptions): Promise<number> {
-  const { io, printer, config } = ctx;
-  const rate = numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5);
-  const concurrency = numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8);
-  const groupTimeoutMs =
-    numberFlag(opts.groupTimeout, '--group-timeout', { above: 0, max: 3600 }, 300) * 1000;
+export async function bulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions): Promise<number> {
+  const pace: BulkPace = {
+    rate: numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5),
+    concurrency: numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8),
+    groupTimeoutMs: numberFlag(opts.groupTimeout, '--group-timeout', { above: 0, max: 3600 }, 300) * 1000,
+  };
+  if (!ctx.config.dryRun && !opts.yes) {
+    const answer = await confirmBulk(ctx, kind, opts, pace);
+    if (answer !== true) return answer;
+  }
+  const run = await runBulk(ctx, kind, opts, pace);
+  return reportBulk(ctx, kind, run);
+}
+
+/** Sweeps every account × region of the run (a dry run when ctx.config.dryRun), gathering what reportBulk shows. */
+async function runBulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkPace): Promise<BulkRun> {
+  const { io } = ctx;
   const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
-  const multi = isAcross(org);
-  const dryRun = config.dryRun;
+  const dryRun = ctx.config.dryRun;
   const verb =
     kind === 'enforce' ? (dryRun ? 'to encrypt' : 'encrypted') : dryRun ? 'to disassociate' : 'disassociated';
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet && !ctx.flags.json, verb });
-  const failures: { account?: string; region: string; name: string; reason: string }[] = [];
-  // The live counts progress shows while a pair runs (the sweep's own counts arrive when the pair ends). Progress
-  // reads none of what countReport counts beyond them (skipped duplicates; queued and at risk never occur here).
-  let live = emptyCounts();
+  const live = { counts: emptyCounts() };
+  const gathered = {
+    failures: [] as BulkFailure[],
+    planned: [] as PlannedGroup[],
+    creates: [] as PlannedKey[],
+  };
   const result = await runAcross(ctx, {
     command: kind,
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
-    beforeStart: (plan, pairs) => confirmBulk(ctx, kind, opts, plan, pairs),
-    work: async (task) => {
-      const account =
-        kind === 'enforce' ? task.account || (await resolveAccount(task.clients, task.config)) : task.account;
-      printer.log.info(`${kind} in ${account || 'this account'} ${task.region}`);
-      const where = multi ? `${task.account} ${task.region}` : task.region;
-      const result = await sweep({
-        mode: kind as SweepMode,
-        clients: task.clients,
-        config: task.config,
-        region: task.region,
-        ...(account ? { account } : {}),
-        log: printer.log,
-        ...(io.clock ? { clock: io.clock } : {}),
-        // --rate paces the tag read before each association too (else it, not --rate, would set the pace).
-        buckets: bulkBuckets(rate, io.clock),
-        concurrency,
-        groupTimeoutMs,
-        seen: new Set<string>(),
-        ...(opts.prefix ? { prefix: opts.prefix } : {}),
-        ...(io.signal ? { signal: io.signal } : {}),
-        ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
-        onPage: (page) => task.checkpoint?.(page.nextToken),
-        onGroup: (r: GroupReport) => {
-          live = countReport(live, r);
-          if (r.action === 'failed') {
-            failures.push({
-              ...(multi ? { account: task.account } : {}),
-              region: task.region,
-              name: r.name,
-              reason: r.detail ?? '',
-            });
-            printer.warn(`${where} ${r.name}: ${r.detail ?? 'failed'}`);
-          } else if (ctx.flags.verbose && r.action !== 'none')
-            printer.log.info(`${where} ${r.name}: ${r.action}`);
-          progress.update(multi ? 'accounts' : task.region, live);
-        },
-      });
-      const nextToken = result.state.nextToken;
-      return {
-        status: result.stopped === 'error' ? 'failed' : result.stopped ? 'interrupted' : 'done',
-        counts: result.state.counts,
-        ...(result.stopped && nextToken ? { nextToken } : {}),
-        ...(result.stopped === 'error' ? { error: result.error } : {}),
-        ...(account ? { account } : {}),
-      };
-    },
+    work: (task) => bulkPair(ctx, kind, opts, pace, { task, multi: isAcross(org), progress, live, gathered }),
   });
   progress.stop();
-  if (!result) return EXIT.ok;
+  // runAcross returns undefined only when beforeStart declines, and this run has none.
+  if (!result) throw new Error(`${kind}: the run did not start`);
+  const order = (g: PlannedGroup) => `${g.account}\u0000${g.region}\u0000${g.logGroup}`;
+  gathered.planned.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+  return { result, ...gathered };
+}
+
+/** What bulkPair shares with its run: the pair, the progress, and where failures and the plan go. */
+interface PairRun {
+  task: PairTask;
+  multi: boolean;
+  progress: Progress;
+  /**
+   * The live counts progress shows while pairs run (the sweep's own counts arrive when a pair ends). Progress
+   * reads none of what countReport counts beyond them (skipped duplicates; queued never occurs here).
+   */
+  live: { counts: SweepCounts };
+  gathered: Omit<BulkRun, 'result'>;
+}
+
+/** One account × region of a bulk run: the guard key looked up, the sweep, each group reported as it ends. */
+async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkPace, run: PairRun) {
+  const { io, printer } = ctx;
+  const { task, multi, gathered } = run;
+  const dryRun = task.config.dryRun;
+  // A dry run names the account of every group it would change (a rollback needs it for nothing else).
+  const account =
+    kind === 'enforce' || dryRun
+      ? task.account || (await resolveAccount(task.clients, task.config))
+      : task.account;
+  printer.log.info(`${kind} in ${account || 'this account'} ${task.region}`);
+  const where = multi ? `${task.account} ${task.region}` : task.region;
+  const guard = await findGuardKey(task.clients, task.config, io.clock);
+  const key: PlanKey = {
+    ...(guard?.Arn ? { arn: guard.Arn } : {}),
+    ...(task.config.keyArn ? {} : { alias: task.config.keyAlias }),
+  };
+  let planned = 0;
+  const result = await sweep({
+    mode: kind as SweepMode,
+    clients: task.clients,
+    config: task.config,
+    region: task.region,
+    ...(account ? { account } : {}),
+    log: printer.log,
+    ...(io.clock ? { clock: io.clock } : {}),
+    // --rate paces the tag read before each association too (else it, not --rate, would set the pace).
+    buckets: bulkBuckets(pace.rate, io.clock),
+    concurrency: pace.concurrency,
+    groupTimeoutMs: pace.groupTimeoutMs,
+    seen: new Set<string>(),
+    guardKeyArn: guard?.Arn ?? null,
+    // The audit's key checks: groups on a disabled or deleted key are counted as audit counts them.
+    checkKeys: true,
+    ...(opts.prefix ? { prefix: opts.prefix } : {}),
+    ...(io.signal ? { signal: io.signal } : {}),
+    ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
+    onPage: (page) => task.checkpoint?.(page.nextToken),
+    onGroup: (r: GroupReport) => {
+      run.live.counts = countReport(run.live.counts, r);
+      const change = dryRun ? plannedGroup(r, account, key) : undefined;
+      if (change) {
+        gathered.planned.push(change);
+        planned++;
+      }
+      if (r.action === 'failed') {
+        gathered.failures.push({
+          ...(multi ? { account: task.account } : {}),
+          region: task.region,
+          name: r.name,
+          reason: r.detail ?? '',
+        });
+        printer.warn(`${where} ${r.name}: ${r.detail ?? 'failed'}`);
+      } else if (ctx.flags.verbose && r.action !== 'none')
+        printer.log.info(`${where} ${r.name}: ${r.action}`);
+      run.progress.update(multi ? 'accounts' : task.region, run.live.counts);
+    },
+  });
+  // Enforce creates the guard key when its first group needs it: a dry run says so once for the pair.
+  if (dryRun && kind === 'enforce' && !guard && !task.config.keyArn && planned > 0)
+    gathered.creates.push({ account, region: task.region, keyAlias: task.config.keyAlias });
+  const nextToken = result.state.nextToken;
+  return {
+    status:
+      result.stopped === 'error'
+        ? ('failed' as const)
+        : result.stopped
+          ? ('interrupted' as const)
+          : ('done' as const),
+    counts: result.state.counts,
+    ...(result.stopped && nextToken ? { nextToken } : {}),
+    ...(result.stopped === 'error' ? { error: result.error } : {}),
+    ...(account ? { account } : {}),
+  };
+}
+
+/** Prints (and with --json writes) what the run did or, in a dry run, would do; the exit code. */
+function reportBulk(ctx: Ctx, kind: BulkKind, run: BulkRun): number {
+  const { io, printer, config } = ctx;
+  const { result, failures } = run;
+  const dryRun = config.dryRun;
+  const multi = result.plan.multi;
   const pairs = reportPairs(result, ctx.regions);
   const totals = totalOf(result.outcomes);
   const perRegion = Object.fromEntries(
@@ -139,6 +246,8 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
           complete: completeness.complete,
           errors: completeness.errors,
           totals: { ...totals, complete: completeness.complete },
+          // Dry run: the groups it would change (each with its planned action) and the keys it would create.
+          ...(dryRun ? { groups: run.planned, wouldCreate: run.creates } : {}),
           failures,
           accounts: accountsOf(pairs),
           pairs: publicPairs(pairs),
@@ -154,9 +263,13 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
         2,
       )}\n`,
     );
+  } else if (dryRun) {
+    if (run.planned.length) printer.out(planTable(run.planned));
+    else printer.info(`dry run: no log group would be ${kind === 'enforce' ? 'encrypted' : 'disassociated'}`);
   }
   if (multi) printer.info(pairTable(pairs, kind));
   for (const line of skippedLines(result)) printer.warn(line);
+  for (const create of run.creates) printer.info(`dry run: ${wouldCreateLine(create)}`);
   const headline = incompleteHeadline(completeness, dryRun ? 'checked' : 'done');
   if (headline) printer.warn(printer.style.red(headline));
   printer.info(`${dryRun ? 'dry run: ' : ''}${totalsText(totals, kind, dryRun)}`);
@@ -176,34 +289,57 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   return totals.failed > 0 ? EXIT.findings : EXIT.ok;
 }
 
-/** Asks before changing anything (not for --dry-run or --yes); refuses without a terminal to ask on. */
+/**
+ * Asks before changing anything (not for --dry-run or --yes), refusing first without a terminal to ask on. The
+ * question names the account(s), region(s) and how many groups: a dry run of the same command counts them
+ * just before (its progress shows; Ctrl-C there changes nothing). True to go on, else the exit code.
+ */
 async function confirmBulk(
   ctx: Ctx,
-  kind: 'enforce' | 'rollback',
+  kind: BulkKind,
   opts: BulkOptions,
-  plan: TargetPlan,
-  pairs: number,
-): Promise<boolean> {
+  pace: BulkPace,
+): Promise<true | number> {
   const { io, printer, config } = ctx;
-  if (config.dryRun || opts.yes) return true;
-  const what =
-    kind === 'enforce'
-      ? `associate ${config.keyArn ?? `the key behind ${config.keyAlias} (created if missing)`} with every unencrypted log group in scope`
-      : `disassociate ${config.keyArn ?? `the key behind ${config.keyAlias}`} from every log group that uses it (the key itself is kept)`;
   if (!io.stdinIsTTY || !io.prompt) {
     throw new UsageError(
       `refusing to ${kind} without confirmation: stdin is not a terminal; pass --yes to proceed, or --dry-run to see what would change`,
     );
   }
-  const where = plan.multi
-    ? `${plan.targets.length} account(s) × ${ctx.regions.join(', ')} (${pairs} account-region pair(s))`
-    : opts.resumeToken
-      ? `the ${pairs} region(s) left by the interrupted run`
-      : ctx.regions.join(', ');
-  const answer = await io.prompt(`This will ${what} in ${where}. Proceed? [y/N] `);
+  printer.info(
+    `counting the log groups ${kind} would change (a dry run first: nothing changes before you answer)`,
+  );
+  const dry: Ctx = { ...ctx, config: { ...config, dryRun: true } };
+  const { result, creates } = await runBulk(dry, kind, opts, pace);
+  if (
+    io.signal?.aborted ||
+    result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started')
+  ) {
+    printer.info('stopped while counting: nothing changed');
+    return EXIT.interrupted;
+  }
+  const key = config.keyArn ? keyLabel(config.keyArn) : `the guard key ${config.keyAlias}`;
+  const what =
+    kind === 'enforce' ? `associate ${key} with` : `disassociate ${key} (the key itself is kept) from`;
+  const label = (account: string) => account || 'this account';
+  const question = promptText({
+    what,
+    counts: result.outcomes
+      .filter((o) => o.status === 'done')
+      .map((o) => ({
+        account: o.account,
+        region: o.region,
+        groups: kind === 'enforce' ? o.counts.wouldEncrypt : o.counts.wouldDisassociate,
+      })),
+    uncounted: result.outcomes
+      .filter((o) => o.status === 'failed')
+      .map((o) => `${label(o.account)} ${o.region}: ${o.reason ?? 'failed'}`),
+    creates,
+  });
+  const answer = await io.prompt(question);
   if (/^y(es)?$/i.test(answer.trim())) return true;
   printer.info('nothing changed');
-  return false;
+  return EXIT.ok;
 }
 
 /**

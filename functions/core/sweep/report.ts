@@ -201,8 +201,9 @@ export function classifyGroup(
   };
   const counts: (keyof SweepCounts)[] = ['listed', KEY_STATE_COUNT[keyState]];
   if (report.atRisk) counts.push('atRisk');
-  // A rollback takes back the guard's key wherever it is, in scope or not.
-  if (context.mode === 'rollback') return { report, counts, act: keyState === 'guard-key' };
+  // A rollback takes back the guard's key wherever it is, in scope or not, usable or not.
+  if (context.mode === 'rollback')
+    return { report, counts, act: keyStateOf(kmsKeyId, context.guardKeyArn) === 'guard-key' };
   if (!scope.inScope) {
     counts.push(scope.reserved ? 'reserved' : 'outOfScope');
     return { report, counts, act: false };
