@@ -331,9 +331,12 @@ async function confirmBulk(
         region: o.region,
         groups: kind === 'enforce' ? o.counts.wouldEncrypt : o.counts.wouldDisassociate,
       })),
-    uncounted: result.outcomes
-      .filter((o) => o.status === 'failed')
-      .map((o) => `${label(o.account)} ${o.region}: ${o.reason ?? 'failed'}`),
+    uncounted: [
+      ...result.outcomes
+        .filter((o) => o.status === 'failed')
+        .map((o) => `${label(o.account)} ${o.region}: ${o.reason ?? 'failed'}`),
+      ...result.plan.skipped.filter((k) => k.kind === 'denied').map((k) => `${k.account}: ${k.reason}`),
+    ],
     creates,
   });
   const answer = await io.prompt(question);
