@@ -92,13 +92,14 @@ function namesText(names: string[], noun: string): string {
 
 /**
  * The confirmation question: what would be done, to how many groups, in which account(s) and region(s), as a
- * dry run counted them just before; the account-regions that could not be counted are named too.
+ * dry run counted them just before; the guard keys it would create, and what could not be counted. One
+ * statement a line, the question last.
  */
 export function promptText(input: {
   /** "associate alias/… (key …) with" or "disassociate … from". */
   what: string;
   counts: PromptCount[];
-  /** Account-regions where counting failed ("account region: reason"). */
+  /** What could not be counted ("account region: reason", or "account: reason" for a refused role). */
   uncounted: string[];
   /** The guard keys the run would create. */
   creates: PlannedKey[];
@@ -107,15 +108,26 @@ export function promptText(input: {
   const total = counts.reduce((sum, c) => sum + c.groups, 0);
   const accounts = [...new Set(counts.map((c) => c.account || 'this account'))];
   const regions = [...new Set(counts.map((c) => c.region))];
-  const where =
-    counts.length === 0
-      ? 'no account-region'
-      : `${namesText(accounts, 'account').replace(/^account this account$/, 'this account')} × ${namesText(regions, 'region')}`;
-  const create = creates.length
-    ? ` It would first create the guard key ${creates[0]?.keyAlias} in ${creates.length} account-region(s) that have none.`
-    : '';
-  const missed = uncounted.length
-    ? ` ${uncounted.length} account-region(s) could not be counted and would be tried too: ${uncounted.slice(0, PROMPT_LIST_MAX).join('; ')}${uncounted.length > PROMPT_LIST_MAX ? '; …' : ''}.`
-    : '';
-  return `This will ${input.what} ${total} log group(s) in ${where} (counted by a dry run just now; groups created meanwhile are included when the run reaches them).${create}${missed} Proceed? [y/N] `;
+  const first = counts[0];
+  const account = (a: string) => (a === 'this account' ? a : `account ${a}`);
+  const where = !first
+    ? 'no account-region'
+    : counts.length === 1
+      ? `${account(first.account || 'this account')}, region ${first.region}`
+      : `${counts.length} account-regions: ${accounts.length === 1 ? account(accounts[0] ?? '') : namesText(accounts, 'account')} × ${namesText(regions, 'region')}`;
+  const lines = [`This will ${input.what} ${total} log group(s) in ${where}.`];
+  if (creates.length)
+    lines.push(
+      `It would first create the guard key ${creates[0]?.keyAlias} in ${creates.length === 1 ? 'that account-region' : `the ${creates.length} account-regions that have none`}.`,
+    );
+  if (uncounted.length) {
+    const shown = uncounted.slice(0, PROMPT_LIST_MAX);
+    const more = uncounted.length > shown.length ? [`… and ${uncounted.length - shown.length} more`] : [];
+    lines.push(`Not counted (the run tries them too):`, ...[...shown, ...more].map((u) => `  ${u}`));
+  }
+  lines.push(
+    '(Counted by a dry run just now; a group created since is changed too if the run lists it.)',
+    'Proceed? [y/N] ',
+  );
+  return lines.join('\n');
 }

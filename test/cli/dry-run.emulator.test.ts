@@ -126,9 +126,11 @@ describe('before the guard key exists', () => {
     expect(code).toBe(0);
     expect(questions).toHaveLength(1);
     expect(questions[0]).toContain(
-      `This will associate the guard key ${GUARD_ALIAS} with 3 log group(s) in account ${ACCOUNT} × region ${REGION}`,
+      `This will associate the guard key ${GUARD_ALIAS} with 3 log group(s) in account ${ACCOUNT}, region ${REGION}.`,
     );
-    expect(questions[0]).toContain(`first create the guard key ${GUARD_ALIAS} in 1 account-region(s)`);
+    expect(questions[0]).toContain(
+      `It would first create the guard key ${GUARD_ALIAS} in that account-region.`,
+    );
     expect(questions[0]).toMatch(/Proceed\? \[y\/N\] $/);
     expect(stderr).toContain('nothing changed');
     expect(mutating(mark)).toEqual([]);
@@ -213,7 +215,7 @@ describe('with the guard key: every kind of group', () => {
       expect.objectContaining({ logGroup: '/app/guarded', action: 'would-disassociate', keyArn: guard }),
     ]);
     expect(questions[0]).toContain(
-      `This will disassociate the guard key ${GUARD_ALIAS} (the key itself is kept) from 1 log group(s) in account ${ACCOUNT} × region ${REGION}`,
+      `This will disassociate the guard key ${GUARD_ALIAS} (the key itself is kept) from 1 log group(s) in account ${ACCOUNT}, region ${REGION}.`,
     );
     expect(emu.state.logGroup(REGION, '/app/guarded')?.kmsKeyId).toBe(guard);
   });

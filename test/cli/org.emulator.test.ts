@@ -281,6 +281,53 @@ describe('enforce --org', () => {
   }, 60_000);
 });
 
+describe('enforce --org: what it would change, before it asks', () => {
+  it('the dry run lists each group per account and region, and says once per account-region which key it would create', async () => {
+    // Act
+    const t = cli();
+    await run(['enforce', '--org', '--regions', REGIONS.join(','), '--dry-run', '--json', '-q'], t.io);
+    // Assess
+    const report = JSON.parse(t.stdout());
+    const groups = report.groups as { account: string; region: string; action: string }[];
+    expect(groups).toHaveLength(7 * UNENCRYPTED);
+    expect(groups.every((g) => g.action === 'would-encrypt')).toBe(true);
+    expect(new Set(groups.map((g) => g.account))).toEqual(new Set(REACHABLE));
+    expect(groups.filter((g) => g.account === PROD && g.region === 'eu-south-1')).toHaveLength(UNENCRYPTED);
+    // Seven account-regions without a guard key: seven keys it would create, one each.
+    expect(report.wouldCreate).toHaveLength(7);
+    expect(
+      new Set(report.wouldCreate.map((k: { account: string; region: string }) => `${k.account} ${k.region}`))
+        .size,
+    ).toBe(7);
+  }, 60_000);
+
+  it('the prompt names the accounts, the regions and how many groups (counted first); "n" changes nothing', async () => {
+    // Prepare
+    const questions: string[] = [];
+    const t = cli({
+      tty: true,
+      prompt: async (q: string) => {
+        questions.push(q);
+        return 'n';
+      },
+    });
+    // Act
+    const code = await run(['enforce', '--org', '--regions', REGIONS.join(',')], t.io);
+    // Assess
+    expect(code).toBe(0);
+    expect(questions).toHaveLength(1);
+    const q = questions[0] ?? '';
+    expect(q).toContain(`with ${7 * UNENCRYPTED} log group(s) in 7 account-regions: 4 accounts (`);
+    for (const a of REACHABLE) expect(q).toContain(a);
+    expect(q).toContain(`× 2 regions (${REGIONS.join(', ')}).`);
+    expect(q).toContain('in the 7 account-regions that have none');
+    // The account whose role was refused cannot be counted, and the question says so.
+    expect(q).toContain(`Not counted (the run tries them too):\n  ${LOCKED}: cannot assume`);
+    expect(t.stderr()).toContain('nothing changed');
+    for (const a of REACHABLE) expect(associations(a)).toHaveLength(0);
+  }, 60_000);
+});
+
 describe('doctor --org', () => {
   it('runs the checks in every reachable account, each line naming its account', async () => {
     const t = cli();
