@@ -337,6 +337,20 @@ describe('ensureKey', () => {
     });
   });
 
+  it('in dry run plans the key once per region (not once per group), and never for a real run', async () => {
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'not found' }));
+    const dry = options({ DRY_RUN: 'true' });
+    await ensureKey(dry);
+    await ensureKey(dry);
+    expect(kms.commandCalls(DescribeKeyCommand)).toHaveLength(1);
+    // The key exists now: a real run finds it, never the dry run's plan.
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata() });
+    kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
+    const real = await ensureKey(options());
+    expect(real).toMatchObject({ arn: KEY_ARN, own: true });
+    expect(real.planned).toBeUndefined();
+  });
+
   it('in dry run plans the key instead of creating it', async () => {
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'not found' }));
     const key = await ensureKey(options({ DRY_RUN: 'true' }));

@@ -124,6 +124,18 @@ describe('classifyGroup', () => {
     });
   });
 
+  it('in a rollback, acts on the guard key even when the key check finds it unusable (counted as audit counts it)', () => {
+    const disabled = classifyGroup(
+      { logGroupName: '/app/x', kmsKeyId: KEY },
+      {
+        ...context,
+        mode: 'rollback',
+        risk: { facts: { status: 'Disabled', state: 'Disabled' }, atRisk: 'key-disabled' },
+      },
+    );
+    expect(disabled).toMatchObject({ act: true, counts: ['listed', 'keyUnusable', 'atRisk'] });
+  });
+
   it('takes the audit finding: an unusable key, the policy verdict, at risk and since when', () => {
     const pending = classifyGroup(
       { logGroupName: '/app/p', kmsKeyId: OTHER },
