@@ -100,8 +100,17 @@ export async function bulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions): Promise
   return reportBulk(ctx, kind, run);
 }
 
-/** Sweeps every account × region of the run (a dry run when ctx.config.dryRun), gathering what reportBulk shows. */
-async function runBulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkPace): Promise<BulkRun> {
+/**
+ * Sweeps every account × region of the run (a dry run when ctx.config.dryRun), gathering what reportBulk shows;
+ * `list: false` keeps no planned group (the prompt's count needs only the counts).
+ */
+async function runBulk(
+  ctx: Ctx,
+  kind: BulkKind,
+  opts: BulkOptions,
+  pace: BulkPace,
+  list = true,
+): Promise<BulkRun> {
   const { io } = ctx;
   const org = orgFlagsOf(opts as unknown as Record<string, unknown>);
   const dryRun = ctx.config.dryRun;
@@ -118,7 +127,8 @@ async function runBulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkPa
     command: kind,
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
-    work: (task) => bulkPair(ctx, kind, opts, pace, { task, multi: isAcross(org), progress, live, gathered }),
+    work: (task) =>
+      bulkPair(ctx, kind, opts, pace, { task, multi: isAcross(org), list, progress, live, gathered }),
   });
   progress.stop();
   // runAcross returns undefined only when beforeStart declines, and this run has none.
@@ -132,6 +142,8 @@ async function runBulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkPa
 interface PairRun {
   task: PairTask;
   multi: boolean;
+  /** Keep the groups a dry run would change (for its table or JSON). */
+  list: boolean;
   progress: Progress;
   /**
    * The live counts progress shows while pairs run (the sweep's own counts arrive when a pair ends). Progress
@@ -183,7 +195,7 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
       run.live.counts = countReport(run.live.counts, r);
       const change = dryRun ? plannedGroup(r, account, key) : undefined;
       if (change) {
-        gathered.planned.push(change);
+        if (run.list) gathered.planned.push(change);
         planned++;
       }
       if (r.action === 'failed') {
@@ -310,7 +322,7 @@ async function confirmBulk(
     `counting the log groups ${kind} would change (a dry run first: nothing changes before you answer)`,
   );
   const dry: Ctx = { ...ctx, config: { ...config, dryRun: true } };
-  const { result, creates } = await runBulk(dry, kind, opts, pace);
+  const { result, creates } = await runBulk(dry, kind, opts, pace, false);
   if (
     io.signal?.aborted ||
     result.outcomes.some((o) => o.status === 'interrupted' || o.status === 'not-started')
