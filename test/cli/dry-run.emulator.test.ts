@@ -136,6 +136,29 @@ describe('before the guard key exists', () => {
     expect(mutating(mark)).toEqual([]);
   });
 
+  it('Ctrl-C while it counts asks nothing and changes nothing (exit 130)', async () => {
+    // Prepare
+    const mark = emu.calls.length;
+    const controller = new AbortController();
+    controller.abort();
+    const questions: string[] = [];
+    const t = cli({
+      tty: true,
+      signal: controller.signal,
+      prompt: async (q: string) => {
+        questions.push(q);
+        return 'y';
+      },
+    });
+    // Act
+    const code = await run(['enforce', '--exclude', '/legacy/'], t.io);
+    // Assess
+    expect(code).toBe(130);
+    expect(questions).toEqual([]);
+    expect(t.stderr()).toContain('stopped while counting: nothing changed');
+    expect(mutating(mark)).toEqual([]);
+  });
+
   it('without a terminal and without --yes it still refuses, calling nothing', async () => {
     const mark = emu.calls.length;
     const t = cli();
