@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
-import { countReport, emptyCounts, type GroupReport } from '../../core/sweep/report.ts';
+import { emptyCounts, type GroupReport } from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
@@ -34,6 +34,7 @@ import { UsageError } from '../errors.ts';
 import { isAcross, type OrgFlags, type TargetPlan } from '../org.ts';
 import { makeProgress } from '../progress.ts';
 import { totalsText } from '../report.ts';
+import { RunTally } from '../run-tally.ts';
 
 /** The flags of `enforce` and `rollback`. */
 export interface BulkOptions extends OrgFlags {
@@ -57,17 +58,24 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
   const dryRun = config.dryRun;
   const verb =
     kind === 'enforce' ? (dryRun ? 'to encrypt' : 'encrypted') : dryRun ? 'to disassociate' : 'disassociated';
-  const progress = makeProgress(io, { enabled: !ctx.flags.quiet && !ctx.flags.json, verb });
+  // Each pair's counts: what the progress shows while the run goes and what each pair's outcome reports.
+  const tally = new RunTally(multi);
+  const progress = makeProgress(io, {
+    enabled: !ctx.flags.quiet && !ctx.flags.json,
+    words: { changed: verb },
+    read: () => tally.snapshot(),
+  });
   const failures: { account?: string; region: string; name: string; reason: string }[] = [];
-  // The live counts progress shows while a pair runs (the sweep's own counts arrive when the pair ends). Progress
-  // reads none of what countReport counts beyond them (skipped duplicates; queued and at risk never occur here).
-  let live = emptyCounts();
   const result = await runAcross(ctx, {
     command: kind,
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
-    beforeStart: (plan, pairs) => confirmBulk(ctx, kind, opts, plan, pairs),
+    beforeStart: (plan, pairs) => {
+      tally.expect(pairs);
+      return confirmBulk(ctx, kind, opts, plan, pairs);
+    },
     work: async (task) => {
+      const key = `${task.account}/${task.region}`;
       const account =
         kind === 'enforce' ? task.account || (await resolveAccount(task.clients, task.config)) : task.account;
       printer.log.info(`${kind} in ${account || 'this account'} ${task.region}`);
@@ -89,8 +97,12 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
         ...(io.signal ? { signal: io.signal } : {}),
         ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
         onPage: (page) => task.checkpoint?.(page.nextToken),
+        onListed: (page) => {
+          tally.listed(key, page.groups, page.last);
+          progress.poke();
+        },
         onGroup: (r: GroupReport) => {
-          live = countReport(live, r);
+          tally.add(key, r);
           if (r.action === 'failed') {
             failures.push({
               ...(multi ? { account: task.account } : {}),
@@ -101,13 +113,14 @@ export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOpt
             printer.warn(`${where} ${r.name}: ${r.detail ?? 'failed'}`);
           } else if (ctx.flags.verbose && r.action !== 'none')
             printer.log.info(`${where} ${r.name}: ${r.action}`);
-          progress.update(multi ? 'accounts' : task.region, live);
+          progress.poke();
         },
-      });
+      }).finally(() => tally.ended(key));
       const nextToken = result.state.nextToken;
       return {
         status: result.stopped === 'error' ? 'failed' : result.stopped ? 'interrupted' : 'done',
-        counts: result.state.counts,
+        // The groups it reported, as the progress counted them (a page left half-way counts what it reported).
+        counts: tally.countsOf(key, result.state.counts.pages),
         ...(result.stopped && nextToken ? { nextToken } : {}),
         ...(result.stopped === 'error' ? { error: result.error } : {}),
         ...(account ? { account } : {}),
