@@ -203,7 +203,9 @@ describe('progress and summaries (emulator)', () => {
     const t = cli();
     const code = await run(['enforce', '--yes', '--skip-opt-out-check'], t.io);
     expect(code).toBe(2);
-    expect(t.stderr()).toMatch(/--skip-opt-out-check/);
+    expect(t.stderr()).toMatch(
+      /--skip-opt-out-check is for audit only: enforce always reads the opt-out tag/,
+    );
     expect(emu.calls.length).toBe(calls);
   });
 });

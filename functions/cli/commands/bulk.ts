@@ -2,7 +2,7 @@
  * What `enforce` and `rollback` share: one paced sweep that changes log groups in every account × region, with
  * confirmation first, progress while it runs, and a resume token when it stops.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
@@ -44,11 +44,17 @@ export interface BulkOptions extends OrgFlags {
   rate?: string;
   concurrency?: string;
   groupTimeout?: string;
+  /** Refused: only `audit` may skip the opt-out tag (enforce would touch opted-out groups). */
+  skipOptOutCheck?: boolean;
 }
 
 /** Runs `enforce` or `rollback` over every account × region: confirms, paces, reports, and prints a resume token when stopped. */
 export async function bulk(ctx: Ctx, kind: 'enforce' | 'rollback', opts: BulkOptions): Promise<number> {
   const { io, printer, config } = ctx;
+  if (opts.skipOptOutCheck)
+    throw new UsageError(
+      `--skip-opt-out-check is for audit only: ${kind} always reads the opt-out tag, so as never to touch a group tagged to opt out`,
+    );
   const rate = numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5);
   const concurrency = numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8);
   const groupTimeoutMs =
@@ -256,7 +262,9 @@ export function registerBulk(
         '5',
       )
       .option('--concurrency <n>', 'log groups in flight at once', '8')
-      .option('--group-timeout <seconds>', 'how long one group may wait for KMS propagation', '300'),
+      .option('--group-timeout <seconds>', 'how long one group may wait for KMS propagation', '300')
+      // Hidden: named only to refuse it in the user's terms (audit's flag; enforce must read the opt-out tag).
+      .addOption(new Option('--skip-opt-out-check').hideHelp()),
     lines,
   ).action(async function (this: Command) {
     await act<BulkOptions>((ctx, opts) => bulk(ctx, kind, opts))(this);
