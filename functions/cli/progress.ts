@@ -121,7 +121,9 @@ export function makeProgress(
     last = t;
     const line = progressLine(s, rateOf(s.checked - base, t - since), options.words, { bar: tty });
     if (tty) {
-      io.stderr.write(`\r\u001b[2K${line}`);
+      // Cut to the terminal's width: a line that wraps cannot be redrawn in place.
+      const width = io.stderr.columns ? io.stderr.columns - 1 : line.length;
+      io.stderr.write(`\r\u001b[2K${line.slice(0, width)}`);
       drawn = true;
     } else io.stderr.write(`${line}\n`);
   };
