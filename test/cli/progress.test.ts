@@ -1,17 +1,21 @@
 /**
  * The progress's pure parts (functions/cli/progress.ts): the rate, an ETA only once the listing has ended and
- * never 0 with work left, durations, the bar, and the line people read. Without mocks; the progress as a run
- * shows it is tested through the CLI in progress.emulator.test.ts.
+ * never 0 with work left, durations, the bar, and the line people read; then when a line is written (on a
+ * clock the test moves, stderr in memory). Without mocks; the progress as a run shows it is tested through the
+ * CLI in progress.emulator.test.ts.
  */
 import { describe, expect, it } from 'vitest';
+import type { Io } from '../../functions/cli/io.ts';
 import {
   barOf,
   etaSeconds,
   formatDuration,
+  makeProgress,
   type ProgressSnapshot,
   progressLine,
   rateOf,
 } from '../../functions/cli/progress.ts';
+import { fakeClock } from '../helpers.ts';
 
 const snap = (over: Partial<ProgressSnapshot> = {}): ProgressSnapshot => ({
   label: 'eu-west-1',
@@ -83,5 +87,73 @@ describe('progressLine', () => {
     expect(progressLine(snap(), 1, {})).toBe(
       'eu-west-1: 200 listed so far, 100 checked, 0 failed | 1.0 checked/s',
     );
+  });
+});
+
+describe('makeProgress', () => {
+  /** What redraws a terminal's line: back to its start, the line erased. */
+  const CLEAR = '\r\u001b[2K';
+
+  /** A progress on an in-memory stderr, read from `state`, on a clock the test moves. */
+  function progressOn(tty: boolean, state: { s: ProgressSnapshot | undefined }) {
+    const written: string[] = [];
+    const clock = fakeClock();
+    const io: Io = {
+      stdout: { write: () => true },
+      stderr: { write: (t: string) => written.push(t), isTTY: tty, columns: 60 },
+      stdinIsTTY: false,
+      env: {},
+      clock,
+    };
+    const progress = makeProgress(io, {
+      enabled: true,
+      words: { changed: 'encrypted' },
+      read: () => state.s,
+    });
+    return { written, clock, progress };
+  }
+
+  it('without a terminal: nothing before 5 s, then a line at most every 5 s', () => {
+    const state = { s: snap() as ProgressSnapshot | undefined };
+    const { written, clock, progress } = progressOn(false, state);
+    progress.poke();
+    clock.advance(4_999);
+    progress.poke();
+    expect(written).toEqual([]);
+    clock.advance(1);
+    progress.poke();
+    clock.advance(4_000);
+    progress.poke();
+    expect(written).toHaveLength(1);
+    clock.advance(1_000);
+    progress.poke();
+    progress.stop();
+    expect(written).toHaveLength(2);
+    expect(written[0]).toMatch(/^eu-west-1: 200 listed so far, 100 checked, 10 encrypted, 0 failed \| /);
+  });
+
+  it('says nothing while there is nothing true to say', () => {
+    const state = { s: undefined as ProgressSnapshot | undefined };
+    const { written, clock, progress } = progressOn(false, state);
+    clock.advance(60_000);
+    progress.poke();
+    progress.stop();
+    expect(written).toEqual([]);
+  });
+
+  it('on a terminal: one line redrawn in place, cut to its width, a bar only once the total is known, cleared at the end', () => {
+    const state = { s: snap() as ProgressSnapshot | undefined };
+    const { written, clock, progress } = progressOn(true, state);
+    progress.poke();
+    expect(written[0]?.startsWith(`${CLEAR}eu-west-1: 200 listed so far`)).toBe(true);
+    expect(written[0]).not.toContain('[#');
+    expect((written[0] ?? '').length).toBeLessThanOrEqual(CLEAR.length + 59);
+    state.s = snap({ listingDone: true });
+    clock.advance(1_000);
+    progress.poke();
+    expect(written[1]?.startsWith(CLEAR)).toBe(true);
+    expect(written[1]?.slice(CLEAR.length)).toMatch(/^eu-west-1: \[#+-+\] 200 listed/);
+    progress.stop();
+    expect(written.at(-1)).toBe(CLEAR);
   });
 });
