@@ -24,13 +24,19 @@ const dir = mkdtempSync(join(tmpdir(), 'lkg-progress-'));
 let emu: Emulator;
 
 /** The CLI on the emulator (its clock `scale` times real time), stderr stamped with it; Ctrl-C after `abortAfter` associations. */
-function cli(options: { abortAfter?: number; scale?: number } = {}) {
+function cli(options: { abortAfter?: number; denyAfter?: number; scale?: number } = {}) {
   const clock = scaledClock(options.scale ?? SCALE);
   const controller = new AbortController();
   const factory = defaultClientFactory({ endpoint: emu.endpoint, credentials });
   let associated = 0;
+  let attempts = 0;
   factory(REGION).logs.middlewareStack.add(
     (next, context) => async (args) => {
+      // An error every group would hit (the run stops: isFatalSweepError), after `denyAfter` associations tried.
+      if (context.commandName === 'AssociateKmsKeyCommand' && ++attempts > (options.denyAfter ?? Infinity))
+        throw Object.assign(new Error('User is not authorized to perform: logs:AssociateKmsKey'), {
+          name: 'AccessDeniedException',
+        });
       const out = await next(args);
       if (context.commandName === 'AssociateKmsKeyCommand' && ++associated === options.abortAfter)
         controller.abort();
@@ -127,6 +133,26 @@ describe('progress and summaries (emulator)', () => {
       .logGroups(REGION)
       .filter((g) => g.name.startsWith('/i/') && g.kmsKeyId).length;
     expect(encrypted).toBe(totals.encrypted);
+  }, 60_000);
+
+  it('enforce stopped by an error mid-page: the totals add up (it said 0 listed … 38 encrypted)', async () => {
+    // Prepare: 60 unencrypted groups (two pages of 50); after 38 associations tried every further one is refused.
+    for (let i = 0; i < 60; i++) emu.state.putLogGroup(REGION, `/d/${String(i).padStart(3, '0')}`);
+    const t = cli({ denyAfter: 38 });
+
+    // Act
+    const code = await run(['enforce', '--yes', '--json', '--prefix', '/d/'], t.io);
+
+    // Assess: the pair failed; what the summary counts is what was reported, every number of it.
+    expect(code).toBe(3);
+    const totals = JSON.parse(t.stdout()).totals;
+    expect(totals.encrypted).toBeGreaterThan(0);
+    expect(totals.encrypted).toBeLessThanOrEqual(38);
+    expect(totals.failed).toBeGreaterThanOrEqual(1);
+    expect(totals.listed).toBeGreaterThanOrEqual(totals.encrypted + totals.failed);
+    expect(totals.guardKey + totals.otherKey + totals.noKey + totals.keyUnusable).toBe(totals.listed);
+    const line = /(\d+) log group\(s\) listed.*?, (\d+) encrypted/.exec(t.stderr());
+    expect(Number(line?.[1])).toBe(totals.listed);
   }, 60_000);
 
   it('audit interrupted: the JSON rows are the groups its totals count', async () => {
