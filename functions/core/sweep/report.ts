@@ -274,9 +274,8 @@ export function countRisk(
 }
 
 /**
- * What an audit counts of every report besides the sweep's counts: the groups reported (its progress: an audit
- * changes nothing, so a tag read that finds the group gone or fails moves no "done" count), the groups at risk
- * (`countRisk`), and the groups whose key policy could not be read (not checked for CloudWatch Logs).
+ * What an audit counts of every report besides `countReport`'s counts: the groups reported, the groups at risk
+ * by reason (`countRisk`), and the groups whose key policy could not be read (not checked for CloudWatch Logs).
  */
 export interface AuditTally {
   listed: number;
