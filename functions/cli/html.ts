@@ -24,6 +24,8 @@ export interface RunReport {
     keyArn?: string;
     roleName?: string;
     prefix?: string;
+    /** Set when the opt-out tag was not read (`audit --skip-opt-out-check`): what that means for the counts. */
+    optOutCheck?: string;
   };
   /** One per account × region attempted. */
   pairs: PairSummary[];
@@ -221,6 +223,7 @@ export function renderHtml(report: RunReport): string {
     'Key ARN': sc.keyArn,
     'Role name': sc.roleName,
     Prefix: sc.prefix,
+    'Opt-out check': sc.optOutCheck,
     Tool: tool,
   }).map(([k, v]) => (v ? `<dt>${k}</dt><dd>${esc(v)}</dd>` : ''));
   const problems = pairs

@@ -1,77 +1,153 @@
 /**
- * The progress of a long run on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds
- * otherwise (a CI log), from the live counts the commands keep.
+ * The progress of a long run on stderr: what was listed, checked, changed and failed so far, the rate, and an
+ * ETA only once the listing has ended (before that the total is unknown). On a terminal one line redrawn in
+ * place (a bar once the total is known); otherwise (a CI log) a plain line every 5 seconds, the first one 5
+ * seconds in, so a short run prints none. It keeps no count of its own: it shows what it reads from the run's
+ * tally (run-tally.ts), so its numbers and the summary's come from the same counting.
  */
-import cliProgress from 'cli-progress';
-import type { SweepCounts } from '../core/sweep/report.ts';
 import type { Io } from './io.ts';
 
-/** Progress on stderr: a bar with rate and ETA on a terminal, a plain line every few seconds otherwise. */
+/** What the progress shows of a run (or of its current region): read from the run's tally. */
+export interface ProgressSnapshot {
+  /** Where: a region, or how many account-regions a run across accounts has. */
+  label: string;
+  /** Groups the listing has returned so far. */
+  listed: number;
+  /** Whether the listing has ended (then `listed` is the total). */
+  listingDone: boolean;
+  /** Groups classified and reported (an audit's checked groups; a bulk run's groups looked at). */
+  checked: number;
+  /** Groups changed (encrypted, disassociated, or that would be in a dry run). */
+  changed: number;
+  failed: number;
+}
+
+/** The words of one command's progress: what its changes are called (none for an audit, which changes nothing). */
+export interface ProgressWords {
+  changed?: string;
+}
+
+/** How often a plain line is printed (the documented interval), and how often a terminal line is redrawn. */
+export const LINE_INTERVAL_MS = 5_000;
+const REDRAW_MS = 200;
+const TICK_MS = 500;
+
+/** Groups per second over `elapsedMs`; 0 before any time has passed. */
+export function rateOf(count: number, elapsedMs: number): number {
+  return elapsedMs > 0 ? (count * 1000) / elapsedMs : 0;
+}
+
+/**
+ * Seconds left, or undefined when not known: while the listing goes on (the total is not known), before any
+ * rate, and once nothing is left. Never 0 with work left: a fraction of a second reads as 1.
+ */
+export function etaSeconds(s: ProgressSnapshot, rate: number): number | undefined {
+  const left = s.listed - s.checked;
+  if (!s.listingDone || left <= 0 || rate <= 0) return undefined;
+  return Math.max(1, Math.ceil(left / rate));
+}
+
+/** "45s", "3m20s", "2h05m". */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+/** A bar of `width` cells for done out of total. */
+export function barOf(done: number, total: number, width = 20): string {
+  const full = total > 0 ? Math.min(width, Math.floor((done / total) * width)) : 0;
+  return `[${'#'.repeat(full)}${'-'.repeat(width - full)}]`;
+}
+
+/**
+ * One progress line: "eu-west-1: 1200 listed so far, 1100 checked, 35 encrypted, 0 failed | 40.0 checked/s";
+ * once the listing has ended "1901 listed, 1100/1901 checked, … | ETA 20s" (with a bar first when `bar`).
+ */
+export function progressLine(
+  s: ProgressSnapshot,
+  rate: number,
+  words: ProgressWords,
+  options: { bar?: boolean } = {},
+): string {
+  const eta = etaSeconds(s, rate);
+  const parts = [
+    s.listingDone ? `${s.listed} listed` : `${s.listed} listed so far`,
+    s.listingDone ? `${s.checked}/${s.listed} checked` : `${s.checked} checked`,
+    ...(words.changed ? [`${s.changed} ${words.changed}`] : []),
+    `${s.failed} failed`,
+  ];
+  const bar = options.bar && s.listingDone ? `${barOf(s.checked, s.listed)} ` : '';
+  const tail = [`${rate.toFixed(1)} checked/s`, ...(eta !== undefined ? [`ETA ${formatDuration(eta)}`] : [])];
+  return `${s.label}: ${bar}${parts.join(', ')} | ${tail.join(' | ')}`;
+}
+
+/** The progress of one run: `poke` when its counts change; `stop` at the end (a terminal's line is cleared). */
 export interface Progress {
-  update(region: string, counts: SweepCounts): void;
+  poke(): void;
   stop(): void;
 }
 
-/** The progress of one run; a no-op when not `enabled` (--quiet, --json). */
-export function makeProgress(io: Io, options: { enabled: boolean; verb: string }): Progress {
-  if (!options.enabled) return { update() {}, stop() {} };
+/**
+ * The progress of one run, reading `read()` (undefined: nothing true to say yet); a no-op when not `enabled`
+ * (--quiet, --json). Besides each poke, a timer reads it every half second, so lines come on time while the
+ * run waits on AWS (an audit reports its groups a page at a time, ~12 s apart at the tag-read quota).
+ */
+export function makeProgress(
+  io: Io,
+  options: { enabled: boolean; words: ProgressWords; read: () => ProgressSnapshot | undefined },
+): Progress {
+  if (!options.enabled) return { poke() {}, stop() {} };
   const now = () => io.clock?.now() ?? Date.now();
-  const done = (c: SweepCounts) =>
-    c.encrypted + c.wouldEncrypt + c.disassociated + c.wouldDisassociate + c.failed + c.gone;
-  const todo = (c: SweepCounts) => (options.verb === 'disassociated' ? c.guardKey : c.candidates);
-  if (io.stderr.isTTY) {
-    const bar = new cliProgress.SingleBar(
-      {
-        stream: io.stderr as NodeJS.WritableStream,
-        format: `{region} [{bar}] {value}/{total} ${options.verb} | {listed} listed | {rate}/s | ETA {eta_formatted}`,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 50,
-        fps: 5,
-      },
-      cliProgress.Presets.shades_classic,
-    );
-    let started = false;
-    let region = '';
-    let since = now();
-    let base = 0;
-    return {
-      update(r, c) {
-        if (!started || r !== region) {
-          if (started) bar.stop();
-          bar.start(Math.max(1, todo(c)), done(c), { region: r, listed: c.listed, rate: '0.0' });
-          started = true;
-          region = r;
-          since = now();
-          base = done(c);
-        }
-        const secs = Math.max(0.001, (now() - since) / 1000);
-        bar.setTotal(Math.max(1, todo(c)));
-        bar.update(done(c), { listed: c.listed, rate: ((done(c) - base) / secs).toFixed(1) });
-      },
-      stop() {
-        if (started) bar.stop();
-      },
-    };
-  }
-  let last = 0;
-  let since = now();
-  let region = '';
+  const tty = io.stderr.isTTY === true;
+  const start = now();
+  // The rate of the current label (a region of a single-account run starts its own).
+  let label: string | undefined;
+  let since = start;
   let base = 0;
+  let last = tty ? 0 : start;
+  let drawn = false;
+  const show = (force: boolean) => {
+    const s = options.read();
+    if (!s) return;
+    const t = now();
+    if (s.label !== label) {
+      label = s.label;
+      since = t;
+      base = s.checked;
+    }
+    if (!force && t - last < (tty ? REDRAW_MS : LINE_INTERVAL_MS)) return;
+    last = t;
+    const line = progressLine(s, rateOf(s.checked - base, t - since), options.words, { bar: tty });
+    if (tty) {
+      // Cut to the terminal's width: a line that wraps cannot be redrawn in place.
+      const width = io.stderr.columns ? io.stderr.columns - 1 : line.length;
+      io.stderr.write(`\r\u001b[2K${line.slice(0, width)}`);
+      drawn = true;
+    } else io.stderr.write(`${line}\n`);
+  };
+  // Every half second of the run's clock (a test's clock may run faster than real time: the timer follows it).
+  const realStart = Date.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const schedule = () => {
+    const speed = Math.max(1, (now() - start) / Math.max(1, Date.now() - realStart));
+    timer = setTimeout(
+      () => {
+        show(false);
+        schedule();
+      },
+      Math.max(10, TICK_MS / speed),
+    );
+    timer.unref?.();
+  };
+  schedule();
   return {
-    update(r, c) {
-      if (r !== region) {
-        region = r;
-        since = now();
-        base = done(c);
-      }
-      if (now() - last < 5_000) return;
-      last = now();
-      const secs = Math.max(0.001, (now() - since) / 1000);
-      io.stderr.write(
-        `${r}: ${c.listed} listed, ${done(c)}/${todo(c)} ${options.verb} (${((done(c) - base) / secs).toFixed(1)}/s)\n`,
-      );
+    poke: () => show(false),
+    stop() {
+      clearTimeout(timer);
+      // The summary that follows says where the run ended; a half-drawn line would only repeat it, staler.
+      if (drawn) io.stderr.write('\r\u001b[2K');
     },
-    stop() {},
   };
 }

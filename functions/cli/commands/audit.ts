@@ -38,9 +38,10 @@ import { type Completeness, completenessOf, incompleteHeadline } from '../comple
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
-import { makeProgress } from '../progress.ts';
+import { makeProgress, type Progress } from '../progress.ts';
 import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
 import { reportPath } from '../resume-out.ts';
+import { RunTally } from '../run-tally.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
 
@@ -51,7 +52,12 @@ interface AuditOptions extends OrgFlags {
   prefix?: string;
   unencrypted?: boolean;
   resumeToken?: string;
+  skipOptOutCheck?: boolean;
 }
+
+/** What a report says of a run with --skip-opt-out-check. */
+const OPT_OUT_SKIPPED =
+  'skipped (--skip-opt-out-check): no tags were read; groups tagged to opt out are counted as unencrypted in scope';
 
 /** How many gap rows the HTML report lists (and `atRisk` reads); the counts always cover every group. */
 const GAP_ROWS_MAX = 50_000;
@@ -69,6 +75,9 @@ interface AuditState {
   /** Gap rows past GAP_ROWS_MAX, left out of the HTML report. */
   gapsLeftOut: number;
   tally: AuditTally;
+  /** Each pair's counts and listing: what the progress shows and the pairs' outcomes report. */
+  counts: RunTally;
+  progress: Progress;
 }
 
 /** A finished audit run, as the report and the closing lines read it. */
@@ -99,13 +108,19 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   // A resumed run never writes over the report of the run it resumes (it lists only what was left).
   const out = io.writeFile ? opts.out : reportPath(opts.out, Boolean(opts.resumeToken));
   const reportOpts = { ...opts, ...(out ? { out } : {}) };
-  const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally() };
-  const progress = makeProgress(io, { enabled: !ctx.flags.quiet, verb: 'checked' });
+  const counts = new RunTally(multi);
+  const progress = makeProgress(io, { enabled: !ctx.flags.quiet, words: {}, read: () => counts.snapshot() });
+  const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
+  if (opts.skipOptOutCheck)
+    ctx.printer.warn(
+      'the opt-out check is skipped (--skip-opt-out-check): no tags are read, and groups tagged to opt out are reported as unencrypted in scope',
+    );
   const result = await runAcross(ctx, {
     command: 'audit',
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
-    beforeStart: async () => {
+    beforeStart: async (_plan, pairs) => {
+      counts.expect(pairs);
       // Opened only once the accounts are known: a usage or Organizations error leaves no half-written file.
       if (out !== opts.out)
         ctx.printer.warn(
@@ -115,15 +130,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
       state.writer = rowWriter(format, state.output, ctx.regions);
       return true;
     },
-    work: (task) =>
-      auditPair(ctx, opts, task, state, () =>
-        // An audit changes nothing: its progress is the groups checked, out of those listed.
-        progress.update(multi ? 'accounts' : task.region, {
-          ...emptyCounts(),
-          listed: state.tally.listed,
-          candidates: state.tally.listed,
-        }),
-      ),
+    work: (task) => auditPair(ctx, opts, task, state),
   });
   progress.stop();
   if (!result || !state.writer || !state.output) return EXIT.ok;
@@ -147,16 +154,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
 }
 
 /** Audits one account × region: sweeps it read-only, each group a row, then reads its query-results state. */
-async function auditPair(
-  ctx: Ctx,
-  opts: AuditOptions,
-  task: PairTask,
-  state: AuditState,
-  showProgress: () => void,
-): Promise<PairDone> {
+async function auditPair(ctx: Ctx, opts: AuditOptions, task: PairTask, state: AuditState): Promise<PairDone> {
   const { io, printer } = ctx;
   printer.log.info(`auditing ${task.account || 'this account'} ${task.region}`);
   let account: string | undefined;
+  const key = `${task.account}/${task.region}`;
   const result = await sweep({
     mode: 'audit',
     clients: task.clients,
@@ -170,21 +172,30 @@ async function auditPair(
     ...(io.signal ? { signal: io.signal } : {}),
     ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
     buckets: sweepBuckets({}, io.clock),
+    ...(opts.skipOptOutCheck ? { skipOptOutCheck: true } : {}),
     onPage: (page) => task.checkpoint?.(page.nextToken),
+    onListed: (page) => {
+      state.counts.listed(key, page.groups, page.last);
+      state.progress.poke();
+    },
     onGroup: (r) => {
+      state.counts.add(key, r);
       state.tally = countAudited(state.tally, r);
       const row = pairRow(task, r);
       account ??= row.account;
       addRow(state, row, Boolean(opts.unencrypted));
-      showProgress();
+      state.progress.poke();
     },
-  }).catch((err) => ({
-    error: err as Error,
-    stopped: 'error' as const,
-    done: false,
-    state: { counts: emptyCounts(), nextToken: task.nextToken },
-  }));
-  const counts = result.state.counts;
+  })
+    .catch((err) => ({
+      error: err as Error,
+      stopped: 'error' as const,
+      done: false,
+      state: { counts: emptyCounts(), nextToken: task.nextToken },
+    }))
+    .finally(() => state.counts.ended(key));
+  // The groups it reported, as the progress counted them (a page left half-way counts what it reported).
+  const counts = state.counts.countsOf(key, result.state.counts.pages);
   const nextToken = result.state.nextToken;
   const known = account ? { account } : {};
   if (result.stopped === 'error')
@@ -243,6 +254,8 @@ async function writeAuditReport(
     regions: done.map((o) => o.region),
     skippedRegions: result.outcomes.filter((o) => o.skip === 'region-disabled').map((o) => o.region),
     interrupted: run.interrupted,
+    // `skipped` (--skip-opt-out-check): no tags were read; groups tagged to opt out count as unencrypted in scope.
+    optOutCheck: opts.skipOptOutCheck ? 'skipped' : 'performed',
     // False when some account × region was not audited (failed, refused role, interrupted): see `errors`.
     complete: run.completeness.complete,
     errors: run.completeness.errors,
@@ -270,6 +283,7 @@ async function writeAuditReport(
         ...(config.keyArn ? { keyArn: config.keyArn } : {}),
         ...(multi ? { roleName: org.roleName ?? DEFAULT_ROLE_NAME } : {}),
         ...(opts.prefix ? { prefix: opts.prefix } : {}),
+        ...(opts.skipOptOutCheck ? { optOutCheck: OPT_OUT_SKIPPED } : {}),
       },
       pairs: publicPairs(pairs),
       totals,
@@ -279,6 +293,8 @@ async function writeAuditReport(
     state.output?.write(renderHtml(report));
   }
   state.writer?.finish(summary, run.completeness);
+  if (opts.skipOptOutCheck && (run.format === 'csv' || run.format === 'table'))
+    state.output?.write(`${run.format === 'csv' ? '# ' : ''}opt-out check: ${OPT_OUT_SKIPPED}\n`);
   await state.output?.close();
 }
 
@@ -416,6 +432,10 @@ export const auditCommand: CliCommand = {
         .option(
           '--resume-token <token>',
           'audit only the account-regions an interrupted run left (printed on Ctrl-C)',
+        )
+        .option(
+          '--skip-opt-out-check',
+          'do not read the tags of unencrypted groups (ListTagsForResource, about 4 groups/s per account-region): much faster, but you accept that groups carrying the opt-out tag are reported as unencrypted in scope; the report says the check was skipped',
         ),
       [
         'logs-kms-guard audit --region eu-west-1',

@@ -3,12 +3,12 @@
  * confirmation first (counted by a dry run, so the question names how many groups where), progress while it
  * runs, the groups a dry run would change, and a resume token when it stops.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import { findGuardKey } from '../../core/key.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
-import { countReport, emptyCounts, type GroupReport, type SweepCounts } from '../../core/sweep/report.ts';
+import { emptyCounts, type GroupReport } from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
 import {
@@ -48,6 +48,8 @@ import { keyLabel } from '../key-label.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { totalsText } from '../report.ts';
+import { RunTally } from '../run-tally.ts';
+
 /** The flags of `enforce` and `rollback`. */
 export interface BulkOptions extends OrgFlags {
   yes?: boolean;
@@ -56,6 +58,8 @@ export interface BulkOptions extends OrgFlags {
   rate?: string;
   concurrency?: string;
   groupTimeout?: string;
+  /** Refused: only `audit` may skip the opt-out tag (enforce would touch opted-out groups). */
+  skipOptOutCheck?: boolean;
 }
 
 type BulkKind = 'enforce' | 'rollback';
@@ -87,6 +91,10 @@ interface BulkRun {
 
 /** Runs `enforce` or `rollback` over every account × region: confirms, paces, reports, and prints a resume token when stopped. */
 export async function bulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions): Promise<number> {
+  if (opts.skipOptOutCheck)
+    throw new UsageError(
+      `--skip-opt-out-check is for audit only: ${kind} always reads the opt-out tag, so as never to touch a group tagged to opt out`,
+    );
   const pace: BulkPace = {
     rate: numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5),
     concurrency: numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8),
@@ -116,8 +124,13 @@ async function runBulk(
   const dryRun = ctx.config.dryRun;
   const verb =
     kind === 'enforce' ? (dryRun ? 'to encrypt' : 'encrypted') : dryRun ? 'to disassociate' : 'disassociated';
-  const progress = makeProgress(io, { enabled: !ctx.flags.quiet && !ctx.flags.json, verb });
-  const live = { counts: emptyCounts() };
+  // Each pair's counts: what the progress shows while the run goes and what each pair's outcome reports.
+  const tally = new RunTally(isAcross(org));
+  const progress = makeProgress(io, {
+    enabled: !ctx.flags.quiet && !ctx.flags.json,
+    words: { changed: verb },
+    read: () => tally.snapshot(),
+  });
   const gathered = {
     failures: [] as BulkFailure[],
     planned: [] as PlannedGroup[],
@@ -127,8 +140,12 @@ async function runBulk(
     command: kind,
     org,
     ...(opts.resumeToken ? { resumeToken: opts.resumeToken } : {}),
+    beforeStart: async (_plan, pairs) => {
+      tally.expect(pairs);
+      return true;
+    },
     work: (task) =>
-      bulkPair(ctx, kind, opts, pace, { task, multi: isAcross(org), list, progress, live, gathered }),
+      bulkPair(ctx, kind, opts, pace, { task, multi: isAcross(org), list, progress, tally, gathered }),
   });
   progress.stop();
   // runAcross returns undefined only when beforeStart declines, and this run has none.
@@ -145,11 +162,8 @@ interface PairRun {
   /** Keep the groups a dry run would change (for its table or JSON). */
   list: boolean;
   progress: Progress;
-  /**
-   * The live counts progress shows while pairs run (the sweep's own counts arrive when a pair ends). Progress
-   * reads none of what countReport counts beyond them (skipped duplicates; queued never occurs here).
-   */
-  live: { counts: SweepCounts };
+  /** The run's one tally: what the progress shows and what each pair's outcome reports. */
+  tally: RunTally;
   gathered: Omit<BulkRun, 'result'>;
 }
 
@@ -157,6 +171,7 @@ interface PairRun {
 async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkPace, run: PairRun) {
   const { io, printer } = ctx;
   const { task, multi, gathered } = run;
+  const pairKey = `${task.account}/${task.region}`;
   const dryRun = task.config.dryRun;
   // A dry run names the account of every group it would change (a rollback needs it for nothing else).
   const account =
@@ -191,8 +206,12 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
     ...(io.signal ? { signal: io.signal } : {}),
     ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
     onPage: (page) => task.checkpoint?.(page.nextToken),
+    onListed: (page) => {
+      run.tally.listed(pairKey, page.groups, page.last);
+      run.progress.poke();
+    },
     onGroup: (r: GroupReport) => {
-      run.live.counts = countReport(run.live.counts, r);
+      run.tally.add(pairKey, r);
       const change = dryRun ? plannedGroup(r, account, key) : undefined;
       if (change) {
         if (run.list) gathered.planned.push(change);
@@ -208,9 +227,9 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
         printer.warn(`${where} ${r.name}: ${r.detail ?? 'failed'}`);
       } else if (ctx.flags.verbose && r.action !== 'none')
         printer.log.info(`${where} ${r.name}: ${r.action}`);
-      run.progress.update(multi ? 'accounts' : task.region, run.live.counts);
+      run.progress.poke();
     },
-  });
+  }).finally(() => run.tally.ended(pairKey));
   // Enforce creates the guard key when its first group needs it: a dry run says so once for the pair.
   if (dryRun && kind === 'enforce' && !guard && !task.config.keyArn && planned > 0)
     gathered.creates.push({ account, region: task.region, keyAlias: task.config.keyAlias });
@@ -222,7 +241,8 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
         : result.stopped
           ? ('interrupted' as const)
           : ('done' as const),
-    counts: result.state.counts,
+    // The groups it reported, as the progress counted them (a page left half-way counts what it reported).
+    counts: run.tally.countsOf(pairKey, result.state.counts.pages),
     ...(result.stopped && nextToken ? { nextToken } : {}),
     ...(result.stopped === 'error' ? { error: result.error } : {}),
     ...(account ? { account } : {}),
@@ -394,7 +414,9 @@ export function registerBulk(
         '5',
       )
       .option('--concurrency <n>', 'log groups in flight at once', '8')
-      .option('--group-timeout <seconds>', 'how long one group may wait for KMS propagation', '300'),
+      .option('--group-timeout <seconds>', 'how long one group may wait for KMS propagation', '300')
+      // Hidden: named only to refuse it in the user's terms (audit's flag; enforce must read the opt-out tag).
+      .addOption(new Option('--skip-opt-out-check').hideHelp()),
     lines,
   ).action(async function (this: Command) {
     await act<BulkOptions>((ctx, opts) => bulk(ctx, kind, opts))(this);

@@ -1,7 +1,8 @@
 /**
  * The audit's action on a group it would fix: read the group's tags, decide its scope with them, and count it
  * as a candidate when it stays in scope (an opt-out tag puts it out). Nothing changes. Enqueue and enforce
- * start with this same step: tags are read only for the groups a mode would act on.
+ * start with this same step: tags are read only for the groups a mode would act on. The CLI's audit may skip
+ * the tag read (`auditGroupByName`, `audit --skip-opt-out-check`): then the name alone decides.
  */
 import { parseArn } from '../arn.ts';
 import { decideScope } from '../scope.ts';
@@ -22,7 +23,22 @@ export async function auditGroup({ report }: GroupWork, ctx: GroupContext): Prom
     ctx.count('outOfScope');
     return undefined;
   }
+  return candidateOf(report, ctx, tags);
+}
+
+/** The audit without the tag read: a group in scope by its name is a candidate, whatever its opt-out tag says. */
+export async function auditGroupByName({ report }: GroupWork, ctx: GroupContext): Promise<Candidate> {
+  return candidateOf(report, ctx, {});
+}
+
+/** Counts the group as a candidate (and marks its report so) and returns it. */
+function candidateOf(
+  report: GroupWork['report'],
+  ctx: GroupContext,
+  tags: Record<string, string>,
+): Candidate {
   ctx.count('candidates');
+  report.candidate = true;
   return {
     name: report.name,
     region: ctx.region,

@@ -39,6 +39,8 @@ export interface SweepOptions {
   /** mode `enqueue`: receives each page's candidates. */
   enqueue?: (candidates: Candidate[]) => Promise<void>;
   onGroup?: (report: GroupReport) => void;
+  /** Called as each listed page is taken up: how many groups it holds, and whether it is the listing's last. */
+  onListed?: (page: { groups: number; last: boolean }) => void;
   /** Called after each finished page with the checkpoint. */
   onPage?: (state: SweepState) => void | Promise<void>;
   /** The guard's key ARN if known (null: known not to exist); looked up otherwise. */
@@ -48,6 +50,11 @@ export interface SweepOptions {
    * Enabled key once, to report groups at risk (`GroupReport.atRisk`).
    */
   checkKeys?: boolean;
+  /**
+   * mode `audit`: no ListTagsForResource (the opt-out tag is not read): every group in scope by its name that
+   * would be fixed is a candidate, opted out or not. Enforce always reads the tags.
+   */
+  skipOptOutCheck?: boolean;
   /** Names already handled in this run; shared across calls to never touch a group twice. */
   seen?: Set<string>;
 }

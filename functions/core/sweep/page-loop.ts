@@ -129,6 +129,7 @@ export async function sweepPages(
     }
     const pageToken = state.nextToken;
     const following = page.nextToken;
+    options.onListed?.({ groups: page.logGroups?.length ?? 0, last: !following });
     // Fetch the next page while this one is worked on; dropped if the run stops before it is needed.
     let prefetched: typeof pending | undefined;
     if (following && !run.stopReason()) {

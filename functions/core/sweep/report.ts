@@ -48,6 +48,8 @@ export interface GroupReport {
   scopeReason?: string;
   /** An AWS-reserved name (`aws/…`): CloudWatch Logs refuses any key for it; never acted on. */
   reserved?: boolean;
+  /** The audit step found it in scope, its tags read (or skipped): a group to fix, counted as a candidate. */
+  candidate?: boolean;
   action: SweepAction;
   detail?: string;
   createdAt?: number;
@@ -227,8 +229,8 @@ const CANDIDATE_ACTIONS = new Set<SweepAction>([
 /**
  * Counts one finished report (as `onGroup` hands it over) into a copy of `counts`: listed, its key state, at
  * risk, reserved or out of scope when left alone, and what was done. A report the run set out to change
- * (encrypted, queued, disassociated, their dry-run forms, gone or failed) is a candidate too: that is the live
- * count progress shows; the run's own `candidates` (its result) counts in-scope groups when their tags are read.
+ * (encrypted, queued, disassociated, their dry-run forms, gone or failed) is a candidate too, and so is one an
+ * audit found to fix (`candidate`, action `none`). The CLI's progress and its summaries count through here.
  */
 export function countReport(counts: SweepCounts, report: GroupReport): SweepCounts {
   const out = { ...counts };
@@ -238,7 +240,9 @@ export function countReport(counts: SweepCounts, report: GroupReport): SweepCoun
   if (report.action === 'none' && !report.inScope) out[report.reserved ? 'reserved' : 'outOfScope']++;
   const done = ACTION_COUNT[report.action];
   if (done) out[done]++;
-  if (CANDIDATE_ACTIONS.has(report.action)) out.candidates++;
+  // An audit changes nothing: its candidates keep the action `none`.
+  if (CANDIDATE_ACTIONS.has(report.action) || (report.action === 'none' && report.candidate))
+    out.candidates++;
   return out;
 }
 
@@ -271,9 +275,8 @@ export function countRisk(
 }
 
 /**
- * What an audit counts of every report besides the sweep's counts: the groups reported (its progress: an audit
- * changes nothing, so a tag read that finds the group gone or fails moves no "done" count), the groups at risk
- * (`countRisk`), and the groups whose key policy could not be read (not checked for CloudWatch Logs).
+ * What an audit counts of every report besides `countReport`'s counts: the groups reported, the groups at risk
+ * by reason (`countRisk`), and the groups whose key policy could not be read (not checked for CloudWatch Logs).
  */
 export interface AuditTally {
   listed: number;

@@ -4,7 +4,7 @@
  * the audit's key checks (key-risk.ts). The scheduled Lambda runs the page loop with its own modes (run.ts).
  */
 import type { GroupAction } from './action.ts';
-import { auditGroup } from './audit.ts';
+import { auditGroup, auditGroupByName } from './audit.ts';
 import { enforceGroup } from './enforce.ts';
 import { enqueueGroup } from './enqueue.ts';
 import { createKeyRiskChecks } from './key-risk.ts';
@@ -25,5 +25,7 @@ const MODE_ACTIONS: Record<SweepMode, GroupAction> = {
 export function sweep(options: SweepOptions): Promise<SweepResult> {
   const { clients, region, account, log } = options;
   const risks = options.checkKeys ? createKeyRiskChecks({ clients, region, account, log }) : undefined;
-  return sweepPages(options, MODE_ACTIONS[options.mode], risks);
+  const act =
+    options.mode === 'audit' && options.skipOptOutCheck ? auditGroupByName : MODE_ACTIONS[options.mode];
+  return sweepPages(options, act, risks);
 }

@@ -230,6 +230,15 @@ describe('countReport', () => {
     expect(countReport(emptyCounts(), report({ action: 'already-encrypted' })).candidates).toBe(0);
   });
 
+  it("counts an audit's candidate (left alone, action none) as a candidate; a group merely unencrypted is not", () => {
+    const c = countReports([
+      report({ candidate: true }),
+      report({}),
+      report({ candidate: true, action: 'encrypted' }),
+    ]);
+    expect(c).toMatchObject({ listed: 3, noKey: 3, candidates: 2, encrypted: 1 });
+  });
+
   it('returns new counts and leaves the given ones alone', () => {
     const before = emptyCounts();
     const after = countReport(before, report({ action: 'encrypted' }));
