@@ -286,11 +286,57 @@ describe('alarms', () => {
     expect(
       find('LogsKmsGuard', 'UnsafeKeyRefused', { Name: 'service', Value: 'logs-kms-guard' }),
     ).toHaveLength(1);
-    for (const a of alarms) {
+    // Every alarm but the heartbeat (SweepNotCompleted, below) fires on "> 0".
+    for (const a of alarms.filter((a) => a.MetricName !== 'SweepCompleted')) {
       expect(a.Threshold).toBe(0);
       expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
       expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
+  });
+
+  it('alarms when no sweep run completed for longer than the schedule allows, missing data breaching', () => {
+    // Prepare
+    const t = full.template;
+    const alarm = t.Resources.SweepNotCompletedAlarm?.Properties;
+    const param = t.Parameters.SweepAlarmHours;
+    const scheduleHours = Number(/^rate\((\d+) days?\)$/.exec(t.Parameters.SweepSchedule.Default)?.[1]) * 24;
+
+    // Assess: SweepCompleted summed per hour, below 1 in every hour of the window: no completed run
+    expect(alarm).toMatchObject({
+      Namespace: 'LogsKmsGuard',
+      MetricName: 'SweepCompleted',
+      Dimensions: [{ Name: 'service', Value: 'logs-kms-guard' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: { Ref: 'SweepAlarmHours' },
+      DatapointsToAlarm: { Ref: 'SweepAlarmHours' },
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    // The default window is longer than the default schedule's interval; CloudWatch's limit is 7 days of hours.
+    expect(param.Type).toBe('Number');
+    expect(Number(param.Default)).toBeGreaterThan(scheduleHours);
+    expect(param.MaxValue * alarm.Period).toBeLessThanOrEqual(604_800);
+    expect(param.MinValue).toBeGreaterThanOrEqual(2);
+  });
+
+  it('alarms when sweep runs keep yielding: yields in two hours of the window', () => {
+    const alarm = full.template.Resources.SweepYieldedAlarm?.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'LogsKmsGuard',
+      MetricName: 'SweepYielded',
+      Dimensions: [{ Name: 'service', Value: 'logs-kms-guard' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: { Ref: 'SweepAlarmHours' },
+      DatapointsToAlarm: 2,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
   });
 
   it('sends to a topic CloudWatch can publish to, with an optional e-mail subscription', () => {
