@@ -57,6 +57,7 @@ async function lambdaHandler(event: unknown, context: Context): Promise<SweepInv
     functionArn: context?.invokedFunctionArn,
     ...(ownLogGroup ? { lease: { logs: clientsFor(region).logs, logGroupName: ownLogGroup } } : {}),
     onYield: () => metrics.add('SweepYielded'),
+    onComplete: () => metrics.add('SweepCompleted'),
     remainingMs: remainingMsOf(context, DEFAULT_BUDGET_MS),
     record: (counts) => {
       for (const [key, name] of METRICS) metrics.add(name, counts[key]);

@@ -54,6 +54,9 @@ export const ENFORCE_VARIABLES = [
   'GUARD_ROLE_ARN',
   'RESTORE_GUARD_KEY',
   'ENCRYPT_QUERY_RESULTS',
+  'MESSAGE_KEY_QUEUES',
+  'MESSAGE_KEY_RULES',
+  'MESSAGE_KEY_ALARMS',
 ] as const;
 
 /** The sweep function's own variables (functions/sweep.ts loadSweepSettings), cleared before a sweep container loads. */

@@ -6,6 +6,7 @@
 import { isKeyArn } from './arn.ts';
 import { ConfigError } from './errors.ts';
 import { type NumberRule, parseNumber } from './parse.ts';
+import type { MessageResources } from './policy.ts';
 import { compilePatterns, type NamePattern } from './scope.ts';
 
 /** Everything the guard can be told through its environment, validated. */
@@ -39,6 +40,8 @@ export interface GuardConfig {
   restoreGuardKey: boolean;
   /** ENCRYPT_QUERY_RESULTS: at deployment, also associate the key with the account's Insights query results. */
   encryptQueryResults: boolean;
+  /** MESSAGE_KEY_* (MessageKmsKey=guard): the queues, rules and alarms the guard key's policy admits. */
+  messageKey?: MessageResources;
 }
 
 export const DEFAULT_KEY_ALIAS = 'alias/logs-kms-guard';
@@ -88,6 +91,50 @@ export function assertKeyInAccount(config: GuardConfig, account: string | undefi
   );
 }
 
+/**
+ * MESSAGE_KEY_QUEUES, MESSAGE_KEY_RULES, MESSAGE_KEY_ALARMS (set together by the template for
+ * MessageKmsKey=guard): the stack's queue ARNs, rule ARNs and alarm ARN pattern; undefined when all are empty.
+ */
+export function readMessageKey(env: Env): MessageResources | undefined {
+  const queueArns = readList(env, 'MESSAGE_KEY_QUEUES');
+  const ruleArns = readList(env, 'MESSAGE_KEY_RULES');
+  const alarmArnPattern = env.MESSAGE_KEY_ALARMS?.trim() ?? '';
+  if (queueArns.length === 0 && ruleArns.length === 0 && !alarmArnPattern) return undefined;
+  const arn = (service: string, rest: string) =>
+    new RegExp(`^arn:aws[a-z-]*:${service}:[a-z0-9-]+:\\d{12}:${rest}$`);
+  const check = (name: string, values: string[], shape: RegExp, what: string) => {
+    const bad = values.find((v) => !shape.test(v));
+    if (values.length === 0 || bad !== undefined) {
+      throw new ConfigError(`${name} must be a comma-separated list of ${what}, got "${env[name] ?? ''}"`);
+    }
+  };
+  check('MESSAGE_KEY_QUEUES', queueArns, arn('sqs', '[\\w-]{1,80}'), 'SQS queue ARNs');
+  check('MESSAGE_KEY_RULES', ruleArns, arn('events', 'rule/[\\w.-]{1,64}'), 'EventBridge rule ARNs');
+  if (!arn('cloudwatch', 'alarm:[^*]+\\*').test(alarmArnPattern)) {
+    throw new ConfigError(
+      `MESSAGE_KEY_ALARMS must be an alarm ARN pattern (arn:aws:cloudwatch:<region>:<account>:alarm:<stack>-*), got "${alarmArnPattern}"`,
+    );
+  }
+  return { queueArns, ruleArns, alarmArnPattern };
+}
+
+function messageKeyOf(env: Env): { messageKey?: MessageResources } {
+  const messageKey = readMessageKey(env);
+  return messageKey ? { messageKey } : {};
+}
+
+/**
+ * MessageKmsKey=guard encrypts the queues with the guard's own key, whose policy the guard writes; a configured
+ * key's policy is its owner's (the guard only merges the Logs statement into it, and only when allowed).
+ */
+export function assertMessageKeyIsOwn(config: GuardConfig): void {
+  if (!config.messageKey || !config.keyArn) return;
+  throw new ConfigError(
+    "MessageKmsKey=guard needs the guard's own key, but KmsKeyArn is set: give that key's ARN as MessageKmsKey " +
+      'and add the queue and topic statements to its policy yourself (docs/DEPLOY.md)',
+  );
+}
+
 /** Reads and validates the guard's configuration; every message names the variable at fault. */
 export function loadConfig(env: Env = process.env): GuardConfig {
   const keyArn = env.KMS_KEY_ARN?.trim() || undefined;
@@ -129,5 +176,6 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     guardRoleArn,
     restoreGuardKey: readBool(env, 'RESTORE_GUARD_KEY', false),
     encryptQueryResults: readBool(env, 'ENCRYPT_QUERY_RESULTS', false),
+    ...messageKeyOf(env),
   };
 }

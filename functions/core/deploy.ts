@@ -4,13 +4,14 @@
  * Logs accepts it, by encrypting the function's own log group with it. The stack is never failed or held up
  * by it: whatever happens, CloudFormation is told SUCCESS (with the reason when the key could not be made
  * ready), and the runtime `ensureKey` of the first event remains the fallback. The one exception is a setting
- * the guard refuses (see handleDeployEvent).
+ * the guard refuses (see handleDeployEvent). With MessageKmsKey=guard, ensuring the key also writes the queue
+ * and topic statements into its policy (policy.ts messageStatements), before the first message needs them.
  */
 
 import { associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { Clock } from './clock.ts';
-import { assertKeyInAccount, type GuardConfig } from './config.ts';
+import { assertKeyInAccount, assertMessageKeyIsOwn, type GuardConfig } from './config.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
@@ -88,7 +89,7 @@ export interface DeployResult {
 /**
  * Ensures the key at deployment and answers CloudFormation: SUCCESS whatever transient trouble (see the module
  * note); FAILED, with its message, only for a setting the guard refuses (a KMS_KEY_ARN of another account),
- * rather than a stack whose every event would fail.
+ * rather than a stack whose every event would fail; likewise MessageKmsKey=guard with a configured key.
  */
 export async function handleDeployEvent(event: CustomResourceEvent, deps: DeployDeps): Promise<DeployResult> {
   let result: DeployResult;
@@ -136,6 +137,7 @@ export async function handleDeployEvent(event: CustomResourceEvent, deps: Deploy
 function refusedSetting(deps: DeployDeps): DeployResult | undefined {
   try {
     assertKeyInAccount(deps.config, deps.account);
+    assertMessageKeyIsOwn(deps.config);
     return undefined;
   } catch (err) {
     return { status: 'FAILED', reason: (err as Error).message, ready: false };

@@ -80,6 +80,7 @@ export function keyContext(config: GuardConfig, region: string, account: string)
     ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
     ...(config.restoreGuardKey ? { restoreGuardKey: true } : {}),
     ...(config.encryptQueryResults ? { encryptQueryResults: true } : {}),
+    ...(config.messageKey ? { messages: config.messageKey } : {}),
   };
 }
 

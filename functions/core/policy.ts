@@ -1,5 +1,5 @@
 /** Pure key-policy logic: build, merge and check. No I/O. */
-import { logGroupArnPattern, logsPrincipal, type Partition, rootArn } from './arn.ts';
+import { dnsSuffixOf, logGroupArnPattern, logsPrincipal, type Partition, rootArn } from './arn.ts';
 import { isObject } from './parse.ts';
 
 export const LOGS_STATEMENT_SID = 'AllowCloudWatchLogs';
@@ -64,6 +64,18 @@ export interface PolicyContext {
   restoreGuardKey?: boolean;
   /** ENCRYPT_QUERY_RESULTS: the key also encrypts the account's CloudWatch Logs Insights query results. */
   encryptQueryResults?: boolean;
+  /** MessageKmsKey=guard: the key also encrypts the stack's queues and alarm topic (messageStatements). */
+  messages?: MessageResources;
+}
+
+/** What the guard key admits with MessageKmsKey=guard (MESSAGE_KEY_*): exactly the stack's own resources. */
+export interface MessageResources {
+  /** The stack's queues: SQS's encryption context `aws:sqs:arn` is the queue's ARN. */
+  queueArns: readonly string[];
+  /** The EventBridge rules that send to them (and to their DLQ). */
+  ruleArns: readonly string[];
+  /** The stack's alarms, which publish to the topic: `arn:…:alarm:<stack name>-*` (their names are generated). */
+  alarmArnPattern: string;
 }
 
 export type Statement = Record<string, unknown>;
@@ -160,6 +172,59 @@ export function guardRoleStatements(ctx: PolicyContext, keep: readonly string[] 
   ];
 }
 
+export const MESSAGES_EVENTBRIDGE_SID = 'LogsKmsGuardQueuesFromItsRules';
+export const MESSAGES_SQS_SID = 'LogsKmsGuardQueuesThroughSqs';
+export const MESSAGES_ALARMS_SID = 'LogsKmsGuardAlarmTopicFromItsAlarms';
+
+/**
+ * MessageKmsKey=guard: what the queues and the alarm topic need of the guard key, for the stack's resources
+ * only. EventBridge sends (to the queue and its DLQ) as its service principal, only for the guard's rules
+ * (aws:SourceArn, as the EventBridge user guide's SSE-KMS queue statement has it). The functions' roles send
+ * and receive through SQS: the account's principals, only through SQS of this region, only for these queues
+ * (the encryption context), and only where IAM also allows it (the template's KmsMessagesThroughSqs). CloudWatch
+ * publishes the stack's alarms to the topic (aws:SourceArn, aws:SourceAccount). Empty without `ctx.messages`.
+ */
+export function messageStatements(ctx: PolicyContext): Statement[] {
+  const m = ctx.messages;
+  if (!m) return [];
+  const dataKey = ['kms:Decrypt', 'kms:GenerateDataKey'];
+  return [
+    {
+      Sid: MESSAGES_EVENTBRIDGE_SID,
+      Effect: 'Allow',
+      Principal: { Service: 'events.amazonaws.com' },
+      Action: dataKey,
+      Resource: '*',
+      Condition: { ArnEquals: { 'aws:SourceArn': [...m.ruleArns].sort() } },
+    },
+    {
+      Sid: MESSAGES_SQS_SID,
+      Effect: 'Allow',
+      Principal: { AWS: rootArn(ctx.partition, ctx.account) },
+      Action: dataKey,
+      Resource: '*',
+      Condition: {
+        StringEquals: {
+          'kms:ViaService': `sqs.${ctx.region}.${dnsSuffixOf(ctx.partition)}`,
+          'kms:CallerAccount': ctx.account,
+        },
+        ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': [...m.queueArns].sort() },
+      },
+    },
+    {
+      Sid: MESSAGES_ALARMS_SID,
+      Effect: 'Allow',
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+      Resource: '*',
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': ctx.account },
+        ArnLike: { 'aws:SourceArn': m.alarmArnPattern },
+      },
+    },
+  ];
+}
+
 /** The statement a new key carries until it wins the alias: its creator may retire it (>= 7 days). */
 export function retireStatement(ctx: PolicyContext): Statement | undefined {
   const roles = [...(ctx.guardRoles ?? [])].sort();
@@ -188,6 +253,7 @@ export function defaultKeyPolicy(ctx: PolicyContext, options: { candidate?: bool
       logsStatement(ctx),
       ...(ctx.encryptQueryResults ? [queryResultsStatement(ctx)] : []),
       ...guardRoleStatements(ctx),
+      ...messageStatements(ctx),
       ...(retire ? [retire] : []),
     ],
   };
@@ -228,7 +294,8 @@ export interface MergeOptions {
 
 /**
  * Returns `policy` with the guard's Logs statement present and correct (matched by Sid) and the root
- * statement present; for the guard's own key also its role statements, without the retire statement.
+ * statement present; for the guard's own key also its role statements and, with `ctx.messages`, the queue and
+ * topic statements (messageStatements), without the retire statement.
  * Every other statement is kept as it was, in its place.
  */
 export function mergeKeyPolicy(
@@ -255,6 +322,8 @@ export function mergeKeyPolicy(
       .filter((s) => (GUARD_ROLE_SIDS as readonly unknown[]).includes(s.Sid))
       .flatMap((s) => (isObject(s.Principal) ? asList(s.Principal.AWS) : []));
     for (const wanted of guardRoleStatements(ctx, named)) put(wanted);
+    // Added or corrected, never removed: messages already encrypted under the key must stay readable.
+    for (const wanted of messageStatements(ctx)) put(wanted);
     const retire = statements.findIndex((s) => s.Sid === GUARD_RETIRE_SID);
     if (retire !== -1) {
       statements.splice(retire, 1);

@@ -3,7 +3,12 @@
  * variable, refusals naming the variable, and the refusal of a KMS_KEY_ARN of another account.
  */
 import { describe, expect, it } from 'vitest';
-import { assertKeyInAccount, DEFAULT_KEY_ALIAS, loadConfig } from '../../functions/core/config.ts';
+import {
+  assertKeyInAccount,
+  assertMessageKeyIsOwn,
+  DEFAULT_KEY_ALIAS,
+  loadConfig,
+} from '../../functions/core/config.ts';
 import { ConfigError } from '../../functions/core/errors.ts';
 
 describe('loadConfig', () => {
@@ -77,5 +82,47 @@ describe('assertKeyInAccount (a KMS_KEY_ARN of another account)', () => {
     expect(() =>
       assertKeyInAccount(loadConfig({ KMS_KEY_ARN: key('210987654321') }), undefined),
     ).not.toThrow();
+  });
+});
+
+describe('MESSAGE_KEY_* (MessageKmsKey=guard: what the guard key admits for the queues and the topic)', () => {
+  const env = {
+    MESSAGE_KEY_QUEUES:
+      'arn:aws:sqs:us-east-1:123456789012:lkg-EnforceQueue-A1, arn:aws:sqs:us-east-1:123456789012:lkg-EnforceDlq-B2',
+    MESSAGE_KEY_RULES: 'arn:aws:events:us-east-1:123456789012:rule/lkg-CreateLogGroupRule-C3',
+    MESSAGE_KEY_ALARMS: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:lkg-*',
+  };
+
+  it('reads the queues, rules and alarm pattern; none set: no message key', () => {
+    expect(loadConfig(env).messageKey).toEqual({
+      queueArns: [
+        'arn:aws:sqs:us-east-1:123456789012:lkg-EnforceQueue-A1',
+        'arn:aws:sqs:us-east-1:123456789012:lkg-EnforceDlq-B2',
+      ],
+      ruleArns: ['arn:aws:events:us-east-1:123456789012:rule/lkg-CreateLogGroupRule-C3'],
+      alarmArnPattern: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:lkg-*',
+    });
+    expect(
+      loadConfig({ MESSAGE_KEY_QUEUES: '', MESSAGE_KEY_RULES: '', MESSAGE_KEY_ALARMS: '' }).messageKey,
+    ).toBe(undefined);
+  });
+
+  it('refuses a partial or malformed set by name', () => {
+    expect(() => loadConfig({ ...env, MESSAGE_KEY_RULES: '' })).toThrow(/MESSAGE_KEY_RULES must be/);
+    expect(() => loadConfig({ ...env, MESSAGE_KEY_QUEUES: 'my-queue' })).toThrow(
+      /MESSAGE_KEY_QUEUES must be/,
+    );
+    expect(() =>
+      loadConfig({ ...env, MESSAGE_KEY_ALARMS: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:*' }),
+    ).toThrow(/MESSAGE_KEY_ALARMS must be/);
+  });
+
+  it("is the guard's own key only: with KMS_KEY_ARN it is refused, in the parameters' terms", () => {
+    const keyArn = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    expect(() => assertMessageKeyIsOwn(loadConfig({ ...env, KMS_KEY_ARN: keyArn }))).toThrow(
+      /MessageKmsKey=guard needs the guard's own key, but KmsKeyArn is set/,
+    );
+    expect(() => assertMessageKeyIsOwn(loadConfig(env))).not.toThrow();
+    expect(() => assertMessageKeyIsOwn(loadConfig({ KMS_KEY_ARN: keyArn }))).not.toThrow();
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The key policy rules (functions/core/policy.ts): the guard's policy, merging into a foreign one, whether a
- * policy admits CloudWatch Logs, role and query-results statements. Examples, then fast-check properties over
- * 1,000 generated policies: a merge never loses a foreign statement and is idempotent.
+ * policy admits CloudWatch Logs, role and query-results statements, and the queue and topic statements of
+ * MessageKmsKey=guard. Examples, then fast-check properties over 1,000 generated policies: a merge never loses
+ * a foreign statement, is idempotent, and never takes CloudWatch Logs' access away.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +17,12 @@ import {
   hasQueryResultsStatement,
   LOGS_STATEMENT_SID,
   logsStatement,
+  MESSAGES_ALARMS_SID,
+  MESSAGES_EVENTBRIDGE_SID,
+  MESSAGES_SQS_SID,
+  type MessageResources,
   mergeKeyPolicy,
+  messageStatements,
   missingCallerAccess,
   type PolicyContext,
   PolicyParseError,
@@ -472,5 +478,113 @@ describe('hasQueryResultsStatement', () => {
 
     // Assess
     expect(found).toBe(true);
+  });
+});
+
+describe('queue and topic statements (MessageKmsKey=guard)', () => {
+  const messages: MessageResources = {
+    queueArns: [
+      'arn:aws:sqs:us-east-1:123456789012:logs-kms-guard-prod-EnforceQueue-A1',
+      'arn:aws:sqs:us-east-1:123456789012:logs-kms-guard-prod-EnforceDlq-B2',
+    ],
+    ruleArns: ['arn:aws:events:us-east-1:123456789012:rule/logs-kms-guard-prod-CreateLogGroupRule-C3'],
+    alarmArnPattern: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:logs-kms-guard-prod-*',
+  };
+  const withMessages: PolicyContext = { ...ctx, messages };
+  const role = 'arn:aws:iam::123456789012:role/logs-kms-guard-prod-us-east-1-EnforceRole';
+
+  it('admit EventBridge for the rules, SQS for the queues only, CloudWatch for the alarms only', () => {
+    expect(messageStatements(withMessages)).toEqual([
+      {
+        Sid: MESSAGES_EVENTBRIDGE_SID,
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: '*',
+        Condition: { ArnEquals: { 'aws:SourceArn': messages.ruleArns } },
+      },
+      {
+        Sid: MESSAGES_SQS_SID,
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::123456789012:root' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        Resource: '*',
+        Condition: {
+          StringEquals: {
+            'kms:ViaService': 'sqs.us-east-1.amazonaws.com',
+            'kms:CallerAccount': '123456789012',
+          },
+          ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': [...messages.queueArns].sort() },
+        },
+      },
+      {
+        Sid: MESSAGES_ALARMS_SID,
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '123456789012' },
+          ArnLike: { 'aws:SourceArn': messages.alarmArnPattern },
+        },
+      },
+    ]);
+    // every one is conditioned: none is a second account-root grant
+    for (const st of messageStatements(withMessages)) {
+      expect(st.Condition).toBeDefined();
+      expect(grantsRootAdmin(st, ctx)).toBe(false);
+    }
+    expect(messageStatements(ctx)).toEqual([]);
+  });
+
+  it('are in the policy of a key the guard creates, beside the Logs statement', () => {
+    const policy = defaultKeyPolicy({ ...withMessages, guardRoles: [role] });
+    const sids = policy.Statement.map((st) => st.Sid);
+    expect(sids).toEqual(expect.arrayContaining([LOGS_STATEMENT_SID, MESSAGES_SQS_SID, MESSAGES_ALARMS_SID]));
+    expect(admitsLogs(policy, ctx)).toBe(true);
+    expect(defaultKeyPolicy(ctx).Statement.map((st) => st.Sid)).not.toContain(MESSAGES_SQS_SID);
+  });
+
+  it('are added to the guard key by the same merge, and put back when narrowed; never to a configured key', () => {
+    // Prepare: the guard key as an older version left it, then someone narrowed the SQS statement
+    const old = defaultKeyPolicy({ ...ctx, guardRoles: [role] });
+    const withRole = { ...withMessages, guardRoles: [role] };
+
+    // Act
+    const added = mergeKeyPolicy(old, withRole, { own: true });
+    const narrowed = {
+      ...added.policy,
+      Statement: added.policy.Statement.map((st) =>
+        st.Sid === MESSAGES_SQS_SID ? { ...st, Condition: { StringEquals: { 'kms:ViaService': 'x' } } } : st,
+      ),
+    };
+    const repaired = mergeKeyPolicy(narrowed, withRole, { own: true });
+    const configured = mergeKeyPolicy(defaultKeyPolicy(ctx), withMessages);
+
+    // Assess
+    expect(added.changed).toBe(true);
+    expect(added.policy.Statement.slice(-3)).toEqual(messageStatements(withMessages));
+    expect(admitsLogs(added.policy, ctx)).toBe(true);
+    expect(repaired.changed).toBe(true);
+    expect(repaired.policy.Statement.find((st) => st.Sid === MESSAGES_SQS_SID)).toEqual(
+      messageStatements(withMessages)[1],
+    );
+    expect(configured.policy.Statement.map((st) => st.Sid)).not.toContain(MESSAGES_SQS_SID);
+  });
+
+  it('property: on the guard key the merge keeps foreign statements, keeps Logs admitted, and is idempotent', () => {
+    fc.assert(
+      fc.property(policyArb, ctxArb, (input, c) => {
+        const full = { ...c, guardRoles: [role], messages };
+        const { policy } = mergeKeyPolicy(input, full, { own: true });
+        expect(policy.Statement.filter((st) => input.Statement.includes(st))).toEqual(input.Statement);
+        expect(policy.Statement.filter((st) => st.Sid === LOGS_STATEMENT_SID)).toEqual([logsStatement(c)]);
+        const withoutMessages = mergeKeyPolicy(input, { ...c, guardRoles: [role] }, { own: true }).policy;
+        expect(admitsLogs(policy, c)).toBe(admitsLogs(withoutMessages, c));
+        for (const st of messageStatements(full)) expect(policy.Statement).toContainEqual(st);
+        expect(mergeKeyPolicy(parsePolicy(JSON.stringify(policy)), full, { own: true }).changed).toBe(false);
+      }),
+      RUNS,
+    );
   });
 });

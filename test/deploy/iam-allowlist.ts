@@ -50,6 +50,22 @@ const VIA_LOGS: Shape = {
 
 const own = (fn: string): Shape => ({ resources: [ownLogGroup(fn)], why: 'write its own log group only' });
 
+/**
+ * MessageKmsKey: SQS uses the queues' key with the role's credentials, only through SQS, only for these queues
+ * (the guard key, any key of the account as IAM sees it; or the given key).
+ */
+const viaSqs = (queues: unknown): Shape => ({
+  resources: [KEYS, /^Ref:MessageKmsKey$/],
+  onlyIf: 'EncryptsMessages',
+  condition: {
+    StringEquals: { 'kms:ViaService': { 'Fn::Sub': `sqs.${cfn('AWS::Region')}.${cfn('AWS::URLSuffix')}` } },
+    ArnEquals: { 'kms:EncryptionContext:aws:sqs:arn': queues },
+  },
+  why: 'MessageKmsKey: send to / receive from the encrypted queues through SQS',
+});
+const ENFORCE_QUEUES = [{ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] }, { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] }];
+const SWEEP_QUEUE = { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] };
+
 export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
   EnforceRole: {
     'logs:CreateLogStream': [own('enforce')],
@@ -105,8 +121,8 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       { resources: [GUARD_ALIAS], why: 'the alias race lock: alias side, the guard alias only' },
     ],
     'kms:Encrypt': [VIA_LOGS],
-    'kms:Decrypt': [VIA_LOGS],
-    'kms:GenerateDataKey': [VIA_LOGS],
+    'kms:Decrypt': [VIA_LOGS, viaSqs(ENFORCE_QUEUES)],
+    'kms:GenerateDataKey': [VIA_LOGS, viaSqs(ENFORCE_QUEUES)],
     'kms:GenerateDataKeyWithoutPlaintext': [VIA_LOGS],
     'kms:PutKeyPolicy': [
       {
@@ -129,6 +145,8 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       { resources: [ENFORCE_QUEUE], why: 'enqueue work items (SendMessageBatch authorises as SendMessage)' },
     ],
     'kms:DescribeKey': [{ resources: [KEYS, CONFIGURED_KEY], why: 'find the guard key for the run report' }],
+    'kms:Decrypt': [viaSqs(SWEEP_QUEUE)],
+    'kms:GenerateDataKey': [viaSqs(SWEEP_QUEUE)],
     'lambda:InvokeFunction': [
       {
         resources: [arn('lambda', 'function:logs-kms-guard-prod-sweep')],

@@ -17,6 +17,7 @@ const MUST_NOT_MATCH = new Set(['create-log-group-failed-already-exists.json', '
 let full: Packaged; // with the sweep (a stand-in bundle when functions/sweep.ts is not built yet)
 let bare: Packaged; // sweep left out, all defaults
 let withKey: Packaged; // a configured key that the guard may update
+let guardMessages: Packaged; // MessageKmsKey=guard: the queues and the topic under the guard key
 
 beforeAll(() => {
   full = packageTemplate({ withSweep: true });
@@ -28,7 +29,8 @@ beforeAll(() => {
       'allowKeyPolicyUpdate=true',
     ],
   });
-}, 120_000);
+  guardMessages = packageTemplate({ withSweep: true, params: ['messageKmsKey=guard'] });
+}, 180_000);
 
 function rule(p: Packaged) {
   return p.template.Resources.CreateLogGroupRule as any;
@@ -99,13 +101,121 @@ describe('EventBridge rule', () => {
 });
 
 describe('queues', () => {
-  it('encrypts every queue at rest', () => {
+  it('encrypts every queue at rest: SSE-SQS by default, the MessageKmsKey key when set', () => {
     // Prepare
     const queues = resourcesOfType(full.template, 'AWS::SQS::Queue');
 
-    // Assess
+    // Assess: SSE-SQS exactly when no MessageKmsKey (the default), the guard alias or the given key otherwise
     expect(queues.map(([id]) => id).sort()).toEqual(['EnforceDlq', 'EnforceQueue', 'RuleTargetDlq']);
-    for (const [, q] of queues) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    for (const [, q] of queues) {
+      expect(q.Properties.SqsManagedSseEnabled).toEqual({
+        'Fn::If': ['EncryptsMessages', { Ref: 'AWS::NoValue' }, true],
+      });
+      expect(q.Properties.KmsMasterKeyId).toEqual({
+        'Fn::If': [
+          'EncryptsMessages',
+          { 'Fn::If': ['EncryptsMessagesWithGuardKey', { Ref: 'KmsKeyAlias' }, { Ref: 'MessageKmsKey' }] },
+          { Ref: 'AWS::NoValue' },
+        ],
+      });
+    }
+    const t = full.template;
+    expect(t.Parameters.MessageKmsKey.Default).toBe('');
+    expect(t.Conditions.EncryptsMessages).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'MessageKmsKey' }, ''] }],
+    });
+    expect(t.Conditions.EncryptsMessagesWithGuardKey).toEqual({
+      'Fn::Equals': [{ Ref: 'MessageKmsKey' }, 'guard'],
+    });
+    const pattern = new RegExp(t.Parameters.MessageKmsKey.AllowedPattern);
+    for (const ok of [
+      '',
+      'guard',
+      'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    ])
+      expect(pattern.test(ok), ok).toBe(true);
+    for (const bad of ['alias/aws/sqs', 'Guard', 'arn:aws:kms:us-east-1:111122223333:alias/x'])
+      expect(pattern.test(bad), bad).toBe(false);
+  });
+
+  it('keeps the CloudTrail records in the queue 4 days, in the DLQs 14 (what a person inspects and redrives)', () => {
+    const t = full.template.Resources as any;
+    expect(t.EnforceQueue.Properties.MessageRetentionPeriod).toBe(4 * 86_400);
+    expect(t.EnforceDlq.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+    expect(t.RuleTargetDlq.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
+  });
+
+  it('refuses every request without TLS on every queue and on the topic', () => {
+    // Prepare
+    const t = full.template;
+    const deny = (statements: any[]) => statements.filter((st) => st.Sid === 'DenyInsecureTransport');
+    const policies = resourcesOfType(t, 'AWS::SQS::QueuePolicy').map(([, p]) => p.Properties);
+
+    // Assess: each queue has a policy with the deny, on all of SQS, for everyone
+    for (const queue of ['EnforceQueue', 'EnforceDlq', 'RuleTargetDlq']) {
+      const mine = policies.filter((p) => JSON.stringify(p.Queues) === JSON.stringify([{ Ref: queue }]));
+      expect(mine, queue).toHaveLength(1);
+      expect(deny(mine[0].PolicyDocument.Statement)).toEqual([
+        {
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:*',
+          Resource: { 'Fn::GetAtt': [queue, 'Arn'] },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]);
+    }
+    const topic = (t.Resources as any).AlarmTopicPolicy.Properties.PolicyDocument.Statement;
+    const [topicDeny] = deny(topic);
+    expect(topicDeny).toMatchObject({
+      Effect: 'Deny',
+      Principal: '*',
+      Resource: { Ref: 'AlarmTopic' },
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    });
+    expect(topicDeny.Action).toEqual(
+      expect.arrayContaining(['sns:Publish', 'sns:Subscribe', 'sns:SetTopicAttributes']),
+    );
+  });
+
+  it('MessageKmsKey=guard: tells the enforce function the queues, rules and alarms its key policy admits', () => {
+    // Prepare
+    const t = guardMessages.template;
+    const vars = (t.Resources as any).EnforceLambdaFunction.Properties.Environment.Variables;
+
+    // Assess: set under the condition, empty otherwise; the deployment re-runs when the option changes
+    expect(t.Parameters.MessageKmsKey.Default).toBe('guard');
+    expect(vars.MESSAGE_KEY_QUEUES).toEqual({
+      'Fn::If': [
+        'EncryptsMessagesWithGuardKey',
+        {
+          'Fn::Join': [
+            ',',
+            [
+              { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] },
+              { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] },
+              { 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] },
+            ],
+          ],
+        },
+        '',
+      ],
+    });
+    expect(vars.MESSAGE_KEY_RULES['Fn::If'][1]).toEqual({
+      'Fn::Join': [
+        ',',
+        [{ 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] }, { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] }],
+      ],
+    });
+    expect(vars.MESSAGE_KEY_ALARMS['Fn::If'][1]).toEqual({
+      'Fn::Sub': `arn:${cfn('AWS::Partition')}:cloudwatch:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:alarm:${cfn('AWS::StackName')}-*`,
+    });
+    expect((t.Resources as any).GuardKeyReady.Properties.MessageKmsKey).toEqual({ Ref: 'MessageKmsKey' });
+    // the roles may use the key through SQS for the queues (iam-allowlist.ts checks the exact shape)
+    const viaSqs = iamStatements(t).filter((st) => st.sid === 'KmsMessagesThroughSqs');
+    expect(viaSqs.map((st) => st.role).sort()).toEqual(['EnforceRole', 'SweepRole']);
+    for (const st of viaSqs) expect(st.onlyIf).toBe('EncryptsMessages');
   });
 
   it('sizes visibility, redrive and the event source for the 5 TPS AssociateKmsKey quota', () => {
@@ -129,8 +239,10 @@ describe('queues', () => {
   });
 
   it("lets only the guard's two rules send to the queue and its DLQ", () => {
-    // Prepare
-    const policies = resourcesOfType(full.template, 'AWS::SQS::QueuePolicy');
+    // Prepare: the enforce DLQ's policy only denies requests without TLS (next test)
+    const policies = resourcesOfType(full.template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
+      p.Properties.PolicyDocument.Statement.some((st: any) => st.Effect === 'Allow'),
+    );
 
     // Assess
     expect(policies).toHaveLength(2);
@@ -286,11 +398,57 @@ describe('alarms', () => {
     expect(
       find('LogsKmsGuard', 'UnsafeKeyRefused', { Name: 'service', Value: 'logs-kms-guard' }),
     ).toHaveLength(1);
-    for (const a of alarms) {
+    // Every alarm but the heartbeat (SweepNotCompleted, below) fires on "> 0".
+    for (const a of alarms.filter((a) => a.MetricName !== 'SweepCompleted')) {
       expect(a.Threshold).toBe(0);
       expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
       expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
+  });
+
+  it('alarms when no sweep run completed for longer than the schedule allows, missing data breaching', () => {
+    // Prepare
+    const t = full.template;
+    const alarm = t.Resources.SweepNotCompletedAlarm?.Properties;
+    const param = t.Parameters.SweepAlarmHours;
+    const scheduleHours = Number(/^rate\((\d+) days?\)$/.exec(t.Parameters.SweepSchedule.Default)?.[1]) * 24;
+
+    // Assess: SweepCompleted summed per hour, below 1 in every hour of the window: no completed run
+    expect(alarm).toMatchObject({
+      Namespace: 'LogsKmsGuard',
+      MetricName: 'SweepCompleted',
+      Dimensions: [{ Name: 'service', Value: 'logs-kms-guard' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: { Ref: 'SweepAlarmHours' },
+      DatapointsToAlarm: { Ref: 'SweepAlarmHours' },
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
+    // The default window is longer than the default schedule's interval; CloudWatch's limit is 7 days of hours.
+    expect(param.Type).toBe('Number');
+    expect(Number(param.Default)).toBeGreaterThan(scheduleHours);
+    expect(param.MaxValue * alarm.Period).toBeLessThanOrEqual(604_800);
+    expect(param.MinValue).toBeGreaterThanOrEqual(2);
+  });
+
+  it('alarms when sweep runs keep yielding: yields in two hours of the window', () => {
+    const alarm = full.template.Resources.SweepYieldedAlarm?.Properties;
+    expect(alarm).toMatchObject({
+      Namespace: 'LogsKmsGuard',
+      MetricName: 'SweepYielded',
+      Dimensions: [{ Name: 'service', Value: 'logs-kms-guard' }],
+      Statistic: 'Sum',
+      Period: 3600,
+      EvaluationPeriods: { Ref: 'SweepAlarmHours' },
+      DatapointsToAlarm: 2,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [{ Ref: 'AlarmTopic' }],
+    });
   });
 
   it('sends to a topic CloudWatch can publish to, with an optional e-mail subscription', () => {
@@ -300,8 +458,19 @@ describe('alarms', () => {
 
     // Assess
     expect(JSON.stringify(topic.KmsMasterKeyId)).not.toContain('alias/aws/sns');
+    // AlarmTopicKmsKeyArn, else the MessageKmsKey key (the guard alias or the given key), else unencrypted
     expect(topic.KmsMasterKeyId).toEqual({
-      'Fn::If': ['HasAlarmTopicKey', { Ref: 'AlarmTopicKmsKeyArn' }, { Ref: 'AWS::NoValue' }],
+      'Fn::If': [
+        'HasAlarmTopicKey',
+        { Ref: 'AlarmTopicKmsKeyArn' },
+        {
+          'Fn::If': [
+            'EncryptsMessages',
+            { 'Fn::If': ['EncryptsMessagesWithGuardKey', { Ref: 'KmsKeyAlias' }, { Ref: 'MessageKmsKey' }] },
+            { Ref: 'AWS::NoValue' },
+          ],
+        },
+      ],
     });
     expect(t.Resources.AlarmEmailSubscription?.Condition).toBe('HasAlarmEmail');
     expect(t.Conditions.HasAlarmEmail).toEqual({

@@ -160,6 +160,72 @@ describe('deploy-time key (custom resource)', () => {
     expect(callsSince(world.emulator, mark)).toEqual([]);
   });
 
+  it('MessageKmsKey=guard: the key admits the queues, rules and alarms; a key from before gets them at the next deployment', async () => {
+    // Prepare: a guard key made by a deployment without the option, then the stack updated with it
+    const world = await startWorld({ timeScale: 10, propagationDelayMs: 3_000, throttle: false });
+    world.emulator.state.putLogGroup(world.region, OWN_GROUP);
+    const sink = await responseSink();
+    await (await world.container())(customResource(world, sink.url), lambdaContext(world));
+    const sids = () =>
+      JSON.parse(world.emulator.state.key(world.region, GUARD_ALIAS)?.policy ?? '{}').Statement.map(
+        (s: { Sid?: string }) => s.Sid,
+      );
+    const before = sids();
+    const arn = (service: string, rest: string) =>
+      `arn:aws:${service}:${world.region}:${world.account}:${rest}`;
+    const handler = await world.container({
+      MESSAGE_KEY_QUEUES: [arn('sqs', 'lkg-EnforceQueue-A1'), arn('sqs', 'lkg-EnforceDlq-B2')].join(','),
+      MESSAGE_KEY_RULES: arn('events', 'rule/lkg-CreateLogGroupRule-C3'),
+      MESSAGE_KEY_ALARMS: arn('cloudwatch', 'alarm:logs-kms-guard-prod-*'),
+    });
+
+    // Act
+    const out = await handler(customResource(world, sink.url, 'Update'), lambdaContext(world));
+
+    // Assess: the same key, its Logs statement kept, the three statements added
+    const key = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(out).toMatchObject({ deploy: { status: 'SUCCESS', keyArn: key?.arn } });
+    expect(before).not.toContain('LogsKmsGuardQueuesThroughSqs');
+    expect(sids()).toEqual([
+      ...before,
+      'LogsKmsGuardQueuesFromItsRules',
+      'LogsKmsGuardQueuesThroughSqs',
+      'LogsKmsGuardAlarmTopicFromItsAlarms',
+    ]);
+    const sqs = JSON.parse(key?.policy ?? '{}').Statement.find(
+      (s: { Sid?: string }) => s.Sid === 'LogsKmsGuardQueuesThroughSqs',
+    );
+    expect(sqs.Condition.ArnEquals['kms:EncryptionContext:aws:sqs:arn']).toEqual([
+      arn('sqs', 'lkg-EnforceDlq-B2'),
+      arn('sqs', 'lkg-EnforceQueue-A1'),
+    ]);
+  });
+
+  it('MessageKmsKey=guard with a KmsKeyArn fails the deployment with the reason, at zero AWS calls', async () => {
+    // Prepare
+    const world = await startWorld({ throttle: false });
+    const sink = await responseSink();
+    const arn = (service: string, rest: string) =>
+      `arn:aws:${service}:${world.region}:${world.account}:${rest}`;
+    const handler = await world.container({
+      KMS_KEY_ARN: arn('kms', 'key/1f2e3d4c-5b6a-7988-a1b2-c3d4e5f60718'),
+      MESSAGE_KEY_QUEUES: arn('sqs', 'lkg-EnforceQueue-A1'),
+      MESSAGE_KEY_RULES: arn('events', 'rule/lkg-CreateLogGroupRule-C3'),
+      MESSAGE_KEY_ALARMS: arn('cloudwatch', 'alarm:logs-kms-guard-prod-*'),
+    });
+    const mark = world.emulator.calls.length;
+
+    // Act
+    const out = await handler(customResource(world, sink.url), lambdaContext(world));
+
+    // Assess
+    expect(out).toMatchObject({ deploy: { status: 'FAILED' } });
+    expect(sink.bodies[0]?.Reason).toMatch(
+      /MessageKmsKey=guard needs the guard's own key, but KmsKeyArn is set/,
+    );
+    expect(callsSince(world.emulator, mark)).toEqual([]);
+  });
+
   it('Delete (stack removal) keeps the key: SUCCESS, zero AWS calls', async () => {
     // Prepare
     const world = await startWorld({ throttle: false });

@@ -6,7 +6,7 @@
  * (LocalPipeline) under its EnforceRole. test/e2e/helpers.ts fails a test whose deployed roles were refused
  * anything, unless the test expects it.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { IamPrincipal } from '../../local/emulator/iam.ts';
 import type { LambdaInvocation } from '../../local/emulator/lambda.ts';
 import type { QueueInfo, SqsMessage } from '../../local/emulator/sqs.ts';
@@ -294,6 +294,40 @@ describe('overlapping sweep runs (no reserved concurrency): one works, the other
     };
     expect(again.yieldedTo).toBeUndefined();
     expect(again.counts).toMatchObject({ queued: 50 });
+  }, 90_000);
+});
+
+describe('the sweep metrics the alarms watch (SweepNotCompletedAlarm, SweepYieldedAlarm)', () => {
+  it('a completed run counts SweepCompleted once; a run that yields counts SweepYielded and no completion', async () => {
+    // Prepare: two runs at once, as above; the bundle's EMF lines on stdout
+    const world = await startWorld({ timeScale: TIME_SCALE, propagationDelayMs: 3_000, throttle: true });
+    const stack = deployStack(world);
+    const guard = await existingGuardKey(world);
+    ownLogGroup(world, guard.arn);
+    for (let i = 0; i < 20; i++) world.emulator.state.putLogGroup(world.region, `/metrics/${pad(i)}`);
+    const [a, b] = [await world.sweepContainer(sweepEnv(stack)), await world.sweepContainer(sweepEnv(stack))];
+    const lines: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+
+    // Act
+    try {
+      await Promise.all([a({}, sweepContext(world)), b({}, sweepContext(world))]);
+    } finally {
+      spy.mockRestore();
+    }
+
+    // Assess: the alarms' metric names, with the dimension they filter on
+    const metrics = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.includes('"_aws"'))
+      .map((l) => JSON.parse(l));
+    const total = (name: string) =>
+      metrics.filter((m) => m.service === 'logs-kms-guard').reduce((n, m) => n + (m[name] ?? 0), 0);
+    expect(total('SweepCompleted')).toBe(1);
+    expect(total('SweepYielded')).toBe(1);
   }, 90_000);
 });
 

@@ -8,6 +8,14 @@
  * yields at once: it lists nothing, enqueues nothing and leaves the progress to the holder. A run that died
  * stops renewing and its lease lapses. Pure decision here, I/O in `acquireSweepLease`.
  *
+ * Anyone who may create log streams in the group (AWSLambdaBasicExecutionRole grants logs:CreateLogStream on
+ * `*`) can add streams named like a run's, so a run is only believed within what a run of this sweep can be
+ * (LeaseLimits): it renews at least once per lease time and takes at most `maxInvocations` invocations, one
+ * stream each, so no run of it started more than `maxInvocations x ttlMs` ago (the longest possible run) or
+ * has more streams than that. A stream-adder is ignored past either bound and holds the lease for at most one
+ * longest run; one that starts a new run id before each bound is reached still makes the sweep yield, which the
+ * SweepNotCompleted and SweepYielded alarms report (infra/sls/sweep.yml).
+ *
  * Not to be confused with once.ts, which also claims by CreateLogStream: that handles one change event once
  * (a claim per event, never released); this lets one run of many invocations hold the sweep for as long as
  * it renews (a lease per run, released at its end, lapsing when it stops renewing).
@@ -32,25 +40,42 @@ export interface LeaseStream {
 /** Whether this run holds the lease, or which run does. */
 export type LeaseDecision = { held: true } | { held: false; holder: string };
 
+/** What a run of this sweep can be: renewed within `ttlMs`, at most `maxInvocations` invocations (settings). */
+export interface LeaseLimits {
+  ttlMs: number;
+  maxInvocations: number;
+}
+
+/** The longest possible run: every invocation renews within the lease time, and there are at most so many. */
+export function maxRunMs(limits: LeaseLimits): number {
+  return limits.maxInvocations * limits.ttlMs;
+}
+
 /** Who holds the lease, from the lease streams as listed; pure. */
 export function decideLease(
   streams: LeaseStream[],
   runId: string,
   now: number,
-  ttlMs: number,
+  limits: LeaseLimits,
 ): LeaseDecision {
-  const runs = new Map<string, { first: number; last: number }>();
+  const runs = new Map<string, { first: number; last: number; streams: number }>();
   for (const s of streams) {
     if (!s.name.startsWith(LEASE_PREFIX)) continue;
     const id = s.name.slice(LEASE_PREFIX.length).split('/')[0];
     if (!id) continue;
-    const run = runs.get(id) ?? { first: s.createdAt, last: s.createdAt };
+    const run = runs.get(id) ?? { first: s.createdAt, last: s.createdAt, streams: 0 };
     run.first = Math.min(run.first, s.createdAt);
     run.last = Math.max(run.last, s.createdAt);
+    run.streams += 1;
     runs.set(id, run);
   }
+  const oldestStart = now - maxRunMs(limits);
   const active = [...runs.entries()]
-    .filter(([id, r]) => id === runId || r.last >= now - ttlMs)
+    .filter(
+      ([id, r]) =>
+        id === runId ||
+        (r.last >= now - limits.ttlMs && r.first >= oldestStart && r.streams <= limits.maxInvocations),
+    )
     .sort(([a, x], [b, y]) => x.first - y.first || (a < b ? -1 : a > b ? 1 : 0));
   const holder = active[0]?.[0] ?? runId;
   return holder === runId ? { held: true } : { held: false, holder };
@@ -65,6 +90,8 @@ export interface LeaseOptions {
   invocation: number;
   now: () => number;
   ttlMs: number;
+  /** The sweep's SWEEP_MAX_INVOCATIONS: with ttlMs, what a run of it can be (LeaseLimits). */
+  maxInvocations: number;
 }
 
 /** Renews this run's lease and answers whether it holds it; a yielding run removes its own stream again. */
@@ -78,14 +105,17 @@ export async function acquireSweepLease(options: LeaseOptions): Promise<LeaseDec
     if ((err as Error).name !== 'ResourceAlreadyExistsException') throw err;
   }
   const streams = await listLeaseStreams(logs, logGroupName);
-  const decision = decideLease(streams, runId, options.now(), options.ttlMs);
+  const decision = decideLease(streams, runId, options.now(), {
+    ttlMs: options.ttlMs,
+    maxInvocations: options.maxInvocations,
+  });
   if (!decision.held) await deleteStreams(logs, logGroupName, [mine]);
   return decision;
 }
 
 /** Removes every lease stream of this run (its end). */
 export async function releaseSweepLease(
-  options: Omit<LeaseOptions, 'invocation' | 'ttlMs' | 'now'>,
+  options: Omit<LeaseOptions, 'invocation' | 'ttlMs' | 'now' | 'maxInvocations'>,
 ): Promise<void> {
   const streams = await listLeaseStreams(
     options.logs,

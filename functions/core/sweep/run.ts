@@ -69,6 +69,8 @@ export interface SweepInvocationDeps {
   lease?: { logs: LeaseOptions['logs']; logGroupName: string; ttlMs?: number };
   /** Counted when this invocation yields to a run that holds the lease. */
   onYield?: (holder: string) => void;
+  /** Counted when a run completes (its last invocation; the SweepNotCompleted alarm watches for it). */
+  onComplete?: (runId: string) => void;
 }
 
 /** What one invocation did: the run's counts so far and whether it finished, continued or yielded. */
@@ -183,6 +185,7 @@ export async function runSweepInvocation(
     mode,
     ...runCounts,
   });
+  deps.onComplete?.(run.runId);
   return { runId: run.runId, done: true, continued: false, counts: runCounts };
 }
 
@@ -197,6 +200,7 @@ async function takeLease(deps: SweepInvocationDeps, run: Invocation): Promise<st
     invocation,
     now: () => run.clock.now(),
     ttlMs: deps.lease.ttlMs ?? LEASE_TTL_MS,
+    maxInvocations: deps.settings.maxInvocations,
   });
   if (lease.held) return undefined;
   deps.log.info('another sweep run holds the lease: this one yields', {

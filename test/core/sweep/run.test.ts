@@ -142,6 +142,32 @@ describe('sweep Lambda', () => {
     expect(names).toHaveLength(30);
   });
 
+  it('counts a completed run once, at its last invocation (SweepCompleted), not at a continuation', async () => {
+    // Prepare: two invocations, as above
+    const clock = fakeClock();
+    serve(
+      Array.from({ length: 30 }, (_, i) => group(`/g/${i}`)),
+      10,
+      clock,
+    );
+    const completed: string[] = [];
+    const d = {
+      ...deps({ ENFORCE_QUEUE_URL: QUEUE }, clock),
+      remainingMs: 3_000 + 5_000 + 9_000,
+      onComplete: (runId: string) => completed.push(runId),
+    };
+    // Act
+    const first = await runSweepInvocation({}, d);
+    const continuedWith = [...completed];
+    const invoke = lambdaMock.commandCalls(InvokeCommand)[0]?.args[0].input;
+    const payload = JSON.parse(new TextDecoder().decode(invoke?.Payload as Uint8Array)) as ResumeEvent;
+    await runSweepInvocation(payload, { ...d, remainingMs: 600_000 });
+    // Assess
+    expect(first.continued).toBe(true);
+    expect(continuedWith).toEqual([]);
+    expect(completed).toEqual([first.runId]);
+  });
+
   it('an invocation that fails after finished pages continues from its checkpoint: nothing listed or queued twice', async () => {
     // Prepare: pages of ten; SQS takes page 1's batch, then refuses page 2's.
     serve(
