@@ -80,9 +80,15 @@ export function auditRow(r: GroupReport): AuditRow {
   };
 }
 
-function csvCell(value: unknown): string {
-  const s = String(value ?? '');
-  return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV cell. A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return) gets a leading `'` and is quoted, as the OWASP CSV injection guidance says: quoting alone
+ * does not stop a spreadsheet from evaluating it.
+ */
+export function csvCell(value: unknown): string {
+  const raw = String(value ?? '');
+  const s = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  return s !== raw || /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The CSV header line. */
@@ -90,7 +96,7 @@ export function csvHeader(): string {
   return `${AUDIT_COLUMNS.join(',')}\n`;
 }
 
-/** One row as a CSV line (cells that a spreadsheet would read as a formula are quoted). */
+/** One row as a CSV line (cells that a spreadsheet would read as a formula are defused: csvCell). */
 export function csvLine(row: AuditRow): string {
   return `${AUDIT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\n`;
 }

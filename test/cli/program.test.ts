@@ -751,7 +751,7 @@ describe('CLI helpers', () => {
         keyPolicy: '',
       },
     ]);
-    expect(csv).toContain('"=cmd"');
+    expect(csv).toContain(`"'=cmd"`);
   });
 });
 
