@@ -143,7 +143,10 @@ export function acrossAccounts(cmd: Command): Command {
       '--role-name <name>',
       "the role assumed in each account other than the caller's (default OrganizationAccountAccessRole; Control Tower: AWSControlTowerExecution)",
     )
-    .option('--external-id <id>', 'the external id the role trust policy asks for (sts:ExternalId)')
+    .option(
+      '--external-id <id>',
+      'the external id the role trust policy asks for (sts:ExternalId); never printed; env LOGS_KMS_GUARD_EXTERNAL_ID keeps it out of shell history',
+    )
     .option(
       '--parallel <n>',
       'account-region pairs worked on at once (default 64 across accounts, 1 for one account)',
