@@ -39,6 +39,10 @@ export interface CommonFlags {
   dryRun?: boolean;
   /** `audit --out`: checked up front, before any AWS call. */
   out?: string;
+  /** `audit --force`: overwrite an existing `--out` file. */
+  force?: boolean;
+  /** `--resume-token`: a resumed audit writes next to an existing `--out` report, never over it. */
+  resumeToken?: string;
 }
 
 /** What a command handler runs with: the parsed flags, the config they yield, the regions, the clients. */
@@ -183,7 +187,7 @@ export async function context(io: Io, argv: string[], flags: CommonFlags): Promi
   const config = loadConfig({ ...io.env, ...envFromFlags(flags) });
   if (flags.profile) checkProfile(flags.profile, io.env);
   if (flags.out) {
-    const problem = outPathProblem(flags.out);
+    const problem = outPathProblem(flags.out, { overwrite: Boolean(flags.force || flags.resumeToken) });
     if (problem) throw new UsageError(problem);
   }
   const clients =

@@ -3,7 +3,7 @@
  * aws-sdk-client-mock): CSV cells a spreadsheet would evaluate, the table's width and key labels, the JSON
  * regions fields, `--out` files, `--external-id`, AWS_PROFILE and `key setup`'s report of what it changed.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -22,6 +22,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../../functions/cli/program.ts';
+import { openReportFile } from '../../functions/cli/sink.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
@@ -80,5 +81,57 @@ describe('CSV: cells a spreadsheet would evaluate get a leading quote', () => {
     const out = join(dir, 'groups.csv');
     expect(await run(['audit', '--format', 'csv', '--out', out, '-q'], testIo().io)).toBe(1);
     expect(readFileSync(out, 'utf8')).toContain(`,"'-x",`);
+  });
+});
+
+describe('--out: a new file, 0600, never through a symbolic link, an existing one kept unless --force', () => {
+  const awsCalls = () => logs.calls().length + kms.calls().length + sts.calls().length;
+
+  it('creates the report readable by its owner only', async () => {
+    keyExists();
+    serve([listedGroup('/a')]);
+    const out = join(dir, 'new.json');
+    expect(await run(['audit', '--json', '--out', out, '-q'], testIo().io)).toBe(1);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(out, 'utf8')).groups).toHaveLength(1);
+  });
+
+  it('an existing file is refused before any AWS call (exit 2); --force overwrites it, 0600', async () => {
+    keyExists();
+    serve([listedGroup('/a')]);
+    const out = join(dir, 'exists.csv');
+    writeFileSync(out, 'precious', { mode: 0o644 });
+    const t = testIo();
+    expect(await run(['audit', '--format', 'csv', '--out', out], t.io)).toBe(2);
+    expect(t.stderr()).toBe(
+      `error: --out ${out}: the file exists; pass --force to overwrite it, or name another file\n`,
+    );
+    expect(awsCalls()).toBe(0);
+    expect(readFileSync(out, 'utf8')).toBe('precious');
+    expect(await run(['audit', '--format', 'csv', '--out', out, '--force', '-q'], testIo().io)).toBe(1);
+    expect(readFileSync(out, 'utf8')).toMatch(/^account,region,logGroup/);
+    expect(statSync(out).mode & 0o777).toBe(0o600);
+  });
+
+  it('a symbolic link is refused before any AWS call, even with --force; its target is untouched', async () => {
+    const target = join(dir, 'elsewhere.txt');
+    writeFileSync(target, 'untouched');
+    const link = join(dir, 'link.html');
+    symlinkSync(target, link);
+    const t = testIo();
+    expect(await run(['audit', '--format', 'html', '--out', link, '--force'], t.io)).toBe(2);
+    expect(t.stderr()).toContain(`error: --out ${link}: is a symbolic link`);
+    expect(awsCalls()).toBe(0);
+    expect(readFileSync(target, 'utf8')).toBe('untouched');
+  });
+
+  it('the open itself refuses a file or link that appeared after the check', () => {
+    const raced = join(dir, 'raced.csv');
+    writeFileSync(raced, 'x');
+    expect(() => openReportFile(raced, false)).toThrow(/the file exists; pass --force/);
+    const link = join(dir, 'raced-link.csv');
+    symlinkSync(raced, link);
+    expect(() => openReportFile(link, true)).toThrow(/is a symbolic link/);
+    expect(readFileSync(raced, 'utf8')).toBe('x');
   });
 });

@@ -51,6 +51,7 @@ interface AuditOptions extends OrgFlags {
   prefix?: string;
   unencrypted?: boolean;
   resumeToken?: string;
+  force?: boolean;
 }
 
 /** How many gap rows the HTML report lists (and `atRisk` reads); the counts always cover every group. */
@@ -111,7 +112,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
         ctx.printer.warn(
           `${opts.out} holds the report of the interrupted run: kept as it is; this run's report (the account-regions it left) goes to ${out}`,
         );
-      state.output = openOutput(io, out);
+      state.output = openOutput(io, out, { overwrite: Boolean(opts.force || opts.resumeToken) });
       state.writer = rowWriter(format, state.output, ctx.regions);
       return true;
     },
@@ -407,7 +408,11 @@ export const auditCommand: CliCommand = {
             .choices(['table', 'json', 'csv', 'html'])
             .default('table'),
         )
-        .option('--out <file>', 'write the report to a file instead of stdout')
+        .option(
+          '--out <file>',
+          'write the report to a new file (mode 0600; never through a symbolic link) instead of stdout',
+        )
+        .option('--force', 'overwrite the --out file if it exists')
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',
