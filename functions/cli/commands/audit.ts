@@ -39,6 +39,7 @@ import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } fro
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress } from '../progress.ts';
+import { queryResultsLines } from '../query-results.ts';
 import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
 import { reportPath } from '../resume-out.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
@@ -295,9 +296,8 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
     else printer.warn(line);
   }
   for (const line of skippedLines(result)) printer.warn(line);
-  if (!multi)
-    for (const o of run.done)
-      printer.info(`${o.region}: Insights query results ${o.queryResults ?? 'unknown'}`);
+  // Information, once per state (optional: EncryptQueryResults=true), never a finding.
+  for (const line of queryResultsLines(run.done, multi)) printer.info(line);
   const headline = incompleteHeadline(run.completeness);
   if (headline) printer.warn(printer.style.red(headline));
   printer.info(
