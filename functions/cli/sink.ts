@@ -6,7 +6,7 @@ import { constants, createWriteStream, fchmodSync, openSync } from 'node:fs';
 import { type Completeness, csvTrailer, incompleteHeadline } from './completeness.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
-import { type AuditRow, auditTable, csvHeader, csvLine, type Format } from './report.ts';
+import { type AuditRow, auditTable, csvHeader, csvLine, type Format, type TableOptions } from './report.ts';
 
 /** Where a report goes: a file (`--out`) or stdout. */
 export interface Output {
@@ -74,7 +74,12 @@ export interface RowWriter {
 }
 
 /** A writer of `format` on `out`; `html` is rendered by the caller from its own summary, so it writes no rows. */
-export function rowWriter(format: Format, out: Output, regionOrder: string[] = []): RowWriter {
+export function rowWriter(
+  format: Format,
+  out: Output,
+  regionOrder: string[] = [],
+  table: TableOptions = {},
+): RowWriter {
   if (format === 'csv') {
     out.write(csvHeader());
     return {
@@ -110,7 +115,7 @@ export function rowWriter(format: Format, out: Output, regionOrder: string[] = [
             regionOrder.indexOf(a.region) - regionOrder.indexOf(b.region) ||
             compareNames(a, b),
         );
-        out.write(auditTable(rows));
+        out.write(auditTable(rows, table));
         if (completeness && !completeness.complete) out.write(`${incompleteHeadline(completeness)}\n`);
       },
     };

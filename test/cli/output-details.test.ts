@@ -135,3 +135,41 @@ describe('--out: a new file, 0600, never through a symbolic link, an existing on
     expect(readFileSync(raced, 'utf8')).toBe('x');
   });
 });
+
+describe('the audit table fits the terminal; JSON and CSV keep every value whole', () => {
+  const LONG = `/aws/lambda/${'x'.repeat(80)}-end`;
+  const OTHER = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-5b6a-7988-a1b2-c3d4e5f60718`;
+  const FOREIGN = `arn:aws:kms:${REGION}:999999999999:key/88888888-5b6a-7988-a1b2-c3d4e5f60718`;
+
+  it('a 120-column terminal: every line fits, the long name cut in the middle, the guard key by its alias', async () => {
+    keyExists();
+    serve([listedGroup(LONG, KEY_ARN), listedGroup('/short', OTHER), listedGroup('/foreign', FOREIGN)]);
+    const t = testIo({ stdout: { write: (s: string) => void out.push(s), isTTY: true, columns: 120 } });
+    const out: string[] = [];
+    await run(['audit'], t.io);
+    const table = out.join('');
+    for (const line of table.trimEnd().split('\n')) expect(line.length).toBeLessThanOrEqual(120);
+    expect(table).toMatch(/\/aws\/lambda\/x+…x+-end\s+guard-key\s+yes\s+alias\/logs-kms-guard/);
+    // A key of the row's own account and region by its id; another account's by its ARN (cut to fit).
+    expect(table).toMatch(/\/short\s+other-key\s+yes\s+key\/9999/);
+    expect(table).toMatch(/\/foreign\s+other-key\s+yes\s+arn:aws:km…/);
+    expect(table).not.toContain(LONG);
+  });
+
+  it('not a terminal: 100 columns (COLUMNS when set); JSON and CSV keep the name and the ARN whole', async () => {
+    keyExists();
+    serve([listedGroup(LONG, KEY_ARN)]);
+    const piped = testIo();
+    await run(['audit'], piped.io);
+    expect(piped.stdout()).toContain('…');
+    const wide = testIo({ env: { AWS_REGION: REGION, COLUMNS: '300' } });
+    await run(['audit'], wide.io);
+    expect(wide.stdout()).toContain(LONG);
+    const json = testIo();
+    await run(['audit', '--json'], json.io);
+    expect(JSON.parse(json.stdout()).groups[0]).toMatchObject({ logGroup: LONG, kmsKeyId: KEY_ARN });
+    const csv = testIo();
+    await run(['audit', '--format', 'csv'], csv.io);
+    expect(csv.stdout()).toContain(`,${LONG},guard-key,true,${KEY_ARN},`);
+  });
+});

@@ -40,7 +40,7 @@ import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress } from '../progress.ts';
 import { queryResultsLines } from '../query-results.ts';
-import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
+import { type AuditRow, auditRow, type Format, tableWidth, totalsText } from '../report.ts';
 import { reportPath } from '../resume-out.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
@@ -114,7 +114,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
           `${opts.out} holds the report of the interrupted run: kept as it is; this run's report (the account-regions it left) goes to ${out}`,
         );
       state.output = openOutput(io, out, { overwrite: Boolean(opts.force || opts.resumeToken) });
-      state.writer = rowWriter(format, state.output, ctx.regions);
+      state.writer = rowWriter(format, state.output, ctx.regions, {
+        // A file gets the width a pipe gets; the guard key is named by its alias unless --key-arn names the key.
+        width: tableWidth(out ? {} : io.stdout, io.env),
+        ...(ctx.config.keyArn ? {} : { guardAlias: ctx.config.keyAlias }),
+      });
       return true;
     },
     work: (task) =>
