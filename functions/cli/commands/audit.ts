@@ -240,14 +240,18 @@ async function writeAuditReport(
 ): Promise<void> {
   const { config } = ctx;
   const { result, pairs, totals, done, multi, org } = run;
+  const disabled = result.outcomes.filter((o) => o.skip === 'region-disabled');
   const summary = {
     command: 'audit',
     scope: result.plan.scope,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     // A single-account run keeps the fields it always had; `pairs` has them per account too.
-    regions: done.map((o) => o.region),
-    skippedRegions: result.outcomes.filter((o) => o.skip === 'region-disabled').map((o) => o.region),
+    // The regions audited (in some account), each once; `pairs` says which account-region was.
+    regions: [...new Set(done.map((o) => o.region))],
+    // The regions not enabled in some account, each once; `skippedPairs` names the accounts.
+    skippedRegions: [...new Set(disabled.map((o) => o.region))],
+    skippedPairs: disabled.map((o) => ({ account: o.account, region: o.region, reason: o.reason ?? '' })),
     interrupted: run.interrupted,
     // False when some account × region was not audited (failed, refused role, interrupted): see `errors`.
     complete: run.completeness.complete,
