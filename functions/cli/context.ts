@@ -185,7 +185,9 @@ export async function context(io: Io, argv: string[], flags: CommonFlags): Promi
     color: flags.color !== false,
   });
   const config = loadConfig({ ...io.env, ...envFromFlags(flags) });
-  if (flags.profile) checkProfile(flags.profile, io.env);
+  if (flags.profile) checkProfile(flags.profile, '--profile', io.env);
+  else if (io.env.AWS_PROFILE && readsProfile(io.env))
+    checkProfile(io.env.AWS_PROFILE, 'AWS_PROFILE', io.env);
   if (flags.out) {
     const problem = outPathProblem(flags.out, { overwrite: Boolean(flags.force || flags.resumeToken) });
     if (problem) throw new UsageError(problem);
@@ -222,8 +224,16 @@ async function chooseRegions(io: Io, flags: CommonFlags): Promise<{ regions: str
   return { regions: [configured], source: `the region of profile ${flags.profile ?? 'default'}` };
 }
 
-/** Refuses a --profile no shared config or credentials file defines, naming the files read. */
-function checkProfile(profile: string, env: Io['env']): void {
+/**
+ * Whether the SDK's credential chain gets as far as AWS_PROFILE: credentials in the environment (access keys, a
+ * web identity token) come first, and then an unknown profile there is harmless.
+ */
+function readsProfile(env: Io['env']): boolean {
+  return !env.AWS_ACCESS_KEY_ID && !env.AWS_WEB_IDENTITY_TOKEN_FILE;
+}
+
+/** Refuses a profile (--profile, or AWS_PROFILE) no shared config or credentials file defines, naming the files read. */
+function checkProfile(profile: string, source: '--profile' | 'AWS_PROFILE', env: Io['env']): void {
   const files = sharedFiles(env);
   const read = (path: string) => {
     try {
@@ -232,11 +242,14 @@ function checkProfile(profile: string, env: Io['env']): void {
       return undefined;
     }
   };
-  const problem = profileProblem(profile, '--profile', [
+  const problem = profileProblem(profile, source, [
     { path: files.config, kind: 'config', text: read(files.config) },
     { path: files.credentials, kind: 'credentials', text: read(files.credentials) },
   ]);
-  if (problem) throw new UsageError(problem);
+  if (problem)
+    throw new UsageError(
+      source === 'AWS_PROFILE' ? `${problem}; or unset AWS_PROFILE (set in the environment)` : problem,
+    );
 }
 
 /** The region of the profile's config (what the SDK itself would pick), if any. */

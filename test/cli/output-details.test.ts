@@ -173,3 +173,37 @@ describe('the audit table fits the terminal; JSON and CSV keep every value whole
     expect(csv.stdout()).toContain(`,${LONG},guard-key,true,${KEY_ARN},`);
   });
 });
+
+describe('an unknown profile in AWS_PROFILE', () => {
+  const config = join(dir, 'config');
+  const env = (extra: Record<string, string>) => ({
+    AWS_REGION: REGION,
+    AWS_CONFIG_FILE: config,
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'credentials'),
+    ...extra,
+  });
+
+  it('is refused before any AWS call like --profile, naming AWS_PROFILE (exit 2)', async () => {
+    writeFileSync(config, '[default]\nregion = eu-west-1\n[profile ops]\nregion = eu-west-1\n');
+    const t = testIo({ env: env({ AWS_PROFILE: 'opps' }) });
+    expect(await run(['audit'], t.io)).toBe(2);
+    expect(t.stderr()).toBe(
+      `error: AWS_PROFILE: profile "opps" is not in the shared config or credentials files (read: ${config}, ${join(dir, 'credentials')} (missing)); check the name (aws configure list-profiles) or the files; or unset AWS_PROFILE (set in the environment)\n`,
+    );
+    expect(logs.calls().length + kms.calls().length + sts.calls().length).toBe(0);
+  });
+
+  it('a known one passes; --profile wins over it; credentials in the environment make it harmless', async () => {
+    writeFileSync(config, '[default]\nregion = eu-west-1\n[profile ops]\nregion = eu-west-1\n');
+    keyExists();
+    serve([listedGroup('/a', KEY_ARN)]);
+    const known = testIo({ env: env({ AWS_PROFILE: 'ops' }) });
+    expect(await run(['audit', '-q'], known.io)).toBe(0);
+    const flag = testIo({ env: env({ AWS_PROFILE: 'opps' }) });
+    expect(await run(['audit', '--profile', 'ops', '-q'], flag.io)).toBe(0);
+    const keys = testIo({
+      env: env({ AWS_PROFILE: 'opps', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }),
+    });
+    expect(await run(['audit', '-q'], keys.io)).toBe(0);
+  });
+});
