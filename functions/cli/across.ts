@@ -12,7 +12,15 @@ import type { PairSummary } from './completeness.ts';
 import type { Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
 import { isRegionNotEnabled } from './opt-in.ts';
-import { isAcross, type OrgFlags, parallelism, planTargets, type Skip, type TargetPlan } from './org.ts';
+import {
+  isAcross,
+  type OrgFlags,
+  parallelism,
+  planTargets,
+  type Skip,
+  type TargetPlan,
+  withExternalIdFromEnv,
+} from './org.ts';
 import { toTable } from './report.ts';
 import { decodeAcross, encodeAcross, resumeCommand, type TokenPair } from './resume-token.ts';
 
@@ -119,7 +127,7 @@ export async function runAcross(
       "--key-arn names one account's key; across accounts use the guard key (--key-alias), created in each account",
     );
   const plan = await planTargets({
-    flags: options.org,
+    flags: withExternalIdFromEnv(options.org, io.env),
     clients: ctx.clients,
     region,
     command: options.command,

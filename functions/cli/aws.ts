@@ -60,22 +60,25 @@ const SETTINGS = {
 type AnyClient = { middlewareStack: { add: (...args: any[]) => void } };
 type Next = (args: { input?: Record<string, unknown> }) => Promise<unknown>;
 
-/** Notes on every error which action on which resource failed, for one-line messages. */
+/** Notes on every error which action on which resource failed (and at which endpoint), for one-line messages. */
 function annotate<T extends AnyClient>(client: T, prefix: string): T {
   client.middlewareStack.add(
-    (next: Next, context: { commandName?: string }) => async (args: { input?: Record<string, unknown> }) => {
-      try {
-        return await next(args);
-      } catch (err) {
-        if (err && typeof err === 'object' && !('$action' in err)) {
-          Object.assign(err, {
-            $action: `${prefix}:${(context.commandName ?? 'unknown').replace(/Command$/, '')}`,
-            $resource: resourceOf(args?.input),
-          });
+    (next: Next, context: { commandName?: string; endpointV2?: { url?: URL } }) =>
+      async (args: { input?: Record<string, unknown> }) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          if (err && typeof err === 'object' && !('$action' in err)) {
+            const endpoint = context.endpointV2?.url?.href;
+            Object.assign(err, {
+              $action: `${prefix}:${(context.commandName ?? 'unknown').replace(/Command$/, '')}`,
+              $resource: resourceOf(args?.input),
+              ...(endpoint ? { $endpoint: endpoint } : {}),
+            });
+          }
+          throw err;
         }
-        throw err;
-      }
-    },
+      },
     { step: 'initialize', name: 'logsKmsGuardErrorContext' },
   );
   return client;
@@ -241,7 +244,15 @@ function isAccessProblem(err: unknown): boolean {
   );
 }
 
-type ErrorLike = { name?: string; message?: string; cause?: unknown; $action?: string; $resource?: string };
+type ErrorLike = {
+  name?: string;
+  message?: string;
+  cause?: unknown;
+  $action?: string;
+  $resource?: string;
+  /** The URL the call went to (annotate). */
+  $endpoint?: string;
+};
 
 /** What the run was pointed at, for messages that name what to check: the endpoint and the profile. */
 export interface ErrorHints {
@@ -326,6 +337,8 @@ export function describeAwsError(err: unknown, hints: ErrorHints = {}): string {
       : 'no AWS credentials found: pass --profile, set AWS_PROFILE, or configure the default credential chain (aws configure / aws sso login)';
   }
   if (/Region is missing/i.test(all)) return 'no AWS region: pass --region or set AWS_REGION';
+  const unserved = unservedCall(chain, root, hints);
+  if (unserved) return unserved;
   if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name ?? ''))) {
     return 'the AWS session has expired: log in again (aws sso login) or refresh the credentials';
   }
@@ -345,6 +358,28 @@ export function describeAwsError(err: unknown, hints: ErrorHints = {}): string {
   }
   const where = root?.$action ? ` (${root.$action}${root.$resource ? ` on ${root.$resource}` : ''})` : '';
   return `${name}: ${message}${where}`;
+}
+
+/**
+ * An endpoint that does not serve a call: its answer is not in the service's protocol (the SDK's "XML parse
+ * error … Deserialization error … $response"), or it names no such operation (UnknownOperationException). Said
+ * as such, naming the call and the endpoint, instead of the SDK's text; an AWS endpoint never does this, an
+ * emulator or a proxy may.
+ */
+function unservedCall(chain: ErrorLike[], root: ErrorLike, hints: ErrorHints): string | undefined {
+  const unreadable = chain.some(
+    (e) =>
+      /Deserialization error|XML parse error/i.test(e?.message ?? '') || '$responseBodyText' in (e ?? {}),
+  );
+  const unknown = chain.some((e) => e?.name === 'UnknownOperationException');
+  if (!unreadable && !unknown) return undefined;
+  const action = root.$action ?? 'the call';
+  const endpoint = root.$endpoint ?? hints.endpoint;
+  const at = endpoint ? ` at ${endpoint}` : '';
+  const service = action.split(':')[0] ?? 'the service';
+  return unreadable
+    ? `the service did not answer ${action}${at} in a form the SDK reads: is that an endpoint that serves ${service}? (an emulator may not)`
+    : `the endpoint${at} does not serve ${action} (UnknownOperationException): is that an endpoint that serves ${service}? (an emulator may not)`;
 }
 
 /** True when the failure is about credentials or permissions (exit code 3). */

@@ -39,6 +39,10 @@ export interface CommonFlags {
   dryRun?: boolean;
   /** `audit --out`: checked up front, before any AWS call. */
   out?: string;
+  /** `audit --force`: overwrite an existing `--out` file. */
+  force?: boolean;
+  /** `--resume-token`: a resumed audit writes next to an existing `--out` report, never over it. */
+  resumeToken?: string;
 }
 
 /** What a command handler runs with: the parsed flags, the config they yield, the regions, the clients. */
@@ -143,7 +147,10 @@ export function acrossAccounts(cmd: Command): Command {
       '--role-name <name>',
       "the role assumed in each account other than the caller's (default OrganizationAccountAccessRole; Control Tower: AWSControlTowerExecution)",
     )
-    .option('--external-id <id>', 'the external id the role trust policy asks for (sts:ExternalId)')
+    .option(
+      '--external-id <id>',
+      'the external id the role trust policy asks for (sts:ExternalId); never printed; env LOGS_KMS_GUARD_EXTERNAL_ID keeps it out of shell history',
+    )
     .option(
       '--parallel <n>',
       'account-region pairs worked on at once (default 64 across accounts, 1 for one account)',
@@ -178,9 +185,11 @@ export async function context(io: Io, argv: string[], flags: CommonFlags): Promi
     color: flags.color !== false,
   });
   const config = loadConfig({ ...io.env, ...envFromFlags(flags) });
-  if (flags.profile) checkProfile(flags.profile, io.env);
+  if (flags.profile) checkProfile(flags.profile, '--profile', io.env);
+  else if (io.env.AWS_PROFILE && readsProfile(io.env))
+    checkProfile(io.env.AWS_PROFILE, 'AWS_PROFILE', io.env);
   if (flags.out) {
-    const problem = outPathProblem(flags.out);
+    const problem = outPathProblem(flags.out, { overwrite: Boolean(flags.force || flags.resumeToken) });
     if (problem) throw new UsageError(problem);
   }
   const clients =
@@ -215,8 +224,16 @@ async function chooseRegions(io: Io, flags: CommonFlags): Promise<{ regions: str
   return { regions: [configured], source: `the region of profile ${flags.profile ?? 'default'}` };
 }
 
-/** Refuses a --profile no shared config or credentials file defines, naming the files read. */
-function checkProfile(profile: string, env: Io['env']): void {
+/**
+ * Whether the SDK's credential chain gets as far as AWS_PROFILE: credentials in the environment (access keys, a
+ * web identity token) come first, and then an unknown profile there is harmless.
+ */
+function readsProfile(env: Io['env']): boolean {
+  return !env.AWS_ACCESS_KEY_ID && !env.AWS_WEB_IDENTITY_TOKEN_FILE;
+}
+
+/** Refuses a profile (--profile, or AWS_PROFILE) no shared config or credentials file defines, naming the files read. */
+function checkProfile(profile: string, source: '--profile' | 'AWS_PROFILE', env: Io['env']): void {
   const files = sharedFiles(env);
   const read = (path: string) => {
     try {
@@ -225,11 +242,14 @@ function checkProfile(profile: string, env: Io['env']): void {
       return undefined;
     }
   };
-  const problem = profileProblem(profile, '--profile', [
+  const problem = profileProblem(profile, source, [
     { path: files.config, kind: 'config', text: read(files.config) },
     { path: files.credentials, kind: 'credentials', text: read(files.credentials) },
   ]);
-  if (problem) throw new UsageError(problem);
+  if (problem)
+    throw new UsageError(
+      source === 'AWS_PROFILE' ? `${problem}; or unset AWS_PROFILE (set in the environment)` : problem,
+    );
 }
 
 /** The region of the profile's config (what the SDK itself would pick), if any. */

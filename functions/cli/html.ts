@@ -1,6 +1,7 @@
 /** `audit --format html`: one self-contained page (inline CSS, JS and SVG; no fetch of any kind). */
 import type { SweepCounts } from '../core/sweep/report.ts';
 import { completenessOf, type PairSummary } from './completeness.ts';
+import { queryResultsLines } from './query-results.ts';
 import type { AuditRow } from './report.ts';
 
 /** A gap row, with the account's name where Organizations gave one. */
@@ -179,7 +180,7 @@ ths.forEach((o,j)=>j===i?o.setAttribute('aria-sort',d>0?'ascending':'descending'
 mo.addEventListener('click',()=>{sh+=P;draw()});al.addEventListener('click',()=>{sh=v.length;draw()});
 q?.addEventListener('input',()=>{clearTimeout(tm);tm=setTimeout(()=>{s=q.value.trim().toLowerCase();run()},120)});run()}
 T('pairs',D.pairs.map((p)=>{const c=p.counts,n=c.listed-c.reserved-c.outOfScope;return{...c,account:p.account,accountName:p.accountName,region:p.region,status:p.status,
-cov:n>0?Math.min(100,100*(c.guardKey+c.otherKey)/n):null,reason:[p.reason,p.queryResults&&'Insights query results '+p.queryResults].filter(Boolean).join('; ')}}));
+cov:n>0?Math.min(100,100*(c.guardKey+c.otherKey)/n):null,reason:p.reason||''}}));
 T('gaps',D.rows.map((r)=>Object.assign(r,{ks:r.keyStatus&&r.keyStatus!==r.keyState?r.keyState+' ('+r.keyStatus+')':r.keyState,unreadableFrom:r.unreadableFrom.slice(0,10)})),G('q'))})()`;
 
 /** A totals card: red when bad, green when good, neutral when not known (`bad` undefined, or an incomplete run). */
@@ -231,6 +232,11 @@ export function renderHtml(report: RunReport): string {
     .map(
       (p) => `<li><b>${esc(p.status)}</b>: ${esc(pairLabel(p))}${p.reason ? ` — ${esc(p.reason)}` : ''}</li>`,
     );
+  // Optional, and the same for every group of an account-region: said once, under the pairs, as information.
+  const queryLines = queryResultsLines(pairs, Boolean(sc.roleName));
+  const queryNote = queryLines.length
+    ? `<p class="note" id="query-results">${queryLines.map(esc).join('<br>')}</p>`
+    : '';
   const cards = [
     card(num(t.listed), `log groups listed${partly}`),
     card(
@@ -257,7 +263,7 @@ export function renderHtml(report: RunReport): string {
 <p class="note">${esc(COVERAGE_DEFINITION)}</p>
 ${problems.length ? `<section class="problems" id="problems"><h2>Skipped, failed or interrupted account-regions (${problems.length})</h2><ul>${problems.join('')}</ul></section>` : ''}
 <section><h2>Coverage per account and region</h2>${pairs.length ? chart(pairs) : '<p>No account-region was attempted.</p>'}</section>
-<section><h2>Account × region summary</h2>${table('pairs', PAIR_COLS, 'Click a column header to sort.')}</section>
+<section><h2>Account × region summary</h2>${table('pairs', PAIR_COLS, 'Click a column header to sort.')}${queryNote}</section>
 <section><h2>Gaps and at-risk groups</h2><p class="note">Unencrypted groups in scope, groups on an unusable key and groups at risk.</p>
 ${report.rowsTruncated ? `<p class="trunc">${num(report.rowsTruncated)} more gap row(s) left out (the list is capped); the counts include them.</p>` : ''}
 <input type="search" id="q" placeholder="Filter (any column)…" aria-label="Filter the gaps and at-risk groups">

@@ -17,6 +17,7 @@ import { Pool } from '../core/concurrency.ts';
 import type { CliClients, ClientFactory, CredentialsSource } from './aws.ts';
 import { numberFlag } from './context.ts';
 import { UsageError } from './errors.ts';
+import { EXTERNAL_ID_ENV } from './resume-token.ts';
 
 /** The role AWS Organizations creates in every account it creates (Control Tower's is AWSControlTowerExecution). */
 export const DEFAULT_ROLE_NAME = 'OrganizationAccountAccessRole';
@@ -104,9 +105,25 @@ export function validateOrgFlags(flags: OrgFlags): void {
     throw new UsageError('--role-name and --external-id need --org, --ou or --accounts');
   if (flags.roleName !== undefined && !ROLE_NAME.test(flags.roleName))
     throw new UsageError(`--role-name: "${flags.roleName}" is not an IAM role name`);
+  if (flags.externalId === '')
+    throw new UsageError(
+      `--external-id is empty: a printed resume command reads it from $${EXTERNAL_ID_ENV}; set that variable to the external id`,
+    );
   if (flags.externalId !== undefined && !EXTERNAL_ID.test(flags.externalId))
     throw new UsageError('--external-id: 2 to 1224 characters of letters, digits and +=,.@:/-');
   parallelism(flags.parallel);
+}
+
+/**
+ * The org flags with the external id of LOGS_KMS_GUARD_EXTERNAL_ID when `--external-id` is not given (a run across
+ * accounts only); a bad value there is refused naming the variable, as the user set it.
+ */
+export function withExternalIdFromEnv(flags: OrgFlags, env: Record<string, string | undefined>): OrgFlags {
+  const value = env[EXTERNAL_ID_ENV];
+  if (flags.externalId !== undefined || !value || !isAcross(flags)) return flags;
+  if (!EXTERNAL_ID.test(value))
+    throw new UsageError(`${EXTERNAL_ID_ENV}: 2 to 1224 characters of letters, digits and +=,.@:/-`);
+  return { ...flags, externalId: value };
 }
 
 /** The caller's account, from sts:GetCallerIdentity. */

@@ -80,9 +80,15 @@ export function auditRow(r: GroupReport): AuditRow {
   };
 }
 
-function csvCell(value: unknown): string {
-  const s = String(value ?? '');
-  return /[",\n\r]/.test(s) || /^[=+\-@]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+/**
+ * One CSV cell. A cell a spreadsheet would read as a formula (starting with `=`, `+`, `-`, `@`, a tab or a
+ * carriage return) gets a leading `'` and is quoted, as the OWASP CSV injection guidance says: quoting alone
+ * does not stop a spreadsheet from evaluating it.
+ */
+export function csvCell(value: unknown): string {
+  const raw = String(value ?? '');
+  const s = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+  return s !== raw || /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** The CSV header line. */
@@ -90,7 +96,7 @@ export function csvHeader(): string {
   return `${AUDIT_COLUMNS.join(',')}\n`;
 }
 
-/** One row as a CSV line (cells that a spreadsheet would read as a formula are quoted). */
+/** One row as a CSV line (cells that a spreadsheet would read as a formula are defused: csvCell). */
 export function csvLine(row: AuditRow): string {
   return `${AUDIT_COLUMNS.map((c) => csvCell(row[c])).join(',')}\n`;
 }
@@ -111,20 +117,121 @@ export function toTable(headers: string[], rows: string[][]): string {
   return `${[fmt(headers), fmt(widths.map((w) => '-'.repeat(w))), ...rows.map(fmt)].join('\n')}\n`;
 }
 
-/** The report rows as the terminal table `audit` prints. */
-export function auditTable(rows: AuditRow[]): string {
-  return toTable(
-    ['ACCOUNT', 'REGION', 'LOG GROUP', 'KEY STATE', 'IN SCOPE', 'KMS KEY', 'NOTE'],
-    rows.map((r) => [
-      r.account,
-      r.region,
-      r.logGroup,
-      r.keyStatus && r.keyState === 'key-unusable' ? `key-unusable (${r.keyStatus})` : r.keyState,
-      r.inScope ? 'yes' : 'no',
-      r.kmsKeyId || '-',
-      r.note,
-    ]),
+/** How the audit table is laid out: the width to fit, and the guard key's alias where it names the key. */
+export interface TableOptions {
+  /** Columns to fit (tableWidth); no limit when absent. */
+  width?: number;
+  /** The guard key's alias (`--key-alias`), shown for groups on the guard key instead of its ARN. */
+  guardAlias?: string;
+}
+
+/** The table's width: the terminal's columns, else COLUMNS, else 100 (not a terminal, or unknown). */
+export function tableWidth(
+  stream: { isTTY?: boolean; columns?: number },
+  env: Record<string, string | undefined>,
+): number {
+  if (stream.isTTY && stream.columns && stream.columns > 0) return stream.columns;
+  const columns = Number(env.COLUMNS);
+  return Number.isInteger(columns) && columns > 0 ? columns : 100;
+}
+
+/** `s` cut to `max` characters in the middle (`/aws/lambda/ve…-function`), both ends kept. */
+export function truncateMiddle(s: string, max: number): string {
+  if (s.length <= max) return s;
+  if (max <= 1) return '…'.slice(0, max);
+  const head = Math.ceil((max - 1) / 2);
+  return `${s.slice(0, head)}…${s.slice(s.length - (max - 1 - head))}`;
+}
+
+/** `s` in lines of at most `max` characters, broken at spaces where it can be (a long word is cut). */
+export function wrapText(s: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of s.split(' ')) {
+    let w = word;
+    while (w.length > max) {
+      if (line) lines.push(line);
+      line = '';
+      lines.push(w.slice(0, max));
+      w = w.slice(max);
+    }
+    if (!line) line = w;
+    else if (line.length + 1 + w.length <= max) line += ` ${w}`;
+    else {
+      lines.push(line);
+      line = w;
+    }
+  }
+  if (line || lines.length === 0) lines.push(line);
+  return lines;
+}
+
+/**
+ * Column widths that fit `width` with `gap` between columns: the `flexible` columns (index and smallest width),
+ * in the order given, each narrowed down to its smallest until the line fits; wider than `width` only when every
+ * one is at its smallest. Pure.
+ */
+export function fitWidths(
+  natural: number[],
+  flexible: { index: number; min: number }[],
+  width: number,
+  gap = 2,
+): number[] {
+  const widths = [...natural];
+  for (const f of flexible) {
+    const total = widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
+    if (total <= width) break;
+    const current = widths[f.index] ?? 0;
+    widths[f.index] = Math.max(Math.min(f.min, current), current - (total - width));
+  }
+  return widths;
+}
+
+/** The key as the table names it: the guard key by its alias, a key of the row's account and region by its id. */
+function keyCell(r: AuditRow, guardAlias: string | undefined): string {
+  if (!r.kmsKeyId) return '-';
+  if (guardAlias && r.keyState === 'guard-key') return guardAlias;
+  const arn = parseArn(r.kmsKeyId);
+  return arn && arn.account === r.account && arn.region === r.region ? arn.resource : r.kmsKeyId;
+}
+
+const AUDIT_HEADERS = ['ACCOUNT', 'REGION', 'LOG GROUP', 'KEY STATE', 'IN SCOPE', 'KMS KEY', 'NOTE'];
+const LOG_GROUP = 2;
+const KMS_KEY = 5;
+const NOTE = 6;
+
+/**
+ * The report rows as the terminal table `audit` prints, fitted to `options.width`: the key, then the log group
+ * name give way first (cut in the middle), the note last (wrapped onto lines of its own column, never cut).
+ * JSON and CSV keep every value whole.
+ */
+export function auditTable(rows: AuditRow[], options: TableOptions = {}): string {
+  const cells = rows.map((r) => [
+    r.account,
+    r.region,
+    r.logGroup,
+    r.keyStatus && r.keyState === 'key-unusable' ? `key-unusable (${r.keyStatus})` : r.keyState,
+    r.inScope ? 'yes' : 'no',
+    keyCell(r, options.guardAlias),
+    r.note,
+  ]);
+  if (!options.width) return toTable(AUDIT_HEADERS, cells);
+  const natural = AUDIT_HEADERS.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const widths = fitWidths(
+    natural,
+    [
+      { index: KMS_KEY, min: 20 },
+      { index: LOG_GROUP, min: 24 },
+      { index: NOTE, min: 24 },
+    ],
+    options.width,
   );
+  const fitted = cells.flatMap((c) => {
+    const [first = '', ...more] = wrapText(c[NOTE] ?? '', widths[NOTE] ?? 24);
+    const cut = c.map((cell, i) => (i === NOTE ? first : truncateMiddle(cell, widths[i] ?? cell.length)));
+    return [cut, ...more.map((line) => [...AUDIT_HEADERS.slice(0, NOTE).map(() => ''), line])];
+  });
+  return toTable(AUDIT_HEADERS, fitted);
 }
 
 /** The totals people read after an audit or a run. */

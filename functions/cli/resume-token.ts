@@ -41,19 +41,30 @@ export function decodeResume(token: string, command: string): ResumePoint {
   };
 }
 
-/** The command line to resume: the original arguments, without any old token, plus the new one. */
+/** The variable `--external-id` may come from instead: the id then stays out of shell history and printed commands. */
+export const EXTERNAL_ID_ENV = 'LOGS_KMS_GUARD_EXTERNAL_ID';
+
+/**
+ * The command line to resume: the original arguments, without any old token, plus the new one. An
+ * `--external-id` is a shared secret and is never printed: it becomes `--external-id "$LOGS_KMS_GUARD_EXTERNAL_ID"`,
+ * which says where to put it (an unset variable is refused with that advice, see org.ts).
+ */
 export function resumeCommand(argv: string[], token: string): string {
   const kept: string[] = [];
+  let externalId = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
-    if (a === '--resume-token') {
+    if (a === '--resume-token' || a === '--external-id') {
+      externalId ||= a === '--external-id';
       i++;
       continue;
     }
-    if (a.startsWith('--resume-token=')) continue;
+    if (a.startsWith('--external-id=')) externalId = true;
+    if (a.startsWith('--resume-token=') || a.startsWith('--external-id=')) continue;
     kept.push(a);
   }
-  return ['logs-kms-guard', ...kept, '--resume-token', token].map(shellQuote).join(' ');
+  const secret = externalId ? ` --external-id "$${EXTERNAL_ID_ENV}"` : '';
+  return `${['logs-kms-guard', ...kept].map(shellQuote).join(' ')}${secret} --resume-token ${shellQuote(token)}`;
 }
 
 /** One account × region still to do, in a token: account, region, DescribeLogGroups token. */

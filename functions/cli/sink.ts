@@ -2,10 +2,11 @@
  * Report output that streams: an audit of a million log groups writes each row as it is listed instead of
  * holding them all (CSV and JSON); only the table, whose column widths need every row, is buffered.
  */
-import { createWriteStream } from 'node:fs';
+import { constants, createWriteStream, fchmodSync, openSync } from 'node:fs';
 import { type Completeness, csvTrailer, incompleteHeadline } from './completeness.ts';
+import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
-import { type AuditRow, auditTable, csvHeader, csvLine, type Format } from './report.ts';
+import { type AuditRow, auditTable, csvHeader, csvLine, type Format, type TableOptions } from './report.ts';
 
 /** Where a report goes: a file (`--out`) or stdout. */
 export interface Output {
@@ -13,15 +14,19 @@ export interface Output {
   close(): Promise<void>;
 }
 
-/** Opens `--out` (streamed; through `io.writeFile` when a test gives one) or stdout. */
-export function openOutput(io: Io, path: string | undefined): Output {
+/**
+ * Opens `--out` (streamed; through `io.writeFile` when a test gives one) or stdout. The file is readable by its
+ * owner only (0600: a report lists every log group and key), never opened through a symbolic link, and an
+ * existing one is kept unless `overwrite`: validate.ts said so before any AWS call, the open itself makes sure.
+ */
+export function openOutput(io: Io, path: string | undefined, options: { overwrite?: boolean } = {}): Output {
   if (!path) return { write: (t) => void io.stdout.write(t), close: async () => {} };
   if (io.writeFile) {
     const parts: string[] = [];
     const writeFile = io.writeFile;
     return { write: (t) => void parts.push(t), close: () => writeFile(path, parts.join('')) };
   }
-  const stream = createWriteStream(path);
+  const stream = createWriteStream(path, { fd: openReportFile(path, Boolean(options.overwrite)) });
   let failed: Error | undefined;
   stream.on('error', (err) => {
     failed = err;
@@ -38,6 +43,29 @@ export function openOutput(io: Io, path: string | undefined): Output {
   };
 }
 
+/** The file descriptor of a new report file: 0600, no symbolic link followed, no existing file unless `overwrite`. */
+export function openReportFile(path: string, overwrite: boolean): number {
+  const { O_WRONLY, O_CREAT, O_TRUNC, O_EXCL, O_NOFOLLOW = 0 } = constants;
+  let fd: number;
+  try {
+    fd = openSync(path, O_WRONLY | O_CREAT | O_NOFOLLOW | (overwrite ? O_TRUNC : O_EXCL), 0o600);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST')
+      throw new UsageError(
+        `--out ${path}: the file exists; pass --force to overwrite it, or name another file`,
+      );
+    if (code === 'ELOOP')
+      throw new UsageError(`--out ${path}: is a symbolic link; a report is never written through one`);
+    throw err;
+  }
+  try {
+    // An overwritten file keeps its mode on O_TRUNC: the report is the owner's only all the same.
+    fchmodSync(fd, 0o600);
+  } catch {}
+  return fd;
+}
+
 /** Rows in, a report out: `add` each row, then `finish` with the summary (JSON's other fields) and completeness. */
 export interface RowWriter {
   add(row: AuditRow): void;
@@ -46,7 +74,12 @@ export interface RowWriter {
 }
 
 /** A writer of `format` on `out`; `html` is rendered by the caller from its own summary, so it writes no rows. */
-export function rowWriter(format: Format, out: Output, regionOrder: string[] = []): RowWriter {
+export function rowWriter(
+  format: Format,
+  out: Output,
+  regionOrder: string[] = [],
+  table: TableOptions = {},
+): RowWriter {
   if (format === 'csv') {
     out.write(csvHeader());
     return {
@@ -82,7 +115,7 @@ export function rowWriter(format: Format, out: Output, regionOrder: string[] = [
             regionOrder.indexOf(a.region) - regionOrder.indexOf(b.region) ||
             compareNames(a, b),
         );
-        out.write(auditTable(rows));
+        out.write(auditTable(rows, table));
         if (completeness && !completeness.complete) out.write(`${incompleteHeadline(completeness)}\n`);
       },
     };

@@ -5,7 +5,7 @@
  * flag typed, else the environment variable). Each returns the problem as text (undefined when none), so that
  * it is tested without AWS and without mocks; context.ts and the commands turn it into a UsageError (exit 2).
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { isReservedLogGroupName, RESERVED_REASON } from '../core/scope.ts';
@@ -67,14 +67,20 @@ export function keyRegionProblem(
   );
 }
 
-/** Why a report cannot be written to `path` (a missing folder, a folder, no write permission), checked up front. */
-export function outPathProblem(path: string): string | undefined {
+/**
+ * Why a report cannot be written to `path`, checked up front: a missing folder, a folder, no write permission, a
+ * symbolic link (never followed: the report would land wherever it points), or an existing file unless
+ * `overwrite` (`--force`, or a resumed run, which writes next to an existing report: resume-out.ts).
+ */
+export function outPathProblem(path: string, options: { overwrite?: boolean } = {}): string | undefined {
   const full = resolve(path);
   const folder = dirname(full);
-  let existing: ReturnType<typeof statSync> | undefined;
+  let existing: ReturnType<typeof lstatSync> | undefined;
   try {
-    existing = statSync(full);
+    existing = lstatSync(full);
   } catch {}
+  if (existing?.isSymbolicLink())
+    return `--out ${path}: is a symbolic link; a report is never written through one (name the file itself)`;
   if (existing?.isDirectory()) return `--out ${path}: is a folder; name a file`;
   let folderStat: ReturnType<typeof statSync> | undefined;
   try {
@@ -82,6 +88,8 @@ export function outPathProblem(path: string): string | undefined {
   } catch {}
   if (!folderStat) return `--out ${path}: the folder ${folder} does not exist`;
   if (!folderStat.isDirectory()) return `--out ${path}: ${folder} is not a folder`;
+  if (existing && !options.overwrite)
+    return `--out ${path}: the file exists; pass --force to overwrite it, or name another file`;
   try {
     accessSync(existing ? full : folder, constants.W_OK);
   } catch {

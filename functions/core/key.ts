@@ -50,6 +50,8 @@ export interface KeyRef {
   changedAt?: number;
   /** Dry run only: the key does not exist and would be created. */
   planned?: boolean;
+  /** What this process changed in the key's policy ("the CloudWatch Logs statement added", …), when it did. */
+  policyChanges?: string[];
 }
 
 export interface KeyStepOptions {
@@ -348,8 +350,8 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
     }
     throw err;
   }
-  log.warn('key policy repaired: the CloudWatch Logs statement was added or corrected', { keyArn: key.arn });
-  return { ...key, changedAt: (options.clock ?? systemClock).now() };
+  log.warn(`key policy repaired: ${merged.changes.join('; ')}`, { keyArn: key.arn });
+  return { ...key, changedAt: (options.clock ?? systemClock).now(), policyChanges: merged.changes };
 }
 
 /** Creates the guard's key and claims its alias; a loser of the alias race retires its key and uses the winner's. */

@@ -282,7 +282,18 @@ export function parsePolicy(text: string): PolicyDocument {
 export interface MergeResult {
   policy: PolicyDocument;
   changed: boolean;
+  /** What was changed, in words ("the CloudWatch Logs statement added", …); empty when nothing. */
+  changes: string[];
 }
+
+/** What each statement the guard writes is, in the words of a change report. */
+const STATEMENT_NAMES: Readonly<Record<string, string>> = {
+  [LOGS_STATEMENT_SID]: 'the CloudWatch Logs statement',
+  [QUERY_RESULTS_STATEMENT_SID]: 'the Insights query results statement',
+  [GUARD_ADMIN_SID]: "the enforce role's statement to manage the key",
+  [GUARD_TAG_SID]: "the enforce role's statement to tag the key",
+  [GUARD_VIA_LOGS_SID]: "the enforce role's statement to use the key through CloudWatch Logs",
+};
 
 export interface MergeOptions {
   /**
@@ -305,14 +316,18 @@ export function mergeKeyPolicy(
 ): MergeResult {
   const statements = [...policy.Statement];
   let changed = false;
+  const changes: string[] = [];
   const put = (wanted: Statement) => {
     const index = statements.findIndex((s) => s.Sid === wanted.Sid);
+    const name = STATEMENT_NAMES[String(wanted.Sid)] ?? `statement ${String(wanted.Sid)}`;
     if (index === -1) {
       statements.push(wanted);
       changed = true;
+      changes.push(`${name} added`);
     } else if (canonical(statements[index]) !== canonical(wanted)) {
       statements[index] = wanted;
       changed = true;
+      changes.push(`${name} corrected`);
     }
   };
   put(logsStatement(ctx));
@@ -328,13 +343,15 @@ export function mergeKeyPolicy(
     if (retire !== -1) {
       statements.splice(retire, 1);
       changed = true;
+      changes.push('the retire-if-unused statement removed');
     }
   }
   if (!statements.some((s) => grantsRootAdmin(s, ctx))) {
     statements.unshift(rootStatement(ctx));
     changed = true;
+    changes.push('the account-root statement added');
   }
-  return { policy: changed ? { ...policy, Statement: statements } : policy, changed };
+  return { policy: changed ? { ...policy, Statement: statements } : policy, changed, changes };
 }
 
 /** True when the policy names `role` in an unconditional Allow of every action in `actions` (own-key check). */

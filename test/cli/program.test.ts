@@ -521,7 +521,8 @@ describe('audit: groups at risk (key pending deletion, disabled, policy that shu
     // Prepare
     keys();
     serve(groups().filter((g) => !g.logGroupName?.startsWith('/excluded/')));
-    const t = testIo();
+    // A terminal wide enough for every note on one line (a narrower one wraps them: output-details.test.ts).
+    const t = testIo({ env: { AWS_REGION: REGION, COLUMNS: '250' } });
 
     // Act
     const code = await run(['audit'], t.io);
@@ -751,7 +752,7 @@ describe('CLI helpers', () => {
         keyPolicy: '',
       },
     ]);
-    expect(csv).toContain('"=cmd"');
+    expect(csv).toContain(`"'=cmd"`);
   });
 });
 

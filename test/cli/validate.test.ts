@@ -3,7 +3,7 @@
  * another region, `--out` paths (real temporary folders, no mocks), profiles in the shared files, reserved log
  * group names, and messages in the terms the user typed.
  */
-import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -68,10 +68,24 @@ describe('key region', () => {
 describe('--out', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lkg-out-'));
 
-  it('accepts a new file in an existing folder, and an existing file', () => {
+  it('accepts a new file in an existing folder; an existing file only with overwrite (--force, a resumed run)', () => {
     expect(outPathProblem(join(dir, 'report.html'))).toBeUndefined();
     writeFileSync(join(dir, 'old.csv'), 'x');
-    expect(outPathProblem(join(dir, 'old.csv'))).toBeUndefined();
+    // Was accepted (and silently overwritten): issue 20 item 6 says an existing report is kept unless --force.
+    expect(outPathProblem(join(dir, 'old.csv'))).toBe(
+      `--out ${join(dir, 'old.csv')}: the file exists; pass --force to overwrite it, or name another file`,
+    );
+    expect(outPathProblem(join(dir, 'old.csv'), { overwrite: true })).toBeUndefined();
+  });
+
+  it('refuses a symbolic link, even with overwrite, even a dangling one', () => {
+    writeFileSync(join(dir, 'target.csv'), 'x');
+    symlinkSync(join(dir, 'target.csv'), join(dir, 'link.csv'));
+    symlinkSync(join(dir, 'nowhere.csv'), join(dir, 'dangling.csv'));
+    for (const link of ['link.csv', 'dangling.csv'])
+      expect(outPathProblem(join(dir, link), { overwrite: true })).toMatch(
+        /: is a symbolic link; a report is never written through one/,
+      );
   });
 
   it('refuses a missing folder, a folder, and a path under a file', () => {

@@ -39,7 +39,8 @@ import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } fro
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
-import { type AuditRow, auditRow, type Format, totalsText } from '../report.ts';
+import { queryResultsLines } from '../query-results.ts';
+import { type AuditRow, auditRow, type Format, tableWidth, totalsText } from '../report.ts';
 import { reportPath } from '../resume-out.ts';
 import { RunTally } from '../run-tally.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
@@ -53,6 +54,7 @@ interface AuditOptions extends OrgFlags {
   unencrypted?: boolean;
   resumeToken?: string;
   skipOptOutCheck?: boolean;
+  force?: boolean;
 }
 
 /** What a report says of a run with --skip-opt-out-check. */
@@ -126,8 +128,12 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
         ctx.printer.warn(
           `${opts.out} holds the report of the interrupted run: kept as it is; this run's report (the account-regions it left) goes to ${out}`,
         );
-      state.output = openOutput(io, out);
-      state.writer = rowWriter(format, state.output, ctx.regions);
+      state.output = openOutput(io, out, { overwrite: Boolean(opts.force || opts.resumeToken) });
+      state.writer = rowWriter(format, state.output, ctx.regions, {
+        // A file gets the width a pipe gets; the guard key is named by its alias unless --key-arn names the key.
+        width: tableWidth(out ? {} : io.stdout, io.env),
+        ...(ctx.config.keyArn ? {} : { guardAlias: ctx.config.keyAlias }),
+      });
       return true;
     },
     work: (task) => auditPair(ctx, opts, task, state),
@@ -245,14 +251,18 @@ async function writeAuditReport(
 ): Promise<void> {
   const { config } = ctx;
   const { result, pairs, totals, done, multi, org } = run;
+  const disabled = result.outcomes.filter((o) => o.skip === 'region-disabled');
   const summary = {
     command: 'audit',
     scope: result.plan.scope,
     startedAt: run.startedAt,
     finishedAt: run.finishedAt,
     // A single-account run keeps the fields it always had; `pairs` has them per account too.
-    regions: done.map((o) => o.region),
-    skippedRegions: result.outcomes.filter((o) => o.skip === 'region-disabled').map((o) => o.region),
+    // The regions audited (in some account), each once; `pairs` says which account-region was.
+    regions: [...new Set(done.map((o) => o.region))],
+    // The regions not enabled in some account, each once; `skippedPairs` names the accounts.
+    skippedRegions: [...new Set(disabled.map((o) => o.region))],
+    skippedPairs: disabled.map((o) => ({ account: o.account, region: o.region, reason: o.reason ?? '' })),
     interrupted: run.interrupted,
     // `skipped` (--skip-opt-out-check): no tags were read; groups tagged to opt out count as unencrypted in scope.
     optOutCheck: opts.skipOptOutCheck ? 'skipped' : 'performed',
@@ -310,9 +320,8 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
     else printer.warn(line);
   }
   for (const line of skippedLines(result)) printer.warn(line);
-  if (!multi)
-    for (const o of run.done)
-      printer.info(`${o.region}: Insights query results ${o.queryResults ?? 'unknown'}`);
+  // Information, once per state (optional: EncryptQueryResults=true), never a finding.
+  for (const line of queryResultsLines(run.done, multi)) printer.info(line);
   const headline = incompleteHeadline(run.completeness);
   if (headline) printer.warn(printer.style.red(headline));
   printer.info(
@@ -423,7 +432,11 @@ export const auditCommand: CliCommand = {
             .choices(['table', 'json', 'csv', 'html'])
             .default('table'),
         )
-        .option('--out <file>', 'write the report to a file instead of stdout')
+        .option(
+          '--out <file>',
+          'write the report to a new file (mode 0600; never through a symbolic link) instead of stdout',
+        )
+        .option('--force', 'overwrite the --out file if it exists')
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',

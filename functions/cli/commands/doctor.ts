@@ -26,16 +26,23 @@ async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
     if (!ctx.flags.json) for (const c of found) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
   }
   if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
+  ctx.printer.info(`${checks.length} check(s): ${countsText(checks)}`);
   const fails = checks.filter((c) => c.status === 'fail').length;
-  const warns = checks.filter((c) => c.status === 'warn').length;
-  ctx.printer.info(`${checks.length} check(s): ${fails} fail, ${warns} warn`);
   return fails > 0 ? EXIT.findings : EXIT.ok;
+}
+
+/** "0 fail, 1 warn" (and ", 1 info" when there is information, which is neither). */
+function countsText(checks: Check[]): string {
+  const n = (status: Check['status']) => checks.filter((c) => c.status === status).length;
+  return `${n('fail')} fail, ${n('warn')} warn${n('info') ? `, ${n('info')} info` : ''}`;
 }
 
 /** One finding as a line: status, region, check, detail, and the fix dimmed. */
 function formatCheck(c: Check, printer: Printer): string {
   const s = printer.style;
-  const label = { ok: s.green('ok  '), warn: s.yellow('warn'), fail: s.red('fail') }[c.status];
+  const label = { ok: s.green('ok  '), info: s.dim('info'), warn: s.yellow('warn'), fail: s.red('fail') }[
+    c.status
+  ];
   return `${label}  ${c.region}  ${c.check}: ${c.detail}${c.fix ? s.dim(` (fix: ${c.fix})`) : ''}`;
 }
 
@@ -71,9 +78,8 @@ async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<n
   for (const o of result.outcomes.filter((x) => x.status === 'failed'))
     printer.error(`${o.account} ${o.region}: ${o.reason ?? 'failed'}`);
   const fails = checks.filter((c) => c.status === 'fail').length;
-  const warns = checks.filter((c) => c.status === 'warn').length;
   const accounts = new Set(checks.map((c) => c.account)).size;
-  printer.info(`${checks.length} check(s) in ${accounts} account(s): ${fails} fail, ${warns} warn`);
+  printer.info(`${checks.length} check(s) in ${accounts} account(s): ${countsText(checks)}`);
   if (
     result.plan.skipped.some((s) => s.kind === 'denied') ||
     result.outcomes.some((o) => o.status === 'failed')

@@ -22,7 +22,7 @@ async function keySetup(ctx: Ctx): Promise<number> {
         ? 'would create'
         : 'created'
       : key.changedAt
-        ? 'policy repaired'
+        ? `policy repaired (${key.policyChanges?.join('; ') || 'changed'})`
         : 'verified';
     if (config.dryRun && before) action = 'checked (dry run)';
     let rotation: boolean | undefined;

@@ -8,8 +8,8 @@ import type { GuardConfig } from '../../core/config.ts';
 import type { PolicyDocument } from '../../core/policy.ts';
 import { type CliClients, describeAwsError } from '../aws.ts';
 
-/** How a check came out: `fail` makes doctor exit 1. */
-export type CheckStatus = 'ok' | 'warn' | 'fail';
+/** How a check came out: `fail` makes doctor exit 1; `info` is neither good nor bad (an optional feature off). */
+export type CheckStatus = 'ok' | 'info' | 'warn' | 'fail';
 
 /** One finding as doctor prints it: where, which check, how it came out, what it saw, and how to fix it. */
 export interface Check {

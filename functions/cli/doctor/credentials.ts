@@ -25,7 +25,7 @@ export async function checkCredentials({
           finding(
             'credentials',
             'warn',
-            `STS did not answer (${describeAwsError(err)}); account ${account} read from an ARN`,
+            `could not check with STS: ${describeAwsError(err)}; account ${account} read from an ARN instead`,
           ),
         ],
         learned: { account },

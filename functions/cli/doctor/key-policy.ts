@@ -68,8 +68,8 @@ export function checkQueryResults({ keyPolicy }: Pick<CheckInput, 'keyPolicy'>):
     findings: [
       finding(
         'query results',
-        'warn',
-        'Insights query results are not encrypted with this key',
+        'info',
+        'Insights query results are not encrypted with this key (optional; not a problem)',
         'deploy with EncryptQueryResults=true (optional)',
       ),
     ],

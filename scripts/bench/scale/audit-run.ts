@@ -43,6 +43,7 @@ export async function auditRun(region: Region, s: ScaleArgs, tmp: string) {
       'csv',
       '--out',
       out,
+      '--force',
     ],
     {
       HOME: home,

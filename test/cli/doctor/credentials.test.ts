@@ -59,7 +59,7 @@ describe('checkCredentials', () => {
     // Assess
     expect(result.findings[0]).toMatchObject({ check: 'credentials', status: 'warn' });
     expect(result.findings[0]?.detail).toMatch(
-      /^STS did not answer \(.*\); account 123456789012 read from an ARN$/,
+      /^could not check with STS: .*; account 123456789012 read from an ARN instead$/,
     );
     expect(result.learned).toEqual({ account: ACCOUNT });
   });

@@ -89,7 +89,7 @@ describe('checkKeyPolicy', () => {
 });
 
 describe('checkQueryResults', () => {
-  it('is ok when the policy holds the query-results statement, warns when not, finds nothing without a policy', () => {
+  it('is ok when the policy holds the query-results statement, is information when not (optional), finds nothing without a policy', () => {
     // Prepare
     const withQueries = defaultKeyPolicy({ ...ctx, encryptQueryResults: true });
 
@@ -101,7 +101,8 @@ describe('checkQueryResults', () => {
     ];
 
     // Assess
-    expect(results.map((r) => r.findings.map((f) => f.status))).toEqual([['ok'], ['warn'], []]);
+    // Was 'warn': optional, so information (issue 20 item 6).
+    expect(results.map((r) => r.findings.map((f) => f.status))).toEqual([['ok'], ['info'], []]);
     expect(results[1]?.findings[0]?.fix).toBe('deploy with EncryptQueryResults=true (optional)');
   });
 });

@@ -102,7 +102,7 @@ describe('doctor runner', () => {
       ['key rotation', 'ok'],
       ['key policy', 'ok'],
       ['recent failures', 'ok'],
-      ['query results', 'warn'],
+      ['query results', 'info'],
       ['function role', 'warn'],
     ]);
     expect(checks.every((c) => c.region === REGION)).toBe(true);
