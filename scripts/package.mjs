@@ -180,6 +180,42 @@ export function parseArgs(argv) {
   return out;
 }
 
+/** The logical ids `node` references by Ref, Fn::GetAtt or Fn::Sub, outside Fn::If branches. */
+function referencedIds(node, out = new Set()) {
+  if (Array.isArray(node)) for (const v of node) referencedIds(v, out);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Fn::If') continue; // a reference under a condition may not exist: keep its DependsOn
+      if (key === 'Ref' && typeof value === 'string') out.add(value);
+      else if (key === 'Fn::GetAtt')
+        out.add((Array.isArray(value) ? value[0] : String(value).split('.')[0]) ?? '');
+      else if (key === 'Fn::Sub') {
+        const text = Array.isArray(value) ? value[0] : value;
+        for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.add(m[1]);
+        if (Array.isArray(value)) referencedIds(value[1], out);
+      } else referencedIds(value, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Drops the DependsOn entries a resource's own Ref/GetAtt/Sub already imply (cfn-lint W3005): osls adds
+ * DependsOn: <role> to every function whose `role` it also references by Fn::GetAtt. CloudFormation orders them
+ * the same either way; the template `npm run package` writes (and the StackSet template made from it) is lint-clean.
+ */
+export function dropImpliedDependsOn(template) {
+  for (const resource of Object.values(template.Resources ?? {})) {
+    if (resource.DependsOn === undefined) continue;
+    const { DependsOn, ...rest } = resource;
+    const implied = referencedIds(rest);
+    const kept = [].concat(DependsOn).filter((id) => !implied.has(id));
+    if (kept.length === 0) delete resource.DependsOn;
+    else resource.DependsOn = kept;
+  }
+  return template;
+}
+
 /**
  * Runs `osls package` offline; returns the template path. `outDir` and `artifactDir` let tests package in
  * parallel into their own temporary directories (the defaults are .serverless/ and dist/artifacts/).
@@ -205,6 +241,8 @@ export function packageService({
   }
   const template = outDir ? path.join(outDir, 'cloudformation-template-update-stack.json') : TEMPLATE_PATH;
   if (!existsSync(template)) throw new Error(`osls package succeeded but ${template} is missing`);
+  const tidy = dropImpliedDependsOn(JSON.parse(readFileSync(template, 'utf8')));
+  writeFileSync(template, `${JSON.stringify(tidy, null, 2)}\n`);
   log(`template: ${path.relative(root, template)}  (stage ${stage}, region ${region})`);
   return template;
 }
