@@ -68,6 +68,17 @@ export function bundledPackages(metafile: Metafile): string[] {
   return [...dirs].sort();
 }
 
+/** Packages esbuild resolved (metafile inputs) that put nothing in the bundle: tree-shaken, not shipped. */
+export function treeShakenPackages(metafile: Metafile & { inputs: Record<string, unknown> }): string[] {
+  const contained = new Set(bundledPackages(metafile));
+  const dirs = new Set<string>();
+  for (const file of Object.keys(metafile.inputs)) {
+    const m = /^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file);
+    if (m?.[1] && !contained.has(m[1])) dirs.add(m[1]);
+  }
+  return [...dirs].sort();
+}
+
 function texts(dir: string, pattern: RegExp): string[] {
   return readdirSync(dir)
     .filter((f) => pattern.test(f))
@@ -156,6 +167,7 @@ export function checkDist({ dist = path.join(ROOT, 'dist'), root = ROOT, allowed
       return {
         bundle,
         packages: [],
+        treeShaken: [],
         problems: [`${bundle}: ${missing.map((s) => `${b}${s}`).join(', ')} missing (npm run build)`],
       };
     }
@@ -171,7 +183,8 @@ export function checkDist({ dist = path.join(ROOT, 'dist'), root = ROOT, allowed
         .digest('hex'),
       allowed,
     });
-    return { bundle, packages, problems };
+    const treeShaken = treeShakenPackages(metafile).map((d) => readPackageFacts(d, root));
+    return { bundle, packages, treeShaken, problems };
   });
 }
 
@@ -184,6 +197,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       console.log(
         `${r.bundle}: ${r.packages.length} bundled packages, all in the SBOM and the notices, all licenses allowed`,
       );
+    }
+    if (r.treeShaken.length > 0) {
+      const names = r.treeShaken.map((p) => `${p.name}@${p.version}`).join(', ');
+      console.log(`  resolved but tree-shaken to nothing (not in the bundle, so not in its SBOM): ${names}`);
     }
     for (const p of r.problems) console.error(`supply-chain check FAILED: ${p}`);
   }

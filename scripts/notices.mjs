@@ -16,9 +16,14 @@ const RULE = '='.repeat(78);
 
 /** The package directories (relative to the build's working directory) whose files put bytes in `output`. */
 export function bundledPackageDirs(output) {
+  const files = Object.entries(output.inputs).filter(([, { bytesInOutput }]) => bytesInOutput > 0);
+  return packageDirsOf(files.map(([file]) => file));
+}
+
+/** The package directories of `files` (paths, some under node_modules), sorted. */
+function packageDirsOf(files) {
   const dirs = new Set();
-  for (const [file, { bytesInOutput }] of Object.entries(output.inputs)) {
-    if (bytesInOutput <= 0) continue;
+  for (const file of files) {
     const at = file.lastIndexOf('node_modules/');
     if (at < 0) continue;
     const rest = file.slice(at + 'node_modules/'.length).split('/');
@@ -70,9 +75,13 @@ export function describePackage(dir, root) {
 
 /** The notices file's text for `bundle` (e.g. "dist/enforce.mjs") holding the packages of `metafile`. */
 export function noticesText({ bundle, metafile, root, product }) {
-  const packages = bundledPackageDirs(bundleOutput(metafile)).map((d) =>
-    describePackage(path.join(root, d), root),
-  );
+  const contained = bundledPackageDirs(bundleOutput(metafile));
+  const packages = contained.map((d) => describePackage(path.join(root, d), root));
+  // Resolved by esbuild but tree-shaken to nothing (e.g. @middy/util, bowser): not in the bundle, so not in the
+  // SBOM; their notices are added at the end all the same, so a reader counting resolved inputs finds them too.
+  const resolvedOnly = packageDirsOf(Object.keys(metafile.inputs))
+    .filter((d) => !contained.includes(d))
+    .map((d) => describePackage(path.join(root, d), root));
   const lines = [
     `THIRD-PARTY NOTICES: ${bundle} of ${product}`,
     '',
@@ -81,9 +90,21 @@ export function noticesText({ bundle, metafile, root, product }) {
     '',
     ...packages.map((p) => `  ${p.name}@${p.version}  ${p.license}`),
   ];
+  if (resolvedOnly.length > 0) {
+    lines.push(
+      '',
+      'Resolved during the build but tree-shaken to nothing (no code of them is in the bundle; their',
+    );
+    lines.push('notices follow the others all the same):', '');
+    lines.push(...resolvedOnly.map((p) => `  ${p.name}@${p.version}  ${p.license}`));
+  }
   const given = new Map();
-  for (const p of packages) {
-    lines.push('', RULE, `Package: ${p.name}@${p.version}`, `License: ${p.license}`, RULE);
+  const sections = [
+    ...packages.map((p) => [p, 'Package']),
+    ...resolvedOnly.map((p) => [p, 'Resolved, not bundled']),
+  ];
+  for (const [p, heading] of sections) {
+    lines.push('', RULE, `${heading}: ${p.name}@${p.version}`, `License: ${p.license}`, RULE);
     for (const text of p.licenseTexts) {
       const first = given.get(text);
       if (first) lines.push('', `(License text identical to the one given above for ${first}.)`);

@@ -59,6 +59,9 @@ describe('the built dist/', () => {
     // Assess
     expect(run.code, run.stderr).toBe(0);
     for (const b of BUNDLES) expect(run.stdout).toMatch(new RegExp(`dist/${b}\\.mjs: \\d+ bundled packages`));
+    expect(run.stdout).toMatch(
+      /resolved but tree-shaken to nothing \(not in the bundle, so not in its SBOM\): .*@middy\/util@/,
+    );
   });
 
   it('lists exactly what each bundle contains: the SDK in all three, middy in the functions, commander in the CLI', () => {
@@ -74,8 +77,16 @@ describe('the built dist/', () => {
       expect.arrayContaining(['commander', 'cli-progress', 'string-width']),
     );
     expect(results['dist/cli.mjs']).not.toContain('@middy/core');
-    // Resolved by esbuild but tree-shaken to nothing: not contained, so not listed.
+    // Resolved by esbuild but tree-shaken to nothing: not contained, so not in the SBOM; the notices still
+    // carry their license, after the bundled packages'.
     for (const names of Object.values(results)) expect(names).not.toContain('@middy/util');
+    const shaken = checkDist()
+      .find((r) => r.bundle === 'dist/enforce.mjs')
+      ?.treeShaken.map((p) => p.name);
+    expect(shaken).toEqual(expect.arrayContaining(['@middy/util', 'bowser']));
+    const notices = readFileSync(path.join(root, 'dist', 'enforce.THIRD-PARTY-NOTICES.txt'), 'utf8');
+    expect(notices).toMatch(/\nResolved, not bundled: @middy\/util@[\d.]+\n/);
+    expect(notices).toMatch(/\nResolved, not bundled: bowser@[\d.]+\n/);
     for (const b of BUNDLES) {
       const sbom = readJson(path.join(root, 'dist', `${b}.cdx.json`));
       expect(sbom.components.length).toBe(results[`dist/${b}.mjs`]?.length);
