@@ -10,9 +10,10 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { packageTemplate, root } from './template.ts';
 
-/** cfn-lint's command, or undefined when neither `cfn-lint` nor `python3 -m cfnlint` runs. */
+/** cfn-lint's command, or undefined when no way of running it works (its script, or its module in python3). */
 function findCfnLint(): string[] | undefined {
-  for (const cmd of [['cfn-lint'], ['python3', '-m', 'cfnlint']]) {
+  const module = ['python3', '-c', 'import sys; from cfnlint.runner import main; sys.exit(main())'];
+  for (const cmd of [['cfn-lint'], ['python3', '-m', 'cfnlint'], module]) {
     const [bin = '', ...args] = cmd;
     if (spawnSync(bin, [...args, '--version'], { encoding: 'utf8' }).status === 0) return cmd;
   }
