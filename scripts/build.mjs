@@ -5,9 +5,17 @@
 // The Lambda bundles target node22 (their runtime is nodejs22.x) and carry a source map (zipped with them by
 // scripts/package.mjs). The CLI is what users install from the package, on Node 20 or 22: it targets node20
 // and has no source map (1 MB without sources to map to, larger than the bundle; its errors are messages).
-import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+//
+// What ships with each bundle, from esbuild's metafile of exactly that build: dist/<name>.cdx.json, its CycloneDX
+// SBOM (@cyclonedx/cyclonedx-esbuild, completed with hashes by scripts/sbom.mjs), and
+// dist/<name>.THIRD-PARTY-NOTICES.txt (scripts/notices.mjs). The metafile itself is kept as dist/<name>.meta.json
+// (not shipped) for scripts/check-supply-chain.ts, which CI runs on this output.
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cyclonedxEsbuildPlugin } from '@cyclonedx/cyclonedx-esbuild';
 import { build } from 'esbuild';
-import { bundleOptions } from './esbuild-options.mjs';
+import { bundleOptions, VERSION } from './esbuild-options.mjs';
+import { noticesText } from './notices.mjs';
+import { completeSbom } from './sbom.mjs';
 
 const lambda = { target: 'node22', sourcemap: true };
 const cli = { target: 'node20', sourcemap: false, shebang: true, silenceSdkNodeWarning: true };
@@ -21,9 +29,30 @@ rmSync('dist', { recursive: true, force: true });
 mkdirSync('dist', { recursive: true });
 
 const started = Date.now();
+const product = `${JSON.parse(readFileSync('package.json', 'utf8')).name} ${VERSION}`;
 for (const entry of entries) {
-  await build(bundleOptions({ entry: entry.in, outfile: `dist/${entry.out}.mjs`, ...entry.options }));
-  const size = statSync(`dist/${entry.out}.mjs`).size;
-  console.log(`dist/${entry.out}.mjs  ${(size / 1024).toFixed(1)} KiB  (${entry.options.target})`);
+  const bundle = `dist/${entry.out}.mjs`;
+  const sbom = cyclonedxEsbuildPlugin({
+    outputFile: `${entry.out}.cdx.json`, // beside the bundle
+    specVersion: '1.6',
+    outputReproducible: true, // no timestamp or serial number: the same build gives the same zip bytes
+    validate: true,
+    logLevel: 'silent', // its "writing BOM" lines; warnings and errors still print (and a failure throws)
+  });
+  const options = bundleOptions({ entry: entry.in, outfile: bundle, ...entry.options });
+  const { metafile } = await build({ ...options, metafile: true, plugins: [sbom] });
+  writeFileSync(`dist/${entry.out}.meta.json`, JSON.stringify(metafile));
+  const bom = completeSbom({
+    sbomPath: `dist/${entry.out}.cdx.json`,
+    bundlePath: bundle,
+    lockPath: 'package-lock.json',
+  });
+  writeFileSync(
+    `dist/${entry.out}.THIRD-PARTY-NOTICES.txt`,
+    noticesText({ bundle, metafile, root: '.', product }),
+  );
+  const size = statSync(bundle).size;
+  const count = bom.components.length;
+  console.log(`${bundle}  ${(size / 1024).toFixed(1)} KiB  (${entry.options.target}, ${count} packages)`);
 }
 console.log(`built ${entries.length} bundle(s) in ${Date.now() - started} ms`);

@@ -1,12 +1,12 @@
-// Packages the service offline: zips each function's bundle with its source map, then runs `osls package`
+// Packages the service offline: zips each function's bundle with its source map, SBOM and notices, then runs `osls package`
 // with no AWS credentials and no network, and prints where the CloudFormation template is.
 //
 //   npm run package [-- --stage prod] [--region us-east-1] [--param name=value ...]
 //
 // Why our own zips (package.artifact) instead of osls `package.individually` + patterns: osls keeps the
 // directory layout (dist/enforce.mjs → handler `dist/enforce.handler`) and stamps file times into the zip.
-// These zips hold exactly `<fn>.mjs` and `<fn>.mjs.map` at the root (handler `<fn>.handler`) with fixed
-// timestamps, so the same bundle always gives the same bytes and SHA-256: the StackSet publisher
+// These zips hold exactly `<fn>.mjs`, `<fn>.mjs.map`, `<fn>.cdx.json` (SBOM) and `<fn>.THIRD-PARTY-NOTICES.txt`
+// at the root (handler `<fn>.handler`) with fixed timestamps, so the same bundle always gives the same bytes and SHA-256: the StackSet publisher
 // (infra/publish.mjs) uses that hash as the artifact's S3 key, and an unchanged function is not re-uploaded.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -78,25 +78,30 @@ export function zip(entries) {
   return Buffer.concat([...locals, ...centrals, end]);
 }
 
-/** Zips dist/<fn>.mjs + .map into dist/artifacts/<fn>.zip; returns what was built. */
+/**
+ * What a function's zip holds, at its root, from dist/: the bundle, its source map, and what ships with it
+ * (scripts/build.mjs): its CycloneDX SBOM and its third-party notices.
+ */
+export function zipFiles(name) {
+  return [`${name}.mjs`, `${name}.mjs.map`, `${name}.cdx.json`, `${name}.THIRD-PARTY-NOTICES.txt`];
+}
+
+/** Zips dist/<fn>.mjs, its .map, SBOM and notices into dist/artifacts/<fn>.zip; returns what was built. */
 export function buildArtifacts({ artifactDir = ARTIFACT_DIR, log = console.log } = {}) {
   rmSync(artifactDir, { recursive: true, force: true });
   mkdirSync(artifactDir, { recursive: true });
   const built = [];
   for (const fn of FUNCTIONS) {
-    const bundle = path.join(root, 'dist', `${fn.name}.mjs`);
-    const map = `${bundle}.map`;
-    if (!existsSync(bundle) || !existsSync(map)) {
-      if (fn.required) {
-        throw new Error(`dist/${fn.name}.mjs (and its .map) is missing: run \`npm run build\` first`);
+    const files = zipFiles(fn.name);
+    const missing = files.filter((f) => !existsSync(path.join(root, 'dist', f)));
+    if (missing.length > 0) {
+      if (fn.required || missing.length < files.length) {
+        throw new Error(`dist/${missing.join(', dist/')} missing: run \`npm run build\` first`);
       }
       log(`dist/${fn.name}.mjs not built: the ${fn.name} function is left out of the template`);
       continue;
     }
-    const bytes = zip([
-      [`${fn.name}.mjs`, readFileSync(bundle)],
-      [`${fn.name}.mjs.map`, readFileSync(map)],
-    ]);
+    const bytes = zip(files.map((f) => [f, readFileSync(path.join(root, 'dist', f))]));
     const file = path.join(artifactDir, `${fn.name}.zip`);
     writeFileSync(file, bytes);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
@@ -175,6 +180,42 @@ export function parseArgs(argv) {
   return out;
 }
 
+/** The logical ids `node` references by Ref, Fn::GetAtt or Fn::Sub, outside Fn::If branches. */
+function referencedIds(node, out = new Set()) {
+  if (Array.isArray(node)) for (const v of node) referencedIds(v, out);
+  else if (node && typeof node === 'object') {
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'Fn::If') continue; // a reference under a condition may not exist: keep its DependsOn
+      if (key === 'Ref' && typeof value === 'string') out.add(value);
+      else if (key === 'Fn::GetAtt')
+        out.add((Array.isArray(value) ? value[0] : String(value).split('.')[0]) ?? '');
+      else if (key === 'Fn::Sub') {
+        const text = Array.isArray(value) ? value[0] : value;
+        for (const m of String(text).matchAll(/\$\{([A-Za-z0-9]+)[.}]/g)) out.add(m[1]);
+        if (Array.isArray(value)) referencedIds(value[1], out);
+      } else referencedIds(value, out);
+    }
+  }
+  return out;
+}
+
+/**
+ * Drops the DependsOn entries a resource's own Ref/GetAtt/Sub already imply (cfn-lint W3005): osls adds
+ * DependsOn: <role> to every function whose `role` it also references by Fn::GetAtt. CloudFormation orders them
+ * the same either way; the template `npm run package` writes (and the StackSet template made from it) is lint-clean.
+ */
+export function dropImpliedDependsOn(template) {
+  for (const resource of Object.values(template.Resources ?? {})) {
+    if (resource.DependsOn === undefined) continue;
+    const { DependsOn, ...rest } = resource;
+    const implied = referencedIds(rest);
+    const kept = [].concat(DependsOn).filter((id) => !implied.has(id));
+    if (kept.length === 0) delete resource.DependsOn;
+    else resource.DependsOn = kept;
+  }
+  return template;
+}
+
 /**
  * Runs `osls package` offline; returns the template path. `outDir` and `artifactDir` let tests package in
  * parallel into their own temporary directories (the defaults are .serverless/ and dist/artifacts/).
@@ -200,6 +241,8 @@ export function packageService({
   }
   const template = outDir ? path.join(outDir, 'cloudformation-template-update-stack.json') : TEMPLATE_PATH;
   if (!existsSync(template)) throw new Error(`osls package succeeded but ${template} is missing`);
+  const tidy = dropImpliedDependsOn(JSON.parse(readFileSync(template, 'utf8')));
+  writeFileSync(template, `${JSON.stringify(tidy, null, 2)}\n`);
   log(`template: ${path.relative(root, template)}  (stage ${stage}, region ${region})`);
   return template;
 }

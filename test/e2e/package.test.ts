@@ -35,11 +35,19 @@ const EXPECTED_FILES = [
   'CHANGELOG.md',
   'LICENSE',
   'README.md',
+  // Each bundle ships with its CycloneDX SBOM and its third-party notices (scripts/build.mjs); not the
+  // metafiles they are made from (dist/*.meta.json).
+  'dist/cli.THIRD-PARTY-NOTICES.txt',
+  'dist/cli.cdx.json',
   'dist/cli.mjs',
   // The Lambda bundles' maps: scripts/package.mjs zips each bundle with its map (the functions run with
   // --enable-source-maps). The CLI has none (build.mjs).
+  'dist/enforce.THIRD-PARTY-NOTICES.txt',
+  'dist/enforce.cdx.json',
   'dist/enforce.mjs',
   'dist/enforce.mjs.map',
+  'dist/sweep.THIRD-PARTY-NOTICES.txt',
+  'dist/sweep.cdx.json',
   'dist/sweep.mjs',
   'dist/sweep.mjs.map',
   'docs/CLI.md',
