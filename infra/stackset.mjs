@@ -11,7 +11,8 @@
 // `ArtifactSource` mapping names, per published region, the bucket and each function's VersionId. An object
 // written later under the same key (by anyone) is never what a stack deploys, and a region the publisher did
 // not publish to has no mapping entry, so its stack fails instead of reading a bucket someone else may own.
-// The osls deployment bucket and the Lambda versions (which osls retains on every deploy) are left out.
+// The osls deployment bucket and the Lambda versions (which osls retains on every deploy) are left out; optional
+// roles for the CLI across accounts are added (below, `cliRoles`).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -101,6 +102,10 @@ export function toStackSetTemplate(packaged, artifacts, sources) {
       functions.map(([id]) => functionNameOf(id)),
     ),
   };
+  // The optional roles for the CLI across accounts (`cliRoles`, below).
+  const roles = cliRoles();
+  for (const part of ['Parameters', 'Conditions', 'Resources', 'Outputs'])
+    t[part] = { ...t[part], ...roles[part] };
   const pick = (key) => ({ 'Fn::FindInMap': [SOURCE_MAPPING, { Ref: 'AWS::Region' }, key] });
   for (const [id, res] of functions) {
     const fn = functionNameOf(id);
@@ -123,6 +128,198 @@ export function toStackSetTemplate(packaged, artifacts, sources) {
       throw new Error(`the StackSet template still refers to removed resource ${r}`);
   }
   return t;
+}
+
+// --- The optional CLI roles ------------------------------------------------------------------------------
+// The optional roles for the CLI across accounts, added to the organization StackSet template:
+// `logs-kms-guard-cli-audit` (read-only: what `audit` and `doctor` call) and `logs-kms-guard-cli-enforce` (what
+// `enforce` and `rollback` call), each trusting one principal of the management or security account
+// (`CliTrustedPrincipalArn`), created in one region of each account (`CliRolesRegion`: IAM is global, a second
+// stack instance in the same account would collide on the name). Off unless `CliTrustedPrincipalArn` is set.
+// The statements are those of the CLI's session policies (functions/cli/session-policy.ts, which the CLI passes
+// on every AssumeRole anyway); test/deploy/infra.test.ts holds the two to the same text.
+
+/** The role names the CLI's `--role-name` gives. */
+export const CLI_ROLE_NAMES = { audit: 'logs-kms-guard-cli-audit', enforce: 'logs-kms-guard-cli-enforce' };
+
+const GROUPS = 'arn:{{Partition}}:logs:*:*:log-group:*';
+const KEYS = 'arn:{{Partition}}:kms:*:*:key/*';
+
+const READ = {
+  Sid: 'Read',
+  Effect: 'Allow',
+  Action: [
+    'logs:DescribeLogGroups',
+    'logs:ListTagsForResource',
+    'kms:DescribeKey',
+    'kms:GetKeyPolicy',
+    'sts:GetCallerIdentity',
+  ],
+  Resource: '*',
+};
+const DOCTOR_READ = {
+  Sid: 'DoctorRead',
+  Effect: 'Allow',
+  Action: [
+    'cloudtrail:DescribeTrails',
+    'cloudtrail:GetTrailStatus',
+    'cloudtrail:GetEventSelectors',
+    'events:ListRules',
+    'events:DescribeRule',
+    'events:ListTargetsByRule',
+    'sqs:GetQueueUrl',
+    'sqs:GetQueueAttributes',
+    'lambda:ListEventSourceMappings',
+    'lambda:GetFunctionConfiguration',
+    'logs:FilterLogEvents',
+    'kms:GetKeyRotationStatus',
+  ],
+  Resource: '*',
+};
+const ENFORCE_WRITE = [
+  { Sid: 'Associate', Effect: 'Allow', Action: ['logs:AssociateKmsKey'], Resource: GROUPS },
+  {
+    Sid: 'UseKeyThroughLogs',
+    Effect: 'Allow',
+    Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'],
+    Resource: KEYS,
+    Condition: { StringLike: { 'kms:ViaService': ['logs.*.amazonaws.com', 'logs.*.amazonaws.com.cn'] } },
+  },
+  {
+    Sid: 'CreateGuardKey',
+    Effect: 'Allow',
+    Action: ['kms:CreateKey'],
+    Resource: '*',
+    Condition: {
+      StringEquals: {
+        'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+        'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+        'kms:KeyOrigin': 'AWS_KMS',
+      },
+      BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+    },
+  },
+  {
+    Sid: 'GuardAlias',
+    Effect: 'Allow',
+    Action: ['kms:CreateAlias'],
+    Resource: ['arn:{{Partition}}:kms:*:*:{{KeyAlias}}', KEYS],
+  },
+  {
+    Sid: 'RepairGuardKey',
+    Effect: 'Allow',
+    Action: ['kms:PutKeyPolicy', 'kms:EnableKeyRotation'],
+    Resource: KEYS,
+    Condition: { BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' } },
+  },
+  {
+    Sid: 'TagGuardKey',
+    Effect: 'Allow',
+    Action: ['kms:TagResource'],
+    Resource: KEYS,
+    Condition: {
+      StringEquals: { 'aws:RequestTag/ManagedBy': 'logs-kms-guard' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
+    },
+  },
+];
+const ROLLBACK_WRITE = [
+  { Sid: 'Disassociate', Effect: 'Allow', Action: ['logs:DisassociateKmsKey'], Resource: GROUPS },
+  {
+    Sid: 'OptOutTag',
+    Effect: 'Allow',
+    Action: ['logs:TagResource'],
+    Resource: GROUPS,
+    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['{{SkipTagKey}}'] } },
+  },
+];
+
+/** Every string with a placeholder becomes an Fn::Sub of the stack's own partition, guard alias and opt-out tag. */
+function substitute(value) {
+  if (Array.isArray(value)) return value.map(substitute);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)]));
+  if (typeof value !== 'string' || !value.includes('{{')) return value;
+  const sub = (name) => `\${${name}}`; // a CloudFormation Fn::Sub reference
+  return {
+    'Fn::Sub': value
+      .replaceAll('{{Partition}}', sub('AWS::Partition'))
+      .replaceAll('{{KeyAlias}}', sub('KmsKeyAlias'))
+      .replaceAll('{{SkipTagKey}}', sub('SkipTagKey')),
+  };
+}
+
+function role(name, description, statements) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Condition: 'CreateCliRoles',
+    Properties: {
+      RoleName: name,
+      Description: description,
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'TrustedCaller',
+            Effect: 'Allow',
+            Principal: { AWS: { Ref: 'CliTrustedPrincipalArn' } },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+      Policies: [
+        { PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: substitute(statements) } },
+      ],
+      Tags: [{ Key: 'ManagedBy', Value: 'logs-kms-guard' }],
+    },
+  };
+}
+
+/** The parameters, condition, roles and outputs the StackSet template gains (a new object each call). */
+export function cliRoles() {
+  return {
+    Parameters: {
+      CliTrustedPrincipalArn: {
+        Type: 'String',
+        Default: '',
+        AllowedPattern: '^$|^arn:aws(-cn|-us-gov)?:iam::\\d{12}:(root|role/[\\w+=,.@/-]+)$',
+        Description:
+          'Optional: the role (or account root) of the management or security account that may assume the CLI roles ' +
+          `${CLI_ROLE_NAMES.audit} (read-only) and ${CLI_ROLE_NAMES.enforce}; empty: no CLI roles.`,
+      },
+      CliRolesRegion: {
+        Type: 'String',
+        Default: 'us-east-1',
+        Description:
+          'The one region (of the StackSet) whose stack creates the CLI roles: IAM roles are global.',
+      },
+    },
+    Conditions: {
+      CreateCliRoles: {
+        'Fn::And': [
+          { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CliTrustedPrincipalArn' }, ''] }] },
+          { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'CliRolesRegion' }] },
+        ],
+      },
+    },
+    Resources: {
+      CliAuditRole: role(
+        CLI_ROLE_NAMES.audit,
+        'logs-kms-guard CLI: audit and doctor across accounts (read-only)',
+        [READ, DOCTOR_READ],
+      ),
+      CliEnforceRole: role(
+        CLI_ROLE_NAMES.enforce,
+        'logs-kms-guard CLI: enforce and rollback across accounts (no deletion of keys or log groups)',
+        [READ, ...ENFORCE_WRITE, ...ROLLBACK_WRITE],
+      ),
+    },
+    Outputs: {
+      CliAuditRoleArn: { Condition: 'CreateCliRoles', Value: { 'Fn::GetAtt': ['CliAuditRole', 'Arn'] } },
+      CliEnforceRoleArn: { Condition: 'CreateCliRoles', Value: { 'Fn::GetAtt': ['CliEnforceRole', 'Arn'] } },
+    },
+  };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -8,6 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { type SESSION_POLICIES, sessionPolicy } from '../../functions/cli/session-policy.ts';
 import { evaluate } from '../../local/emulator/iam.ts';
 import { loadCfnYaml, resolveIntrinsics } from './cfn-yaml.ts';
 import { type Packaged, packageTemplate, root } from './template.ts';
@@ -93,11 +94,14 @@ describe('StackSet template', () => {
         serverless.Resources[id]?.Type !== 'AWS::Lambda::Version',
     );
 
-    // Assess
-    expect(Object.keys(template.Resources).sort()).toEqual(expected.sort());
+    // Assess: the same resources, plus the optional CLI roles (off unless CliTrustedPrincipalArn is set).
+    expect(Object.keys(template.Resources).sort()).toEqual(
+      [...expected, 'CliAuditRole', 'CliEnforceRole'].sort(),
+    );
     expect(template.Resources.CreateLogGroupRule).toEqual(serverless.Resources.CreateLogGroupRule);
     expect(template.Resources.EnforceRole).toEqual(serverless.Resources.EnforceRole);
-    expect(template.Conditions).toEqual(serverless.Conditions);
+    const { CreateCliRoles: _cli, ...conditions } = template.Conditions;
+    expect(conditions).toEqual(serverless.Conditions);
   });
 
   it("reads each function from its own region's publisher bucket, content-addressed and pinned to the uploaded object version", () => {
@@ -164,6 +168,58 @@ describe('StackSet template', () => {
       ...Object.keys(template.Conditions),
     ]);
     for (const ref of refs) if (!ref?.startsWith('AWS::')) expect(known.has(ref as string), ref).toBe(true);
+  });
+});
+
+describe('StackSet template: the optional CLI roles', () => {
+  it('creates a read-only audit role and an enforce role with predictable names, in one region, trusting one principal', () => {
+    // Prepare
+    const audit = template.Resources.CliAuditRole;
+    const enforce = template.Resources.CliEnforceRole;
+
+    // Assess
+    expect(audit.Properties.RoleName).toBe('logs-kms-guard-cli-audit');
+    expect(enforce.Properties.RoleName).toBe('logs-kms-guard-cli-enforce');
+    for (const role of [audit, enforce]) {
+      expect(role.Condition).toBe('CreateCliRoles');
+      expect(role.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        {
+          Sid: 'TrustedCaller',
+          Effect: 'Allow',
+          Principal: { AWS: { Ref: 'CliTrustedPrincipalArn' } },
+          Action: 'sts:AssumeRole',
+        },
+      ]);
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+    expect(template.Parameters.CliTrustedPrincipalArn.Default).toBe('');
+    expect(template.Conditions.CreateCliRoles).toEqual({
+      'Fn::And': [
+        { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CliTrustedPrincipalArn' }, ''] }] },
+        { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'CliRolesRegion' }] },
+      ],
+    });
+  });
+
+  it("grants exactly the statements of the CLI's session policies: audit and doctor, or enforce and rollback", () => {
+    // Prepare: both sides with the same values (partition, guard alias, opt-out tag key).
+    const values = { partition: 'aws', keyAlias: 'alias/logs-kms-guard', skipTagKey: 'logs-kms-guard:skip' };
+    const refs = { 'AWS::Partition': 'aws', KmsKeyAlias: values.keyAlias, SkipTagKey: values.skipTagKey };
+    const granted = (id: string) =>
+      resolveIntrinsics(template.Resources[id].Properties.Policies[0].PolicyDocument.Statement, {
+        refs,
+        attributes: {},
+      });
+    const union = (...commands: (keyof typeof SESSION_POLICIES)[]) => {
+      const bySid = new Map<string, unknown>();
+      for (const c of commands)
+        for (const st of JSON.parse(sessionPolicy(c, values)).Statement) bySid.set(st.Sid, st);
+      return [...bySid.values()];
+    };
+
+    // Assess
+    expect(granted('CliAuditRole')).toEqual(union('audit', 'doctor'));
+    expect(granted('CliEnforceRole')).toEqual(union('enforce', 'rollback'));
   });
 });
 
