@@ -44,7 +44,8 @@ Options:
                             user); give it to hand publishing over to another principal
   --stack-set-name NAME     default logs-kms-guard
   --param Name=Value        a StackSet parameter (CloudFormation names: KmsKeyAlias, IncludeLogGroups,
-                            ExcludeLogGroups, DryRun, AlarmEmail, SweepSchedule, ...), repeatable
+                            ExcludeLogGroups, DryRun, AlarmEmail, SweepSchedule, CliTrustedPrincipalArn for
+                            the optional CLI roles, ...), repeatable
   --call-as SELF|DELEGATED_ADMIN   default SELF (management account)
   --add-targets             the StackSet exists: also add instances for these OUs/regions
   --max-concurrent-percentage N    default 25
