@@ -1,8 +1,8 @@
 /**
  * Across accounts: which accounts a run covers (`--org`, `--ou`, `--accounts`, checked before any AWS call),
  * the role assumed in each (with the command's session policy, session-policy.ts), and how many account × region
- * pairs run at once (each pair has its own quotas, so
- * a run over many accounts takes about as long as the slowest pair, not their sum).
+ * pairs run at once (each pair has its own quotas, so a run over many accounts takes about as long as the slowest
+ * pair, not their sum).
  */
 import {
   type Account,
