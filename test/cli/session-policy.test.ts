@@ -24,7 +24,9 @@ const VIA_LOGS = { 'kms:ViaService': `logs.${R}.amazonaws.com` };
 /** A key policy that delegates to IAM (the guard key's EnableRootAccountAdministration): KMS then asks IAM. */
 const KEY_POLICY = {
   Version: '2012-10-17',
-  Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' }],
+  Statement: [
+    { Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' },
+  ],
 };
 const INPUT = { partition: 'aws', keyAlias: 'alias/logs-kms-guard', skipTagKey: 'logs-kms-guard:skip' };
 
