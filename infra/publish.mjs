@@ -1,18 +1,23 @@
 // Publishes logs-kms-guard to a whole AWS organization: artifact buckets per region, the function zips, and a
 // service-managed CloudFormation StackSet with automatic deployment to the target OUs and regions.
+// Where the deployed code comes from: buckets named after the publisher's account (`<prefix>-<account>-<region>`),
+// writable by the publisher only (infra/artifact-bucket.yml), every upload checked against that owner
+// (`--expected-bucket-owner`) and its SHA-256, and the StackSet template pinned to the object version each upload
+// returned, per region (infra/stackset.mjs).
 //
 //   npm run package
 //   node infra/publish.mjs --org-id o-abc123def4 --ous ou-ab12-cdef3456 --regions us-east-1,eu-west-1 \
 //     --bucket-prefix acme-logs-kms-guard [--param AlarmEmail=ops@example.com ...] [--call-as DELEGATED_ADMIN] [--dry-run]
 //
 // Run it with credentials of the management account or of a delegated StackSets administrator. It uses the
-// AWS CLI (`aws`); `--dry-run` prints every command instead of running it (and needs no CLI and no account).
+// AWS CLI (`aws`); `--dry-run` prints every command instead of running it (it needs no CLI and no credentials,
+// only `--account`, the publisher's account id the bucket names carry).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { KEY_PREFIX, readArtifacts, toStackSetTemplate } from './stackset.mjs';
+import { bucketName, KEY_PREFIX, readArtifacts, toStackSetTemplate } from './stackset.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -23,18 +28,24 @@ export const HELP = `Usage: node infra/publish.mjs --org-id o-... --ous ou-...[,
 Publishes logs-kms-guard to an AWS organization with a service-managed StackSet (automatic deployment to
 new accounts in the target OUs). Run \`npm run package\` first.
 
-Steps: (1) the artifact bucket stack <bucket-prefix>-<region> in each region (infra/artifact-bucket.yml),
-(2) upload the function zips (content-addressed keys), (3) generate and upload the StackSet template,
-(4) create the StackSet and its instances, or update it.
+Steps: (1) the artifact bucket stack <bucket-prefix>-<account>-<region> in each region
+(infra/artifact-bucket.yml: only the publisher may write), (2) upload the function zips (content-addressed keys,
+checked owner and SHA-256) and note each object's VersionId, (3) generate the StackSet template pinned to those
+versions per region and upload it, (4) create the StackSet and its instances, or update it.
 
 Options:
   --org-id o-...            AWS Organizations ID; the buckets are readable by this organization only
   --ous ou-a,ou-b           target organizational units (or the root r-...)
   --regions r1,r2           target regions
-  --bucket-prefix NAME      artifact buckets are NAME-<region>
+  --bucket-prefix NAME      artifact buckets are NAME-<account>-<region> (2-35 characters)
+  --account ID              the publisher's account (default: the caller's, from sts get-caller-identity;
+                            required with --dry-run)
+  --publisher-arn ARN       the role or user allowed to write to the buckets (default: the caller's role or
+                            user); give it to hand publishing over to another principal
   --stack-set-name NAME     default logs-kms-guard
   --param Name=Value        a StackSet parameter (CloudFormation names: KmsKeyAlias, IncludeLogGroups,
-                            ExcludeLogGroups, DryRun, AlarmEmail, SweepSchedule, ...), repeatable
+                            ExcludeLogGroups, DryRun, AlarmEmail, SweepSchedule, CliTrustedPrincipalArn for
+                            the optional CLI roles, ...), repeatable
   --call-as SELF|DELEGATED_ADMIN   default SELF (management account)
   --add-targets             the StackSet exists: also add instances for these OUs/regions
   --max-concurrent-percentage N    default 25
@@ -50,6 +61,8 @@ export function parseArgs(argv) {
     ous: [],
     regions: [],
     bucketPrefix: '',
+    account: '',
+    publisherArn: '',
     stackSetName: 'logs-kms-guard',
     params: {},
     callAs: 'SELF',
@@ -80,6 +93,8 @@ export function parseArgs(argv) {
     else if (flag === '--ous') out.ous.push(...list(value()));
     else if (flag === '--regions') out.regions.push(...list(value()));
     else if (flag === '--bucket-prefix') out.bucketPrefix = value();
+    else if (flag === '--account') out.account = value();
+    else if (flag === '--publisher-arn') out.publisherArn = value();
     else if (flag === '--stack-set-name') out.stackSetName = value();
     else if (flag === '--param') {
       const v = value();
@@ -105,9 +120,16 @@ export function parseArgs(argv) {
   }
   if (out.regions.length === 0) throw new Error('--regions is required');
   for (const r of out.regions) if (!REGION.test(r)) throw new Error(`not a region name: "${r}"`);
-  if (!/^[a-z0-9][a-z0-9.-]{1,40}$/.test(out.bucketPrefix)) {
-    throw new Error('--bucket-prefix is required: lower-case letters, digits, dots and hyphens (2-41)');
+  // S3 names are at most 63 characters: prefix + '-' + 12 digits + '-' + the longest region name (14).
+  if (!/^[a-z0-9][a-z0-9.-]{1,34}$/.test(out.bucketPrefix)) {
+    throw new Error('--bucket-prefix is required: lower-case letters, digits, dots and hyphens (2-35)');
   }
+  if (out.account && !/^\d{12}$/.test(out.account))
+    throw new Error('--account must be a 12-digit account id');
+  if (out.dryRun && !out.account)
+    throw new Error('--dry-run needs --account (the publisher account id that the bucket names carry)');
+  if (out.publisherArn && !PRINCIPAL_ARN.test(out.publisherArn))
+    throw new Error('--publisher-arn must be an IAM role or user ARN (arn:aws:iam::<account>:role/NAME)');
   if (!['SELF', 'DELEGATED_ADMIN'].includes(out.callAs))
     throw new Error('--call-as is SELF or DELEGATED_ADMIN');
   for (const [name, n] of [
@@ -119,32 +141,53 @@ export function parseArgs(argv) {
   return out;
 }
 
-const bucketOf = (args, region) => `${args.bucketPrefix}-${region}`;
+const PRINCIPAL_ARN = /^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+const bucketOf = (args, region) => bucketName(args.bucketPrefix, args.account, region);
 
-/** Every StackSet parameter with its value: given ones, else the template default, plus the bucket prefix. */
+/**
+ * The ARN patterns of the principal allowed to write to the buckets (the bucket policy's `aws:PrincipalArn`, with
+ * ArnNotLike): `--publisher-arn`, else the caller's role (an assumed-role ARN carries no role path, so also any
+ * path: role names are unique in an account) or user.
+ */
+export function publisherPatterns(callerArn, publisherArn) {
+  if (publisherArn) return [publisherArn];
+  const role = /^arn:([\w-]+):sts::(\d{12}):assumed-role\/([^/]+)\/.+$/.exec(callerArn);
+  if (role) {
+    const [, partition, account, name] = role;
+    return [
+      `arn:${partition}:iam::${account}:role/${name}`,
+      `arn:${partition}:iam::${account}:role/*/${name}`,
+    ];
+  }
+  if (PRINCIPAL_ARN.test(callerArn)) return [callerArn];
+  throw new Error(
+    `cannot tell the publishing role or user from ${callerArn}: give --publisher-arn (the account root is not one)`,
+  );
+}
+
+/** Every StackSet parameter with its value: given ones, else the template default. */
 export function stackSetParameters(template, args) {
   const unknown = Object.keys(args.params).filter((k) => !(k in template.Parameters));
   if (unknown.length) throw new Error(`unknown StackSet parameter(s): ${unknown.join(', ')}`);
   const values = {};
-  for (const [name, p] of Object.entries(template.Parameters)) {
-    if (name === 'ArtifactBucketPrefix') values[name] = args.bucketPrefix;
-    else values[name] = args.params[name] ?? p.Default ?? '';
-  }
+  for (const [name, p] of Object.entries(template.Parameters))
+    values[name] = args.params[name] ?? p.Default ?? '';
   return values;
 }
 
+/** SHA-256 of an artifact as S3's `--checksum-sha256` wants it (base64). */
+const base64Sha = (hex) => Buffer.from(hex, 'hex').toString('base64');
+
 /**
- * The full publication as a list of steps: `{ argv, note? }` for AWS CLI calls, `{ write }` for local files.
- * `exists` says whether the StackSet exists (undefined in a dry run: both branches are listed).
+ * Phase one: the bucket stack and the uploads of each region. An upload step carries `version: { region, fn }`:
+ * its answer's VersionId pins that function's code in that region.
  */
-export function plan(args, { template, artifacts, templateKey, exists }) {
+export function uploadPlan(args, { artifacts, publisher }) {
   const steps = [];
-  const regional = (region, argv) => ({ argv: [...argv, '--region', region] });
-  const home = args.regions[0];
   for (const region of args.regions) {
     steps.push({
       note: `artifact bucket ${bucketOf(args, region)}`,
-      ...regional(region, [
+      argv: [
         'cloudformation',
         'deploy',
         '--stack-name',
@@ -154,31 +197,58 @@ export function plan(args, { template, artifacts, templateKey, exists }) {
         '--parameter-overrides',
         `BucketPrefix=${args.bucketPrefix}`,
         `OrganizationId=${args.orgId}`,
+        `PublisherPrincipalArns=${publisher.join(',')}`,
         '--no-fail-on-empty-changeset',
-      ]),
+        '--region',
+        region,
+      ],
     });
     for (const [fn, a] of Object.entries(artifacts)) {
       steps.push({
         note: `${fn} code`,
-        ...regional(region, [
-          's3',
-          'cp',
-          a.file,
-          `s3://${bucketOf(args, region)}/${a.key}`,
-          '--only-show-errors',
-        ]),
+        version: { region, fn },
+        argv: putObject(args, region, a.key, a.file, a.sha256),
       });
     }
   }
+  return steps;
+}
+
+/** `s3api put-object` into the publisher's own bucket only, checked by S3 against the file's SHA-256. */
+function putObject(args, region, key, file, sha256) {
+  return [
+    's3api',
+    'put-object',
+    '--bucket',
+    bucketOf(args, region),
+    '--key',
+    key,
+    '--body',
+    file,
+    '--expected-bucket-owner',
+    args.account,
+    '--checksum-sha256',
+    base64Sha(sha256),
+    '--output',
+    'json',
+    '--region',
+    region,
+  ];
+}
+
+/**
+ * Phase two, once the template is pinned to the uploaded versions: its upload and the StackSet calls, as a list of
+ * steps `{ argv, note? }`. `exists` says whether the StackSet exists (undefined in a dry run: both branches are
+ * listed).
+ */
+export function plan(args, { template, templateKey, exists }) {
+  const steps = [];
+  const home = args.regions[0];
+  const text = readFileSync(template.file);
+  const sha = createHash('sha256').update(text).digest('hex');
   steps.push({
     note: 'StackSet template',
-    ...regional(home, [
-      's3',
-      'cp',
-      template.file,
-      `s3://${bucketOf(args, home)}/${templateKey}`,
-      '--only-show-errors',
-    ]),
+    argv: putObject(args, home, templateKey, template.file, sha),
   });
   const url = `https://${bucketOf(args, home)}.s3.${home}.amazonaws.com/${templateKey}`;
   const parameters = Object.entries(stackSetParameters(template.body, args)).map(
@@ -208,6 +278,7 @@ export function plan(args, { template, artifacts, templateKey, exists }) {
         'Enabled=true,RetainStacksOnAccountRemoval=false',
         '--capabilities',
         'CAPABILITY_IAM',
+        'CAPABILITY_NAMED_IAM',
         '--parameters',
         ...parameters,
         '--tags',
@@ -232,6 +303,7 @@ export function plan(args, { template, artifacts, templateKey, exists }) {
         url,
         '--capabilities',
         'CAPABILITY_IAM',
+        'CAPABILITY_NAMED_IAM',
         '--parameters',
         ...parameters,
         ...targets,
@@ -267,47 +339,86 @@ export function render(step) {
   return ['aws', ...step.argv].map(quote).join(' ');
 }
 
-/** Builds the StackSet template file and returns what the plan needs. */
-export function prepare(args) {
+/** The packaged template and the zips, checked present. */
+export function readInputs(args) {
   if (!existsSync(args.template))
     throw new Error(`${args.template} is missing: run \`npm run package\` first`);
   const artifacts = readArtifacts(args.artifacts);
   if (!artifacts.enforce)
     throw new Error(`${args.artifacts}/enforce.zip is missing: run \`npm run package\` first`);
-  const body = toStackSetTemplate(JSON.parse(readFileSync(args.template, 'utf8')), artifacts);
-  const text = `${JSON.stringify(body, null, 2)}\n`;
-  const sha = createHash('sha256').update(text).digest('hex');
-  const file = path.join(args.artifacts, '..', 'stackset', `stackset-${sha.slice(0, 16)}.json`);
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-  return {
-    template: { file, body },
-    artifacts,
-    templateKey: `${KEY_PREFIX}/stackset-${sha.slice(0, 16)}.json`,
-  };
+  return { packaged: JSON.parse(readFileSync(args.template, 'utf8')), artifacts };
 }
 
-export function run(args, { spawn = spawnSync, out = console.log, err = console.error } = {}) {
-  const prepared = prepare(args);
-  if (args.dryRun) {
-    out(
-      `# dry run: StackSet ${args.stackSetName} to OUs ${args.ous.join(', ')} in ${args.regions.join(', ')}; nothing is executed`,
-    );
-    out(`# StackSet template: ${path.relative(process.cwd(), prepared.template.file)}`);
-    const print = (steps, indent = '') => {
-      for (const step of steps) {
-        if (step.branch) {
-          out(`${indent}# ${step.branch}:`);
-          print(step.steps, `${indent}  `);
-        } else {
-          if (step.note) out(`${indent}# ${step.note}`);
-          out(`${indent}${render(step)}`);
-        }
-      }
-    };
-    print(plan(args, { ...prepared, exists: undefined }));
-    return 0;
+/**
+ * Writes the StackSet template pinned to `versions` (`{ <region>: { <fn>: VersionId } }`) and the sources file
+ * (what `node infra/stackset.mjs --sources` reads to make the same template again); returns what `plan` needs.
+ */
+export function prepare(args, { packaged, artifacts }, versions) {
+  const sources = Object.fromEntries(
+    args.regions.map((region) => [
+      region,
+      { bucket: bucketOf(args, region), versions: versions[region] ?? {} },
+    ]),
+  );
+  const body = toStackSetTemplate(packaged, artifacts, sources);
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  const sha = createHash('sha256').update(text).digest('hex');
+  const dir = path.join(args.artifacts, '..', 'stackset');
+  const file = path.join(dir, `stackset-${sha.slice(0, 16)}.json`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, text);
+  writeFileSync(path.join(dir, 'sources.json'), `${JSON.stringify(sources, null, 2)}\n`);
+  return { template: { file, body }, templateKey: `${KEY_PREFIX}/stackset-${sha.slice(0, 16)}.json` };
+}
+
+/** Prints every command of a dry run; the template is pinned to placeholders (no upload ran, no version exists). */
+function dryRun(args, inputs, out) {
+  out(
+    `# dry run: StackSet ${args.stackSetName} to OUs ${args.ous.join(', ')} in ${args.regions.join(', ')}; nothing is executed`,
+  );
+  const publisher = args.publisherArn ? [args.publisherArn] : ['<the caller role ARN>'];
+  const steps = uploadPlan(args, { artifacts: inputs.artifacts, publisher });
+  const versions = {};
+  for (const { version } of steps.filter((s) => s.version)) {
+    versions[version.region] = { ...versions[version.region], [version.fn]: 'DRY-RUN-NO-VERSION' };
   }
+  const prepared = prepare(args, inputs, versions);
+  out(
+    `# StackSet template (object versions are placeholders): ${path.relative(process.cwd(), prepared.template.file)}`,
+  );
+  const print = (list, indent = '') => {
+    for (const step of list) {
+      if (step.branch) {
+        out(`${indent}# ${step.branch}:`);
+        print(step.steps, `${indent}  `);
+      } else {
+        if (step.note)
+          out(`${indent}# ${step.note}${step.version ? ' (its VersionId pins the template)' : ''}`);
+        out(`${indent}${render(step)}`);
+      }
+    }
+  };
+  print(steps);
+  print(plan(args, { ...prepared, exists: undefined }));
+  return 0;
+}
+
+/** The caller's account and the publisher ARN patterns; refuses an --account that is not the caller's. */
+function whoPublishes(args, aws) {
+  const who = aws(['sts', 'get-caller-identity', '--output', 'json'], true);
+  if (who.status !== 0) throw new Error(`cannot read the caller identity:\n${who.stderr ?? ''}`);
+  const { Account, Arn } = JSON.parse(who.stdout);
+  if (args.account && args.account !== Account)
+    throw new Error(
+      `--account ${args.account} is not the caller's account (${Account}): the buckets are the caller's`,
+    );
+  return { account: Account, publisher: publisherPatterns(Arn, args.publisherArn) };
+}
+
+/** Runs the publication: buckets and uploads (noting each VersionId), then the pinned template and the StackSet. */
+export function run(args, { spawn = spawnSync, out = console.log, err = console.error } = {}) {
+  const inputs = readInputs(args);
+  if (args.dryRun) return dryRun(args, inputs, out);
   const aws = (argv, capture = false) =>
     spawn('aws', argv, {
       cwd: root,
@@ -319,6 +430,8 @@ export function run(args, { spawn = spawnSync, out = console.log, err = console.
     err('publish: the AWS CLI (`aws`) is needed; install it or use --dry-run to print the commands');
     return 1;
   }
+  const { account, publisher } = whoPublishes(args, aws);
+  const pinned = { ...args, account };
   const described = aws(
     [
       'cloudformation',
@@ -327,9 +440,7 @@ export function run(args, { spawn = spawnSync, out = console.log, err = console.
       args.stackSetName,
       '--call-as',
       args.callAs,
-      '--region',
-      args.regions[0],
-    ],
+    ].concat(['--region', args.regions[0]]),
     true,
   );
   const exists = described.status === 0;
@@ -337,14 +448,33 @@ export function run(args, { spawn = spawnSync, out = console.log, err = console.
     err(`publish: cannot tell whether the StackSet exists:\n${described.stderr ?? ''}`);
     return 1;
   }
-  for (const step of plan(args, { ...prepared, exists })) {
+  const versions = {};
+  const execute = (step) => {
     out(`▶ ${step.note ?? ''}\n  ${render(step)}`);
-    const result = aws(step.argv);
+    const result = aws(step.argv, Boolean(step.version));
     if (result.status !== 0) {
-      err(`✖ failed: ${render(step)}\n  Fix the cause above and rerun: every step is idempotent.`);
-      return 1;
+      err(
+        `${result.stderr ?? ''}✖ failed: ${render(step)}\n  Fix the cause above and rerun: every step is idempotent.`,
+      );
+      return false;
     }
-  }
+    if (step.version) {
+      const { region, fn } = step.version;
+      const id = JSON.parse(result.stdout || '{}').VersionId;
+      if (!id) {
+        err(
+          `✖ ${bucketOf(pinned, region)} returned no VersionId: its versioning is off; redeploy its bucket stack`,
+        );
+        return false;
+      }
+      versions[region] = { ...versions[region], [fn]: id };
+    }
+    return true;
+  };
+  for (const step of uploadPlan(pinned, { artifacts: inputs.artifacts, publisher }))
+    if (!execute(step)) return 1;
+  const prepared = prepare(pinned, inputs, versions);
+  for (const step of plan(pinned, { ...prepared, exists })) if (!execute(step)) return 1;
   out(
     `✔ published. Follow the operation: aws cloudformation list-stack-set-operations --stack-set-name ${args.stackSetName} --call-as ${args.callAs} --region ${args.regions[0]}`,
   );

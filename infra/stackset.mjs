@@ -1,13 +1,18 @@
 // Turns the packaged serverless template into the organization StackSet template.
 //
-//   node infra/stackset.mjs [--template .serverless/cloudformation-template-update-stack.json]
+//   node infra/stackset.mjs --sources dist/stackset/sources.json
+//                           [--template .serverless/cloudformation-template-update-stack.json]
 //                           [--artifacts dist/artifacts] [--out dist/stackset/stackset.json]
 //
 // The StackSet deploys the same resources as `osls deploy` into every account and region of the target OUs.
-// What changes: the function code comes from the organization's artifact bucket of the stack's own region,
-// `<ArtifactBucketPrefix>-<region>` (infra/artifact-bucket.yml), under a content-addressed key
-// (`logs-kms-guard/<fn>-<sha256>.zip`, so a new build never overwrites what running stacks point at), and the
-// osls deployment bucket and the Lambda versions (which osls retains on every deploy) are left out.
+// What changes: the function code comes from the publisher's artifact bucket of the stack's own region,
+// `<prefix>-<publisher account>-<region>` (infra/artifact-bucket.yml), under a content-addressed key
+// (`logs-kms-guard/<fn>-<sha256>.zip`), pinned to the S3 object version infra/publish.mjs uploaded there: the
+// `ArtifactSource` mapping names, per published region, the bucket and each function's VersionId. An object
+// written later under the same key (by anyone) is never what a stack deploys, and a region the publisher did
+// not publish to has no mapping entry, so its stack fails instead of reading a bucket someone else may own.
+// The osls deployment bucket and the Lambda versions (which osls retains on every deploy) are left out; optional
+// roles for the CLI across accounts are added (below, `cliRoles`).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -15,6 +20,14 @@ import { fileURLToPath } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const KEY_PREFIX = 'logs-kms-guard';
+
+/** The mapping that pins each region's code: `{ <region>: { Bucket, EnforceVersion, SweepVersion } }`. */
+export const SOURCE_MAPPING = 'ArtifactSource';
+
+/** The artifact bucket of the publisher's account in a region: `<prefix>-<account>-<region>`. */
+export function bucketName(prefix, account, region) {
+  return `${prefix}-${account}-${region}`;
+}
 
 /** S3 key of a function artifact: content-addressed. */
 export function artifactKey(fn, sha256) {
@@ -39,19 +52,37 @@ function functionNameOf(logicalId) {
   return base.charAt(0).toLowerCase() + base.slice(1);
 }
 
-/** Pure: packaged template + artifact keys → StackSet template (a new object). */
-export function toStackSetTemplate(packaged, artifacts) {
+/** The mapping's second-level key holding a function's object version: `EnforceVersion`, `SweepVersion`. */
+export function versionKey(fn) {
+  return `${fn.charAt(0).toUpperCase()}${fn.slice(1)}Version`;
+}
+
+/**
+ * Checks `sources` (`{ <region>: { bucket, versions: { <fn>: VersionId } } }`, as publish.mjs writes it) and turns
+ * it into the `ArtifactSource` mapping; every function of `fns` needs a version in every region.
+ */
+export function sourceMapping(sources, fns) {
+  const regions = Object.keys(sources ?? {});
+  if (regions.length === 0) throw new Error('no published region: the artifact sources name none');
+  const mapping = {};
+  for (const region of regions) {
+    const { bucket, versions = {} } = sources[region] ?? {};
+    if (typeof bucket !== 'string' || !bucket) throw new Error(`no artifact bucket for ${region}`);
+    mapping[region] = { Bucket: bucket };
+    for (const fn of fns) {
+      const version = versions[fn];
+      if (typeof version !== 'string' || !version)
+        throw new Error(`no S3 object version of the ${fn} code in ${region}: publish uploads it first`);
+      mapping[region][versionKey(fn)] = version;
+    }
+  }
+  return mapping;
+}
+
+/** Pure: packaged template + artifact keys + per-region sources (bucket, object versions) → StackSet template. */
+export function toStackSetTemplate(packaged, artifacts, sources) {
   const t = structuredClone(packaged);
   t.Description = `${t.Description ?? 'logs-kms-guard'} (organization StackSet)`;
-  t.Parameters = {
-    ...t.Parameters,
-    ArtifactBucketPrefix: {
-      Type: 'String',
-      AllowedPattern: '^[a-z0-9][a-z0-9.-]{1,40}$',
-      Description:
-        'Prefix of the per-region artifact buckets (infra/artifact-bucket.yml): code is read from <prefix>-<region>.',
-    },
-  };
   const removed = new Set();
   for (const [id, res] of Object.entries(t.Resources)) {
     if (
@@ -63,15 +94,27 @@ export function toStackSetTemplate(packaged, artifacts) {
       delete t.Resources[id];
     }
   }
-  for (const [id, res] of Object.entries(t.Resources)) {
-    if (res.Type !== 'AWS::Lambda::Function') continue;
+  const functions = Object.entries(t.Resources).filter(([, res]) => res.Type === 'AWS::Lambda::Function');
+  t.Mappings = {
+    ...t.Mappings,
+    [SOURCE_MAPPING]: sourceMapping(
+      sources,
+      functions.map(([id]) => functionNameOf(id)),
+    ),
+  };
+  // The optional roles for the CLI across accounts (`cliRoles`, below).
+  const roles = cliRoles();
+  for (const part of ['Parameters', 'Conditions', 'Resources', 'Outputs'])
+    t[part] = { ...t[part], ...roles[part] };
+  const pick = (key) => ({ 'Fn::FindInMap': [SOURCE_MAPPING, { Ref: 'AWS::Region' }, key] });
+  for (const [id, res] of functions) {
     const fn = functionNameOf(id);
     const artifact = artifacts[fn];
     if (!artifact) throw new Error(`no artifact for function ${fn} (${id}): run \`npm run package\` first`);
     res.Properties.Code = {
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a CloudFormation Fn::Sub string
-      S3Bucket: { 'Fn::Sub': '${ArtifactBucketPrefix}-${AWS::Region}' },
+      S3Bucket: pick('Bucket'),
       S3Key: artifact.key,
+      S3ObjectVersion: pick(versionKey(fn)),
     };
   }
   for (const [id, out] of Object.entries(t.Outputs ?? {})) {
@@ -87,6 +130,198 @@ export function toStackSetTemplate(packaged, artifacts) {
   return t;
 }
 
+// --- The optional CLI roles ------------------------------------------------------------------------------
+// The optional roles for the CLI across accounts, added to the organization StackSet template:
+// `logs-kms-guard-cli-audit` (read-only: what `audit` and `doctor` call) and `logs-kms-guard-cli-enforce` (what
+// `enforce` and `rollback` call), each trusting one principal of the management or security account
+// (`CliTrustedPrincipalArn`), created in one region of each account (`CliRolesRegion`: IAM is global, a second
+// stack instance in the same account would collide on the name). Off unless `CliTrustedPrincipalArn` is set.
+// The statements are those of the CLI's session policies (functions/cli/session-policy.ts, which the CLI passes
+// on every AssumeRole anyway); test/deploy/infra.test.ts holds the two to the same text.
+
+/** The role names the CLI's `--role-name` gives. */
+export const CLI_ROLE_NAMES = { audit: 'logs-kms-guard-cli-audit', enforce: 'logs-kms-guard-cli-enforce' };
+
+const GROUPS = 'arn:{{Partition}}:logs:*:*:log-group:*';
+const KEYS = 'arn:{{Partition}}:kms:*:*:key/*';
+
+const READ = {
+  Sid: 'Read',
+  Effect: 'Allow',
+  Action: [
+    'logs:DescribeLogGroups',
+    'logs:ListTagsForResource',
+    'kms:DescribeKey',
+    'kms:GetKeyPolicy',
+    'sts:GetCallerIdentity',
+  ],
+  Resource: '*',
+};
+const DOCTOR_READ = {
+  Sid: 'DoctorRead',
+  Effect: 'Allow',
+  Action: [
+    'cloudtrail:DescribeTrails',
+    'cloudtrail:GetTrailStatus',
+    'cloudtrail:GetEventSelectors',
+    'events:ListRules',
+    'events:DescribeRule',
+    'events:ListTargetsByRule',
+    'sqs:GetQueueUrl',
+    'sqs:GetQueueAttributes',
+    'lambda:ListEventSourceMappings',
+    'lambda:GetFunctionConfiguration',
+    'logs:FilterLogEvents',
+    'kms:GetKeyRotationStatus',
+  ],
+  Resource: '*',
+};
+const ENFORCE_WRITE = [
+  { Sid: 'Associate', Effect: 'Allow', Action: ['logs:AssociateKmsKey'], Resource: GROUPS },
+  {
+    Sid: 'UseKeyThroughLogs',
+    Effect: 'Allow',
+    Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'],
+    Resource: KEYS,
+    Condition: { StringLike: { 'kms:ViaService': ['logs.*.amazonaws.com', 'logs.*.amazonaws.com.cn'] } },
+  },
+  {
+    Sid: 'CreateGuardKey',
+    Effect: 'Allow',
+    Action: ['kms:CreateKey'],
+    Resource: '*',
+    Condition: {
+      StringEquals: {
+        'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+        'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+        'kms:KeyOrigin': 'AWS_KMS',
+      },
+      BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+    },
+  },
+  {
+    Sid: 'GuardAlias',
+    Effect: 'Allow',
+    Action: ['kms:CreateAlias'],
+    Resource: ['arn:{{Partition}}:kms:*:*:{{KeyAlias}}', KEYS],
+  },
+  {
+    Sid: 'RepairGuardKey',
+    Effect: 'Allow',
+    Action: ['kms:PutKeyPolicy', 'kms:EnableKeyRotation'],
+    Resource: KEYS,
+    Condition: { BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' } },
+  },
+  {
+    Sid: 'TagGuardKey',
+    Effect: 'Allow',
+    Action: ['kms:TagResource'],
+    Resource: KEYS,
+    Condition: {
+      StringEquals: { 'aws:RequestTag/ManagedBy': 'logs-kms-guard' },
+      'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
+    },
+  },
+];
+const ROLLBACK_WRITE = [
+  { Sid: 'Disassociate', Effect: 'Allow', Action: ['logs:DisassociateKmsKey'], Resource: GROUPS },
+  {
+    Sid: 'OptOutTag',
+    Effect: 'Allow',
+    Action: ['logs:TagResource'],
+    Resource: GROUPS,
+    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['{{SkipTagKey}}'] } },
+  },
+];
+
+/** Every string with a placeholder becomes an Fn::Sub of the stack's own partition, guard alias and opt-out tag. */
+function substitute(value) {
+  if (Array.isArray(value)) return value.map(substitute);
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, substitute(v)]));
+  if (typeof value !== 'string' || !value.includes('{{')) return value;
+  const sub = (name) => `\${${name}}`; // a CloudFormation Fn::Sub reference
+  return {
+    'Fn::Sub': value
+      .replaceAll('{{Partition}}', sub('AWS::Partition'))
+      .replaceAll('{{KeyAlias}}', sub('KmsKeyAlias'))
+      .replaceAll('{{SkipTagKey}}', sub('SkipTagKey')),
+  };
+}
+
+function role(name, description, statements) {
+  return {
+    Type: 'AWS::IAM::Role',
+    Condition: 'CreateCliRoles',
+    Properties: {
+      RoleName: name,
+      Description: description,
+      MaxSessionDuration: 3600,
+      AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'TrustedCaller',
+            Effect: 'Allow',
+            Principal: { AWS: { Ref: 'CliTrustedPrincipalArn' } },
+            Action: 'sts:AssumeRole',
+          },
+        ],
+      },
+      Policies: [
+        { PolicyName: name, PolicyDocument: { Version: '2012-10-17', Statement: substitute(statements) } },
+      ],
+      Tags: [{ Key: 'ManagedBy', Value: 'logs-kms-guard' }],
+    },
+  };
+}
+
+/** The parameters, condition, roles and outputs the StackSet template gains (a new object each call). */
+export function cliRoles() {
+  return {
+    Parameters: {
+      CliTrustedPrincipalArn: {
+        Type: 'String',
+        Default: '',
+        AllowedPattern: '^$|^arn:aws(-cn|-us-gov)?:iam::\\d{12}:(root|role/[\\w+=,.@/-]+)$',
+        Description:
+          'Optional: the role (or account root) of the management or security account that may assume the CLI roles ' +
+          `${CLI_ROLE_NAMES.audit} (read-only) and ${CLI_ROLE_NAMES.enforce}; empty: no CLI roles.`,
+      },
+      CliRolesRegion: {
+        Type: 'String',
+        Default: 'us-east-1',
+        Description:
+          'The one region (of the StackSet) whose stack creates the CLI roles: IAM roles are global.',
+      },
+    },
+    Conditions: {
+      CreateCliRoles: {
+        'Fn::And': [
+          { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'CliTrustedPrincipalArn' }, ''] }] },
+          { 'Fn::Equals': [{ Ref: 'AWS::Region' }, { Ref: 'CliRolesRegion' }] },
+        ],
+      },
+    },
+    Resources: {
+      CliAuditRole: role(
+        CLI_ROLE_NAMES.audit,
+        'logs-kms-guard CLI: audit and doctor across accounts (read-only)',
+        [READ, DOCTOR_READ],
+      ),
+      CliEnforceRole: role(
+        CLI_ROLE_NAMES.enforce,
+        'logs-kms-guard CLI: enforce and rollback across accounts (no deletion of keys or log groups)',
+        [READ, ...ENFORCE_WRITE, ...ROLLBACK_WRITE],
+      ),
+    },
+    Outputs: {
+      CliAuditRoleArn: { Condition: 'CreateCliRoles', Value: { 'Fn::GetAtt': ['CliAuditRole', 'Arn'] } },
+      CliEnforceRoleArn: { Condition: 'CreateCliRoles', Value: { 'Fn::GetAtt': ['CliEnforceRole', 'Arn'] } },
+    },
+  };
+}
+
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const opt = (name, fallback) => {
@@ -95,8 +330,10 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
   };
   if (args.includes('--help') || args.includes('-h')) {
     console.log(
-      'Usage: node infra/stackset.mjs [--template FILE] [--artifacts DIR] [--out FILE]\n' +
-        'Writes the organization StackSet template generated from the packaged serverless template.',
+      'Usage: node infra/stackset.mjs --sources FILE [--template FILE] [--artifacts DIR] [--out FILE]\n' +
+        'Writes the organization StackSet template generated from the packaged serverless template.\n' +
+        'FILE: { "<region>": { "bucket": "...", "versions": { "enforce": "<VersionId>", "sweep": "..." } } },\n' +
+        'as infra/publish.mjs writes it (dist/stackset/sources.json) after uploading the code.',
     );
     process.exit(0);
   }
@@ -107,11 +344,15 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     );
     const artifactDir = opt('--artifacts', path.join(root, 'dist', 'artifacts'));
     const out = opt('--out', path.join(root, 'dist', 'stackset', 'stackset.json'));
+    const sourcesPath = opt('--sources', path.join(root, 'dist', 'stackset', 'sources.json'));
+    if (!existsSync(sourcesPath))
+      throw new Error(`${sourcesPath} is missing: infra/publish.mjs writes it when it uploads the code`);
     if (!existsSync(templatePath))
       throw new Error(`${templatePath} is missing: run \`npm run package\` first`);
     const template = toStackSetTemplate(
       JSON.parse(readFileSync(templatePath, 'utf8')),
       readArtifacts(artifactDir),
+      JSON.parse(readFileSync(sourcesPath, 'utf8')),
     );
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(template, null, 2)}\n`);

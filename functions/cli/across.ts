@@ -3,6 +3,8 @@
  * isolated (a refused role, a region not enabled or a failure is reported and never stops the others), with
  * one resume token for every pair still to do.
  */
+
+import { partitionOf } from '../core/arn.ts';
 import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
@@ -23,6 +25,7 @@ import {
 } from './org.ts';
 import { toTable } from './report.ts';
 import { decodeAcross, encodeAcross, resumeCommand, type TokenPair } from './resume-token.ts';
+import { hasSessionPolicy, sessionPolicy } from './session-policy.ts';
 
 /** One account × region to work on. */
 export interface PairTask {
@@ -131,6 +134,7 @@ export async function runAcross(
     clients: ctx.clients,
     region,
     command: options.command,
+    ...(multi ? sessionPolicyOf(options.command, config, region) : {}),
   });
   let wanted: TokenPair[];
   if (options.resumeToken) {
@@ -323,6 +327,19 @@ export function errorHints(ctx: Ctx): ErrorHints {
   const endpoint = ctx.io.env.AWS_ENDPOINT_URL;
   const profile = ctx.flags.profile ?? ctx.io.env.AWS_PROFILE;
   return { ...(endpoint ? { endpoint } : {}), ...(profile ? { profile } : {}) };
+}
+
+/** `{ sessionPolicy }` of a command: every command that assumes roles has one (session-policy.ts). */
+function sessionPolicyOf(command: string, config: GuardConfig, region: string): { sessionPolicy: string } {
+  if (!hasSessionPolicy(command))
+    throw new Error(`${command} has no session policy: define one in functions/cli/session-policy.ts`);
+  return {
+    sessionPolicy: sessionPolicy(command, {
+      partition: partitionOf(region),
+      keyAlias: config.keyAlias,
+      skipTagKey: config.skipTagKey,
+    }),
+  };
 }
 
 /** The ConfigError or UsageError in an error's cause chain, if any. */

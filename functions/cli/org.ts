@@ -1,7 +1,8 @@
 /**
  * Across accounts: which accounts a run covers (`--org`, `--ou`, `--accounts`, checked before any AWS call),
- * the role assumed in each, and how many account × region pairs run at once (each pair has its own quotas, so
- * a run over many accounts takes about as long as the slowest pair, not their sum).
+ * the role assumed in each (with the command's session policy, session-policy.ts), and how many account × region
+ * pairs run at once (each pair has its own quotas, so a run over many accounts takes about as long as the slowest
+ * pair, not their sum).
  */
 import {
   type Account,
@@ -207,6 +208,8 @@ export function assumedRole(options: {
   roleArn: string;
   externalId?: string;
   sessionName: string;
+  /** The session policy (AssumeRole `Policy`): the session may do only what both it and the role allow. */
+  policy?: string;
 }): CredentialsSource & (() => Promise<{ accessKeyId: string; secretAccessKey: string }>) {
   let current: Promise<{
     accessKeyId: string;
@@ -222,6 +225,7 @@ export function assumedRole(options: {
         RoleSessionName: options.sessionName,
         DurationSeconds: 3600,
         ...(options.externalId ? { ExternalId: options.externalId } : {}),
+        ...(options.policy ? { Policy: options.policy } : {}),
       }),
     );
     const c = out.Credentials;
@@ -269,6 +273,8 @@ export async function planTargets(options: {
   /** Where STS and Organizations are called (the first region of the run). */
   region: string;
   command: string;
+  /** The command's session policy, passed on every AssumeRole (session-policy.ts). */
+  sessionPolicy?: string;
 }): Promise<TargetPlan> {
   const { flags, clients, region } = options;
   validateOrgFlags(flags);
@@ -327,6 +333,7 @@ export async function planTargets(options: {
       roleArn,
       ...(flags.externalId ? { externalId: flags.externalId } : {}),
       sessionName: `logs-kms-guard-${options.command}`,
+      ...(options.sessionPolicy ? { policy: options.sessionPolicy } : {}),
     });
     // Assumed up front: a refusing account is known (and reported) before any work starts.
     pending.push(

@@ -15,6 +15,11 @@ export interface IamPrincipal {
   /** role ARN arn:<p>:iam::<acct>:role[/path]/Name */
   arn: string;
   policies: { name: string; policy: unknown }[];
+  /**
+   * The session policy of an assumed-role session (AssumeRole `Policy`): the session may do only what both it and
+   * the identity policies allow (IAM User Guide, "Session policies"). Absent: the identity policies alone.
+   */
+  sessionPolicy?: unknown;
 }
 
 export interface IamOptions {
@@ -75,7 +80,13 @@ export class IamValidationError extends Error {
   }
 }
 
-type Reason = 'no-identity-allow' | 'no-resource-allow' | 'identity-deny' | 'resource-deny';
+type Reason =
+  | 'no-identity-allow'
+  | 'no-resource-allow'
+  | 'no-session-allow'
+  | 'identity-deny'
+  | 'resource-deny'
+  | 'session-deny';
 
 const ROLE_ARN = /^arn:([^:]+):iam::(\d{12}):role\/(?:[^:]*\/)?([^/:]+)$/;
 
@@ -130,6 +141,7 @@ const validated = new Set<string>();
 async function validateOnce(input: EvaluateInput, simulation: Simulation): Promise<void> {
   const shape = JSON.stringify([
     input.principal.policies,
+    input.principal.sessionPolicy ?? null,
     input.resourcePolicy ?? null,
     input.action,
     input.resource,
@@ -148,7 +160,7 @@ async function validateOnce(input: EvaluateInput, simulation: Simulation): Promi
   validated.add(shape);
 }
 
-/** The simulation for one request: the principal's session, its identity policies, no SCPs/RCPs. */
+/** The simulation for one request: the principal's session, its identity and session policies, no SCPs/RCPs. */
 function simulationOf(input: EvaluateInput): Simulation {
   const role = parseRoleArn(input.principal.arn);
   const context: Record<string, string | string[]> = {
@@ -167,6 +179,7 @@ function simulationOf(input: EvaluateInput): Simulation {
       contextVariables: context,
     },
     identityPolicies: input.principal.policies.map(({ name, policy }) => ({ name, policy })),
+    ...(input.principal.sessionPolicy !== undefined ? { sessionPolicy: input.principal.sessionPolicy } : {}),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
     ...(input.resourcePolicy !== undefined ? { resourcePolicy: input.resourcePolicy } : {}),
@@ -181,28 +194,95 @@ function isEncryptionContextKey(key: string): boolean {
   return key.toLowerCase().startsWith('kms:encryptioncontext:');
 }
 
+const ALLOW_ALL = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
 /**
  * The decision when the context holds encryption-context keys: runSimulation has validated the policies and the
  * request; runUnsafeSimulation evaluates the same request with the full context. It returns only the result, so
  * the denial reason comes from two more library runs (identity policies removed; an allow-all identity policy).
+ * runUnsafeSimulation ignores a session policy (0.1.x passes `sessionPolicy: undefined` to its engine), so a
+ * session's decision is the intersection of that one and the session policy's own (`sessionVerdict`).
  */
 async function decideWithEncryptionContext(
   input: EvaluateInput,
   simulation: Simulation,
 ): Promise<{ decision: Decision; message: string }> {
   const decide = (sim: Simulation): Decision => runUnsafeSimulation(preValidated(sim), {});
-  const decision = decide(simulation);
-  if (decision === 'Allowed') return { decision, message: '' };
+  const { sessionPolicy, ...withoutSession } = simulation;
+  const base = decide(withoutSession);
+  const session =
+    sessionPolicy === undefined ? 'Allowed' : await sessionVerdict(simulation, sessionPolicy, input.resource);
+  if (base === 'Allowed' && session === 'Allowed') return { decision: base, message: '' };
+  if (base === 'Allowed') {
+    // The session policy alone refused what the role's policies (and the resource's) allow.
+    const reason = session === 'ExplicitlyDenied' ? 'session-deny' : 'no-session-allow';
+    return { decision: session, message: denialMessage(input, reason) };
+  }
+  const decision = session === 'ExplicitlyDenied' ? session : base;
   let reason: Reason;
-  if (decision === 'ExplicitlyDenied') {
-    const resourceDenies = decide({ ...simulation, identityPolicies: [] }) === 'ExplicitlyDenied';
+  if (base === 'ExplicitlyDenied') {
+    const resourceDenies = decide({ ...withoutSession, identityPolicies: [] }) === 'ExplicitlyDenied';
     reason = resourceDenies ? 'resource-deny' : 'identity-deny';
   } else {
-    const allowAll = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
-    const withAll = decide({ ...simulation, identityPolicies: [{ name: 'probe', policy: allowAll }] });
+    const withAll = decide({ ...withoutSession, identityPolicies: [{ name: 'probe', policy: ALLOW_ALL }] });
     reason = withAll === 'Allowed' ? 'no-identity-allow' : 'no-resource-allow';
   }
   return { decision, message: denialMessage(input, reason) };
+}
+
+/**
+ * What the session policy alone says of the request (IAM User Guide, "Session policies": the session's permissions
+ * are the intersection of the role's and the session policy's): runSimulation with an allow-all identity policy
+ * and, for KMS, a key policy that delegates to the account, so that only the session policy can refuse. Not
+ * modelled: a resource policy naming the session ARN itself (not limited by the session policy, per the same
+ * page), and session-policy conditions on `kms:EncryptionContext:<k>` (runSimulation drops those keys).
+ */
+async function sessionVerdict(
+  simulation: Simulation,
+  sessionPolicy: unknown,
+  /** The resource as validated (`*` for a wildcard-only action, see EvaluateInput.authorizedResource). */
+  resource: string,
+): Promise<Decision> {
+  const { request } = simulation;
+  const [, partition = 'aws', , , account = ''] = String(request.principal).split(':');
+  const context = Object.fromEntries(
+    Object.entries(request.contextVariables).filter(([k]) => !isEncryptionContextKey(k)),
+  );
+  const kms = request.action.toLowerCase().startsWith('kms:');
+  const delegate = {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+    ],
+  };
+  const result = await runSimulation(
+    {
+      request: {
+        ...request,
+        resource: { resource, accountId: account },
+        contextVariables: context,
+      },
+      identityPolicies: [{ name: 'probe', policy: ALLOW_ALL }],
+      sessionPolicy,
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      ...(kms ? { resourcePolicy: delegate } : {}),
+    },
+    {},
+  );
+  if (result.resultType === 'error')
+    throw new Error(`emulator iam: session policy: ${JSON.stringify(result.errors)}`);
+  const runs = result.resultType === 'single' ? [result.result] : result.results;
+  return runs.every((r) => r.analysis.result === 'Allowed')
+    ? 'Allowed'
+    : runs.some((r) => r.analysis.result === 'ExplicitlyDenied')
+      ? 'ExplicitlyDenied'
+      : 'ImplicitlyDenied';
 }
 
 /**
@@ -233,6 +313,8 @@ function denialMessage(input: EvaluateInput, reason: Reason): string {
   const why: Record<Reason, string> = {
     'no-identity-allow': `because no identity-based policy allows the ${action} action`,
     'no-resource-allow': `because no resource-based policy allows the ${action} action`,
+    'no-session-allow': `because no session policy allows the ${action} action`,
+    'session-deny': 'with an explicit deny in a session policy',
     'identity-deny': 'with an explicit deny in an identity-based policy',
     'resource-deny': 'with an explicit deny in a resource-based policy',
   };

@@ -2,7 +2,8 @@
  * AWS STS as the organization front serves it (README, "Several accounts (an organization)", STS): awsQuery as
  * @aws-sdk/client-sts 3.x sends it (form-encoded POST, `Action=…&Version=2011-06-15`, its `AwsQueryProtocol`), XML
  * answers and `<ErrorResponse>` errors. AssumeRole into a member account's role (with every refusal AWS words the
- * same way), GetCallerIdentity, the sessions AssumeRole issued, and who the caller behind an access key is: an
+ * same way; a session policy, `Policy`, limits the session: iam.ts intersects it with the role's), GetCallerIdentity,
+ * the sessions AssumeRole issued, and who the caller behind an access key is: an
  * issued session, or the management account's IAM user for any other key.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -26,6 +27,8 @@ export interface OrgSession {
   /** The STS session ARN `arn:<p>:sts::<acct>:assumed-role/<RoleName>/<RoleSessionName>`. */
   arn: string;
   expiresAt: number;
+  /** The session policy AssumeRole was given (`Policy`), parsed; absent: the role's permissions alone. */
+  policy?: unknown;
 }
 
 /** The caller behind an access key: an assumed-role session, or the management account's IAM user. */
@@ -53,11 +56,15 @@ interface RoleRequest {
   sessionName: string;
   /** Seconds. */
   duration: number;
+  /** The parsed `Policy` parameter. */
+  policy?: unknown;
 }
 
 const STS_NS = 'https://sts.amazonaws.com/doc/2011-06-15/';
 /** IAM's default MaxSessionDuration of a role (1 hour), which also bounds role chaining (STS API Reference, AssumeRole). */
 const MAX_SESSION_SECONDS = 3600;
+/** AssumeRole `Policy`: 1 to 2,048 characters of plain text (STS API Reference, AssumeRole, Policy). */
+const MAX_POLICY_CHARS = 2048;
 /** The text AWS answers for credentials past their Expiration. */
 export const EXPIRED_TOKEN = 'The security token included in the request is expired';
 const ROLE_ARN = /^arn:(aws|aws-cn|aws-us-gov):iam::(\d{12}):role\/(.+)$/;
@@ -133,7 +140,28 @@ function roleRequestOf(params: URLSearchParams, caller: Caller): RoleRequest {
   const match = ROLE_ARN.exec(roleArn);
   if (!match) throw validation(`${roleArn} is invalid`);
   const [, partition, accountId, roleName] = match as unknown as [string, string, string, string];
-  return { roleArn, partition, accountId, roleName, sessionName, duration };
+  const policy = sessionPolicyOf(params.get('Policy'));
+  return { roleArn, partition, accountId, roleName, sessionName, duration, ...(policy ? { policy } : {}) };
+}
+
+/**
+ * The `Policy` parameter, parsed: at most 2,048 characters (a longer one is ValidationError, as STS's length
+ * constraint words it), JSON (else MalformedPolicyDocument). STS also bounds the packed (compressed) size of the
+ * policies and session tags together (PackedPolicyTooLarge); the emulator takes the plain-text limit, which is
+ * stricter for a policy of this size and with no session tags.
+ */
+function sessionPolicyOf(text: string | null): unknown {
+  if (text === null) return undefined;
+  if (text.length < 1 || text.length > MAX_POLICY_CHARS) {
+    throw validation(
+      `1 validation error detected: Value at 'policy' failed to satisfy constraint: Member must have length ${text.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${MAX_POLICY_CHARS}`}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw stsError('MalformedPolicyDocument', 'The policy is not in the valid JSON format.', 400);
+  }
 }
 
 /**
@@ -185,15 +213,19 @@ function assumeRole(ctx: StsContext, params: URLSearchParams, caller: Caller, re
     arn: `arn:${partition}:sts::${accountId}:assumed-role/${roleName}/${sessionName}`,
     // Real time, not scaled: the SDK refreshes credentials 5 minutes before Expiration.
     expiresAt: ctx.now() + request.duration * 1000,
+    ...(request.policy !== undefined ? { policy: request.policy } : {}),
   };
   ctx.sessions.set(accessKeyId, session);
   if (target.rolePrincipals) {
     // With `iam`, the session is a principal of the account's emulator: the role's policies when its iam.principals
-    // name this role ARN, else AdministratorAccess (what OrganizationAccountAccessRole has).
+    // name this role ARN, else AdministratorAccess (what OrganizationAccountAccessRole has); limited by the session
+    // policy when AssumeRole passed one (IAM User Guide, "Session policies": "The resulting session's permissions
+    // are the intersection of the entity's identity-based policies and the session policies").
     const configured = target.rolePrincipals.get(roleArn);
     target.emulator.iam.setPrincipal(accessKeyId, {
       arn: roleArn,
       policies: configured?.policies ?? [{ name: 'AdministratorAccess', policy: ADMINISTRATOR_ACCESS }],
+      ...(request.policy !== undefined ? { sessionPolicy: request.policy } : {}),
     });
   }
   return (

@@ -113,6 +113,22 @@ const REVIEWED: (Site & { why: string })[] = [
       'names it (its own); IAM grants PutKeyPolicy on no other key',
   },
   {
+    file: 'functions/cli/session-policy.ts',
+    fn: '(top level)',
+    operation: 'PutKeyPolicy',
+    why:
+      'grants, not calls: the enforce session policy keeps kms:PutKeyPolicy (without the lockout bypass) from the ' +
+      "role the CLI assumes, for the CLI's own ensureKeyPolicy (mergeKeyPolicy output only); it narrows the role",
+  },
+  {
+    file: 'infra/stackset.mjs',
+    fn: 'pick',
+    operation: 'PutKeyPolicy',
+    why:
+      'grants, not calls: the optional CLI enforce role (cliRoles, top level after pick) has the statements of the ' +
+      "CLI's enforce session policy: kms:PutKeyPolicy without the lockout bypass, for ensureKeyPolicy only",
+  },
+  {
     file: 'functions/core/policy.ts',
     fn: 'retireStatement',
     operation: 'ScheduleKeyDeletion',
