@@ -18,6 +18,8 @@ interface PairTally {
   counts: SweepCounts;
   listed: number;
   listingDone: boolean;
+  /** Groups checked in the open page, whose reports come with the page (the audit's): progress only. */
+  checking: number;
 }
 
 /** The groups a set of counts changed (or would have, in a dry run). */
@@ -45,7 +47,7 @@ export class RunTally {
   private pair(key: string): PairTally {
     let p = this.pairs.get(key);
     if (!p) {
-      p = { counts: emptyCounts(), listed: 0, listingDone: false };
+      p = { counts: emptyCounts(), listed: 0, listingDone: false, checking: 0 };
       this.pairs.set(key, p);
     }
     this.current = key;
@@ -66,11 +68,25 @@ export class RunTally {
     return p.counts;
   }
 
-  /** The pair ended (done, failed, interrupted): nothing more is listed there. */
+  /** A group of the pair's open page was checked; its report comes with the page (pageDone). */
+  checked(key: string): void {
+    this.pair(key).checking++;
+  }
+
+  /** The pair's open page ended: its groups were reported, so none is counted as checking any more. */
+  pageDone(key: string): void {
+    const p = this.pairs.get(key);
+    if (p) p.checking = 0;
+  }
+
+  /** The pair ended (done, failed, interrupted): nothing more is listed there, and only reports count. */
   ended(key: string): void {
     const p = this.pairs.get(key);
-    if (p) p.listingDone = true;
-    else this.pairs.set(key, { counts: emptyCounts(), listed: 0, listingDone: true });
+    if (p) {
+      p.listingDone = true;
+      p.checking = 0;
+    }
+    else this.pairs.set(key, { counts: emptyCounts(), listed: 0, listingDone: true, checking: 0 });
   }
 
   /** The pair's counts, as its outcome reports them; `pages` from the sweep (countReport counts groups only). */
@@ -84,6 +100,7 @@ export class RunTally {
     const shown = this.multi ? [...this.pairs.values()] : [this.pairs.get(this.current) as PairTally];
     const counts = shown.reduce((sum, p) => addCounts(sum, p.counts), emptyCounts());
     const listed = shown.reduce((sum, p) => sum + p.listed, 0);
+    const checking = shown.reduce((sum, p) => sum + p.checking, 0);
     const listingDone = this.multi
       ? this.pairs.size >= this.expected && shown.every((p) => p.listingDone)
       : shown.every((p) => p.listingDone);
@@ -92,7 +109,8 @@ export class RunTally {
       // A group is listed before it is reported; a listing repeated on resume is counted where it was reported.
       listed: Math.max(listed, counts.listed),
       listingDone,
-      checked: counts.listed,
+      // Reported groups, and those of an open page already checked (an audit reports its page at once).
+      checked: Math.min(Math.max(listed, counts.listed), counts.listed + checking),
       changed: changedOf(counts),
       failed: counts.failed,
     };

@@ -92,6 +92,8 @@ describe('progress and summaries (emulator)', () => {
     const checked = parsed.map((p) => p.checked);
     expect(new Set(checked).size).toBeGreaterThanOrEqual(3);
     expect(checked).toEqual([...checked].sort((a, b) => a - b));
+    // …within a page too (each tag read counts as it ends, not 50 at a time when the page is reported).
+    expect(checked.some((c) => c % 50 !== 0)).toBe(true);
     for (const p of parsed) expect(p.checked).toBeLessThanOrEqual(p.listed);
     // While the listing goes on: "so far", no ETA; an ETA only once the total is known, never "ETA 0s".
     expect(parsed.some((p) => p.soFar)).toBe(true);

@@ -41,6 +41,29 @@ describe('RunTally', () => {
     expect(t.snapshot()).toMatchObject({ label: 'us-east-1', listed: 10, checked: 0 });
   });
 
+  it("counts an audit page's groups as checked as their checks end, not only when the page is reported", () => {
+    // Prepare: a page of 3, two of them checked (tag read done), their reports still held by the page
+    const t = new RunTally(false);
+    t.listed('/eu-west-1', 3, true);
+    t.checked('/eu-west-1');
+    t.checked('/eu-west-1');
+
+    // Assess: the progress moves; the pair's counts (the summary's) hold only what was reported
+    expect(t.snapshot()).toMatchObject({ listed: 3, checked: 2 });
+    expect(t.countsOf('/eu-west-1').listed).toBe(0);
+
+    // Act: the page is reported and done
+    for (const name of ['/a', '/b', '/c']) t.add('/eu-west-1', report('none', name));
+    t.pageDone('/eu-west-1');
+    expect(t.snapshot()).toMatchObject({ checked: 3 });
+
+    // An interrupted page: what was checked but never reported is no longer shown once the pair ended.
+    t.listed('/eu-west-1', 2, false);
+    t.checked('/eu-west-1');
+    t.ended('/eu-west-1');
+    expect(t.snapshot()).toMatchObject({ checked: 3 });
+  });
+
   it('gives each pair the countReport counts of what it reported, with the sweep’s pages', () => {
     const t = new RunTally(false);
     t.add('/eu-west-1', report('encrypted', '/a'));

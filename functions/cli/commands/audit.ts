@@ -179,9 +179,16 @@ async function auditPair(ctx: Ctx, opts: AuditOptions, task: PairTask, state: Au
     ...(task.nextToken ? { resume: { nextToken: task.nextToken, counts: emptyCounts() } } : {}),
     buckets: sweepBuckets({}, io.clock),
     ...(opts.skipOptOutCheck ? { skipOptOutCheck: true } : {}),
-    onPage: (page) => task.checkpoint?.(page.nextToken),
+    onPage: (page) => {
+      state.counts.pageDone(key);
+      return task.checkpoint?.(page.nextToken);
+    },
     onListed: (page) => {
       state.counts.listed(key, page.groups, page.last);
+      state.progress.poke();
+    },
+    onChecked: () => {
+      state.counts.checked(key);
       state.progress.poke();
     },
     onGroup: (r) => {

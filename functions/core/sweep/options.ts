@@ -39,6 +39,11 @@ export interface SweepOptions {
   /** mode `enqueue`: receives each page's candidates. */
   enqueue?: (candidates: Candidate[]) => Promise<void>;
   onGroup?: (report: GroupReport) => void;
+  /**
+   * Called when a group's work ended but its report waits for its page (an audit's tag read): progress only.
+   * Every such group is reported with its page (onGroup) unless the run stops half-way through the page.
+   */
+  onChecked?: () => void;
   /** Called as each listed page is taken up: how many groups it holds, and whether it is the listing's last. */
   onListed?: (page: { groups: number; last: boolean }) => void;
   /** Called after each finished page with the checkpoint. */

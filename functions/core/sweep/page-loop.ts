@@ -196,7 +196,7 @@ async function workPage(groups: LogGroup[], run: Run): Promise<PageOutcome> {
     if (run.mode !== 'enqueue' && item.report.action !== 'none') {
       emitted.add(item.report);
       run.onGroup?.(item.report);
-    }
+    } else run.onChecked?.();
   });
   if (run.mode === 'enqueue') {
     const error = await sendQueue(ctx.queue, reports, run.enqueue);
