@@ -85,8 +85,7 @@ export class RunTally {
     if (p) {
       p.listingDone = true;
       p.checking = 0;
-    }
-    else this.pairs.set(key, { counts: emptyCounts(), listed: 0, listingDone: true, checking: 0 });
+    } else this.pairs.set(key, { counts: emptyCounts(), listed: 0, listingDone: true, checking: 0 });
   }
 
   /** The pair's counts, as its outcome reports them; `pages` from the sweep (countReport counts groups only). */
