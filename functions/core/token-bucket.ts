@@ -1,7 +1,8 @@
 /**
  * Pacing under AWS's per-account rate quotas: a token bucket makes callers wait for a token instead of
  * colliding with a quota, the adaptive one slows down when another caller draws from the same quota, and
- * pacedCall ties one call to its bucket.
+ * pacedCall ties one call to its bucket; singleAttempt keeps the SDK from retrying a paced call behind its
+ * bucket's back, so that every attempt takes a token and every throttle reaches the bucket.
  */
 import { type Clock, systemClock } from './clock.ts';
 import { isThrottle } from './retry.ts';
@@ -146,6 +147,42 @@ export class AdaptiveTokenBucket extends TokenBucket {
     }
     this.lastRecovery = Math.max(this.lastRecovery, now);
   }
+}
+
+/** Where the SDK's retry middleware sits in a client's stack: a command's entry of that name replaces it. */
+const SDK_RETRY_SLOT = {
+  name: 'retryMiddleware',
+  step: 'finalizeRequest',
+  priority: 'high',
+  tags: ['RETRY'],
+  override: true,
+} as const;
+
+/** The part of an SDK command singleAttempt needs: its own middleware stack. */
+interface WithMiddlewareStack {
+  // biome-ignore lint/suspicious/noExplicitAny: each command's stack is typed for its own input and output; this works on any.
+  middlewareStack: { add: (middleware: any, options: any) => void };
+}
+
+/**
+ * The command, made to go out once: its entry in the SDK's retry slot replaces the client's retries
+ * (standard mode, 3 or 4 attempts) for this command only. A paced call's retries belong to its caller's
+ * loop (associateKey, retryTransient around pacedCall), which takes a token for each attempt and reports
+ * each throttle to the bucket: the SDK's own would send a throttled call again at once, unpaced, and hide
+ * the throttle from the bucket unless every attempt failed, so the bucket would never slow down beside a
+ * caller that does not.
+ */
+export function singleAttempt<C extends WithMiddlewareStack>(command: C): C {
+  command.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => (args: unknown) => next(args),
+    SDK_RETRY_SLOT,
+  );
+  return command;
+}
+
+/** The command as a call paced by `bucket` sends it: once (singleAttempt), or as it is when nothing paces it. */
+export function pacedCommand<C extends WithMiddlewareStack>(bucket: TokenBucket | undefined, command: C): C {
+  return bucket ? singleAttempt(command) : command;
 }
 
 /**
