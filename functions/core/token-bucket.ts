@@ -73,6 +73,13 @@ export interface AdaptiveOptions {
   quietMs?: number;
   /** Rate regained per second of recovery. Default 0.5 % of the ceiling per call interval at the ceiling. */
   recoverPerSecond?: number;
+  /**
+   * Each caller, once it has its token, also waits a random share of one call interval at the current rate,
+   * up to this fraction of it (0 to 1). Default 0: none. See AdaptiveTokenBucket on why the associate buckets dither.
+   */
+  dither?: number;
+  /** The dither's random source, [0, 1). Default Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -88,6 +95,15 @@ export interface AdaptiveOptions {
  * scale: a bucket at 5 × T calls a second on a real clock acts as one at 5 on a clock T times faster.
  * Defaults chosen by simulation and `npm run bench` (shared quota): a halving, rare and slow to undo,
  * wastes less of the quota than a gentle cut made often.
+ *
+ * `dither` releases each token a random fraction of an interval late. A bucket paced at exactly the quota's
+ * refill rate takes each of AWS's tokens as it is made, so a neighbour that does not adapt finds the quota
+ * empty and is throttled call after call while this bucket is not, never learns of it and never slows down
+ * (`npm run bench -- --only neighbour`: the neighbour's calls throttled one after the other for seconds).
+ * Released at random times, its calls meet the empty quota as often as the neighbour's, the first throttle
+ * halves the rate, and the neighbour keeps its share. Delaying a call never sends more than the rate allows,
+ * so alone the bucket still never outruns AWS's (no throttle); with callers in flight at once the throughput
+ * is the same.
  */
 export class AdaptiveTokenBucket extends TokenBucket {
   readonly ceiling: number;
@@ -96,6 +112,8 @@ export class AdaptiveTokenBucket extends TokenBucket {
   private readonly windowMs: number;
   private readonly quietMs: number;
   private readonly recoverPerSecond: number;
+  private readonly dither: number;
+  private readonly random: () => number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private lastThrottle = Number.NEGATIVE_INFINITY;
   private lastRecovery: number;
@@ -112,6 +130,8 @@ export class AdaptiveTokenBucket extends TokenBucket {
     this.windowMs = options.windowMs ?? 5 * interval;
     this.quietMs = options.quietMs ?? 20 * interval;
     this.recoverPerSecond = options.recoverPerSecond ?? (0.005 * ceiling * 1000) / interval;
+    this.dither = Math.min(1, Math.max(0, options.dither ?? 0));
+    this.random = options.random ?? Math.random;
     if (!(this.decrease > 0 && this.decrease < 1))
       throw new Error(`decrease must be in (0, 1), got ${this.decrease}`);
     if (!(this.minRate > 0)) throw new Error(`minRate must be above 0, got ${this.minRate}`);
@@ -122,6 +142,12 @@ export class AdaptiveTokenBucket extends TokenBucket {
   override get rate(): number {
     this.refill();
     return this.current;
+  }
+
+  /** Resolves when a token is taken, and then (with `dither`) after a random share of one interval. */
+  override async take(): Promise<void> {
+    await super.take();
+    if (this.dither > 0) await this.clock.sleep((this.random() * this.dither * 1000) / this.current);
   }
 
   override reportThrottle(): void {

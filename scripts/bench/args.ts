@@ -15,6 +15,7 @@ export const SECTIONS = [
   'propagation',
   'deployed',
   'shared',
+  'neighbour',
 ] as const;
 /** One of SECTIONS. */
 export type Section = (typeof SECTIONS)[number];
