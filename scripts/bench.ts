@@ -113,6 +113,7 @@ function report({ args, scale, org }: CommandLine, figures: Figure[], startedAt:
     runs: args.runs,
     propagationRuns: args.propagationRuns,
     deployRuns: args.deployRuns,
+    neighbourRuns: args.neighbourRuns,
     burst: args.burst,
     sweepGroups: args.sweepGroups,
     ...(scale.run ? { scale: scale.scale } : {}),
@@ -127,7 +128,7 @@ function report({ args, scale, org }: CommandLine, figures: Figure[], startedAt:
   console.log(
     `logs-kms-guard bench · commit ${commit} · node ${machine.node} · ${machine.cores} cores (${machine.cpu}) · ` +
       `${new Date(startedAt).toISOString()} · ${totalS.toFixed(0)} s\n` +
-      `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, ${args.deployRuns} of deployed key, burst ${args.burst}, ` +
+      `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, ${args.deployRuns} of deployed key, ${args.neighbourRuns} of neighbour, burst ${args.burst}, ` +
       `sweep ${args.sweepGroups} groups; time scale ×${BURST_SCALE} burst, ×${SWEEP_SCALE} sweep, ×${PROPAGATION_SCALE} propagation, ×${SHARED_SCALE} shared quota, ×1 neighbour` +
       `${scale.run ? `; scale ${scale.scale.groups} groups (1 in ${scale.scale.every} unencrypted) ×${scale.scale.timeScale}` : ''}\n\n` +
       table(figures),

@@ -193,13 +193,13 @@ export async function neighbourFigures(
   const line = (what: string, r: NeighbourRun) =>
     `  neighbour ${what}: ${(r.elapsedMs / 1000).toFixed(1)} s (floor ${(n / (QUOTA.associate - NEIGHBOUR.tps)).toFixed(1)} s), ` +
     `throttled ours ${pct(r.ours).toFixed(1)} %, neighbour ${pct(r.neighbour).toFixed(1)} %, encrypted ${r.encrypted}`;
-  for (let i = 0; i < args.runs; i++) {
+  for (let i = 0; i < args.neighbourRuns; i++) {
     const c = await cliRun(n);
     cli.push(c);
-    log(line(`CLI run ${i + 1}/${args.runs}`, c));
+    log(line(`CLI run ${i + 1}/${args.neighbourRuns}`, c));
     const f = await functionRun(n, tmp);
     fn.push(f);
-    log(line(`function run ${i + 1}/${args.runs}`, f));
+    log(line(`function run ${i + 1}/${args.neighbourRuns}`, f));
   }
   return [
     figure(
