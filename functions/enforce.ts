@@ -7,6 +7,7 @@
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { clientsFor } from './core/clients.ts';
+import { systemClock } from './core/clock.ts';
 import { assertKeyInAccount, loadConfig } from './core/config.ts';
 import {
   type CustomResourceEvent,
@@ -29,6 +30,7 @@ import { functionHome, ownLogGroupOf, remainingMsOf } from './core/lambda-contex
 import { publishMetrics } from './core/metrics.ts';
 import { createObservability } from './core/observability.ts';
 import { claimByLogStream } from './core/once.ts';
+import { SHARED_QUOTA_PACING } from './core/sweep/quotas.ts';
 import { AdaptiveTokenBucket } from './core/token-bucket.ts';
 
 // Validated once per container: a bad setting fails every invocation loudly, naming the variable.
@@ -38,8 +40,14 @@ const { logger, metrics, log } = createObservability();
 // (5 TPS per account and region, not adjustable: CloudWatch Logs quotas,
 // https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/cloudwatch_limits_cwl.html). ASSOCIATE_RATE is the
 // ceiling; the quota is shared with every other caller in the account (the sweep, a CLI backfill, other
-// containers), so the bucket halves its rate when throttled anyway and climbs back once it is quiet.
-const associateBucket = new AdaptiveTokenBucket(config.associateRate, config.associateRate);
+// containers) and with automation that does not adapt, so the bucket halves its rate when throttled anyway,
+// climbs back once it is quiet, and dithers its calls so that it meets a neighbour's throttles too.
+const associateBucket = new AdaptiveTokenBucket(
+  config.associateRate,
+  config.associateRate,
+  systemClock,
+  SHARED_QUOTA_PACING,
+);
 /** Change events this container handled (a late duplicate raises no second alarm; core/once.ts). */
 const handledChanges = new Set<string>();
 /** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */

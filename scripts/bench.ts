@@ -17,6 +17,7 @@ import { SCALE_USAGE, scaleArgs } from './bench/scale/args.ts';
 import { burstFigures } from './bench/sections/burst.ts';
 import { coldAndCallFigures } from './bench/sections/cold.ts';
 import { deployedKeyFigures } from './bench/sections/deployed.ts';
+import { neighbourFigures } from './bench/sections/neighbour.ts';
 import { orgFigures } from './bench/sections/org.ts';
 import { propagationFigures } from './bench/sections/propagation.ts';
 import { scaleFigures } from './bench/sections/scale.ts';
@@ -66,6 +67,11 @@ function sectionRuns({ args, scale, org }: CommandLine, baselineBundle: string, 
     { title: 'propagation', chosen: wants('propagation'), figures: () => propagationFigures(args, log) },
     { title: 'deployed key', chosen: wants('deployed'), figures: () => deployedKeyFigures(args, log) },
     { title: 'shared quota', chosen: wants('shared'), figures: () => sharedFigures(args, tmp, log) },
+    {
+      title: 'non-adapting neighbour',
+      chosen: wants('neighbour'),
+      figures: () => neighbourFigures(args, tmp, log),
+    },
     { title: 'scale', chosen: scale.run && org.others, figures: () => scaleFigures(scale.scale, tmp, log) },
     { title: 'org', chosen: org.run, figures: () => orgFigures(org.org, log) },
   ];
@@ -107,6 +113,7 @@ function report({ args, scale, org }: CommandLine, figures: Figure[], startedAt:
     runs: args.runs,
     propagationRuns: args.propagationRuns,
     deployRuns: args.deployRuns,
+    neighbourRuns: args.neighbourRuns,
     burst: args.burst,
     sweepGroups: args.sweepGroups,
     ...(scale.run ? { scale: scale.scale } : {}),
@@ -121,8 +128,8 @@ function report({ args, scale, org }: CommandLine, figures: Figure[], startedAt:
   console.log(
     `logs-kms-guard bench · commit ${commit} · node ${machine.node} · ${machine.cores} cores (${machine.cpu}) · ` +
       `${new Date(startedAt).toISOString()} · ${totalS.toFixed(0)} s\n` +
-      `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, ${args.deployRuns} of deployed key, burst ${args.burst}, ` +
-      `sweep ${args.sweepGroups} groups; time scale ×${BURST_SCALE} burst, ×${SWEEP_SCALE} sweep, ×${PROPAGATION_SCALE} propagation, ×${SHARED_SCALE} shared quota` +
+      `settings: ${args.reps} cold-start rounds, ${args.runs} run(s) of burst and sweep, ${args.propagationRuns} of propagation, ${args.deployRuns} of deployed key, ${args.neighbourRuns} of neighbour, burst ${args.burst}, ` +
+      `sweep ${args.sweepGroups} groups; time scale ×${BURST_SCALE} burst, ×${SWEEP_SCALE} sweep, ×${PROPAGATION_SCALE} propagation, ×${SHARED_SCALE} shared quota, ×1 neighbour` +
       `${scale.run ? `; scale ${scale.scale.groups} groups (1 in ${scale.scale.every} unencrypted) ×${scale.scale.timeScale}` : ''}\n\n` +
       table(figures),
   );

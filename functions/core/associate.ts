@@ -9,7 +9,7 @@ import { type Clock, systemClock } from './clock.ts';
 import { AssociationError, DeadlineExceededError } from './errors.ts';
 import type { Log } from './log.ts';
 import { type BackoffOptions, backoffDelay, isThrottle, isTransient } from './retry.ts';
-import type { TokenBucket } from './token-bucket.ts';
+import { pacedCommand, type TokenBucket } from './token-bucket.ts';
 
 /** How the guard reads an AssociateKmsKey failure (DESIGN.md's table). */
 export type AssociateErrorClass =
@@ -114,7 +114,13 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
       const target = options.resourceIdentifier
         ? { resourceIdentifier: options.resourceIdentifier }
         : { logGroupName: name };
-      await logs.send(new AssociateKmsKeyCommand({ ...target, kmsKeyId: keyArn }), { abortSignal });
+      // Sent once when paced: a throttled attempt comes back here, to the bucket, instead of the SDK's retries.
+      await logs.send(
+        pacedCommand(options.bucket, new AssociateKmsKeyCommand({ ...target, kmsKeyId: keyArn })),
+        {
+          abortSignal,
+        },
+      );
       return { outcome: 'associated', attempts };
     } catch (err) {
       if (isThrottle(err)) options.bucket?.reportThrottle();

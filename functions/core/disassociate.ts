@@ -7,7 +7,7 @@ import { DisassociateKmsKeyCommand, TagResourceCommand } from '@aws-sdk/client-c
 import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { retryTransient } from './retry.ts';
-import { pacedCall, type TokenBucket } from './token-bucket.ts';
+import { pacedCall, pacedCommand, type TokenBucket } from './token-bucket.ts';
 
 /** The opt-out tag's value a rollback sets: the group is out of scope until someone removes the tag. */
 export const ROLLBACK_TAG_VALUE = 'rollback';
@@ -46,7 +46,9 @@ export async function disassociateKey(
     await retryTransient(
       () =>
         pacedCall(options.bucket, () =>
-          clients.logs.send(new DisassociateKmsKeyCommand({ logGroupName: name })),
+          clients.logs.send(
+            pacedCommand(options.bucket, new DisassociateKmsKeyCommand({ logGroupName: name })),
+          ),
         ),
       { deadline: options.deadline ?? clock.now() + 60_000, clock, maxAttempts: 10 },
     );

@@ -1,7 +1,8 @@
 /**
  * Pacing under AWS's per-account rate quotas: a token bucket makes callers wait for a token instead of
  * colliding with a quota, the adaptive one slows down when another caller draws from the same quota, and
- * pacedCall ties one call to its bucket.
+ * pacedCall ties one call to its bucket; singleAttempt keeps the SDK from retrying a paced call behind its
+ * bucket's back, so that every attempt takes a token and every throttle reaches the bucket.
  */
 import { type Clock, systemClock } from './clock.ts';
 import { isThrottle } from './retry.ts';
@@ -72,6 +73,13 @@ export interface AdaptiveOptions {
   quietMs?: number;
   /** Rate regained per second of recovery. Default 0.5 % of the ceiling per call interval at the ceiling. */
   recoverPerSecond?: number;
+  /**
+   * Each caller, once it has its token, also waits a random share of one call interval at the current rate,
+   * up to this fraction of it (0 to 1). Default 0: none. See AdaptiveTokenBucket on why the associate buckets dither.
+   */
+  dither?: number;
+  /** The dither's random source, [0, 1). Default Math.random. */
+  random?: () => number;
 }
 
 /**
@@ -87,6 +95,15 @@ export interface AdaptiveOptions {
  * scale: a bucket at 5 × T calls a second on a real clock acts as one at 5 on a clock T times faster.
  * Defaults chosen by simulation and `npm run bench` (shared quota): a halving, rare and slow to undo,
  * wastes less of the quota than a gentle cut made often.
+ *
+ * `dither` releases each token a random fraction of an interval late. A bucket paced at exactly the quota's
+ * refill rate takes each of AWS's tokens as it is made, so a neighbour that does not adapt finds the quota
+ * empty and is throttled call after call while this bucket is not, never learns of it and never slows down
+ * (`npm run bench -- --only neighbour`: the neighbour's calls throttled one after the other for seconds).
+ * Released at random times, its calls meet the empty quota as often as the neighbour's, the first throttle
+ * halves the rate, and the neighbour keeps its share. Delaying a call never sends more than the rate allows,
+ * so alone the bucket still never outruns AWS's (no throttle); with callers in flight at once the throughput
+ * is the same.
  */
 export class AdaptiveTokenBucket extends TokenBucket {
   readonly ceiling: number;
@@ -95,6 +112,8 @@ export class AdaptiveTokenBucket extends TokenBucket {
   private readonly windowMs: number;
   private readonly quietMs: number;
   private readonly recoverPerSecond: number;
+  private readonly dither: number;
+  private readonly random: () => number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private lastThrottle = Number.NEGATIVE_INFINITY;
   private lastRecovery: number;
@@ -111,6 +130,8 @@ export class AdaptiveTokenBucket extends TokenBucket {
     this.windowMs = options.windowMs ?? 5 * interval;
     this.quietMs = options.quietMs ?? 20 * interval;
     this.recoverPerSecond = options.recoverPerSecond ?? (0.005 * ceiling * 1000) / interval;
+    this.dither = Math.min(1, Math.max(0, options.dither ?? 0));
+    this.random = options.random ?? Math.random;
     if (!(this.decrease > 0 && this.decrease < 1))
       throw new Error(`decrease must be in (0, 1), got ${this.decrease}`);
     if (!(this.minRate > 0)) throw new Error(`minRate must be above 0, got ${this.minRate}`);
@@ -121,6 +142,12 @@ export class AdaptiveTokenBucket extends TokenBucket {
   override get rate(): number {
     this.refill();
     return this.current;
+  }
+
+  /** Resolves when a token is taken, and then (with `dither`) after a random share of one interval. */
+  override async take(): Promise<void> {
+    await super.take();
+    if (this.dither > 0) await this.clock.sleep((this.random() * this.dither * 1000) / this.current);
   }
 
   override reportThrottle(): void {
@@ -146,6 +173,42 @@ export class AdaptiveTokenBucket extends TokenBucket {
     }
     this.lastRecovery = Math.max(this.lastRecovery, now);
   }
+}
+
+/** Where the SDK's retry middleware sits in a client's stack: a command's entry of that name replaces it. */
+const SDK_RETRY_SLOT = {
+  name: 'retryMiddleware',
+  step: 'finalizeRequest',
+  priority: 'high',
+  tags: ['RETRY'],
+  override: true,
+} as const;
+
+/** The part of an SDK command singleAttempt needs: its own middleware stack. */
+interface WithMiddlewareStack {
+  // biome-ignore lint/suspicious/noExplicitAny: each command's stack is typed for its own input and output; this works on any.
+  middlewareStack: { add: (middleware: any, options: any) => void };
+}
+
+/**
+ * The command, made to go out once: its entry in the SDK's retry slot replaces the client's retries
+ * (standard mode, 3 or 4 attempts) for this command only. A paced call's retries belong to its caller's
+ * loop (associateKey, retryTransient around pacedCall), which takes a token for each attempt and reports
+ * each throttle to the bucket: the SDK's own would send a throttled call again at once, unpaced, and hide
+ * the throttle from the bucket unless every attempt failed, so the bucket would never slow down beside a
+ * caller that does not.
+ */
+export function singleAttempt<C extends WithMiddlewareStack>(command: C): C {
+  command.middlewareStack.add(
+    (next: (args: unknown) => Promise<unknown>) => (args: unknown) => next(args),
+    SDK_RETRY_SLOT,
+  );
+  return command;
+}
+
+/** The command as a call paced by `bucket` sends it: once (singleAttempt), or as it is when nothing paces it. */
+export function pacedCommand<C extends WithMiddlewareStack>(bucket: TokenBucket | undefined, command: C): C {
+  return bucket ? singleAttempt(command) : command;
 }
 
 /**

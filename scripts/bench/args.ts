@@ -15,6 +15,7 @@ export const SECTIONS = [
   'propagation',
   'deployed',
   'shared',
+  'neighbour',
 ] as const;
 /** One of SECTIONS. */
 export type Section = (typeof SECTIONS)[number];
@@ -29,6 +30,8 @@ export interface BenchArgs {
   propagationRuns: number;
   /** Repetitions of the deployed-key run (a custom resource Create, then the first event in a new container). */
   deployRuns: number;
+  /** Repetitions of the neighbour section's two cases (about 110 s each at the real quota). */
+  neighbourRuns: number;
   burst: number;
   sweepGroups: number;
   /** Also time the sequential retry-on-throttle loop next to the sweep. */
@@ -48,6 +51,7 @@ Everything runs offline against the bundled emulator; quotas and delays are time
   --runs N           repetitions of the burst and of the sweep (default 5)
   --prop-runs N      repetitions of the propagation run (default 11)
   --deploy-runs N    repetitions of the deployed-key run (default 11)
+  --neighbour-runs N repetitions of the non-adapting-neighbour cases (default 2; about 110 s each)
   --burst N          events in the burst (default 1000; also the shared-quota section's burst)
   --sweep-groups N   log groups in the sweep (default 10000; a fifth of them unencrypted; also the
                      shared-quota section's CLI backfill, all unencrypted)
@@ -63,6 +67,7 @@ export const DEFAULT_ARGS: BenchArgs = {
   runs: 5,
   propagationRuns: 11,
   deployRuns: 11,
+  neighbourRuns: 2,
   burst: 1000,
   sweepGroups: 10_000,
   reference: true,
@@ -108,6 +113,7 @@ export function parseArgs(argv: string[]): BenchArgs {
         runs: 1,
         propagationRuns: 3,
         deployRuns: 3,
+        neighbourRuns: 1,
         burst: 200,
         sweepGroups: 2_000,
       });
@@ -115,6 +121,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (a === '--runs') args.runs = wholeNumber(a, argv[++i], 1);
     else if (a === '--prop-runs') args.propagationRuns = wholeNumber(a, argv[++i], 1);
     else if (a === '--deploy-runs') args.deployRuns = wholeNumber(a, argv[++i], 1);
+    else if (a === '--neighbour-runs') args.neighbourRuns = wholeNumber(a, argv[++i], 1);
     else if (a === '--burst') args.burst = wholeNumber(a, argv[++i], 10);
     else if (a === '--sweep-groups') args.sweepGroups = wholeNumber(a, argv[++i], 100);
     else if (a === '--no-reference') args.reference = false;

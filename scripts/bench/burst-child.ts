@@ -48,6 +48,8 @@ const MB = 2 ** 20;
 process.stderr.write(
   `BENCH ${JSON.stringify({
     elapsedMs: finished - started,
+    startedAt: started,
+    finishedAt: finished,
     withLoadMs: finished - t0,
     loadMs: started - t0,
     drained,

@@ -24,6 +24,12 @@ export const QUOTA = {
   describe: LOGS_TPS.DescribeLogGroups as number,
   tags: LOGS_TPS.ListTagsForResource as number,
 };
+/**
+ * The neighbour section: groups (or events) ours enforces beside another caller of AssociateKmsKey at a fixed
+ * `tps` that never adapts, at time scale 1; the goals of issue 23 (item 5): within 1.15× of N / (5 − 2) s,
+ * under 10 % of our calls and 5 % of the neighbour's throttled.
+ */
+export const NEIGHBOUR = { groups: 150, tps: 2, goal: { ratio: 1.15, ours: 10, neighbour: 5 } } as const;
 /** DescribeLogGroups' page: 50 groups at most. */
 export const PAGE = 50;
 export const LAMBDA_MEMORY_MB = 256;

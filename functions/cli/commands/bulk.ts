@@ -7,7 +7,12 @@ import { type Command, Option } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import { findGuardKey } from '../../core/key.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
-import { LOGS_QUOTA_TPS, type SweepBuckets, sweepBuckets } from '../../core/sweep/quotas.ts';
+import {
+  LOGS_QUOTA_TPS,
+  SHARED_QUOTA_PACING,
+  type SweepBuckets,
+  sweepBuckets,
+} from '../../core/sweep/quotas.ts';
 import { emptyCounts, type GroupReport } from '../../core/sweep/report.ts';
 import { sweep } from '../../core/sweep/sweep.ts';
 import { AdaptiveTokenBucket } from '../../core/token-bucket.ts';
@@ -390,7 +395,8 @@ export function bulkBuckets(rate: number, clock?: Clock): SweepBuckets {
   const buckets = sweepBuckets({ associate: rate, disassociate: rate, tags: rate }, clock);
   const even = (which: 'associate' | 'disassociate' | 'tags') => {
     const r = Math.min(rate, LOGS_QUOTA_TPS[which]);
-    return new AdaptiveTokenBucket(r, Math.min(2, Math.max(1, Math.floor(r))), clock);
+    const pacing = which === 'tags' ? {} : SHARED_QUOTA_PACING;
+    return new AdaptiveTokenBucket(r, Math.min(2, Math.max(1, Math.floor(r))), clock, pacing);
   };
   return { ...buckets, associate: even('associate'), disassociate: even('disassociate'), tags: even('tags') };
 }

@@ -1,6 +1,7 @@
 /**
  * The sweep's read calls on CloudWatch Logs: one page of DescribeLogGroups and one group's tags, each paced
- * under its quota's bucket and retried while transient; and the ARN a listed group goes by.
+ * under its quota's bucket and retried while transient (each attempt through the bucket: the SDK sends a paced
+ * call once); and the ARN a listed group goes by.
  */
 import {
   DescribeLogGroupsCommand,
@@ -11,7 +12,7 @@ import { logGroupArn, partitionOf } from '../arn.ts';
 import type { Clients } from '../clients.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import { retryTransient } from '../retry.ts';
-import { pacedCall, type TokenBucket } from '../token-bucket.ts';
+import { pacedCall, pacedCommand, type TokenBucket } from '../token-bucket.ts';
 
 /** One page of DescribeLogGroups, paced and retried. */
 export async function describePage(
@@ -23,11 +24,14 @@ export async function describePage(
     () =>
       pacedCall(options.bucket, () =>
         clients.logs.send(
-          new DescribeLogGroupsCommand({
-            limit: options.limit ?? 50,
-            ...(options.prefix ? { logGroupNamePrefix: options.prefix } : {}),
-            ...(options.nextToken ? { nextToken: options.nextToken } : {}),
-          }),
+          pacedCommand(
+            options.bucket,
+            new DescribeLogGroupsCommand({
+              limit: options.limit ?? 50,
+              ...(options.prefix ? { logGroupNamePrefix: options.prefix } : {}),
+              ...(options.nextToken ? { nextToken: options.nextToken } : {}),
+            }),
+          ),
         ),
       ),
     { deadline: clock.now() + 120_000, clock, maxAttempts: 10 },
@@ -48,7 +52,9 @@ export async function readTags(
     const out = await retryTransient(
       () =>
         pacedCall(options.bucket, () =>
-          clients.logs.send(new ListTagsForResourceCommand({ resourceArn: arn })),
+          clients.logs.send(
+            pacedCommand(options.bucket, new ListTagsForResourceCommand({ resourceArn: arn })),
+          ),
         ),
       { deadline: clock.now() + 60_000, clock, maxAttempts: 10 },
     );

@@ -3,7 +3,7 @@
  * sweep's defaults under them, and the token buckets that hold every run to both.
  */
 import { type Clock, systemClock } from '../clock.ts';
-import { AdaptiveTokenBucket, type TokenBucket } from '../token-bucket.ts';
+import { type AdaptiveOptions, AdaptiveTokenBucket, type TokenBucket } from '../token-bucket.ts';
 
 /**
  * AWS's published quotas (calls per second per account and region) of the calls the sweep paces, from
@@ -26,6 +26,13 @@ export interface SweepRates {
 // adaptive bucket halves its rate at the first throttle, so the enforce function's own calls get through.
 export const DEFAULT_SWEEP_RATES: SweepRates = { describe: 10, associate: 4, tags: 4, disassociate: 4 };
 
+/**
+ * How the buckets of the calls whose quota other automation shares without adapting (AssociateKmsKey,
+ * DisassociateKmsKey: 5 TPS, not adjustable) pace: each token released up to one interval late at random, so
+ * that a neighbour's throttles are met by ours too and the bucket slows down (AdaptiveTokenBucket `dither`).
+ */
+export const SHARED_QUOTA_PACING: AdaptiveOptions = { dither: 1 };
+
 /** One token bucket per paced call. */
 export interface SweepBuckets {
   describe: TokenBucket;
@@ -43,7 +50,13 @@ export function sweepBuckets(rates: Partial<SweepRates> = {}, clock: Clock = sys
   const r = { ...DEFAULT_SWEEP_RATES, ...rates };
   const bucket = (which: keyof SweepRates) => {
     const rate = Math.min(r[which], LOGS_QUOTA_TPS[which]);
-    return new AdaptiveTokenBucket(rate, Math.max(1, Math.floor(rate)), clock);
+    const shared = which === 'associate' || which === 'disassociate';
+    return new AdaptiveTokenBucket(
+      rate,
+      Math.max(1, Math.floor(rate)),
+      clock,
+      shared ? SHARED_QUOTA_PACING : {},
+    );
   };
   return {
     describe: bucket('describe'),

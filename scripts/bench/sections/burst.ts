@@ -19,6 +19,9 @@ import { burstRigFloorMs, type Figure, spread, sumOf } from '../stats.ts';
 export interface BurstOut {
   /** From the first poll to the queue's end. */
   elapsedMs: number;
+  /** The first poll and the queue's end, epoch ms (the neighbour section's window). */
+  startedAt: number;
+  finishedAt: number;
   /** The same, with the containers' bundle imports before it. */
   withLoadMs: number;
   loadMs: number;
