@@ -185,8 +185,36 @@ describe('progress and summaries (emulator)', () => {
       out.groups.filter((g: { keyState: string; inScope: boolean }) => g.keyState === 'no-key' && g.inScope)
         .length,
     );
-    expect(out.totals.listed).toBeGreaterThan(0);
-    expect(out.totals.listed).toBeLessThan(200);
+    // The page it stopped in counts the groups it had finished (an audit changes nothing, so it keeps what it
+    // saw): more than the two whole pages before it, fewer than the three pages it had reached.
+    expect(out.totals.listed).toBeGreaterThan(100);
+    expect(out.totals.listed).toBeLessThan(150);
+  }, 60_000);
+
+  it('audit interrupted in its first page keeps the groups it had checked (it printed 0 listed)', async () => {
+    // Prepare: one page of 40 unencrypted groups; Ctrl-C once 15 tag reads were answered.
+    for (let i = 0; i < 40; i++) emu.state.putLogGroup(REGION, `/f/${String(i).padStart(3, '0')}`);
+    const t = cli();
+    const before = tagReads();
+    const controller = new AbortController();
+    t.io.signal = controller.signal;
+    const timer = setInterval(() => {
+      if (tagReads() - before >= 15) controller.abort();
+    }, 2);
+
+    // Act
+    const code = await run(['audit', '--format', 'json', '--prefix', '/f/'], t.io).finally(() =>
+      clearInterval(timer),
+    );
+
+    // Assess: the checked groups are in the report and its totals, the unchecked ones are not.
+    expect(code).toBe(130);
+    const out = JSON.parse(t.stdout());
+    expect(out.totals.listed).toBeGreaterThanOrEqual(15);
+    expect(out.totals.listed).toBeLessThan(40);
+    expect(out.groups.length).toBe(out.totals.listed);
+    expect(out.totals.candidates).toBe(out.totals.listed);
+    expect(t.stderr()).toMatch(new RegExp(`partial totals: ${out.totals.listed} log group\\(s\\) listed`));
   }, 60_000);
 
   it('audit --skip-opt-out-check reads no tags, counts opted-out groups as gaps, and every format says so', async () => {

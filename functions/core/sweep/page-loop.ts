@@ -184,6 +184,8 @@ async function workPage(groups: LogGroup[], run: Run): Promise<PageOutcome> {
     queue: [],
   };
   const work: GroupWork[] = listed.filter((c) => c.act);
+  /** Reports whose group still needed work when the run stopped half-way through the page. */
+  const undone = new Set<GroupReport>(work.map((w) => w.report));
   await mapLimit(work, run.concurrency ?? 8, async (item) => {
     // Queueing finishes its page (a few paced tag reads) so nothing is sent twice on resume.
     if (fatal || (run.mode !== 'enqueue' && run.stopReason())) {
@@ -191,6 +193,7 @@ async function workPage(groups: LogGroup[], run: Run): Promise<PageOutcome> {
       return;
     }
     const error = await actOn(item, ctx, run);
+    undone.delete(item.report);
     if (error) fatal ??= error;
     // Reported as soon as it is done (progress); queued ones only once the page is sent.
     if (run.mode !== 'enqueue' && item.report.action !== 'none') {
@@ -205,9 +208,22 @@ async function workPage(groups: LogGroup[], run: Run): Promise<PageOutcome> {
   for (const report of reports) {
     const key = ACTION_COUNT[report.action];
     if (key) counts[key]++;
-    if (!emitted.has(report) && (!interrupted || report.action !== 'none')) run.onGroup?.(report);
+    if (
+      !emitted.has(report) &&
+      (!interrupted || report.action !== 'none' || auditedBeforeStop(run, report, undone))
+    )
+      run.onGroup?.(report);
   }
   return { counts, interrupted, ...(fatal ? { fatal } : {}) };
+}
+
+/**
+ * An audit stopped half-way through a page still reports the groups it finished (no work needed, or its tag read
+ * done): it changes nothing, so its report and summary keep what it saw. Other modes report only what they
+ * changed there (the page is listed again on resume).
+ */
+function auditedBeforeStop(run: Run, report: GroupReport, undone: Set<GroupReport>): boolean {
+  return run.mode === 'audit' && !undone.has(report);
 }
 
 /** The page's named groups classified, each with the audit's key finding when keys are checked. */
