@@ -407,6 +407,12 @@ export function reportPairs(result: AcrossResult, regions: string[]): ReportPair
       });
     }
   }
+  // One account's run learns its id from the first pair that called AWS; the pairs it never started (Ctrl-C, an
+  // error) are the same account, not a second, nameless one.
+  if (!result.plan.multi) {
+    const known = pairs.find((p) => p.account)?.account;
+    if (known) for (const p of pairs) p.account ||= known;
+  }
   return pairs.sort(
     (a, b) => a.account.localeCompare(b.account) || regions.indexOf(a.region) - regions.indexOf(b.region),
   );
