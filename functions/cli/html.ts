@@ -27,6 +27,8 @@ export interface RunReport {
     prefix?: string;
     /** Set when the opt-out tag was not read (`audit --skip-opt-out-check`): what that means for the counts. */
     optOutCheck?: string;
+    /** Set for a resumed run: which run it continues and that it covers only what that run left. */
+    resumed?: string;
   };
   /** One per account × region attempted. */
   pairs: PairSummary[];
@@ -225,6 +227,7 @@ export function renderHtml(report: RunReport): string {
     'Role name': sc.roleName,
     Prefix: sc.prefix,
     'Opt-out check': sc.optOutCheck,
+    Resumed: sc.resumed,
     Tool: tool,
   }).map(([k, v]) => (v ? `<dt>${k}</dt><dd>${esc(v)}</dd>` : ''));
   const problems = pairs

@@ -75,6 +75,9 @@ describe('resuming an interrupted audit --out keeps its report', () => {
       expect(t2.stderr()).toContain(`report written to ${resumed}`);
       const text = readFileSync(resumed, 'utf8');
       expect(text).toContain('/zz/c');
+      // The resumed report says in itself that it is a part, and where the first part is.
+      expect(text).toContain('continues an interrupted audit');
+      expect(text).toContain(`the interrupted run's report is ${out}`);
       if (format === 'json') {
         const first = JSON.parse(kept);
         expect(first.interrupted).toBe(true);

@@ -53,6 +53,8 @@ interface AuditOptions extends OrgFlags {
   prefix?: string;
   unencrypted?: boolean;
   resumeToken?: string;
+  /** Not a flag: the report of the interrupted run a resumed run left as it was (its own goes beside it). */
+  resumedFrom?: string;
   skipOptOutCheck?: boolean;
   force?: boolean;
 }
@@ -109,7 +111,11 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const multi = isAcross(org);
   // A resumed run never writes over the report of the run it resumes (it lists only what was left).
   const out = io.writeFile ? opts.out : reportPath(opts.out, Boolean(opts.resumeToken));
-  const reportOpts = { ...opts, ...(out ? { out } : {}) };
+  const reportOpts = {
+    ...opts,
+    ...(out ? { out } : {}),
+    ...(out !== opts.out ? { resumedFrom: opts.out } : {}),
+  };
   const counts = new RunTally(multi);
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, words: {}, read: () => counts.snapshot() });
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
@@ -259,6 +265,7 @@ async function writeAuditReport(
   const { config } = ctx;
   const { result, pairs, totals, done, multi, org } = run;
   const disabled = result.outcomes.filter((o) => o.skip === 'region-disabled');
+  const resumed = opts.resumeToken ? resumedText(opts.resumedFrom) : undefined;
   const summary = {
     command: 'audit',
     scope: result.plan.scope,
@@ -284,6 +291,8 @@ async function writeAuditReport(
     accounts: accountsOf(pairs),
     pairs: publicPairs(pairs),
     ...(result.resume ? { resumeToken: result.resume.token, resumeCommand: result.resume.command } : {}),
+    // A resumed run's report is a part: it says so in itself, not only on stderr.
+    ...(resumed ? { resumed } : {}),
   };
   if (run.format === 'html') {
     const report: RunReport = {
@@ -301,6 +310,7 @@ async function writeAuditReport(
         ...(multi ? { roleName: org.roleName ?? DEFAULT_ROLE_NAME } : {}),
         ...(opts.prefix ? { prefix: opts.prefix } : {}),
         ...(opts.skipOptOutCheck ? { optOutCheck: OPT_OUT_SKIPPED } : {}),
+        ...(resumed ? { resumed } : {}),
       },
       pairs: publicPairs(pairs),
       totals,
@@ -312,7 +322,15 @@ async function writeAuditReport(
   state.writer?.finish(summary, run.completeness);
   if (opts.skipOptOutCheck && (run.format === 'csv' || run.format === 'table'))
     state.output?.write(`${run.format === 'csv' ? '# ' : ''}opt-out check: ${OPT_OUT_SKIPPED}\n`);
+  if (resumed && (run.format === 'csv' || run.format === 'table'))
+    state.output?.write(`${run.format === 'csv' ? '# ' : ''}resumed: ${resumed}\n`);
   await state.output?.close();
+}
+
+/** What a resumed run's report says of itself: the run it continues (its report, when one was written). */
+function resumedText(out: string | undefined): string {
+  const first = out ? `; the interrupted run's report is ${out}` : '';
+  return `this run continues an interrupted audit (--resume-token) and covers only the account-regions it left, from the page each stopped in${first}`;
 }
 
 /** The lines on stderr after the report: where it went, the pairs, the totals, what is at risk, how to resume. */
