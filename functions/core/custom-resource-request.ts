@@ -112,7 +112,7 @@ export function responseUrlProblem(url: unknown, region: string, loopback = fals
 export function stackIdProblem(stackId: unknown, home: ServedHome): string | undefined {
   if (typeof stackId !== 'string' || stackId === '') return 'StackId is missing';
   const arn = parseArn(stackId);
-  if (!arn || arn.service !== 'cloudformation' || !/^stack\/[^/]+\/[^/]+$/.test(arn.resource)) {
+  if (arn?.service !== 'cloudformation' || !/^stack\/[^/]+\/[^/]+$/.test(arn.resource)) {
     return 'StackId is not a CloudFormation stack ARN';
   }
   const { account, region } = home;
