@@ -9,10 +9,12 @@
  *   in real requests: `cloudformation-custom-resource-response-useast1.s3.amazonaws.com` (aws-cloudformation/
  *   aws-cloudformation-templates issue #100), `…-uswest2.s3-us-west-2.amazonaws.com` (the dash-region S3
  *   endpoint), `…-useast2.s3.us-east-2.amazonaws.com` (the dot-region endpoint), and in aws-cn
- *   `…-cnnorth1.s3.cn-north-1.amazonaws.com.cn`. aws-us-gov follows the same rule with `amazonaws.com`
- *   (`…-usgovwest1.s3.us-gov-west-1.amazonaws.com`). The path-style forms of the same S3 endpoints
- *   (`https://s3.us-east-2.amazonaws.com/cloudformation-custom-resource-response-useast2/…`, Amazon S3 user guide,
- *   "Virtual hosting of buckets" / path-style requests) name the same AWS-owned bucket and are accepted too.
+ *   `…-cnnorth1.s3.cn-north-1.amazonaws.com.cn` (public request samples in GitHub code search). No public
+ *   aws-us-gov sample was found: it is accepted by the same rule with `amazonaws.com`
+ *   (`…-usgovwest1.s3.us-gov-west-1.amazonaws.com`), without the global endpoint (aws only). The path-style
+ *   forms of the same S3 endpoints (`https://s3.us-east-2.amazonaws.com/cloudformation-custom-resource-response-
+ *   useast2/…`, Amazon S3 user guide, "Virtual hosting of buckets" / path-style requests) were not seen either
+ *   but name the same AWS-owned bucket, so they are accepted too.
  *   Anything else (another bucket, API Gateway, any other `*.amazonaws.com`, http:, a port, userinfo, an IP)
  *   is refused: the bucket name is the proof of AWS ownership, the host alone is not.
  * - The bucket must be the function's own region's, and the `StackId` an ARN of its own partition, account and
