@@ -9,12 +9,8 @@ import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { clientsFor } from './core/clients.ts';
 import { systemClock } from './core/clock.ts';
 import { assertKeyInAccount, loadConfig } from './core/config.ts';
-import {
-  type CustomResourceEvent,
-  type DeployResult,
-  handleDeployEvent,
-  isCustomResourceEvent,
-} from './core/deploy.ts';
+import { looksLikeCustomResourceRequest, loopbackResponsesAllowed } from './core/custom-resource-request.ts';
+import { type DeployResult, handleDeployEvent } from './core/deploy.ts';
 import type { Outcome } from './core/enforce.ts';
 import { type Home, isSqsEvent } from './core/event.ts';
 import {
@@ -86,7 +82,7 @@ function record(outcome: Outcome, error?: unknown): void {
 }
 
 /** The deploy-time custom resource: ensure the key and let Logs accept it before any event needs it. */
-async function deployKey(event: CustomResourceEvent, context: Context, home: Home, remaining: number) {
+async function deployKey(event: Record<string, unknown>, context: Context, home: Home, remaining: number) {
   const region = home.region ?? '';
   const result = await handleDeployEvent(event, {
     config,
@@ -98,7 +94,9 @@ async function deployKey(event: CustomResourceEvent, context: Context, home: Hom
     // Bounded well inside the function timeout, so CloudFormation always gets its answer.
     deadline: Date.now() + Math.min(remaining - config.deadlineMarginMs, DEPLOY_BUDGET_MS),
     associateBucket,
-    localEndpoint: process.env.AWS_ENDPOINT_URL,
+    // Loopback answers for local runs only: never inside the Lambda runtime (custom-resource-request.ts).
+    loopback: loopbackResponsesAllowed(process.env),
+    refused: () => metrics.add('CustomResourceRefused'),
   });
   return { deploy: result };
 }
@@ -129,7 +127,7 @@ async function lambdaHandler(
 ): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'> | { deploy: DeployResult }> {
   const remaining = remainingMsOf(context, DEFAULT_BUDGET_MS);
   const home = functionHome(context);
-  if (isCustomResourceEvent(event)) return deployKey(event, context, home, remaining);
+  if (looksLikeCustomResourceRequest(event)) return deployKey(event, context, home, remaining);
   // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
   assertKeyInAccount(config, home.account);
   const deps = handleDeps(context, home, remaining);

@@ -1,7 +1,9 @@
 /**
  * The deploy-time custom resource (Custom::LogsKmsGuardKey) as CloudFormation drives it, for local runs: the
  * request CloudFormation sends the enforce function, and a stand-in for the pre-signed response URL it answers
- * on (loopback: the function accepts it because AWS_ENDPOINT_URL is loopback too). The e2e tests and the
+ * on (loopback: the function answers it only because AWS_ENDPOINT_URL is loopback too and it does not run in the
+ * Lambda runtime, AWS_LAMBDA_RUNTIME_API unset; functions/core/custom-resource-request.ts
+ * loopbackResponsesAllowed. The StackId must still be of the target's account and region). The e2e tests and the
  * benchmark's deployed-key run share it; free of the emulator, so that a benchmark child process imports it.
  */
 import { randomUUID } from 'node:crypto';

@@ -3,8 +3,8 @@
  * the enforce function) that ensures the key at deployment and waits, within a bounded time, until CloudWatch
  * Logs accepts it, by encrypting the function's own log group with it. The stack is never failed or held up
  * by it: whatever happens, CloudFormation is told SUCCESS (with the reason when the key could not be made
- * ready), and the runtime `ensureKey` of the first event remains the fallback. The one exception is a setting
- * the guard refuses (see handleDeployEvent). With MessageKmsKey=guard, ensuring the key also writes the queue
+ * ready), and the runtime `ensureKey` of the first event remains the fallback. The exceptions are a setting
+ * the guard refuses and a request it will not serve, decided before any AWS call (see handleDeployEvent). With MessageKmsKey=guard, ensuring the key also writes the queue
  * and topic statements into its policy (policy.ts messageStatements), before the first message needs them.
  */
 
@@ -12,6 +12,7 @@ import { associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import type { Clock } from './clock.ts';
 import { assertKeyInAccount, assertMessageKeyIsOwn, type GuardConfig } from './config.ts';
+import { GUARD_RESOURCE_TYPE, vetCustomResourceRequest } from './custom-resource-request.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
 import type { Log } from './log.ts';
@@ -31,35 +32,18 @@ export interface CustomResourceEvent {
   ResourceProperties?: Record<string, unknown>;
 }
 
-/** True for a CloudFormation custom resource request of this guard's resource type; pure. */
+/** True for a well-formed CloudFormation request of this guard's resource type (its shape only); pure. */
 export function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
   if (!isObject(event)) return false;
   const type = event.RequestType;
   return (
     (type === 'Create' || type === 'Update' || type === 'Delete') &&
-    event.ResourceType === 'Custom::LogsKmsGuardKey' &&
+    event.ResourceType === GUARD_RESOURCE_TYPE &&
     typeof event.ResponseURL === 'string' &&
     typeof event.StackId === 'string' &&
     typeof event.RequestId === 'string' &&
     typeof event.LogicalResourceId === 'string'
   );
-}
-
-/**
- * Where a response may go: CloudFormation's pre-signed S3 URL (https, an amazonaws.com host), or loopback when
- * the SDK itself talks to a local endpoint (the emulator). Anything else is refused: a forged request cannot
- * make the function send data elsewhere.
- */
-export function responseUrlAllowed(url: string, localEndpoint: string | undefined): boolean {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol === 'https:' && /(^|\.)amazonaws\.com(\.cn)?$/.test(parsed.hostname)) return true;
-  const local = localEndpoint ? /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(localEndpoint) : false;
-  return local && parsed.protocol === 'http:' && ['127.0.0.1', 'localhost'].includes(parsed.hostname);
 }
 
 export interface DeployDeps {
@@ -75,7 +59,10 @@ export interface DeployDeps {
   associateBucket?: TokenBucket;
   /** Sends the response body to the ResponseURL (fetch PUT in Lambda; injectable for tests). */
   put?: (url: string, body: string) => Promise<void>;
-  localEndpoint?: string;
+  /** Loopback ResponseURLs may be answered (local runs only: custom-resource-request.ts loopbackResponsesAllowed). */
+  loopback?: boolean;
+  /** Counts a refused request (the CustomResourceRefused metric, alarmed). */
+  refused?: () => void;
 }
 
 export interface DeployResult {
@@ -87,40 +74,71 @@ export interface DeployResult {
 }
 
 /**
- * Ensures the key at deployment and answers CloudFormation: SUCCESS whatever transient trouble (see the module
- * note); FAILED, with its message, only for a setting the guard refuses (a KMS_KEY_ARN of another account),
- * rather than a stack whose every event would fail; likewise MessageKmsKey=guard with a configured key.
+ * Serves a custom-resource request. First, before any AWS call, whether it may be answered at all
+ * (custom-resource-request.ts): a ResponseURL or StackId that is not CloudFormation's for this account and
+ * region gets no answer and no AWS call, only an error log line and the CustomResourceRefused metric; an
+ * answerable but malformed request gets FAILED with the reason, also without any AWS call. Then the key work:
+ * SUCCESS whatever transient trouble (see the module note); FAILED, with its message, only for a setting the
+ * guard refuses (a KMS_KEY_ARN of another account; MessageKmsKey=guard with a configured key).
  */
-export async function handleDeployEvent(event: CustomResourceEvent, deps: DeployDeps): Promise<DeployResult> {
+export async function handleDeployEvent(
+  event: Record<string, unknown>,
+  deps: DeployDeps,
+): Promise<DeployResult> {
+  const home = { account: deps.account, region: deps.region };
+  const vetted = vetCustomResourceRequest(event, home, deps.loopback ?? false);
+  const fields = {
+    requestType: String(event.RequestType),
+    logicalResourceId: String(event.LogicalResourceId),
+    stackId: String(event.StackId),
+  };
+  if (vetted.verdict === 'ignore') {
+    deps.log.error(
+      "custom resource request not answered: its ResponseURL or StackId is not CloudFormation's for this account and region (no AWS call made)",
+      { reason: vetted.reason, ...fields },
+    );
+    deps.refused?.();
+    return { status: 'FAILED', reason: `not answered: ${vetted.reason}`, ready: false };
+  }
   let result: DeployResult;
-  if (event.RequestType === 'Delete') {
+  if (vetted.verdict === 'fail') {
+    deps.log.error('malformed custom resource request: answered FAILED (no AWS call made)', {
+      reason: vetted.reason,
+      ...fields,
+    });
+    deps.refused?.();
+    result = {
+      status: 'FAILED',
+      reason: `malformed custom resource request: ${vetted.reason}`,
+      ready: false,
+    };
+  } else if (event.RequestType === 'Delete') {
     // Removing the stack keeps the key and every association (a key in use must outlive the guard).
     result = { status: 'SUCCESS', reason: 'stack removal keeps the key', ready: true };
   } else {
     result = refusedSetting(deps) ?? (await prepareKey(deps));
   }
-  const physicalId = event.PhysicalResourceId ?? `logs-kms-guard-key-${deps.region}`;
+  await answer(event, result, deps);
+  return result;
+}
+
+/** PUTs the answer to the (vetted) ResponseURL: a few tries, never the key work again. */
+async function answer(event: Record<string, unknown>, result: DeployResult, deps: DeployDeps): Promise<void> {
+  const text = (value: unknown) => (typeof value === 'string' ? value : '');
   const body = JSON.stringify({
     Status: result.status,
     Reason: result.reason.slice(0, 3_000),
-    PhysicalResourceId: physicalId,
-    StackId: event.StackId,
-    RequestId: event.RequestId,
-    LogicalResourceId: event.LogicalResourceId,
+    PhysicalResourceId: text(event.PhysicalResourceId) || `logs-kms-guard-key-${deps.region}`,
+    StackId: text(event.StackId),
+    RequestId: text(event.RequestId),
+    LogicalResourceId: text(event.LogicalResourceId),
     Data: { KeyArn: result.keyArn ?? '', Ready: String(result.ready) },
   });
-  if (!responseUrlAllowed(event.ResponseURL, deps.localEndpoint)) {
-    deps.log.error('custom resource request with a ResponseURL that is not CloudFormation: not answered', {
-      logicalResourceId: event.LogicalResourceId,
-    });
-    return result;
-  }
-  // The answer must arrive (CloudFormation waits for it): a few tries, never the key work again.
   const put = deps.put ?? putResponse;
   for (let attempt = 1; ; attempt++) {
     try {
-      await put(event.ResponseURL, body);
-      break;
+      await put(String(event.ResponseURL), body);
+      return;
     } catch (err) {
       if (attempt >= 4) throw err;
       deps.log.warn('CloudFormation response not delivered; trying again', {
@@ -130,7 +148,6 @@ export async function handleDeployEvent(event: CustomResourceEvent, deps: Deploy
       await new Promise((r) => setTimeout(r, 250 * 2 ** attempt));
     }
   }
-  return result;
 }
 
 /** A setting the guard refuses before any call, as a FAILED answer; undefined when the settings are usable. */

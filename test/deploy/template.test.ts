@@ -371,7 +371,7 @@ describe('functions', () => {
 });
 
 describe('alarms', () => {
-  it('alarm on both DLQs, function errors, failed rule deliveries, refused unsafe keys and failed key housekeeping', () => {
+  it('alarm on both DLQs, function errors, failed rule deliveries, refused unsafe keys, refused custom-resource requests and failed key housekeeping', () => {
     // Prepare
     const alarms = resourcesOfType(full.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const find = (ns: string, metric: string, dim: unknown) =>
@@ -397,6 +397,9 @@ describe('alarms', () => {
     ).toHaveLength(1);
     expect(
       find('LogsKmsGuard', 'UnsafeKeyRefused', { Name: 'service', Value: 'logs-kms-guard' }),
+    ).toHaveLength(1);
+    expect(
+      find('LogsKmsGuard', 'CustomResourceRefused', { Name: 'service', Value: 'logs-kms-guard' }),
     ).toHaveLength(1);
     // Every alarm but the heartbeat (SweepNotCompleted, below) fires on "> 0".
     for (const a of alarms.filter((a) => a.MetricName !== 'SweepCompleted')) {

@@ -257,6 +257,7 @@ describe('deploy-time key (custom resource)', () => {
     // Assess
     expect(sink.bodies).toEqual([]);
     expect(callsOf(world.emulator, 'CreateKey')).toHaveLength(0);
-    expect(world.output.lines.some((l) => l.includes('ResponseURL that is not CloudFormation'))).toBe(true);
+    expect(world.output.lines.some((l) => l.includes('custom resource request not answered'))).toBe(true);
+    expect(world.output.metrics()).toMatchObject({ CustomResourceRefused: 1 });
   });
 });
