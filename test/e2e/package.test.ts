@@ -60,6 +60,7 @@ const EXPECTED_FILES = [
   'infra/sls/sweep.yml',
   'infra/stackset.mjs',
   'package.json',
+  'scripts/package-params.mjs',
   'scripts/package.mjs',
   'serverless.yml',
 ];
