@@ -41,7 +41,9 @@ describe('CHANGELOG.md and the version', () => {
 
   it('the docs name no version newer than package.json', () => {
     for (const file of ['docs/DEPLOY.md', 'docs/CLI.md', 'README.md']) {
-      for (const m of read(file).matchAll(/\b(?:before|since|until|version) (\d+\.\d+(?:\.\d+)?)(?![\d.×])/g)) {
+      for (const m of read(file).matchAll(
+        /\b(?:before|since|until|version) (\d+\.\d+(?:\.\d+)?)(?![\d.×])/g,
+      )) {
         const v = (m[1] as string).split('.').length === 2 ? `${m[1]}.0` : (m[1] as string);
         expect(newer(v, version), `${file}: "${m[0]}"`).toBe(false);
       }
