@@ -75,11 +75,17 @@ export const RESOURCE_TYPE_ACTIONS = {
     's3:DeleteBucket',
   ],
   'AWS::S3::BucketPolicy': ['s3:PutBucketPolicy', 's3:GetBucketPolicy', 's3:DeleteBucketPolicy'],
+  // Checked against the schema in aws-cloudformation/aws-cloudformation-resource-providers-logs (which names the
+  // older TagLogGroup/ListTagsLogGroup/UntagLogGroup; the registry's current handlers use the *Resource forms), less
+  // AssociateKmsKey/DisassociateKmsKey (only for a KmsKeyId, which the template never sets).
   'AWS::Logs::LogGroup': [
     'logs:DescribeLogGroups',
     'logs:CreateLogGroup',
     'logs:PutRetentionPolicy',
     'logs:DeleteRetentionPolicy',
+    'logs:TagLogGroup',
+    'logs:UntagLogGroup',
+    'logs:ListTagsLogGroup',
     'logs:TagResource',
     'logs:UntagResource',
     'logs:ListTagsForResource',
@@ -131,6 +137,11 @@ export const RESOURCE_TYPE_ACTIONS = {
     'lambda:ListEventSourceMappings',
   ],
   'AWS::Lambda::Permission': ['lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy'],
+  // Events::Rule and the SNS types: checked against their schemas (aws-cloudformation-resource-providers-events,
+  // -sns), less iam:PassRole and the subscription's IAM calls (only for a target or subscription RoleArn: none
+  // here) and sns:PutDataProtectionPolicy (only with DataProtectionPolicy: not set). Lambda, SQS, IAM, S3 and
+  // CloudWatch publish no provider repository: their lists follow the registry schemas (`aws cloudformation
+  // describe-type --type RESOURCE --type-name …`, `Schema.handlers`) for the properties this template sets.
   'AWS::Events::Rule': [
     'events:PutRule',
     'events:DescribeRule',
@@ -158,9 +169,12 @@ export const RESOURCE_TYPE_ACTIONS = {
     'sns:UntagResource',
     'sns:ListTagsForResource',
     'sns:ListSubscriptionsByTopic',
+    'sns:GetDataProtectionPolicy',
+    'sns:Subscribe',
+    'sns:Unsubscribe',
     'sns:DeleteTopic',
   ],
-  'AWS::SNS::TopicPolicy': ['sns:SetTopicAttributes', 'sns:GetTopicAttributes'],
+  'AWS::SNS::TopicPolicy': ['sns:SetTopicAttributes'],
   'AWS::SNS::Subscription': [
     'sns:Subscribe',
     'sns:Unsubscribe',
@@ -194,6 +208,10 @@ export const WILDCARDS = {
   EventSourceMappings:
     "An event source mapping's ARN ends in a UUID Lambda generates: `event-source-mapping:*`, limited by `lambda:FunctionArn` to this stack's functions.",
 };
+
+// `cloudformation:GetTemplate` (osls reads the stack's template when its deployment bucket is gone) is authorised
+// on the stack and change set (Service Authorization Reference: resource types `stack`, `changeSet`), so it stays
+// in TheStackAndItsChangeSets rather than on `*`.
 
 /** The deployer policy document for one account, region and stage. */
 export function deployerPolicy({ account, region, stage = 'prod', partition = 'aws' }) {

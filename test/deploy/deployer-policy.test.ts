@@ -14,6 +14,7 @@ import {
   type Statement,
   WILDCARDS,
 } from '../../infra/deployer-policy.mjs';
+import { evaluate } from '../../local/emulator/iam.ts';
 import { type Packaged, packageTemplate, root } from './template.ts';
 
 const osls = path.join(root, 'node_modules', 'osls', 'lib', 'plugins', 'aws');
@@ -217,5 +218,66 @@ describe('the deployer policy is least privilege', () => {
     expect(readFileSync(path.join(root, 'docs', 'DEPLOY.md'), 'utf8')).toContain(
       'node infra/deployer-policy.mjs --account',
     );
+  });
+});
+
+describe('the deployer policy, as an IAM evaluator decides', () => {
+  const fn = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:logs-kms-guard-prod-enforce`;
+  /** One request by a role holding only the deployer policy. */
+  const decide = (action: string, resource: string, context: Record<string, string> = {}) =>
+    evaluate({
+      principal: { arn: `arn:aws:iam::${ACCOUNT}:role/Deployer`, policies: [{ name: 'deploy', policy }] },
+      accessKeyId: 'ASIATEST',
+      account: ACCOUNT,
+      action,
+      resource,
+      context,
+    }).then((r) => r.decision);
+
+  it('allows what a deployment of this stack asks', async () => {
+    const allowed: [string, string, Record<string, string>?][] = [
+      [
+        'cloudformation:CreateChangeSet',
+        `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/logs-kms-guard-prod/*`,
+      ],
+      [
+        'cloudformation:ExecuteChangeSet',
+        `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/logs-kms-guard-prod/1a2b`,
+      ],
+      ['cloudformation:ValidateTemplate', '*'],
+      ['logs:DescribeLogGroups', '*'],
+      [
+        'iam:PassRole',
+        `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-EnforceRole-1A2B`,
+        { 'iam:PassedToService': 'lambda.amazonaws.com' },
+      ],
+      ['lambda:CreateEventSourceMapping', '*', { 'lambda:FunctionArn': fn }],
+      ['lambda:InvokeFunction', fn],
+    ];
+    for (const [action, resource, context] of allowed)
+      expect(await decide(action, resource, context), `${action} on ${resource}`).toBe('Allowed');
+  });
+
+  it('refuses the same actions outside this stack', async () => {
+    const refused: [string, string, Record<string, string>?][] = [
+      ['cloudformation:DeleteStack', `arn:aws:cloudformation:eu-west-1:${ACCOUNT}:stack/other-stack/1a2b`],
+      ['iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/Admin`],
+      [
+        'iam:PassRole',
+        `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-EnforceRole-1A2B`,
+        { 'iam:PassedToService': 'ec2.amazonaws.com' },
+      ],
+      [
+        'lambda:CreateEventSourceMapping',
+        '*',
+        { 'lambda:FunctionArn': `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:other` },
+      ],
+      ['lambda:InvokeFunction', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:other`],
+      ['logs:DeleteLogGroup', `arn:aws:logs:eu-west-1:${ACCOUNT}:log-group:/aws/lambda/other`],
+      ['s3:PutObject', 'arn:aws:s3:::someone-elses-bucket/x'],
+      ['kms:CreateKey', '*'],
+    ];
+    for (const [action, resource, context] of refused)
+      expect(await decide(action, resource, context), `${action} on ${resource}`).toBe('ImplicitlyDenied');
   });
 });
