@@ -415,21 +415,52 @@ function whoPublishes(args, aws) {
   return { account: Account, publisher: publisherPatterns(Arn, args.publisherArn) };
 }
 
+/**
+ * The oldest AWS CLI releases with every flag publish uses: `s3api put-object --checksum-sha256` arrived with S3's
+ * additional checksums (aws-cli CHANGELOG: 1.22.62 and 2.4.21, February 2022); `--expected-bucket-owner` and
+ * StackSets' `--call-as` are older.
+ */
+export const AWS_CLI_MINIMUM = { 1: [1, 22, 62], 2: [2, 4, 21] };
+
+/** What is wrong with the AWS CLI whose `aws --version` printed `text` (undefined: it will do). */
+export function awsCliProblem(text) {
+  const m = /aws-cli\/(\d+)\.(\d+)\.(\d+)/.exec(text ?? '');
+  if (!m) return `cannot tell the AWS CLI's version from \`aws --version\` ("${String(text ?? '').trim()}")`;
+  const have = m.slice(1, 4).map(Number);
+  if (have[0] > 2) return undefined;
+  const need = AWS_CLI_MINIMUM[have[0]];
+  const older = need && have.findIndex((n, i) => n !== need[i]);
+  if (need && (older === -1 || have[older] > need[older])) return undefined;
+  const wanted = `${AWS_CLI_MINIMUM[2].join('.')} or newer (v2), or ${AWS_CLI_MINIMUM[1].join('.')} or newer (v1)`;
+  return `AWS CLI ${have.join('.')} is too old for \`s3api put-object --checksum-sha256\`: install ${wanted}`;
+}
+
+/** The AWS CLI checked present and recent enough before anything else runs; a message saying what to do, or undefined. */
+function checkAwsCli(aws) {
+  const probe = aws(['--version'], true);
+  if (probe.error || probe.status !== 0) {
+    const why = probe.error?.code === 'ENOENT' ? 'no `aws` on PATH' : `\`aws --version\` failed`;
+    return `publish: the AWS CLI is needed (${why}): install AWS CLI v2 (https://docs.aws.amazon.com/cli/latest/userguide/getting-started-install.html), or use --dry-run to print the commands`;
+  }
+  const problem = awsCliProblem(`${probe.stdout ?? ''} ${probe.stderr ?? ''}`);
+  return problem && `publish: ${problem}`;
+}
+
 /** Runs the publication: buckets and uploads (noting each VersionId), then the pinned template and the StackSet. */
 export function run(args, { spawn = spawnSync, out = console.log, err = console.error } = {}) {
-  const inputs = readInputs(args);
-  if (args.dryRun) return dryRun(args, inputs, out);
+  if (args.dryRun) return dryRun(args, readInputs(args), out);
   const aws = (argv, capture = false) =>
     spawn('aws', argv, {
       cwd: root,
       stdio: capture ? ['ignore', 'pipe', 'pipe'] : 'inherit',
       encoding: 'utf8',
     });
-  const probe = aws(['--version'], true);
-  if (probe.error || probe.status !== 0) {
-    err('publish: the AWS CLI (`aws`) is needed; install it or use --dry-run to print the commands');
+  const missing = checkAwsCli(aws);
+  if (missing) {
+    err(missing);
     return 1;
   }
+  const inputs = readInputs(args);
   const { account, publisher } = whoPublishes(args, aws);
   const pinned = { ...args, account };
   const described = aws(

@@ -9,6 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateParams } from './package-params.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
@@ -83,9 +84,8 @@ export function parseArgs(argv) {
   if (new Set(out.regions).size !== out.regions.length) throw new Error('--regions lists a region twice');
   if (!/^[a-zA-Z0-9-]{1,16}$/.test(out.stage))
     throw new Error(`--stage must be 1-16 of [a-zA-Z0-9-], got "${out.stage}"`);
-  for (const p of out.params) {
-    if (!/^[A-Za-z][A-Za-z0-9]*=/.test(p)) throw new Error(`--param must look like name=value, got "${p}"`);
-  }
+  const problems = validateParams(out.params);
+  if (problems.length > 0) throw new Error(problems.join('\n'));
   return out;
 }
 

@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
+import { validateParams } from './package-params.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACT_DIR = path.join(root, 'dist', 'artifacts');
@@ -142,7 +143,13 @@ export function offlineEnv(base = process.env) {
   };
 }
 
-/** The command line as { stage, region, params, zipOnly, outDir, artifactDir, skipZip, help }; throws on a bad one. */
+/** A command line the script refuses before doing anything (exit 2), in the terms the user typed. */
+export class UsageError extends Error {}
+
+/**
+ * The command line as { stage, region, params, zipOnly, outDir, artifactDir, skipZip, help }; throws a
+ * UsageError on a bad one, including an unknown `--param` name or a value it does not allow (package-params.mjs).
+ */
 export function parseArgs(argv) {
   const out = {
     stage: 'prod',
@@ -158,7 +165,7 @@ export function parseArgs(argv) {
     const arg = argv[i];
     const value = () => {
       const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new Error(`${arg} needs a value`);
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${arg} needs a value`);
       return v;
     };
     if (arg === '--stage') out.stage = value();
@@ -172,11 +179,10 @@ export function parseArgs(argv) {
     else if (arg === '--artifacts') out.artifactDir = path.resolve(value());
     else if (arg === '--skip-zip') out.skipZip = true;
     else if (arg === '--help' || arg === '-h') out.help = true;
-    else throw new Error(`unknown argument: ${arg} (see --help)`);
+    else throw new UsageError(`unknown argument: ${arg} (see --help)`);
   }
-  for (const p of out.params) {
-    if (!/^[A-Za-z][A-Za-z0-9]*=/.test(p)) throw new Error(`--param must look like name=value, got "${p}"`);
-  }
+  const problems = validateParams(out.params);
+  if (problems.length > 0) throw new UsageError(problems.join('\n'));
   return out;
 }
 
@@ -254,7 +260,8 @@ credentials, no network). The CloudFormation template is written to
 .serverless/cloudformation-template-update-stack.json. Parameters: see docs/DEPLOY.md.
 Options:
   --stage name         stage (default prod)          --region name   region (default us-east-1)
-  --param name=value   a deployment parameter (repeatable; see docs/DEPLOY.md)
+  --param name=value   a deployment parameter (repeatable; see docs/DEPLOY.md); an unknown name or a value
+                       the parameter does not allow stops here (exit 2) with the allowed values
   --zip-only           build the zips and stop (used by scripts/deploy.mjs)
   --out DIR            write the packaged template to DIR instead of .serverless/
   --artifacts DIR      zips in DIR instead of dist/artifacts/
@@ -271,6 +278,6 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     }
   } catch (err) {
     console.error(`package: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
+    process.exit(err instanceof UsageError ? 2 : 1);
   }
 }

@@ -322,6 +322,9 @@ describe('artifact bucket policy, as iam-simulate evaluates it', () => {
   });
 });
 
+/** What `aws --version` prints for the fake AWS CLI: a release with every flag publish uses. */
+const AWS_CLI_VERSION = 'aws-cli/2.22.0 Python/3.12.6 Linux/6.1.0 exe/x86_64.ubuntu.24';
+
 describe('publish.mjs', () => {
   it('uploads into the buckets of its own account and pins the template to the VersionId each region returned', async () => {
     // Prepare: a fake AWS CLI; every put-object answers a VersionId naming its bucket and key.
@@ -330,6 +333,7 @@ describe('publish.mjs', () => {
     const spawn = (_cmd: string, argv: string[]) => {
       calls.push(argv);
       const [service, op] = argv;
+      if (service === '--version') return { status: 0, stdout: AWS_CLI_VERSION };
       if (service === 'sts')
         return {
           status: 0,
@@ -403,15 +407,17 @@ describe('publish.mjs', () => {
     // Prepare
     const { parseArgs, run } = await import('../../infra/publish.mjs' as string);
     const spawn = (_cmd: string, argv: string[]) =>
-      argv[0] === 'sts'
-        ? {
-            status: 0,
-            stdout: JSON.stringify({
-              Account: '999999999999',
-              Arn: 'arn:aws:sts::999999999999:assumed-role/R/s',
-            }),
-          }
-        : { status: 0, stdout: '' };
+      argv[0] === '--version'
+        ? { status: 0, stdout: AWS_CLI_VERSION }
+        : argv[0] === 'sts'
+          ? {
+              status: 0,
+              stdout: JSON.stringify({
+                Account: '999999999999',
+                Arn: 'arn:aws:sts::999999999999:assumed-role/R/s',
+              }),
+            }
+          : { status: 0, stdout: '' };
     const base = [
       '--org-id',
       'o-abc123def4',

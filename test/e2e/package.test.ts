@@ -55,11 +55,13 @@ const EXPECTED_FILES = [
   // Deployment from the package: the template, what it includes at package time (infra/sls), the zipper, and
   // the organization StackSet tools.
   'infra/artifact-bucket.yml',
+  'infra/deployer-policy.mjs',
   'infra/publish.mjs',
   'infra/sls/sweep.cjs',
   'infra/sls/sweep.yml',
   'infra/stackset.mjs',
   'package.json',
+  'scripts/package-params.mjs',
   'scripts/package.mjs',
   'serverless.yml',
 ];
