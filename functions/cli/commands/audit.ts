@@ -37,6 +37,7 @@ import type { CliClients } from '../aws.ts';
 import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
+import { checkKeyArnUpFront } from '../key-check.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { queryResultsLines } from '../query-results.ts';
@@ -113,6 +114,8 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const counts = new RunTally(multi);
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, words: {}, read: () => counts.snapshot() });
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
+  // A --key-arn of another account, or one that does not exist: refused up front, as enforce refuses it.
+  if (!multi) await checkKeyArnUpFront(ctx, { usable: false });
   if (opts.skipOptOutCheck)
     ctx.printer.warn(
       'the opt-out check is skipped (--skip-opt-out-check): no tags are read, and groups tagged to opt out are reported as unencrypted in scope',

@@ -49,6 +49,7 @@ import {
   wouldCreateLine,
 } from '../dry-plan.ts';
 import { UsageError } from '../errors.ts';
+import { checkKeyArnUpFront } from '../key-check.ts';
 import { keyLabel } from '../key-label.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
@@ -105,6 +106,10 @@ export async function bulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions): Promise
     concurrency: numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8),
     groupTimeoutMs: numberFlag(opts.groupTimeout, '--group-timeout', { above: 0, max: 3600 }, 300) * 1000,
   };
+  // A --key-arn that does not exist or cannot be used: one error up front, not one per group (rollback takes
+  // groups off a key whatever its state, so it checks nothing here).
+  if (kind === 'enforce' && !isAcross(orgFlagsOf(opts as unknown as Record<string, unknown>)))
+    await checkKeyArnUpFront(ctx, { usable: true });
   if (!ctx.config.dryRun && !opts.yes) {
     const answer = await confirmBulk(ctx, kind, opts, pace);
     if (answer !== true) return answer;
