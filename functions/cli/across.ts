@@ -250,6 +250,10 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
       ...(pair.t ? { nextToken: pair.t } : {}),
     };
   }
+  // In an account reached through a role, a credentials failure is the role session's, not the caller's.
+  const pairHints: ErrorHints = target.roleArn
+    ? { ...hints, role: { arn: target.roleArn, account: pair.a, region: pair.r } }
+    : hints;
   // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
   const mistake = configMistake(done.error);
   if (mistake) throw mistake;
@@ -277,8 +281,8 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
     ...(done.error !== undefined
       ? {
           error: done.error,
-          reason: describeAwsError(done.error, hints),
-          check: whatToCheck(done.error, hints),
+          reason: describeAwsError(done.error, pairHints),
+          check: whatToCheck(done.error, pairHints),
         }
       : {}),
     ...(done.queryResults ? { queryResults: done.queryResults } : {}),
