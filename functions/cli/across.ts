@@ -314,12 +314,13 @@ function finishAcross(input: {
     ...refused(),
   ];
   const result: AcrossResult = { plan, outcomes };
-  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again.
+  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again
+  // (a resumed one too: the token it was given still holds what is left, so no new one is printed).
   const progressed = outcomes.some(
     (o) =>
       o.status === 'done' || o.status === 'interrupted' || o.status === 'not-started' || o.counts.listed > 0,
   );
-  if (todo.length && (progressed || options.resumeToken)) {
+  if (todo.length && progressed) {
     const token = encodeAcross(options.command, todo);
     result.resume = { token, command: resumeCommand(ctx.argv, token) };
   }

@@ -43,6 +43,7 @@ import { makeProgress, type Progress } from '../progress.ts';
 import { queryResultsLines } from '../query-results.ts';
 import { type AuditRow, auditRow, type Format, tableWidth, totalsText } from '../report.ts';
 import { reportPath } from '../resume-out.ts';
+import { RERUN_SAME_TOKEN, resumeText } from '../resume-token.ts';
 import { RunTally } from '../run-tally.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
@@ -348,7 +349,8 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
     );
   }
   if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(state.tally.risks)));
-  if (result.resume) printer.info(`resume with:\n  ${result.resume.command}`);
+  if (result.resume) printer.info(resumeText('resume with', result.resume.command));
+  else if (opts.resumeToken && !run.completeness.complete) printer.info(RERUN_SAME_TOKEN);
   // Last, so that the cause is what a terminal shows at the bottom.
   for (const o of result.outcomes.filter((x) => x.status === 'failed')) {
     const where = multi ? `${o.account} ${o.region}: ` : '';
