@@ -250,6 +250,10 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
       ...(pair.t ? { nextToken: pair.t } : {}),
     };
   }
+  // In an account reached through a role, a credentials failure is the role session's, not the caller's.
+  const pairHints: ErrorHints = target.roleArn
+    ? { ...hints, role: { arn: target.roleArn, account: pair.a, region: pair.r } }
+    : hints;
   // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
   const mistake = configMistake(done.error);
   if (mistake) throw mistake;
@@ -277,8 +281,8 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
     ...(done.error !== undefined
       ? {
           error: done.error,
-          reason: describeAwsError(done.error, hints),
-          check: whatToCheck(done.error, hints),
+          reason: describeAwsError(done.error, pairHints),
+          check: whatToCheck(done.error, pairHints),
         }
       : {}),
     ...(done.queryResults ? { queryResults: done.queryResults } : {}),
@@ -310,12 +314,13 @@ function finishAcross(input: {
     ...refused(),
   ];
   const result: AcrossResult = { plan, outcomes };
-  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again.
+  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again
+  // (a resumed one too: the token it was given still holds what is left, so no new one is printed).
   const progressed = outcomes.some(
     (o) =>
       o.status === 'done' || o.status === 'interrupted' || o.status === 'not-started' || o.counts.listed > 0,
   );
-  if (todo.length && (progressed || options.resumeToken)) {
+  if (todo.length && progressed) {
     const token = encodeAcross(options.command, todo);
     result.resume = { token, command: resumeCommand(ctx.argv, token) };
   }

@@ -260,6 +260,8 @@ export interface ErrorHints {
   endpoint?: string;
   /** --profile (or AWS_PROFILE), when given. */
   profile?: string;
+  /** The role session the call was signed with, in an account reached through an assumed role. */
+  role?: { arn: string; account: string; region: string };
 }
 
 const CONNECTION_CODES =
@@ -300,9 +302,11 @@ function credentialsFailure(chain: ErrorLike[]): 'missing' | 'invalid' | 'expire
 }
 
 const credentialsToCheck = (hints: ErrorHints) =>
-  hints.profile
-    ? `the profile ${hints.profile} and its credentials (aws configure list --profile ${hints.profile}; aws sso login)`
-    : 'the credentials (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID; aws sso login)';
+  hints.role
+    ? `the role session (account ${hints.role.account}, role ${hints.role.arn.split('/').pop()}): that the role ${hints.role.arn} exists, that its trust policy lets the caller assume it, and that ${hints.role.region} is enabled for account ${hints.role.account}`
+    : hints.profile
+      ? `the profile ${hints.profile} and its credentials (aws configure list --profile ${hints.profile}; aws sso login)`
+      : 'the credentials (--profile, AWS_PROFILE, AWS_ACCESS_KEY_ID; aws sso login)';
 
 /** What the user should check for this failure, in a few words: the endpoint, the profile/credentials, IAM. */
 export function whatToCheck(err: unknown, hints: ErrorHints = {}): string {
@@ -339,6 +343,11 @@ export function describeAwsError(err: unknown, hints: ErrorHints = {}): string {
   if (/Region is missing/i.test(all)) return 'no AWS region: pass --region or set AWS_REGION';
   const unserved = unservedCall(chain, root, hints);
   if (unserved) return unserved;
+  const call = root?.$action ? ` (${root.$action})` : '';
+  if (hints.role && credentialsFailure(chain)) {
+    const { account, region, arn } = hints.role;
+    return `the role session in account ${account} (role ${arn.split('/').pop()}) is not accepted in ${region}${call}: check ${credentialsToCheck(hints)}`;
+  }
   if (chain.some((e) => ['ExpiredToken', 'ExpiredTokenException'].includes(e?.name ?? ''))) {
     return 'the AWS session has expired: log in again (aws sso login) or refresh the credentials';
   }

@@ -65,7 +65,7 @@ export function csvTrailer(c: Completeness): string {
     line(incompleteHeadline(c)),
     ...c.errors.map((e) =>
       line(
-        `${e.status}: account ${e.account || '(this account)'} region ${e.region}: ${e.error}${e.check ? `; check ${e.check}` : ''}`,
+        `${e.status}: account ${e.account || '(this account)'} region ${e.region}: ${e.error}${e.check && !e.error.includes(e.check) ? `; check ${e.check}` : ''}`,
       ),
     ),
   ].join('');

@@ -225,11 +225,12 @@ async function chooseRegions(io: Io, flags: CommonFlags): Promise<{ regions: str
 }
 
 /**
- * Whether the SDK's credential chain gets as far as AWS_PROFILE: credentials in the environment (access keys, a
- * web identity token) come first, and then an unknown profile there is harmless.
+ * Whether the SDK's credential chain reads AWS_PROFILE: it does even when access keys are set (with
+ * AWS_PROFILE set, @aws-sdk/credential-provider-node skips the environment's keys and uses the profile), so an
+ * unknown profile there would fail every call. Only a web identity token file still answers without it.
  */
 function readsProfile(env: Io['env']): boolean {
-  return !env.AWS_ACCESS_KEY_ID && !env.AWS_WEB_IDENTITY_TOKEN_FILE;
+  return !env.AWS_WEB_IDENTITY_TOKEN_FILE;
 }
 
 /** Refuses a profile (--profile, or AWS_PROFILE) no shared config or credentials file defines, naming the files read. */

@@ -38,6 +38,8 @@ export interface AccountTarget {
   account: string;
   name?: string;
   clients: ClientFactory;
+  /** The role assumed to reach the account (absent for the caller's own account). */
+  roleArn?: string;
 }
 
 /** An account (or account × region) left out, and why: reported, never fatal to the others. */
@@ -340,7 +342,7 @@ export async function planTargets(options: {
       probe.run(async () => {
         try {
           await credentials();
-          targets.push({ account: a.id, ...named, clients: assumeFrom(credentials) });
+          targets.push({ account: a.id, ...named, clients: assumeFrom(credentials), roleArn });
         } catch (err) {
           skipped.push({
             account: a.id,

@@ -168,22 +168,25 @@ export function wrapText(s: string, max: number): string[] {
 
 /**
  * Column widths that fit `width` with `gap` between columns: the `flexible` columns (index and smallest width),
- * in the order given, each narrowed down to its smallest until the line fits; wider than `width` only when every
- * one is at its smallest. Pure.
+ * in the order given, each narrowed down to its smallest until the line fits; then, if it still does not, each
+ * down to its `floor` (when given) in a second pass; wider than `width` only when every one is at its floor. Pure.
  */
 export function fitWidths(
   natural: number[],
-  flexible: { index: number; min: number }[],
+  flexible: { index: number; min: number; floor?: number }[],
   width: number,
   gap = 2,
 ): number[] {
   const widths = [...natural];
-  for (const f of flexible) {
+  const narrow = (index: number, smallest: number) => {
     const total = widths.reduce((a, b) => a + b, 0) + gap * (widths.length - 1);
-    if (total <= width) break;
-    const current = widths[f.index] ?? 0;
-    widths[f.index] = Math.max(Math.min(f.min, current), current - (total - width));
-  }
+    if (total <= width) return false;
+    const current = widths[index] ?? 0;
+    widths[index] = Math.max(Math.min(smallest, current), current - (total - width));
+    return true;
+  };
+  for (const f of flexible) if (!narrow(f.index, f.min)) return widths;
+  for (const f of flexible) if (f.floor !== undefined && !narrow(f.index, f.floor)) return widths;
   return widths;
 }
 
@@ -220,9 +223,10 @@ export function auditTable(rows: AuditRow[], options: TableOptions = {}): string
   const widths = fitWidths(
     natural,
     [
-      { index: KMS_KEY, min: 20 },
-      { index: LOG_GROUP, min: 24 },
-      { index: NOTE, min: 24 },
+      // A narrow terminal (COLUMNS=80) narrows them further rather than overflow it (a line never wider).
+      { index: KMS_KEY, min: 20, floor: 7 },
+      { index: LOG_GROUP, min: 24, floor: 9 },
+      { index: NOTE, min: 24, floor: 8 },
     ],
     options.width,
   );

@@ -67,6 +67,21 @@ export function resumeCommand(argv: string[], token: string): string {
   return `${['logs-kms-guard', ...kept].map(shellQuote).join(' ')}${secret} --resume-token ${shellQuote(token)}`;
 }
 
+/**
+ * The resume command as printed after `label` ("resume with"): a command that reads the external ID from
+ * LOGS_KMS_GUARD_EXTERNAL_ID is preceded by a line saying to set that variable first (the ID is never printed).
+ */
+export function resumeText(label: string, command: string): string {
+  const note = command.includes(`"$${EXTERNAL_ID_ENV}"`)
+    ? `(the command reads the external ID from ${EXTERNAL_ID_ENV}: set it first, e.g. read -rs ${EXTERNAL_ID_ENV}; export ${EXTERNAL_ID_ENV})\n`
+    : '';
+  return `${label}:\n${note}  ${command}`;
+}
+
+/** What a resumed run that listed nothing says instead of a new resume command: its own token still holds. */
+export const RERUN_SAME_TOKEN =
+  'nothing was listed, so no new resume command: after fixing that, run the same command again (its --resume-token still holds what is left)';
+
 /** One account × region still to do, in a token: account, region, DescribeLogGroups token. */
 export interface TokenPair {
   a: string;

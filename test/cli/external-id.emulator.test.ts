@@ -56,7 +56,7 @@ describe('--external-id is never printed', () => {
     const table = cli();
     expect(await run(['audit', '--org', `--external-id=${SECRET}`], table.io)).toBe(3);
     expect(table.stderr()).toMatch(
-      /resume with:\n {2}logs-kms-guard audit --org --external-id "\$LOGS_KMS_GUARD_EXTERNAL_ID" --resume-token 2\./,
+      /resume with:\n\(the command reads the external ID from LOGS_KMS_GUARD_EXTERNAL_ID: set it first, e\.g\. read -rs LOGS_KMS_GUARD_EXTERNAL_ID; export LOGS_KMS_GUARD_EXTERNAL_ID\)\n {2}logs-kms-guard audit --org --external-id "\$LOGS_KMS_GUARD_EXTERNAL_ID" --resume-token 2\./,
     );
     for (const text of [json.stdout(), json.stderr(), table.stdout(), table.stderr()])
       expect(text).not.toContain(SECRET);

@@ -171,13 +171,17 @@ describe('across accounts (organization emulator)', () => {
   }, 60_000);
 
   it.each(FORMATS)(
-    'an invalid token in us-east-1 is a credentials failure: incomplete, exit 3 (%s)',
+    'an invalid token in us-east-1 is a failure of the role session, named with what to check there: incomplete, exit 3 (%s)',
     async (format) => {
       const t = cli();
       const r = await auditIn(format, t, ['--accounts', EU_ONLY, '--regions', 'eu-west-1,us-east-1', '-q']);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/INCOMPLETE: 1 of 2 account-region\(s\) not audited \(1 failed\)/);
-      expect(r.stderr).toMatch(/777777777777 us-east-1: the AWS credentials are not valid here/);
+      // The caller's credentials worked: the role session in that account-region is what failed (review 9).
+      expect(r.stderr).toMatch(
+        /777777777777 us-east-1: the role session in account 777777777777 \(role OrganizationAccountAccessRole\) is not accepted in us-east-1 \(\w+:\w+\): check the role session .*that the role arn:aws:iam::777777777777:role\/OrganizationAccountAccessRole exists, that its trust policy lets the caller assume it, and that us-east-1 is enabled for account 777777777777/,
+      );
+      expect(r.stderr).not.toMatch(/--profile, AWS_PROFILE/);
       expect(r.stderr).toMatch(/accounts: 0 of 1 fully audited; 1 not finished .*INCOMPLETE/);
       if (format === 'json') {
         const report = JSON.parse(r.out);
@@ -187,14 +191,18 @@ describe('across accounts (organization emulator)', () => {
             account: EU_ONLY,
             region: 'us-east-1',
             status: 'failed',
-            check: expect.stringMatching(/credentials/),
+            check: expect.stringMatching(/role session .*trust policy.*us-east-1 is enabled/),
           }),
         ]);
         // The pair that was audited keeps its counts; totals say they are not the whole run.
         expect(report.totals).toMatchObject({ listed: 1, complete: false });
       }
-      if (format === 'csv')
+      if (format === 'csv') {
         expect(r.out).toMatch(/\n# INCOMPLETE: 1 of 2 .*\n# failed: account 777777777777 region us-east-1: /);
+        // The "check …" text once, not twice.
+        const failedLine = r.out.split('\n').find((l) => l.startsWith('# failed:')) ?? '';
+        expect(failedLine.match(/check/g)).toHaveLength(1);
+      }
       if (format === 'table') expect(r.out).toMatch(/INCOMPLETE: 1 of 2/);
       if (format === 'html') {
         expect(r.out).toContain('Incomplete: 1 of 2 account-region(s) not audited');

@@ -193,7 +193,7 @@ describe('an unknown profile in AWS_PROFILE', () => {
     expect(logs.calls().length + kms.calls().length + sts.calls().length).toBe(0);
   });
 
-  it('a known one passes; --profile wins over it; credentials in the environment make it harmless', async () => {
+  it('a known one passes; --profile wins over it; access keys do not make it harmless, a web identity token does', async () => {
     writeFileSync(config, '[default]\nregion = eu-west-1\n[profile ops]\nregion = eu-west-1\n');
     keyExists();
     serve([listedGroup('/a', KEY_ARN)]);
@@ -204,6 +204,11 @@ describe('an unknown profile in AWS_PROFILE', () => {
     const keys = testIo({
       env: env({ AWS_PROFILE: 'opps', AWS_ACCESS_KEY_ID: 'AKIA', AWS_SECRET_ACCESS_KEY: 's' }),
     });
-    expect(await run(['audit', '-q'], keys.io)).toBe(0);
+    // The SDK's chain uses AWS_PROFILE over the environment's keys (credential-provider-node skips fromEnv).
+    expect(await run(['audit', '-q'], keys.io)).toBe(2);
+    const webIdentity = testIo({
+      env: env({ AWS_PROFILE: 'opps', AWS_WEB_IDENTITY_TOKEN_FILE: '/var/run/token' }),
+    });
+    expect(await run(['audit', '-q'], webIdentity.io)).toBe(0);
   });
 });

@@ -21,6 +21,7 @@ import {
   singleRegion,
 } from '../context.ts';
 import { UsageError } from '../errors.ts';
+import { checkKeyArnUpFront } from '../key-check.ts';
 import { keyLabel } from '../key-label.ts';
 import { reservedGroupProblem } from '../validate.ts';
 
@@ -35,6 +36,7 @@ async function associate(
   const reserved = reservedGroupProblem(opts.logGroup);
   if (reserved) throw new UsageError(reserved);
   const timeoutMs = numberFlag(opts.timeout, '--timeout', { above: 0, max: 3600 }, 300) * 1000;
+  await checkKeyArnUpFront(ctx, { usable: true });
   const clients = ctx.clients(region);
   const group = await describeLogGroup(clients, opts.logGroup);
   if (!group) {

@@ -37,11 +37,13 @@ import type { CliClients } from '../aws.ts';
 import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
+import { checkKeyArnUpFront } from '../key-check.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { queryResultsLines } from '../query-results.ts';
 import { type AuditRow, auditRow, type Format, tableWidth, totalsText } from '../report.ts';
 import { reportPath } from '../resume-out.ts';
+import { RERUN_SAME_TOKEN, resumeText } from '../resume-token.ts';
 import { RunTally } from '../run-tally.ts';
 import { type Output, openOutput, type RowWriter, rowWriter } from '../sink.ts';
 import { VERSION } from '../version.ts';
@@ -119,6 +121,8 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const counts = new RunTally(multi);
   const progress = makeProgress(io, { enabled: !ctx.flags.quiet, words: {}, read: () => counts.snapshot() });
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
+  // A --key-arn of another account, or one that does not exist: refused up front, as enforce refuses it.
+  if (!multi) await checkKeyArnUpFront(ctx, { usable: false });
   if (opts.skipOptOutCheck)
     ctx.printer.warn(
       'the opt-out check is skipped (--skip-opt-out-check): no tags are read, and groups tagged to opt out are reported as unencrypted in scope',
@@ -363,7 +367,8 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
     );
   }
   if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(state.tally.risks)));
-  if (result.resume) printer.info(`resume with:\n  ${result.resume.command}`);
+  if (result.resume) printer.info(resumeText('resume with', result.resume.command));
+  else if (opts.resumeToken && !run.completeness.complete) printer.info(RERUN_SAME_TOKEN);
   // Last, so that the cause is what a terminal shows at the bottom.
   for (const o of result.outcomes.filter((x) => x.status === 'failed')) {
     const where = multi ? `${o.account} ${o.region}: ` : '';

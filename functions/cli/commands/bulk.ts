@@ -6,6 +6,7 @@
 import { type Command, Option } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import { findGuardKey } from '../../core/key.ts';
+import { isReservedLogGroupName, RESERVED_REASON } from '../../core/scope.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import {
   LOGS_QUOTA_TPS,
@@ -49,10 +50,12 @@ import {
   wouldCreateLine,
 } from '../dry-plan.ts';
 import { UsageError } from '../errors.ts';
+import { checkKeyArnUpFront } from '../key-check.ts';
 import { keyLabel } from '../key-label.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { totalsText } from '../report.ts';
+import { RERUN_SAME_TOKEN, resumeText } from '../resume-token.ts';
 import { RunTally } from '../run-tally.ts';
 
 /** The flags of `enforce` and `rollback`. */
@@ -100,17 +103,23 @@ export async function bulk(ctx: Ctx, kind: BulkKind, opts: BulkOptions): Promise
     throw new UsageError(
       `--skip-opt-out-check is for audit only: ${kind} always reads the opt-out tag, so as never to touch a group tagged to opt out`,
     );
+  if (opts.prefix && isReservedLogGroupName(opts.prefix))
+    throw new UsageError(`--prefix ${opts.prefix}: ${RESERVED_REASON}`);
   const pace: BulkPace = {
     rate: numberFlag(opts.rate, '--rate', { above: 0, max: 5 }, 5),
     concurrency: numberFlag(opts.concurrency, '--concurrency', { above: 0, max: 64 }, 8),
     groupTimeoutMs: numberFlag(opts.groupTimeout, '--group-timeout', { above: 0, max: 3600 }, 300) * 1000,
   };
+  // A --key-arn that does not exist or cannot be used: one error up front, not one per group (rollback takes
+  // groups off a key whatever its state, so it checks nothing here).
+  if (kind === 'enforce' && !isAcross(orgFlagsOf(opts as unknown as Record<string, unknown>)))
+    await checkKeyArnUpFront(ctx, { usable: true });
   if (!ctx.config.dryRun && !opts.yes) {
     const answer = await confirmBulk(ctx, kind, opts, pace);
     if (answer !== true) return answer;
   }
   const run = await runBulk(ctx, kind, opts, pace);
-  return reportBulk(ctx, kind, run);
+  return reportBulk(ctx, kind, run, Boolean(opts.resumeToken));
 }
 
 /**
@@ -255,7 +264,7 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
 }
 
 /** Prints (and with --json writes) what the run did or, in a dry run, would do; the exit code. */
-function reportBulk(ctx: Ctx, kind: BulkKind, run: BulkRun): number {
+function reportBulk(ctx: Ctx, kind: BulkKind, run: BulkRun, resumed: boolean): number {
   const { io, printer, config } = ctx;
   const { result, failures } = run;
   const dryRun = config.dryRun;
@@ -309,17 +318,19 @@ function reportBulk(ctx: Ctx, kind: BulkKind, run: BulkRun): number {
   for (const create of run.creates) printer.info(`dry run: ${wouldCreateLine(create)}`);
   const headline = incompleteHeadline(completeness, dryRun ? 'checked' : 'done');
   if (headline) printer.warn(printer.style.red(headline));
-  printer.info(`${dryRun ? 'dry run: ' : ''}${totalsText(totals, kind, dryRun)}`);
+  // The same label as audit's: totals of a run that did not finish cover only what was listed.
+  const partial = stopped.length ? 'interrupted; partial totals: ' : headline ? 'partial totals: ' : '';
+  printer.info(`${dryRun ? 'dry run: ' : ''}${partial}${totalsText(totals, kind, dryRun)}`);
   for (const o of failed)
     printer.error(`${multi ? `${o.account} ${o.region}: ` : ''}${o.reason ?? 'failed'}`);
   if (result.resume) {
     const again = result.resume.command;
     if (stopped.length)
       printer.info(
-        `${printer.style.yellow('stopped')} cleanly between log groups; nothing is half-done. Resume with:\n  ${again}`,
+        `${printer.style.yellow('stopped')} cleanly between log groups; nothing is half-done. ${resumeText('Resume with', again)}`,
       );
-    else printer.info(`after fixing that, resume with:\n  ${again}`);
-  }
+    else printer.info(resumeText('after fixing that, resume with', again));
+  } else if (resumed && !completeness.complete) printer.info(RERUN_SAME_TOKEN);
   if (stopped.length) return EXIT.interrupted;
   if (failed.length || denied.length)
     return failed.some((o) => isAwsFailure(o.error)) || denied.length ? EXIT.aws : EXIT.findings;

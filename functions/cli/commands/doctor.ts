@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { emptyCounts } from '../../core/sweep/report.ts';
-import { orgFlagsOf, reportPairs, runAcross, skippedLines } from '../across.ts';
+import { errorHints, orgFlagsOf, reportPairs, runAcross, skippedLines } from '../across.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import type { Check, DoctorOptions } from '../doctor/check.ts';
 import { doctorRegion } from '../doctor/runner.ts';
@@ -21,6 +21,7 @@ async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
       region,
       options: opts,
       now: ctx.io.clock?.now() ?? Date.now(),
+      hints: errorHints(ctx),
     });
     checks.push(...found);
     if (!ctx.flags.json) for (const c of found) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
@@ -60,6 +61,7 @@ async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<n
         region: task.region,
         options: opts,
         now: io.clock?.now() ?? Date.now(),
+        hints: errorHints(ctx),
       });
       checks.push(...found.map((c) => ({ account: task.account, ...c })));
       return { status: 'done', counts: emptyCounts() };
@@ -97,7 +99,9 @@ export const doctorCommand: CliCommand = {
         common(
           program
             .command('doctor')
-            .description('Check that a region is ready: trail, rule, queue, DLQ, key, recent failures.'),
+            .description(
+              "Check that a region is ready: credentials, CloudTrail trail, EventBridge rule; then, as far as those are found: the rule's queue and its DLQ, the guard key (rotation, policy, Insights query results, function role), recent failures. A check with nothing to look at prints no line.",
+            ),
         ),
       )
         .option('--rule <name>', 'the EventBridge rule (default: found by the CreateLogGroup pattern)')

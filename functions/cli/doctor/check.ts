@@ -6,7 +6,7 @@
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { GuardConfig } from '../../core/config.ts';
 import type { PolicyDocument } from '../../core/policy.ts';
-import { type CliClients, describeAwsError } from '../aws.ts';
+import { type CliClients, describeAwsError, type ErrorHints } from '../aws.ts';
 
 /** How a check came out: `fail` makes doctor exit 1; `info` is neither good nor bad (an optional feature off). */
 export type CheckStatus = 'ok' | 'info' | 'warn' | 'fail';
@@ -38,6 +38,8 @@ export interface RegionInput {
   options: DoctorOptions;
   /** The time the recent-failures window ends at (epoch ms). */
   now: number;
+  /** What the run was pointed at (AWS_ENDPOINT_URL, the profile), for errors that name what to check. */
+  hints?: ErrorHints;
 }
 
 /** What earlier checks of a region found out, for the checks after them. */
