@@ -3,10 +3,13 @@
  * pipeline (queue, containers under the deployed EnforceRole, DLQ) against the emulator: a group tagged after
  * its creation, before its event is handled, and a group tagged while its sweep work item waited, are left
  * alone; when the tags cannot be read, the record fails into the DLQ after its retries and the group is untouched.
+ * And the queue itself, under the packaged template's queue policy: a forged work item is refused.
  */
 import { CreateLogGroupCommand, TagResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { sweepWorkItem } from '../../functions/core/event.ts';
+import { packagedTemplate, queuePolicyFromTemplate } from '../../local/roles.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';
 import { callsOf, createEvent, startPipeline, startWorld, succeeded, type World } from './helpers.ts';
 
@@ -92,5 +95,48 @@ describe('the opt-out tag as it is when the guard acts (dist/enforce.mjs, local 
     expect(keyOf(world, '/team/unreadable')).toBeUndefined();
     expect(callsOf(world.emulator, 'AssociateKmsKey')).toEqual([]);
     expect(world.output.decisions().map((d: any) => d.outcome)).toEqual(['failed', 'failed', 'failed']);
+  }, 60_000);
+});
+
+describe('the enforce queue under its packaged policy (emulator IAM)', () => {
+  it("refuses a forged work item from a role allowed sqs:* and takes the sweep role's", async () => {
+    // Prepare: the queue as the stack deploys it, with its resolved policy
+    const world = await startWorld({ throttle: false });
+    const stack = { account: world.account, region: world.region };
+    const policy = queuePolicyFromTemplate(packagedTemplate(), stack, 'EnforceQueuePolicy');
+    const queue = world.emulator.state.createQueue(world.region, 'logs-kms-guard-prod-EnforceQueue', {
+      policy: policy as object,
+    });
+    world.emulator.iam.setPrincipal('forger', {
+      arn: `arn:aws:iam::${world.account}:role/Developer`,
+      policies: [
+        {
+          name: 'sqs',
+          policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] },
+        },
+      ],
+    });
+    const sweep = world.asDeployed({}, { role: 'SweepRole' });
+    const sqs = (accessKeyId: string) =>
+      new SQSClient({
+        region: world.region,
+        endpoint: world.emulator.endpoint,
+        credentials: { accessKeyId, secretAccessKey: 'local' },
+        maxAttempts: 1,
+      });
+    const item = (name: string) =>
+      new SendMessageCommand({
+        QueueUrl: queue.localUrl,
+        MessageBody: JSON.stringify(
+          sweepWorkItem({ name, region: world.region, account: world.account, runId: 'r' }),
+        ),
+      });
+    world.expectDenials();
+
+    // Act / Assess
+    await expect(sqs('forger').send(item('/team/opted-out'))).rejects.toMatchObject({ name: 'AccessDenied' });
+    await expect(sqs(sweep.AWS_ACCESS_KEY_ID as string).send(item('/legacy/app'))).resolves.toMatchObject({
+      MessageId: expect.any(String),
+    });
   }, 60_000);
 });
