@@ -44,6 +44,14 @@ const associateBucket = new AdaptiveTokenBucket(
   systemClock,
   SHARED_QUOTA_PACING,
 );
+// The tag read before each association (the opt-out tag as it is now) has its own quota, ListTagsForResource
+// 5 TPS, shared with the sweep: paced the same way, at the same ceiling (one read per association).
+const tagsBucket = new AdaptiveTokenBucket(
+  config.associateRate,
+  config.associateRate,
+  systemClock,
+  SHARED_QUOTA_PACING,
+);
 /** Change events this container handled (a late duplicate raises no second alarm; core/once.ts). */
 const handledChanges = new Set<string>();
 /** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */
@@ -111,6 +119,7 @@ function handleDeps(context: Context, home: Home, remaining: number): HandleDeps
     clientsFor,
     deadline: Date.now() + remaining - config.deadlineMarginMs,
     associateBucket,
+    tagsBucket,
     record,
     alert: (metric: AlertMetric, value?: number) => metrics.add(metric, value),
     handledChanges,

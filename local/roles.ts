@@ -163,6 +163,15 @@ export function rolesFromTemplate(template: CfnTemplate, stack: Stack): Record<s
   return roles;
 }
 
+/** The resolved policy of the template's AWS::SQS::QueuePolicy `id` (e.g. EnforceQueuePolicy) for one stack. */
+export function queuePolicyFromTemplate(template: CfnTemplate, stack: Stack, id: string): unknown {
+  const resource = template.Resources[id];
+  if (resource?.Type !== 'AWS::SQS::QueuePolicy') throw new Error(`the template has no queue policy ${id}`);
+  return resolver(template, stack).value(
+    (resource.Properties as { PolicyDocument?: unknown })?.PolicyDocument,
+  );
+}
+
 const root = path.resolve(import.meta.dirname, '..');
 
 /**

@@ -8,12 +8,14 @@ import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,
   DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { sweepWorkItem } from '../functions/core/event.ts';
 import { defaultKeyPolicy } from '../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../local/world.ts';
 import { FUNCTION_ARN, KEY_ARN, loadEvent } from './helpers.ts';
@@ -66,10 +68,14 @@ function existingKey() {
   });
   kms.on(GetKeyPolicyCommand).resolves({ Policy: JSON.stringify(defaultKeyPolicy(ctx)) });
 }
-function group(name: string, kmsKeyId?: string) {
+function group(name: string, kmsKeyId?: string, tags: Record<string, string> = {}) {
   logs.on(DescribeLogGroupsCommand, { logGroupNamePrefix: name }).resolves({
     logGroups: [{ logGroupName: name, ...(kmsKeyId ? { kmsKeyId } : {}) }],
   });
+  logs.on(ListTagsForResourceCommand, { resourceArn: groupArn(name) }).resolves({ tags });
+}
+function groupArn(name: string) {
+  return `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${name}`;
 }
 
 describe('enforce handler', () => {
@@ -90,7 +96,8 @@ describe('enforce handler', () => {
     vi.unstubAllEnvs();
   });
 
-  it('encrypts a new group: 4 calls cold, 2 calls warm', async () => {
+  // 5 and 3 since issue 19 (were 4 and 2): the group's tags are read right before its association.
+  it('encrypts a new group: 5 calls cold, 3 calls warm', async () => {
     // Prepare
     const handler = await loadHandler();
     existingKey();
@@ -108,8 +115,12 @@ describe('enforce handler', () => {
       keyArn: KEY_ARN,
     });
     expect(warm).toMatchObject({ outcome: 'encrypted', logGroupName: '/aws/lambda/orders-api' });
-    expect(coldCalls).toBe(4);
-    expect(totalCalls() - coldCalls).toBe(2);
+    expect(coldCalls).toBe(5);
+    expect(totalCalls() - coldCalls).toBe(3);
+    expect(logs.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input)).toEqual([
+      { resourceArn: groupArn('/ecs/checkout-service') },
+      { resourceArn: groupArn('/aws/lambda/orders-api') },
+    ]);
     expect(logs.commandCalls(AssociateKmsKeyCommand).map((c) => c.args[0].input)).toEqual([
       { logGroupName: '/ecs/checkout-service', kmsKeyId: KEY_ARN },
       { logGroupName: '/aws/lambda/orders-api', kmsKeyId: KEY_ARN },
@@ -225,6 +236,64 @@ describe('enforce handler', () => {
     expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
     expect(output.join('')).toContain('"UnsafeKeyRefused":1');
     expect(output.join('')).toContain('"Failed":1');
+  });
+
+  describe('the opt-out tag as it is at the moment of change (issue 19)', () => {
+    it('leaves alone a group tagged with the opt-out tag after its creation event', async () => {
+      // Prepare: the event carries no tags; the group has been tagged since
+      const handler = await loadHandler();
+      existingKey();
+      group('/ecs/checkout-service', undefined, { 'logs-kms-guard:skip': 'true' });
+      logs.on(AssociateKmsKeyCommand).resolves({});
+      // Act
+      const result = await handler(loadEvent('create-log-group-ecs-cli.json'), context());
+      // Assess
+      expect(result).toMatchObject({ outcome: 'out-of-scope', reason: 'tagged logs-kms-guard:skip=true' });
+      expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+      expect(output.join('')).toContain('"OutOfScope":1');
+    });
+
+    it('leaves alone a group whose sweep work item waited while the group was tagged', async () => {
+      // Prepare
+      const handler = await loadHandler();
+      existingKey();
+      group('/legacy/app', undefined, { 'logs-kms-guard:skip': 'yes' });
+      logs.on(AssociateKmsKeyCommand).resolves({});
+      const item = sweepWorkItem({ name: '/legacy/app', region: REGION, account: ACCOUNT, runId: 'run-1' });
+      // Act
+      const response = await handler(sqsBatch(item), context());
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [] });
+      expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+      expect(output.join('')).toContain('"OutOfScope":1');
+    });
+
+    it('takes the event tags as a shortcut when they already opt out: no tag read', async () => {
+      const handler = await loadHandler();
+      const result = await handler(loadEvent('create-log-group-skip-tag.json'), context());
+      expect(result.outcome).toBe('out-of-scope');
+      expect(totalCalls()).toBe(0);
+    });
+
+    it('hands the record back, untouched, when the tags cannot be read', async () => {
+      // Prepare
+      const handler = await loadHandler();
+      existingKey();
+      group('/ecs/checkout-service');
+      logs.on(ListTagsForResourceCommand).rejects(
+        new AccessDeniedException({
+          ...meta,
+          message: 'not authorized to perform: logs:ListTagsForResource',
+        }),
+      );
+      logs.on(AssociateKmsKeyCommand).resolves({});
+      // Act
+      const response = await handler(sqsBatch(loadEvent('create-log-group-ecs-cli.json')), context());
+      // Assess
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'm-0' }] });
+      expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+      expect(output.join('')).toContain('"Failed":1');
+    });
   });
 
   describe('with an SQS batch', () => {

@@ -194,7 +194,10 @@ async function reEncrypt(change: ChangeRequest, deps: EnforceDeps): Promise<Enfo
     }
     throw err;
   }
-  const result = await enforceLogGroup({ name, region: change.region, account: change.account, tags }, deps);
+  const result = await enforceLogGroup(
+    { name, region: change.region, account: change.account, tags, tagsCurrent: true },
+    deps,
+  );
   if (result.outcome === 'encrypted') {
     return { ...result, outcome: 're-encrypted', reason: `its key was removed; ${result.reason}` };
   }

@@ -1,9 +1,11 @@
 /**
  * Bringing one log group under the guard's key, the core of every path (a new group's event, the sweep, the
- * CLI): decide its scope, read its current key, ensure the key and its policy (key.ts), and associate
+ * CLI): decide its scope, read its current key, ensure the key and its policy (key.ts), read its tags as they
+ * are now (the opt-out tag may have been set since the event or the sweep's listing), and associate
  * (associate.ts). Each path reports the outcome; each outcome maps to a metric.
  */
 import { DescribeLogGroupsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { logGroupArn, partitionOf } from './arn.ts';
 import { type AssociateResult, associateKey } from './associate.ts';
 import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
@@ -20,6 +22,7 @@ import {
 import type { Log } from './log.ts';
 import { type BackoffOptions, retryTransient } from './retry.ts';
 import { decideScope } from './scope.ts';
+import { readTags } from './sweep/listing.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
 /** What happened to one log group; each maps to a metric. */
@@ -57,6 +60,11 @@ export interface EnforceTarget {
   account: string;
   /** Tags known from the create call or the sweep's listing. */
   tags?: Record<string, string>;
+  /**
+   * True when `tags` were read from the group moments ago in this same flow (the sweep's audit step, a
+   * re-encryption's check): no second read. Otherwise the group's tags are read right before associating.
+   */
+  tagsCurrent?: boolean;
   /** The key the creator asked for (from the event). */
   requestedKmsKeyId?: string;
   /** Set by callers that already listed the group (the sweep): its key now, `null` for none. */
@@ -71,6 +79,8 @@ export interface EnforceDeps {
   deadline: number;
   clock?: Clock;
   associateBucket?: TokenBucket;
+  /** Paces the tag read before an association under the ListTagsForResource quota (5 TPS, shared). */
+  tagsBucket?: TokenBucket;
   backoff?: BackoffOptions;
   /** Counts an alarmed metric (see KeyStepOptions.alert). */
   alert?: KeyStepOptions['alert'];
@@ -92,6 +102,11 @@ export async function describeLogGroup(clients: Clients, name: string) {
   }
   const group = out.logGroups[0];
   return group?.logGroupName === name ? group : undefined;
+}
+
+/** The ARN tags are read by (no trailing `:*`). */
+function groupArnFor(target: EnforceTarget): string {
+  return logGroupArn(partitionOf(target.region), target.region, target.account, target.name);
 }
 
 /** Forgets the cached key and verifies it again; throws only when the key is now refused as unsafe. */
@@ -151,6 +166,18 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
   const key: KeyRef = await ensureKey(keyOptions);
   if (current === key.arn)
     return done('already-encrypted', 'already uses the guard key', { keyArn: key.arn });
+  // The tags as they are now: the event carries only those given at creation, a sweep work item none, and the
+  // opt-out tag may have been set since. A failed read throws (the record goes back to the queue).
+  if (!target.tagsCurrent) {
+    const tags = await readTags(clients, groupArnFor(target), {
+      bucket: deps.tagsBucket,
+      clock,
+      deadline: deps.deadline,
+    });
+    if (tags === undefined) return done('group-gone', 'the log group no longer exists');
+    const now = decideScope(config, name, tags);
+    if (!now.inScope) return done('out-of-scope', now.reason);
+  }
   if (config.dryRun) {
     return done('would-encrypt', current ? `would replace ${current}` : 'would associate', {
       keyArn: key.arn,

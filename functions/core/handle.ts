@@ -33,6 +33,8 @@ export interface HandleDeps {
   deadline: number;
   clock?: Clock;
   associateBucket?: TokenBucket;
+  /** Paces the tag read before each association (EnforceDeps.tagsBucket). */
+  tagsBucket?: TokenBucket;
   backoff?: BackoffOptions;
   /** Called once per decision, e.g. to count a metric. */
   record?: (outcome: Outcome, error?: unknown) => void;
@@ -211,6 +213,7 @@ function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
     deadline: deps.deadline,
     clock,
     associateBucket: deps.associateBucket,
+    tagsBucket: deps.tagsBucket,
     backoff: deps.backoff,
     alert: deps.alert,
     ownLogGroup: deps.ownLogGroup,

@@ -2,6 +2,8 @@
 // The sweep is built from functions/sweep.ts; until that lands, `npm run package` still packages the
 // enforce pipeline instead of failing. `--param sweep=on` makes a missing bundle an error (CI for releases),
 // `--param sweep=off` leaves the sweep out even when it is built.
+// `:enforceQueueSenders` is the condition of the enforce queue's DenyOtherSenders statement: every sender is
+// refused but the guard's rules (by aws:SourceArn) and, when the sweep is included, the sweep's role.
 const { existsSync } = require('node:fs');
 const path = require('node:path');
 
@@ -11,14 +13,30 @@ module.exports = async ({ options, resolveVariable }) => {
   const artifacts =
     process.env.LOGS_KMS_GUARD_ARTIFACTS || path.join(__dirname, '..', '..', 'dist', 'artifacts');
   const built = existsSync(path.resolve(__dirname, '..', '..', artifacts, 'sweep.zip'));
-  if (setting === 'off') return { functions: {}, resources: {} };
+  const without = { functions: {}, resources: {}, enforceQueueSenders: senders(false) };
+  if (setting === 'off') return without;
   if (!built) {
     if (setting === 'on') {
       throw new Error(
         '--param sweep=on but the sweep artifact (sweep.zip) is missing: run `npm run package`',
       );
     }
-    return { functions: {}, resources: {} };
+    return without;
   }
-  return resolveVariable('file(./infra/sls/sweep.yml)');
+  const sweep = await resolveVariable('file(./infra/sls/sweep.yml)');
+  return { ...sweep, enforceQueueSenders: senders(true) };
 };
+
+/** The DenyOtherSenders condition: not one of the rules and (with the sweep) not the sweep's role. */
+function senders(withSweep) {
+  const rules = [
+    { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] },
+    { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] },
+  ];
+  return {
+    ArnNotEquals: {
+      'aws:SourceArn': rules,
+      ...(withSweep ? { 'aws:PrincipalArn': [{ 'Fn::GetAtt': ['SweepRole', 'Arn'] }] } : {}),
+    },
+  };
+}

@@ -8,6 +8,7 @@ import {
   CloudWatchLogsClient,
   DescribeLogGroupsCommand,
   DisassociateKmsKeyCommand,
+  ListTagsForResourceCommand,
   type LogGroup,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -74,6 +75,7 @@ describe('associate and disassociate name the guard key by its alias', () => {
     kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
     logs.on(AssociateKmsKeyCommand).resolves({});
     logs.on(DisassociateKmsKeyCommand).resolves({});
+    logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
   });
 
   it('associate: "associated … with alias/… (key …)"; the JSON keeps the ARN', async () => {

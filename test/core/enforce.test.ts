@@ -1,12 +1,13 @@
 /**
  * One case of enforceLogGroup (functions/core/enforce.ts) against aws-sdk-client-mock on a fake clock: while
  * Logs keeps refusing a key, a key the guard just created is not re-read but an existing one's policy is
- * re-checked. The rest of enforcement is covered through the handler (test/enforce.test.ts) and test/e2e.
+ * re-checked; the tags are read right before associating (issue 19). The rest of enforcement is covered through the handler (test/enforce.test.ts) and test/e2e.
  */
 import {
   AssociateKmsKeyCommand,
   CloudWatchLogsClient,
   DescribeLogGroupsCommand,
+  ListTagsForResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateAliasCommand,
@@ -64,6 +65,7 @@ describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
     logs.reset();
     clearKeyCache();
     logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: target.name }] });
+    logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
     // Logs refuses the key 8 times (more than the 6 after which a cached key's policy is re-checked)
     let refusals = 8;
     logs.on(AssociateKmsKeyCommand).callsFake(async () => {
@@ -98,5 +100,62 @@ describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
     // Assess: the first read, then one re-check after the sixth refusal
     expect(result.outcome).toBe('encrypted');
     expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(2);
+  });
+});
+
+describe('enforceLogGroup: the opt-out tag at the moment of change', () => {
+  beforeEach(() => {
+    kms.reset();
+    logs.reset();
+    clearKeyCache();
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: target.name }] });
+    logs.on(AssociateKmsKeyCommand).resolves({});
+    kms.on(DescribeKeyCommand).resolves({ KeyMetadata: keyMetadata });
+    kms.on(GetKeyPolicyCommand).resolves({
+      Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+    });
+  });
+
+  /** One group through the core with the given target fields. */
+  function enforceWith(extra: Partial<Parameters<typeof enforceLogGroup>[0]>) {
+    const clock = fakeClock();
+    const config = loadConfig({});
+    return enforceLogGroup(
+      { ...target, ...extra },
+      { clients, config, log: memoryLog(), deadline: clock.now() + 117_000, clock },
+    );
+  }
+
+  it('reads the tags right before associating and honours an opt-out tag added after the event', async () => {
+    logs.on(ListTagsForResourceCommand).resolves({ tags: { 'logs-kms-guard:skip': 'true' } });
+    const result = await enforceWith({ tags: { team: 'orders' } });
+    expect(result).toMatchObject({ outcome: 'out-of-scope', reason: 'tagged logs-kms-guard:skip=true' });
+    expect(logs.commandCalls(ListTagsForResourceCommand).map((c) => c.args[0].input)).toEqual([
+      { resourceArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:${target.name}` },
+    ]);
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+  });
+
+  it('does not read them again when the caller read them moments ago (the sweep audit step)', async () => {
+    const result = await enforceWith({ tags: {}, tagsCurrent: true });
+    expect(result.outcome).toBe('encrypted');
+    expect(logs.commandCalls(ListTagsForResourceCommand)).toHaveLength(0);
+  });
+
+  it('throws, associating nothing, when the tags cannot be read', async () => {
+    logs.on(ListTagsForResourceCommand).rejects(
+      Object.assign(new Error('not authorized to perform: logs:ListTagsForResource'), {
+        name: 'AccessDeniedException',
+      }),
+    );
+    await expect(enforceWith({})).rejects.toThrow(/ListTagsForResource/);
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
+  });
+
+  it('treats a group gone before the tag read as gone', async () => {
+    logs
+      .on(ListTagsForResourceCommand)
+      .rejects(Object.assign(new Error('gone'), { name: 'ResourceNotFoundException' }));
+    expect((await enforceWith({})).outcome).toBe('group-gone');
   });
 });

@@ -6,7 +6,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { evaluate } from '../../local/emulator/iam.ts';
 import { type Json, matches, type Pattern, validatePattern } from '../../local/event-pattern.ts';
+import { resolveIntrinsics } from './cfn-yaml.ts';
 import { allowListProblems, cfn, DENYLIST, FORBIDDEN_ACTIONS, GUARD_ALIAS_ARN } from './iam-allowlist.ts';
 import { iamStatements, type Packaged, packageTemplate, resourcesOfType, root } from './template.ts';
 
@@ -259,6 +261,68 @@ describe('queues', () => {
           ],
         },
       });
+    }
+  });
+});
+
+describe('who may put a message on the enforce queue (issue 19, item 3), as iam-simulate decides', () => {
+  const ACCT = '123456789012';
+  const QUEUE = `arn:aws:sqs:us-east-1:${ACCT}:logs-kms-guard-prod-EnforceQueue-abc`;
+  const SWEEP_ROLE = `arn:aws:iam::${ACCT}:role/logs-kms-guard-prod-SweepRole-XYZ`;
+  const RULES = {
+    'CreateLogGroupRule.Arn': `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-CreateLogGroupRule-1`,
+    'KeyChangesRule.Arn': `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-KeyChangesRule-1`,
+  };
+  const sqsAll = [
+    {
+      name: 'sqs',
+      policy: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sqs:*', Resource: '*' }] },
+    },
+  ];
+  /** The deployed queue policy of a packaged template, its intrinsics bound to the names above. */
+  const queuePolicy = (p: Packaged) =>
+    resolveIntrinsics((p.template.Resources as any).EnforceQueuePolicy.Properties.PolicyDocument, {
+      refs: {},
+      attributes: { 'EnforceQueue.Arn': QUEUE, 'SweepRole.Arn': SWEEP_ROLE, ...RULES },
+    });
+  /** SendMessage by a role of the account that may send to any queue by its own IAM policy. */
+  const send = (p: Packaged, roleArn: string, context: Record<string, string> = {}) =>
+    evaluate({
+      principal: { arn: roleArn, policies: sqsAll },
+      accessKeyId: 'ASIATEST',
+      account: ACCT,
+      action: 'sqs:SendMessage',
+      resource: QUEUE,
+      resourcePolicy: queuePolicy(p),
+      context: { 'aws:SecureTransport': 'true', ...context },
+    }).then((r) => r.decision);
+
+  it('refuses a forged work item from any other principal of the account, even one with sqs:*', async () => {
+    const admin = `arn:aws:iam::${ACCT}:role/Admin`;
+    expect(await send(full, admin)).toBe('ExplicitlyDenied');
+    expect(await send(bare, admin)).toBe('ExplicitlyDenied');
+    // Through an EventBridge rule of its own: not one of the guard's
+    const other = `arn:aws:events:us-east-1:${ACCT}:rule/mine`;
+    expect(await send(full, admin, { 'aws:SourceArn': other })).toBe('ExplicitlyDenied');
+  });
+
+  it("lets the sweep's role send its work items; without the sweep, no role is exempt", async () => {
+    expect(await send(full, SWEEP_ROLE)).toBe('Allowed');
+    expect(await send(bare, SWEEP_ROLE)).toBe('ExplicitlyDenied');
+  });
+
+  it("exempts the guard's two rules by aws:SourceArn and keeps the TLS deny", () => {
+    for (const p of [full, bare]) {
+      const statements = (queuePolicy(p) as any).Statement;
+      const deny = statements.find((s: any) => s.Sid === 'DenyOtherSenders');
+      expect(deny).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:SendMessage',
+        Resource: QUEUE,
+      });
+      expect(deny.Condition.ArnNotEquals['aws:SourceArn']).toEqual(Object.values(RULES));
+      expect(statements.map((s: any) => s.Sid)).toContain('DenyInsecureTransport');
     }
   });
 });

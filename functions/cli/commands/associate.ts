@@ -1,14 +1,16 @@
 /**
  * `associate`: encrypts one log group with the guard key now, creating or repairing the key if need be and
- * waiting out KMS propagation (the same association the enforce function makes, by hand).
+ * waiting out KMS propagation (the same association the enforce function makes, by hand). Like the function,
+ * it reads the group's tags right before associating and leaves a group carrying the opt-out tag alone.
  */
 import type { Command } from 'commander';
-import { parseArn } from '../../core/arn.ts';
+import { logGroupArn, parseArn, partitionOf } from '../../core/arn.ts';
 import { associateKey } from '../../core/associate.ts';
 import { describeLogGroup } from '../../core/enforce.ts';
 import { DeadlineExceededError } from '../../core/errors.ts';
 import { ensureKey, ensureKeyPolicy, findGuardKey, sameKey } from '../../core/key.ts';
-import { isLogGroupName } from '../../core/scope.ts';
+import { decideScope, isLogGroupName } from '../../core/scope.ts';
+import { readTags } from '../../core/sweep/listing.ts';
 import { resolveAccount } from '../aws.ts';
 import {
   type CliCommand,
@@ -65,6 +67,30 @@ async function associate(
     parseArn(group.logGroupArn ?? group.arn ?? '')?.account || (await resolveAccount(clients, config));
   const options = keySteps(ctx, clients, region, account);
   const key = await ensureKey(options);
+  const now = io.clock?.now() ?? Date.now();
+  // The opt-out tag as it is now, right before the association (the enforce function reads it the same way).
+  const arn = group.logGroupArn ?? logGroupArn(partitionOf(region), region, account, opts.logGroup);
+  const tags = await readTags(clients, arn, {
+    ...(io.clock ? { clock: io.clock } : {}),
+    deadline: now + timeoutMs,
+  });
+  if (tags === undefined) {
+    printer.error(`${opts.logGroup} was deleted meanwhile`);
+    report('gone');
+    return EXIT.findings;
+  }
+  const optedOut = decideScope(
+    { include: [], exclude: [], skipTagKey: config.skipTagKey },
+    opts.logGroup,
+    tags,
+  );
+  if (!optedOut.inScope) {
+    printer.error(
+      `${opts.logGroup} is ${optedOut.reason}: the guard leaves it alone; remove the tag to encrypt it (aws logs untag-resource --resource-arn ${arn} --tag-keys ${config.skipTagKey})`,
+    );
+    report('out-of-scope', { reason: optedOut.reason });
+    return EXIT.findings;
+  }
   if (config.dryRun) {
     printer.info(
       `dry run: would associate ${opts.logGroup} with ${key.planned ? `${config.keyAlias} (created first)` : label(key.arn)}`,
@@ -72,7 +98,6 @@ async function associate(
     report('would-associate', { keyArn: key.planned ? null : key.arn });
     return EXIT.ok;
   }
-  const now = io.clock?.now() ?? Date.now();
   try {
     const result = await associateKey({
       logs: clients.logs,

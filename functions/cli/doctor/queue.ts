@@ -48,7 +48,8 @@ async function dlqFinding(clients: CliClients, redrivePolicy: string | undefined
       'dlq',
       'warn',
       `${depth} message(s) in ${dlq.url}: log groups the guard could not encrypt`,
-      'read them (aws sqs receive-message), fix the cause, then redrive them (aws sqs start-message-move-task)',
+      // The enforce queue refuses every sender but the guard's rules and sweep: a redrive into it is refused.
+      "read them (aws sqs receive-message), fix the cause, then run `logs-kms-guard enforce` in this region (the queue accepts only the guard's rules and sweep, so a redrive is refused) and purge the DLQ (aws sqs purge-queue)",
     );
   return finding('dlq', 'ok', `${dlq.url} is empty`);
 }

@@ -18,6 +18,8 @@ export async function enforceGroup(work: GroupWork, ctx: GroupContext): Promise<
       region: ctx.region,
       account: candidate.account,
       tags: candidate.tags,
+      // Read by the audit step just now: no second ListTagsForResource.
+      tagsCurrent: true,
       currentKmsKeyId: group.kmsKeyId || null,
     },
     {

@@ -45,7 +45,7 @@ export type LogGroupPage = Awaited<ReturnType<typeof describePage>>;
 export async function readTags(
   clients: Clients,
   arn: string,
-  options: { bucket?: TokenBucket; clock?: Clock } = {},
+  options: { bucket?: TokenBucket; clock?: Clock; deadline?: number } = {},
 ): Promise<Record<string, string> | undefined> {
   const clock = options.clock ?? systemClock;
   try {
@@ -56,7 +56,7 @@ export async function readTags(
             pacedCommand(options.bucket, new ListTagsForResourceCommand({ resourceArn: arn })),
           ),
         ),
-      { deadline: clock.now() + 60_000, clock, maxAttempts: 10 },
+      { deadline: options.deadline ?? clock.now() + 60_000, clock, maxAttempts: 10 },
     );
     return out.tags ?? {};
   } catch (err) {
