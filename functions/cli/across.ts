@@ -8,6 +8,7 @@ import { partitionOf } from '../core/arn.ts';
 import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { stoppedBySignal } from '../core/sweep/page-loop.ts';
 import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep/report.ts';
 import { type CliClients, describeAwsError, type ErrorHints, whatToCheck } from './aws.ts';
 import type { PairSummary } from './completeness.ts';
@@ -250,6 +251,11 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
       ...(pair.t ? { nextToken: pair.t } : {}),
     };
   }
+  // A read aborted by Ctrl-C (the listing, a key or the guard key looked up) stopped the pair: not a failure.
+  if (done.status === 'failed' && stoppedBySignal(done.error, { signal: io.signal })) {
+    const { error: _aborted, ...rest } = done;
+    done = { ...rest, status: 'interrupted', ...(pair.t && !rest.nextToken ? { nextToken: pair.t } : {}) };
+  }
   // A mistake in the configuration is the same in every pair: it stops the run (exit 2).
   const mistake = configMistake(done.error);
   if (mistake) throw mistake;
@@ -310,11 +316,9 @@ function finishAcross(input: {
     ...refused(),
   ];
   const result: AcrossResult = { plan, outcomes };
-  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again.
-  const progressed = outcomes.some(
-    (o) =>
-      o.status === 'done' || o.status === 'interrupted' || o.status === 'not-started' || o.counts.listed > 0,
-  );
+  // A run that failed or was interrupted everywhere before listing anything has nothing to resume: the same
+  // command runs it again.
+  const progressed = outcomes.some((o) => o.status === 'done' || o.counts.listed > 0 || o.nextToken);
   if (todo.length && (progressed || options.resumeToken)) {
     const token = encodeAcross(options.command, todo);
     result.resume = { token, command: resumeCommand(ctx.argv, token) };
