@@ -35,11 +35,23 @@ export interface Io {
 export interface InterruptHooks {
   /** The command that resumes the work still to do at this moment (from the last finished page of each pair). */
   resumeCommand?: () => string | undefined;
+  /** Ends the report being written at once, as a valid document that says it was cut short (sink.ts abandon). */
+  closeReport?: () => void;
+  /** The run only reads (audit): nothing can be half-changed. */
+  readOnly?: boolean;
 }
 
 /** What a second Ctrl-C prints before quitting at once: that it stops now, and how to resume if there is a way. */
-export function secondInterruptText(resume: string | undefined): string {
+export function secondInterruptText(
+  resume: string | undefined,
+  options: { readOnly?: boolean } = {},
+): string {
   if (!resume) return '\nstopping now (second Ctrl-C)\n';
+  if (options.readOnly)
+    return (
+      '\nstopping now (second Ctrl-C): an audit changes nothing; a resumed run lists the account-regions left ' +
+      `again. Resume with:\n  ${resume}\n`
+    );
   return (
     '\nstopping now (second Ctrl-C): the log groups in flight may or may not have been changed; a resumed run ' +
     `lists them again and finishes them. Resume with:\n  ${resume}\n`

@@ -134,11 +134,23 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
         width: tableWidth(out ? {} : io.stdout, io.env),
         ...(ctx.config.keyArn ? {} : { guardAlias: ctx.config.keyAlias }),
       });
+      if (io.interrupt) {
+        const writer = state.writer;
+        io.interrupt.readOnly = true;
+        // A second Ctrl-C quits at once: the report so far still ends as a document that says so.
+        io.interrupt.closeReport = () =>
+          writer.abandon({
+            interrupted: true,
+            complete: false,
+            totals: { ...counts.total(), complete: false },
+          });
+      }
       return true;
     },
     work: (task) => auditPair(ctx, opts, task, state),
   });
   progress.stop();
+  if (io.interrupt) delete io.interrupt.closeReport;
   if (!result || !state.writer || !state.output) return EXIT.ok;
   const pairs = reportPairs(result, ctx.regions);
   const run: AuditRun = {
