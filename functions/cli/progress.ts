@@ -5,7 +5,7 @@
  * seconds in, so a short run prints none. It keeps no count of its own: it shows what it reads from the run's
  * tally (run-tally.ts), so its numbers and the summary's come from the same counting.
  */
-import type { Io } from './io.ts';
+import { type Io, liveLines } from './io.ts';
 
 /** What the progress shows of a run (or of its current region): read from the run's tally. */
 export interface ProgressSnapshot {
@@ -142,10 +142,20 @@ export function makeProgress(
     timer.unref?.();
   };
   schedule();
+  // A message printed during the run clears the line first and has it redrawn after it (io.ts writeAbove).
+  if (tty)
+    liveLines.set(io.stderr, {
+      clear: () => {
+        if (drawn) io.stderr.write('\r\u001b[2K');
+        drawn = false;
+      },
+      redraw: () => show(true),
+    });
   return {
     poke: () => show(false),
     stop() {
       clearTimeout(timer);
+      if (tty) liveLines.delete(io.stderr);
       // The summary that follows says where the run ended; a half-drawn line would only repeat it, staler.
       if (drawn) io.stderr.write('\r\u001b[2K');
     },
