@@ -66,11 +66,36 @@ type Send = (...args: any[]) => Promise<unknown>;
 const SMITHY_CONTEXT = '__smithy_context';
 type Next = (args: { input?: Record<string, unknown> }) => Promise<unknown>;
 
-/** Notes on every error which action on which resource failed (and at which endpoint), for one-line messages. */
-function annotate<T extends AnyClient>(client: T, prefix: string): T {
+/** An AWS call in flight: its action, its region and since when (Date.now()), for "waiting for AWS" lines. */
+export interface PendingCall {
+  operation: string;
+  region: string;
+  since: number;
+}
+
+const pending = new Set<PendingCall>();
+
+/** The oldest AWS call still in flight, if any (progress.ts says what the run waits on when nothing moves). */
+export function oldestPendingCall(): PendingCall | undefined {
+  let oldest: PendingCall | undefined;
+  for (const call of pending) if (!oldest || call.since < oldest.since) oldest = call;
+  return oldest;
+}
+
+/**
+ * Notes on every error which action on which resource failed (and at which endpoint), for one-line messages;
+ * and keeps each call in flight in `pending` while it runs.
+ */
+function annotate<T extends AnyClient>(client: T, prefix: string, region: string): T {
   client.middlewareStack.add(
     (next: Next, context: { commandName?: string; endpointV2?: { url?: URL } }) =>
       async (args: { input?: Record<string, unknown> }) => {
+        const call = {
+          operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+          region,
+          since: Date.now(),
+        };
+        pending.add(call);
         try {
           return await next(args);
         } catch (err) {
@@ -83,6 +108,8 @@ function annotate<T extends AnyClient>(client: T, prefix: string): T {
             });
           }
           throw err;
+        } finally {
+          pending.delete(call);
         }
       },
     { step: 'initialize', name: 'logsKmsGuardErrorContext' },
@@ -167,7 +194,7 @@ export function defaultClientFactory(options: ClientFactoryOptions = {}): Client
       ...(options.credentials ? { credentials: options.credentials } : {}),
     };
     const wrap = <T extends AnyClient & { send: Send }>(client: T, prefix: string) =>
-      abortReads(annotate(client, prefix), options.signal);
+      abortReads(annotate(client, prefix, region), options.signal);
     const lazy = <T extends AnyClient & { send: Send }>(make: () => T, prefix: string) => {
       let c: T | undefined;
       return () => {

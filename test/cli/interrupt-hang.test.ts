@@ -62,6 +62,22 @@ describe('Ctrl-C against a hanging endpoint', () => {
     expect(t.stderr()).not.toMatch(/resume-token/);
   }, 30_000);
 
+  it('while a call hangs before anything is listed, the progress says what it waits on every 5 s', async () => {
+    // Prepare: no Ctrl-C until 11 s (two 5 s intervals of a call in flight); stderr is a CI log.
+    const controller = new AbortController();
+    const t = testIo({ signal: controller.signal, env: hangingEnv() });
+    setTimeout(() => controller.abort(), 11_000);
+
+    // Act
+    const code = await run(['audit', '--region', 'us-east-1'], t.io);
+
+    // Assess: at least one "waiting" line, each naming the region, the call and how long it has waited.
+    expect(code).toBe(130);
+    const waits = t.stderr().match(/^us-east-1: waiting for AWS \(\w+, \d+ s\)…$/gm) ?? [];
+    expect(waits.length).toBeGreaterThanOrEqual(1);
+    expect(waits.length).toBeLessThanOrEqual(3);
+  }, 40_000);
+
   it('enforce --dry-run also stops within seconds with exit 130', async () => {
     const controller = new AbortController();
     const t = testIo({ signal: controller.signal, env: hangingEnv() });

@@ -33,7 +33,7 @@ import {
   skippedLines,
   totalOf,
 } from '../across.ts';
-import type { CliClients } from '../aws.ts';
+import { type CliClients, oldestPendingCall } from '../aws.ts';
 import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
@@ -111,7 +111,12 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   const out = io.writeFile ? opts.out : reportPath(opts.out, Boolean(opts.resumeToken));
   const reportOpts = { ...opts, ...(out ? { out } : {}) };
   const counts = new RunTally(multi);
-  const progress = makeProgress(io, { enabled: !ctx.flags.quiet, words: {}, read: () => counts.snapshot() });
+  const progress = makeProgress(io, {
+    enabled: !ctx.flags.quiet,
+    words: {},
+    read: () => counts.snapshot(),
+    waiting: oldestPendingCall,
+  });
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
   if (opts.skipOptOutCheck)
     ctx.printer.warn(
