@@ -1,8 +1,9 @@
 /**
  * Ctrl-C against a hanging endpoint (review of issue 20, finding 1): the read-only calls in flight are aborted
  * by the run's signal, so the run stops promptly with exit 130 and says it was interrupted, instead of waiting
- * for the SDK's timeouts × retries and then reporting a failure. The endpoint is a local TCP server that
- * accepts connections and never answers; the CLI runs in-process with the real SDK clients.
+ * for the SDK's timeouts × retries and then reporting a failure; while a call hangs the progress says so; and
+ * `doctor` gives a check up after a bound instead of minutes of silence. The endpoint is a local TCP server
+ * that accepts connections and never answers; the CLI runs in-process with the real SDK clients.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -89,4 +90,21 @@ describe('Ctrl-C against a hanging endpoint', () => {
     expect(t.stderr()).toMatch(/interrupted/);
     expect(t.stderr()).not.toMatch(/ETIMEDOUT|cannot reach AWS/);
   }, 30_000);
+});
+
+describe('doctor against a hanging endpoint', () => {
+  it('gives the first check up after its bound, says AWS did not answer, and ends well within a minute', async () => {
+    // Prepare: no Ctrl-C; the bound of a check (25 s) is far below the SDK's 4 attempts × 20 s.
+    const t = testIo({ env: hangingEnv() });
+
+    // Act
+    const started = Date.now();
+    const code = await run(['doctor', '--region', 'us-east-1'], t.io);
+
+    // Assess
+    expect(Date.now() - started).toBeLessThan(60_000);
+    expect(code).toBe(1);
+    expect(t.stdout()).toMatch(/^fail {2}us-east-1 {2}aws: no answer from AWS within 25 s \(\w+\)/m);
+    expect(t.stdout()).toMatch(/AWS_ENDPOINT_URL/);
+  }, 90_000);
 });

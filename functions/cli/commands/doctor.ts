@@ -15,15 +15,20 @@ import { isAcross, type OrgFlags } from '../org.ts';
 async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
   const checks: Check[] = [];
   for (const region of ctx.regions) {
-    const found = await doctorRegion({
-      clients: ctx.clients(region),
-      config: ctx.config,
-      region,
-      options: opts,
-      now: ctx.io.clock?.now() ?? Date.now(),
-    });
+    // Each check's lines as soon as it is done: a slow answer is never minutes of silence.
+    const found = await doctorRegion(
+      {
+        clients: ctx.clients(region),
+        config: ctx.config,
+        region,
+        options: opts,
+        now: ctx.io.clock?.now() ?? Date.now(),
+      },
+      (some) => {
+        if (!ctx.flags.json) for (const c of some) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
+      },
+    );
     checks.push(...found);
-    if (!ctx.flags.json) for (const c of found) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
   }
   if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
   ctx.printer.info(`${checks.length} check(s): ${countsText(checks)}`);
