@@ -107,4 +107,15 @@ describe('doctor against a hanging endpoint', () => {
     expect(t.stdout()).toMatch(/^fail {2}us-east-1 {2}aws: no answer from AWS within 25 s \(\w+\)/m);
     expect(t.stdout()).toMatch(/AWS_ENDPOINT_URL/);
   }, 90_000);
+
+  it('Ctrl-C stops doctor within seconds with exit 130 and says it was interrupted', async () => {
+    const controller = new AbortController();
+    const t = testIo({ signal: controller.signal, env: hangingEnv() });
+    setTimeout(() => controller.abort(), 1_000);
+    const started = Date.now();
+    const code = await run(['doctor', '--region', 'us-east-1'], t.io);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(code).toBe(130);
+    expect(t.stderr()).toMatch(/^interrupted: 0 check\(s\) done/m);
+  }, 30_000);
 });

@@ -27,8 +27,13 @@ async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
       (some) => {
         if (!ctx.flags.json) for (const c of some) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
       },
+      ctx.io.signal,
     );
     checks.push(...found);
+    if (ctx.io.signal?.aborted) {
+      ctx.printer.info(`interrupted: ${checks.length} check(s) done, ${countsText(checks)}`);
+      return EXIT.interrupted;
+    }
   }
   if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
   ctx.printer.info(`${checks.length} check(s): ${countsText(checks)}`);

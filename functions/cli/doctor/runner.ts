@@ -70,11 +70,15 @@ async function bounded(run: Promise<CheckResult> | CheckResult, ms: number): Pro
 export async function doctorRegion(
   input: RegionInput,
   onFindings?: (found: Check[]) => void,
+  signal?: AbortSignal,
 ): Promise<Check[]> {
   const checks: Check[] = [];
   let facts: RegionFacts = {};
   for (const check of DOCTOR_CHECKS) {
+    // Ctrl-C: no check after it runs (the one in flight had its reads aborted: its findings are not kept).
+    if (signal?.aborted) break;
     const result = await bounded(check({ ...input, ...facts }), CHECK_TIMEOUT_MS);
+    if (signal?.aborted) break;
     const found = result.findings.map((f) => ({ region: input.region, ...f }));
     checks.push(...found);
     onFindings?.(found);
