@@ -24,7 +24,11 @@ process.on('SIGINT', () => {
     try {
       resume = interrupt.resumeCommand?.();
     } catch {}
-    process.stderr.write(secondInterruptText(resume));
+    // The report written so far is closed as a valid document that says it was cut short.
+    try {
+      interrupt.closeReport?.();
+    } catch {}
+    process.stderr.write(secondInterruptText(resume, { readOnly: interrupt.readOnly === true }));
     process.exit(130);
   }
   process.stderr.write(

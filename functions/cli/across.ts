@@ -8,6 +8,7 @@ import { partitionOf } from '../core/arn.ts';
 import { Pool } from '../core/concurrency.ts';
 import type { GuardConfig } from '../core/config.ts';
 import { ConfigError } from '../core/errors.ts';
+import { stoppedBySignal } from '../core/sweep/page-loop.ts';
 import { addCounts, emptyCounts, type SweepCounts } from '../core/sweep/report.ts';
 import { type CliClients, describeAwsError, type ErrorHints, whatToCheck } from './aws.ts';
 import type { PairSummary } from './completeness.ts';
@@ -250,6 +251,11 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
       ...(pair.t ? { nextToken: pair.t } : {}),
     };
   }
+  // A read aborted by Ctrl-C (the listing, a key or the guard key looked up) stopped the pair: not a failure.
+  if (done.status === 'failed' && stoppedBySignal(done.error, { signal: io.signal })) {
+    const { error: _aborted, ...rest } = done;
+    done = { ...rest, status: 'interrupted', ...(pair.t && !rest.nextToken ? { nextToken: pair.t } : {}) };
+  }
   // In an account reached through a role, a credentials failure is the role session's, not the caller's.
   const pairHints: ErrorHints = target.roleArn
     ? { ...hints, role: { arn: target.roleArn, account: pair.a, region: pair.r } }
@@ -314,11 +320,10 @@ function finishAcross(input: {
     ...refused(),
   ];
   const result: AcrossResult = { plan, outcomes };
-  // A run that failed everywhere before listing anything has nothing to resume: the same command runs it again
-  // (a resumed one too: the token it was given still holds what is left, so no new one is printed).
+  // A run that failed or was interrupted everywhere before listing anything has nothing to resume: the same
+  // command runs it again (a resumed one too: the token it was given still holds what is left, so no new one).
   const progressed = outcomes.some(
-    (o) =>
-      o.status === 'done' || o.status === 'interrupted' || o.status === 'not-started' || o.counts.listed > 0,
+    (o) => o.status === 'done' || o.counts.listed > 0 || (o.status === 'interrupted' && o.nextToken),
   );
   if (todo.length && progressed) {
     const token = encodeAcross(options.command, todo);

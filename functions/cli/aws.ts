@@ -47,6 +47,8 @@ export interface ClientFactoryOptions {
   /** An endpoint for every service (the local emulator); otherwise AWS_ENDPOINT_URL is honoured by the SDK. */
   endpoint?: string;
   credentials?: CredentialsSource;
+  /** The run's Ctrl-C: aborts the read-only calls in flight (never a change, which finishes as it would). */
+  signal?: AbortSignal;
 }
 
 const SETTINGS = {
@@ -58,13 +60,42 @@ const SETTINGS = {
 
 // biome-ignore lint/suspicious/noExplicitAny: each client's middleware stack is typed for its own commands; this one works on any.
 type AnyClient = { middlewareStack: { add: (...args: any[]) => void } };
+// biome-ignore lint/suspicious/noExplicitAny: a client's send, whatever its commands.
+type Send = (...args: any[]) => Promise<unknown>;
+/** Where the SDK keeps a call's own context (its abort signal among it): @smithy/types SMITHY_CONTEXT_KEY. */
+const SMITHY_CONTEXT = '__smithy_context';
 type Next = (args: { input?: Record<string, unknown> }) => Promise<unknown>;
 
-/** Notes on every error which action on which resource failed (and at which endpoint), for one-line messages. */
-function annotate<T extends AnyClient>(client: T, prefix: string): T {
+/** An AWS call in flight: its action, its region and since when (Date.now()), for "waiting for AWS" lines. */
+export interface PendingCall {
+  operation: string;
+  region: string;
+  since: number;
+}
+
+const pending = new Set<PendingCall>();
+
+/** The oldest AWS call still in flight, if any (progress.ts says what the run waits on when nothing moves). */
+export function oldestPendingCall(): PendingCall | undefined {
+  let oldest: PendingCall | undefined;
+  for (const call of pending) if (!oldest || call.since < oldest.since) oldest = call;
+  return oldest;
+}
+
+/**
+ * Notes on every error which action on which resource failed (and at which endpoint), for one-line messages;
+ * and keeps each call in flight in `pending` while it runs.
+ */
+function annotate<T extends AnyClient>(client: T, prefix: string, region: string): T {
   client.middlewareStack.add(
     (next: Next, context: { commandName?: string; endpointV2?: { url?: URL } }) =>
       async (args: { input?: Record<string, unknown> }) => {
+        const call = {
+          operation: (context.commandName ?? 'unknown').replace(/Command$/, ''),
+          region,
+          since: Date.now(),
+        };
+        pending.add(call);
         try {
           return await next(args);
         } catch (err) {
@@ -77,9 +108,53 @@ function annotate<T extends AnyClient>(client: T, prefix: string): T {
             });
           }
           throw err;
+        } finally {
+          pending.delete(call);
         }
       },
     { step: 'initialize', name: 'logsKmsGuardErrorContext' },
+  );
+  return client;
+}
+
+/** Read-only AWS actions: safe to abort mid-flight (nothing is half-changed). */
+export function isReadOnlyAction(commandName: string): boolean {
+  return /^(Describe|List|Get|AssumeRole)/.test(commandName.replace(/Command$/, ''));
+}
+
+// Each call's own controller, found again from the signal `send` was given (the middleware sees only the signal).
+const callControllers = new WeakMap<AbortSignal, AbortController>();
+
+/**
+ * Lets `signal` abort this client's read-only calls in flight: every call is sent with its own abort signal,
+ * which a middleware (the only place the command's name is known, even minified) links to `signal` for reads.
+ */
+function abortReads<T extends AnyClient & { send: Send }>(client: T, signal: AbortSignal | undefined): T {
+  if (!signal) return client;
+  const send = client.send.bind(client);
+  // biome-ignore lint/suspicious/noExplicitAny: send's overloads differ per client; this wraps any of them.
+  client.send = ((command: any, options?: any, cb?: any) => {
+    if (typeof options === 'function' || cb || options?.abortSignal) return send(command, options, cb);
+    const own = new AbortController();
+    callControllers.set(own.signal, own);
+    return send(command, { ...options, abortSignal: own.signal });
+  }) as T['send'];
+  client.middlewareStack.add(
+    (next: Next, context: { commandName?: string; [key: string]: unknown }) =>
+      async (args: { input?: Record<string, unknown> }) => {
+        const smithy = context[SMITHY_CONTEXT] as { abortSignal?: AbortSignal } | undefined;
+        const own = smithy?.abortSignal ? callControllers.get(smithy.abortSignal) : undefined;
+        if (!own || !isReadOnlyAction(context.commandName ?? '')) return next(args);
+        const stop = () => own.abort(signal.reason);
+        if (signal.aborted) stop();
+        signal.addEventListener('abort', stop, { once: true });
+        try {
+          return await next(args);
+        } finally {
+          signal.removeEventListener('abort', stop);
+        }
+      },
+    { step: 'initialize', name: 'logsKmsGuardAbortReads' },
   );
   return client;
 }
@@ -118,16 +193,18 @@ export function defaultClientFactory(options: ClientFactoryOptions = {}): Client
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
       ...(options.credentials ? { credentials: options.credentials } : {}),
     };
-    const lazy = <T extends AnyClient>(make: () => T, prefix: string) => {
+    const wrap = <T extends AnyClient & { send: Send }>(client: T, prefix: string) =>
+      abortReads(annotate(client, prefix, region), options.signal);
+    const lazy = <T extends AnyClient & { send: Send }>(make: () => T, prefix: string) => {
       let c: T | undefined;
       return () => {
-        c ??= annotate(make(), prefix);
+        c ??= wrap(make(), prefix);
         return c;
       };
     };
     clients = {
-      kms: annotate(new KMSClient(base), 'kms'),
-      logs: annotate(new CloudWatchLogsClient(base), 'logs'),
+      kms: wrap(new KMSClient(base), 'kms'),
+      logs: wrap(new CloudWatchLogsClient(base), 'logs'),
       sts: lazy(() => new STSClient(base), 'sts'),
       cloudtrail: lazy(() => new CloudTrailClient(base), 'cloudtrail'),
       eventbridge: lazy(() => new EventBridgeClient(base), 'events'),

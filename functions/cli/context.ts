@@ -193,7 +193,11 @@ export async function context(io: Io, argv: string[], flags: CommonFlags): Promi
     if (problem) throw new UsageError(problem);
   }
   const clients =
-    io.clients ?? defaultClientFactory({ ...(flags.profile ? { profile: flags.profile } : {}) });
+    io.clients ??
+    defaultClientFactory({
+      ...(flags.profile ? { profile: flags.profile } : {}),
+      ...(io.signal ? { signal: io.signal } : {}),
+    });
   const { regions, source } = await chooseRegions(io, flags);
   for (const r of regions) {
     const problem = regionProblem(r, source, KNOWN_REGIONS);

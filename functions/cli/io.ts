@@ -35,15 +35,63 @@ export interface Io {
 export interface InterruptHooks {
   /** The command that resumes the work still to do at this moment (from the last finished page of each pair). */
   resumeCommand?: () => string | undefined;
+  /** Ends the report being written at once, as a valid document that says it was cut short (sink.ts abandon). */
+  closeReport?: () => void;
+  /** The run only reads (audit): nothing can be half-changed. */
+  readOnly?: boolean;
 }
 
 /** What a second Ctrl-C prints before quitting at once: that it stops now, and how to resume if there is a way. */
-export function secondInterruptText(resume: string | undefined): string {
+export function secondInterruptText(
+  resume: string | undefined,
+  options: { readOnly?: boolean } = {},
+): string {
   if (!resume) return '\nstopping now (second Ctrl-C)\n';
+  if (options.readOnly)
+    return (
+      '\nstopping now (second Ctrl-C): an audit changes nothing; a resumed run lists the account-regions left ' +
+      `again. Resume with:\n  ${resume}\n`
+    );
   return (
     '\nstopping now (second Ctrl-C): the log groups in flight may or may not have been changed; a resumed run ' +
     `lists them again and finishes them. Resume with:\n  ${resume}\n`
   );
+}
+
+/** A line redrawn in place on a terminal (the progress): cleared before a message is printed, redrawn after. */
+export interface LiveLine {
+  clear(): void;
+  redraw(): void;
+}
+
+/** The live line of each stream, if one is drawn there (progress.ts registers it while it runs). */
+export const liveLines = new WeakMap<OutStream, LiveLine>();
+
+/** Writes a whole line to `stream` above its live line: the live line is cleared first and redrawn after. */
+export function writeAbove(stream: OutStream, text: string): void {
+  const live = liveLines.get(stream);
+  live?.clear();
+  stream.write(text);
+  live?.redraw();
+}
+
+const PROSE_LABELS: Record<string, string> = {
+  alias: 'key alias',
+  keyArn: 'key',
+  logGroupName: 'log group',
+  resourceArn: 'resource',
+};
+
+/** A warning's details as prose: "(key alias: alias/x, region: eu-west-1)" rather than raw key=value pairs. */
+export function proseOf(extra: Record<string, unknown> | undefined): string {
+  if (!extra) return '';
+  const parts = Object.entries(extra)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => {
+      const label = PROSE_LABELS[k] ?? k.replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+      return `${label}: ${typeof v === 'string' ? v : JSON.stringify(v)}`;
+    });
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /** The colours messages use; every one the identity without colour. */
@@ -87,7 +135,8 @@ export interface Printer {
 /** The printer of a run: --quiet silences messages, --verbose shows the core's decisions. */
 export function makePrinter(io: Io, options: { quiet: boolean; verbose: boolean; color: boolean }): Printer {
   const style = styleFor(io.stderr, io.env, options.color);
-  const line = (text: string) => io.stderr.write(`${text}\n`);
+  // Above the progress line on a terminal, never glued to it.
+  const line = (text: string) => writeAbove(io.stderr, `${text}\n`);
   const extraText = (extra?: Record<string, unknown>) => {
     if (!extra) return '';
     const parts = Object.entries(extra)
@@ -110,10 +159,10 @@ export function makePrinter(io: Io, options: { quiet: boolean; verbose: boolean;
       info: (m, e) => {
         if (options.verbose) line(`${m}${extraText(e)}`);
       },
-      warn: (m, e) => line(`${style.yellow('warning:')} ${m}${extraText(e)}`),
+      warn: (m, e) => line(`${style.yellow('warning:')} ${m}${style.dim(proseOf(e))}`),
       error: (m, e) => {
         if (options.verbose || !m.startsWith('sweep: group failed'))
-          line(`${style.red('error:')} ${m}${extraText(e)}`);
+          line(`${style.red('error:')} ${m}${style.dim(proseOf(e))}`);
       },
     },
   };

@@ -4,6 +4,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { ConfigError, GuardError } from '../core/errors.ts';
+import { stoppedBySignal } from '../core/sweep/page-loop.ts';
 import { describeAwsError, isAwsFailure } from './aws.ts';
 import { commands } from './commands/index.ts';
 import {
@@ -88,6 +89,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
     if (e instanceof GuardError && !isAwsFailure(e)) {
       err(e.message);
       return EXIT.findings;
+    }
+    // Ctrl-C before anything was listed (the caller's identity, the organization): stopped, nothing to resume.
+    if (stoppedBySignal(e, io)) {
+      io.stderr.write('interrupted before anything was listed: nothing to resume\n');
+      return EXIT.interrupted;
     }
     const endpoint = io.env.AWS_ENDPOINT_URL;
     const profile = io.env.AWS_PROFILE;

@@ -5,7 +5,7 @@
  * seconds in, so a short run prints none. It keeps no count of its own: it shows what it reads from the run's
  * tally (run-tally.ts), so its numbers and the summary's come from the same counting.
  */
-import type { Io } from './io.ts';
+import { type Io, liveLines } from './io.ts';
 
 /** What the progress shows of a run (or of its current region): read from the run's tally. */
 export interface ProgressSnapshot {
@@ -83,6 +83,11 @@ export function progressLine(
   return `${s.label}: ${bar}${parts.join(', ')} | ${tail.join(' | ')}`;
 }
 
+/** What a run says while a call hangs before anything is listed: "us-east-1: waiting for AWS (DescribeLogGroups, 10 s)…". */
+export function waitingLine(region: string, operation: string, elapsedMs: number): string {
+  return `${region}: waiting for AWS (${operation}, ${Math.floor(elapsedMs / 1000)} s)…`;
+}
+
 /** The progress of one run: `poke` when its counts change; `stop` at the end (a terminal's line is cleared). */
 export interface Progress {
   poke(): void;
@@ -96,7 +101,13 @@ export interface Progress {
  */
 export function makeProgress(
   io: Io,
-  options: { enabled: boolean; words: ProgressWords; read: () => ProgressSnapshot | undefined },
+  options: {
+    enabled: boolean;
+    words: ProgressWords;
+    read: () => ProgressSnapshot | undefined;
+    /** The oldest AWS call in flight (aws.ts): said while nothing is listed yet, so a hang is not silence. */
+    waiting?: () => { operation: string; region: string; since: number } | undefined;
+  },
 ): Progress {
   if (!options.enabled) return { poke() {}, stop() {} };
   const now = () => io.clock?.now() ?? Date.now();
@@ -108,9 +119,22 @@ export function makeProgress(
   let base = 0;
   let last = tty ? 0 : start;
   let drawn = false;
+  let waitedAt = Date.now();
+  // Nothing listed yet: after 5 s of a call in flight, say which one, every 5 s (real time: AWS's clock).
+  const showWaiting = () => {
+    const call = options.waiting?.();
+    const t = Date.now();
+    if (!call || t - call.since < LINE_INTERVAL_MS || t - waitedAt < LINE_INTERVAL_MS) return;
+    waitedAt = t;
+    const line = waitingLine(call.region, call.operation, t - call.since);
+    if (tty) {
+      io.stderr.write(`\r\u001b[2K${line.slice(0, io.stderr.columns ? io.stderr.columns - 1 : line.length)}`);
+      drawn = true;
+    } else io.stderr.write(`${line}\n`);
+  };
   const show = (force: boolean) => {
     const s = options.read();
-    if (!s) return;
+    if (!s) return showWaiting();
     const t = now();
     if (s.label !== label) {
       label = s.label;
@@ -142,10 +166,20 @@ export function makeProgress(
     timer.unref?.();
   };
   schedule();
+  // A message printed during the run clears the line first and has it redrawn after it (io.ts writeAbove).
+  if (tty)
+    liveLines.set(io.stderr, {
+      clear: () => {
+        if (drawn) io.stderr.write('\r\u001b[2K');
+        drawn = false;
+      },
+      redraw: () => show(true),
+    });
   return {
     poke: () => show(false),
     stop() {
       clearTimeout(timer);
+      if (tty) liveLines.delete(io.stderr);
       // The summary that follows says where the run ended; a half-drawn line would only repeat it, staler.
       if (drawn) io.stderr.write('\r\u001b[2K');
     },

@@ -39,6 +39,11 @@ export class RunTally {
     this.multi = multi;
   }
 
+  /** The counts of every pair so far, summed (what a report cut short by a second Ctrl-C can say). */
+  total(): SweepCounts {
+    return [...this.pairs.values()].reduce((sum, p) => addCounts(sum, p.counts), emptyCounts());
+  }
+
   /** How many account-regions the run has (its listing has ended once each has). */
   expect(pairs: number): void {
     this.expected = pairs;

@@ -2,7 +2,7 @@
  * Report output that streams: an audit of a million log groups writes each row as it is listed instead of
  * holding them all (CSV and JSON); only the table, whose column widths need every row, is buffered.
  */
-import { constants, createWriteStream, fchmodSync, openSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, openSync, writeSync } from 'node:fs';
 import { type Completeness, csvTrailer, incompleteHeadline } from './completeness.ts';
 import { UsageError } from './errors.ts';
 import type { Io } from './io.ts';
@@ -26,20 +26,22 @@ export function openOutput(io: Io, path: string | undefined, options: { overwrit
     const writeFile = io.writeFile;
     return { write: (t) => void parts.push(t), close: () => writeFile(path, parts.join('')) };
   }
-  const stream = createWriteStream(path, { fd: openReportFile(path, Boolean(options.overwrite)) });
+  // Written synchronously: what was written is in the file even when a second Ctrl-C quits at once.
+  const fd = openReportFile(path, Boolean(options.overwrite));
   let failed: Error | undefined;
-  stream.on('error', (err) => {
-    failed = err;
-  });
   return {
     write: (t) => {
-      if (!failed) stream.write(t);
+      if (failed) return;
+      try {
+        writeSync(fd, t);
+      } catch (err) {
+        failed = err as Error;
+      }
     },
-    close: () =>
-      new Promise((resolve, reject) => {
-        if (failed) return reject(failed);
-        stream.end((err?: Error | null) => (err || failed ? reject(err ?? failed) : resolve()));
-      }),
+    close: async () => {
+      closeSync(fd);
+      if (failed) throw failed;
+    },
   };
 }
 
@@ -71,6 +73,11 @@ export interface RowWriter {
   add(row: AuditRow): void;
   /** Ends the report; an incomplete run says so (CSV: `#` lines after the rows; table: a last line). */
   finish(summary: Record<string, unknown>, completeness?: Completeness): void;
+  /**
+   * Ends the report at once (a second Ctrl-C, the process quits next): JSON closes its document with the rows
+   * written so far and `fields` (interrupted, incomplete, the totals so far); CSV adds a `#` line; others nothing.
+   */
+  abandon(fields: Record<string, unknown>): void;
 }
 
 /** A writer of `format` on `out`; `html` is rendered by the caller from its own summary, so it writes no rows. */
@@ -87,21 +94,25 @@ export function rowWriter(
       finish: (_summary, completeness) => {
         if (completeness) out.write(csvTrailer(completeness));
       },
+      abandon: () =>
+        out.write('# interrupted (second Ctrl-C): INCOMPLETE, the rows above are what was listed\n'),
     };
   }
   if (format === 'json') {
     // `groups` first so each row can be written as it comes; the summary's fields follow it.
     let first = true;
     out.write('{\n  "groups": [');
+    const finish = (summary: Record<string, unknown>) => {
+      const rest = JSON.stringify(summary, null, 2).slice(1, -1).trim();
+      out.write(`${first ? '' : '\n  '}]${rest ? `,\n  ${rest}` : ''}\n}\n`);
+    };
     return {
       add: (row) => {
         out.write(`${first ? '\n' : ',\n'}    ${JSON.stringify(row)}`);
         first = false;
       },
-      finish: (summary) => {
-        const rest = JSON.stringify(summary, null, 2).slice(1, -1).trim();
-        out.write(`${first ? '' : '\n  '}]${rest ? `,\n  ${rest}` : ''}\n}\n`);
-      },
+      finish,
+      abandon: finish,
     };
   }
   if (format === 'table') {
@@ -118,9 +129,10 @@ export function rowWriter(
         out.write(auditTable(rows, table));
         if (completeness && !completeness.complete) out.write(`${incompleteHeadline(completeness)}\n`);
       },
+      abandon: () => {},
     };
   }
-  return { add: () => {}, finish: () => {} };
+  return { add: () => {}, finish: () => {}, abandon: () => {} };
 }
 
 function compareNames(a: AuditRow, b: AuditRow): number {

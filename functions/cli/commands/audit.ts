@@ -33,7 +33,7 @@ import {
   skippedLines,
   totalOf,
 } from '../across.ts';
-import type { CliClients } from '../aws.ts';
+import { type CliClients, oldestPendingCall } from '../aws.ts';
 import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
@@ -119,7 +119,12 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     ...(out !== opts.out ? { resumedFrom: opts.out } : {}),
   };
   const counts = new RunTally(multi);
-  const progress = makeProgress(io, { enabled: !ctx.flags.quiet, words: {}, read: () => counts.snapshot() });
+  const progress = makeProgress(io, {
+    enabled: !ctx.flags.quiet,
+    words: {},
+    read: () => counts.snapshot(),
+    waiting: oldestPendingCall,
+  });
   const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
   // A --key-arn of another account, or one that does not exist: refused up front, as enforce refuses it.
   if (!multi) await checkKeyArnUpFront(ctx, { usable: false });
@@ -144,11 +149,23 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
         width: tableWidth(out ? {} : io.stdout, io.env),
         ...(ctx.config.keyArn ? {} : { guardAlias: ctx.config.keyAlias }),
       });
+      if (io.interrupt) {
+        const writer = state.writer;
+        io.interrupt.readOnly = true;
+        // A second Ctrl-C quits at once: the report so far still ends as a document that says so.
+        io.interrupt.closeReport = () =>
+          writer.abandon({
+            interrupted: true,
+            complete: false,
+            totals: { ...counts.total(), complete: false },
+          });
+      }
       return true;
     },
     work: (task) => auditPair(ctx, opts, task, state),
   });
   progress.stop();
+  if (io.interrupt) delete io.interrupt.closeReport;
   if (!result || !state.writer || !state.output) return EXIT.ok;
   const pairs = reportPairs(result, ctx.regions);
   const run: AuditRun = {

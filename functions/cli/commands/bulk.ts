@@ -29,7 +29,7 @@ import {
   skippedLines,
   totalOf,
 } from '../across.ts';
-import { isAwsFailure, resolveAccount } from '../aws.ts';
+import { isAwsFailure, oldestPendingCall, resolveAccount } from '../aws.ts';
 import { completenessOf, incompleteHeadline } from '../completeness.ts';
 import {
   acrossAccounts,
@@ -144,6 +144,7 @@ async function runBulk(
     enabled: !ctx.flags.quiet && !ctx.flags.json,
     words: { changed: verb },
     read: () => tally.snapshot(),
+    waiting: oldestPendingCall,
   });
   const gathered = {
     failures: [] as BulkFailure[],

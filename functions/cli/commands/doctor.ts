@@ -15,16 +15,26 @@ import { isAcross, type OrgFlags } from '../org.ts';
 async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
   const checks: Check[] = [];
   for (const region of ctx.regions) {
-    const found = await doctorRegion({
-      clients: ctx.clients(region),
-      config: ctx.config,
-      region,
-      options: opts,
-      now: ctx.io.clock?.now() ?? Date.now(),
-      hints: errorHints(ctx),
-    });
+    // Each check's lines as soon as it is done: a slow answer is never minutes of silence.
+    const found = await doctorRegion(
+      {
+        clients: ctx.clients(region),
+        config: ctx.config,
+        region,
+        options: opts,
+        now: ctx.io.clock?.now() ?? Date.now(),
+        hints: errorHints(ctx),
+      },
+      (some) => {
+        if (!ctx.flags.json) for (const c of some) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
+      },
+      ctx.io.signal,
+    );
     checks.push(...found);
-    if (!ctx.flags.json) for (const c of found) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
+    if (ctx.io.signal?.aborted) {
+      ctx.printer.info(`interrupted: ${checks.length} check(s) done, ${countsText(checks)}`);
+      return EXIT.interrupted;
+    }
   }
   if (ctx.flags.json) ctx.io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
   ctx.printer.info(`${checks.length} check(s): ${countsText(checks)}`);

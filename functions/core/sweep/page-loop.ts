@@ -41,6 +41,13 @@ export function isFatalSweepError(err: unknown): boolean {
   });
 }
 
+/** An error that is the run's own signal aborting a read in flight (the CLI's Ctrl-C), not a failure. */
+export function stoppedBySignal(err: unknown, options: { signal?: AbortSignal | undefined }): boolean {
+  if (!options.signal?.aborted) return false;
+  const chain: unknown[] = [err, (err as { cause?: unknown })?.cause];
+  return chain.some((e) => (e as { name?: string } | undefined)?.name === 'AbortError');
+}
+
 /** One sweep as its pages and groups see it: its options, with the run's own clock, buckets and key. */
 interface Run extends SweepOptions {
   act: GroupAction;
@@ -125,7 +132,8 @@ export async function sweepPages(
     try {
       page = await pending;
     } catch (err) {
-      return halt('error', err as Error);
+      // The listing aborted by the run's own signal (Ctrl-C) stopped; it did not fail.
+      return stoppedBySignal(err, run) ? halt('signal') : halt('error', err as Error);
     }
     const pageToken = state.nextToken;
     const following = page.nextToken;
@@ -141,7 +149,9 @@ export async function sweepPages(
     if (worked.interrupted || worked.fatal) {
       // A page left half-way: keep what was done, not what was seen (it is listed again on resume).
       Object.assign(counts, addCounts(counts, doneCountsOf(worked.counts)));
-      return worked.fatal ? halt('error', worked.fatal) : halt(run.stopReason() ?? 'signal');
+      return worked.fatal && !stoppedBySignal(worked.fatal, run)
+        ? halt('error', worked.fatal)
+        : halt(run.stopReason() ?? 'signal');
     }
     Object.assign(counts, addCounts(counts, worked.counts));
     if (following) state.nextToken = following;
@@ -258,6 +268,8 @@ async function actOn(work: GroupWork, ctx: GroupContext, run: Run): Promise<Erro
     return undefined;
   } catch (err) {
     const error = err instanceof Error ? err : new Error(String(err));
+    // A read aborted by Ctrl-C: the group is left as listed (done again on resume), and the page stops.
+    if (stoppedBySignal(err, run)) return error;
     report.action = 'failed';
     report.detail = `${error.name}: ${error.message}`;
     run.log.error('sweep: group failed', {
