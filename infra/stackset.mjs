@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DOCTOR_READ, ENFORCE_WRITE, READ, ROLLBACK_WRITE } from './cli-policies.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const KEY_PREFIX = 'logs-kms-guard';
@@ -136,103 +137,11 @@ export function toStackSetTemplate(packaged, artifacts, sources) {
 // `enforce` and `rollback` call), each trusting one principal of the management or security account
 // (`CliTrustedPrincipalArn`), created in one region of each account (`CliRolesRegion`: IAM is global, a second
 // stack instance in the same account would collide on the name). Off unless `CliTrustedPrincipalArn` is set.
-// The statements are those of the CLI's session policies (functions/cli/session-policy.ts, which the CLI passes
-// on every AssumeRole anyway); test/deploy/infra.test.ts holds the two to the same text.
+// The statements are those of the CLI's session policies, from one source (infra/cli-policies.mjs), which the CLI
+// passes on every AssumeRole anyway (functions/cli/session-policy.ts).
 
 /** The role names the CLI's `--role-name` gives. */
 export const CLI_ROLE_NAMES = { audit: 'logs-kms-guard-cli-audit', enforce: 'logs-kms-guard-cli-enforce' };
-
-const GROUPS = 'arn:{{Partition}}:logs:*:*:log-group:*';
-const KEYS = 'arn:{{Partition}}:kms:*:*:key/*';
-
-const READ = {
-  Sid: 'Read',
-  Effect: 'Allow',
-  Action: [
-    'logs:DescribeLogGroups',
-    'logs:ListTagsForResource',
-    'kms:DescribeKey',
-    'kms:GetKeyPolicy',
-    'sts:GetCallerIdentity',
-  ],
-  Resource: '*',
-};
-const DOCTOR_READ = {
-  Sid: 'DoctorRead',
-  Effect: 'Allow',
-  Action: [
-    'cloudtrail:DescribeTrails',
-    'cloudtrail:GetTrailStatus',
-    'cloudtrail:GetEventSelectors',
-    'events:ListRules',
-    'events:DescribeRule',
-    'events:ListTargetsByRule',
-    'sqs:GetQueueUrl',
-    'sqs:GetQueueAttributes',
-    'lambda:ListEventSourceMappings',
-    'lambda:GetFunctionConfiguration',
-    'logs:FilterLogEvents',
-    'kms:GetKeyRotationStatus',
-  ],
-  Resource: '*',
-};
-const ENFORCE_WRITE = [
-  { Sid: 'Associate', Effect: 'Allow', Action: ['logs:AssociateKmsKey'], Resource: GROUPS },
-  {
-    Sid: 'UseKeyThroughLogs',
-    Effect: 'Allow',
-    Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey', 'kms:GenerateDataKeyWithoutPlaintext'],
-    Resource: KEYS,
-    Condition: { StringLike: { 'kms:ViaService': ['logs.*.amazonaws.com', 'logs.*.amazonaws.com.cn'] } },
-  },
-  {
-    Sid: 'CreateGuardKey',
-    Effect: 'Allow',
-    Action: ['kms:CreateKey'],
-    Resource: '*',
-    Condition: {
-      StringEquals: {
-        'kms:KeySpec': 'SYMMETRIC_DEFAULT',
-        'kms:KeyUsage': 'ENCRYPT_DECRYPT',
-        'kms:KeyOrigin': 'AWS_KMS',
-      },
-      BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
-    },
-  },
-  {
-    Sid: 'GuardAlias',
-    Effect: 'Allow',
-    Action: ['kms:CreateAlias'],
-    Resource: ['arn:{{Partition}}:kms:*:*:{{KeyAlias}}', KEYS],
-  },
-  {
-    Sid: 'RepairGuardKey',
-    Effect: 'Allow',
-    Action: ['kms:PutKeyPolicy', 'kms:EnableKeyRotation'],
-    Resource: KEYS,
-    Condition: { BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' } },
-  },
-  {
-    Sid: 'TagGuardKey',
-    Effect: 'Allow',
-    Action: ['kms:TagResource'],
-    Resource: KEYS,
-    Condition: {
-      StringEquals: { 'aws:RequestTag/ManagedBy': 'logs-kms-guard' },
-      'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
-    },
-  },
-];
-const ROLLBACK_WRITE = [
-  { Sid: 'Disassociate', Effect: 'Allow', Action: ['logs:DisassociateKmsKey'], Resource: GROUPS },
-  {
-    Sid: 'OptOutTag',
-    Effect: 'Allow',
-    Action: ['logs:TagResource'],
-    Resource: GROUPS,
-    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['{{SkipTagKey}}'] } },
-  },
-];
 
 /** Every string with a placeholder becomes an Fn::Sub of the stack's own partition, guard alias and opt-out tag. */
 function substitute(value) {

@@ -55,6 +55,7 @@ const EXPECTED_FILES = [
   // Deployment from the package: the template, what it includes at package time (infra/sls), the zipper, and
   // the organization StackSet tools.
   'infra/artifact-bucket.yml',
+  'infra/cli-policies.mjs',
   'infra/deployer-policy.mjs',
   'infra/publish.mjs',
   'infra/sls/sweep.cjs',
