@@ -6,28 +6,21 @@
  * short, never half a document.
  */
 import { spawn } from 'node:child_process';
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHangingEndpoint } from './helpers.ts';
 
 const root = join(import.meta.dirname, '../..');
-let server: Server;
-const sockets = new Set<Socket>();
+let hanging: Awaited<ReturnType<typeof startHangingEndpoint>>;
 let endpoint = '';
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  hanging = await startHangingEndpoint();
+  endpoint = hanging.endpoint;
 });
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
+  await hanging.stop();
 });
 
 /** Starts `audit ...args` against the hanging endpoint; Ctrl-C `times` times from 2 s on; its exit and output. */

@@ -5,28 +5,20 @@
  * `doctor` gives a check up after a bound instead of minutes of silence. The endpoint is a local TCP server
  * that accepts connections and never answers; the CLI runs in-process with the real SDK clients.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { run } from '../../functions/cli/program.ts';
-import { testIo } from './helpers.ts';
+import { startHangingEndpoint, testIo } from './helpers.ts';
 
-let server: Server;
-const sockets = new Set<Socket>();
+let hanging: Awaited<ReturnType<typeof startHangingEndpoint>>;
 let endpoint = '';
 
 beforeAll(async () => {
-  server = createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  endpoint = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  hanging = await startHangingEndpoint();
+  endpoint = hanging.endpoint;
 });
 
 afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((resolve) => server.close(resolve));
+  await hanging.stop();
   vi.unstubAllEnvs();
 });
 
