@@ -113,20 +113,13 @@ const REVIEWED: (Site & { why: string })[] = [
       'names it (its own); IAM grants PutKeyPolicy on no other key',
   },
   {
-    file: 'functions/cli/session-policy.ts',
+    file: 'infra/cli-policies.mjs',
     fn: '(top level)',
     operation: 'PutKeyPolicy',
     why:
-      'grants, not calls: the enforce session policy keeps kms:PutKeyPolicy (without the lockout bypass) from the ' +
-      "role the CLI assumes, for the CLI's own ensureKeyPolicy (mergeKeyPolicy output only); it narrows the role",
-  },
-  {
-    file: 'infra/stackset.mjs',
-    fn: 'pick',
-    operation: 'PutKeyPolicy',
-    why:
-      'grants, not calls: the optional CLI enforce role (cliRoles, top level after pick) has the statements of the ' +
-      "CLI's enforce session policy: kms:PutKeyPolicy without the lockout bypass, for ensureKeyPolicy only",
+      'grants, not calls: the enforce statements of the CLI across accounts (its session policy, and the optional ' +
+      "StackSet CLI enforce role) keep kms:PutKeyPolicy without the lockout bypass, for the CLI's own " +
+      'ensureKeyPolicy (mergeKeyPolicy output only); as a session policy it narrows the role',
   },
   {
     file: 'functions/core/policy.ts',
