@@ -70,8 +70,10 @@ export async function callFigures(
       ours: w,
       floor: spread([1]),
       ratio: spread(warm),
-      goal: '≤ 2',
-      met: w.max <= 2,
+      // Is it still unencrypted (DescribeLogGroups), is it opted out now (ListTagsForResource: the tag read right
+      // before every association), associate: 3. The tag read came with the opt-out at the moment of change.
+      goal: '≤ 3',
+      met: w.max <= 3,
       note: formatCounts(warmOps[0] ?? {}),
       details: { samples: warm, operations: warmOps[0] },
     },
