@@ -349,6 +349,8 @@ export class Store {
   readonly account: string;
   /** Real-time ms by which CloudWatch Logs' view of KMS lags. */
   readonly propagationMs: number;
+  /** Ms (scaled) after CreateKey during which other KMS calls answer NotFound for the new key (0: off). */
+  newKeyHiddenMs = 0;
   private readonly kmsRegions = new Map<string, KmsRegion>();
   private readonly logsRegions = new Map<string, GroupTable>();
 
