@@ -60,8 +60,9 @@ function resolveKey(ctx: Ctx, id: string, allowAlias: boolean): KeyRecord {
   // KMS is eventually consistent ("The KMS API follows an eventual consistency model", AWS KMS Developer Guide):
   // a key created moments ago may not be found by the next call (boto/botocore#2107). Off unless
   // `kmsNewKeyHiddenMs` is set (EmulatorOptions).
-  if (ctx.now < key.createdAt + store.newKeyHiddenMs)
+  if (key.hiddenUntil !== undefined && ctx.now < key.hiddenUntil) {
     fail('NotFoundException', `Key '${arn}' does not exist`);
+  }
   return key;
 }
 
@@ -239,6 +240,7 @@ export const kmsHandlers: Record<string, Handler> = {
       ctx.now,
       ctx.now,
     );
+    if (ctx.store.newKeyHiddenMs > 0) key.hiddenUntil = ctx.now + ctx.store.newKeyHiddenMs;
     return { KeyMetadata: keyMetadata(ctx, key) };
   },
 

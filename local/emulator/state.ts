@@ -35,6 +35,8 @@ export interface KeyRecord {
   rotation: boolean;
   createdAt: number;
   deletionDate?: number;
+  /** Set by CreateKey when `kmsNewKeyHiddenMs` is on: until then other KMS calls answer NotFound for it. */
+  hiddenUntil?: number;
   history: KeyVersion[];
   /** Tag and alias changes, so that authorization can see them late (see `Store.attributesForAuthorization`). */
   attributeHistory: AttributeVersion[];
