@@ -169,11 +169,9 @@ describe('KMS resource limits', () => {
 
   it('turns LimitExceededException from PutKeyPolicy into a permanent KeyPolicyError, without retrying', async () => {
     kms.on(DescribeKeyCommand).resolves({ KeyMetadata: metadata });
-    kms
-      .on(GetKeyPolicyCommand)
-      .resolves({
-        Policy: JSON.stringify({ Version: '2012-10-17', Statement: [defaultKeyPolicy(ctx).Statement[0]] }),
-      });
+    kms.on(GetKeyPolicyCommand).resolves({
+      Policy: JSON.stringify({ Version: '2012-10-17', Statement: [defaultKeyPolicy(ctx).Statement[0]] }),
+    });
     kms.on(PutKeyPolicyCommand).rejects(limit());
 
     const error = await ensureKey(options()).catch((e: unknown) => e);
