@@ -205,7 +205,8 @@ function describe(g: GroupRecord) {
     ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
     logGroupClass: g.logGroupClass,
     logGroupArn: g.arn,
-    deletionProtectionEnabled: g.deletionProtection,
+    // Shown when on (the field is optional in the API reference's LogGroup shape).
+    ...(g.deletionProtection ? { deletionProtectionEnabled: true } : {}),
   };
 }
 
