@@ -3,6 +3,7 @@
  * CSV or JSON, and the totals line printed after an audit, enforce or rollback.
  */
 import { parseArn } from '../core/arn.ts';
+import { logClassLabel } from '../core/log-class.ts';
 import type { GroupReport, SweepCounts } from '../core/sweep/report.ts';
 
 /** The output formats of `audit --format`. */
@@ -21,6 +22,8 @@ export const AUDIT_COLUMNS = [
   'atRisk',
   'unreadableFrom',
   'keyPolicy',
+  'logClass',
+  'deletionProtection',
 ] as const;
 
 /** One log group as the report shows it. */
@@ -40,6 +43,25 @@ export interface AuditRow {
   unreadableFrom: string;
   /** The key policy checked for CloudWatch Logs: `admits-logs`, `excludes-logs`, `unknown` (not readable), or ''. */
   keyPolicy: string;
+  /** The log class (`standard`, `infrequent-access`, `delivery`, `essentials`; log-class.ts). */
+  logClass: string;
+  /** Deletion protection is on: nobody deletes the group (and its retained data) until it is turned off. */
+  deletionProtection: boolean;
+}
+
+/**
+ * The NOTE about a group's class and deletion protection, where they matter: a class other than standard, and
+ * deletion protection on a group whose retained data is encrypted (it keeps needing its key until retention
+ * removes the data: deleting the group is no longer a way out).
+ */
+export function classNote(r: Pick<GroupReport, 'logGroupClass' | 'deletionProtection' | 'kmsKeyId'>): string {
+  const cls =
+    r.logGroupClass && r.logGroupClass !== 'STANDARD' ? `log class ${logClassLabel(r.logGroupClass)}` : '';
+  const protectedNote =
+    r.deletionProtection && r.kmsKeyId
+      ? 'deletion protection on: its data needs the key until retention ends'
+      : '';
+  return [cls, protectedNote].filter(Boolean).join('; ');
 }
 
 /** The NOTE people read for a group at risk. */
@@ -71,12 +93,15 @@ export function auditRow(r: GroupReport): AuditRow {
       riskNote(r),
       r.scopeReason ?? (r.keyState === 'no-key' && r.inScope ? 'unencrypted' : ''),
       r.keyPolicy === 'unknown' ? 'key policy not readable: not checked' : '',
+      classNote(r),
     ]
       .filter(Boolean)
       .join('; '),
     atRisk: r.atRisk ?? '',
     unreadableFrom: r.unreadableFrom ?? '',
     keyPolicy: r.keyPolicy ?? '',
+    logClass: logClassLabel(r.logGroupClass),
+    deletionProtection: r.deletionProtection === true,
   };
 }
 

@@ -8,6 +8,7 @@ import { AssociateKmsKeyCommand, type CloudWatchLogsClient } from '@aws-sdk/clie
 import { type Clock, systemClock } from './clock.ts';
 import { AssociationError, DeadlineExceededError } from './errors.ts';
 import type { Log } from './log.ts';
+import { refusedForLogClass } from './log-class.ts';
 import { type BackoffOptions, backoffDelay, isThrottle, isTransient } from './retry.ts';
 import { pacedCommand, type TokenBucket } from './token-bucket.ts';
 
@@ -40,9 +41,12 @@ export function classifyAssociateError(err: unknown): AssociateErrorClass {
     if (/not authorized to perform:? kms:/i.test(message)) return 'caller-kms-denied';
     return /not authorized to perform/i.test(message) ? 'permanent' : 'propagation';
   }
-  if (name === 'InvalidParameterException') {
+  if (name === 'InvalidParameterException' || name === 'InvalidOperationException') {
     // A documented, permanent refusal for the group itself (landing-zone-accelerator #751): not a failure.
     if (/reserved for AWS/i.test(message)) return 'not-encryptable';
+    // A group whose log class takes no key (log-class.ts): fixed at creation, so just as permanent.
+    if (refusedForLogClass(message)) return 'not-encryptable';
+    if (name === 'InvalidOperationException') return 'permanent';
     // A key Logs cannot see yet reads "could not be found"; anything else (reserved group, disabled key) stays.
     return /could not be found|does not exist/i.test(message) ? 'propagation' : 'permanent';
   }
@@ -76,9 +80,11 @@ export interface AssociateOptions {
 }
 
 export interface AssociateResult {
-  /** `not-encryptable`: CloudWatch Logs refuses any key for this group, for good (an AWS-reserved name). */
+  /** `not-encryptable`: CloudWatch Logs refuses any key for this group, for good (an AWS-reserved name, its class). */
   outcome: 'associated' | 'gone' | 'not-encryptable';
   attempts: number;
+  /** not-encryptable: CloudWatch Logs' own words. */
+  refusal?: string;
 }
 
 /** The longest delay a Node.js timer accepts. */
@@ -133,7 +139,7 @@ export async function associateKey(options: AssociateOptions): Promise<Associate
           : classified;
       const error = err as Error;
       if (kind === 'gone') return { outcome: 'gone', attempts };
-      if (kind === 'not-encryptable') return { outcome: 'not-encryptable', attempts };
+      if (kind === 'not-encryptable') return { outcome: 'not-encryptable', attempts, refusal: error.message };
       if (kind === 'permanent') {
         throw new AssociationError(`AssociateKmsKey ${name}: ${error.name}: ${error.message}`, {
           cause: err,

@@ -20,6 +20,7 @@ import {
   keyContext,
 } from './key.ts';
 import type { Log } from './log.ts';
+import { refusedForLogClass } from './log-class.ts';
 import { type BackoffOptions, retryTransient } from './retry.ts';
 import { decideScope } from './scope.ts';
 import { readTags } from './sweep/listing.ts';
@@ -216,7 +217,8 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     throw err;
   }
   if (result.outcome === 'not-encryptable') {
-    return done('not-encryptable', 'CloudWatch Logs refuses a key for this group (reserved for AWS)', {
+    const why = result.refusal && refusedForLogClass(result.refusal) ? 'its log class' : 'reserved for AWS';
+    return done('not-encryptable', `CloudWatch Logs refuses a key for this group (${why})`, {
       attempts: result.attempts,
     });
   }

@@ -8,14 +8,20 @@
  * Base of every error the guard raises on purpose. `retryable`: the same call may succeed later (a transient
  * or unknown condition), as opposed to a refusal that needs a change first; enforce.ts re-verifies the key
  * after a non-retryable AssociationError. The queue retries every failure either way (handle.ts): after
- * maxReceiveCount it lands in the DLQ.
+ * maxReceiveCount it lands in the DLQ; only a `permanent` refusal is not delivered again.
  */
 export class GuardError extends Error {
   override name = 'GuardError';
   readonly retryable: boolean;
-  constructor(message: string, options: { cause?: unknown; retryable?: boolean } = {}) {
+  /**
+   * A refusal no later delivery can change (a KMS resource limit): the queue does not deliver the record again
+   * (no DLQ churn); its alarm and the sweep, which finds the group again, carry it.
+   */
+  readonly permanent: boolean;
+  constructor(message: string, options: { cause?: unknown; retryable?: boolean; permanent?: boolean } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.retryable = options.retryable ?? false;
+    this.permanent = options.permanent ?? false;
   }
 }
 

@@ -11,7 +11,7 @@ import { mapLimit } from './concurrency.ts';
 import type { GuardConfig } from './config.ts';
 import { handleChange } from './drift.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
-import { DeadlineExceededError, type GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import { DeadlineExceededError, GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
 import {
   type ChangeRequest,
   type CreateLogGroupRequest,
@@ -61,7 +61,7 @@ export interface HandledEvent extends EnforceResult {
   eventId: string | undefined;
   /** Set when the outcome is `failed`. */
   error?: GuardError | Error;
-  /** A failure the queue should deliver again (every failure is: after maxReceiveCount it lands in the DLQ). */
+  /** A failure the queue should deliver again (every one but a permanent refusal: after maxReceiveCount, the DLQ). */
   retry: boolean;
 }
 
@@ -94,7 +94,8 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
         reason: `${error.name}: ${error.message}`,
         eventId: parsed.eventId,
         error,
-        retry: true,
+        // Every failure goes back to the queue, except a refusal no retry can change (a KMS resource limit).
+        retry: !(error instanceof GuardError && error.permanent),
       };
     }
   } else {

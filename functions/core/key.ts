@@ -23,6 +23,7 @@ import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { GuardConfig } from './config.ts';
 import { KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import { isLimitExceeded, isNotFound, limitError, policySizeProblem } from './kms-limits.ts';
 import type { Log } from './log.ts';
 import {
   admitsLogs,
@@ -102,10 +103,16 @@ export function send<T>(options: KmsCallOptions, call: (kms: Clients['kms']) => 
 const FRESH_KEY_BUDGET_MS = 20_000;
 
 /**
- * Sends a KMS command on a key created moments ago. IAM conditions on the key's tags (`aws:ResourceTag`)
- * can take minutes to see new tags, so AccessDeniedException is retried too, for a bounded time.
+ * Sends a KMS command on a key this container created moments ago. KMS is eventually consistent: such a key
+ * may not be found yet (NotFoundException right after CreateKey, boto/botocore#2107), so NotFound is retried.
+ * IAM conditions on the key's tags (`aws:ResourceTag`) can take minutes to see new tags, so AccessDeniedException
+ * is retried too unless `denied: false`. Bounded by the step's deadline and a fixed budget.
  */
-function sendFresh<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Promise<T>): Promise<T> {
+function sendFresh<T>(
+  options: KeyStepOptions,
+  call: (kms: Clients['kms']) => Promise<T>,
+  { denied = true }: { denied?: boolean } = {},
+): Promise<T> {
   const clock = options.clock ?? systemClock;
   const budget = clock.now() + FRESH_KEY_BUDGET_MS;
   return retryTransient(() => call(options.clients.kms), {
@@ -113,7 +120,8 @@ function sendFresh<T>(options: KeyStepOptions, call: (kms: Clients['kms']) => Pr
     clock,
     backoff: { baseMs: 500, maxMs: 4_000 },
     maxAttempts: 10,
-    retryIf: (err) => isTransient(err) || (err as Error)?.name === 'AccessDeniedException',
+    retryIf: (err) =>
+      isTransient(err) || isNotFound(err) || (denied && (err as Error)?.name === 'AccessDeniedException'),
   });
 }
 
@@ -127,11 +135,16 @@ function housekeepingFailed(options: KeyStepOptions, message: string, fields: Re
 export interface KeyCache {
   entries: Map<string, { key: KeyRef; expiresAt: number }>;
   inflight: Map<string, Promise<KeyRef>>;
+  /**
+   * Keys this container created, lost the alias with and could not retire yet (by key id): retried on the
+   * next lookup of the container, so a live orphan is never forgotten (KeyHousekeepingFailed also counts it).
+   */
+  orphans?: Set<string>;
 }
 
 /** A cache for one container; each Lambda container (and each simulated one in tests) has its own. */
 export function createKeyCache(): KeyCache {
-  return { entries: new Map(), inflight: new Map() };
+  return { entries: new Map(), inflight: new Map(), orphans: new Set() };
 }
 
 const processCache = createKeyCache();
@@ -150,6 +163,7 @@ export function invalidateKey(options: KeyStepOptions): void {
 export function clearKeyCache(): void {
   processCache.entries.clear();
   processCache.inflight.clear();
+  processCache.orphans?.clear();
 }
 
 /** Returns a usable key whose policy admits CloudWatch Logs: cached, found, repaired or created. */
@@ -173,6 +187,7 @@ export async function ensureKey(options: KeyStepOptions): Promise<KeyRef> {
 /** Finds, verifies, repairs or creates the key, bypassing the cache. */
 async function resolveKey(options: KeyStepOptions): Promise<KeyRef> {
   const { config } = options;
+  await retireOrphans(options);
   let key: KeyRef;
   if (config.keyArn) {
     const metadata = await describeKey(options, config.keyArn);
@@ -323,21 +338,20 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
     );
   }
   if (!merged.changed) return key;
+  // KMS refuses a policy over 32 KB with LimitExceededException; no retry heals that: refuse it here, at once.
+  const text = JSON.stringify(merged.policy);
+  const oversized = policySizeProblem(text, key.arn);
+  if (oversized) throw oversized;
   if (config.dryRun) {
     log.info('dry run: would update key policy', { keyArn: key.arn });
     return key;
   }
   try {
     await send(options, (kms) =>
-      kms.send(
-        new PutKeyPolicyCommand({
-          KeyId: key.arn,
-          PolicyName: 'default',
-          Policy: JSON.stringify(merged.policy),
-        }),
-      ),
+      kms.send(new PutKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default', Policy: text })),
     );
   } catch (err) {
+    if (isLimitExceeded(err)) throw limitError(err, `PutKeyPolicy on ${key.arn}`);
     if ((err as Error).name === 'AccessDeniedException' && key.own) {
       // The guard's authority over its key is that key's policy; a key created before it was written there
       // (an older version, or `key setup` without --function-role) cannot be repaired by the function.
@@ -383,11 +397,16 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
   if (!mine?.Arn || !mine.KeyId) throw new UnsafeKeyError('CreateKey returned no key ARN');
   let aliasError: unknown;
   try {
-    await send(options, (kms) =>
-      kms.send(new CreateAliasCommand({ AliasName: config.keyAlias, TargetKeyId: mine.KeyId })),
+    // The key was created moments ago: CreateAlias may not find it yet (NotFoundException) and is retried.
+    await sendFresh(
+      options,
+      (kms) => kms.send(new CreateAliasCommand({ AliasName: config.keyAlias, TargetKeyId: mine.KeyId })),
+      { denied: false },
     );
   } catch (err) {
-    aliasError = err;
+    aliasError = isLimitExceeded(err)
+      ? limitError(err, `CreateAlias ${config.keyAlias} on ${mine.Arn}`)
+      : err;
   }
   if (aliasError !== undefined) {
     // A retried CreateAlias whose first try went through also says AlreadyExists: believe the alias, not the error.
@@ -473,21 +492,44 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
   return { arn: mine.Arn, keyId: mine.KeyId, own: true, changedAt: clock.now() };
 }
 
-/** Schedules deletion of a key this invocation created and never used (the race loser's). */
-async function retireKey(options: KeyStepOptions, keyId: string): Promise<void> {
+/**
+ * Schedules deletion of a key this invocation created and never used (the race loser's). A key that cannot be
+ * retired yet (KMS still answering NotFound, a refusal) is counted, logged and kept in the container's orphan
+ * list, which the next lookup retries: never forgotten. True when the deletion is scheduled.
+ */
+async function retireKey(options: KeyStepOptions, keyId: string, fresh = true): Promise<boolean> {
   const { config, log } = options;
-  try {
-    await sendFresh(options, (kms) =>
-      kms.send(
-        new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: config.keyDeletionWindowDays }),
-      ),
+  const orphans = (options.cache ?? processCache).orphans;
+  const schedule = (kms: Clients['kms']) =>
+    kms.send(
+      new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: config.keyDeletionWindowDays }),
     );
+  try {
+    // A key created moments ago gets the patient retries; an orphan retried later, one ordinary try.
+    await (fresh ? sendFresh(options, schedule) : send(options, schedule));
+    orphans?.delete(keyId);
     log.info('scheduled deletion of an unused key this invocation created', { keyId });
+    return true;
   } catch (err) {
+    if ((err as Error).name === 'KMSInvalidStateException') {
+      orphans?.delete(keyId); // already pending deletion (an earlier try went through): nothing is live
+      return true;
+    }
+    orphans?.add(keyId);
     // Not fatal for the log group, but a live orphan key must be seen.
-    housekeepingFailed(options, 'could not schedule deletion of an unused guard key; delete it by hand', {
-      keyId,
-      error: (err as Error).name,
-    });
+    housekeepingFailed(
+      options,
+      'could not schedule deletion of an unused guard key; retried on the next lookup of this container, ' +
+        'else delete it by hand',
+      { keyId, error: (err as Error).name },
+    );
+    return false;
   }
+}
+
+/** Retries retiring the keys this container could not retire before (`KeyCache.orphans`); best effort. */
+async function retireOrphans(options: KeyStepOptions): Promise<void> {
+  const orphans = (options.cache ?? processCache).orphans;
+  if (!orphans?.size || options.config.dryRun) return;
+  for (const keyId of [...orphans]) await retireKey(options, keyId, false);
 }

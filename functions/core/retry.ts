@@ -12,7 +12,9 @@ const TRANSIENT_NAMES = new Set([
   'ThrottledException',
   'TooManyRequestsException',
   'RequestLimitExceeded',
-  'LimitExceededException',
+  // Not LimitExceededException: KMS and CloudWatch Logs answer it for a resource quota (a key policy over
+  // 32 KB, 50 aliases on a key, too many log groups), which no retry heals; their rate limits answer
+  // ThrottlingException (AWS KMS Developer Guide, "Quotas"; kms-limits.ts).
   'ServiceUnavailableException',
   'ServiceUnavailable',
   'KMSInternalException',

@@ -24,6 +24,13 @@ export interface EmulatorOptions {
   timeScale?: number;
   /** Default 3000 (real-time ms, before scaling): how stale CloudWatch Logs' view of KMS is. */
   propagationDelayMs?: number;
+  /**
+   * Default 0 (off): real-time ms (before scaling) after CreateKey during which every other KMS call naming the
+   * new key by id or ARN answers NotFoundException, as KMS's eventual consistency may (AWS KMS Developer Guide,
+   * "The KMS API follows an eventual consistency model"; boto/botocore#2107). Off by default so that set-ups
+   * calling KMS directly keep working; tests of the guard's retries set it.
+   */
+  kmsNewKeyHiddenMs?: number;
   /** Default true: per-account/region quotas as token buckets. */
   throttle?: boolean;
   /** TPS overrides by operation name, e.g. { AssociateKmsKey: 5 }. */

@@ -56,7 +56,40 @@ function resolveKey(ctx: Ctx, id: string, allowAlias: boolean): KeyRecord {
     fail('NotFoundException', `Invalid keyId '${id}'`);
   }
   const arn = keyArnMatch ? id : store.keyArn(region, id);
-  return store.findKey(region, arn) ?? fail('NotFoundException', `Key '${arn}' does not exist`);
+  const key = store.findKey(region, arn) ?? fail('NotFoundException', `Key '${arn}' does not exist`);
+  // KMS is eventually consistent ("The KMS API follows an eventual consistency model", AWS KMS Developer Guide):
+  // a key created moments ago may not be found by the next call (boto/botocore#2107). Off unless
+  // `kmsNewKeyHiddenMs` is set (EmulatorOptions).
+  if (key.hiddenUntil !== undefined && ctx.now < key.hiddenUntil) {
+    fail('NotFoundException', `Key '${arn}' does not exist`);
+  }
+  return key;
+}
+
+/** KMS quotas (AWS KMS Developer Guide, "Resource quotas"): "Key policy document size: 32 KB (32,768 bytes)". */
+export const KEY_POLICY_MAX_BYTES = 32_768;
+/** KMS quotas: "Aliases per KMS key: 50". */
+export const ALIASES_PER_KEY = 50;
+
+/** LimitExceededException for a policy document over the 32 KB quota. */
+function checkPolicySize(text: string): void {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > KEY_POLICY_MAX_BYTES) {
+    fail(
+      'LimitExceededException',
+      `The key policy document is ${bytes} bytes, over the limit of ${KEY_POLICY_MAX_BYTES} bytes.`,
+    );
+  }
+}
+
+/** LimitExceededException when the key already has the 50 aliases a key may have. */
+function checkAliasRoom(ctx: Ctx, key: KeyRecord): void {
+  if (ctx.store.aliasesOf(ctx.region, key.keyId).length >= ALIASES_PER_KEY) {
+    fail(
+      'LimitExceededException',
+      `${key.arn} already has ${ALIASES_PER_KEY} aliases, the most a key may have.`,
+    );
+  }
 }
 
 /** Raises KMSInvalidStateException when the key is in one of the given states. */
@@ -110,6 +143,7 @@ function keyMetadata(ctx: Ctx, key: KeyRecord) {
 
 /** MalformedPolicyDocumentException and the lockout safety check, shared by CreateKey and PutKeyPolicy. */
 function checkNewPolicy(ctx: Ctx, text: string, bypass: unknown): string {
+  checkPolicySize(text);
   const parsed = parsePolicy(text);
   if ('error' in parsed) fail('MalformedPolicyDocumentException', parsed.error);
   else if (
@@ -206,6 +240,7 @@ export const kmsHandlers: Record<string, Handler> = {
       ctx.now,
       ctx.now,
     );
+    if (ctx.store.newKeyHiddenMs > 0) key.hiddenUntil = ctx.now + ctx.store.newKeyHiddenMs;
     return { KeyMetadata: keyMetadata(ctx, key) };
   },
 
@@ -225,6 +260,7 @@ export const kmsHandlers: Record<string, Handler> = {
       );
     }
     rejectStates(key, ['PendingDeletion']);
+    checkAliasRoom(ctx, key);
     aliases.set(name, { name, keyId: key.keyId, createdAt: ctx.now, updatedAt: ctx.now });
     ctx.store.noteAttributes(key, ctx.now);
     return {};
@@ -237,6 +273,7 @@ export const kmsHandlers: Record<string, Handler> = {
       fail('NotFoundException', `Alias ${ctx.store.aliasArn(ctx.region, name)} is not found.`);
     const key = resolveKey(ctx, required(input, 'TargetKeyId'), false);
     rejectStates(key, ['PendingDeletion']);
+    if (key.keyId !== alias.keyId) checkAliasRoom(ctx, key);
     const previous = ctx.store.kms(ctx.region).keys.get(alias.keyId);
     alias.keyId = key.keyId;
     alias.updatedAt = ctx.now;
@@ -307,11 +344,14 @@ export const kmsHandlers: Record<string, Handler> = {
 
   GetKeyRotationStatus(ctx, input) {
     const key = resolveKey(ctx, required(input, 'KeyId'), false);
-    rejectStates(key, ['PendingDeletion']);
+    // KMS API reference, GetKeyRotationStatus: "Pending deletion: While a KMS key is pending deletion, its key
+    // rotation status is false and AWS KMS does not rotate the key. If you cancel the deletion, the original
+    // key rotation status returns to true." (Disabled: the status does not change.) Not an error.
+    const on = key.rotation && key.state !== 'PendingDeletion';
     return {
-      KeyRotationEnabled: key.rotation,
+      KeyRotationEnabled: on,
       KeyId: key.arn,
-      ...(key.rotation ? { RotationPeriodInDays: 365 } : {}),
+      ...(on ? { RotationPeriodInDays: 365 } : {}),
     };
   },
 

@@ -5,7 +5,7 @@
 import { fail } from './errors.ts';
 import type { Ctx, Input } from './kms.ts';
 import { partitionOf, policyAdmitsLogs } from './policy-eval.ts';
-import { compare, GroupRecord } from './state.ts';
+import { compare, GroupRecord, LOG_GROUP_CLASSES, type LogGroupClass } from './state.ts';
 
 type Handler = (ctx: Ctx, input: Input) => unknown;
 
@@ -21,6 +21,7 @@ export const LOGS_MUTATING = new Set([
   'UntagLogGroup',
   'CreateLogStream',
   'DeleteLogStream',
+  'PutLogGroupDeletionProtection',
 ]);
 
 /** CloudWatch Logs' error messages (README, "Messages chosen"). */
@@ -34,7 +35,36 @@ export const MESSAGES = {
   keyNotSymmetric: 'The specified KMS key is not a symmetric encryption key.',
   accessDenied: (groupArn: string) =>
     `The specified KMS key does not exist or is not allowed to be used with Arn '${groupArn}'`,
+  /** Assumed wording (AWS's is not documented): the guard recognises the log class being named. */
+  classRefusesKms: (logClass: string) =>
+    `KMS key association is not supported for log groups in the ${logClass} log class.`,
+  /** Assumed wording of DeleteLogGroup refused by deletion protection. */
+  deletionProtected:
+    'The log group has deletion protection enabled. Disable it before deleting the log group.',
 };
+
+/**
+ * The classes that take no KMS key. DELIVERY: "Use the Delivery log class only for delivering Lambda logs to
+ * store in Amazon S3 or Amazon Data Firehose. Log events in log groups in the Delivery class are kept in
+ * CloudWatch Logs for only one day. This log class doesn't offer rich CloudWatch Logs capabilities"
+ * (CreateLogGroup API reference, logGroupClass). That it refuses a customer-managed key is this emulator's
+ * assumption (the "Log classes" user-guide page lists the features per class; not verified here): the guard
+ * does not rely on it, it classifies the refusal AWS answers (associate.ts). STANDARD, INFREQUENT_ACCESS and
+ * ESSENTIALS take a key.
+ */
+export const CLASSES_WITHOUT_KMS: ReadonlySet<LogGroupClass> = new Set<LogGroupClass>(['DELIVERY']);
+
+/** The logGroupClass parameter: one of the SDK's LogGroupClass values (default STANDARD). */
+function logGroupClass(value: unknown): LogGroupClass {
+  if (value === undefined) return 'STANDARD';
+  if (typeof value !== 'string' || !(LOG_GROUP_CLASSES as readonly string[]).includes(value)) {
+    fail(
+      'InvalidParameterException',
+      `1 validation error detected: Value '${String(value)}' at 'logGroupClass' failed to satisfy constraint: Member must satisfy enum value set: [${LOG_GROUP_CLASSES.join(', ')}]`,
+    );
+  }
+  return value as LogGroupClass;
+}
 
 const NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 
@@ -173,8 +203,10 @@ function describe(g: GroupRecord) {
     arn: `${g.arn}:*`,
     storedBytes: 0,
     ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
-    logGroupClass: 'STANDARD',
+    logGroupClass: g.logGroupClass,
     logGroupArn: g.arn,
+    // Shown when on (the field is optional in the API reference's LogGroup shape).
+    ...(g.deletionProtection ? { deletionProtectionEnabled: true } : {}),
   };
 }
 
@@ -193,17 +225,40 @@ export const logsHandlers: Record<string, Handler> = {
     const groups = ctx.store.groups(ctx.region);
     if (groups.has(name)) fail('ResourceAlreadyExistsException', MESSAGES.groupExists);
     const tags = tagMap(input.tags);
+    const cls = logGroupClass(input.logGroupClass);
+    if (input.kmsKeyId !== undefined && CLASSES_WITHOUT_KMS.has(cls)) {
+      fail('InvalidParameterException', MESSAGES.classRefusesKms(cls));
+    }
     const kmsKeyId = input.kmsKeyId === undefined ? undefined : checkKeyForGroup(ctx, input.kmsKeyId, name);
     groups.set(
       name,
-      new GroupRecord(groups.arnPrefix, name, ctx.now, { tags, ...(kmsKeyId ? { kmsKeyId } : {}) }),
+      new GroupRecord(groups.arnPrefix, name, ctx.now, {
+        tags,
+        ...(kmsKeyId ? { kmsKeyId } : {}),
+        logGroupClass: cls,
+        deletionProtection: input.deletionProtectionEnabled === true,
+      }),
     );
     return {};
   },
 
   DeleteLogGroup(ctx, input) {
     const name = validName(input.logGroupName);
-    if (!ctx.store.groups(ctx.region).delete(name)) fail('ResourceNotFoundException', MESSAGES.groupMissing);
+    const groups = ctx.store.groups(ctx.region);
+    if (groups.get(name)?.deletionProtection) fail('InvalidOperationException', MESSAGES.deletionProtected);
+    if (!groups.delete(name)) fail('ResourceNotFoundException', MESSAGES.groupMissing);
+    return {};
+  },
+
+  /** Deletion protection (CloudWatch Logs API reference, PutLogGroupDeletionProtection, 2025-11). */
+  PutLogGroupDeletionProtection(ctx, input) {
+    const id = input.logGroupIdentifier;
+    if (typeof id !== 'string') fail('InvalidParameterException', 'logGroupIdentifier is required.');
+    if (typeof input.deletionProtectionEnabled !== 'boolean') {
+      fail('InvalidParameterException', 'deletionProtectionEnabled is required.');
+    }
+    const group = existing(ctx, groupNameFromArn(ctx, (id as string).replace(/:\*$/, '')) ?? (id as string));
+    group.deletionProtection = input.deletionProtectionEnabled as boolean;
     return {};
   },
 
@@ -301,6 +356,9 @@ export const logsHandlers: Record<string, Handler> = {
     // not documented.
     if (/^aws\//i.test(group.name)) {
       fail('InvalidParameterException', 'Log groups starting with AWS/ are reserved for AWS');
+    }
+    if (CLASSES_WITHOUT_KMS.has(group.logGroupClass)) {
+      fail('InvalidParameterException', MESSAGES.classRefusesKms(group.logGroupClass));
     }
     group.kmsKeyId = checkKeyForGroup(ctx, input.kmsKeyId, group.name);
     group.associatedAt = ctx.now;

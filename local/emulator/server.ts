@@ -26,6 +26,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
   const log = options.log ?? (() => {});
   const now = () => Date.now();
   const store = new Store(account, (options.propagationDelayMs ?? 3000) / timeScale);
+  store.newKeyHiddenMs = (options.kmsNewKeyHiddenMs ?? 0) / timeScale;
   const sqs = new SqsService(account, {
     ...(options.sqsMaxPayloadBytes !== undefined ? { maxPayloadBytes: options.sqsMaxPayloadBytes } : {}),
     log,

@@ -35,6 +35,8 @@ export interface KeyRecord {
   rotation: boolean;
   createdAt: number;
   deletionDate?: number;
+  /** Set by CreateKey when `kmsNewKeyHiddenMs` is on: until then other KMS calls answer NotFound for it. */
+  hiddenUntil?: number;
   history: KeyVersion[];
   /** Tag and alias changes, so that authorization can see them late (see `Store.attributesForAuthorization`). */
   attributeHistory: AttributeVersion[];
@@ -48,6 +50,23 @@ export interface AliasRecord {
 }
 
 /**
+ * The log group classes (the SDK's LogGroupClass enum, @aws-sdk/client-cloudwatch-logs): fixed at creation
+ * ("The value of logGroupClass can't be changed after a log group is created", CreateLogGroup API reference).
+ */
+export const LOG_GROUP_CLASSES = ['STANDARD', 'INFREQUENT_ACCESS', 'DELIVERY', 'ESSENTIALS'] as const;
+export type LogGroupClass = (typeof LOG_GROUP_CLASSES)[number];
+
+/** What a log group starts with besides its name (CreateLogGroup's parameters, or direct set-up). */
+export interface GroupInit {
+  kmsKeyId?: string | undefined;
+  tags?: Record<string, string> | undefined;
+  /** Default STANDARD. */
+  logGroupClass?: LogGroupClass | undefined;
+  /** PutLogGroupDeletionProtection (2025-11); default off. */
+  deletionProtection?: boolean | undefined;
+}
+
+/**
  * One log group. A class rather than a literal so that a million of them stay small (about 100 bytes each
  * besides the name): the ARN is derived from the region's shared prefix, tags and streams are allocated on
  * first use.
@@ -57,20 +76,20 @@ export class GroupRecord {
   readonly createdAt: number;
   kmsKeyId: string | undefined;
   associatedAt: number | undefined;
+  readonly logGroupClass: LogGroupClass;
+  /** Deletion protection: DeleteLogGroup is refused while it is on. */
+  deletionProtection: boolean;
   /** Log streams by name, with their creation time (the sweep's lease lives in its own group's streams). */
   streams: Map<string, number> | undefined;
   private tagMap: Record<string, string> | undefined;
   /** `arn:<partition>:logs:<region>:<account>:log-group:`, one string per region. */
   private readonly arnPrefix: string;
 
-  constructor(
-    arnPrefix: string,
-    name: string,
-    createdAt: number,
-    init: { kmsKeyId?: string | undefined; tags?: Record<string, string> | undefined } = {},
-  ) {
+  constructor(arnPrefix: string, name: string, createdAt: number, init: GroupInit = {}) {
     this.arnPrefix = arnPrefix;
     this.name = name;
+    this.logGroupClass = init.logGroupClass ?? 'STANDARD';
+    this.deletionProtection = init.deletionProtection ?? false;
     this.createdAt = createdAt;
     this.kmsKeyId = init.kmsKeyId;
     this.associatedAt = init.kmsKeyId !== undefined ? createdAt : undefined;
@@ -267,6 +286,8 @@ export interface LogGroupInfo {
   tags: Record<string, string>;
   createdAt: number;
   associatedAt?: number;
+  logGroupClass: LogGroupClass;
+  deletionProtectionEnabled: boolean;
 }
 
 export interface CreateKeyDirectInput {
@@ -292,11 +313,7 @@ export interface EmulatorState {
   logGroups(region: string): LogGroupInfo[];
   /** The key ARN the account's Insights query results are associated with in `region`, if any. */
   queryResultsKey(region: string): string | undefined;
-  putLogGroup(
-    region: string,
-    name: string,
-    init?: { kmsKeyId?: string; tags?: Record<string, string> },
-  ): LogGroupInfo;
+  putLogGroup(region: string, name: string, init?: GroupInit): LogGroupInfo;
   /**
    * Many log groups at once, as `putLogGroup` each (same creation time), without answering a `LogGroupInfo`
    * for each: set-up of a region of a million groups (about 1 s). `init` gives each one's key and tags by name
@@ -349,6 +366,8 @@ export class Store {
   readonly account: string;
   /** Real-time ms by which CloudWatch Logs' view of KMS lags. */
   readonly propagationMs: number;
+  /** Ms (scaled) after CreateKey during which other KMS calls answer NotFound for the new key (0: off). */
+  newKeyHiddenMs = 0;
   private readonly kmsRegions = new Map<string, KmsRegion>();
   private readonly logsRegions = new Map<string, GroupTable>();
 
@@ -504,6 +523,8 @@ function groupInfo(g: GroupRecord): LogGroupInfo {
     tags: g.tagsCopy(),
     createdAt: g.createdAt,
     ...(g.associatedAt !== undefined ? { associatedAt: g.associatedAt } : {}),
+    logGroupClass: g.logGroupClass,
+    deletionProtectionEnabled: g.deletionProtection,
   };
 }
 

@@ -2,18 +2,39 @@
  * `doctor`: the command around the readiness checks of ../doctor/ (its flags, one line or JSON per finding,
  * the summary and the exit code), in one account or across accounts.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { emptyCounts } from '../../core/sweep/report.ts';
 import { errorHints, orgFlagsOf, reportPairs, runAcross, skippedLines } from '../across.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
+import {
+  type CentralizationRulesSource,
+  parseRulesFile,
+  staticRulesSource,
+} from '../doctor/centralization.ts';
 import type { Check, DoctorOptions } from '../doctor/check.ts';
 import { doctorRegion } from '../doctor/runner.ts';
+import { UsageError } from '../errors.ts';
 import type { Printer } from '../io.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
+
+/** The rules of `--centralization-rules FILE`, read and checked before any AWS call; undefined without it. */
+function centralizationOf(opts: DoctorOptions): CentralizationRulesSource | undefined {
+  const path = opts.centralizationRules;
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`--centralization-rules ${path}: cannot read it (${(err as Error).message})`);
+  }
+  return staticRulesSource(parseRulesFile(text, path));
+}
 
 /** Runs every check in every region of this account; exit code 1 when one fails. */
 async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
   const checks: Check[] = [];
+  const centralization = centralizationOf(opts);
   for (const region of ctx.regions) {
     // Each check's lines as soon as it is done: a slow answer is never minutes of silence.
     const found = await doctorRegion(
@@ -24,6 +45,7 @@ async function runDoctor(ctx: Ctx, opts: DoctorOptions): Promise<number> {
         options: opts,
         now: ctx.io.clock?.now() ?? Date.now(),
         hints: errorHints(ctx),
+        ...(centralization ? { centralization } : {}),
       },
       (some) => {
         if (!ctx.flags.json) for (const c of some) ctx.io.stdout.write(`${formatCheck(c, ctx.printer)}\n`);
@@ -61,6 +83,7 @@ function formatCheck(c: Check, printer: Printer): string {
 async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<number> {
   const { io, printer } = ctx;
   const checks: (Check & { account: string })[] = [];
+  const centralization = centralizationOf(opts);
   const result = await runAcross(ctx, {
     command: 'doctor',
     org: orgFlagsOf(opts as unknown as Record<string, unknown>),
@@ -72,6 +95,7 @@ async function doctorAcross(ctx: Ctx, opts: DoctorOptions & OrgFlags): Promise<n
         options: opts,
         now: io.clock?.now() ?? Date.now(),
         hints: errorHints(ctx),
+        ...(centralization ? { centralization } : {}),
       });
       checks.push(...found.map((c) => ({ account: task.account, ...c })));
       return { status: 'done', counts: emptyCounts() };
@@ -119,6 +143,10 @@ export const doctorCommand: CliCommand = {
         .option(
           '--function <name>',
           'the enforce function, for recent failures (default: found from the queue)',
+        )
+        .option(
+          '--centralization-rules <file>',
+          "the organization's CloudWatch Logs centralization rules (JSON of aws observabilityadmin get-centralization-rule-for-organization): fails on a rule that skips encrypted log groups",
         ),
       [
         'logs-kms-guard doctor --region eu-west-1',

@@ -7,6 +7,7 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { GuardConfig } from '../../core/config.ts';
 import type { PolicyDocument } from '../../core/policy.ts';
 import { type CliClients, describeAwsError, type ErrorHints } from '../aws.ts';
+import type { CentralizationRulesSource } from './centralization.ts';
 
 /** How a check came out: `fail` makes doctor exit 1; `info` is neither good nor bad (an optional feature off). */
 export type CheckStatus = 'ok' | 'info' | 'warn' | 'fail';
@@ -28,6 +29,8 @@ export interface DoctorOptions {
   rule?: string;
   rulePrefix?: string;
   function?: string;
+  /** A file of the organization's centralization rules (centralization.ts). */
+  centralizationRules?: string;
 }
 
 /** What a region's checks start from. */
@@ -40,6 +43,8 @@ export interface RegionInput {
   now: number;
   /** What the run was pointed at (AWS_ENDPOINT_URL, the profile), for errors that name what to check. */
   hints?: ErrorHints;
+  /** The organization's CloudWatch Logs centralization rules, when given (`--centralization-rules`). */
+  centralization?: CentralizationRulesSource;
 }
 
 /** What earlier checks of a region found out, for the checks after them. */

@@ -53,6 +53,21 @@ export async function checkKeyRotation({
   key,
 }: Pick<CheckInput, 'clients' | 'region' | 'key'>): Promise<CheckResult> {
   if (!key) return { findings: [] };
+  // KMS reads rotation as off while a key is pending deletion (GetKeyRotationStatus API reference): enabling it
+  // is refused then and beside the point; what matters is cancelling the deletion (the `key` check fails).
+  if (key.KeyState === 'PendingDeletion') {
+    return {
+      findings: [
+        finding(
+          'key rotation',
+          'info',
+          'not checked: the key is pending deletion (KMS reads rotation as off until the deletion is cancelled)',
+          `aws kms cancel-key-deletion --key-id ${key.Arn} --region ${region}, then aws kms enable-key ` +
+            `--key-id ${key.Arn} --region ${region} (rotation comes back as it was)`,
+        ),
+      ],
+    };
+  }
   try {
     const rotation = await clients.kms.send(new GetKeyRotationStatusCommand({ KeyId: key.Arn }));
     if (rotation.KeyRotationEnabled)

@@ -4,6 +4,7 @@
  * enforce function), so the order of the list is part of its meaning.
  */
 import { oldestPendingCall } from '../aws.ts';
+import { checkCentralizationRules } from './centralization.ts';
 import {
   type Check,
   type CheckResult,
@@ -32,6 +33,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   checkRecentFailures,
   checkQueryResults,
   checkFunctionRole,
+  checkCentralizationRules,
 ];
 
 /** How long one check may wait on AWS (one call's request and connection timeouts) before it is given up. */

@@ -54,6 +54,10 @@ export interface GroupReport {
   detail?: string;
   createdAt?: number;
   storedBytes?: number;
+  /** The group's log class as DescribeLogGroups reports it (STANDARD, INFREQUENT_ACCESS, DELIVERY, ESSENTIALS). */
+  logGroupClass?: string;
+  /** DescribeLogGroups' deletionProtectionEnabled (PutLogGroupDeletionProtection, 2025-11); set when on. */
+  deletionProtection?: true;
 }
 
 /** A run's counts (a page's, an invocation's, a whole run's or every region's: they add up). */
@@ -200,6 +204,8 @@ export function classifyGroup(
     action: 'none',
     ...(group.creationTime !== undefined ? { createdAt: group.creationTime } : {}),
     ...(group.storedBytes !== undefined ? { storedBytes: group.storedBytes } : {}),
+    ...(group.logGroupClass ? { logGroupClass: group.logGroupClass } : {}),
+    ...(group.deletionProtectionEnabled ? { deletionProtection: true as const } : {}),
   };
   const counts: (keyof SweepCounts)[] = ['listed', KEY_STATE_COUNT[keyState]];
   if (report.atRisk) counts.push('atRisk');

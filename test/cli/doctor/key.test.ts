@@ -136,4 +136,21 @@ describe('checkKeyRotation', () => {
       },
     ]);
   });
+
+  it('does not suggest enabling rotation on a key pending deletion: it says to cancel the deletion', async () => {
+    // Prepare: KMS reads rotation as off while a key is pending deletion
+    const clients = defaultClientFactory()(REGION);
+    kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: false });
+
+    // Act
+    const result = await checkKeyRotation({ clients, region: REGION, key: meta('PendingDeletion') });
+
+    // Assess
+    expect(result.findings).toHaveLength(1);
+    expect(result.findings[0]).toMatchObject({ check: 'key rotation', status: 'info' });
+    expect(result.findings[0]?.detail).toMatch(/pending deletion/);
+    expect(result.findings[0]?.fix).toMatch(/^aws kms cancel-key-deletion/);
+    expect(result.findings[0]?.fix).not.toMatch(/enable-key-rotation/);
+    expect(kms.commandCalls(GetKeyRotationStatusCommand)).toHaveLength(0);
+  });
 });

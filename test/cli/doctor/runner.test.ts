@@ -58,6 +58,7 @@ describe('doctor runner', () => {
       'checkRecentFailures',
       'checkQueryResults',
       'checkFunctionRole',
+      'checkCentralizationRules',
     ]);
   });
 
