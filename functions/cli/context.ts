@@ -111,7 +111,7 @@ export function common(cmd: Command, options: { dryRun?: boolean } = {}): Comman
     .option('--key-arn <arn>', "use this key instead of the guard's own (env KMS_KEY_ARN)")
     .option(
       '--function-role <arn>',
-      "the enforce function's role, named in the policy of a guard key this run creates or repairs (env GUARD_ROLE_ARN)",
+      "the enforce function's role, named in the policy of a guard key this run creates or repairs (env GUARD_ROLE_ARN; default logs-kms-guard-prod-enforce-<region> of each account)",
     )
     .option(
       '--include <patterns>',
