@@ -21,7 +21,10 @@ export interface CfnTemplate {
   Conditions?: Record<string, unknown>;
   Resources: Record<
     string,
-    { Type: string; Properties?: { Policies?: { PolicyName: unknown; PolicyDocument: unknown }[] } }
+    {
+      Type: string;
+      Properties?: { RoleName?: unknown; Policies?: { PolicyName: unknown; PolicyDocument: unknown }[] };
+    }
   >;
 }
 
@@ -35,13 +38,24 @@ export interface Stack {
 }
 
 const NO_VALUE = Symbol('AWS::NoValue');
+let templateCache: CfnTemplate | undefined;
 
 /**
  * The ARN a function role gets (named after the stack and logical id, like CloudFormation). One ARN for the
  * regions of a local run: see `deployRole`.
  */
-export function roleArn(stack: Pick<Stack, 'account' | 'region' | 'stackName'>, logicalId: string): string {
-  const name = `${stack.stackName ?? 'logs-kms-guard-prod'}-${logicalId}`;
+export function roleArn(
+  stack: Pick<Stack, 'account' | 'region' | 'stackName'>,
+  logicalId: string,
+  template?: CfnTemplate,
+): string {
+  templateCache ??= template ? undefined : packagedTemplate();
+  const given = (template ?? (templateCache as CfnTemplate)).Resources[logicalId]?.Properties?.RoleName;
+  // A role whose RoleName is set (EnforceRole: `<service>-<stage>-enforce-<region>`) is named as the template says.
+  const name =
+    given === undefined
+      ? `${stack.stackName ?? 'logs-kms-guard-prod'}-${logicalId}`
+      : String(resolver(template ?? (templateCache as CfnTemplate), stack).value(given));
   return `arn:${partitionOf(stack.region)}:iam::${stack.account}:role/${name}`;
 }
 
@@ -75,7 +89,7 @@ function resolver(template: CfnTemplate, stack: Stack) {
     const base = `${stackName}-${id}`;
     switch (resource.Type) {
       case 'AWS::IAM::Role':
-        return roleArn(stack, id);
+        return roleArn(stack, id, template);
       case 'AWS::SQS::Queue':
         return `arn:${partition}:sqs:${stack.region}:${stack.account}:${base}`;
       case 'AWS::Events::Rule':
@@ -158,7 +172,7 @@ export function rolesFromTemplate(template: CfnTemplate, stack: Stack): Record<s
     const policies = (
       (resource.Properties?.Policies ?? []) as { PolicyName: unknown; PolicyDocument: unknown }[]
     ).map((p) => ({ name: String(value(p.PolicyName)), policy: value(p.PolicyDocument) }));
-    roles[id] = { arn: roleArn(stack, id), policies };
+    roles[id] = { arn: roleArn(stack, id, template), policies };
   }
   return roles;
 }
@@ -215,7 +229,6 @@ export interface RoleRegistry {
   iam: { setPrincipal(accessKeyId: string, principal: IamPrincipal): void };
 }
 
-let templateCache: CfnTemplate | undefined;
 /** Every role `deployRole` registered, by access key, with the stacks (regions) it serves. */
 const deployed = new Map<string, { principal: IamPrincipal; stacks: Stack[] }>();
 
@@ -230,7 +243,8 @@ const deployed = new Map<string, { principal: IamPrincipal; stacks: Stack[] }>()
  * policy (names suffixed by region), not one role per regional stack as in AWS: the bundles of all regions
  * run in one process, and the SDK reads credentials from process.env when a client first signs, so every
  * container of the process signs with the same key. For authorization the two are the same, since every
- * statement of the template names its own region's resources.
+ * statement of the template names its own region's resources; the one principal keeps the ARN of the first
+ * region (the enforce role's RoleName names its region).
  */
 export function deployRole(
   emulator: RoleRegistry,
@@ -263,7 +277,9 @@ export function deployRole(
   return {
     AWS_ACCESS_KEY_ID: accessKeyId,
     AWS_SECRET_ACCESS_KEY: 'local',
-    ...(options.role === 'EnforceRole' ? { GUARD_ROLE_ARN: resolved.arn } : {}),
+    // The principal's ARN: that of the first region it was deployed in (its RoleName carries the region), so
+    // that the function names in its key the ARN its own calls are made as.
+    ...(options.role === 'EnforceRole' ? { GUARD_ROLE_ARN: entry.principal.arn } : {}),
   };
 }
 

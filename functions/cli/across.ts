@@ -14,6 +14,7 @@ import { type CliClients, describeAwsError, type ErrorHints, whatToCheck } from 
 import type { PairSummary } from './completeness.ts';
 import type { Ctx } from './context.ts';
 import { UsageError } from './errors.ts';
+import { functionRoleFor } from './function-role.ts';
 import { isRegionNotEnabled } from './opt-in.ts';
 import {
   isAcross,
@@ -98,14 +99,15 @@ export function orgFlagsOf(opts: Record<string, unknown>): OrgFlags {
   } as OrgFlags;
 }
 
-/** The config of one account: a --function-role of another account names the role of that name in this one. */
-export function configFor(config: GuardConfig, account: string): GuardConfig {
+/**
+ * The config of one account × region: a --function-role of another account names the role of that name in this
+ * one, and a role named as the template names it (`…-enforce-<region>`) that of this region.
+ */
+export function configFor(config: GuardConfig, account: string, region?: string): GuardConfig {
   const role = config.guardRoleArn;
-  if (!role) return config;
-  const parts = role.split(':');
-  if (parts[4] === account) return config;
-  parts[4] = account;
-  return { ...config, guardRoleArn: parts.join(':') };
+  if (!role || !account) return config;
+  const swapped = functionRoleFor(role, account, region);
+  return swapped === role ? config : { ...config, ...(swapped ? { guardRoleArn: swapped } : {}) };
 }
 
 /**
@@ -239,7 +241,7 @@ async function runPair(run: PairRun, pair: TokenPair): Promise<void> {
       ...(target.name ? { accountName: target.name } : {}),
       region: pair.r,
       clients: target.clients(pair.r),
-      config: configFor(config, pair.a),
+      config: configFor(config, pair.a, pair.r),
       ...(pair.t ? { nextToken: pair.t } : {}),
       checkpoint: (nextToken) => settle(pair, !nextToken, nextToken),
     });

@@ -15,6 +15,7 @@ import {
   KNOWN_REGIONS,
 } from './aws.ts';
 import { UsageError } from './errors.ts';
+import { withFunctionRole } from './function-role.ts';
 import { type Io, makePrinter, type Printer } from './io.ts';
 import { keyRegionProblem, outPathProblem, profileProblem, regionProblem, sharedFiles } from './validate.ts';
 
@@ -110,7 +111,7 @@ export function common(cmd: Command, options: { dryRun?: boolean } = {}): Comman
     .option('--key-arn <arn>', "use this key instead of the guard's own (env KMS_KEY_ARN)")
     .option(
       '--function-role <arn>',
-      "the enforce function's role, named in the policy of a guard key this run creates or repairs (env GUARD_ROLE_ARN)",
+      "the enforce function's role, named in the policy of a guard key this run creates or repairs (env GUARD_ROLE_ARN; default logs-kms-guard-prod-enforce-<region> of each account)",
     )
     .option(
       '--include <patterns>',
@@ -290,12 +291,16 @@ export function numberFlag(
   throw new UsageError(`${name} must be ${describeRule(rule)}, got "${value}"`);
 }
 
-/** The key steps' options for one region: a guard key created or repaired here names --function-role, if given. */
+/**
+ * The key steps' options for one region: a guard key created or repaired here names the function role of this
+ * account and region (--function-role, else the template's predictable name: function-role.ts).
+ */
 export function keySteps(ctx: Ctx, clients: CliClients, region: string, account: string): KeyStepOptions {
+  const config = withFunctionRole(ctx.config, account, region);
   return {
     clients,
-    config: ctx.config,
-    ctx: keyContext(ctx.config, region, account),
+    config,
+    ctx: keyContext(config, region, account),
     log: ctx.printer.log,
     cache: createKeyCache(),
   };

@@ -378,9 +378,10 @@ export async function createKey(options: KeyStepOptions): Promise<KeyRef> {
   }
   if (!ctx.guardRoles?.length) {
     log.warn(
-      'creating the guard key without a function role in its policy (GUARD_ROLE_ARN / --function-role unset): ' +
-        'the enforce function will neither use nor repair it until `key setup --function-role` names its role',
-      { alias: config.keyAlias },
+      `creating the guard key in ${ctx.account} ${ctx.region} without a function role in its policy ` +
+        '(GUARD_ROLE_ARN / --function-role unset): the enforce function will neither use nor repair it until ' +
+        '`key setup --function-role` names its role',
+      { alias: config.keyAlias, account: ctx.account, region: ctx.region },
     );
   }
   const created = await clients.kms.send(

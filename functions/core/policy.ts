@@ -130,34 +130,79 @@ export function rootStatement(ctx: PolicyContext): Statement {
   };
 }
 
+/** The condition key that names the guard's roles in their statements (see `roleStatement`). */
+const PRINCIPAL_ARN_KEY = 'aws:PrincipalArn';
+/** An IAM role ARN (a role's unique id, `AROA…`, which KMS shows for a deleted role, is not one). */
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * One statement for the guard's roles, in the form that works whether or not the roles exist yet: Principal
+ * `{"AWS": "*"}` narrowed by `ArnEquals aws:PrincipalArn` to the roles' ARNs. KMS refuses a key policy whose
+ * Principal names a role that does not exist ("MalformedPolicyDocumentException: Policy contains a statement with
+ * one or more invalid principals", KMS API reference, PutKeyPolicy: "The principals in the key policy must exist
+ * and be visible to AWS KMS"), while condition values are not checked against IAM; so a key made before the
+ * StackSet deploys its role (`enforce --org` first) can name that role. aws:PrincipalArn is the role's ARN for
+ * every session of it (IAM User Guide, global condition keys). Not the account root as Principal: that only
+ * delegates to IAM (KMS developer guide, "Allows access to the AWS account and enables IAM policies"), and the
+ * function's role holds no IAM grant on keys. A role deleted and created again under the same name (a stack
+ * replaced) is still named, where a Principal would have turned into the old role's unique id.
+ */
+function roleStatement(roles: readonly string[], body: Statement): Statement {
+  const { Condition, ...rest } = body;
+  const condition = isObject(Condition) ? Condition : {};
+  return {
+    ...rest,
+    Principal: { AWS: '*' },
+    Condition: {
+      ...condition,
+      ArnEquals: {
+        ...(isObject(condition.ArnEquals) ? condition.ArnEquals : {}),
+        [PRINCIPAL_ARN_KEY]: roles.length === 1 ? roles[0] : [...roles],
+      },
+    },
+  };
+}
+
+/**
+ * The roles a statement grants to: the `aws:PrincipalArn` values of the guard's form (`roleStatement`) or the
+ * role ARNs of its Principal (the form written before it). Empty for any other shape: the account root, a
+ * Principal `*` without that condition, a service.
+ */
+export function statementRoles(s: Statement): string[] {
+  if (!isObject(s.Principal)) return [];
+  const named = asList(s.Principal.AWS);
+  if (named.length === 1 && named[0] === '*') {
+    const condition = isObject(s.Condition) ? s.Condition : {};
+    const equals = isObject(condition.ArnEquals) ? condition.ArnEquals : {};
+    return asList(equals[PRINCIPAL_ARN_KEY]).filter((r) => ROLE_ARN.test(r));
+  }
+  return named.filter((r) => ROLE_ARN.test(r));
+}
+
 /** The statements that give the guard's roles (`ctx.guardRoles`, plus `keep`) their authority over one key. */
 export function guardRoleStatements(ctx: PolicyContext, keep: readonly string[] = []): Statement[] {
-  const roles = [...new Set([...(ctx.guardRoles ?? []), ...keep])].sort();
+  const roles = [...new Set([...(ctx.guardRoles ?? []), ...keep])].filter((r) => ROLE_ARN.test(r)).sort();
   if (roles.length === 0) return [];
-  const principal = { AWS: roles.length === 1 ? roles[0] : roles };
   return [
-    {
+    roleStatement(roles, {
       Sid: GUARD_ADMIN_SID,
       Effect: 'Allow',
-      Principal: principal,
       Action: [...GUARD_ADMIN_ACTIONS, ...(ctx.restoreGuardKey ? GUARD_RESTORE_ACTIONS : [])],
       Resource: '*',
-    },
-    {
+    }),
+    roleStatement(roles, {
       Sid: GUARD_TAG_SID,
       Effect: 'Allow',
-      Principal: principal,
       Action: 'kms:TagResource',
       Resource: '*',
       Condition: {
         StringEquals: { 'aws:RequestTag/ManagedBy': 'logs-kms-guard' },
         'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
       },
-    },
-    {
+    }),
+    roleStatement(roles, {
       Sid: GUARD_VIA_LOGS_SID,
       Effect: 'Allow',
-      Principal: principal,
       Action: [...VIA_LOGS_ACTIONS],
       Resource: '*',
       Condition: {
@@ -168,7 +213,7 @@ export function guardRoleStatements(ctx: PolicyContext, keep: readonly string[] 
             : logGroupArnPattern(ctx.partition, ctx.region, ctx.account),
         },
       },
-    },
+    }),
   ];
 }
 
@@ -227,16 +272,15 @@ export function messageStatements(ctx: PolicyContext): Statement[] {
 
 /** The statement a new key carries until it wins the alias: its creator may retire it (>= 7 days). */
 export function retireStatement(ctx: PolicyContext): Statement | undefined {
-  const roles = [...(ctx.guardRoles ?? [])].sort();
+  const roles = [...(ctx.guardRoles ?? [])].filter((r) => ROLE_ARN.test(r)).sort();
   if (roles.length === 0) return undefined;
-  return {
+  return roleStatement(roles, {
     Sid: GUARD_RETIRE_SID,
     Effect: 'Allow',
-    Principal: { AWS: roles.length === 1 ? roles[0] : roles },
     Action: 'kms:ScheduleKeyDeletion',
     Resource: '*',
     Condition: { NumericGreaterThanEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' } },
-  };
+  });
 }
 
 /**
@@ -324,7 +368,7 @@ export function mergeKeyPolicy(
       statements.push(wanted);
       changed = true;
       changes.push(`${name} added`);
-    } else if (canonical(statements[index]) !== canonical(wanted)) {
+    } else if (canonical(roleForm(statements[index] as Statement)) !== canonical(roleForm(wanted))) {
       statements[index] = wanted;
       changed = true;
       changes.push(`${name} corrected`);
@@ -335,7 +379,7 @@ export function mergeKeyPolicy(
   if (options.own) {
     const named = statements
       .filter((s) => (GUARD_ROLE_SIDS as readonly unknown[]).includes(s.Sid))
-      .flatMap((s) => (isObject(s.Principal) ? asList(s.Principal.AWS) : []));
+      .flatMap((s) => statementRoles(s));
     for (const wanted of guardRoleStatements(ctx, named)) put(wanted);
     // Added or corrected, never removed: messages already encrypted under the key must stay readable.
     for (const wanted of messageStatements(ctx)) put(wanted);
@@ -354,15 +398,17 @@ export function mergeKeyPolicy(
   return { policy: changed ? { ...policy, Statement: statements } : policy, changed, changes };
 }
 
-/** True when the policy names `role` in an unconditional Allow of every action in `actions` (own-key check). */
+/**
+ * True when the policy names `role` (as Principal, or as the guard writes it: `aws:PrincipalArn`) in an Allow of
+ * every action in `actions` (own-key check).
+ */
 export function namesRoleFor(policy: PolicyDocument, role: string, actions: readonly string[]): boolean {
   return actions.every((op) =>
     policy.Statement.some(
       (s) =>
         s.Effect === 'Allow' &&
         s.NotAction === undefined &&
-        isObject(s.Principal) &&
-        asList(s.Principal.AWS).includes(role) &&
+        statementRoles(s).includes(role) &&
         asList(s.Action).some((a) => globMatch(a.toLowerCase(), op.toLowerCase())),
     ),
   );
@@ -384,7 +430,7 @@ export function missingCallerAccess(
     if (!asList(s.Action).some((a) => globMatch(a.toLowerCase(), op.toLowerCase()))) return false;
     const named = asList(s.Principal.AWS);
     const delegates = s.Condition === undefined && (named.includes(root) || named.includes(ctx.account));
-    return delegates || (role !== undefined && named.includes(role));
+    return delegates || (role !== undefined && statementRoles(s).includes(role));
   };
   return ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'].filter(
     (op) => !policy.Statement.some((s) => covers(s, op)),
@@ -476,6 +522,27 @@ function asList(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
   return [];
+}
+
+/**
+ * A statement with its roles taken out of either form (Principal, or the guard's aws:PrincipalArn condition) and
+ * set apart: a guard statement written before the conditional form, naming the same roles, is not rewritten.
+ */
+function roleForm(s: Statement): Statement {
+  const roles = statementRoles(s);
+  if (roles.length === 0) return s;
+  const { Principal: _principal, Condition, ...rest } = s;
+  const condition = isObject(Condition) ? { ...Condition } : {};
+  if (isObject(condition.ArnEquals)) {
+    const { [PRINCIPAL_ARN_KEY]: _roles, ...others } = condition.ArnEquals;
+    if (Object.keys(others).length > 0) condition.ArnEquals = others;
+    else delete condition.ArnEquals;
+  }
+  return {
+    ...rest,
+    ...(Object.keys(condition).length > 0 ? { Condition: condition } : {}),
+    GuardRoles: [...roles].sort(),
+  };
 }
 
 /** Key-order-insensitive JSON, with Action lists compared as sets. */

@@ -6,6 +6,7 @@
  */
 import { accountRouter, listenFront, type RequestHandler, startAccountEmulators } from './account-router.ts';
 import type { Emulator } from './emulator.ts';
+import type { IamPrincipal } from './iam.ts';
 import type { AccountRecord, OrgCall, OrgEmulatorOptions } from './org-model.ts';
 import { organizationOf, organizationsApi, treeOf } from './organizations.ts';
 import type { OrgSession } from './sts.ts';
@@ -27,6 +28,13 @@ export interface OrgEmulator {
   calls: OrgCall[];
   /** Every session AssumeRole issued, by access key. */
   sessions: ReadonlyMap<string, OrgSession>;
+  /**
+   * Creates an IAM role in a member account, trusting the management account, as a deployment does (a StackSet
+   * stack creating a function role): from now on it is a valid principal of a key policy there (KMS refuses a
+   * Principal naming a role that does not exist yet) and AssumeRole into it yields a session with its policies
+   * (what Lambda hands the function). Needs the account's `iam`.
+   */
+  createRole(account: string, principal: IamPrincipal): void;
   stop(): Promise<void>;
 }
 
@@ -86,6 +94,16 @@ export async function startOrgEmulator(options: OrgEmulatorOptions): Promise<Org
     accounts: tree.ids,
     calls,
     sessions,
+    createRole: (id, principal) => {
+      const record = accounts.get(id);
+      if (!record?.rolePrincipals)
+        throw new Error(`org emulator: account ${id} has no iam: its roles are not modelled`);
+      const name = principal.arn.slice(principal.arn.lastIndexOf('/') + 1);
+      record.roles.add(name);
+      record.rolePrincipals.set(principal.arn, principal);
+      // A principal of the account's IAM: KMS's "invalid principals" check knows the role from here on.
+      record.emulator.iam.setPrincipal(`role:${principal.arn}`, principal);
+    },
     stop: async () => {
       await Promise.all([...accounts.values()].map((a) => a.emulator.stop()));
       await front.close();

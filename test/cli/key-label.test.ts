@@ -20,6 +20,7 @@ import {
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { defaultFunctionRole } from '../../functions/cli/function-role.ts';
 import { keyLabel } from '../../functions/cli/key-label.ts';
 import { run } from '../../functions/cli/program.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
@@ -69,8 +70,12 @@ describe('associate and disassociate name the guard key by its alias', () => {
         KeyUsage: 'ENCRYPT_DECRYPT',
       },
     });
+    // The guard key as the CLI or the deployment makes it: naming the function role of this account and region.
+    const guardRoles = [defaultFunctionRole(ACCOUNT, REGION)];
     kms.on(GetKeyPolicyCommand).resolves({
-      Policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+      Policy: JSON.stringify(
+        defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT, guardRoles }),
+      ),
     });
     kms.on(GetKeyRotationStatusCommand).resolves({ KeyRotationEnabled: true });
     logs.on(AssociateKmsKeyCommand).resolves({});

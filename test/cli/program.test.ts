@@ -28,6 +28,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { describeAwsError } from '../../functions/cli/aws.ts';
+import { defaultFunctionRole } from '../../functions/cli/function-role.ts';
 import { run } from '../../functions/cli/program.ts';
 import { toCsv } from '../../functions/cli/report.ts';
 import { decodeResume, encodeResume, resumeCommand } from '../../functions/cli/resume-token.ts';
@@ -377,6 +378,13 @@ describe('logs-kms-guard CLI (in-process)', () => {
 
   it('key setup verifies an existing key without changing it', async () => {
     keyExists();
+    // A key that names the function role key setup names by default (the template's, of this account and region).
+    const guardRoles = [defaultFunctionRole(ACCOUNT, REGION)];
+    kms.on(GetKeyPolicyCommand).resolves({
+      Policy: JSON.stringify(
+        defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT, guardRoles }),
+      ),
+    });
     const t = testIo();
     expect(await run(['key', 'setup', '--json'], t.io)).toBe(0);
     expect(JSON.parse(t.stdout()).keys[0]).toMatchObject({
@@ -385,6 +393,17 @@ describe('logs-kms-guard CLI (in-process)', () => {
       rotation: true,
     });
     expect(kms.commandCalls(PutKeyPolicyCommand)).toHaveLength(0);
+  });
+
+  it('key setup adds the default function role to a key that names none (issue 19: no key left unusable)', async () => {
+    keyExists();
+    const t = testIo();
+    expect(await run(['key', 'setup', '--json'], t.io)).toBe(0);
+    expect(JSON.parse(t.stdout()).keys[0].action).toContain(
+      "the enforce role's statement to manage the key added",
+    );
+    const put = kms.commandCalls(PutKeyPolicyCommand)[0]?.args[0].input.Policy ?? '';
+    expect(put).toContain(`"aws:PrincipalArn":"${defaultFunctionRole(ACCOUNT, REGION)}"`);
   });
 
   it('doctor reports key checks and degrades where services cannot be checked', async () => {

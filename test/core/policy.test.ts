@@ -10,8 +10,10 @@ import { partitionOf } from '../../functions/core/arn.ts';
 import {
   admitsLogs,
   defaultKeyPolicy,
+  GUARD_ADMIN_ACTIONS,
   GUARD_ADMIN_SID,
   GUARD_RETIRE_SID,
+  GUARD_TAG_SID,
   GUARD_VIA_LOGS_SID,
   grantsRootAdmin,
   hasQueryResultsStatement,
@@ -24,6 +26,7 @@ import {
   mergeKeyPolicy,
   messageStatements,
   missingCallerAccess,
+  namesRoleFor,
   type PolicyContext,
   PolicyParseError,
   parsePolicy,
@@ -31,6 +34,8 @@ import {
   ROOT_STATEMENT_SID,
   rootStatement,
   type Statement,
+  statementRoles,
+  VIA_LOGS_ACTIONS,
 } from '../../functions/core/policy.ts';
 
 const ctx: PolicyContext = { partition: 'aws', region: 'us-east-1', account: '123456789012' };
@@ -347,9 +352,13 @@ describe('guard role statements (the guard key names its function role)', () => 
     // Assess
     expect(candidate.Statement.map((s) => s.Sid)).toContain(GUARD_RETIRE_SID);
     expect(active.Statement.map((s) => s.Sid)).not.toContain(GUARD_RETIRE_SID);
+    // The role is named by condition, not as Principal (a role that does not exist yet is no invalid principal).
     expect(active.Statement.find((s) => s.Sid === GUARD_VIA_LOGS_SID)).toMatchObject({
-      Principal: { AWS: role },
-      Condition: { StringEquals: { 'kms:ViaService': 'logs.us-east-1.amazonaws.com' } },
+      Principal: { AWS: '*' },
+      Condition: {
+        StringEquals: { 'kms:ViaService': 'logs.us-east-1.amazonaws.com' },
+        ArnEquals: { 'aws:PrincipalArn': role },
+      },
     });
   });
 
@@ -383,7 +392,66 @@ describe('guard role statements (the guard key names its function role)', () => 
 
     // Assess
     const admin = merged.policy.Statement.find((s) => s.Sid === GUARD_ADMIN_SID);
-    expect(admin?.Principal).toEqual({ AWS: [other, role].sort() });
+    expect(admin?.Principal).toEqual({ AWS: '*' });
+    expect(admin?.Condition).toEqual({ ArnEquals: { 'aws:PrincipalArn': [other, role].sort() } });
+  });
+
+  it('names every role by aws:PrincipalArn under Principal "*", the retire statement too', () => {
+    const candidate = defaultKeyPolicy(withRole, { candidate: true });
+    const named = candidate.Statement.filter((s) => String(s.Sid).startsWith('LogsKmsGuard'));
+    expect(named.map((s) => s.Sid).sort()).toEqual(
+      [GUARD_ADMIN_SID, GUARD_RETIRE_SID, GUARD_TAG_SID, GUARD_VIA_LOGS_SID].sort(),
+    );
+    for (const s of named) {
+      expect(s.Principal).toEqual({ AWS: '*' });
+      expect(statementRoles(s)).toEqual([role]);
+    }
+    expect(JSON.stringify(candidate)).not.toContain(`"AWS":"${role}"`);
+  });
+
+  it('accepts a key written in the Principal form: same roles, nothing rewritten; a new role, all rewritten', () => {
+    // Prepare: the guard statements as versions before the conditional form wrote them.
+    const old = defaultKeyPolicy(withRole);
+    old.Statement = old.Statement.map((s) => {
+      const roles = statementRoles(s);
+      if (roles.length === 0) return s;
+      const { ArnEquals: _named, ...condition } = s.Condition as Record<string, unknown>;
+      return {
+        ...s,
+        Principal: { AWS: roles[0] },
+        ...(Object.keys(condition).length ? { Condition: condition } : { Condition: undefined }),
+      };
+    });
+    old.Statement = JSON.parse(JSON.stringify(old.Statement));
+
+    // Act / Assess: the same role: the function sees its key as it is (no policy update it could not make).
+    expect(namesRoleFor(old, role, [...GUARD_ADMIN_ACTIONS, ...VIA_LOGS_ACTIONS])).toBe(true);
+    expect(mergeKeyPolicy(old, withRole, { own: true }).changed).toBe(false);
+
+    // Act: another role joins (the CLI names the predictable role of a stack not deployed yet).
+    const next = 'arn:aws:iam::123456789012:role/logs-kms-guard-prod-enforce-us-east-1';
+    const merged = mergeKeyPolicy(old, { ...ctx, guardRoles: [next] }, { own: true });
+
+    // Assess: both named, in the conditional form; both pass the function's own check.
+    expect(merged.changed).toBe(true);
+    for (const r of [role, next])
+      expect(namesRoleFor(merged.policy, r, [...GUARD_ADMIN_ACTIONS, ...VIA_LOGS_ACTIONS])).toBe(true);
+    expect(JSON.stringify(merged.policy)).not.toContain(`"AWS":"${role}"`);
+  });
+
+  it('drops what is no role ARN: the unique id KMS shows for a deleted role, a bare "*"', () => {
+    const gone = 'AROAEXAMPLEEXAMPLEEXA';
+    const policy = defaultKeyPolicy(withRole);
+    const admin = policy.Statement.find((s) => s.Sid === GUARD_ADMIN_SID) as Statement;
+    admin.Condition = { ArnEquals: { 'aws:PrincipalArn': [role, gone] } };
+    expect(statementRoles(admin)).toEqual([role]);
+    // Harmless as it stands (a condition value), so not rewritten; gone once the merge writes the statements.
+    expect(mergeKeyPolicy(policy, withRole, { own: true }).changed).toBe(false);
+    const next = 'arn:aws:iam::123456789012:role/logs-kms-guard-prod-enforce-us-east-1';
+    const merged = mergeKeyPolicy(policy, { ...ctx, guardRoles: [next] }, { own: true });
+    expect(JSON.stringify(merged.policy)).not.toContain(gone);
+    expect(statementRoles({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*' })).toEqual([]);
+    expect(statementRoles(rootStatement(ctx))).toEqual([]);
   });
 
   it('a configured key is never given role statements', () => {

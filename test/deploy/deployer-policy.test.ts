@@ -145,6 +145,8 @@ describe('the deployer policy covers what CloudFormation calls for the packaged 
       ['lambda:CreateFunction', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:logs-kms-guard-prod-enforce`],
       ['lambda:InvokeFunction', `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:logs-kms-guard-prod-enforce`],
       ['iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-EnforceRole-1A2B3C4D5E6F`],
+      // EnforceRole's RoleName: <service>-<stage>-enforce-<region>.
+      ['iam:CreateRole', `arn:aws:iam::${ACCOUNT}:role/logs-kms-guard-prod-enforce-eu-west-1`],
       ['sqs:CreateQueue', `arn:aws:sqs:eu-west-1:${ACCOUNT}:logs-kms-guard-prod-EnforceQueue-1A2B3C4D5E6F`],
       ['sns:CreateTopic', `arn:aws:sns:eu-west-1:${ACCOUNT}:logs-kms-guard-prod-AlarmTopic-1A2B3C4D5E6F`],
       [

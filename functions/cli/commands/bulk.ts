@@ -50,6 +50,7 @@ import {
   wouldCreateLine,
 } from '../dry-plan.ts';
 import { UsageError } from '../errors.ts';
+import { withFunctionRole } from '../function-role.ts';
 import { checkKeyArnUpFront } from '../key-check.ts';
 import { keyLabel } from '../key-label.ts';
 import { isAcross, type OrgFlags } from '../org.ts';
@@ -195,7 +196,10 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
       : task.account;
   printer.log.info(`${kind} in ${account || 'this account'} ${task.region}`);
   const where = multi ? `${task.account} ${task.region}` : task.region;
-  const guard = await findGuardKey(task.clients, task.config, io.clock);
+  // The guard key enforce creates or repairs here names this account-region's function role (function-role.ts),
+  // deployed or not yet: the stack deployed later finds its key ready.
+  const config = kind === 'enforce' ? withFunctionRole(task.config, account, task.region) : task.config;
+  const guard = await findGuardKey(task.clients, config, io.clock);
   const key: PlanKey = {
     ...(guard?.Arn ? { arn: guard.Arn } : {}),
     ...(task.config.keyArn ? {} : { alias: task.config.keyAlias }),
@@ -204,7 +208,7 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
   const result = await sweep({
     mode: kind as SweepMode,
     clients: task.clients,
-    config: task.config,
+    config,
     region: task.region,
     ...(account ? { account } : {}),
     log: printer.log,

@@ -438,6 +438,55 @@ describe('org emulator: regions, iam', () => {
   });
 });
 
+describe('org emulator: createRole (a deployment creating a function role)', () => {
+  it('before: a key policy naming the role is "invalid principals" and AssumeRole fails; after: both work', async () => {
+    // Prepare
+    const org = await startOrgEmulator({
+      management: MGMT,
+      accounts: [{ id: member(1), options: { iam: { principals: {} } } }],
+    });
+    running.push(org);
+    const roleArn = `arn:aws:iam::${member(1)}:role/logs-kms-guard-prod-enforce-us-east-1`;
+    const admin = await assume(org, member(1));
+    const kms = new KMSClient(config(org, admin.creds));
+    const naming = JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${member(1)}:root` },
+          Action: 'kms:*',
+          Resource: '*',
+        },
+        { Effect: 'Allow', Principal: { AWS: roleArn }, Action: 'kms:DescribeKey', Resource: '*' },
+      ],
+    });
+    const before = await rejection(kms.send(new CreateKeyCommand({ Policy: naming })));
+    const notYet = await rejection(assume(org, member(1), 'logs-kms-guard-prod-enforce-us-east-1'));
+
+    // Act
+    const policy = {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'logs:Describe*', Resource: '*' }],
+    };
+    org.createRole(member(1), { arn: roleArn, policies: [{ name: 'fn', policy }] });
+    const created = await kms.send(new CreateKeyCommand({ Policy: naming }));
+    const session = await assume(org, member(1), 'logs-kms-guard-prod-enforce-us-east-1');
+    const logs = new CloudWatchLogsClient(config(org, session.creds));
+    await logs.send(new DescribeLogGroupsCommand({}));
+    const denied = await rejection(logs.send(new CreateLogGroupCommand({ logGroupName: '/x' })));
+
+    // Assess
+    expect(before.name).toBe('MalformedPolicyDocumentException');
+    expect(before.message).toContain('invalid principals');
+    expect(notYet.name).toBe('AccessDenied');
+    expect(created.KeyMetadata?.Arn).toBeDefined();
+    expect(org.account(member(1)).authorizations.at(-1)).toMatchObject({ principal: roleArn });
+    expect(denied.name).toBe('AccessDeniedException');
+    expect(() => org.createRole(MGMT, { arn: roleArn, policies: [] })).toThrow('has no iam');
+  });
+});
+
 describe('npm run emulator -- --org FILE', () => {
   it('starts the organization from a JSON file and prints the endpoint line', async () => {
     // Prepare
