@@ -163,20 +163,22 @@ function roleStatement(roles: readonly string[], body: Statement): Statement {
   };
 }
 
+/** Every value a statement names its principals by: its Principal AWS values, or, under `*`, aws:PrincipalArn's. */
+function namedValues(s: Statement): string[] {
+  if (!isObject(s.Principal)) return [];
+  const named = asList(s.Principal.AWS);
+  if (named.length !== 1 || named[0] !== '*') return named;
+  const condition = isObject(s.Condition) ? s.Condition : {};
+  return asList(isObject(condition.ArnEquals) ? condition.ArnEquals[PRINCIPAL_ARN_KEY] : undefined);
+}
+
 /**
  * The roles a statement grants to: the `aws:PrincipalArn` values of the guard's form (`roleStatement`) or the
  * role ARNs of its Principal (the form written before it). Empty for any other shape: the account root, a
  * Principal `*` without that condition, a service.
  */
 export function statementRoles(s: Statement): string[] {
-  if (!isObject(s.Principal)) return [];
-  const named = asList(s.Principal.AWS);
-  if (named.length === 1 && named[0] === '*') {
-    const condition = isObject(s.Condition) ? s.Condition : {};
-    const equals = isObject(condition.ArnEquals) ? condition.ArnEquals : {};
-    return asList(equals[PRINCIPAL_ARN_KEY]).filter((r) => ROLE_ARN.test(r));
-  }
-  return named.filter((r) => ROLE_ARN.test(r));
+  return namedValues(s).filter((r) => ROLE_ARN.test(r));
 }
 
 /** The statements that give the guard's roles (`ctx.guardRoles`, plus `keep`) their authority over one key. */
@@ -379,7 +381,9 @@ export function mergeKeyPolicy(
   if (options.own) {
     const named = statements
       .filter((s) => (GUARD_ROLE_SIDS as readonly unknown[]).includes(s.Sid))
-      .flatMap((s) => statementRoles(s));
+      .flatMap((s) => statementRoles(s))
+      // The guard's roles are of the key's own account: a principal added from elsewhere is not kept.
+      .filter((r) => r.split(':')[4] === ctx.account);
     for (const wanted of guardRoleStatements(ctx, named)) put(wanted);
     // Added or corrected, never removed: messages already encrypted under the key must stay readable.
     for (const wanted of messageStatements(ctx)) put(wanted);
@@ -530,7 +534,8 @@ function asList(value: unknown): string[] {
  */
 function roleForm(s: Statement): Statement {
   const roles = statementRoles(s);
-  if (roles.length === 0) return s;
+  // Only a statement naming roles and nothing else (no account, no unique id of a deleted role) is equivalent.
+  if (roles.length === 0 || roles.length !== namedValues(s).length) return s;
   const { Principal: _principal, Condition, ...rest } = s;
   const condition = isObject(Condition) ? { ...Condition } : {};
   if (isObject(condition.ArnEquals)) {

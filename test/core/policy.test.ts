@@ -439,17 +439,32 @@ describe('guard role statements (the guard key names its function role)', () => 
     expect(JSON.stringify(merged.policy)).not.toContain(`"AWS":"${role}"`);
   });
 
+  it('a principal added to a guard statement (another account, the old form) is corrected away, not kept', () => {
+    const stranger = 'arn:aws:iam::999999999999:role/Stranger';
+    const policy = defaultKeyPolicy(withRole);
+    const admin = policy.Statement.find((s) => s.Sid === GUARD_ADMIN_SID) as Statement;
+    admin.Condition = { ArnEquals: { 'aws:PrincipalArn': [role, stranger] } };
+    const via = policy.Statement.find((s) => s.Sid === GUARD_VIA_LOGS_SID) as Statement;
+    via.Principal = { AWS: [role, 'arn:aws:iam::999999999999:root'] };
+    delete (via.Condition as Record<string, unknown>).ArnEquals;
+    const merged = mergeKeyPolicy(policy, withRole, { own: true });
+    expect(merged.changes).toEqual([
+      "the enforce role's statement to manage the key corrected",
+      "the enforce role's statement to use the key through CloudWatch Logs corrected",
+    ]);
+    expect(JSON.stringify(merged.policy)).not.toContain('999999999999');
+  });
+
   it('drops what is no role ARN: the unique id KMS shows for a deleted role, a bare "*"', () => {
     const gone = 'AROAEXAMPLEEXAMPLEEXA';
     const policy = defaultKeyPolicy(withRole);
     const admin = policy.Statement.find((s) => s.Sid === GUARD_ADMIN_SID) as Statement;
     admin.Condition = { ArnEquals: { 'aws:PrincipalArn': [role, gone] } };
     expect(statementRoles(admin)).toEqual([role]);
-    // Harmless as it stands (a condition value), so not rewritten; gone once the merge writes the statements.
-    expect(mergeKeyPolicy(policy, withRole, { own: true }).changed).toBe(false);
-    const next = 'arn:aws:iam::123456789012:role/logs-kms-guard-prod-enforce-us-east-1';
-    const merged = mergeKeyPolicy(policy, { ...ctx, guardRoles: [next] }, { own: true });
+    const merged = mergeKeyPolicy(policy, withRole, { own: true });
+    expect(merged.changed).toBe(true);
     expect(JSON.stringify(merged.policy)).not.toContain(gone);
+    expect(mergeKeyPolicy(merged.policy, withRole, { own: true }).changed).toBe(false);
     expect(statementRoles({ Effect: 'Allow', Principal: { AWS: '*' }, Action: 'kms:*' })).toEqual([]);
     expect(statementRoles(rootStatement(ctx))).toEqual([]);
   });
