@@ -1,6 +1,7 @@
 /**
  * AWS Config, the part a custom Lambda rule speaks (awsJson1_1, `X-Amz-Target: StarlingDoveService.<Op>`):
- * `PutEvaluations` with the result token of a rule invocation, and `StartConfigRulesEvaluation`, which makes
+ * `PutEvaluations` with the result token of a rule invocation, `GetComplianceDetailsByConfigRule` (the rule's
+ * current evaluations, 100 a page at most), and `StartConfigRulesEvaluation`, which makes
  * Config invoke the rule's function again (handed to `onConfigRuleInvocation` listeners with the event Config
  * sends; the emulator runs no code). Rules are created by the test/state API, as CloudFormation would.
  *
@@ -14,7 +15,7 @@
  * as the doc comments of @aws-sdk/client-config-service quote them; the invocation event's fields: AWS Config
  * Developer Guide, "Example Events for AWS Config Rules" (periodic: messageType ScheduledNotification). IAM:
  * Service Authorization Reference, AWS Config: config:PutEvaluations has no resource type (Resource "*"),
- * config:StartConfigRulesEvaluation acts on `ConfigRule` `arn:${Partition}:config:${Region}:${Account}:config-rule/${ConfigRuleId}`.
+ * config:StartConfigRulesEvaluation and config:GetComplianceDetailsByConfigRule act on `ConfigRule` `arn:${Partition}:config:${Region}:${Account}:config-rule/${ConfigRuleId}`.
  */
 import { randomUUID } from 'node:crypto';
 import { isObject } from '../../functions/core/parse.ts';
@@ -141,6 +142,12 @@ export class ConfigService {
   checks(region: string, operation: string, input: Input): Check[] {
     if (operation === 'PutEvaluations')
       return [{ action: 'config:PutEvaluations', resource: '*', context: {} }];
+    if (operation === 'GetComplianceDetailsByConfigRule') {
+      const rule = this.rule(region, String(input.ConfigRuleName));
+      return rule
+        ? [{ action: 'config:GetComplianceDetailsByConfigRule', resource: rule.arn, context: {} }]
+        : [];
+    }
     if (operation !== 'StartConfigRulesEvaluation' || !Array.isArray(input.ConfigRuleNames)) return [];
     return input.ConfigRuleNames.flatMap((name) => {
       const rule = typeof name === 'string' ? this.rule(region, name) : undefined;
@@ -150,6 +157,33 @@ export class ConfigService {
 
   readonly handlers: Record<string, (ctx: Ctx, input: Input) => unknown> = {
     PutEvaluations: (ctx, input) => this.putEvaluations(ctx, input),
+    GetComplianceDetailsByConfigRule: (ctx, input) => {
+      const rule =
+        this.rule(ctx.region, String(input.ConfigRuleName)) ??
+        fail(
+          'NoSuchConfigRuleException',
+          `The ConfigRule '${String(input.ConfigRuleName)}' provided in the request is invalid. Please check the configRule name`,
+        );
+      const limit = typeof input.Limit === 'number' && input.Limit > 0 ? Math.min(input.Limit, 100) : 10;
+      const start = typeof input.NextToken === 'string' ? Number(input.NextToken) : 0;
+      const all = [...rule.evaluations.values()];
+      const page = all.slice(start, start + limit);
+      return {
+        EvaluationResults: page.map((e) => ({
+          EvaluationResultIdentifier: {
+            EvaluationResultQualifier: {
+              ConfigRuleName: rule.name,
+              ResourceType: e.resourceType,
+              ResourceId: e.resourceId,
+            },
+            OrderingTimestamp: Date.parse(e.orderingTimestamp) / 1000,
+          },
+          ComplianceType: e.complianceType,
+          ...(e.annotation ? { Annotation: e.annotation } : {}),
+        })),
+        ...(start + limit < all.length ? { NextToken: String(start + limit) } : {}),
+      };
+    },
     StartConfigRulesEvaluation: (ctx, input) => {
       const names = Array.isArray(input.ConfigRuleNames) ? input.ConfigRuleNames : [];
       if (names.length < 1 || names.length > 25) {
