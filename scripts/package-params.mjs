@@ -54,6 +54,7 @@ export const PACKAGE_PARAMS = {
   },
   notifyFindings: { cfn: 'NotifyFindings', ...BOOLEAN },
   configRule: { cfn: 'ConfigRule', ...BOOLEAN },
+  dashboard: { cfn: 'Dashboard', ...BOOLEAN },
   logRetentionDays: { values: RETENTION_DAYS.map(String) },
   sweep: { values: ['on', 'off'] },
 };

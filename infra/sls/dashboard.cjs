@@ -202,6 +202,8 @@ module.exports = async ({ resolveVariable }) => {
         // One dashboard per stack (account and region): $3 a month beyond an account's three free ones.
         Dashboard: {
           Type: 'AWS::CloudWatch::Dashboard',
+          // Dashboard=false (an organization: one dashboard in the monitoring account instead).
+          Condition: 'HasDashboard',
           Properties: {
             DashboardName: { 'Fn::Sub': `${sub('AWS::StackName')}-${sub('AWS::Region')}` },
             DashboardBody: dashboardBody(sweepFunction),
@@ -209,7 +211,7 @@ module.exports = async ({ resolveVariable }) => {
         },
       },
       Outputs: {
-        DashboardName: { Value: { Ref: 'Dashboard' } },
+        DashboardName: { Condition: 'HasDashboard', Value: { Ref: 'Dashboard' } },
       },
     },
   };

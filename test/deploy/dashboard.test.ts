@@ -108,6 +108,12 @@ describe('the dashboard', () => {
       /Coverage[\s\S]*encrypted per hour[\s\S]*Failures[\s\S]*dead letters[\s\S]*Throttles[\s\S]*Keys at risk[\s\S]*sweep/,
     );
     expect(coverage.properties.metrics.at(-1)[0].expression).toBe('100 * (1 - FILL(missed, 0) / listed)');
+    // On by default; Dashboard=false (an organization's StackSet) leaves it out ($3 a month each).
+    expect(packaged.template.Resources.Dashboard?.Condition).toBe('HasDashboard');
+    expect(packaged.template.Parameters.Dashboard).toMatchObject({
+      Default: 'true',
+      AllowedValues: ['true', 'false'],
+    });
     expect(packaged.template.Resources.Dashboard?.Properties.DashboardName).toEqual({
       'Fn::Sub': `${cfn('AWS::StackName')}-${cfn('AWS::Region')}`,
     });
