@@ -200,7 +200,7 @@ module.exports = async ({ resolveVariable }) => {
     resources: {
       Resources: {
         // One dashboard per stack (account and region): $3 a month beyond an account's three free ones.
-        Dashboard: {
+        GuardDashboard: {
           Type: 'AWS::CloudWatch::Dashboard',
           // Dashboard=false (an organization: one dashboard in the monitoring account instead).
           Condition: 'HasDashboard',
@@ -211,7 +211,7 @@ module.exports = async ({ resolveVariable }) => {
         },
       },
       Outputs: {
-        DashboardName: { Condition: 'HasDashboard', Value: { Ref: 'Dashboard' } },
+        DashboardName: { Condition: 'HasDashboard', Value: { Ref: 'GuardDashboard' } },
       },
     },
   };

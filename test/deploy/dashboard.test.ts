@@ -40,7 +40,7 @@ function emittedMetricNames(): Set<string> {
 
 /** The dashboard body with the Fn::Sub placeholders replaced by `<Name>` (so it parses as JSON). */
 function dashboard() {
-  const resource = packaged.template.Resources.Dashboard;
+  const resource = packaged.template.Resources.GuardDashboard;
   expect(resource?.Type).toBe('AWS::CloudWatch::Dashboard');
   const body: string = resource?.Properties.DashboardBody['Fn::Sub'];
   const placeholders = [...body.matchAll(/\$\{([^}]+)\}/g)].map((m) => m[1] as string);
@@ -109,12 +109,12 @@ describe('the dashboard', () => {
     );
     expect(coverage.properties.metrics.at(-1)[0].expression).toBe('100 * (1 - FILL(missed, 0) / listed)');
     // On by default; Dashboard=false (an organization's StackSet) leaves it out ($3 a month each).
-    expect(packaged.template.Resources.Dashboard?.Condition).toBe('HasDashboard');
+    expect(packaged.template.Resources.GuardDashboard?.Condition).toBe('HasDashboard');
     expect(packaged.template.Parameters.Dashboard).toMatchObject({
       Default: 'true',
       AllowedValues: ['true', 'false'],
     });
-    expect(packaged.template.Resources.Dashboard?.Properties.DashboardName).toEqual({
+    expect(packaged.template.Resources.GuardDashboard?.Properties.DashboardName).toEqual({
       'Fn::Sub': `${cfn('AWS::StackName')}-${cfn('AWS::Region')}`,
     });
   });
