@@ -190,6 +190,22 @@ export const RESOURCE_TYPE_ACTIONS = {
     'cloudwatch:ListTagsForResource',
     'cloudwatch:DeleteAlarms',
   ],
+  // The stack's dashboard (Dashboard=true, the default): the registry schema's handlers.
+  'AWS::CloudWatch::Dashboard': [
+    'cloudwatch:PutDashboard',
+    'cloudwatch:GetDashboard',
+    'cloudwatch:DeleteDashboards',
+  ],
+  // ConfigRule=true: the guard's Config rule (registry schema handlers: PutConfigRule, DescribeConfigRules,
+  // DeleteConfigRule, and the tag calls).
+  'AWS::Config::ConfigRule': [
+    'config:PutConfigRule',
+    'config:DescribeConfigRules',
+    'config:DeleteConfigRule',
+    'config:TagResource',
+    'config:UntagResource',
+    'config:ListTagsForResource',
+  ],
   // The GuardKeyReady custom resource: CloudFormation invokes its ServiceToken with the deployer's credentials.
   'Custom::LogsKmsGuardKey': ['lambda:InvokeFunction'],
 };
@@ -205,6 +221,10 @@ export const WILDCARDS = {
     '`logs:DescribeLogGroups` is authorised on `log-group:*` of the account whatever prefix is asked (it lists); AWS::Logs::LogGroup calls it in every handler.',
   CreateEventSourceMapping:
     "`lambda:CreateEventSourceMapping` has no resource type (the mapping has no ARN before it exists); the `lambda:FunctionArn` condition limits it to this stack's functions.",
+  ConfigRules:
+    "A Config rule's ARN ends in an id Config generates (`config-rule/config-rule-ab12cd`): `config-rule/*` of this account and region (ConfigRule=true only).",
+  DescribeConfigRules:
+    '`config:DescribeConfigRules` has no resource type in the Service Authorization Reference: it only takes `*` (read-only).',
   EventSourceMappings:
     "An event source mapping's ARN ends in a UUID Lambda generates: `event-source-mapping:*`, limited by `lambda:FunctionArn` to this stack's functions.",
 };
@@ -337,6 +357,18 @@ export function deployerPolicy({ account, region, stage = 'prod', partition = 'a
         RESOURCE_TYPE_ACTIONS['AWS::CloudWatch::Alarm'],
         arn('cloudwatch', `alarm:${stack}-*`),
       ),
+      // Dashboards are global to the account (no region in their ARN); named <stack>-<region>.
+      statement(
+        'Dashboard',
+        RESOURCE_TYPE_ACTIONS['AWS::CloudWatch::Dashboard'],
+        `arn:${partition}:cloudwatch::${account}:dashboard/${stack}-*`,
+      ),
+      statement(
+        'ConfigRules',
+        RESOURCE_TYPE_ACTIONS['AWS::Config::ConfigRule'].filter((a) => a !== 'config:DescribeConfigRules'),
+        arn('config', 'config-rule/*'),
+      ),
+      statement('DescribeConfigRules', ['config:DescribeConfigRules'], '*'),
     ],
   };
 }

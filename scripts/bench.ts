@@ -16,6 +16,7 @@ import { childNodeVersion, commitId, root } from './bench/rig.ts';
 import { SCALE_USAGE, scaleArgs } from './bench/scale/args.ts';
 import { burstFigures } from './bench/sections/burst.ts';
 import { coldAndCallFigures } from './bench/sections/cold.ts';
+import { costFigures } from './bench/sections/cost.ts';
 import { deployedKeyFigures } from './bench/sections/deployed.ts';
 import { neighbourFigures } from './bench/sections/neighbour.ts';
 import { orgFigures } from './bench/sections/org.ts';
@@ -53,7 +54,12 @@ function parseCommandLine(argv: string[]): CommandLine {
 }
 
 /** The sections in the order they run, each with whether the command line chose it. */
-function sectionRuns({ args, scale, org }: CommandLine, baselineBundle: string, tmp: string): SectionRun[] {
+function sectionRuns(
+  { args, scale, org }: CommandLine,
+  baselineBundle: string,
+  tmp: string,
+  collected: Figure[],
+): SectionRun[] {
   const wants = (s: Section) => scale.others && org.others && (!args.only || args.only.includes(s));
   return [
     { title: 'bundle size', chosen: wants('size'), figures: () => sizeFigures(baselineBundle) },
@@ -72,6 +78,8 @@ function sectionRuns({ args, scale, org }: CommandLine, baselineBundle: string, 
       chosen: wants('neighbour'),
       figures: () => neighbourFigures(args, tmp, log),
     },
+    // After burst and sweep: it prices the calls they measured (measuring a small sample itself when they did not run).
+    { title: 'cost', chosen: wants('cost'), figures: () => costFigures(args, collected, tmp, log) },
     { title: 'scale', chosen: scale.run && org.others, figures: () => scaleFigures(scale.scale, tmp, log) },
     { title: 'org', chosen: org.run, figures: () => orgFigures(org.org, log) },
   ];
@@ -85,7 +93,7 @@ async function runSections(line: CommandLine): Promise<Figure[]> {
   try {
     const baselineBundle = join(tmp, 'baseline.mjs');
     await build(bundleOptions({ entry: join(root, 'scripts/bench/baseline.ts'), outfile: baselineBundle }));
-    for (const section of sectionRuns(line, baselineBundle, tmp)) {
+    for (const section of sectionRuns(line, baselineBundle, tmp, figures)) {
       if (!section.chosen) continue;
       const t0 = Date.now();
       log(`${section.title}…`);

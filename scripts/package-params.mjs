@@ -52,6 +52,9 @@ export const PACKAGE_PARAMS = {
     pattern: /^$|^guard$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-zA-Z0-9-]+$/,
     expected: 'empty, guard, or a full KMS key ARN',
   },
+  notifyFindings: { cfn: 'NotifyFindings', ...BOOLEAN },
+  configRule: { cfn: 'ConfigRule', ...BOOLEAN },
+  dashboard: { cfn: 'Dashboard', ...BOOLEAN },
   logRetentionDays: { values: RETENTION_DAYS.map(String) },
   sweep: { values: ['on', 'off'] },
 };

@@ -5,6 +5,8 @@
  * service-router.ts, the organization front) depend on this file, not on each other.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ConfigRuleEvent, ConfigStateApi } from './config.ts';
+import type { EventBridgeStateApi, PutEvent } from './eventbridge.ts';
 import type { EventOptions } from './events.ts';
 import type { AuthorizationRecord, IamOptions, IamPrincipal } from './iam.ts';
 import type { LambdaInvocation, LambdaStateApi } from './lambda.ts';
@@ -12,7 +14,7 @@ import type { SqsMessage, SqsStateApi } from './sqs.ts';
 import type { EmulatorState } from './state.ts';
 
 /** The services the emulator serves. */
-export type Service = 'kms' | 'logs' | 'sqs' | 'lambda';
+export type Service = 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config';
 
 /** What an account emulator starts from: its account, time scale, quotas, faults, IAM and seed. */
 export interface EmulatorOptions {
@@ -129,6 +131,10 @@ export interface Emulator {
   onMessage(listener: (message: SqsMessage) => void): () => void;
   /** Every Lambda invocation accepted (Event and RequestResponse; not DryRun); returns unsubscribe. */
   onInvoke(listener: (invocation: LambdaInvocation) => void): () => void;
+  /** Every event EventBridge PutEvents accepted (eventbridge.ts); returns unsubscribe. */
+  onPutEvent(listener: (event: PutEvent) => void): () => void;
+  /** Every rule invocation Config starts on StartConfigRulesEvaluation (config.ts); returns unsubscribe. */
+  onConfigRuleInvocation(listener: (event: ConfigRuleEvent) => void): () => void;
   state: EmulatorFullState;
   /** Every IAM decision in order (the caller's own checks and the KMS calls Logs makes for it); empty without `iam`. */
   authorizations: AuthorizationRecord[];
@@ -142,5 +148,9 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts). */
-export type EmulatorFullState = EmulatorState & SqsStateApi & LambdaStateApi;
+/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts), EventBridge, Config. */
+export type EmulatorFullState = EmulatorState &
+  SqsStateApi &
+  LambdaStateApi &
+  EventBridgeStateApi &
+  ConfigStateApi;

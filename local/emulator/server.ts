@@ -7,8 +7,10 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authorizer } from './authorize.ts';
+import { ConfigService } from './config.ts';
 import { type EmulatorParts, requestHandler } from './dispatch.ts';
 import type { Emulator, EmulatorHost, EmulatorOptions } from './emulator.ts';
+import { EventBridgeService } from './eventbridge.ts';
 import { EventBus } from './events.ts';
 import { LambdaService } from './lambda.ts';
 import { Quotas } from './quota.ts';
@@ -32,10 +34,14 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     log,
   });
   const lambda = new LambdaService(account, log);
+  const eventBridge = new EventBridgeService(account, log);
+  const config = new ConfigService(account, log);
   const authorizer = options.iam
     ? new Authorizer(store, options.iam, timeScale, {
         sqs: (req) => sqs.checks(req.region, req.operation, req.input),
         lambda: (req) => lambda.checks(req.region, req.operation, req.input),
+        events: (req) => eventBridge.checks(req.region, req.operation, req.input),
+        config: (req) => config.checks(req.region, req.operation, req.input),
       })
     : undefined;
   const parts: EmulatorParts = {
@@ -49,7 +55,10 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     ...(authorizer ? { authorizer } : {}),
     ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(host ? { host } : {}),
-    route: serviceRouter(sqs.handlers, lambda.handlers),
+    route: serviceRouter(sqs.handlers, lambda.handlers, {
+      events: eventBridge.handlers,
+      config: config.handlers,
+    }),
     calls: [],
     log,
     now,
@@ -85,7 +94,15 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     onEvent: (listener) => parts.bus.subscribe(listener),
     onMessage: (listener) => sqs.onMessage(listener),
     onInvoke: (listener) => lambda.onInvoke(listener),
-    state: { ...stateApi(store, now), ...sqs.stateApi(now), ...lambda.stateApi(now) },
+    onPutEvent: (listener) => eventBridge.onPutEvent(listener),
+    onConfigRuleInvocation: (listener) => config.onConfigRuleInvocation(listener),
+    state: {
+      ...stateApi(store, now),
+      ...sqs.stateApi(now),
+      ...lambda.stateApi(now),
+      ...eventBridge.stateApi(),
+      ...config.stateApi(now),
+    },
     authorizations: authorizer?.records ?? [],
     iam: {
       setPrincipal: (accessKeyId, principal) => withAuthorizer((a) => a.setPrincipal(accessKeyId, principal)),

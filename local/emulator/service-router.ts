@@ -1,6 +1,7 @@
 /**
  * Picks the service and operation a request is for, and the protocol it speaks. The awsJson protocols name them in
- * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`);
+ * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`,
+ * EventBridge `AWSEvents`, AWS Config `StarlingDoveService`);
  * Lambda's REST API names them in the path (`POST /2015-03-31/functions/<name>/invocations`, lambda.ts), whose input
  * is built from the path, the query, the headers and the body.
  */
@@ -29,11 +30,28 @@ export type ServiceRouter = (req: IncomingMessage, text: string) => Route | unde
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /** The router of an emulator whose SQS and Lambda operations (holding its queues and functions) are these. */
-export function serviceRouter(sqs: Record<string, Handler>, lambda: Record<string, Handler>): ServiceRouter {
+export function serviceRouter(
+  sqs: Record<string, Handler>,
+  lambda: Record<string, Handler>,
+  more: { events?: Record<string, Handler>; config?: Record<string, Handler> } = {},
+): ServiceRouter {
   const byTarget: Record<string, Omit<Route, 'operation'>> = {
     TrentService: { service: 'kms', protocol: 'json', handlers: kmsHandlers },
     Logs_20140328: { service: 'logs', protocol: 'json', handlers: logsHandlers },
     AmazonSQS: { service: 'sqs', protocol: 'sqs', handlers: sqs },
+    // EventBridge (AWSEvents) and AWS Config (StarlingDoveService): awsJson1_1 like KMS and Logs.
+    ...(more.events
+      ? { AWSEvents: { service: 'events' as const, protocol: 'json' as const, handlers: more.events } }
+      : {}),
+    ...(more.config
+      ? {
+          StarlingDoveService: {
+            service: 'config' as const,
+            protocol: 'json' as const,
+            handlers: more.config,
+          },
+        }
+      : {}),
   };
   return (req, text) => {
     const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');

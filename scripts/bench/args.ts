@@ -16,6 +16,7 @@ export const SECTIONS = [
   'deployed',
   'shared',
   'neighbour',
+  'cost',
 ] as const;
 /** One of SECTIONS. */
 export type Section = (typeof SECTIONS)[number];

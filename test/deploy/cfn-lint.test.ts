@@ -32,13 +32,20 @@ interface Finding {
 
 /**
  * Findings that are right for this template and stay: with `--param sweep=off` the sweep's parameters
- * (SweepSchedule, SweepAlarmHours) are unused (W2001), but they stay in the template so the same parameter set
+ * (SweepSchedule, SweepAlarmHours, ConfigRule) and HasConfigRule are unused (W2001, W8001), but they stay in the template so the same parameter set
  * (infra/publish.mjs --param, StackSet overrides) deploys both variants; removing them would make a StackSet that
  * passes them fail.
  */
-const SWEEP_PARAMETERS = ['Parameters/SweepSchedule', 'Parameters/SweepAlarmHours'];
+const SWEEP_PARAMETERS = ['Parameters/SweepSchedule', 'Parameters/SweepAlarmHours', 'Parameters/ConfigRule'];
+/** Same for the condition only the sweep's Config rule uses (W8001, unused condition). */
+const SWEEP_CONDITIONS = ['Conditions/HasConfigRule'];
 function allowed(f: Finding, sweepOff: boolean): boolean {
-  return sweepOff && f.Rule.Id === 'W2001' && SWEEP_PARAMETERS.includes(f.Location.Path.join('/'));
+  const where = f.Location.Path.join('/');
+  if (!sweepOff) return false;
+  return (
+    (f.Rule.Id === 'W2001' && SWEEP_PARAMETERS.includes(where)) ||
+    (f.Rule.Id === 'W8001' && SWEEP_CONDITIONS.includes(where))
+  );
 }
 
 /** cfn-lint's findings on `files`, in one run (its start-up is most of its time). */

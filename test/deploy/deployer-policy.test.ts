@@ -200,7 +200,8 @@ describe('the deployer policy is least privilege', () => {
   it('names only this account, region and stage', () => {
     for (const r of policy.Statement.flatMap(resources).filter((r) => r !== '*')) {
       expect(r).toMatch(
-        /^arn:aws:(s3:::logs-kms-guard-prod-|iam::111122223333:role\/logs-kms-guard-|[a-z]+:eu-west-1:111122223333:)/,
+        // Dashboards are global (no region in their ARN): this account and stage's names only.
+        /^arn:aws:(s3:::logs-kms-guard-prod-|iam::111122223333:role\/logs-kms-guard-|cloudwatch::111122223333:dashboard\/logs-kms-guard-prod-|[a-z]+:eu-west-1:111122223333:)/,
       );
     }
   });

@@ -153,6 +153,20 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
         why: 'continue a long run: itself only',
       },
     ],
+    'config:PutEvaluations': [
+      {
+        resources: [/^\*$/],
+        onlyIf: 'HasConfigRule',
+        why: "ConfigRule: deliver the rule's evaluations; the action has no resource type, the token comes from Config's invocation",
+      },
+    ],
+    'config:GetComplianceDetailsByConfigRule': [
+      {
+        resources: [arn('config', 'config-rule/*')],
+        onlyIf: 'HasConfigRule',
+        why: "ConfigRule: read the rule's evaluations to put only changes (read-only; the rule's own ARN would be a cycle)",
+      },
+    ],
   },
 };
 
