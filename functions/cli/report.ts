@@ -21,6 +21,7 @@ export const AUDIT_COLUMNS = [
   'atRisk',
   'unreadableFrom',
   'keyPolicy',
+  'foughtBy',
 ] as const;
 
 /** One log group as the report shows it. */
@@ -40,6 +41,8 @@ export interface AuditRow {
   unreadableFrom: string;
   /** The key policy checked for CloudWatch Logs: `admits-logs`, `excludes-logs`, `unknown` (not readable), or ''. */
   keyPolicy: string;
+  /** The infrastructure-as-code tools that keep removing its key (`terraform since 2026-12-07`), or ''. */
+  foughtBy: string;
 }
 
 /** The NOTE people read for a group at risk. */
@@ -71,12 +74,14 @@ export function auditRow(r: GroupReport): AuditRow {
       riskNote(r),
       r.scopeReason ?? (r.keyState === 'no-key' && r.inScope ? 'unencrypted' : ''),
       r.keyPolicy === 'unknown' ? 'key policy not readable: not checked' : '',
+      r.foughtBy ? `fought over: ${r.foughtBy} removes the key at each apply` : '',
     ]
       .filter(Boolean)
       .join('; '),
     atRisk: r.atRisk ?? '',
     unreadableFrom: r.unreadableFrom ?? '',
     keyPolicy: r.keyPolicy ?? '',
+    foughtBy: r.foughtBy ?? '',
   };
 }
 

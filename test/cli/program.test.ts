@@ -214,7 +214,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
     // Assess
     expect(code).toBe(1);
     expect(files['r.csv']?.split('\n')[0]).toBe(
-      'account,region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy',
+      'account,region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy,foughtBy',
     );
     expect(files['r.csv']).toContain('"/a,b"');
     expect(t.stdout()).toBe('');
@@ -750,6 +750,7 @@ describe('CLI helpers', () => {
         atRisk: '',
         unreadableFrom: '',
         keyPolicy: '',
+        foughtBy: '',
       },
     ]);
     expect(csv).toContain(`"'=cmd"`);

@@ -7,10 +7,13 @@
  */
 import { DisassociateKmsKeyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
+import { defaultClientFactory } from '../../functions/cli/aws.ts';
+import { run } from '../../functions/cli/program.ts';
 import { FINDING_MESSAGE } from '../../functions/core/finding.ts';
 import { TRAIL_CALLER_HEADER } from '../../local/emulator/trail-callers.ts';
 import { ENFORCE_FUNCTION } from '../../local/functions.ts';
-import { sdkClients } from '../../local/world.ts';
+import { credentials, sdkClients } from '../../local/world.ts';
+import { testIo } from '../cli/helpers.ts';
 import { sleep } from '../helpers.ts';
 import { existingGuardKey, lambdaContext, startWorld, sweepContext, type World } from './helpers.ts';
 
@@ -91,6 +94,41 @@ describe('a Terraform-managed group without kms_key_id, applied again and again'
     expect(alarms[0]?.fix).toContain(`kms_key_id = "${key.arn}"`);
     expect(alarms[0]?.fix).toContain('lifecycle { ignore_changes = [kms_key_id] }');
     expect(json.filter((l) => l.message === FINDING_MESSAGE)).toHaveLength(1);
+
+    // Act: `audit`, as a user runs it, in each format
+    const audit = async (...args: string[]) => {
+      const t = testIo({
+        clients: defaultClientFactory({ endpoint: world.emulator.endpoint, credentials }),
+        env: { AWS_REGION: world.region },
+      });
+      const code = await run(['audit', ...args], t.io);
+      return { code, out: t.stdout(), err: t.stderr() };
+    };
+    const asJson = await audit('--json');
+    const asCsv = await audit('--format', 'csv');
+    const asTable = await audit();
+    const asHtml = await audit('--format', 'html', '--unencrypted');
+
+    // Assess: the group is listed as fought over by Terraform, with the fix (the real key), and it is a finding
+    expect(asJson.code).toBe(1);
+    const report = JSON.parse(asJson.out);
+    const row = report.groups.find((g: { logGroup: string }) => g.logGroup === GROUP);
+    expect(row).toMatchObject({
+      keyState: 'guard-key',
+      foughtBy: expect.stringMatching(/^terraform since \d{4}-/),
+    });
+    expect(report.foughtOver).toEqual([
+      expect.objectContaining({
+        logGroup: GROUP,
+        fixes: [expect.stringContaining(`kms_key_id = "${key.arn}"`)],
+      }),
+    ]);
+    expect(asJson.err).toContain(`${GROUP}: Terraform: in the aws_cloudwatch_log_group`);
+    expect(asCsv.out.split('\n')[0]).toMatch(/,foughtBy$/);
+    expect(asCsv.out).toMatch(new RegExp(`${GROUP},guard-key.*,terraform since`));
+    expect(asTable.out.replace(/\s+/g, ' ')).toContain('fought over: terraform since');
+    expect(asHtml.out).toContain('Fought over by');
+    expect(asHtml.out).toContain('terraform since');
   });
 });
 
