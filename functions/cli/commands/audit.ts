@@ -498,7 +498,7 @@ export const auditCommand: CliCommand = {
           program
             .command('audit')
             .description(
-              'List every log group with its key state; exit code 1 when log groups in scope are unencrypted or any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out).',
+              'List every log group with its key state; exit code 1 when log groups in scope are unencrypted, any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out), or infrastructure as code keeps taking the key from one.',
             ),
         ),
       )
@@ -515,7 +515,7 @@ export const auditCommand: CliCommand = {
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',
-          'list only the gaps: unencrypted groups in scope, groups on an unusable key, and groups at risk',
+          'list only the gaps: unencrypted groups in scope, groups on an unusable key, groups at risk, and groups infrastructure as code keeps taking the key from',
         )
         .option(
           '--resume-token <token>',
