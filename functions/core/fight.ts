@@ -17,6 +17,13 @@ import { fightStreamName } from './fight-record.ts';
 import { reportFinding } from './finding.ts';
 import type { ToolSighting } from './iac.ts';
 import { fixFor, toolLabel } from './iac-fix.ts';
+import { rememberHandled } from './once.ts';
+
+/**
+ * Fights this container has alarmed on although they could not be recorded (no own log group, a refused or
+ * failed CreateLogStream): at most one alarm per group and tool per container then, not one per apply.
+ */
+const alarmedHere = new Set<string>();
 
 /** Whether this fight is the first recorded for the group and tool. */
 export type FightClaim = 'first' | 'again' | 'unrecorded';
@@ -71,7 +78,10 @@ export async function reportFight(
 ): Promise<EnforceResult> {
   const { tool } = change.tool;
   const keyArn = result.keyArn ?? '';
-  const claim = await claimFight(deps, change.tool, change.name, change.eventId);
+  let claim = await claimFight(deps, change.tool, change.name, change.eventId);
+  const here = `${tool}/${change.name}`;
+  if (claim === 'unrecorded' && alarmedHere.has(here)) claim = 'again';
+  else if (claim === 'unrecorded') rememberHandled(alarmedHere, here);
   const label = toolLabel(tool);
   const outcome = { ...result, outcome: 'fight-re-encrypted' as const };
   if (claim === 'again') {

@@ -47,7 +47,7 @@ export function isIacTool(tool: IacTool | undefined): boolean {
 
 const CFN = 'cloudformation.amazonaws.com';
 /** The CDK bootstrap stack's CloudFormation execution role (default qualifier hnb659fds). */
-const CDK_EXEC_ROLE = /(^|\/)cdk-[a-z0-9]+-cfn-exec-role-\d{12}-[a-z0-9-]+$/;
+const CDK_EXEC_ROLE = /(^|\/)cdk-[a-z0-9]+-cfn-exec-role-\d{12}-[a-z0-9-]+$/i;
 
 /** The version after `token/` in a user agent, if any. */
 function versionAfter(userAgent: string, token: RegExp): string | undefined {
@@ -68,7 +68,8 @@ export function recogniseTool(detail: unknown): ToolSighting {
     ...(version ? { version } : {}),
     ...(userAgent ? { userAgent } : {}),
   });
-  if (/\bPulumi\/|pulumi-resource-aws\/|\bPulumiAws/i.test(userAgent)) {
+  // Any Pulumi product (`Pulumi/`, `pulumi-resource-aws/`, `pulumi-aws/`, `PulumiAwsNative/`): nothing else says "pulumi".
+  if (/pulumi/i.test(userAgent)) {
     return seen('pulumi', versionAfter(userAgent, /pulumi-resource-aws\/v?([\w.-]+)/));
   }
   if (/terraform-provider-aws\/|\bTerraform\/|\bOpenTofu\//.test(userAgent)) {

@@ -44,7 +44,7 @@ function change(file: string, eventId: string): ChangeRequest {
   return parsed;
 }
 
-function deps(alerts: string[], log = memoryLog(), ownLogGroup: string | undefined = OWN) {
+function deps(alerts: string[], log = memoryLog(), ownLogGroup: string | null = OWN) {
   const clock = fakeClock();
   return {
     clients,
@@ -179,18 +179,24 @@ describe('a group fought over by infrastructure as code', () => {
     expect(streams.size).toBe(0);
   });
 
-  it('nowhere to record (no own log group) or the record failing: the alarm still goes out', async () => {
+  it('nowhere to record (no own log group) or the record failing: the alarm still goes out, once per container', async () => {
+    // Prepare
     const alerts: string[] = [];
-    await handleChange(
-      change('logs-disassociate-kms-key-terraform.json', 'a'),
-      deps(alerts, memoryLog(), undefined),
-    );
+    const noOwnGroup = () => deps(alerts, memoryLog(), null);
+
+    // Act: no own log group, twice for one group; then the record refused for another group
+    await handleChange(change('logs-disassociate-kms-key-pulumi.json', 'a'), noOwnGroup());
+    clearKeyCache();
+    await handleChange(change('logs-disassociate-kms-key-pulumi.json', 'b'), noOwnGroup());
     logs
       .on(CreateLogStreamCommand)
       .rejects(Object.assign(new Error('denied'), { name: 'AccessDeniedException' }));
     clearKeyCache();
-    const out = await handleChange(change('logs-disassociate-kms-key-terraform.json', 'b'), deps(alerts));
+    const out = await handleChange(change('logs-disassociate-kms-key-cdk.json', 'c'), deps(alerts));
+
+    // Assess
     expect(out.outcome).toBe('fight-re-encrypted');
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(3);
     expect(alerts).toEqual(['IacConflict', 'IacConflict']);
   });
 });
