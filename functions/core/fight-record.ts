@@ -1,8 +1,8 @@
 /**
  * The durable record of a log group fought over by an infrastructure-as-code tool: one log stream
  * `logs-kms-guard-fight/<tool>/<group>` in the enforce function's own log group, created at the first fight
- * (CreateLogStream is atomic per name: one container wins, so one alarm per group and tool), one event appended
- * per fight after it (so `lastEventTimestamp` says when it last happened). Not a tag on the group: the
+ * (CreateLogStream is atomic per name: one container wins, so one alarm per group and tool). Not a tag on the
+ * group: the
  * Terraform AWS provider removes, at the very apply that takes the key, every tag its configuration does not
  * declare (hashicorp/terraform#20866, the provider's `ignore_tags`), so a tag record would be gone at each
  * fight and the alarm would go off at every apply. `audit` reads these streams back (functions/cli/fights.ts).
@@ -23,7 +23,7 @@ export interface FightRecord {
   logGroupName: string;
   /** When the first fight was recorded (the stream's creation), ISO 8601. */
   since: string;
-  /** When the last one was (its last event, as CloudWatch Logs reports it: eventually), ISO 8601. */
+  /** When the last one was, where the stream has events (`lastEventTimestamp`; the guard writes none today). */
   last?: string;
 }
 

@@ -5,17 +5,18 @@
  * over a group (by a tool) raises IacConflict, writes one error line naming the tool, the group and the exact
  * fix with the guard key's ARN (iac-fix.ts), and reports a `group-fought-over` finding; every later fight is
  * counted (IacReEncrypted, not alarmed) and appended to the record (fight-record.ts) without a second alarm.
- * The record lives in the function's own log group, where its OwnLogs grant already allows CreateLogStream
- * and PutLogEvents: no new permission, and one call per fight (two the first time).
+ * The record lives in the function's own log group, where its OwnLogs grant already allows CreateLogStream: no
+ * new permission, and one call per fight. (No event is appended per fight: PutLogEvents would weigh about 1 KB on
+ * the enforce bundle for a "last fought" date.)
  */
-import { CreateLogStreamCommand, PutLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { logGroupArn, partitionOf } from './arn.ts';
 import { systemClock } from './clock.ts';
 import type { EnforceDeps, EnforceResult } from './enforce.ts';
 import type { ChangeRequest } from './event.ts';
 import { fightStreamName } from './fight-record.ts';
 import { reportFinding } from './finding.ts';
-import type { ToolSighting } from './iac.ts';
+import type { IacTool, ToolSighting } from './iac.ts';
 import { fixFor, toolLabel } from './iac-fix.ts';
 import { rememberHandled } from './once.ts';
 
@@ -34,40 +35,24 @@ export type FightClaim = 'first' | 'again' | 'unrecorded';
  * twice is better than none, as once.ts decides for change events).
  */
 export async function claimFight(
-  deps: Pick<EnforceDeps, 'clients' | 'ownLogGroup' | 'log' | 'clock'>,
-  sighting: ToolSighting,
+  deps: Pick<EnforceDeps, 'clients' | 'ownLogGroup' | 'log'>,
+  tool: IacTool,
   logGroupName: string,
-  eventId: string,
 ): Promise<FightClaim> {
   if (!deps.ownLogGroup) return 'unrecorded';
-  const logStreamName = fightStreamName(sighting.tool, logGroupName);
+  const logStreamName = fightStreamName(tool, logGroupName);
   const logs = deps.clients.logs;
-  let claim: FightClaim;
   try {
     await logs.send(new CreateLogStreamCommand({ logGroupName: deps.ownLogGroup, logStreamName }));
-    claim = 'first';
+    return 'first';
   } catch (err) {
-    if ((err as Error).name !== 'ResourceAlreadyExistsException') {
-      deps.log.warn('could not record the fight over the log group', {
-        logGroupName,
-        errorName: (err as Error).name,
-      });
-      return 'unrecorded';
-    }
-    claim = 'again';
+    if ((err as Error).name === 'ResourceAlreadyExistsException') return 'again';
+    deps.log.warn('could not record the fight over the log group', {
+      logGroupName,
+      errorName: (err as Error).name,
+    });
+    return 'unrecorded';
   }
-  // One event per fight: the stream's lastEventTimestamp says when it last happened. Best effort.
-  const message = JSON.stringify({ eventId, tool: sighting.tool, userAgent: sighting.userAgent });
-  await logs
-    .send(
-      new PutLogEventsCommand({
-        logGroupName: deps.ownLogGroup,
-        logStreamName,
-        logEvents: [{ timestamp: (deps.clock ?? systemClock).now(), message }],
-      }),
-    )
-    .catch(() => undefined);
-  return claim;
 }
 
 /** After the key was put back on a group an IaC tool took it from: the one alarm, line and finding, once. */
@@ -78,7 +63,7 @@ export async function reportFight(
 ): Promise<EnforceResult> {
   const { tool } = change.tool;
   const keyArn = result.keyArn ?? '';
-  let claim = await claimFight(deps, change.tool, change.name, change.eventId);
+  let claim = await claimFight(deps, tool, change.name);
   const here = `${tool}/${change.name}`;
   if (claim === 'unrecorded' && alarmedHere.has(here)) claim = 'again';
   else if (claim === 'unrecorded') rememberHandled(alarmedHere, here);

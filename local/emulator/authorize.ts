@@ -81,12 +81,7 @@ const LOG_GROUP_BY_NAME = new Set([
 ]);
 /** Logs operations on one log group, by `resourceArn`. */
 const LOG_GROUP_BY_ARN = new Set(['TagResource', 'UntagResource', 'ListTagsForResource']);
-const LOG_STREAM_OPERATIONS = new Set([
-  'CreateLogStream',
-  'DeleteLogStream',
-  'DescribeLogStreams',
-  'PutLogEvents',
-]);
+const LOG_STREAM_OPERATIONS = new Set(['CreateLogStream', 'DeleteLogStream', 'DescribeLogStreams']);
 
 const LOG_GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const NEW_KEY_PLACEHOLDER = '00000000-0000-0000-0000-000000000000';
@@ -392,7 +387,7 @@ export class Authorizer {
       ];
     }
     if (LOG_STREAM_OPERATIONS.has(operation)) {
-      // The Service Authorization Reference types Create/DeleteLogStream and PutLogEvents as `log-stream`
+      // The Service Authorization Reference types Create/DeleteLogStream as `log-stream`
       // (arn:…:log-group:<group>:log-stream:<stream>) and DescribeLogStreams as `log-group`.
       const group = this.groupName(region, input.logGroupName);
       if (group === undefined) return [];

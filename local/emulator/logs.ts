@@ -21,7 +21,6 @@ export const LOGS_MUTATING = new Set([
   'UntagLogGroup',
   'CreateLogStream',
   'DeleteLogStream',
-  'PutLogEvents',
 ]);
 
 /** CloudWatch Logs' error messages (README, "Messages chosen"). */
@@ -225,29 +224,10 @@ export const logsHandlers: Record<string, Handler> = {
     const name = streamName(input.logStreamName);
     if (!group.streams?.delete(name))
       fail('ResourceNotFoundException', 'The specified log stream does not exist.');
-    group.lastEvents?.delete(name);
     return {};
   },
 
-  // Only the newest event's timestamp is kept (the guard's fight records read it back as lastEventTimestamp).
-  // The stream must exist (ResourceNotFoundException, CloudWatch Logs API reference, PutLogEvents).
-  PutLogEvents(ctx, input) {
-    const group = existing(ctx, validName(input.logGroupName));
-    const name = streamName(input.logStreamName);
-    if (!group.streams?.has(name))
-      fail('ResourceNotFoundException', 'The specified log stream does not exist.');
-    const events = Array.isArray(input.logEvents) ? (input.logEvents as { timestamp?: unknown }[]) : [];
-    if (events.length === 0) fail('InvalidParameterException', 'logEvents must not be empty');
-    const newest = Math.max(...events.map((e) => Number(e.timestamp) || 0));
-    group.lastEvents ??= new Map();
-    group.lastEvents.set(name, Math.max(newest, group.lastEvents.get(name) ?? 0));
-    return {};
-  },
-
-  /**
-   * By name (the only order emulated), `limit` ≤ 50, nextToken. `lastEventTimestamp` at once (AWS updates it
-   * "on an eventual consistency basis", typically within an hour: API reference, LogStream).
-   */
+  /** By name (the only order emulated), `limit` ≤ 50, nextToken. */
   DescribeLogStreams(ctx, input) {
     const group = existing(ctx, validName(input.logGroupName));
     const prefix = typeof input.logStreamNamePrefix === 'string' ? input.logStreamNamePrefix : '';
@@ -265,9 +245,6 @@ export const logsHandlers: Record<string, Handler> = {
       logStreams: slice.map(([logStreamName, creationTime]) => ({
         logStreamName,
         creationTime,
-        ...(group.lastEvents?.has(logStreamName)
-          ? { lastEventTimestamp: group.lastEvents.get(logStreamName) }
-          : {}),
         arn: `${group.arn}:log-stream:${logStreamName}`,
       })),
       ...(all.length > limit && last ? { nextToken: Buffer.from(last[0]).toString('base64url') } : {}),

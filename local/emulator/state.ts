@@ -59,8 +59,6 @@ export class GroupRecord {
   associatedAt: number | undefined;
   /** Log streams by name, with their creation time (the sweep's lease lives in its own group's streams). */
   streams: Map<string, number> | undefined;
-  /** Per stream, the newest event's timestamp (PutLogEvents; events themselves are not kept). */
-  lastEvents: Map<string, number> | undefined;
   private tagMap: Record<string, string> | undefined;
   /** `arn:<partition>:logs:<region>:<account>:log-group:`, one string per region. */
   private readonly arnPrefix: string;
@@ -77,7 +75,6 @@ export class GroupRecord {
     this.kmsKeyId = init.kmsKeyId;
     this.associatedAt = init.kmsKeyId !== undefined ? createdAt : undefined;
     this.streams = undefined;
-    this.lastEvents = undefined;
     this.tagMap = init.tags && Object.keys(init.tags).length > 0 ? { ...init.tags } : undefined;
   }
 
