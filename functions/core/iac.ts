@@ -10,10 +10,12 @@
  *   terraform-provider-aws/5.80.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.6
  *   ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 api/cloudwatchlogs#1.44.0 m/E,e`; OpenTofu runs
  *   the same provider and says `OpenTofu/<ver>` instead of `Terraform/<ver>`.
- * - Pulumi: the classic provider (pulumi/pulumi-aws) is bridged from the Terraform provider and sends its user
- *   agent with Pulumi's own products added (`Pulumi/<ver>`, `pulumi-resource-aws/<ver>`); pulumi-aws-native's
- *   middleware writes `APN/1.0 Pulumi/1.0 PulumiAwsNative/<ver>` (provider/pkg/provider, pulumiUserAgent).
- *   Pulumi is recognised first: its user agent also carries the Terraform provider's.
+ * - Pulumi: the classic provider (pulumi/pulumi-aws), bridged from the Terraform provider, writes Pulumi's
+ *   products where the Terraform provider writes its own: `APN/1.0 Pulumi/1.0 Pulumi-Aws/4.17.0
+ *   (+https://www.pulumi.com) aws-sdk-go/1.40.20 (go1.16.4; darwin; amd64)` (pulumi/pulumi-aws#1604; with
+ *   aws-sdk-go-v2, pulumi/pulumi-aws#2190); pulumi-aws-native's middleware writes `APN/1.0 Pulumi/1.0
+ *   PulumiAwsNative/<ver>` (provider/pkg/provider, pulumiUserAgent). Recognised first, by any "pulumi": some
+ *   builds carried the Terraform products as well (#2190), and then Pulumi is still the tool.
  * - CloudFormation: calls it makes for a stack read `cloudformation.amazonaws.com` as `userAgent` and
  *   `sourceIPAddress`, and `userIdentity.invokedBy` (CloudTrail User Guide, "userIdentity element": invokedBy
  *   names the AWS service that made the request); the CDK deploys through CloudFormation, so its calls read the
@@ -70,7 +72,7 @@ export function recogniseTool(detail: unknown): ToolSighting {
   });
   // Any Pulumi product (`Pulumi/`, `pulumi-resource-aws/`, `pulumi-aws/`, `PulumiAwsNative/`): nothing else says "pulumi".
   if (/pulumi/i.test(userAgent)) {
-    return seen('pulumi', versionAfter(userAgent, /pulumi-resource-aws\/v?([\w.-]+)/));
+    return seen('pulumi', versionAfter(userAgent, /pulumi-(?:resource-)?aws\/v?([\w.+-]+)/i));
   }
   if (/terraform-provider-aws\/|\bTerraform\/|\bOpenTofu\//.test(userAgent)) {
     return seen('terraform', versionAfter(userAgent, /terraform-provider-aws\/v?([\w.-]+)/));

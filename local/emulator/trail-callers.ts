@@ -30,10 +30,10 @@ export const TRAIL_CALLERS: Record<string, TrailCallerShape> = {
     userAgent:
       'APN/1.0 HashiCorp/1.0 OpenTofu/1.8.7 (+https://opentofu.org) terraform-provider-aws/5.80.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.6 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 api/cloudwatchlogs#1.44.0 m/E,e',
   },
-  // The bridged Terraform provider's user agent, with Pulumi's products appended.
+  // The classic provider replaces the bridged Terraform provider's products with Pulumi's (pulumi/pulumi-aws#1604).
   pulumi: {
     userAgent:
-      'APN/1.0 HashiCorp/1.0 Terraform/1.5.7 (+https://www.terraform.io) terraform-provider-aws/dev (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go-v2/1.32.6 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 api/cloudwatchlogs#1.44.0 m/E,e APN/1.0 Pulumi/1.0 pulumi-resource-aws/6.66.2',
+      'APN/1.0 Pulumi/1.0 Pulumi-Aws/6.66.2 (+https://www.pulumi.com) aws-sdk-go-v2/1.32.6 ua/2.1 os/linux lang/go#1.23.3 md/GOOS#linux md/GOARCH#amd64 api/cloudwatchlogs#1.44.0 m/E,e',
   },
   cloudformation: {
     userAgent: 'cloudformation.amazonaws.com',

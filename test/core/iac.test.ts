@@ -50,6 +50,21 @@ describe('recogniseTool over the captured DisassociateKmsKey events', () => {
       'aws-cdk/2.172.0 aws-sdk-js/3.699.0 ua/2.1 os/darwin#24.1.0 lang/js md/nodejs#22.11.0',
       'cdk',
     ],
+    [
+      'Pulumi classic on aws-sdk-go v1 (pulumi/pulumi-aws#1604)',
+      'APN/1.0 Pulumi/1.0 Pulumi-Aws/4.17.0 (+https://www.pulumi.com) aws-sdk-go/1.40.20 (go1.16.4; darwin; amd64)',
+      'pulumi',
+    ],
+    [
+      'Pulumi with the Terraform products left in',
+      'aws-sdk-go/1.44.12 (go1.19.1; darwin; amd64) APN/1.0 HashiCorp/1.0 Terraform/ (+https://www.terraform.io/) APN/1.0 Pulumi/1.0 Pulumi-Aws/5.18.0',
+      'pulumi',
+    ],
+    [
+      'an older Terraform provider (aws-sdk-go v1)',
+      'APN/1.0 HashiCorp/1.0 Terraform/1.1.7 (+https://www.terraform.io) terraform-provider-aws/4.62.0 (+https://registry.terraform.io/providers/hashicorp/aws) aws-sdk-go/1.44.237 (go1.19.7; linux; arm64)',
+      'terraform',
+    ],
     ['pulumi-aws-native', 'APN/1.0 Pulumi/1.0 PulumiAwsNative/1.12.0 aws-sdk-go-v2/1.32.6', 'pulumi'],
     [
       'a newer AWS CLI',
