@@ -1,12 +1,6 @@
-/**
- * The fight records' names (functions/core/fight-record.ts) and how `audit` reads them back
- * (functions/cli/fights.ts fightsText, foughtLines). Pure.
- */
+/** The fight records' stream names (functions/core/fight-record.ts), made and read back. Pure. */
 import { describe, expect, it } from 'vitest';
-import { fightsText, foughtLines } from '../../functions/cli/fights.ts';
-import type { AuditRow } from '../../functions/cli/report.ts';
 import { FIGHT_PREFIX, fightStreamName, parseFightStream } from '../../functions/core/fight-record.ts';
-import { KEY_ARN } from '../helpers.ts';
 
 const day = (iso: string) => Date.parse(iso);
 
@@ -44,34 +38,5 @@ describe('fight record streams', () => {
     ]) {
       expect(parseFightStream({ logStreamName, creationTime: 1 })).toBeUndefined();
     }
-  });
-});
-
-describe('what audit prints of them', () => {
-  const records = [
-    {
-      tool: 'terraform' as const,
-      logGroupName: '/platform/audit',
-      since: '2026-12-07T10:00:00.000Z',
-      last: '2026-12-09T08:00:00.000Z',
-    },
-  ];
-  it('one cell per group: tool, since, last', () => {
-    expect(fightsText(records)).toBe('terraform since 2026-12-07 (last 2026-12-09)');
-    expect(fightsText(undefined)).toBe('');
-  });
-
-  it('a headline, then each group with the fix for its tool and its key', () => {
-    const row = {
-      account: '123456789012',
-      region: 'us-east-1',
-      logGroup: '/platform/audit',
-      kmsKeyId: KEY_ARN,
-    } as AuditRow;
-    const lines = foughtLines([{ row, records }]);
-    expect(lines[0]).toMatch(/^1 log group\(s\) fought over by infrastructure as code/);
-    expect(lines[1]).toContain(`/platform/audit: Terraform:`);
-    expect(lines[1]).toContain(`kms_key_id = "${KEY_ARN}"`);
-    expect(foughtLines([])).toEqual([]);
   });
 });
