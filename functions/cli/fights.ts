@@ -9,7 +9,6 @@ import { DescribeLogGroupsCommand, DescribeLogStreamsCommand } from '@aws-sdk/cl
 import type { Clients } from '../core/clients.ts';
 import { FIGHT_PREFIX, type FightRecord, parseFightStream } from '../core/fight-record.ts';
 import { fixFor } from '../core/iac-fix.ts';
-import { retryTransient } from '../core/retry.ts';
 import type { AuditRow } from './report.ts';
 
 /** The enforce function's log group, for every stage: `/aws/lambda/logs-kms-guard-<stage>-enforce`. */
@@ -22,10 +21,13 @@ export interface FightsRead {
   error?: string;
 }
 
-/** Reads every fight record of the account-region `clients` point at. */
-export async function readFights(clients: Clients, deadlineMs = 60_000): Promise<FightsRead> {
+/**
+ * Reads every fight record of the account-region `clients` point at, with the SDK's own retries only: an
+ * endpoint that cannot be reached costs the audit a moment here, not a minute (its listing then reports it).
+ */
+export async function readFights(clients: Clients): Promise<FightsRead> {
   const byGroup = new Map<string, FightRecord[]>();
-  const retry = <T>(call: () => Promise<T>) => retryTransient(call, { deadline: Date.now() + deadlineMs });
+  const retry = <T>(call: () => Promise<T>) => call();
   try {
     const functionGroups: string[] = [];
     let token: string | undefined;
