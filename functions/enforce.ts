@@ -74,6 +74,8 @@ const METRIC_NAMES: Record<Outcome, string> = {
   'would-encrypt': 'WouldEncrypt',
   failed: 'Failed',
   're-encrypted': 'ReEncrypted',
+  // Every fight's re-encryption, counted but not alarmed: the first of each group raises IacConflict (fight.ts).
+  'fight-re-encrypted': 'IacReEncrypted',
   // Counted by their alarmed metric (KeyPolicyRepaired, KeyAtRisk: groups at risk, KeyAliasChanged).
   'key-policy-repaired': '',
   'rotation-restored': 'RotationRestored',

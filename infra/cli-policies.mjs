@@ -6,12 +6,17 @@
  * runs without the TypeScript sources; infra/cli-policies.d.mts gives it types.
  */
 
-/** What every command reads: the groups, their tags, the keys they use and their policies, the caller. */
+/**
+ * What every command reads: the groups, their tags, the keys they use and their policies, the caller; and the
+ * enforce function's fight records (log streams of its own log group: the groups infrastructure as code keeps
+ * taking the key from, which `audit` lists).
+ */
 export const READ = {
   Sid: 'Read',
   Effect: 'Allow',
   Action: [
     'logs:DescribeLogGroups',
+    'logs:DescribeLogStreams',
     'logs:ListTagsForResource',
     'kms:DescribeKey',
     'kms:GetKeyPolicy',

@@ -133,7 +133,7 @@ function chart(pairs: PairSummary[]): string {
 const PAIR_COLS =
   'account:Account,accountName:Name:w,region:Region,status:Status,listed:Listed:num,cov:Coverage:num,candidates:Unencrypted in scope:num,atRisk:At risk:num,keyUnusable:Unusable key:num,guardKey:Guard key:num,otherKey:Other key:num,outOfScope:Out of scope:num,reserved:Reserved:num,failed:Failed:num,reason:Reason / note:w';
 const GAP_COLS =
-  'account:Account,accountName:Account name:w,region:Region,logGroup:Log group:w,ks:Key state:w,kmsKeyId:Key:w,atRisk:At risk:w,unreadableFrom:Unreadable from,note:Note:w';
+  'account:Account,accountName:Account name:w,region:Region,logGroup:Log group:w,ks:Key state:w,kmsKeyId:Key:w,atRisk:At risk:w,unreadableFrom:Unreadable from,foughtBy:Fought over by:w,note:Note:w';
 
 function table(id: string, cols: string, caption: string): string {
   const ths = cols.split(',').map((c) => {
@@ -267,7 +267,7 @@ export function renderHtml(report: RunReport): string {
 ${problems.length ? `<section class="problems" id="problems"><h2>Skipped, failed or interrupted account-regions (${problems.length})</h2><ul>${problems.join('')}</ul></section>` : ''}
 <section><h2>Coverage per account and region</h2>${pairs.length ? chart(pairs) : '<p>No account-region was attempted.</p>'}</section>
 <section><h2>Account × region summary</h2>${table('pairs', PAIR_COLS, 'Click a column header to sort.')}${queryNote}</section>
-<section><h2>Gaps and at-risk groups</h2><p class="note">Unencrypted groups in scope, groups on an unusable key and groups at risk.</p>
+<section><h2>Gaps and at-risk groups</h2><p class="note">Unencrypted groups in scope, groups on an unusable key, groups at risk, and groups infrastructure as code keeps taking the key from (fought over).</p>
 ${report.rowsTruncated ? `<p class="trunc">${num(report.rowsTruncated)} more gap row(s) left out (the list is capped); the counts include them.</p>` : ''}
 <input type="search" id="q" placeholder="Filter (any column)…" aria-label="Filter the gaps and at-risk groups">
 ${table('gaps', GAP_COLS, 'Click a column header to sort; type in the box to filter.')}</section>

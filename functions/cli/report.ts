@@ -24,6 +24,7 @@ export const AUDIT_COLUMNS = [
   'keyPolicy',
   'logClass',
   'deletionProtection',
+  'foughtBy',
 ] as const;
 
 /** One log group as the report shows it. */
@@ -47,6 +48,8 @@ export interface AuditRow {
   logClass: string;
   /** Deletion protection is on: nobody deletes the group (and its retained data) until it is turned off. */
   deletionProtection: boolean;
+  /** The infrastructure-as-code tools that keep removing its key (`terraform since 2026-12-07`), or ''. */
+  foughtBy: string;
 }
 
 /**
@@ -94,6 +97,7 @@ export function auditRow(r: GroupReport): AuditRow {
       r.scopeReason ?? (r.keyState === 'no-key' && r.inScope ? 'unencrypted' : ''),
       r.keyPolicy === 'unknown' ? 'key policy not readable: not checked' : '',
       classNote(r),
+      r.foughtBy ? `fought over: ${r.foughtBy} removes the key at each apply` : '',
     ]
       .filter(Boolean)
       .join('; '),
@@ -102,6 +106,7 @@ export function auditRow(r: GroupReport): AuditRow {
     keyPolicy: r.keyPolicy ?? '',
     logClass: logClassLabel(r.logGroupClass),
     deletionProtection: r.deletionProtection === true,
+    foughtBy: r.foughtBy ?? '',
   };
 }
 

@@ -17,6 +17,8 @@ import { logGroupArn, partitionOf } from './arn.ts';
 import { systemClock } from './clock.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
 import type { ChangeRequest } from './event.ts';
+import { reportFight } from './fight.ts';
+import { isIacTool } from './iac.ts';
 import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
 import { retryTransient } from './retry.ts';
 
@@ -198,10 +200,11 @@ async function reEncrypt(change: ChangeRequest, deps: EnforceDeps): Promise<Enfo
     { name, region: change.region, account: change.account, tags, tagsCurrent: true },
     deps,
   );
-  if (result.outcome === 'encrypted') {
-    return { ...result, outcome: 're-encrypted', reason: `its key was removed; ${result.reason}` };
-  }
-  return result;
+  if (result.outcome !== 'encrypted') return result;
+  // An infrastructure-as-code tool will remove it again at its next apply: one alarm per group, not per apply.
+  if (change.tool && isIacTool(change.tool.tool))
+    return reportFight({ ...change, name, tool: change.tool }, result, deps);
+  return { ...result, outcome: 're-encrypted', reason: `its key was removed; ${result.reason}` };
 }
 
 /** True when `key` is the key the guard associates: the configured one, or the one behind the guard alias. */

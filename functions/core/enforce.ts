@@ -39,6 +39,8 @@ export type Outcome =
   | 'failed'
   // after creation (drift.ts)
   | 're-encrypted'
+  /** Re-encrypted after an infrastructure-as-code tool removed the key (fight.ts): IacReEncrypted, not ReEncrypted. */
+  | 'fight-re-encrypted'
   | 'key-policy-repaired'
   | 'rotation-restored'
   | 'key-at-risk'

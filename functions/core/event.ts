@@ -5,6 +5,7 @@
  * No I/O.
  */
 import { isAccountId, isRegion } from './arn.ts';
+import { recogniseTool, type ToolSighting } from './iac.ts';
 import { isObject } from './parse.ts';
 import { isLogGroupName } from './scope.ts';
 
@@ -47,6 +48,8 @@ export interface ChangeRequest {
   pendingWindowInDays?: number;
   /** The role that made the call (userIdentity.sessionContext.sessionIssuer.arn), when CloudTrail names one. */
   callerRole?: string;
+  /** `disassociated`: the tool that made the call (iac.ts), from the record's userAgent and userIdentity. */
+  tool?: ToolSighting;
 }
 
 export type ParsedEvent =
@@ -176,7 +179,7 @@ function parseChange(event: Record<string, unknown>, home: Home): ParsedEvent {
       raw?.startsWith('arn:') && raw.includes(prefix) ? raw.slice(raw.indexOf(prefix) + prefix.length) : raw;
     if (raw?.includes(':query-result:')) return reject('a query-result resource, not a log group');
     if (!isLogGroupName(name)) return reject(`the log group ${describe(raw)} is not a log group name`);
-    return { ...base, change: 'disassociated', name };
+    return { ...base, change: 'disassociated', name, tool: recogniseTool(detail) };
   }
   const change = KMS_CHANGES[eventName] as ChangeKind;
   if (change === 'alias-deleted' || change === 'alias-updated') {

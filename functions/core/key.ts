@@ -72,7 +72,13 @@ export interface KeyStepOptions {
 }
 
 /** The alarmed metrics the core counts; each has an alarm in the template. */
-export type AlertMetric = 'KeyHousekeepingFailed' | 'KeyAtRisk' | 'KeyPolicyRepaired' | 'KeyAliasChanged';
+export type AlertMetric =
+  | 'KeyHousekeepingFailed'
+  | 'KeyAtRisk'
+  | 'KeyPolicyRepaired'
+  | 'KeyAliasChanged'
+  /** A log group newly fought over by an infrastructure-as-code tool (fight.ts): once per group and tool. */
+  | 'IacConflict';
 
 /** The policy context of a region for this configuration (the role the guard key names, the restore grant). */
 export function keyContext(config: GuardConfig, region: string, account: string): PolicyContext {

@@ -25,6 +25,7 @@ import type { Random } from './random.ts';
 import { type CredentialScope, credentialScope, readBody } from './request.ts';
 import type { Handler, Route, ServiceRouter } from './service-router.ts';
 import type { Store } from './state.ts';
+import { TRAIL_CALLER_HEADER, trailCallerOf } from './trail-callers.ts';
 
 /** Everything a request may touch: the account's state and the gates before it. */
 export interface EmulatorParts {
@@ -237,6 +238,9 @@ function publishTrailEvent(
       // an unknown access key: recorded under the emulator's identity, as without iam
     }
   }
+  // A test may ask for its call to be recorded as an infrastructure-as-code tool's (trail-callers.ts).
+  const tool = trailCallerOf(req.headers[TRAIL_CALLER_HEADER]);
+  const identity = userIdentityOf(account, accessKeyId, call.at, principal);
   parts.bus.publish(
     cloudTrailEvent({
       service,
@@ -245,9 +249,10 @@ function publishTrailEvent(
       account,
       at: call.at,
       requestId,
-      userIdentity: userIdentityOf(account, accessKeyId, call.at, principal),
-      userAgent: String(req.headers['user-agent'] ?? ''),
-      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+      userIdentity: tool?.invokedBy ? { ...identity, invokedBy: tool.invokedBy } : identity,
+      userAgent: tool?.userAgent ?? String(req.headers['user-agent'] ?? ''),
+      sourceIp: tool?.sourceIp ?? req.socket.remoteAddress ?? '127.0.0.1',
+      ...(tool?.console ? { consoleSession: true } : {}),
       requestParameters,
       ...(service === 'kms'
         ? kmsTrailDetails(store, region, operation, outcome.input, outcome.applied, call.at)

@@ -41,6 +41,8 @@ export interface TrailCall {
   /** KMS records only (CloudWatch Logs records carry none). */
   resources?: TrailResource[];
   error?: { code: string; message: string };
+  /** A console session's call: the record says `sessionCredentialFromConsole: "true"`. */
+  consoleSession?: boolean;
 }
 
 /**
@@ -261,6 +263,7 @@ export function cloudTrailEvent(call: TrailCall): Record<string, unknown> {
       managementEvent: true,
       recipientAccountId: call.account,
       eventCategory: 'Management',
+      ...(call.consoleSession ? { sessionCredentialFromConsole: 'true' } : {}),
     },
   };
 }

@@ -215,7 +215,7 @@ describe('logs-kms-guard CLI (in-process)', () => {
     // Assess
     expect(code).toBe(1);
     expect(files['r.csv']?.split('\n')[0]).toBe(
-      'account,region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy,logClass,deletionProtection',
+      'account,region,logGroup,keyState,inScope,kmsKeyId,keyStatus,note,atRisk,unreadableFrom,keyPolicy,logClass,deletionProtection,foughtBy',
     );
     expect(files['r.csv']).toContain('"/a,b"');
     expect(t.stdout()).toBe('');
@@ -771,6 +771,7 @@ describe('CLI helpers', () => {
         keyPolicy: '',
         logClass: 'standard',
         deletionProtection: false,
+        foughtBy: '',
       },
     ]);
     expect(csv).toContain(`"'=cmd"`);

@@ -35,6 +35,8 @@ type Call = [action: string, resource: string, context?: Record<string, string |
 /** What every command reads (the sweep's listing, the key checks, the caller). */
 const READS: Call[] = [
   ['logs:DescribeLogGroups', '*'],
+  // audit: the enforce function's fight records (functions/cli/fights.ts)
+  ['logs:DescribeLogStreams', `arn:aws:logs:${R}:${A}:log-group:/aws/lambda/logs-kms-guard-prod-enforce`],
   ['logs:ListTagsForResource', GROUP],
   ['kms:DescribeKey', KEY],
   ['kms:GetKeyPolicy', KEY],

@@ -357,6 +357,7 @@ describe('the rule for changes after creation', () => {
       'KeyPolicyRepairedAlarm',
       'KeyAliasChangedAlarm',
       'ReEncryptedAlarm',
+      'IacConflictAlarm',
     ]) {
       expect(full.template.Resources[alarm]?.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
@@ -465,6 +466,10 @@ describe('alarms', () => {
     expect(
       find('LogsKmsGuard', 'CustomResourceRefused', { Name: 'service', Value: 'logs-kms-guard' }),
     ).toHaveLength(1);
+    // A log group newly fought over by infrastructure as code (once per group and tool, core/fight.ts).
+    expect(find('LogsKmsGuard', 'IacConflict', { Name: 'service', Value: 'logs-kms-guard' })).toHaveLength(1);
+    // Every fight's re-encryption is counted, not alarmed: one alarm per group, not per apply.
+    expect(alarms.filter((a) => a.MetricName === 'IacReEncrypted')).toEqual([]);
     // Every alarm but the heartbeat (SweepNotCompleted, below) fires on "> 0".
     for (const a of alarms.filter((a) => a.MetricName !== 'SweepCompleted')) {
       expect(a.Threshold).toBe(0);

@@ -36,6 +36,7 @@ import {
 import { type CliClients, oldestPendingCall } from '../aws.ts';
 import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
+import { type FoughtGroup, fightsText, foughtLines, foughtSummary, readFights } from '../fights.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { checkKeyArnUpFront } from '../key-check.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
@@ -68,9 +69,14 @@ const OPT_OUT_SKIPPED =
 /** How many gap rows the HTML report lists (and `atRisk` reads); the counts always cover every group. */
 const GAP_ROWS_MAX = 50_000;
 
-/** Unencrypted in scope, on an unusable key, or at risk: what `--unencrypted` and the HTML report list. */
+/** Unencrypted in scope, on an unusable key, at risk, or fought over: what `--unencrypted` and the HTML report list. */
 function isGap(r: AuditRow): boolean {
-  return (r.keyState === 'no-key' && r.inScope) || r.keyState === 'key-unusable' || r.atRisk !== '';
+  return (
+    (r.keyState === 'no-key' && r.inScope) ||
+    r.keyState === 'key-unusable' ||
+    r.atRisk !== '' ||
+    r.foughtBy !== ''
+  );
 }
 
 /** What an audit gathers while it runs: its output, the gap rows for the HTML report, and its tallies. */
@@ -84,6 +90,8 @@ interface AuditState {
   /** Each pair's counts and listing: what the progress shows and the pairs' outcomes report. */
   counts: RunTally;
   progress: Progress;
+  /** The groups infrastructure as code keeps taking the key from (functions/cli/fights.ts). */
+  fought: FoughtGroup[];
 }
 
 /** A finished audit run, as the report and the closing lines read it. */
@@ -125,7 +133,14 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     read: () => counts.snapshot(),
     waiting: oldestPendingCall,
   });
-  const state: AuditState = { gaps: [], gapsLeftOut: 0, tally: emptyAuditTally(), counts, progress };
+  const state: AuditState = {
+    gaps: [],
+    gapsLeftOut: 0,
+    tally: emptyAuditTally(),
+    counts,
+    progress,
+    fought: [],
+  };
   // A --key-arn of another account, or one that does not exist: refused up front, as enforce refuses it.
   if (!multi) await checkKeyArnUpFront(ctx, { usable: false });
   if (opts.skipOptOutCheck)
@@ -183,7 +198,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   };
   await writeAuditReport(ctx, reportOpts, state, run);
   printAuditSummary(ctx, reportOpts, state, run);
-  return auditExitCode(ctx, run);
+  return auditExitCode(ctx, run, state.fought.length);
 }
 
 /** Audits one account × region: sweeps it read-only, each group a row, then reads its query-results state. */
@@ -192,6 +207,13 @@ async function auditPair(ctx: Ctx, opts: AuditOptions, task: PairTask, state: Au
   printer.log.info(`auditing ${task.account || 'this account'} ${task.region}`);
   let account: string | undefined;
   const key = `${task.account}/${task.region}`;
+  // The enforce function's fight records: which groups infrastructure as code keeps taking the key from.
+  const fights = await readFights(task.clients);
+  if (fights.error) {
+    printer.warn(
+      `${task.account ? `${task.account} ` : ''}${task.region}: the groups fought over by infrastructure as code could not be read (${fights.error})`,
+    );
+  }
   const result = await sweep({
     mode: 'audit',
     clients: task.clients,
@@ -219,9 +241,12 @@ async function auditPair(ctx: Ctx, opts: AuditOptions, task: PairTask, state: Au
       state.progress.poke();
     },
     onGroup: (r) => {
+      const records = fights.byGroup.get(r.name);
+      if (records) r.foughtBy = fightsText(records);
       state.counts.add(key, r);
       state.tally = countAudited(state.tally, r);
       const row = pairRow(task, r);
+      if (records) state.fought.push({ row, records });
       account ??= row.account;
       addRow(state, row, Boolean(opts.unencrypted));
       state.progress.poke();
@@ -311,6 +336,8 @@ async function writeAuditReport(
     ),
     accounts: accountsOf(pairs),
     pairs: publicPairs(pairs),
+    // The groups infrastructure as code keeps taking the key from, each with the fix for its tool.
+    foughtOver: state.fought.map(foughtSummary),
     ...(result.resume ? { resumeToken: result.resume.token, resumeCommand: result.resume.command } : {}),
     // A resumed run's report is a part: it says so in itself, not only on stderr.
     ...(resumed ? { resumed } : {}),
@@ -384,6 +411,7 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
     );
   }
   if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(state.tally.risks)));
+  for (const line of foughtLines(state.fought)) printer.warn(line);
   if (result.resume) printer.info(resumeText('resume with', result.resume.command));
   else if (opts.resumeToken && !run.completeness.complete) printer.info(RERUN_SAME_TOKEN);
   // Last, so that the cause is what a terminal shows at the bottom.
@@ -402,8 +430,8 @@ function accountsLine(pairs: ReportPair[], completeness: Completeness): string {
   return `accounts: ${done} of ${accounts.length} fully audited${bad.size ? `; ${bad.size} not finished (failed or interrupted): INCOMPLETE` : ''}${skipped ? `; ${skipped} with skipped regions or suspended (nothing to audit there)` : ''}`;
 }
 
-/** The exit code: 130 interrupted, 3 a pair failed or was denied, 1 findings (unencrypted or at risk), else 0. */
-function auditExitCode(ctx: Ctx, run: AuditRun): number {
+/** The exit code: 130 interrupted, 3 a pair failed or was denied, 1 findings (unencrypted, at risk or fought over), else 0. */
+function auditExitCode(ctx: Ctx, run: AuditRun, fought: number): number {
   const { printer } = ctx;
   const { totals } = run;
   if (run.interrupted) return EXIT.interrupted;
@@ -416,7 +444,7 @@ function auditExitCode(ctx: Ctx, run: AuditRun): number {
   }
   const failed = run.pairs.filter((p) => p.status === 'failed' || p.skip === 'denied');
   if (failed.length) return EXIT.aws;
-  return totals.candidates > 0 || totals.atRisk > 0 ? EXIT.findings : EXIT.ok;
+  return totals.candidates > 0 || totals.atRisk > 0 || fought > 0 ? EXIT.findings : EXIT.ok;
 }
 
 /** The summary of the groups at risk: how many for each reason, the earliest date, what to do. */
@@ -470,7 +498,7 @@ export const auditCommand: CliCommand = {
           program
             .command('audit')
             .description(
-              'List every log group with its key state; exit code 1 when log groups in scope are unencrypted or any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out).',
+              'List every log group with its key state; exit code 1 when log groups in scope are unencrypted, any is at risk (key pending deletion, disabled, or its policy shuts CloudWatch Logs out), or infrastructure as code keeps taking the key from one.',
             ),
         ),
       )
@@ -487,7 +515,7 @@ export const auditCommand: CliCommand = {
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',
-          'list only the gaps: unencrypted groups in scope, groups on an unusable key, and groups at risk',
+          'list only the gaps: unencrypted groups in scope, groups on an unusable key, groups at risk, and groups infrastructure as code keeps taking the key from',
         )
         .option(
           '--resume-token <token>',

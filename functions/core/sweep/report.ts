@@ -52,6 +52,11 @@ export interface GroupReport {
   candidate?: boolean;
   action: SweepAction;
   detail?: string;
+  /**
+   * Audited: the infrastructure-as-code tools that keep taking the key from it, from the enforce function's fight
+   * records (core/fight-record.ts): `terraform since 2026-12-07 (last 2026-12-09)`.
+   */
+  foughtBy?: string;
   createdAt?: number;
   storedBytes?: number;
   /** The group's log class as DescribeLogGroups reports it (STANDARD, INFREQUENT_ACCESS, DELIVERY, ESSENTIALS). */
