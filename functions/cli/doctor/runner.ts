@@ -17,6 +17,7 @@ import { checkCredentials } from './credentials.ts';
 import { checkRecentFailures } from './enforce-function.ts';
 import { checkKey, checkKeyRotation } from './key.ts';
 import { checkFunctionRole, checkKeyPolicy, checkQueryResults } from './key-policy.ts';
+import { checkKeyProtection } from './key-protection.ts';
 import { checkQueue } from './queue.ts';
 import { checkRule } from './rule.ts';
 
@@ -32,6 +33,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   checkRecentFailures,
   checkQueryResults,
   checkFunctionRole,
+  checkKeyProtection,
 ];
 
 /** How long one check may wait on AWS (one call's request and connection timeouts) before it is given up. */
