@@ -5,7 +5,7 @@
 // (logs:DisassociateKmsKey), to every principal but the named break-glass roles (aws:PrincipalArn). It is the
 // organization-level twin of the guard key's own policy (functions/core/key-protection.ts): that one guards one
 // key and can be changed by its break-glass roles; this one cannot be changed from inside a member account.
-// Trade-offs and the break-glass path: docs/BREAK-GLASS.md. Tested with iam-simulate (test/deploy).
+// Trade-offs and the break-glass path: docs/DEPLOY.md#key-protection-and-break-glass. Tested with iam-simulate (test/deploy).
 //
 // Run: node infra/scp-protect-log-keys.mjs <break-glass role ARN>[,<ARN>…] [--allow-disassociate <role ARN>,…]
 // prints the policy JSON for `aws organizations create-policy --type SERVICE_CONTROL_POLICY --content file://…`.

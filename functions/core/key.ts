@@ -412,7 +412,7 @@ function lockedOutByProtection(err: unknown, options: KeyStepOptions & { key: Ke
     `KMS refused the protected policy for ${options.key.arn}: it denies kms:PutKeyPolicy to every principal but ` +
       `the guard's role and the break-glass roles (${options.ctx.breakGlassRoles.join(', ')}), and these ` +
       'credentials are neither, so they would lock themselves out. Run it with the credentials of a break-glass ' +
-      "role, or let the guard's function apply it (BreakGlassRoleArns on its stack; docs/BREAK-GLASS.md). " +
+      "role, or let the guard's function apply it (BreakGlassRoleArns on its stack; docs/DEPLOY.md#key-protection-and-break-glass). " +
       `(KMS: ${e.name}: ${e.message})`,
   );
 }

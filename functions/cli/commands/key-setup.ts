@@ -117,7 +117,7 @@ export const keySetupCommand: CliCommand = {
         },
       ).option(
         '--break-glass-role <arns>',
-        'protect the key: only these IAM roles (comma-separated, repeatable) may delete or disable it, only they and --function-role may change its policy; run it with a break-glass role (env BREAK_GLASS_ROLE_ARNS; docs/BREAK-GLASS.md)',
+        'protect the key: only these IAM roles (comma-separated, repeatable) may delete or disable it, only they and --function-role may change its policy; run it with a break-glass role (env BREAK_GLASS_ROLE_ARNS; docs/DEPLOY.md#key-protection-and-break-glass)',
         (value: string, previous: string[] | undefined) => [
           ...(previous ?? []),
           ...value

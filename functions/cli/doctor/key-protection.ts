@@ -50,7 +50,7 @@ export function protectionFinding(
   region: string,
   configuredKey: boolean,
 ): Finding {
-  const fix = `logs-kms-guard key setup --region ${region} --break-glass-role ${configured.length > 0 ? configured.join(',') : '<role ARN>'} (with a break-glass role's credentials; docs/BREAK-GLASS.md)`;
+  const fix = `logs-kms-guard key setup --region ${region} --break-glass-role ${configured.length > 0 ? configured.join(',') : '<role ARN>'} (with a break-glass role's credentials; docs/DEPLOY.md#key-protection-and-break-glass)`;
   if (status.protected) {
     const extra = configured.filter((r) => !status.breakGlassRoles.includes(r));
     const detail = `only ${status.breakGlassRoles.join(', ')} may delete or disable the key or tag it for a break-glass; others also not while it was used in the last ${BACKSTOP_UNUSED_DAYS} days (kms:TrailingDaysWithoutKeyUsage)`;
