@@ -145,16 +145,18 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
 /**
  * Why a deletion or disabling of the guard key is a break-glass, in words; undefined when it is not: the change
  * was made by a break-glass role (its CloudTrail caller), or the key carries the break-glass tag (which the key
- * policy lets only break-glass roles set). A tag that cannot be read counts as none.
+ * policy lets only break-glass roles set; read only when BREAK_GLASS_ROLE_ARNS is set). A tag that cannot be read
+ * counts as none.
  */
 async function breakGlassOf(
   change: ChangeRequest,
   keyOptions: KeyStepOptions,
   keyArn: string,
 ): Promise<string | undefined> {
-  if (isBreakGlassRole(change.callerRole, keyOptions.config.breakGlassRoleArns)) {
-    return `made by the break-glass role ${change.callerRole}`;
-  }
+  const roles = keyOptions.config.breakGlassRoleArns;
+  if (isBreakGlassRole(change.callerRole, roles)) return `made by the break-glass role ${change.callerRole}`;
+  // Without break-glass roles there is no protection, and the tag means nothing: no call.
+  if (roles.length === 0) return undefined;
   try {
     const out = await send(keyOptions, (kms) => kms.send(new ListResourceTagsCommand({ KeyId: keyArn })));
     if (!breakGlassInProgress(out.Tags)) return undefined;
