@@ -34,6 +34,12 @@ export const PACKAGE_PARAMS = {
   allowKeyOverride: { cfn: 'AllowKeyOverride', ...BOOLEAN },
   allowKeyPolicyUpdate: { cfn: 'AllowKeyPolicyUpdate', ...BOOLEAN },
   restoreGuardKey: { cfn: 'RestoreGuardKey', ...BOOLEAN },
+  breakGlassRoleArns: {
+    cfn: 'BreakGlassRoleArns',
+    pattern:
+      /^$|^arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=.@/-]+(,arn:aws[a-z-]*:iam::[0-9]{12}:role\/[\w+=.@/-]+)*$/,
+    expected: 'empty or comma-separated IAM role ARNs (arn:aws:iam::<account>:role/<name>, no wildcards)',
+  },
   encryptQueryResults: { cfn: 'EncryptQueryResults', ...BOOLEAN },
   sweepSchedule: {
     cfn: 'SweepSchedule',

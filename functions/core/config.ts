@@ -38,6 +38,11 @@ export interface GuardConfig {
   guardRoleArn: string | undefined;
   /** RESTORE_GUARD_KEY: undo a scheduled deletion or a disabling of the guard's own key (off by default). */
   restoreGuardKey: boolean;
+  /**
+   * BREAK_GLASS_ROLE_ARNS: the roles that alone may delete or disable the guard key; set, the guard key's policy
+   * is protected (key-protection.ts). Empty: no protection.
+   */
+  breakGlassRoleArns: string[];
   /** ENCRYPT_QUERY_RESULTS: at deployment, also associate the key with the account's Insights query results. */
   encryptQueryResults: boolean;
   /** MESSAGE_KEY_* (MessageKmsKey=guard): the queues, rules and alarms the guard key's policy admits. */
@@ -135,6 +140,22 @@ export function assertMessageKeyIsOwn(config: GuardConfig): void {
   );
 }
 
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+
+/**
+ * Validates a list of break-glass role ARNs (BREAK_GLASS_ROLE_ARNS, or the flag `name` stands for): IAM role
+ * ARNs, no wildcards (a pattern would except more principals than named). Throws a ConfigError naming `name`.
+ */
+export function parseBreakGlassRoles(list: readonly string[], name: string): string[] {
+  const bad = list.find((arn) => !ROLE_ARN.test(arn));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `${name} must be IAM role ARNs (arn:aws:iam::<account>:role/<name>, no wildcards), got "${bad}"`,
+    );
+  }
+  return [...new Set(list)].sort();
+}
+
 /** Reads and validates the guard's configuration; every message names the variable at fault. */
 export function loadConfig(env: Env = process.env): GuardConfig {
   const keyArn = env.KMS_KEY_ARN?.trim() || undefined;
@@ -175,6 +196,7 @@ export function loadConfig(env: Env = process.env): GuardConfig {
     keyDeletionWindowDays: readEnvNumber(env, 'KEY_DELETION_WINDOW_DAYS', 7, { min: 7, max: 30 }),
     guardRoleArn,
     restoreGuardKey: readBool(env, 'RESTORE_GUARD_KEY', false),
+    breakGlassRoleArns: parseBreakGlassRoles(readList(env, 'BREAK_GLASS_ROLE_ARNS'), 'BREAK_GLASS_ROLE_ARNS'),
     encryptQueryResults: readBool(env, 'ENCRYPT_QUERY_RESULTS', false),
     ...messageKeyOf(env),
   };

@@ -12,6 +12,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyRotationStatusCommand,
   type KeyMetadata,
+  ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { logGroupArn, partitionOf } from './arn.ts';
 import { systemClock } from './clock.ts';
@@ -20,6 +21,7 @@ import type { ChangeRequest } from './event.ts';
 import { reportFight } from './fight.ts';
 import { isIacTool } from './iac.ts';
 import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
+import { BREAK_GLASS_TAG, breakGlassInProgress, isBreakGlassRole } from './key-protection.ts';
 import { retryTransient } from './retry.ts';
 
 /** Handles one change to a group or key; answers the decision like enforceLogGroup does. */
@@ -43,6 +45,8 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
     log: deps.log,
     deadline: deps.deadline,
     clock: deps.clock,
+    // A break-glass role's own change (its PutKeyPolicy) is never merged back over.
+    ...(isBreakGlassRole(change.callerRole, config.breakGlassRoleArns) ? { breakGlass: true } : {}),
   };
   switch (change.change) {
     case 'disassociated':
@@ -117,6 +121,12 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
   );
   const summary = `${users.count}${users.complete ? '' : '+'} log group(s) on ${key.Arn} (${key.KeyState}${when ? `, unreadable from ${when}` : ''})`;
   if (guard && !config.keyArn && config.restoreGuardKey) {
+    const breakGlass = await breakGlassOf(change, keyOptions, key.Arn);
+    if (breakGlass) {
+      // RESTORE_GUARD_KEY never undoes a break-glass: the alarm above is its trail, the key stays as it was left.
+      deps.log.warn(`RESTORE_GUARD_KEY: not restoring the guard key: ${breakGlass}`, { keyArn: key.Arn });
+      return done('key-at-risk', `${summary}; not restored: ${breakGlass}`, { keyArn: key.Arn });
+    }
     if (key.KeyState === 'PendingDeletion') {
       await send(keyOptions, (kms) => kms.send(new CancelKeyDeletionCommand({ KeyId: key.Arn }))).catch(
         (err: Error) => {
@@ -132,6 +142,35 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
     });
   }
   return done('key-at-risk', summary, { keyArn: key.Arn });
+}
+
+/**
+ * Why a deletion or disabling of the guard key is a break-glass, in words; undefined when it is not: the change
+ * was made by a break-glass role (its CloudTrail caller), or the key carries the break-glass tag (which the key
+ * policy lets only break-glass roles set; read only when BREAK_GLASS_ROLE_ARNS is set). A tag that cannot be read
+ * counts as none.
+ */
+async function breakGlassOf(
+  change: ChangeRequest,
+  keyOptions: KeyStepOptions,
+  keyArn: string,
+): Promise<string | undefined> {
+  const roles = keyOptions.config.breakGlassRoleArns;
+  if (isBreakGlassRole(change.callerRole, roles)) return `made by the break-glass role ${change.callerRole}`;
+  // Without break-glass roles there is no protection, and the tag means nothing: no call.
+  if (roles.length === 0) return undefined;
+  try {
+    const out = await send(keyOptions, (kms) => kms.send(new ListResourceTagsCommand({ KeyId: keyArn })));
+    if (!breakGlassInProgress(out.Tags)) return undefined;
+    const value = out.Tags?.find((t) => t.TagKey === BREAK_GLASS_TAG)?.TagValue ?? '';
+    return `break-glass in progress (${BREAK_GLASS_TAG}=${value})`;
+  } catch (err) {
+    keyOptions.log.warn('could not read the guard key tags to look for a break-glass', {
+      keyArn,
+      error: (err as Error).name,
+    });
+    return undefined;
+  }
 }
 
 /**

@@ -13,6 +13,7 @@ import {
   EnableKeyRotationCommand,
   GetKeyPolicyCommand,
   type KeyMetadata,
+  ListResourceTagsCommand,
   NotFoundException,
   PutKeyPolicyCommand,
   ScheduleKeyDeletionCommand,
@@ -23,12 +24,14 @@ import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { GuardConfig } from './config.ts';
 import { KeyPolicyError, UnsafeKeyError } from './errors.ts';
+import { BREAK_GLASS_TAG, breakGlassInProgress, PROTECTION_NAMES } from './key-protection.ts';
 import { isLimitExceeded, isNotFound, limitError, policySizeProblem } from './kms-limits.ts';
 import type { Log } from './log.ts';
 import {
   admitsLogs,
   defaultKeyPolicy,
   GUARD_RETIRE_SID,
+  type MergeResult,
   mergeKeyPolicy,
   missingCallerAccess,
   type PolicyContext,
@@ -69,6 +72,10 @@ export interface KeyStepOptions {
   ownLogGroup?: string;
   /** Counts a metric that has an alarm (by `value`, default 1). */
   alert?: (metric: AlertMetric, value?: number) => void;
+  /** `key setup --break-glass-role` on a configured key: write the protection into its policy too. */
+  protect?: boolean;
+  /** The change being answered was made by a break-glass role: leave the protection statements as they are. */
+  breakGlass?: boolean;
 }
 
 /** The alarmed metrics the core counts; each has an alarm in the template. */
@@ -88,6 +95,7 @@ export function keyContext(config: GuardConfig, region: string, account: string)
     account,
     ...(config.guardRoleArn ? { guardRoles: [config.guardRoleArn] } : {}),
     ...(config.restoreGuardKey ? { restoreGuardKey: true } : {}),
+    ...(config.breakGlassRoleArns.length > 0 ? { breakGlassRoles: config.breakGlassRoleArns } : {}),
     ...(config.encryptQueryResults ? { encryptQueryResults: true } : {}),
     ...(config.messageKey ? { messages: config.messageKey } : {}),
   };
@@ -326,15 +334,15 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
           `for kms:Encrypt, kms:Decrypt, kms:GenerateDataKey* with kms:ViaService logs.${ctx.region}.amazonaws.com (see docs/DEPLOY.md)`,
       );
     }
-    if (admitsLogs(policy, ctx)) return key;
+    if (admitsLogs(policy, ctx) && !options.protect) return key;
   }
-  if (!key.own && !config.allowKeyPolicyUpdate) {
+  if (!key.own && !config.allowKeyPolicyUpdate && !admitsLogs(policy, ctx)) {
     throw new KeyPolicyError(
       `the policy of configured key ${key.arn} does not let logs.${ctx.region} use it for this account's log groups; ` +
         'add the AllowCloudWatchLogs statement (see README) or set ALLOW_KEY_POLICY_UPDATE=true',
     );
   }
-  const merged = mergeKeyPolicy(policy, ctx, { own: key.own });
+  const merged = await mergeRespectingBreakGlass({ ...options, key }, policy);
   if (!admitsLogs(merged.policy, ctx)) {
     // With the guard's statement in place, only a Deny can still shut Logs out; the guard never removes
     // a statement it did not write, and retrying AssociateKmsKey against it would only burn the deadline.
@@ -357,6 +365,7 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
       kms.send(new PutKeyPolicyCommand({ KeyId: key.arn, PolicyName: 'default', Policy: text })),
     );
   } catch (err) {
+    lockedOutByProtection(err, options);
     if (isLimitExceeded(err)) throw limitError(err, `PutKeyPolicy on ${key.arn}`);
     if ((err as Error).name === 'AccessDeniedException' && key.own) {
       // The guard's authority over its key is that key's policy; a key created before it was written there
@@ -372,6 +381,60 @@ export async function ensureKeyPolicy(options: KeyStepOptions & { key: KeyRef })
   }
   log.warn(`key policy repaired: ${merged.changes.join('; ')}`, { keyArn: key.arn });
   return { ...key, changedAt: (options.clock ?? systemClock).now(), policyChanges: merged.changes };
+}
+
+/**
+ * The merge of the guard's statements, which never fights a break-glass: when it would add or correct a
+ * protection statement, the key's tags are read (only then: no call in the steady state), and a break-glass tag
+ * leaves the protection as the break-glass operator left it.
+ */
+async function mergeRespectingBreakGlass(
+  options: KeyStepOptions & { key: KeyRef },
+  policy: ReturnType<typeof parsePolicy>,
+): Promise<MergeResult> {
+  const { ctx, key, log } = options;
+  const how = { own: key.own, ...(options.protect ? { protect: true } : {}) };
+  if (options.breakGlass) return mergeKeyPolicy(policy, ctx, { ...how, breakGlass: true });
+  const merged = mergeKeyPolicy(policy, ctx, how);
+  const names = Object.values(PROTECTION_NAMES);
+  if (!merged.changes.some((c) => names.some((n) => c.startsWith(n)))) return merged;
+  let tags: { TagKey?: string }[] | undefined;
+  try {
+    tags = (await send(options, (kms) => kms.send(new ListResourceTagsCommand({ KeyId: key.arn })))).Tags;
+  } catch (err) {
+    // Not readable (a policy from before the protection): no break-glass can be under way on an unprotected key.
+    log.warn('could not read the key tags to look for a break-glass', {
+      keyArn: key.arn,
+      error: (err as Error).name,
+    });
+  }
+  if (!breakGlassInProgress(tags)) return merged;
+  log.warn(
+    `break-glass in progress (key tag ${BREAK_GLASS_TAG}): the protection statements are left as they are`,
+    {
+      keyArn: key.arn,
+    },
+  );
+  return mergeKeyPolicy(policy, ctx, { ...how, breakGlass: true });
+}
+
+/**
+ * KMS refuses a policy that would keep its writer from writing it again (the lockout safety check): the
+ * protection denies kms:PutKeyPolicy to everyone but the guard's and the break-glass roles, so only they can
+ * write it. Says so instead of "malformed policy"; returns for any other error.
+ */
+function lockedOutByProtection(err: unknown, options: KeyStepOptions & { key: KeyRef }): void {
+  const e = err as Error;
+  if (e?.name !== 'MalformedPolicyDocumentException' || !/update the key policy/i.test(e.message ?? ''))
+    return;
+  if (!options.ctx.breakGlassRoles?.length) return;
+  throw new KeyPolicyError(
+    `KMS refused the protected policy for ${options.key.arn}: it denies kms:PutKeyPolicy to every principal but ` +
+      `the guard's role and the break-glass roles (${options.ctx.breakGlassRoles.join(', ')}), and these ` +
+      'credentials are neither, so they would lock themselves out. Run it with the credentials of a break-glass ' +
+      "role, or let the guard's function apply it (BreakGlassRoleArns on its stack; docs/DEPLOY.md#key-protection-and-break-glass). " +
+      `(KMS: ${e.name}: ${e.message})`,
+  );
 }
 
 /** Creates the guard's key and claims its alias; a loser of the alias race retires its key and uses the winner's. */

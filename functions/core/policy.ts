@@ -1,5 +1,6 @@
 /** Pure key-policy logic: build, merge and check. No I/O. */
 import { dnsSuffixOf, logGroupArnPattern, logsPrincipal, type Partition, rootArn } from './arn.ts';
+import { PROTECTION_NAMES, protectionStatements } from './key-protection.ts';
 import { isObject } from './parse.ts';
 
 export const LOGS_STATEMENT_SID = 'AllowCloudWatchLogs';
@@ -66,6 +67,11 @@ export interface PolicyContext {
   encryptQueryResults?: boolean;
   /** MessageKmsKey=guard: the key also encrypts the stack's queues and alarm topic (messageStatements). */
   messages?: MessageResources;
+  /**
+   * BREAK_GLASS_ROLE_ARNS: the key is protected (key-protection.ts): only these roles may delete or disable it,
+   * only they and the guard's roles may change its policy. Unset: no protection is written.
+   */
+  breakGlassRoles?: readonly string[];
 }
 
 /** What the guard key admits with MessageKmsKey=guard (MESSAGE_KEY_*): exactly the stack's own resources. */
@@ -300,6 +306,8 @@ export function defaultKeyPolicy(ctx: PolicyContext, options: { candidate?: bool
       ...(ctx.encryptQueryResults ? [queryResultsStatement(ctx)] : []),
       ...guardRoleStatements(ctx),
       ...messageStatements(ctx),
+      // A candidate stays unprotected: its creator must be able to retire it if it loses the alias race.
+      ...(options.candidate ? [] : protectionStatements(ctx)),
       ...(retire ? [retire] : []),
     ],
   };
@@ -347,6 +355,13 @@ export interface MergeOptions {
    * kept and `ctx.guardRoles` added) and drop the retire statement, which only an unused candidate carries.
    */
   own?: boolean;
+  /** Also write the protection (key-protection.ts) into a configured key's policy (`key setup --break-glass-role`). */
+  protect?: boolean;
+  /**
+   * A break-glass is in progress (the key's break-glass tag, or the change was made by a break-glass role): the
+   * protection statements are left as they are, neither added back nor corrected.
+   */
+  breakGlass?: boolean;
 }
 
 /**
@@ -365,7 +380,8 @@ export function mergeKeyPolicy(
   const changes: string[] = [];
   const put = (wanted: Statement) => {
     const index = statements.findIndex((s) => s.Sid === wanted.Sid);
-    const name = STATEMENT_NAMES[String(wanted.Sid)] ?? `statement ${String(wanted.Sid)}`;
+    const sid = String(wanted.Sid);
+    const name = STATEMENT_NAMES[sid] ?? PROTECTION_NAMES[sid] ?? `statement ${sid}`;
     if (index === -1) {
       statements.push(wanted);
       changed = true;
@@ -393,6 +409,10 @@ export function mergeKeyPolicy(
       changed = true;
       changes.push('the retire-if-unused statement removed');
     }
+  }
+  // Added or corrected, never removed by the guard; left alone while a break-glass is in progress.
+  if ((options.own || options.protect) && !options.breakGlass) {
+    for (const wanted of protectionStatements(ctx)) put(wanted);
   }
   if (!statements.some((s) => grantsRootAdmin(s, ctx))) {
     statements.unshift(rootStatement(ctx));

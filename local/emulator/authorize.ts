@@ -13,7 +13,14 @@ import {
   type IamPrincipal,
   IamValidationError,
 } from './iam.ts';
-import { type Ctx, encryptionContext, type Input, KEY_SPECS, keyArnOfCiphertext } from './kms.ts';
+import {
+  type Ctx,
+  encryptionContext,
+  type Input,
+  KEY_SPECS,
+  keyArnOfCiphertext,
+  trailingDaysWithoutUse,
+} from './kms.ts';
 import { keyUseByLogs } from './logs.ts';
 import { logsServicePrincipal, parsePolicy, partitionOf } from './policy-eval.ts';
 import { defaultPolicy, type KeyRecord, type Store } from './state.ts';
@@ -60,6 +67,7 @@ const KEY_OPERATIONS = new Set([
   'DisableKey',
   'ScheduleKeyDeletion',
   'CancelKeyDeletion',
+  'GetKeyLastUsage',
   'CreateGrant',
   'Encrypt',
   'Decrypt',
@@ -202,6 +210,10 @@ export class Authorizer {
     const key = keyId === undefined ? undefined : this.store.findKey(region, keyId);
     if (!key) return [];
     const context: Context = { ...this.keyContext(key, req.at), ...operationContext(operation, input) };
+    if (operation === 'ScheduleKeyDeletion' || operation === 'DisableKey') {
+      // Service Authorization Reference, AWS KMS: kms:TrailingDaysWithoutKeyUsage, on these two actions only.
+      context['kms:TrailingDaysWithoutKeyUsage'] = String(trailingDaysWithoutUse(key, req.at));
+    }
     if (REQUEST_ALIAS_OPERATIONS.has(operation) && keyId !== undefined && isAlias(keyId)) {
       context['kms:RequestAlias'] = keyId.slice(keyId.indexOf('alias/'));
     }

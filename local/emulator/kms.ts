@@ -42,6 +42,25 @@ const required = (input: Input, field: string): string =>
 
 const seconds = (ms: number) => ms / 1000;
 
+const DAY_MS = 86_400_000;
+
+/**
+ * kms:TrailingDaysWithoutKeyUsage of a key at `now`: whole days since its last successful cryptographic
+ * operation, or, never used, since its creation (tracking starts at creation here). Service Authorization
+ * Reference, AWS KMS ("the number of days since the AWS KMS key was last used", Numeric, ScheduleKeyDeletion
+ * and DisableKey only); KMS API reference, GetKeyLastUsage. Whole days rounded down is an assumption: AWS does
+ * not say how partial days count.
+ */
+export function trailingDaysWithoutUse(key: KeyRecord, now: number): number {
+  const since = key.lastUsage?.at ?? key.createdAt;
+  return Math.max(0, Math.floor((now - since) / DAY_MS));
+}
+
+/** Records a successful cryptographic operation with the key (what GetKeyLastUsage reports). */
+export function noteKeyUse(key: KeyRecord, operation: string, now: number): void {
+  key.lastUsage = { at: now, operation };
+}
+
 /** Resolves a KeyId parameter. Aliases are accepted only where KMS accepts them (DescribeKey, ListAliases). */
 function resolveKey(ctx: Ctx, id: string, allowAlias: boolean): KeyRecord {
   const { store, region } = ctx;
@@ -429,6 +448,7 @@ export const kmsHandlers: Record<string, Handler> = {
     const key = usableForCrypto(resolveKey(ctx, required(input, 'KeyId'), true));
     const plaintext = required(input, 'Plaintext');
     const blob = sealed({ keyArn: key.arn, plaintext, context: encryptionContext(input) });
+    noteKeyUse(key, 'Encrypt', ctx.now);
     return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
   },
 
@@ -445,6 +465,7 @@ export const kmsHandlers: Record<string, Handler> = {
     if (!sameContext(opened.context, encryptionContext(input))) {
       fail('InvalidCiphertextException', '');
     }
+    noteKeyUse(key, 'Decrypt', ctx.now);
     return { KeyId: key.arn, Plaintext: opened.plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
   },
 
@@ -457,7 +478,33 @@ export const kmsHandlers: Record<string, Handler> = {
     }
     const plaintext = randomBytes(bytes).toString('base64');
     const blob = sealed({ keyArn: key.arn, plaintext, context: encryptionContext(input) });
+    noteKeyUse(key, 'GenerateDataKey', ctx.now);
     return { CiphertextBlob: blob, Plaintext: plaintext, KeyId: key.arn };
+  },
+
+  /**
+   * KMS API reference, GetKeyLastUsage: KeyLastUsage (operation, timestamp, CloudTrail event id, request id)
+   * when the key was used since TrackingStartDate, absent otherwise; KeyCreationDate. Tracking starts at the
+   * key's creation here (for a key older than the feature, AWS starts it at the launch: the API reference says so).
+   */
+  GetKeyLastUsage(ctx, input) {
+    const key = resolveKey(ctx, required(input, 'KeyId'), false);
+    const used = key.lastUsage;
+    return {
+      KeyId: key.arn,
+      ...(used
+        ? {
+            KeyLastUsage: {
+              Operation: used.operation,
+              Timestamp: seconds(used.at),
+              CloudTrailEventId: `emulator-${key.keyId.slice(0, 8)}-${used.at}`,
+              KmsRequestId: `emulator-${used.at}`,
+            },
+          }
+        : {}),
+      TrackingStartDate: seconds(key.createdAt),
+      KeyCreationDate: seconds(key.createdAt),
+    };
   },
 
   CreateGrant(ctx, input) {

@@ -3,7 +3,7 @@
  * Key checks run against Logs' stale view of KMS (Store.logsView), as in AWS.
  */
 import { fail } from './errors.ts';
-import type { Ctx, Input } from './kms.ts';
+import { type Ctx, type Input, noteKeyUse } from './kms.ts';
 import { partitionOf, policyAdmitsLogs } from './policy-eval.ts';
 import { compare, GroupRecord, LOG_GROUP_CLASSES, type LogGroupClass } from './state.ts';
 
@@ -115,6 +115,9 @@ function checkKeyForGroup(ctx: Ctx, kmsKeyId: unknown, groupName: string, resour
   ) {
     fail('AccessDeniedException', MESSAGES.accessDenied(groupArn));
   }
+  // CloudWatch Logs encrypts with the key when it is associated (GenerateDataKey): the key counts as used
+  // (KMS API reference, GetKeyLastUsage: any successful cryptographic operation).
+  noteKeyUse(key, 'GenerateDataKey', ctx.now);
   return key.arn;
 }
 

@@ -176,7 +176,18 @@ const OPERATORS: Record<string, (pattern: string, value: string) => boolean> = {
   StringLike: (p, v) => globMatch(p, v, false),
   ArnEquals: (p, v) => arnMatch(p, v, false),
   ArnLike: (p, v) => arnMatch(p, v, true),
+  // Numeric operators, for kms:TrailingDaysWithoutKeyUsage (IAM User Guide, "IAM JSON policy elements:
+  // Condition operators", numeric condition operators); a value that is not a number never matches.
+  NumericLessThan: (p, v) => numeric(v) < numeric(p),
+  NumericLessThanEquals: (p, v) => numeric(v) <= numeric(p),
+  NumericGreaterThan: (p, v) => numeric(v) > numeric(p),
+  NumericGreaterThanEquals: (p, v) => numeric(v) >= numeric(p),
 };
+
+function numeric(text: string): number {
+  const n = Number(text);
+  return text.trim() === '' || !Number.isFinite(n) ? Number.NaN : n;
+}
 
 /** Every operator and every key must hold; any of a key's values may match. */
 function conditionHolds(condition: unknown, context: Record<string, string>): Tri {

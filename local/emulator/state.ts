@@ -40,6 +40,12 @@ export interface KeyRecord {
   history: KeyVersion[];
   /** Tag and alias changes, so that authorization can see them late (see `Store.attributesForAuthorization`). */
   attributeHistory: AttributeVersion[];
+  /**
+   * The last successful cryptographic operation with the key (KMS API reference, GetKeyLastUsage): set by the
+   * emulator's Encrypt/Decrypt/GenerateDataKey and by the KMS calls CloudWatch Logs makes when it associates the
+   * key; tests move it with `setKeyLastUsage`. Absent: never used since tracking began (its creation here).
+   */
+  lastUsage?: { at: number; operation: string };
 }
 
 export interface AliasRecord {
@@ -333,6 +339,16 @@ export interface EmulatorState {
   setKeyState(region: string, keyId: string, state: KeyState): KeyInfo;
   /** Sets the policy as if long ago (CloudWatch Logs sees it at once). Use the KMS API to test propagation. */
   setKeyPolicy(region: string, keyId: string, policy: string): KeyInfo;
+  /**
+   * The key's clock of use, for tests: its last cryptographic use at `at` (epoch ms; undefined = never used),
+   * and, with `createdAt`, its creation (which also starts usage tracking). Moves kms:TrailingDaysWithoutKeyUsage.
+   */
+  setKeyLastUsage(
+    region: string,
+    keyId: string,
+    at: number | undefined,
+    options?: { operation?: string; createdAt?: number },
+  ): KeyInfo;
 }
 
 /** The default key policy KMS gives a key created without one: the account root may do everything. */
@@ -602,6 +618,13 @@ export function stateApi(store: Store, now: () => number): EmulatorState {
       const key = mustFind(region, keyId);
       key.policy = policy;
       store.resetKeyHistory(key);
+      return store.keyInfo(key);
+    },
+    setKeyLastUsage: (region, keyId, at, options = {}) => {
+      const key = mustFind(region, keyId);
+      if (at === undefined) delete key.lastUsage;
+      else key.lastUsage = { at, operation: options.operation ?? 'GenerateDataKey' };
+      if (options.createdAt !== undefined) key.createdAt = options.createdAt;
       return store.keyInfo(key);
     },
   };

@@ -118,7 +118,9 @@ describe('doctor on a healthy default deployment', () => {
     expect(t.stdout()).toMatch(
       /^info {2}us-east-1 {2}query results: Insights query results are not encrypted with this key \(optional; not a problem\)/m,
     );
-    expect(t.stderr()).toMatch(/check\(s\): 0 fail, 0 warn, 1 info\n$/);
+    // Issue 21 item 2: the key protection check adds one more information (a default deployment is unprotected).
+    expect(t.stdout()).toMatch(/^info {2}us-east-1 {2}key protection: not protected: /m);
+    expect(t.stderr()).toMatch(/check\(s\): 0 fail, 0 warn, 2 info\n$/);
     const json = testIo();
     expect(await run(['doctor', '--json', '--function', 'enforce', '--function-role', ROLE], json.io)).toBe(
       0,
@@ -126,6 +128,7 @@ describe('doctor on a healthy default deployment', () => {
     const checks = JSON.parse(json.stdout()).checks as { check: string; status: string }[];
     expect(checks.filter((c) => c.status !== 'ok')).toEqual([
       expect.objectContaining({ check: 'query results', status: 'info' }),
+      expect.objectContaining({ check: 'key protection', status: 'info' }),
     ]);
   });
 });

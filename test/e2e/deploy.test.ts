@@ -4,6 +4,8 @@
  * after it then costs the warm-path calls only.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { protectionStatus } from '../../functions/core/key-protection.ts';
+import { parsePolicy } from '../../functions/core/policy.ts';
 import { customResourceRequest, startResponseSink } from '../../local/custom-resource.ts';
 import { ENFORCE_FUNCTION } from '../../local/functions.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';
@@ -44,6 +46,34 @@ function customResource(world: World, url: string, type: 'Create' | 'Update' | '
 }
 
 const OWN_GROUP = `/aws/lambda/${ENFORCE_FUNCTION}`;
+
+describe('deploy-time key with BreakGlassRoleArns (issue 21, item 2)', () => {
+  it('Create: the key the enforce role makes carries the protection, through KMS lockout check', async () => {
+    // Prepare: IAM on; the break-glass role exists (KMS refuses a policy naming an unknown principal)
+    const breakGlass = 'arn:aws:iam::123456789012:role/LogKeysBreakGlass';
+    const world = await startWorld({
+      timeScale: 10,
+      propagationDelayMs: 3_000,
+      throttle: false,
+      iam: { principals: { AKIDBREAKGLASS: { arn: breakGlass, policies: [] } } },
+    });
+    world.emulator.state.putLogGroup(world.region, OWN_GROUP);
+    const sink = await responseSink();
+    const handler = await world.container({ BREAK_GLASS_ROLE_ARNS: breakGlass });
+
+    // Act
+    const out = await handler(customResource(world, sink.url), lambdaContext(world));
+
+    // Assess
+    const key = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(out).toMatchObject({ deploy: { status: 'SUCCESS', ready: true, keyArn: key?.arn } });
+    expect(protectionStatus(parsePolicy(key?.policy ?? ''))).toEqual({
+      protected: true,
+      breakGlassRoles: [breakGlass],
+      missing: [],
+    });
+  });
+});
 
 describe('deploy-time key (custom resource)', () => {
   it('Create: makes the key, waits until Logs accepts it (own log group encrypted), answers SUCCESS', async () => {

@@ -58,6 +58,7 @@ const EXPECTED_FILES = [
   'infra/cli-policies.mjs',
   'infra/deployer-policy.mjs',
   'infra/publish.mjs',
+  'infra/scp-protect-log-keys.mjs',
   'infra/sls/sweep.cjs',
   'infra/sls/sweep.yml',
   'infra/stackset.mjs',

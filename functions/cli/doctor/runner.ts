@@ -18,6 +18,7 @@ import { checkCredentials } from './credentials.ts';
 import { checkRecentFailures } from './enforce-function.ts';
 import { checkKey, checkKeyRotation } from './key.ts';
 import { checkFunctionRole, checkKeyPolicy, checkQueryResults } from './key-policy.ts';
+import { checkKeyProtection } from './key-protection.ts';
 import { checkQueue } from './queue.ts';
 import { checkRule } from './rule.ts';
 
@@ -33,6 +34,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   checkRecentFailures,
   checkQueryResults,
   checkFunctionRole,
+  checkKeyProtection,
   checkCentralizationRules,
 ];
 

@@ -58,6 +58,7 @@ describe('doctor runner', () => {
       'checkRecentFailures',
       'checkQueryResults',
       'checkFunctionRole',
+      'checkKeyProtection',
       'checkCentralizationRules',
     ]);
   });
@@ -105,6 +106,7 @@ describe('doctor runner', () => {
       ['recent failures', 'ok'],
       ['query results', 'info'],
       ['function role', 'warn'],
+      ['key protection', 'info'],
     ]);
     expect(checks.every((c) => c.region === REGION)).toBe(true);
     expect(lambda.commandCalls(GetFunctionConfigurationCommand)[0]?.args[0].input).toEqual({
