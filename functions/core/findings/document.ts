@@ -5,7 +5,7 @@
  * means the two formats never disagree about a finding. Pure functions, no I/O.
  */
 import { parseArn, partitionOf } from '../arn.ts';
-import { findingId, type FindingSeverity, type GuardFinding } from '../finding.ts';
+import { type FindingSeverity, findingId, type GuardFinding } from '../finding.ts';
 
 /** ASFF's Compliance.Status values (the OCSF mapping follows them). */
 export type ComplianceStatus = 'PASSED' | 'WARNING' | 'FAILED' | 'NOT_AVAILABLE';

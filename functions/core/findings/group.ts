@@ -56,13 +56,33 @@ function verdictOf(g: GroupState): Verdict {
       fix: `logs-kms-guard enforce --region ${g.region} --prefix ${name}`,
     };
   if (g.keyState === 'guard-key')
-    return { compliance: 'PASSED', severity: 'INFORMATIONAL', state: 'encrypted-guard-key', title: `Log group ${name} is encrypted with the guard key` };
+    return {
+      compliance: 'PASSED',
+      severity: 'INFORMATIONAL',
+      state: 'encrypted-guard-key',
+      title: `Log group ${name} is encrypted with the guard key`,
+    };
   if (g.keyState === 'other-key')
-    return { compliance: 'PASSED', severity: 'INFORMATIONAL', state: 'encrypted-other-cmk', title: `Log group ${name} is encrypted with a customer-managed KMS key (not the guard's)` };
+    return {
+      compliance: 'PASSED',
+      severity: 'INFORMATIONAL',
+      state: 'encrypted-other-cmk',
+      title: `Log group ${name} is encrypted with a customer-managed KMS key (not the guard's)`,
+    };
   if (g.keyState === 'reserved')
-    return { compliance: 'NOT_AVAILABLE', severity: 'INFORMATIONAL', state: 'not-encryptable', title: `Log group ${name} is reserved by AWS and cannot be encrypted with a customer key` };
+    return {
+      compliance: 'NOT_AVAILABLE',
+      severity: 'INFORMATIONAL',
+      state: 'not-encryptable',
+      title: `Log group ${name} is reserved by AWS and cannot be encrypted with a customer key`,
+    };
   if (!g.inScope)
-    return { compliance: 'WARNING', severity: 'LOW', state: 'unencrypted-out-of-scope', title: `Log group ${name} is not encrypted with a KMS key (out of the guard's scope)` };
+    return {
+      compliance: 'WARNING',
+      severity: 'LOW',
+      state: 'unencrypted-out-of-scope',
+      title: `Log group ${name} is not encrypted with a KMS key (out of the guard's scope)`,
+    };
   return {
     compliance: 'FAILED',
     severity: 'MEDIUM',
