@@ -6,7 +6,7 @@ import { parseArn } from '../core/arn.ts';
 import type { GroupReport, SweepCounts } from '../core/sweep/report.ts';
 
 /** The output formats of `audit --format`. */
-export type Format = 'table' | 'json' | 'csv' | 'html';
+export type Format = 'table' | 'json' | 'csv' | 'html' | 'asff' | 'ocsf';
 
 /** The report's columns, in order (the CSV header). */
 export const AUDIT_COLUMNS = [
