@@ -53,7 +53,9 @@ export const PACKAGE_PARAMS = {
     expected: 'empty, guard, or a full KMS key ARN',
   },
   logRetentionDays: { values: RETENTION_DAYS.map(String) },
+  securityHubFindings: { cfn: 'SecurityHubFindings', ...BOOLEAN },
   sweep: { values: ['on', 'off'] },
+  findings: { values: ['on', 'off'] },
 };
 
 /** Levenshtein distance between two strings (case-insensitive), for the did-you-mean suggestion. */

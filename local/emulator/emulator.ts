@@ -8,11 +8,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { EventOptions } from './events.ts';
 import type { AuthorizationRecord, IamOptions, IamPrincipal } from './iam.ts';
 import type { LambdaInvocation, LambdaStateApi } from './lambda.ts';
+import type { SecurityHubStateApi } from './securityhub.ts';
 import type { SqsMessage, SqsStateApi } from './sqs.ts';
 import type { EmulatorState } from './state.ts';
 
 /** The services the emulator serves. */
-export type Service = 'kms' | 'logs' | 'sqs' | 'lambda';
+export type Service = 'kms' | 'logs' | 'sqs' | 'lambda' | 'securityhub';
 
 /** What an account emulator starts from: its account, time scale, quotas, faults, IAM and seed. */
 export interface EmulatorOptions {
@@ -135,5 +136,5 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts). */
-export type EmulatorFullState = EmulatorState & SqsStateApi & LambdaStateApi;
+/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts), Security Hub findings (securityhub.ts). */
+export type EmulatorFullState = EmulatorState & SqsStateApi & LambdaStateApi & SecurityHubStateApi;

@@ -13,6 +13,7 @@ import { EventBus } from './events.ts';
 import { LambdaService } from './lambda.ts';
 import { Quotas } from './quota.ts';
 import { seededRandom } from './random.ts';
+import { SecurityHubService } from './securityhub.ts';
 import { serviceRouter } from './service-router.ts';
 import { SqsService } from './sqs.ts';
 import { Store, stateApi } from './state.ts';
@@ -31,10 +32,12 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     log,
   });
   const lambda = new LambdaService(account, log);
+  const securityHub = new SecurityHubService(account);
   const authorizer = options.iam
     ? new Authorizer(store, options.iam, timeScale, {
         sqs: (req) => sqs.checks(req.region, req.operation, req.input),
         lambda: (req) => lambda.checks(req.region, req.operation, req.input),
+        securityhub: (req) => securityHub.checks(req.region, req.operation, req.input),
       })
     : undefined;
   const parts: EmulatorParts = {
@@ -48,7 +51,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     ...(authorizer ? { authorizer } : {}),
     ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(host ? { host } : {}),
-    route: serviceRouter(sqs.handlers, lambda.handlers),
+    route: serviceRouter(sqs.handlers, lambda.handlers, securityHub.handlers),
     calls: [],
     log,
     now,
@@ -84,7 +87,12 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     onEvent: (listener) => parts.bus.subscribe(listener),
     onMessage: (listener) => sqs.onMessage(listener),
     onInvoke: (listener) => lambda.onInvoke(listener),
-    state: { ...stateApi(store, now), ...sqs.stateApi(now), ...lambda.stateApi(now) },
+    state: {
+      ...stateApi(store, now),
+      ...sqs.stateApi(now),
+      ...lambda.stateApi(now),
+      ...securityHub.stateApi(),
+    },
     authorizations: authorizer?.records ?? [],
     iam: {
       setPrincipal: (accessKeyId, principal) => withAuthorizer((a) => a.setPrincipal(accessKeyId, principal)),

@@ -2,7 +2,9 @@
  * Picks the service and operation a request is for, and the protocol it speaks. The awsJson protocols name them in
  * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`);
  * Lambda's REST API names them in the path (`POST /2015-03-31/functions/<name>/invocations`, lambda.ts), whose input
- * is built from the path, the query, the headers and the body.
+ * is built from the path, the query, the headers and the body. Security Hub's REST JSON API names them in the path
+ * too (`POST /findings/import` BatchImportFindings, `POST /findings` GetFindings: securityhub.ts); its errors are
+ * answered as awsJson ones (`x-amzn-errortype`, which the SDK's restJson1 deserializer reads first).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Service } from './emulator.ts';
@@ -29,7 +31,15 @@ export type ServiceRouter = (req: IncomingMessage, text: string) => Route | unde
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /** The router of an emulator whose SQS and Lambda operations (holding its queues and functions) are these. */
-export function serviceRouter(sqs: Record<string, Handler>, lambda: Record<string, Handler>): ServiceRouter {
+export function serviceRouter(
+  sqs: Record<string, Handler>,
+  lambda: Record<string, Handler>,
+  securityHub: Record<string, Handler> = {},
+): ServiceRouter {
+  const securityHubPaths: Record<string, string> = {
+    '/findings/import': 'BatchImportFindings',
+    '/findings': 'GetFindings',
+  };
   const byTarget: Record<string, Omit<Route, 'operation'>> = {
     TrentService: { service: 'kms', protocol: 'json', handlers: kmsHandlers },
     Logs_20140328: { service: 'logs', protocol: 'json', handlers: logsHandlers },
@@ -39,6 +49,8 @@ export function serviceRouter(sqs: Record<string, Handler>, lambda: Record<strin
     const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
     const target = prefix ? byTarget[prefix] : undefined;
     if (target) return { ...target, operation };
+    const hub = securityHubPaths[new URL(req.url ?? '/', 'http://emulator').pathname];
+    if (hub) return { service: 'securityhub', protocol: 'json', handlers: securityHub, operation: hub };
     return lambdaInvokeRoute(req, text, lambda);
   };
 }

@@ -21,11 +21,11 @@ const PUBLISHER = '111122223333';
 const SOURCES = {
   'us-east-1': {
     bucket: `acme-lkg-${PUBLISHER}-us-east-1`,
-    versions: { enforce: 'e1.vErSiOn', sweep: 's1.vErSiOn' },
+    versions: { enforce: 'e1.vErSiOn', sweep: 's1.vErSiOn', findings: 'f1.vErSiOn' },
   },
   'eu-west-1': {
     bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
-    versions: { enforce: 'e2.vErSiOn', sweep: 's2.vErSiOn' },
+    versions: { enforce: 'e2.vErSiOn', sweep: 's2.vErSiOn', findings: 'f2.vErSiOn' },
   },
 };
 
@@ -463,7 +463,7 @@ describe('publish.mjs --dry-run', () => {
       expect(out).toContain(
         `--parameter-overrides BucketPrefix=acme-lkg OrganizationId=o-abc123def4 'PublisherPrincipalArns=<the caller role ARN>' --no-fail-on-empty-changeset --region ${region}`,
       );
-      for (const fn of ['enforce', 'sweep'])
+      for (const fn of ['enforce', 'sweep', 'findings'])
         expect(out).toMatch(
           new RegExp(
             `s3api put-object --bucket acme-lkg-${PUBLISHER}-${region} --key logs-kms-guard/${fn}-[0-9a-f]{64}\\.zip --body \\S+ --expected-bucket-owner ${PUBLISHER} --checksum-sha256 \\S+ --output json --region ${region}`,

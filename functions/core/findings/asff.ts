@@ -5,7 +5,9 @@
  * may import with BatchImportFindings and which aggregate in the administrator account like any other).
  * Pure: no SDK import, so the CLI's `audit --format asff` and the findings function share it.
  */
-import type { FindingDocument } from './document.ts';
+import type { Partition } from '../arn.ts';
+import type { FindingSeverity } from '../finding.ts';
+import type { ComplianceStatus, FindingDocument } from './document.ts';
 
 /** The ASFF schema version Security Hub accepts (the only one). */
 export const ASFF_SCHEMA_VERSION = '2018-10-08';
@@ -28,21 +30,26 @@ export interface AsffFinding {
   LastObservedAt: string;
   CreatedAt: string;
   UpdatedAt: string;
-  Severity: { Label: string; Original: string };
-  FindingProviderFields: { Severity: { Label: string; Original: string }; Types: string[] };
+  Severity: { Label: FindingSeverity; Original: string };
+  FindingProviderFields: { Severity: { Label: FindingSeverity; Original: string }; Types: string[] };
   Title: string;
   Description: string;
   Remediation?: { Recommendation: { Text: string } };
   ProductFields: Record<string, string>;
-  Resources: { Type: string; Id: string; Partition: string; Region: string }[];
-  Compliance: { Status: string };
-  Workflow: { Status: string };
-  RecordState: string;
+  Resources: { Type: string; Id: string; Partition?: 'aws' | 'aws-cn' | 'aws-us-gov'; Region: string }[];
+  Compliance: { Status: ComplianceStatus };
+  Workflow: { Status: 'NEW' | 'RESOLVED' };
+  RecordState: 'ACTIVE' | 'ARCHIVED';
 }
 
 /** The account's own product ARN: findings a custom integration imports from the account itself. */
 export function defaultProductArn(partition: string, region: string, account: string): string {
   return `arn:${partition}:securityhub:${region}:${account}:product/${account}/default`;
+}
+
+/** Resource.Partition where the model has the value (aws, aws-cn, aws-us-gov); other partitions leave it out. */
+function asffPartition(p: Partition): { Partition?: 'aws' | 'aws-cn' | 'aws-us-gov' } {
+  return p === 'aws' || p === 'aws-cn' || p === 'aws-us-gov' ? { Partition: p } : {};
 }
 
 /** Cuts a text to the model's length limit (an ellipsis marks the cut). */
@@ -79,7 +86,7 @@ export function toAsff(doc: FindingDocument, now: string = doc.observedAt): Asff
     ...(doc.fix ? { Remediation: { Recommendation: { Text: clip(doc.fix, 512) } } } : {}),
     ProductFields: fields,
     Resources: [
-      { Type: doc.resource.type, Id: doc.resource.arn, Partition: doc.partition, Region: doc.region },
+      { Type: doc.resource.type, Id: doc.resource.arn, ...asffPartition(doc.partition), Region: doc.region },
     ],
     Compliance: { Status: doc.compliance },
     // Resolved: compliance PASSED and the record archived. BatchImportFindings never changes the Workflow of

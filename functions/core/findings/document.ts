@@ -4,7 +4,7 @@
  * (asff.ts) or OCSF (ocsf.ts). Keeping the mapping of meaning (compliance, severity, resolution) in one place
  * means the two formats never disagree about a finding. Pure functions, no I/O.
  */
-import { parseArn, partitionOf } from '../arn.ts';
+import { type Partition, parseArn, partitionOf } from '../arn.ts';
 import { type FindingSeverity, findingId, type GuardFinding } from '../finding.ts';
 
 /** ASFF's Compliance.Status values (the OCSF mapping follows them). */
@@ -31,7 +31,7 @@ export interface FindingDocument {
   kind: string;
   account: string;
   region: string;
-  partition: string;
+  partition: Partition;
   resource: DocumentResource;
   title: string;
   description: string;
