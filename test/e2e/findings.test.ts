@@ -8,13 +8,21 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FindingKind, GuardFinding } from '../../functions/core/finding.ts';
-import { reportFinding } from '../../functions/core/finding.ts';
+import { FINDING_MESSAGE, reportFinding } from '../../functions/core/finding.ts';
 import { JsonLogger } from '../../functions/core/json-logger.ts';
 import { FINDINGS_BUNDLE, lambdaContext } from '../../local/functions.ts';
 import { subscriptionEvent } from '../../local/subscription.ts';
 import { loadContainer } from '../../local/world.ts';
 import { validateAsff } from '../core/findings/format-validators.ts';
-import { type Handler, startWorld, type World } from './helpers.ts';
+import {
+  createEvent,
+  lambdaContext as enforceContext,
+  existingGuardKey,
+  type Handler,
+  sqsBatch,
+  startWorld,
+  type World,
+} from './helpers.ts';
 
 const FUNCTION = 'logs-kms-guard-prod-findings';
 
@@ -145,5 +153,45 @@ describe('findings function (dist/findings.mjs) into Security Hub', () => {
       ]),
     ).rejects.toThrow(/not delivered/);
     expect(world.output.lines.some((l) => l.includes('findings not delivered'))).toBe(true);
+  }, 60_000);
+
+  it("the enforce bundle's own finding lines: a group refused on an unsafe key becomes a finding, resolved when a redelivery encrypts it", async () => {
+    const world = await startWorld({ throttle: false });
+    const key = await existingGuardKey(world);
+    world.emulator.state.putLogGroup(world.region, '/aws/lambda/first');
+    world.emulator.state.putLogGroup(world.region, '/aws/lambda/second');
+    const enforce = await world.container();
+    await enforce(sqsBatch(world, [createEvent(world, '/aws/lambda/first')]), enforceContext(world));
+    world.emulator.state.setKeyState(world.region, key.keyId, 'Disabled');
+    const refused = sqsBatch(world, [createEvent(world, '/aws/lambda/second')]);
+    await enforce(refused, enforceContext(world));
+    const findingLines = () => world.output.lines.filter((l) => l.includes(`"message":"${FINDING_MESSAGE}"`));
+    const [active] = findingLines();
+    expect(JSON.parse(active ?? '{}').finding).toMatchObject({
+      kind: 'group-not-encryptable',
+      state: 'ACTIVE',
+    });
+    const hub = await findingsContainer(world);
+    const delivery = (lines: string[]) =>
+      subscriptionEvent(lines, { logGroup: '/aws/lambda/logs-kms-guard-prod-enforce', owner: world.account });
+    await hub(delivery(findingLines()), lambdaContext(world, FUNCTION, 60_000));
+    const stored = () => world.emulator.state.securityHubFindings(world.region);
+    expect(stored()).toHaveLength(1);
+    expect(stored()[0]?.finding).toMatchObject({
+      RecordState: 'ACTIVE',
+      Compliance: { Status: 'FAILED' },
+      Resources: [{ Type: 'AwsLogsLogGroup' }],
+    });
+    // The key is enabled again; SQS delivers the same record a second time and the guard encrypts the group.
+    world.emulator.state.setKeyState(world.region, key.keyId, 'Enabled');
+    const second = refused.Records[0] as { attributes: Record<string, string> };
+    second.attributes.ApproximateReceiveCount = '2';
+    const before = findingLines().length;
+    await enforce(refused, enforceContext(world));
+    const resolvedLines = findingLines().slice(before);
+    expect(resolvedLines.map((l) => JSON.parse(l).finding.state)).toEqual(['RESOLVED']);
+    await hub(delivery(resolvedLines), lambdaContext(world, FUNCTION, 60_000));
+    expect(stored()).toHaveLength(1);
+    expect(stored()[0]?.finding).toMatchObject({ RecordState: 'ARCHIVED', Compliance: { Status: 'PASSED' } });
   }, 60_000);
 });
