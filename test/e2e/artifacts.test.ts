@@ -41,11 +41,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('function zips', () => {
-  it('are built for both functions', () => {
-    expect(readdirSync(dir).sort()).toEqual(['enforce.zip', 'sweep.zip']);
+  it('are built for every function (the findings function of issue 22 too)', () => {
+    expect(readdirSync(dir).sort()).toEqual(['enforce.zip', 'findings.zip', 'sweep.zip']);
   });
 
-  it.each(['enforce', 'sweep'])('%s.zip holds the bundle, its map, SBOM and notices: nothing else', (fn) => {
+  it.each(['enforce', 'sweep', 'findings'])('%s.zip holds the bundle, its map, SBOM and notices: nothing else', (fn) => {
     // Act
     const entries = unzip(readFileSync(path.join(dir, `${fn}.zip`)));
 
