@@ -194,4 +194,33 @@ describe('findings function (dist/findings.mjs) into Security Hub', () => {
     expect(stored()).toHaveLength(1);
     expect(stored()[0]?.finding).toMatchObject({ RecordState: 'ARCHIVED', Compliance: { Status: 'PASSED' } });
   }, 60_000);
+
+  it('the ImportOwnFindings grant is needed: without it every import is denied and the delivery fails', async () => {
+    const world = await startWorld();
+    world.expectDenials();
+    const env = world.asDeployed(
+      { SECURITY_HUB_FINDINGS: 'true' },
+      {
+        role: 'FindingsRole',
+        mutate: (principal) => {
+          for (const p of principal.policies) {
+            const doc = p.policy as { Statement: { Sid?: string }[] };
+            doc.Statement = doc.Statement.filter((st) => st.Sid !== 'ImportOwnFindings');
+          }
+        },
+      },
+    );
+    const handler = (await loadContainer(FINDINGS_BUNDLE, env, ['SECURITY_HUB_FINDINGS'])) as Handler;
+    await expect(
+      deliver(world, handler, [
+        finding(world, 'group-not-encryptable', '/app/y', 'ACTIVE', '2026-12-07T10:00:00.000Z'),
+      ]),
+    ).rejects.toThrow(/not delivered/);
+    expect(
+      world.emulator.authorizations
+        .filter((a) => a.action === 'securityhub:BatchImportFindings')
+        .map((a) => a.decision),
+    ).not.toContain('Allowed');
+    expect(world.emulator.state.securityHubFindings(world.region)).toEqual([]);
+  }, 60_000);
 });
