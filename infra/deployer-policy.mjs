@@ -137,6 +137,21 @@ export const RESOURCE_TYPE_ACTIONS = {
     'lambda:ListEventSourceMappings',
   ],
   'AWS::Lambda::Permission': ['lambda:AddPermission', 'lambda:RemovePermission', 'lambda:GetPolicy'],
+  // The findings function (SecurityHubFindings=true): its retries setting, and the subscription filters on the
+  // guard's own log groups (schema of aws-cloudformation-resource-providers-logs, less iam:PassRole: only for a
+  // RoleArn, which a Lambda destination does not take).
+  'AWS::Lambda::EventInvokeConfig': [
+    'lambda:PutFunctionEventInvokeConfig',
+    'lambda:GetFunctionEventInvokeConfig',
+    'lambda:UpdateFunctionEventInvokeConfig',
+    'lambda:DeleteFunctionEventInvokeConfig',
+    'lambda:ListFunctionEventInvokeConfigs',
+  ],
+  'AWS::Logs::SubscriptionFilter': [
+    'logs:PutSubscriptionFilter',
+    'logs:DescribeSubscriptionFilters',
+    'logs:DeleteSubscriptionFilter',
+  ],
   // Events::Rule and the SNS types: checked against their schemas (aws-cloudformation-resource-providers-events,
   // -sns), less iam:PassRole and the subscription's IAM calls (only for a target or subscription RoleArn: none
   // here) and sns:PutDataProtectionPolicy (only with DataProtectionPolicy: not set). Lambda, SQS, IAM, S3 and
@@ -293,7 +308,10 @@ export function deployerPolicy({ account, region, stage = 'prod', partition = 'a
       statement('DescribeLogGroups', ['logs:DescribeLogGroups'], '*'),
       statement(
         'FunctionLogGroups',
-        RESOURCE_TYPE_ACTIONS['AWS::Logs::LogGroup'].filter((a) => a !== 'logs:DescribeLogGroups'),
+        [
+          ...RESOURCE_TYPE_ACTIONS['AWS::Logs::LogGroup'].filter((a) => a !== 'logs:DescribeLogGroups'),
+          ...RESOURCE_TYPE_ACTIONS['AWS::Logs::SubscriptionFilter'],
+        ],
         [logGroup, `${logGroup}:*`],
       ),
       statement(
@@ -316,6 +334,7 @@ export function deployerPolicy({ account, region, stage = 'prod', partition = 'a
             ...RESOURCE_TYPE_ACTIONS['AWS::Lambda::Function'].filter((a) => a.startsWith('lambda:')),
             ...RESOURCE_TYPE_ACTIONS['AWS::Lambda::Version'],
             ...RESOURCE_TYPE_ACTIONS['AWS::Lambda::Permission'],
+            ...RESOURCE_TYPE_ACTIONS['AWS::Lambda::EventInvokeConfig'],
             ...RESOURCE_TYPE_ACTIONS['Custom::LogsKmsGuardKey'],
           ]),
         ].filter((a) => !/EventSourceMapping/.test(a)),

@@ -15,6 +15,7 @@ const root = join(import.meta.dirname, '..');
 /** The deployable bundles `npm run build` writes: the exact files that are deployed. */
 export const ENFORCE_BUNDLE = join(root, 'dist', 'enforce.mjs');
 export const SWEEP_BUNDLE = join(root, 'dist', 'sweep.mjs');
+export const FINDINGS_BUNDLE = join(root, 'dist', 'findings.mjs');
 
 /**
  * A Lambda context for `functionName` in `where`'s account and region whose remaining time starts at

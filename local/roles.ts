@@ -212,7 +212,11 @@ export function packageTemplateFile(): string {
 }
 
 /** Access key ids the local runs hand to each bundle: the emulator maps them to the deployed roles. */
-const ROLE_ACCESS_KEYS = { EnforceRole: 'enforce-role', SweepRole: 'sweep-role' } as const;
+const ROLE_ACCESS_KEYS = {
+  EnforceRole: 'enforce-role',
+  SweepRole: 'sweep-role',
+  FindingsRole: 'findings-role',
+} as const;
 
 /** The template parameters a deployment with these function settings would have been given. */
 function parametersFromEnv(env: Record<string, string | undefined>): Record<string, string> {
@@ -249,7 +253,7 @@ const deployed = new Map<string, { principal: IamPrincipal; stacks: Stack[] }>()
 export function deployRole(
   emulator: RoleRegistry,
   options: {
-    role: 'EnforceRole' | 'SweepRole';
+    role: keyof typeof ROLE_ACCESS_KEYS;
     region: string;
     env?: Record<string, string | undefined>;
     template?: CfnTemplate;

@@ -74,7 +74,7 @@ export const SWEEP_VARIABLES = [
 export type LambdaHandler = (event: unknown, context: unknown) => Promise<unknown>;
 
 /** A function role of the packaged template. */
-export type FunctionRole = 'EnforceRole' | 'SweepRole';
+export type FunctionRole = 'EnforceRole' | 'SweepRole' | 'FindingsRole';
 
 export interface WorldOptions {
   /** The emulator's settings (IAM is `iam` below); port 0 (a free one) unless given. */

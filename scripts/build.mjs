@@ -22,6 +22,7 @@ const cli = { target: 'node20', sourcemap: false, shebang: true, silenceSdkNodeW
 const entries = [
   { in: 'functions/enforce.ts', out: 'enforce', options: lambda },
   { in: 'functions/sweep.ts', out: 'sweep', options: lambda },
+  { in: 'functions/findings.ts', out: 'findings', options: lambda },
   { in: 'functions/cli.ts', out: 'cli', options: cli },
 ].filter((e) => existsSync(e.in));
 

@@ -62,7 +62,9 @@ export const PACKAGE_PARAMS = {
   configRule: { cfn: 'ConfigRule', ...BOOLEAN },
   dashboard: { cfn: 'Dashboard', ...BOOLEAN },
   logRetentionDays: { values: RETENTION_DAYS.map(String) },
+  securityHubFindings: { cfn: 'SecurityHubFindings', ...BOOLEAN },
   sweep: { values: ['on', 'off'] },
+  findings: { values: ['on', 'off'] },
 };
 
 /** Levenshtein distance between two strings (case-insensitive), for the did-you-mean suggestion. */

@@ -19,10 +19,11 @@ import { validateParams } from './package-params.mjs';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const ARTIFACT_DIR = path.join(root, 'dist', 'artifacts');
 export const TEMPLATE_PATH = path.join(root, '.serverless', 'cloudformation-template-update-stack.json');
-/** Functions the template can hold; a missing optional bundle is left out (see infra/sls/sweep.cjs). */
+/** Functions the template can hold; a missing optional bundle is left out (see infra/sls/sweep.cjs, findings.cjs). */
 export const FUNCTIONS = [
   { name: 'enforce', required: true },
   { name: 'sweep', required: false },
+  { name: 'findings', required: false },
 ];
 
 // 1980-01-01 00:00 in DOS time/date: the earliest a zip can say, the same for every build.

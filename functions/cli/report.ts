@@ -7,7 +7,7 @@ import { logClassLabel } from '../core/log-class.ts';
 import type { GroupReport, SweepCounts } from '../core/sweep/report.ts';
 
 /** The output formats of `audit --format`. */
-export type Format = 'table' | 'json' | 'csv' | 'html';
+export type Format = 'table' | 'json' | 'csv' | 'html' | 'asff' | 'ocsf';
 
 /** The report's columns, in order (the CSV header). */
 export const AUDIT_COLUMNS = [

@@ -5,6 +5,7 @@
 import { closeSync, constants, fchmodSync, openSync, writeSync } from 'node:fs';
 import { type Completeness, csvTrailer, incompleteHeadline } from './completeness.ts';
 import { UsageError } from './errors.ts';
+import { findingsWriter } from './findings-writer.ts';
 import type { Io } from './io.ts';
 import { type AuditRow, auditTable, csvHeader, csvLine, type Format, type TableOptions } from './report.ts';
 
@@ -85,8 +86,10 @@ export function rowWriter(
   format: Format,
   out: Output,
   regionOrder: string[] = [],
-  table: TableOptions = {},
+  table: TableOptions & { observedAt?: string } = {},
 ): RowWriter {
+  if (format === 'asff' || format === 'ocsf')
+    return findingsWriter(format, out, table.observedAt ?? new Date().toISOString());
   if (format === 'csv') {
     out.write(csvHeader());
     return {

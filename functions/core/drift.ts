@@ -19,8 +19,10 @@ import { systemClock } from './clock.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
 import type { ChangeRequest } from './event.ts';
 import { reportFight } from './fight.ts';
+import { reportFinding } from './finding.ts';
 import { isIacTool } from './iac.ts';
 import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
+import { keyPolicyRepairedFinding } from './key-policy-finding.ts';
 import { BREAK_GLASS_TAG, breakGlassInProgress, isBreakGlassRole } from './key-protection.ts';
 import { retryTransient } from './retry.ts';
 
@@ -85,6 +87,7 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
       return done('change-ignored', 'the key policy still admits CloudWatch Logs', { keyArn: key.Arn });
     }
     deps.alert?.('KeyPolicyRepaired');
+    reportRepaired(change, deps, key.Arn);
     return done('key-policy-repaired', 'the CloudWatch Logs statement was merged back', { keyArn: key.Arn });
   }
   if (change.change === 'rotation-disabled') {
@@ -197,6 +200,7 @@ async function checkGuardKey(change: ChangeRequest, deps: EnforceDeps, keyOption
   });
   if (after.changedAt !== undefined) {
     deps.alert?.('KeyPolicyRepaired');
+    reportRepaired(change, deps, key.Arn);
     findings.push('policy merged back');
   }
   if (!config.keyArn) {
@@ -216,6 +220,16 @@ async function checkGuardKey(change: ChangeRequest, deps: EnforceDeps, keyOption
       : 'guard key check: enabled, policy and rotation as they should be',
     keyArn: key.Arn,
   };
+}
+
+/** Writes the key-policy-repaired finding line (core/key-policy-finding.ts) for the findings function. */
+function reportRepaired(change: ChangeRequest, deps: EnforceDeps, keyArn: string): void {
+  const now = new Date((deps.clock ?? systemClock).now()).toISOString();
+  const name = deps.config.keyArn ? keyArn : deps.config.keyAlias;
+  reportFinding(
+    deps.log,
+    keyPolicyRepairedFinding(keyArn, name, { account: change.account, region: change.region, now }),
+  );
 }
 
 /** A group lost its key: encrypt it again, unless it is out of scope now (the rollback's skip tag, exclusions). */

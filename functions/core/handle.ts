@@ -19,6 +19,8 @@ import {
   type ParsedEvent,
   parseGuardEvent,
 } from './event.ts';
+import { reportFinding } from './finding.ts';
+import { groupFindingOf } from './group-finding.ts';
 import type { Log } from './log.ts';
 import { rememberHandled, shareRunning } from './once.ts';
 import type { BackoffOptions } from './retry.ts';
@@ -65,8 +67,11 @@ export interface HandledEvent extends EnforceResult {
   retry: boolean;
 }
 
-/** Validates one event, runs the core on it and logs the decision; never throws. */
-export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<HandledEvent> {
+/**
+ * Validates one event, runs the core on it and logs the decision (and the group's finding, when it is one);
+ * never throws. `attempt`: how many times the queue delivered this work item (1 for a direct invocation).
+ */
+export async function handleEvent(raw: unknown, deps: HandleDeps, attempt = 1): Promise<HandledEvent> {
   const clock = deps.clock ?? systemClock;
   const started = clock.now();
   const parsed: ParsedEvent =
@@ -121,7 +126,27 @@ export async function handleEvent(raw: unknown, deps: HandleDeps): Promise<Handl
   else if (handled.outcome === 'rejected-input') deps.log.warn('decision', entry);
   else deps.log.info('decision', entry);
   deps.record?.(handled.outcome, handled.error);
+  reportGroupFinding(handled, parsed, deps, attempt, clock);
   return handled;
+}
+
+/** Writes the finding line of a group the guard cannot encrypt (or encrypted at last), if this decision is one. */
+function reportGroupFinding(
+  handled: HandledEvent,
+  parsed: ParsedEvent,
+  deps: HandleDeps,
+  attempt: number,
+  clock: Clock,
+): void {
+  const where = 'region' in parsed ? parsed : deps.home;
+  if (!where.account || !where.region) return;
+  const finding = groupFindingOf(handled, {
+    account: where.account,
+    region: where.region,
+    attempt,
+    now: new Date(clock.now()).toISOString(),
+  });
+  if (finding) reportFinding(deps.log, finding);
 }
 
 /** Handles an SQS batch a few records at once; the records to deliver again, as Lambda's partial batch response. */
@@ -130,7 +155,9 @@ export async function handleSqsBatch(
   deps: HandleDeps,
   concurrency: number,
 ): Promise<SQSBatchResponse> {
-  const results = await mapLimit(records, concurrency, (r) => handleEvent(recordBody(r), deps));
+  const results = await mapLimit(records, concurrency, (r) =>
+    handleEvent(recordBody(r), deps, Number(r.attributes?.ApproximateReceiveCount ?? 1) || 1),
+  );
   return {
     batchItemFailures: results.flatMap((h, i) =>
       h.retry ? [{ itemIdentifier: records[i]?.messageId as string }] : [],

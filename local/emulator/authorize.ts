@@ -41,7 +41,7 @@ export interface Check {
 }
 
 export interface AuthRequest {
-  service: 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config';
+  service: 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config' | 'securityhub';
   operation: string;
   region: string;
   input: Input;

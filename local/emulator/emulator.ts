@@ -10,11 +10,12 @@ import type { EventBridgeStateApi, PutEvent } from './eventbridge.ts';
 import type { EventOptions } from './events.ts';
 import type { AuthorizationRecord, IamOptions, IamPrincipal } from './iam.ts';
 import type { LambdaInvocation, LambdaStateApi } from './lambda.ts';
+import type { SecurityHubStateApi } from './securityhub.ts';
 import type { SqsMessage, SqsStateApi } from './sqs.ts';
 import type { EmulatorState } from './state.ts';
 
 /** The services the emulator serves. */
-export type Service = 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config';
+export type Service = 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config' | 'securityhub';
 
 /** What an account emulator starts from: its account, time scale, quotas, faults, IAM and seed. */
 export interface EmulatorOptions {
@@ -148,9 +149,10 @@ export interface Emulator {
   stop(): Promise<void>;
 }
 
-/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts), EventBridge, Config. */
+/** `emulator.state`: KMS and Logs (state.ts), SQS queues (sqs.ts), Lambda functions (lambda.ts), EventBridge, Config, Security Hub findings (securityhub.ts). */
 export type EmulatorFullState = EmulatorState &
   SqsStateApi &
   LambdaStateApi &
   EventBridgeStateApi &
-  ConfigStateApi;
+  ConfigStateApi &
+  SecurityHubStateApi;

@@ -15,6 +15,7 @@ import { EventBus } from './events.ts';
 import { LambdaService } from './lambda.ts';
 import { Quotas } from './quota.ts';
 import { seededRandom } from './random.ts';
+import { SecurityHubService } from './securityhub.ts';
 import { serviceRouter } from './service-router.ts';
 import { SqsService } from './sqs.ts';
 import { Store, stateApi } from './state.ts';
@@ -36,12 +37,14 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
   const lambda = new LambdaService(account, log);
   const eventBridge = new EventBridgeService(account, log);
   const config = new ConfigService(account, log);
+  const securityHub = new SecurityHubService(account);
   const authorizer = options.iam
     ? new Authorizer(store, options.iam, timeScale, {
         sqs: (req) => sqs.checks(req.region, req.operation, req.input),
         lambda: (req) => lambda.checks(req.region, req.operation, req.input),
         events: (req) => eventBridge.checks(req.region, req.operation, req.input),
         config: (req) => config.checks(req.region, req.operation, req.input),
+        securityhub: (req) => securityHub.checks(req.region, req.operation, req.input),
       })
     : undefined;
   const parts: EmulatorParts = {
@@ -58,6 +61,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     route: serviceRouter(sqs.handlers, lambda.handlers, {
       events: eventBridge.handlers,
       config: config.handlers,
+      securityhub: securityHub.handlers,
     }),
     calls: [],
     log,
@@ -102,6 +106,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
       ...lambda.stateApi(now),
       ...eventBridge.stateApi(),
       ...config.stateApi(now),
+      ...securityHub.stateApi(),
     },
     authorizations: authorizer?.records ?? [],
     iam: {

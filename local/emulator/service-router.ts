@@ -3,7 +3,9 @@
  * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`,
  * EventBridge `AWSEvents`, AWS Config `StarlingDoveService`);
  * Lambda's REST API names them in the path (`POST /2015-03-31/functions/<name>/invocations`, lambda.ts), whose input
- * is built from the path, the query, the headers and the body.
+ * is built from the path, the query, the headers and the body. Security Hub's REST JSON API names them in the path
+ * too (`POST /findings/import` BatchImportFindings, `POST /findings` GetFindings: securityhub.ts); its errors are
+ * answered as awsJson ones (`x-amzn-errortype`, which the SDK's restJson1 deserializer reads first).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Service } from './emulator.ts';
@@ -33,8 +35,17 @@ const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 export function serviceRouter(
   sqs: Record<string, Handler>,
   lambda: Record<string, Handler>,
-  more: { events?: Record<string, Handler>; config?: Record<string, Handler> } = {},
+  more: {
+    events?: Record<string, Handler>;
+    config?: Record<string, Handler>;
+    securityhub?: Record<string, Handler>;
+  } = {},
 ): ServiceRouter {
+  // Security Hub is REST-JSON: its operation is the request's path (Security Hub API reference).
+  const securityHubPaths: Record<string, string> = {
+    '/findings/import': 'BatchImportFindings',
+    '/findings': 'GetFindings',
+  };
   const byTarget: Record<string, Omit<Route, 'operation'>> = {
     TrentService: { service: 'kms', protocol: 'json', handlers: kmsHandlers },
     Logs_20140328: { service: 'logs', protocol: 'json', handlers: logsHandlers },
@@ -57,6 +68,10 @@ export function serviceRouter(
     const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
     const target = prefix ? byTarget[prefix] : undefined;
     if (target) return { ...target, operation };
+    const hub = securityHubPaths[new URL(req.url ?? '/', 'http://emulator').pathname];
+    if (hub && more.securityhub) {
+      return { service: 'securityhub', protocol: 'json', handlers: more.securityhub, operation: hub };
+    }
     return lambdaInvokeRoute(req, text, lambda);
   };
 }

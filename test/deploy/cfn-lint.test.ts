@@ -76,8 +76,14 @@ describe.skipIf(!cfnLint)(
       writeFileSync(
         sources,
         JSON.stringify({
-          'us-east-1': { bucket: bucket('us-east-1'), versions: { enforce: 'e1', sweep: 's1' } },
-          'eu-west-1': { bucket: bucket('eu-west-1'), versions: { enforce: 'e2', sweep: 's2' } },
+          'us-east-1': {
+            bucket: bucket('us-east-1'),
+            versions: { enforce: 'e1', sweep: 's1', findings: 'f1' },
+          },
+          'eu-west-1': {
+            bucket: bucket('eu-west-1'),
+            versions: { enforce: 'e2', sweep: 's2', findings: 'f2' },
+          },
         }),
       );
       execFileSync(

@@ -168,6 +168,24 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       },
     ],
   },
+  // The findings function (infra/sls/findings.yml): the whole role exists only under FindingsOn.
+  FindingsRole: {
+    'logs:CreateLogStream': [own('findings')],
+    'logs:PutLogEvents': [own('findings')],
+    'securityhub:BatchImportFindings': [
+      {
+        resources: [arn('securityhub', `product/${cfn('AWS::AccountId')}/default`)],
+        condition: { StringEquals: { 'securityhub:TargetAccount': { Ref: 'AWS::AccountId' } } },
+        why: "import the guard's findings into this account's own product, for this account only",
+      },
+    ],
+    'sqs:SendMessage': [
+      {
+        resources: [/^GetAtt:FindingsDlq\.Arn$/],
+        why: 'Lambda parks a failed delivery in the DLQ with the role',
+      },
+    ],
+  },
 };
 
 /** Deny statements the roles carry (guard rails); checked by Sid and action. */

@@ -21,11 +21,11 @@ const PUBLISHER = '111122223333';
 const SOURCES = {
   'us-east-1': {
     bucket: `acme-lkg-${PUBLISHER}-us-east-1`,
-    versions: { enforce: 'e1.vErSiOn', sweep: 's1.vErSiOn' },
+    versions: { enforce: 'e1.vErSiOn', sweep: 's1.vErSiOn', findings: 'f1.vErSiOn' },
   },
   'eu-west-1': {
     bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
-    versions: { enforce: 'e2.vErSiOn', sweep: 's2.vErSiOn' },
+    versions: { enforce: 'e2.vErSiOn', sweep: 's2.vErSiOn', findings: 'f2.vErSiOn' },
   },
 };
 
@@ -106,14 +106,14 @@ describe('StackSet template', () => {
 
   it("reads each function from its own region's publisher bucket, content-addressed and pinned to the uploaded object version", () => {
     // Prepare
-    const fns = ['EnforceLambdaFunction', 'SweepLambdaFunction'].map(
+    const fns = ['EnforceLambdaFunction', 'SweepLambdaFunction', 'FindingsLambdaFunction'].map(
       (id) => template.Resources[id].Properties.Code,
     );
     const inMap = (key: string) => ({ 'Fn::FindInMap': ['ArtifactSource', { Ref: 'AWS::Region' }, key] });
 
     // Assess: the bucket and each version come from the region's entry of the mapping publish.mjs wrote.
     for (const [i, code] of fns.entries()) {
-      const fn = i === 0 ? 'Enforce' : 'Sweep';
+      const fn = (['Enforce', 'Sweep', 'Findings'] as const)[i] ?? '';
       expect(code.S3Bucket).toEqual(inMap('Bucket'));
       expect(code.S3ObjectVersion).toEqual(inMap(`${fn}Version`));
       expect(code.S3Key).toMatch(new RegExp(`^logs-kms-guard/${fn.toLowerCase()}-[0-9a-f]{64}\\.zip$`));
@@ -123,11 +123,13 @@ describe('StackSet template', () => {
         Bucket: `acme-lkg-${PUBLISHER}-us-east-1`,
         EnforceVersion: 'e1.vErSiOn',
         SweepVersion: 's1.vErSiOn',
+        FindingsVersion: 'f1.vErSiOn',
       },
       'eu-west-1': {
         Bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
         EnforceVersion: 'e2.vErSiOn',
         SweepVersion: 's2.vErSiOn',
+        FindingsVersion: 'f2.vErSiOn',
       },
     });
     // No bucket-name parameter: a region without an entry (not published) fails, it never reads a guessed name.
@@ -374,7 +376,7 @@ describe('publish.mjs', () => {
     // Assess
     expect(code).toBe(0);
     const puts = calls.filter((a) => a[1] === 'put-object');
-    expect(puts).toHaveLength(5); // two zips per region, then the template
+    expect(puts).toHaveLength(7); // three zips per region (enforce, sweep, findings), then the template
     for (const argv of puts) {
       expect(argv.join(' ')).toContain(`--expected-bucket-owner ${PUBLISHER}`);
       expect(argv.join(' ')).toMatch(/--checksum-sha256 [A-Za-z0-9+/]{43}=/);
@@ -393,6 +395,7 @@ describe('publish.mjs', () => {
       Bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
       EnforceVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-enfor`,
       SweepVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-sweep`,
+      FindingsVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-findi`,
     });
     expect(pinned.Mappings.ArtifactSource['us-east-1'].EnforceVersion).toBe(
       `v-acme-lkg-${PUBLISHER}-us-east-1-enfor`,
@@ -463,7 +466,7 @@ describe('publish.mjs --dry-run', () => {
       expect(out).toContain(
         `--parameter-overrides BucketPrefix=acme-lkg OrganizationId=o-abc123def4 'PublisherPrincipalArns=<the caller role ARN>' --no-fail-on-empty-changeset --region ${region}`,
       );
-      for (const fn of ['enforce', 'sweep'])
+      for (const fn of ['enforce', 'sweep', 'findings'])
         expect(out).toMatch(
           new RegExp(
             `s3api put-object --bucket acme-lkg-${PUBLISHER}-${region} --key logs-kms-guard/${fn}-[0-9a-f]{64}\\.zip --body \\S+ --expected-bucket-owner ${PUBLISHER} --checksum-sha256 \\S+ --output json --region ${region}`,

@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { FINDING_MESSAGE } from '../../functions/core/finding.ts';
 import { evaluate } from '../../local/emulator/iam.ts';
 import { type Json, matches, type Pattern, validatePattern } from '../../local/event-pattern.ts';
 import { resolveIntrinsics } from './cfn-yaml.ts';
@@ -105,7 +106,9 @@ describe('EventBridge rule', () => {
 describe('queues', () => {
   it('encrypts every queue at rest: SSE-SQS by default, the MessageKmsKey key when set', () => {
     // Prepare
-    const queues = resourcesOfType(full.template, 'AWS::SQS::Queue');
+    // The findings DLQ (issue 22) is SSE-SQS whatever MessageKmsKey says: Lambda writes it with the findings
+    // function's role, which the guard key's policy does not name (asserted in describe 'findings function').
+    const queues = resourcesOfType(full.template, 'AWS::SQS::Queue').filter(([id]) => id !== 'FindingsDlq');
 
     // Assess: SSE-SQS exactly when no MessageKmsKey (the default), the guard alias or the given key otherwise
     expect(queues.map(([id]) => id).sort()).toEqual(['EnforceDlq', 'EnforceQueue', 'RuleTargetDlq']);
@@ -154,7 +157,7 @@ describe('queues', () => {
     const policies = resourcesOfType(t, 'AWS::SQS::QueuePolicy').map(([, p]) => p.Properties);
 
     // Assess: each queue has a policy with the deny, on all of SQS, for everyone
-    for (const queue of ['EnforceQueue', 'EnforceDlq', 'RuleTargetDlq']) {
+    for (const queue of ['EnforceQueue', 'EnforceDlq', 'RuleTargetDlq', 'FindingsDlq']) {
       const mine = policies.filter((p) => JSON.stringify(p.Queues) === JSON.stringify([{ Ref: queue }]));
       expect(mine, queue).toHaveLength(1);
       expect(deny(mine[0].PolicyDocument.Statement)).toEqual([
@@ -370,9 +373,14 @@ describe('functions', () => {
     const fns = resourcesOfType(full.template, 'AWS::Lambda::Function');
 
     // Assess
-    expect(fns.map(([id]) => id).sort()).toEqual(['EnforceLambdaFunction', 'SweepLambdaFunction']);
+    // The findings function (issue 22) is in the template, under FindingsOn (describe 'findings function').
+    expect(fns.map(([id]) => id).sort()).toEqual([
+      'EnforceLambdaFunction',
+      'FindingsLambdaFunction',
+      'SweepLambdaFunction',
+    ]);
     for (const [id, fn] of fns) {
-      const name = id === 'EnforceLambdaFunction' ? 'enforce' : 'sweep';
+      const name = id.replace(/LambdaFunction$/, '').toLowerCase();
       expect(fn.Properties.Runtime).toBe('nodejs22.x');
       expect(fn.Properties.Architectures).toEqual(['arm64']);
       expect(fn.Properties.Handler).toBe(`${name}.handler`);
@@ -383,7 +391,7 @@ describe('functions', () => {
     for (const [, lg] of resourcesOfType(full.template, 'AWS::Logs::LogGroup')) {
       expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
     }
-    expect(resourcesOfType(full.template, 'AWS::Logs::LogGroup')).toHaveLength(2);
+    expect(resourcesOfType(full.template, 'AWS::Logs::LogGroup')).toHaveLength(3);
   });
 
   it('passes every setting to the function under the names the code reads', () => {
@@ -709,5 +717,95 @@ describe('IAM', () => {
       ]);
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
     }
+  });
+});
+
+describe('findings function (issue 22: Security Hub)', () => {
+  const FINDINGS_RESOURCES = [
+    'FindingsLambdaFunction',
+    'FindingsLogGroup',
+    'FindingsRole',
+    'FindingsDlq',
+    'FindingsDlqPolicy',
+    'FindingsDlqAlarm',
+    'FindingsEventInvokeConfig',
+    'FindingsFromEnforce',
+    'FindingsFromEnforcePermission',
+    'FindingsFromSweep',
+    'FindingsFromSweepPermission',
+  ];
+
+  it('exists only when an integration is on: every resource under FindingsOn, SecurityHubFindings off by default', () => {
+    const t = full.template;
+    expect(t.Parameters.SecurityHubFindings).toMatchObject({
+      Default: 'false',
+      AllowedValues: ['true', 'false'],
+    });
+    expect(t.Conditions.FindingsOn).toEqual({ 'Fn::Equals': [{ Ref: 'SecurityHubFindings' }, 'true'] });
+    const mentioning = Object.entries(t.Resources).filter(
+      ([id, r]) => id.startsWith('Findings') || JSON.stringify(r).includes('"Findings'),
+    );
+    expect(mentioning.map(([id]) => id).sort()).toEqual([...FINDINGS_RESOURCES].sort());
+    for (const [id, r] of mentioning) expect(r.Condition, id).toBe('FindingsOn');
+  });
+
+  it('subscribes to the finding lines of the enforce and sweep log groups, with the permission for CloudWatch Logs', () => {
+    const r = full.template.Resources as any;
+    for (const [filter, group] of [
+      ['FindingsFromEnforce', 'EnforceLogGroup'],
+      ['FindingsFromSweep', 'SweepLogGroup'],
+    ] as const) {
+      expect(r[filter].Properties).toEqual({
+        LogGroupName: { Ref: group },
+        FilterPattern: `{ $.message = "${FINDING_MESSAGE}" }`,
+        DestinationArn: { 'Fn::GetAtt': ['FindingsLambdaFunction', 'Arn'] },
+      });
+      expect(r[`${filter}Permission`].Properties).toMatchObject({
+        Principal: 'logs.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [group, 'Arn'] },
+        SourceAccount: { Ref: 'AWS::AccountId' },
+      });
+      expect([r[filter].DependsOn].flat()).toEqual([`${filter}Permission`]);
+    }
+    // Without the sweep there is no sweep subscription (and no dangling reference).
+    expect(Object.keys(bare.template.Resources)).toContain('FindingsFromEnforce');
+    expect(Object.keys(bare.template.Resources)).not.toContain('FindingsFromSweep');
+  });
+
+  it('never drops a delivery: two retries, then a DLQ (SSE-SQS, TLS only) with an alarm', () => {
+    const r = full.template.Resources as any;
+    expect(r.FindingsEventInvokeConfig.Properties).toMatchObject({ MaximumRetryAttempts: 2 });
+    expect(r.FindingsLambdaFunction.Properties.DeadLetterConfig).toEqual({
+      TargetArn: { 'Fn::GetAtt': ['FindingsDlq', 'Arn'] },
+    });
+    expect(r.FindingsDlq.Properties).toEqual({
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 86_400,
+    });
+    expect(r.FindingsDlqAlarm.Properties.Dimensions).toEqual([
+      { Name: 'QueueName', Value: { 'Fn::GetAtt': ['FindingsDlq', 'QueueName'] } },
+    ]);
+    expect(r.FindingsLambdaFunction.Properties.Environment.Variables.SECURITY_HUB_FINDINGS).toEqual({
+      Ref: 'SecurityHubFindings',
+    });
+  });
+
+  it("imports only into the account's own product, for its own account", () => {
+    const imports = iamStatements(full.template).filter((st) =>
+      st.actions.includes('securityhub:BatchImportFindings'),
+    );
+    expect(imports).toHaveLength(1);
+    expect(imports[0]).toMatchObject({
+      role: 'FindingsRole',
+      resources: [
+        `arn:${cfn('AWS::Partition')}:securityhub:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:product/${cfn('AWS::AccountId')}/default`,
+      ],
+      condition: { StringEquals: { 'securityhub:TargetAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    expect(
+      iamStatements(full.template).filter(
+        (st) => st.actions.some((a) => a.startsWith('securityhub:')) && st.role !== 'FindingsRole',
+      ),
+    ).toEqual([]);
   });
 });

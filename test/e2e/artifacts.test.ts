@@ -41,33 +41,36 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('function zips', () => {
-  it('are built for both functions', () => {
-    expect(readdirSync(dir).sort()).toEqual(['enforce.zip', 'sweep.zip']);
+  it('are built for every function (the findings function of issue 22 too)', () => {
+    expect(readdirSync(dir).sort()).toEqual(['enforce.zip', 'findings.zip', 'sweep.zip']);
   });
 
-  it.each(['enforce', 'sweep'])('%s.zip holds the bundle, its map, SBOM and notices: nothing else', (fn) => {
-    // Act
-    const entries = unzip(readFileSync(path.join(dir, `${fn}.zip`)));
+  it.each(['enforce', 'sweep', 'findings'])(
+    '%s.zip holds the bundle, its map, SBOM and notices: nothing else',
+    (fn) => {
+      // Act
+      const entries = unzip(readFileSync(path.join(dir, `${fn}.zip`)));
 
-    // Assess
-    expect([...entries.keys()]).toEqual([
-      `${fn}.mjs`,
-      `${fn}.mjs.map`,
-      `${fn}.cdx.json`,
-      `${fn}.THIRD-PARTY-NOTICES.txt`,
-    ]);
-    for (const [name, content] of entries) {
-      expect(content.equals(readFileSync(path.join(root, 'dist', name))), name).toBe(true);
-    }
-    const sbom = JSON.parse(entries.get(`${fn}.cdx.json`)?.toString('utf8') ?? '{}');
-    const bundle = entries.get(`${fn}.mjs`) ?? Buffer.alloc(0);
-    expect(sbom.metadata.component.hashes).toEqual([
-      { alg: 'SHA-256', content: createHash('sha256').update(bundle).digest('hex') },
-    ]);
-    expect(sbom.components.length).toBeGreaterThan(10);
-    const notices = entries.get(`${fn}.THIRD-PARTY-NOTICES.txt`)?.toString('utf8') ?? '';
-    for (const c of sbom.components) {
-      expect(notices).toContain(`Package: ${c.group ? `${c.group}/` : ''}${c.name}@${c.version}\n`);
-    }
-  });
+      // Assess
+      expect([...entries.keys()]).toEqual([
+        `${fn}.mjs`,
+        `${fn}.mjs.map`,
+        `${fn}.cdx.json`,
+        `${fn}.THIRD-PARTY-NOTICES.txt`,
+      ]);
+      for (const [name, content] of entries) {
+        expect(content.equals(readFileSync(path.join(root, 'dist', name))), name).toBe(true);
+      }
+      const sbom = JSON.parse(entries.get(`${fn}.cdx.json`)?.toString('utf8') ?? '{}');
+      const bundle = entries.get(`${fn}.mjs`) ?? Buffer.alloc(0);
+      expect(sbom.metadata.component.hashes).toEqual([
+        { alg: 'SHA-256', content: createHash('sha256').update(bundle).digest('hex') },
+      ]);
+      expect(sbom.components.length).toBeGreaterThan(10);
+      const notices = entries.get(`${fn}.THIRD-PARTY-NOTICES.txt`)?.toString('utf8') ?? '';
+      for (const c of sbom.components) {
+        expect(notices).toContain(`Package: ${c.group ? `${c.group}/` : ''}${c.name}@${c.version}\n`);
+      }
+    },
+  );
 });

@@ -46,6 +46,11 @@ const EXPECTED_FILES = [
   'dist/enforce.cdx.json',
   'dist/enforce.mjs',
   'dist/enforce.mjs.map',
+  // The findings function (issue 22): Security Hub, off the enforce function's cold start.
+  'dist/findings.THIRD-PARTY-NOTICES.txt',
+  'dist/findings.cdx.json',
+  'dist/findings.mjs',
+  'dist/findings.mjs.map',
   'dist/sweep.THIRD-PARTY-NOTICES.txt',
   'dist/sweep.cdx.json',
   'dist/sweep.mjs',
@@ -59,6 +64,8 @@ const EXPECTED_FILES = [
   'infra/deployer-policy.mjs',
   'infra/publish.mjs',
   'infra/scp-protect-log-keys.mjs',
+  'infra/sls/findings.cjs',
+  'infra/sls/findings.yml',
   'infra/sls/sweep.cjs',
   'infra/sls/sweep.yml',
   'infra/stackset.mjs',
@@ -67,8 +74,9 @@ const EXPECTED_FILES = [
   'scripts/package.mjs',
   'serverless.yml',
 ];
-const MAX_TARBALL_BYTES = 1.25 * 1024 * 1024; // 0.80 MiB when written
-const MAX_UNPACKED_BYTES = 4.5 * 1024 * 1024; // 3.1 MiB when written
+// Raised for the findings function's bundle and map (issue 22): 1.25 MiB packed / 1.28 MiB after it.
+const MAX_TARBALL_BYTES = 1.5 * 1024 * 1024; // 0.80 MiB when written
+const MAX_UNPACKED_BYTES = 5.5 * 1024 * 1024; // 3.1 MiB when written
 
 interface Result {
   code: number | null;
@@ -246,7 +254,11 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
     expect(
       files.filter((f) => /^(test|local|functions|node_modules)\//.test(f) || f.includes('/node_modules/')),
     ).toEqual([]);
-    expect(files.filter((f) => f.endsWith('.map'))).toEqual(['dist/enforce.mjs.map', 'dist/sweep.mjs.map']);
+    expect(files.filter((f) => f.endsWith('.map'))).toEqual([
+      'dist/enforce.mjs.map',
+      'dist/findings.mjs.map',
+      'dist/sweep.mjs.map',
+    ]);
     expect(packed.size).toBeLessThan(MAX_TARBALL_BYTES);
     expect(packed.unpackedSize).toBeLessThan(MAX_UNPACKED_BYTES);
   });

@@ -79,10 +79,10 @@ describe('the rules match serverless.yml', () => {
       .map(([k, v]) => [k, String(v).replace(/^"(.*)"$/, '$1')]),
   );
 
-  it('knows exactly the params serverless.yml reads, plus sweep (infra/sls/sweep.cjs)', () => {
+  it('knows exactly the params serverless.yml reads, plus sweep and findings (infra/sls/sweep.cjs, findings.cjs)', () => {
     const read = new Set([...yml.matchAll(/\$\{param:([A-Za-z]+)\}/g)].map((m) => m[1]));
     expect(Object.keys(defaultValues).sort()).toEqual([...read].sort());
-    expect(Object.keys(PACKAGE_PARAMS).sort()).toEqual([...read, 'sweep'].sort());
+    expect(Object.keys(PACKAGE_PARAMS).sort()).toEqual([...read, 'sweep', 'findings'].sort());
   });
 
   it('accepts every default', () => {

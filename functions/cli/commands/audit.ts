@@ -163,6 +163,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
         // A file gets the width a pipe gets; the guard key is named by its alias unless --key-arn names the key.
         width: tableWidth(out ? {} : io.stdout, io.env),
         ...(ctx.config.keyArn ? {} : { guardAlias: ctx.config.keyAlias }),
+        observedAt: startedAt,
       });
       if (io.interrupt) {
         const writer = state.writer;
@@ -503,8 +504,11 @@ export const auditCommand: CliCommand = {
         ),
       )
         .addOption(
-          new Option('--format <format>', 'output format (html: one self-contained page)')
-            .choices(['table', 'json', 'csv', 'html'])
+          new Option(
+            '--format <format>',
+            'output format (html: one self-contained page; asff, ocsf: a JSON array of one finding per log group, AWS Security Finding Format or OCSF Compliance Finding)',
+          )
+            .choices(['table', 'json', 'csv', 'html', 'asff', 'ocsf'])
             .default('table'),
         )
         .option(
@@ -530,6 +534,7 @@ export const auditCommand: CliCommand = {
         'logs-kms-guard audit --all-regions --format csv --out groups.csv',
         'logs-kms-guard audit --org --regions eu-west-1,us-east-1 --format html --out report.html',
         'logs-kms-guard audit --regions eu-west-1,us-east-1 --json --unencrypted | jq .totals',
+        'logs-kms-guard audit --region eu-west-1 --format asff --out findings.asff.json',
       ],
     ).action(async function (this: Command) {
       await act<AuditOptions>(audit)(this);

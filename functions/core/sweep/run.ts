@@ -12,6 +12,7 @@ import type { Clients } from '../clients.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { GuardConfig } from '../config.ts';
 import { sweepKeyCheck, sweepWorkItem } from '../event.ts';
+import { reportFinding } from '../finding.ts';
 import type { Log } from '../log.ts';
 import { isObject } from '../parse.ts';
 import { backoffDelay } from '../retry.ts';
@@ -19,6 +20,7 @@ import type { Candidate, GroupAction } from './action.ts';
 import { auditGroup } from './audit.ts';
 import { enforceGroup } from './enforce.ts';
 import { enqueueGroup } from './enqueue.ts';
+import { sweepHealthFinding } from './health-finding.ts';
 import { acquireSweepLease, type LeaseOptions, releaseSweepLease } from './lease.ts';
 import type { SweepMode } from './mode.ts';
 import type { SweepResult } from './options.ts';
@@ -186,6 +188,7 @@ export async function runSweepInvocation(
     ...runCounts,
   });
   deps.onComplete?.(run.runId);
+  reportHealth(deps, run);
   return { runId: run.runId, done: true, continued: false, counts: runCounts };
 }
 
@@ -209,7 +212,20 @@ async function takeLease(deps: SweepInvocationDeps, run: Invocation): Promise<st
     holder: lease.holder,
   });
   deps.onYield?.(lease.holder);
+  reportHealth(deps, run, lease.holder);
   return lease.holder;
+}
+
+/** Writes the sweep's guard-unhealthy finding line: ACTIVE when it yields, RESOLVED when a run completes. */
+function reportHealth(deps: SweepInvocationDeps, run: Invocation, yieldedTo?: string): void {
+  if (!deps.account || !deps.functionArn) return;
+  const where = {
+    account: deps.account,
+    region: deps.region,
+    functionArn: deps.functionArn,
+    now: new Date(run.clock.now()).toISOString(),
+  };
+  reportFinding(deps.log, sweepHealthFinding(where, yieldedTo));
 }
 
 /**
