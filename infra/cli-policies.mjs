@@ -6,7 +6,11 @@
  * runs without the TypeScript sources; infra/cli-policies.d.mts gives it types.
  */
 
-/** What every command reads: the groups, their tags, the keys they use and their policies, the caller. */
+/**
+ * What every command reads: the groups, their tags, the keys they use and their policies, the caller; and the
+ * last 90 days of CloudTrail (LookupEvents), from which `audit` and `doctor` reconstruct, best effort, the previous
+ * keys of groups the guard never saw change key (functions/cli/key-history.ts).
+ */
 export const READ = {
   Sid: 'Read',
   Effect: 'Allow',
@@ -16,6 +20,7 @@ export const READ = {
     'kms:DescribeKey',
     'kms:GetKeyPolicy',
     'sts:GetCallerIdentity',
+    'cloudtrail:LookupEvents',
   ],
   Resource: '*',
 };
@@ -91,9 +96,23 @@ export const ENFORCE_WRITE = [
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
     },
   },
+  {
+    // ALLOW_KEY_OVERRIDE replacing a key: the group's key-dependency record (functions/core/key-record.ts), and
+    // those tags only; UntagResource removes records whose data retention has removed.
+    Sid: 'KeyRecordTags',
+    Effect: 'Allow',
+    Action: ['logs:TagResource', 'logs:UntagResource'],
+    Resource: GROUPS,
+    Condition: {
+      'ForAllValues:StringLike': { 'aws:TagKeys': ['logs-kms-guard:prev-key:*', 'logs-kms-guard:owner-key'] },
+    },
+  },
 ];
 
-/** rollback's writes: remove the key, after tagging the group with the opt-out tag (and that tag only). */
+/**
+ * rollback's writes: remove the key, after tagging the group with the opt-out tag and the key-dependency record
+ * of the key it loses (functions/core/key-record.ts), and those tags only.
+ */
 export const ROLLBACK_WRITE = [
   { Sid: 'Disassociate', Effect: 'Allow', Action: ['logs:DisassociateKmsKey'], Resource: GROUPS },
   {
@@ -101,6 +120,10 @@ export const ROLLBACK_WRITE = [
     Effect: 'Allow',
     Action: ['logs:TagResource'],
     Resource: GROUPS,
-    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['{{SkipTagKey}}'] } },
+    Condition: {
+      'ForAllValues:StringLike': {
+        'aws:TagKeys': ['{{SkipTagKey}}', 'logs-kms-guard:prev-key:*', 'logs-kms-guard:owner-key'],
+      },
+    },
   },
 ];

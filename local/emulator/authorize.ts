@@ -75,6 +75,8 @@ const LOG_GROUP_BY_NAME = new Set([
   'DeleteLogGroup',
   'AssociateKmsKey',
   'DisassociateKmsKey',
+  'PutRetentionPolicy',
+  'DeleteRetentionPolicy',
   'ListTagsLogGroup',
   'TagLogGroup',
   'UntagLogGroup',

@@ -57,6 +57,8 @@ export class GroupRecord {
   readonly createdAt: number;
   kmsKeyId: string | undefined;
   associatedAt: number | undefined;
+  /** PutRetentionPolicy's days; undefined: kept forever (CloudWatch Logs' default). */
+  retentionInDays: number | undefined = undefined;
   /** Log streams by name, with their creation time (the sweep's lease lives in its own group's streams). */
   streams: Map<string, number> | undefined;
   private tagMap: Record<string, string> | undefined;
@@ -67,7 +69,11 @@ export class GroupRecord {
     arnPrefix: string,
     name: string,
     createdAt: number,
-    init: { kmsKeyId?: string | undefined; tags?: Record<string, string> | undefined } = {},
+    init: {
+      kmsKeyId?: string | undefined;
+      tags?: Record<string, string> | undefined;
+      retentionInDays?: number | undefined;
+    } = {},
   ) {
     this.arnPrefix = arnPrefix;
     this.name = name;
@@ -75,6 +81,7 @@ export class GroupRecord {
     this.kmsKeyId = init.kmsKeyId;
     this.associatedAt = init.kmsKeyId !== undefined ? createdAt : undefined;
     this.streams = undefined;
+    this.retentionInDays = init.retentionInDays;
     this.tagMap = init.tags && Object.keys(init.tags).length > 0 ? { ...init.tags } : undefined;
   }
 
@@ -295,7 +302,7 @@ export interface EmulatorState {
   putLogGroup(
     region: string,
     name: string,
-    init?: { kmsKeyId?: string; tags?: Record<string, string> },
+    init?: { kmsKeyId?: string; tags?: Record<string, string>; retentionInDays?: number },
   ): LogGroupInfo;
   /**
    * Many log groups at once, as `putLogGroup` each (same creation time), without answering a `LogGroupInfo`
