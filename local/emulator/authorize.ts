@@ -34,7 +34,7 @@ export interface Check {
 }
 
 export interface AuthRequest {
-  service: 'kms' | 'logs' | 'sqs' | 'lambda';
+  service: 'kms' | 'logs' | 'sqs' | 'lambda' | 'cloudtrail';
   operation: string;
   region: string;
   input: Input;

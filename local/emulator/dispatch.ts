@@ -12,6 +12,7 @@ import { ApiError } from './errors.ts';
 import {
   cloudTrailEvent,
   type EventBus,
+  HISTORY_ONLY,
   kmsTrailDetails,
   requestParametersOf,
   userIdentityOf,
@@ -237,29 +238,29 @@ function publishTrailEvent(
       // an unknown access key: recorded under the emulator's identity, as without iam
     }
   }
-  parts.bus.publish(
-    cloudTrailEvent({
-      service,
-      operation,
-      region,
-      account,
-      at: call.at,
-      requestId,
-      userIdentity: userIdentityOf(account, accessKeyId, call.at, principal),
-      userAgent: String(req.headers['user-agent'] ?? ''),
-      sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
-      requestParameters,
-      ...(service === 'kms'
-        ? kmsTrailDetails(store, region, operation, outcome.input, outcome.applied, call.at)
-        : { responseElements: null }),
-      ...(outcome.applied
-        ? {}
-        : {
-            error: {
-              code: call.error ?? 'InternalFailure',
-              message: outcome.error?.message ?? 'no answer',
-            },
-          }),
-    }),
-  );
+  const event = cloudTrailEvent({
+    service,
+    operation,
+    region,
+    account,
+    at: call.at,
+    requestId,
+    userIdentity: userIdentityOf(account, accessKeyId, call.at, principal),
+    userAgent: String(req.headers['user-agent'] ?? ''),
+    sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+    requestParameters,
+    ...(service === 'kms'
+      ? kmsTrailDetails(store, region, operation, outcome.input, outcome.applied, call.at)
+      : { responseElements: null }),
+    ...(outcome.applied
+      ? {}
+      : {
+          error: {
+            code: call.error ?? 'InternalFailure',
+            message: outcome.error?.message ?? 'no answer',
+          },
+        }),
+  });
+  if (HISTORY_ONLY.has(operation)) parts.bus.record(event);
+  else parts.bus.publish(event);
 }

@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authorizer } from './authorize.ts';
+import { CloudTrailService } from './cloudtrail.ts';
 import { type EmulatorParts, requestHandler } from './dispatch.ts';
 import type { Emulator, EmulatorHost, EmulatorOptions } from './emulator.ts';
 import { EventBus } from './events.ts';
@@ -31,10 +32,13 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     log,
   });
   const lambda = new LambdaService(account, log);
+  const bus = new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log);
+  const cloudtrail = new CloudTrailService(bus);
   const authorizer = options.iam
     ? new Authorizer(store, options.iam, timeScale, {
         sqs: (req) => sqs.checks(req.region, req.operation, req.input),
         lambda: (req) => lambda.checks(req.region, req.operation, req.input),
+        cloudtrail: (req) => cloudtrail.checks(req.operation),
       })
     : undefined;
   const parts: EmulatorParts = {
@@ -44,11 +48,11 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     // Separate streams, so that event delivery never shifts which calls get faults.
     faultRandom: seededRandom(seed),
     faultRate: options.faultRate ?? 0,
-    bus: new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log),
+    bus,
     ...(authorizer ? { authorizer } : {}),
     ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(host ? { host } : {}),
-    route: serviceRouter(sqs.handlers, lambda.handlers),
+    route: serviceRouter(sqs.handlers, lambda.handlers, cloudtrail.handlers),
     calls: [],
     log,
     now,

@@ -1,6 +1,7 @@
 /**
  * Picks the service and operation a request is for, and the protocol it speaks. The awsJson protocols name them in
- * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`);
+ * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`,
+ * CloudTrail `CloudTrail_20131101`; the prefix is everything before the last dot);
  * Lambda's REST API names them in the path (`POST /2015-03-31/functions/<name>/invocations`, lambda.ts), whose input
  * is built from the path, the query, the headers and the body.
  */
@@ -29,14 +30,29 @@ export type ServiceRouter = (req: IncomingMessage, text: string) => Route | unde
 const LAMBDA_INVOKE_PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 /** The router of an emulator whose SQS and Lambda operations (holding its queues and functions) are these. */
-export function serviceRouter(sqs: Record<string, Handler>, lambda: Record<string, Handler>): ServiceRouter {
+export function serviceRouter(
+  sqs: Record<string, Handler>,
+  lambda: Record<string, Handler>,
+  cloudtrail: Record<string, Handler> = {},
+): ServiceRouter {
   const byTarget: Record<string, Omit<Route, 'operation'>> = {
     TrentService: { service: 'kms', protocol: 'json', handlers: kmsHandlers },
     Logs_20140328: { service: 'logs', protocol: 'json', handlers: logsHandlers },
     AmazonSQS: { service: 'sqs', protocol: 'sqs', handlers: sqs },
+    // awsJson1_1: the SDK's client-cloudtrail sends `X-Amz-Target: CloudTrail_20131101.<Op>` (its serviceTarget);
+    // the CloudTrail API reference's examples spell it `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
+    CloudTrail_20131101: { service: 'cloudtrail', protocol: 'json', handlers: cloudtrail },
+    'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': {
+      service: 'cloudtrail',
+      protocol: 'json',
+      handlers: cloudtrail,
+    },
   };
   return (req, text) => {
-    const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+    const header = String(req.headers['x-amz-target'] ?? '');
+    const dot = header.lastIndexOf('.');
+    const prefix = dot < 0 ? header : header.slice(0, dot);
+    const operation = dot < 0 ? '' : header.slice(dot + 1);
     const target = prefix ? byTarget[prefix] : undefined;
     if (target) return { ...target, operation };
     return lambdaInvokeRoute(req, text, lambda);
