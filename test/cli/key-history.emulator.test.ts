@@ -119,3 +119,33 @@ describe('audit: groups depending on a previous key that is disabled or pending 
     expect(t.stderr()).not.toContain('previous key');
   });
 });
+
+describe('doctor: key-dependencies', () => {
+  it('fails naming the group and the fix when a previous key is disabled', async () => {
+    // Prepare
+    const { world: w, a, b, cli } = await scene();
+    w.emulator.state.putLogGroup(REGION, '/moved/doctor', {
+      kmsKeyId: b.arn,
+      tags: { [`${PREV_KEY_TAG_PREFIX}${a.keyId}`]: twoDaysAgo() },
+    });
+    await w.kms.send(new DisableKeyCommand({ KeyId: a.keyId }));
+    const t = cli();
+
+    // Act
+    const code = await run(['doctor', '--json'], t.io);
+
+    // Assess
+    expect(code).toBe(1);
+    const checks = JSON.parse(t.stdout()).checks as {
+      check: string;
+      status: string;
+      detail: string;
+      fix?: string;
+    }[];
+    const check = checks.find((c) => c.check === 'key-dependencies');
+    expect(check).toMatchObject({ status: 'fail', fix: `aws kms enable-key --key-id ${a.arn}` });
+    expect(check?.detail).toMatch(
+      /1 log group\(s\) hold data under a previous key .*\/moved\/doctor: .*Disabled/,
+    );
+  });
+});

@@ -58,6 +58,7 @@ describe('doctor runner', () => {
       'checkRecentFailures',
       'checkQueryResults',
       'checkFunctionRole',
+      'checkKeyDependencies',
     ]);
   });
 
@@ -104,6 +105,8 @@ describe('doctor runner', () => {
       ['recent failures', 'ok'],
       ['query results', 'info'],
       ['function role', 'warn'],
+      // issue 21 item 1: a new check, last (DescribeLogGroups is not mocked: it could not run)
+      ['key-dependencies', 'warn'],
     ]);
     expect(checks.every((c) => c.region === REGION)).toBe(true);
     expect(lambda.commandCalls(GetFunctionConfigurationCommand)[0]?.args[0].input).toEqual({
