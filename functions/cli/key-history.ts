@@ -57,7 +57,10 @@ export async function previousKeyRisks(input: {
   clock?: Clock | undefined;
   /** Epoch ms after which no more tags are read (doctor's bounded check). */
   deadline?: number | undefined;
+  /** The run's Ctrl-C: no more reads once aborted (what was not read is counted unread). */
+  signal?: AbortSignal | undefined;
 }): Promise<PreviousKeyView> {
+  const stopped = () => input.signal?.aborted === true;
   const clock = input.clock ?? systemClock;
   const buckets = sweepBuckets({}, clock);
   type Group = { name: string; arn: string; kmsKeyId?: string; retentionInDays?: number };
@@ -80,7 +83,7 @@ export async function previousKeyRisks(input: {
       });
     }
     nextToken = page.nextToken;
-  } while (nextToken);
+  } while (nextToken && !stopped());
 
   const now = clock.now();
   const found: { group: Group; key: string; source: PreviousKeyRisk['source'] }[] = [];
@@ -95,7 +98,7 @@ export async function previousKeyRisks(input: {
   let groupsUnread = 0;
   if (input.readTags) {
     for (const group of groups.values()) {
-      if (input.deadline !== undefined && clock.now() >= input.deadline) {
+      if (stopped() || (input.deadline !== undefined && clock.now() >= input.deadline)) {
         groupsUnread++;
         continue;
       }
@@ -105,7 +108,7 @@ export async function previousKeyRisks(input: {
       for (const r of parseRecords(tags)) consider(group, r.keyId, r.stoppedAt, 'record');
     }
   }
-  const trail = await readTrail(input.clients);
+  const trail = stopped() ? { read: false as const, error: 'interrupted' } : await readTrail(input.clients);
   if (trail.read) {
     for (const r of trailRecords(trail.events)) {
       const group = groups.get(r.group);

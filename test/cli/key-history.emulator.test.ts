@@ -71,7 +71,7 @@ describe('audit: groups depending on a previous key that is disabled or pending 
     const t = cli();
 
     // Act
-    const code = await run(['audit', '--json'], t.io);
+    const code = await run(['audit', '--json', '--key-records'], t.io);
 
     // Assess
     expect(code).toBe(1);
@@ -84,6 +84,12 @@ describe('audit: groups depending on a previous key that is disabled or pending 
     expect(err).not.toContain('/moved/expired');
     expect(err).not.toContain('/moved/deleted');
     expect(err).not.toContain('/remade');
+
+    // Without --key-records: CloudTrail only (no tag read for the view); the recorded-only group is not seen.
+    const plain = cli();
+    expect(await run(['audit', '--json'], plain.io)).toBe(1);
+    expect(plain.stderr()).toMatch(/\/moved\/terraform: .*\[CloudTrail, best effort\]/);
+    expect(plain.stderr()).not.toContain('/moved/override');
   });
 
   it('a disabled previous key; a group on it whose retention still keeps the data', async () => {
@@ -98,7 +104,7 @@ describe('audit: groups depending on a previous key that is disabled or pending 
     const t = cli();
 
     // Act
-    const code = await run(['audit', '--json'], t.io);
+    const code = await run(['audit', '--json', '--key-records'], t.io);
 
     // Assess
     expect(code).toBe(1);
@@ -112,7 +118,7 @@ describe('audit: groups depending on a previous key that is disabled or pending 
     const t = cli();
 
     // Act
-    const code = await run(['audit', '--json'], t.io);
+    const code = await run(['audit', '--json', '--key-records'], t.io);
 
     // Assess
     expect(code).toBe(0);

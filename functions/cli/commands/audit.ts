@@ -59,6 +59,8 @@ interface AuditOptions extends OrgFlags {
   /** Not a flag: the report of the interrupted run a resumed run left as it was (its own goes beside it). */
   resumedFrom?: string;
   skipOptOutCheck?: boolean;
+  /** Read every group's key-dependency records (one ListTagsForResource each) for the previous-key view. */
+  keyRecords?: boolean;
   force?: boolean;
 }
 
@@ -257,7 +259,8 @@ async function auditPair(ctx: Ctx, opts: AuditOptions, task: PairTask, state: Au
       ...known,
     };
   const queryResults = await queryResultsState(task.clients, task.config);
-  if (result.stopped !== 'signal') await auditPreviousKeys(ctx, opts, task, state, account);
+  if (result.stopped !== 'signal' && !io.signal?.aborted)
+    await auditPreviousKeys(ctx, opts, task, state, account);
   return {
     status: result.stopped === 'signal' ? 'interrupted' : 'done',
     counts,
@@ -450,8 +453,9 @@ async function auditPreviousKeys(
       region: task.region,
       account: task.account || account,
       prefix: opts.prefix,
-      readTags: !opts.skipOptOutCheck,
+      readTags: Boolean(opts.keyRecords) && !opts.skipOptOutCheck,
       clock: ctx.io.clock,
+      signal: ctx.io.signal,
     });
     state.previousKeys.push({ where, view });
   } catch (err) {
@@ -545,6 +549,10 @@ export const auditCommand: CliCommand = {
           'write the report to a new file (mode 0600; never through a symbolic link) instead of stdout',
         )
         .option('--force', 'overwrite the --out file if it exists')
+        .option(
+          '--key-records',
+          "also read every group's key-dependency records for the previous-key view (one ListTagsForResource per group)",
+        )
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',
