@@ -9,7 +9,9 @@
 /**
  * What every command reads: the groups, their tags, the keys they use and their policies, the caller; and the
  * enforce function's fight records (log streams of its own log group: the groups infrastructure as code keeps
- * taking the key from, which `audit` lists).
+ * taking the key from, which `audit` lists);
+ * and the last 90 days of CloudTrail (LookupEvents), from which `audit` and `doctor` reconstruct, best effort, the previous
+ * keys of groups the guard never saw change key (functions/cli/key-history.ts).
  */
 export const READ = {
   Sid: 'Read',
@@ -21,6 +23,7 @@ export const READ = {
     'kms:DescribeKey',
     'kms:GetKeyPolicy',
     'sts:GetCallerIdentity',
+    'cloudtrail:LookupEvents',
   ],
   Resource: '*',
 };
@@ -96,9 +99,23 @@ export const ENFORCE_WRITE = [
       'ForAllValues:StringEquals': { 'aws:TagKeys': ['ManagedBy'] },
     },
   },
+  {
+    // ALLOW_KEY_OVERRIDE replacing a key: the group's key-dependency record (functions/core/key-record.ts), and
+    // those tags only; UntagResource removes records whose data retention has removed.
+    Sid: 'KeyRecordTags',
+    Effect: 'Allow',
+    Action: ['logs:TagResource', 'logs:UntagResource'],
+    Resource: GROUPS,
+    Condition: {
+      'ForAllValues:StringLike': { 'aws:TagKeys': ['logs-kms-guard:prev-key:*', 'logs-kms-guard:owner-key'] },
+    },
+  },
 ];
 
-/** rollback's writes: remove the key, after tagging the group with the opt-out tag (and that tag only). */
+/**
+ * rollback's writes: remove the key, after tagging the group with the opt-out tag and the key-dependency record
+ * of the key it loses (functions/core/key-record.ts), and those tags only.
+ */
 export const ROLLBACK_WRITE = [
   { Sid: 'Disassociate', Effect: 'Allow', Action: ['logs:DisassociateKmsKey'], Resource: GROUPS },
   {
@@ -106,6 +123,10 @@ export const ROLLBACK_WRITE = [
     Effect: 'Allow',
     Action: ['logs:TagResource'],
     Resource: GROUPS,
-    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['{{SkipTagKey}}'] } },
+    Condition: {
+      'ForAllValues:StringLike': {
+        'aws:TagKeys': ['{{SkipTagKey}}', 'logs-kms-guard:prev-key:*', 'logs-kms-guard:owner-key'],
+      },
+    },
   },
 ];

@@ -10,6 +10,7 @@ import {
   DescribeLogGroupsCommand,
   ListTagsForResourceCommand,
   ResourceNotFoundException,
+  TagResourceCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -142,12 +143,6 @@ describe('enforce handler', () => {
       'IgnoredFailedCall',
     ],
     ['another API call', 'put-retention-policy.json', 'rejected-input', 'RejectedInput'],
-    [
-      'a group created with its own key',
-      'create-log-group-with-kms-key.json',
-      'already-encrypted',
-      'AlreadyEncrypted',
-    ],
     ['a group tagged to be skipped', 'create-log-group-skip-tag.json', 'out-of-scope', 'OutOfScope'],
     ['an event for another region', 'create-log-group-eu-west-1.json', 'rejected-input', 'RejectedInput'],
   ])('handles %s with zero AWS calls', async (_label, file, outcome, metric) => {
@@ -156,6 +151,20 @@ describe('enforce handler', () => {
     expect(result.outcome).toBe(outcome);
     expect(totalCalls()).toBe(0);
     expect(output.join('')).toContain(`"${metric}":1`);
+  });
+
+  // Issue 21 item 1: it was zero calls; the owner's key is now noted on the group (one TagResource), so that a
+  // later DisassociateKmsKey (whose record names no key) still records which key the old data needs.
+  it('handles a group created with its own key with one call: the owner key noted, nothing else', async () => {
+    const handler = await loadHandler();
+    const event = loadEvent('create-log-group-with-kms-key.json');
+    const result = await handler(event, context());
+    expect(result.outcome).toBe('already-encrypted');
+    expect(totalCalls()).toBe(1);
+    expect(logs.commandCalls(TagResourceCommand).map((c) => c.args[0].input.tags)).toEqual([
+      { 'logs-kms-guard:owner-key': event.detail.requestParameters.kmsKeyId },
+    ]);
+    expect(output.join('')).toContain('"AlreadyEncrypted":1');
   });
 
   it('rejects an event for another account, taken from the invoked function ARN', async () => {

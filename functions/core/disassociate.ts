@@ -6,6 +6,7 @@
 import { DisassociateKmsKeyCommand, TagResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
+import { type RecordWrite, writeKeyRecord } from './key-record-store.ts';
 import { retryTransient } from './retry.ts';
 import { pacedCall, pacedCommand, type TokenBucket } from './token-bucket.ts';
 
@@ -26,12 +27,26 @@ export async function disassociateKey(
      * fight; remove the tag to hand the group back to the guard).
      */
     optOut?: { arn: string; tagKey: string };
+    /**
+     * The key the group uses now: recorded on the group (key-record.ts) in the same TagResource as the opt-out
+     * tag, since the data ingested so far stays under it until retention removes it.
+     */
+    record?: Pick<RecordWrite, 'previousKey' | 'tags' | 'retentionInDays' | 'log'> & { arn: string };
   } = {},
 ): Promise<'disassociated' | 'gone'> {
   const clock = options.clock ?? systemClock;
   try {
     const optOut = options.optOut;
-    if (optOut) {
+    const record = options.record;
+    if (record) {
+      await writeKeyRecord({
+        ...record,
+        clients,
+        clock,
+        ...(options.deadline ? { deadline: options.deadline } : {}),
+        ...(optOut ? { extraTags: { [optOut.tagKey]: ROLLBACK_TAG_VALUE } } : {}),
+      });
+    } else if (optOut) {
       await retryTransient(
         () =>
           clients.logs.send(

@@ -5,7 +5,7 @@
  * be retrieved": CloudWatch Logs user guide, encrypt-log-data-kms). One step per change, from its CloudTrail
  * event (event.ts `ChangeRequest`). Nothing here disables, deletes or narrows a key.
  */
-import { DescribeLogGroupsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CancelKeyDeletionCommand,
   EnableKeyCommand,
@@ -22,8 +22,11 @@ import { reportFight } from './fight.ts';
 import { reportFinding } from './finding.ts';
 import { isIacTool } from './iac.ts';
 import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
+import { findKeyDependents, type KeyDependents } from './key-dependents.ts';
 import { keyPolicyRepairedFinding } from './key-policy-finding.ts';
 import { BREAK_GLASS_TAG, breakGlassInProgress, isBreakGlassRole } from './key-protection.ts';
+import { ownerKeyOf } from './key-record.ts';
+import { writeKeyRecord } from './key-record-store.ts';
 import { retryTransient } from './retry.ts';
 
 /** Handles one change to a group or key; answers the decision like enforceLogGroup does. */
@@ -101,12 +104,18 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
   if (key.KeyState === 'Enabled') {
     return done('change-ignored', `${key.Arn} is Enabled again (the change was undone)`, { keyArn: key.Arn });
   }
-  const users = await countGroupsUsing(deps, key.Arn);
+  const found = await findKeyDependents(deps, change, key.Arn);
+  const users = { count: found.dependents.length, complete: found.complete };
   if (users.count === 0 && !guard) {
     return done('change-ignored', `no log group of this region uses ${key.Arn}`, { keyArn: key.Arn });
   }
   const when = key.DeletionDate ? new Date(key.DeletionDate).toISOString() : change.deletionDate;
   deps.alert?.('KeyAtRisk', Math.max(users.count, 1));
+  const previous = found.dependents.filter((d) => d.kind === 'previous').map((d) => d.name);
+  const fix =
+    key.KeyState === 'PendingDeletion'
+      ? `aws kms cancel-key-deletion --key-id ${key.Arn} && aws kms enable-key --key-id ${key.Arn}`
+      : `aws kms enable-key --key-id ${key.Arn}`;
   deps.log.error(
     'a key that log groups use is disabled or scheduled for deletion: their data becomes unreadable',
     {
@@ -114,14 +123,14 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
       keyState: key.KeyState,
       groups: users.count,
       groupsCountComplete: users.complete,
+      // Groups on another key now whose older data (until retention removes it) is under this one.
+      ...(previous.length ? { previousKeyOf: previous.length } : {}),
       ...(when ? { unreadableFrom: when } : {}),
       guardKey: guard,
-      fix:
-        key.KeyState === 'PendingDeletion'
-          ? `aws kms cancel-key-deletion --key-id ${key.Arn} && aws kms enable-key --key-id ${key.Arn}`
-          : `aws kms enable-key --key-id ${key.Arn}`,
+      fix,
     },
   );
+  reportKeyAtRisk(deps, change, { keyArn: key.Arn, state: key.KeyState ?? 'unknown', when, fix }, found);
   const summary = `${users.count}${users.complete ? '' : '+'} log group(s) on ${key.Arn} (${key.KeyState}${when ? `, unreadable from ${when}` : ''})`;
   if (guard && !config.keyArn && config.restoreGuardKey) {
     const breakGlass = await breakGlassOf(change, keyOptions, key.Arn);
@@ -249,6 +258,19 @@ async function reEncrypt(change: ChangeRequest, deps: EnforceDeps): Promise<Enfo
     }
     throw err;
   }
+  // A key its owner chose at creation was removed: the data so far stays under it (key-record.ts).
+  const ownerKey = ownerKeyOf(tags);
+  if (ownerKey) {
+    await writeKeyRecord({
+      clients: deps.clients,
+      arn,
+      previousKey: ownerKey,
+      tags,
+      log: deps.log,
+      clock: deps.clock,
+      deadline: deps.deadline,
+    });
+  }
   const result = await enforceLogGroup(
     { name, region: change.region, account: change.account, tags, tagsCurrent: true },
     deps,
@@ -268,30 +290,33 @@ async function isGuardKey(options: KeyStepOptions, key: KeyMetadata): Promise<bo
   return behind?.KeyId === key.KeyId;
 }
 
-/**
- * How many log groups of the region use the key: every page of DescribeLogGroups until the deadline (about
- * half the invocation), so the alarm goes out within the minute even in an account with very many groups;
- * `complete: false` says the count is a lower bound.
- */
-async function countGroupsUsing(
+/** The key-at-risk finding (finding.ts): the key, every group whose data needs it, and from when it is unreadable. */
+function reportKeyAtRisk(
   deps: EnforceDeps,
-  keyArn: string,
-): Promise<{ count: number; complete: boolean }> {
+  change: ChangeRequest,
+  key: { keyArn: string; state: string; when: string | undefined; fix: string },
+  found: KeyDependents,
+): void {
+  const names = found.dependents.map((d) => d.name);
+  const previous = found.dependents.filter((d) => d.kind === 'previous').length;
   const clock = deps.clock ?? systemClock;
-  const stopAt = clock.now() + Math.max(0, (deps.deadline - clock.now()) / 2);
-  let count = 0;
-  let nextToken: string | undefined;
-  do {
-    if (clock.now() >= stopAt) return { count, complete: false };
-    const out = await retryTransient(
-      () =>
-        deps.clients.logs.send(
-          new DescribeLogGroupsCommand({ limit: 50, ...(nextToken ? { nextToken } : {}) }),
-        ),
-      { deadline: deps.deadline, clock },
-    );
-    for (const g of out.logGroups ?? []) if (g.kmsKeyId === keyArn) count++;
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return { count, complete: true };
+  reportFinding(deps.log, {
+    kind: 'key-at-risk',
+    state: 'ACTIVE',
+    severity: key.state === 'PendingDeletion' ? 'CRITICAL' : 'HIGH',
+    account: change.account,
+    region: change.region,
+    resource: { type: 'kms-key', arn: key.keyArn, name: key.keyArn.split('/').pop() ?? key.keyArn },
+    title: `A KMS key that log data depends on is ${key.state === 'PendingDeletion' ? 'scheduled for deletion' : 'disabled'}`,
+    description:
+      `${names.length}${found.complete ? '' : '+'} log group(s) hold data under ${key.keyArn} (${key.state})` +
+      (previous
+        ? `, ${previous} of them from before their key changed (kept until retention removes it)`
+        : '') +
+      `: CloudWatch Logs cannot read it while the key is ${key.state === 'PendingDeletion' ? 'pending deletion, and never after' : 'disabled'}.`,
+    fix: key.fix,
+    observedAt: new Date(clock.now()).toISOString(),
+    dependents: names,
+    ...(key.when ? { unreadableFrom: key.when } : {}),
+  });
 }

@@ -19,6 +19,7 @@ import {
   type KeyStepOptions,
   keyContext,
 } from './key.ts';
+import { markOwnerKey, writeKeyRecord } from './key-record-store.ts';
 import type { Log } from './log.ts';
 import { refusedForLogClass } from './log-class.ts';
 import { type BackoffOptions, retryTransient } from './retry.ts';
@@ -137,12 +138,21 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
   const scope = decideScope(config, name, target.tags);
   if (!scope.inScope) return done(scope.reserved ? 'not-encryptable' : 'out-of-scope', scope.reason);
   if (target.requestedKmsKeyId && !config.allowKeyOverride) {
+    await markOwnerKey({
+      clients,
+      arn: groupArnFor(target),
+      previousKey: target.requestedKmsKeyId,
+      log,
+      clock,
+      deadline: deps.deadline,
+    });
     return done('already-encrypted', 'created with its own KMS key: the owner chose it', {
       keyArn: target.requestedKmsKeyId,
     });
   }
 
   let current = target.currentKmsKeyId;
+  let retentionInDays: number | undefined;
   if (current === undefined) {
     const group = await retryTransient(() => describeLogGroup(clients, name), {
       deadline: deps.deadline,
@@ -150,6 +160,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     });
     if (!group) return done('group-gone', 'the log group no longer exists');
     current = group.kmsKeyId ?? null;
+    retentionInDays = group.retentionInDays;
   }
   if (current && !config.allowKeyOverride) {
     return done('already-encrypted', 'already uses a KMS key; not overridden', { keyArn: current });
@@ -171,8 +182,9 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     return done('already-encrypted', 'already uses the guard key', { keyArn: key.arn });
   // The tags as they are now: the event carries only those given at creation, a sweep work item none, and the
   // opt-out tag may have been set since. A failed read throws (the record goes back to the queue).
+  let tags = target.tags;
   if (!target.tagsCurrent) {
-    const tags = await readTags(clients, groupArnFor(target), {
+    tags = await readTags(clients, groupArnFor(target), {
       bucket: deps.tagsBucket,
       clock,
       deadline: deps.deadline,
@@ -184,6 +196,19 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
   if (config.dryRun) {
     return done('would-encrypt', current ? `would replace ${current}` : 'would associate', {
       keyArn: key.arn,
+    });
+  }
+  // ALLOW_KEY_OVERRIDE replacing another key: the data ingested so far stays under it (key-record.ts).
+  if (current) {
+    await writeKeyRecord({
+      clients,
+      arn: groupArnFor(target),
+      previousKey: current,
+      tags,
+      retentionInDays,
+      log,
+      clock,
+      deadline: deps.deadline,
     });
   }
 

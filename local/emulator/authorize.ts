@@ -41,7 +41,7 @@ export interface Check {
 }
 
 export interface AuthRequest {
-  service: 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config' | 'securityhub';
+  service: 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config' | 'securityhub' | 'cloudtrail';
   operation: string;
   region: string;
   input: Input;
@@ -83,6 +83,8 @@ const LOG_GROUP_BY_NAME = new Set([
   'DeleteLogGroup',
   'AssociateKmsKey',
   'DisassociateKmsKey',
+  'PutRetentionPolicy',
+  'DeleteRetentionPolicy',
   'ListTagsLogGroup',
   'TagLogGroup',
   'UntagLogGroup',

@@ -12,6 +12,7 @@ import { ApiError } from './errors.ts';
 import {
   cloudTrailEvent,
   type EventBus,
+  HISTORY_ONLY,
   kmsTrailDetails,
   requestParametersOf,
   userIdentityOf,
@@ -241,30 +242,30 @@ function publishTrailEvent(
   // A test may ask for its call to be recorded as an infrastructure-as-code tool's (trail-callers.ts).
   const tool = trailCallerOf(req.headers[TRAIL_CALLER_HEADER]);
   const identity = userIdentityOf(account, accessKeyId, call.at, principal);
-  parts.bus.publish(
-    cloudTrailEvent({
-      service,
-      operation,
-      region,
-      account,
-      at: call.at,
-      requestId,
-      userIdentity: tool?.invokedBy ? { ...identity, invokedBy: tool.invokedBy } : identity,
-      userAgent: tool?.userAgent ?? String(req.headers['user-agent'] ?? ''),
-      sourceIp: tool?.sourceIp ?? req.socket.remoteAddress ?? '127.0.0.1',
-      ...(tool?.console ? { consoleSession: true } : {}),
-      requestParameters,
-      ...(service === 'kms'
-        ? kmsTrailDetails(store, region, operation, outcome.input, outcome.applied, call.at)
-        : { responseElements: null }),
-      ...(outcome.applied
-        ? {}
-        : {
-            error: {
-              code: call.error ?? 'InternalFailure',
-              message: outcome.error?.message ?? 'no answer',
-            },
-          }),
-    }),
-  );
+  const event = cloudTrailEvent({
+    service,
+    operation,
+    region,
+    account,
+    at: call.at,
+    requestId,
+    userIdentity: tool?.invokedBy ? { ...identity, invokedBy: tool.invokedBy } : identity,
+    userAgent: tool?.userAgent ?? String(req.headers['user-agent'] ?? ''),
+    sourceIp: tool?.sourceIp ?? req.socket.remoteAddress ?? '127.0.0.1',
+    ...(tool?.console ? { consoleSession: true } : {}),
+    requestParameters,
+    ...(service === 'kms'
+      ? kmsTrailDetails(store, region, operation, outcome.input, outcome.applied, call.at)
+      : { responseElements: null }),
+    ...(outcome.applied
+      ? {}
+      : {
+          error: {
+            code: call.error ?? 'InternalFailure',
+            message: outcome.error?.message ?? 'no answer',
+          },
+        }),
+  });
+  if (HISTORY_ONLY.has(operation)) parts.bus.record(event);
+  else parts.bus.publish(event);
 }

@@ -15,7 +15,7 @@ import type { SqsMessage, SqsStateApi } from './sqs.ts';
 import type { EmulatorState } from './state.ts';
 
 /** The services the emulator serves. */
-export type Service = 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config' | 'securityhub';
+export type Service = 'kms' | 'logs' | 'sqs' | 'lambda' | 'events' | 'config' | 'securityhub' | 'cloudtrail';
 
 /** What an account emulator starts from: its account, time scale, quotas, faults, IAM and seed. */
 export interface EmulatorOptions {

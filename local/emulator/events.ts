@@ -53,6 +53,9 @@ export const TRAILED: Record<'kms' | 'logs', Record<string, readonly string[]>> 
   logs: {
     CreateLogGroup: ['logGroupName', 'kmsKeyId', 'tags', 'logGroupClass'],
     DisassociateKmsKey: ['logGroupName', 'resourceIdentifier'],
+    // In the event history (LookupEvents) only: no rule of the guard subscribes to them (serverless.yml).
+    AssociateKmsKey: ['logGroupName', 'resourceIdentifier', 'kmsKeyId'],
+    DeleteLogGroup: ['logGroupName'],
   },
   kms: {
     PutKeyPolicy: ['KeyId', 'PolicyName', 'Policy', 'BypassPolicyLockoutSafetyCheck'],
@@ -295,8 +298,19 @@ export function createLogGroupEvent(
   });
 }
 
-/** Delivers events to listeners after a delay; loses or duplicates some (seeded). */
+/** Recorded calls kept in the event history (LookupEvents) but not delivered to the event listeners. */
+export const HISTORY_ONLY = new Set(['AssociateKmsKey', 'DeleteLogGroup']);
+
+/** The most events the history keeps. */
+const HISTORY_MAX = 200_000;
+
+/**
+ * Delivers events to listeners after a delay; loses or duplicates some (seeded). Keeps every recorded event in
+ * `history` as well (CloudTrail's event history, which LookupEvents reads: delivery through EventBridge is best
+ * effort, the trail is not).
+ */
 export class EventBus {
+  readonly history: Record<string, unknown>[] = [];
   private readonly listeners: Listeners<unknown>;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly delayMs: number;
@@ -316,7 +330,15 @@ export class EventBus {
     return this.listeners.add(listener);
   }
 
+  /** Keeps an event in the history without delivering it. */
+  record(event: Record<string, unknown>): void {
+    this.history.push(event);
+    // Bounded, so that a long benchmark run does not grow without end (the oldest go first, as after 90 days).
+    if (this.history.length > HISTORY_MAX) this.history.splice(0, this.history.length - HISTORY_MAX / 2);
+  }
+
   publish(event: Record<string, unknown>): void {
+    this.record(event);
     // Draw both numbers every time so that one rate does not shift the other's sequence.
     const lost = this.random() < this.lossRate;
     const duplicated = this.random() < this.duplicateRate;

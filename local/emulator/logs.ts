@@ -198,6 +198,11 @@ function tagMap(value: unknown): Record<string, string> {
   return { ...(value as Record<string, string>) };
 }
 
+/** The values PutRetentionPolicy accepts (CloudWatch Logs API reference, PutRetentionPolicy). */
+const RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+];
+
 function describe(g: GroupRecord) {
   return {
     logGroupName: g.name,
@@ -206,6 +211,7 @@ function describe(g: GroupRecord) {
     arn: `${g.arn}:*`,
     storedBytes: 0,
     ...(g.kmsKeyId !== undefined ? { kmsKeyId: g.kmsKeyId } : {}),
+    ...(g.retentionInDays !== undefined ? { retentionInDays: g.retentionInDays } : {}),
     logGroupClass: g.logGroupClass,
     logGroupArn: g.arn,
     // Shown when on (the field is optional in the API reference's LogGroup shape).
@@ -365,6 +371,23 @@ export const logsHandlers: Record<string, Handler> = {
     }
     group.kmsKeyId = checkKeyForGroup(ctx, input.kmsKeyId, group.name);
     group.associatedAt = ctx.now;
+    return {};
+  },
+
+  // Retention (CloudWatch Logs API reference, PutRetentionPolicy: retentionInDays one of the listed values;
+  // DeleteRetentionPolicy: kept forever again). The key-dependency record reads it (functions/core/key-record.ts).
+  PutRetentionPolicy(ctx, input) {
+    const group = existing(ctx, validName(input.logGroupName));
+    const days = Number(input.retentionInDays);
+    if (!RETENTION_DAYS.includes(days)) {
+      fail('InvalidParameterException', `Invalid retentionInDays value: ${String(input.retentionInDays)}`);
+    }
+    group.retentionInDays = days;
+    return {};
+  },
+
+  DeleteRetentionPolicy(ctx, input) {
+    existing(ctx, validName(input.logGroupName)).retentionInDays = undefined;
     return {};
   },
 

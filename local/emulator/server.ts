@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Authorizer } from './authorize.ts';
+import { CloudTrailService } from './cloudtrail.ts';
 import { ConfigService } from './config.ts';
 import { type EmulatorParts, requestHandler } from './dispatch.ts';
 import type { Emulator, EmulatorHost, EmulatorOptions } from './emulator.ts';
@@ -35,6 +36,8 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     log,
   });
   const lambda = new LambdaService(account, log);
+  const bus = new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log);
+  const cloudtrail = new CloudTrailService(bus);
   const eventBridge = new EventBridgeService(account, log);
   const config = new ConfigService(account, log);
   const securityHub = new SecurityHubService(account);
@@ -45,6 +48,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
         events: (req) => eventBridge.checks(req.region, req.operation, req.input),
         config: (req) => config.checks(req.region, req.operation, req.input),
         securityhub: (req) => securityHub.checks(req.region, req.operation, req.input),
+        cloudtrail: (req) => cloudtrail.checks(req.operation),
       })
     : undefined;
   const parts: EmulatorParts = {
@@ -54,7 +58,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
     // Separate streams, so that event delivery never shifts which calls get faults.
     faultRandom: seededRandom(seed),
     faultRate: options.faultRate ?? 0,
-    bus: new EventBus(options.events ?? {}, timeScale, seededRandom(seed ^ 0x5bd1e995), log),
+    bus,
     ...(authorizer ? { authorizer } : {}),
     ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(host ? { host } : {}),
@@ -62,6 +66,7 @@ export async function startEmulator(options: EmulatorOptions = {}, host?: Emulat
       events: eventBridge.handlers,
       config: config.handlers,
       securityhub: securityHub.handlers,
+      cloudtrail: cloudtrail.handlers,
     }),
     calls: [],
     log,

@@ -1,7 +1,7 @@
 /**
  * Picks the service and operation a request is for, and the protocol it speaks. The awsJson protocols name them in
  * `X-Amz-Target: <Prefix>.<Operation>` (KMS `TrentService`, CloudWatch Logs `Logs_20140328`, SQS `AmazonSQS`,
- * EventBridge `AWSEvents`, AWS Config `StarlingDoveService`);
+ * EventBridge `AWSEvents`, AWS Config `StarlingDoveService`, CloudTrail `CloudTrail_20131101`; the prefix is everything before the last dot);
  * Lambda's REST API names them in the path (`POST /2015-03-31/functions/<name>/invocations`, lambda.ts), whose input
  * is built from the path, the query, the headers and the body. Security Hub's REST JSON API names them in the path
  * too (`POST /findings/import` BatchImportFindings, `POST /findings` GetFindings: securityhub.ts); its errors are
@@ -39,6 +39,7 @@ export function serviceRouter(
     events?: Record<string, Handler>;
     config?: Record<string, Handler>;
     securityhub?: Record<string, Handler>;
+    cloudtrail?: Record<string, Handler>;
   } = {},
 ): ServiceRouter {
   // Security Hub is REST-JSON: its operation is the request's path (Security Hub API reference).
@@ -63,9 +64,28 @@ export function serviceRouter(
           },
         }
       : {}),
+    // awsJson1_1: the SDK's client-cloudtrail sends `X-Amz-Target: CloudTrail_20131101.<Op>` (its serviceTarget);
+    // the CloudTrail API reference's examples spell it `com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.<Op>`.
+    ...(more.cloudtrail
+      ? {
+          CloudTrail_20131101: {
+            service: 'cloudtrail' as const,
+            protocol: 'json' as const,
+            handlers: more.cloudtrail,
+          },
+          'com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101': {
+            service: 'cloudtrail' as const,
+            protocol: 'json' as const,
+            handlers: more.cloudtrail,
+          },
+        }
+      : {}),
   };
   return (req, text) => {
-    const [prefix, operation = ''] = String(req.headers['x-amz-target'] ?? '').split('.');
+    const header = String(req.headers['x-amz-target'] ?? '');
+    const dot = header.lastIndexOf('.');
+    const prefix = dot < 0 ? header : header.slice(0, dot);
+    const operation = dot < 0 ? '' : header.slice(dot + 1);
     const target = prefix ? byTarget[prefix] : undefined;
     if (target) return { ...target, operation };
     const hub = securityHubPaths[new URL(req.url ?? '/', 'http://emulator').pathname];

@@ -70,6 +70,8 @@ export interface GroupInit {
   logGroupClass?: LogGroupClass | undefined;
   /** PutLogGroupDeletionProtection (2025-11); default off. */
   deletionProtection?: boolean | undefined;
+  /** PutRetentionPolicy's days; undefined: kept forever. */
+  retentionInDays?: number | undefined;
 }
 
 /**
@@ -85,6 +87,8 @@ export class GroupRecord {
   readonly logGroupClass: LogGroupClass;
   /** Deletion protection: DeleteLogGroup is refused while it is on. */
   deletionProtection: boolean;
+  /** PutRetentionPolicy's days; undefined: kept forever (CloudWatch Logs' default). */
+  retentionInDays: number | undefined = undefined;
   /** Log streams by name, with their creation time (the sweep's lease lives in its own group's streams). */
   streams: Map<string, number> | undefined;
   private tagMap: Record<string, string> | undefined;
@@ -100,6 +104,7 @@ export class GroupRecord {
     this.kmsKeyId = init.kmsKeyId;
     this.associatedAt = init.kmsKeyId !== undefined ? createdAt : undefined;
     this.streams = undefined;
+    this.retentionInDays = init.retentionInDays;
     this.tagMap = init.tags && Object.keys(init.tags).length > 0 ? { ...init.tags } : undefined;
   }
 

@@ -9,6 +9,7 @@ import {
   DescribeTrailsCommand,
   GetEventSelectorsCommand,
   GetTrailStatusCommand,
+  LookupEventsCommand,
 } from '@aws-sdk/client-cloudtrail';
 import {
   CloudWatchLogsClient,
@@ -50,6 +51,8 @@ const url = (arn: string) => `https://sqs.${REGION}.amazonaws.com/${ACCOUNT}/${a
 /** A default deployment (EncryptQueryResults off) in good health, in every region asked. */
 function healthyDeployment() {
   sts.on(GetCallerIdentityCommand).resolves({ Account: ACCOUNT, Arn: `arn:aws:iam::${ACCOUNT}:user/me` });
+  // issue 21 item 1: doctor's key-dependencies check reads the trail's key events (none here).
+  cloudtrail.on(LookupEventsCommand).resolves({ Events: [] });
   cloudtrail.on(DescribeTrailsCommand).resolves({
     trailList: [
       {
@@ -101,6 +104,8 @@ function healthyDeployment() {
   });
   logs.on(FilterLogEventsCommand).resolves({ events: [] });
   lambda.on(GetFunctionConfigurationCommand).resolves({ Role: ROLE });
+  // issue 21 item 1: doctor's key-dependencies check lists the region's groups (none here).
+  logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [] });
 }
 
 beforeEach(() => {

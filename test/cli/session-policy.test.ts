@@ -41,7 +41,12 @@ const READS: Call[] = [
   ['kms:DescribeKey', KEY],
   ['kms:GetKeyPolicy', KEY],
   ['sts:GetCallerIdentity', '*'],
+  // audit/doctor: the previous keys of groups the guard never saw change key (cli/key-history.ts)
+  ['cloudtrail:LookupEvents', '*'],
 ];
+
+/** The key-dependency record's tags (core/key-record.ts), and those only. */
+const RECORD_TAGS = { 'aws:TagKeys': ['logs-kms-guard:prev-key:11111111-1111-1111-1111-111111111111'] };
 
 /** The calls each command makes in a member account, read from its code (docs/CLI.md "Permissions"). */
 const CALLS: Record<AcrossCommand, Call[]> = {
@@ -85,13 +90,19 @@ const CALLS: Record<AcrossCommand, Call[]> = {
     ['kms:PutKeyPolicy', KEY, { 'kms:BypassPolicyLockoutSafetyCheck': 'false' }],
     ['kms:EnableKeyRotation', KEY],
     ['kms:TagResource', KEY, { 'aws:RequestTag/ManagedBy': 'logs-kms-guard', 'aws:TagKeys': ['ManagedBy'] }],
+    // ALLOW_KEY_OVERRIDE: the record of the key replaced, expired records removed
+    ['logs:TagResource', GROUP, RECORD_TAGS],
+    ['logs:UntagResource', GROUP, RECORD_TAGS],
   ],
   rollback: [
     ...READS,
     [
       'logs:TagResource',
       GROUP,
-      { 'aws:RequestTag/logs-kms-guard:skip': 'rollback', 'aws:TagKeys': ['logs-kms-guard:skip'] },
+      {
+        'aws:RequestTag/logs-kms-guard:skip': 'rollback',
+        'aws:TagKeys': ['logs-kms-guard:skip', RECORD_TAGS['aws:TagKeys'][0] as string],
+      },
     ],
     ['logs:DisassociateKmsKey', GROUP],
   ],
@@ -220,7 +231,11 @@ describe('sessionPolicy', () => {
     const alias = enforce.Statement.find((s: { Sid: string }) => s.Sid === 'GuardAlias');
     expect(alias.Resource).toEqual(['arn:aws-cn:kms:*:*:alias/logs-kms-guard', 'arn:aws-cn:kms:*:*:key/*']);
     const tag = rollback.Statement.find((s: { Sid: string }) => s.Sid === 'OptOutTag');
-    expect(tag.Condition['ForAllValues:StringEquals']['aws:TagKeys']).toEqual(['odd"key']);
+    expect(tag.Condition['ForAllValues:StringLike']['aws:TagKeys']).toEqual([
+      'odd"key',
+      'logs-kms-guard:prev-key:*',
+      'logs-kms-guard:owner-key',
+    ]);
     expect(JSON.stringify(enforce)).not.toContain('{{');
   });
 });

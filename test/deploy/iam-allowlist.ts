@@ -48,6 +48,14 @@ const VIA_LOGS: Shape = {
   why: 'AssociateKmsKey: CloudWatch Logs calls KMS with the caller (configured key; the guard key grants it in its policy)',
 };
 
+/** The key-dependency record's tags (functions/core/key-record.ts), on any group of the account, those tags only. */
+const KEY_RECORD: Omit<Shape, 'why'> = {
+  resources: [LOG_GROUPS],
+  condition: {
+    'ForAllValues:StringLike': { 'aws:TagKeys': ['logs-kms-guard:prev-key:*', 'logs-kms-guard:owner-key'] },
+  },
+};
+
 const own = (fn: string): Shape => ({ resources: [ownLogGroup(fn)], why: 'write its own log group only' });
 
 /**
@@ -93,6 +101,10 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
         resources: [LOG_GROUPS],
         why: 'a group that lost its key: honour its opt-out tag (rollback sets it)',
       },
+    ],
+    'logs:TagResource': [{ ...KEY_RECORD, why: 'the key-dependency record: a group moved off a key' }],
+    'logs:UntagResource': [
+      { ...KEY_RECORD, why: 'the key-dependency record: drop records retention has expired' },
     ],
     'kms:DescribeKey': [
       {

@@ -121,6 +121,8 @@ async function scenarios(mutate?: (p: IamPrincipal) => void): Promise<string[]> 
   if (b) failures.push(`configured key: ${b}`);
   const c = await reEncryptScenario(mutate);
   if (c) failures.push(`a group that lost its key: ${c}`);
+  const d = await overrideScenario(mutate);
+  if (d) failures.push(`ALLOW_KEY_OVERRIDE: ${d}`);
   return failures;
 }
 
@@ -149,6 +151,29 @@ async function reEncryptScenario(mutate?: (p: IamPrincipal) => void): Promise<st
   }
 }
 
+/** ALLOW_KEY_OVERRIDE: a group on a team's key is taken over, the team's key recorded on it (issue 21 item 1). */
+async function overrideScenario(mutate?: (p: IamPrincipal) => void): Promise<string | undefined> {
+  const world = await startWorld({ throttle: false, propagationDelayMs: 0 });
+  world.expectDenials();
+  const key = await existingGuardKey(world);
+  const team = world.emulator.state.createKeyDirect(REGION, {
+    policy: JSON.stringify(defaultKeyPolicy({ partition: 'aws', region: REGION, account: ACCOUNT })),
+  });
+  world.emulator.state.putLogGroup(REGION, '/team/taken', { kmsKeyId: team.arn });
+  const pipeline = await pipelineUnder(world, { ALLOW_KEY_OVERRIDE: 'true' }, mutate);
+  if (typeof pipeline === 'string') return pipeline;
+  try {
+    pipeline.send(createEvent(world, '/team/taken'));
+    if (!(await pipeline.drain(15_000))) return 'the queue did not drain';
+    const group = world.emulator.state.logGroup(REGION, '/team/taken');
+    if (group?.kmsKeyId !== key.arn) return 'not taken over';
+    if (!Object.keys(group.tags).some((k) => k.endsWith(team.keyId))) return 'no key-dependency record';
+    return undefined;
+  } finally {
+    await pipeline.stop();
+  }
+}
+
 describe('every EnforceRole grant is needed', () => {
   it('control: the scenarios pass under the role as packaged', async () => {
     expect(await scenarios()).toEqual([]);
@@ -167,6 +192,7 @@ describe('every EnforceRole grant is needed', () => {
     'KmsUseConfiguredKeyThroughLogs',
     'KmsUpdateConfiguredKeyPolicy',
     'ReadGroupTags',
+    'KeyRecordTags',
   );
 
   it('the list below covers every Allow statement of the role', () => {

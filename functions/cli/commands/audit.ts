@@ -33,12 +33,13 @@ import {
   skippedLines,
   totalOf,
 } from '../across.ts';
-import { type CliClients, oldestPendingCall } from '../aws.ts';
+import { type CliClients, describeAwsError, oldestPendingCall } from '../aws.ts';
 import { type Completeness, completenessOf, incompleteHeadline } from '../completeness.ts';
 import { acrossAccounts, type CliCommand, type Ctx, common, EXIT, examples } from '../context.ts';
 import { type FoughtGroup, fightsText, foughtLines, foughtSummary, readFights } from '../fights.ts';
 import { type ReportRow, type RunReport, renderHtml } from '../html.ts';
 import { checkKeyArnUpFront } from '../key-check.ts';
+import { type PreviousKeyView, previousKeyLines, previousKeyRisks } from '../key-history.ts';
 import { DEFAULT_ROLE_NAME, isAcross, type OrgFlags } from '../org.ts';
 import { makeProgress, type Progress } from '../progress.ts';
 import { queryResultsLines } from '../query-results.ts';
@@ -59,6 +60,8 @@ interface AuditOptions extends OrgFlags {
   /** Not a flag: the report of the interrupted run a resumed run left as it was (its own goes beside it). */
   resumedFrom?: string;
   skipOptOutCheck?: boolean;
+  /** Read every group's key-dependency records (one ListTagsForResource each) for the previous-key view. */
+  keyRecords?: boolean;
   force?: boolean;
 }
 
@@ -92,6 +95,8 @@ interface AuditState {
   progress: Progress;
   /** The groups infrastructure as code keeps taking the key from (functions/cli/fights.ts). */
   fought: FoughtGroup[];
+  /** Each audited pair's view of the groups depending on an unusable previous key (cli/key-history.ts). */
+  previousKeys: { where: string; view?: PreviousKeyView; error?: string }[];
 }
 
 /** A finished audit run, as the report and the closing lines read it. */
@@ -140,6 +145,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
     counts,
     progress,
     fought: [],
+    previousKeys: [],
   };
   // A --key-arn of another account, or one that does not exist: refused up front, as enforce refuses it.
   if (!multi) await checkKeyArnUpFront(ctx, { usable: false });
@@ -199,7 +205,7 @@ async function audit(ctx: Ctx, opts: AuditOptions): Promise<number> {
   };
   await writeAuditReport(ctx, reportOpts, state, run);
   printAuditSummary(ctx, reportOpts, state, run);
-  return auditExitCode(ctx, run, state.fought.length);
+  return auditExitCode(ctx, run, state);
 }
 
 /** Audits one account × region: sweeps it read-only, each group a row, then reads its query-results state. */
@@ -273,6 +279,8 @@ async function auditPair(ctx: Ctx, opts: AuditOptions, task: PairTask, state: Au
       ...known,
     };
   const queryResults = await queryResultsState(task.clients, task.config);
+  if (result.stopped !== 'signal' && !io.signal?.aborted)
+    await auditPreviousKeys(ctx, opts, task, state, account);
   return {
     status: result.stopped === 'signal' ? 'interrupted' : 'done',
     counts,
@@ -413,6 +421,7 @@ function printAuditSummary(ctx: Ctx, opts: AuditOptions, state: AuditState, run:
   }
   if (totals.atRisk > 0) printer.info(printer.style.red(atRiskText(state.tally.risks)));
   for (const line of foughtLines(state.fought)) printer.warn(line);
+  printPreviousKeys(ctx, state, multi);
   if (result.resume) printer.info(resumeText('resume with', result.resume.command));
   else if (opts.resumeToken && !run.completeness.complete) printer.info(RERUN_SAME_TOKEN);
   // Last, so that the cause is what a terminal shows at the bottom.
@@ -431,8 +440,8 @@ function accountsLine(pairs: ReportPair[], completeness: Completeness): string {
   return `accounts: ${done} of ${accounts.length} fully audited${bad.size ? `; ${bad.size} not finished (failed or interrupted): INCOMPLETE` : ''}${skipped ? `; ${skipped} with skipped regions or suspended (nothing to audit there)` : ''}`;
 }
 
-/** The exit code: 130 interrupted, 3 a pair failed or was denied, 1 findings (unencrypted, at risk or fought over), else 0. */
-function auditExitCode(ctx: Ctx, run: AuditRun, fought: number): number {
+/** The exit code: 130 interrupted, 3 a pair failed or was denied, 1 findings (unencrypted, at risk, fought over, or a previous key at risk), else 0. */
+function auditExitCode(ctx: Ctx, run: AuditRun, state: AuditState): number {
   const { printer } = ctx;
   const { totals } = run;
   if (run.interrupted) return EXIT.interrupted;
@@ -445,7 +454,59 @@ function auditExitCode(ctx: Ctx, run: AuditRun, fought: number): number {
   }
   const failed = run.pairs.filter((p) => p.status === 'failed' || p.skip === 'denied');
   if (failed.length) return EXIT.aws;
-  return totals.candidates > 0 || totals.atRisk > 0 || fought > 0 ? EXIT.findings : EXIT.ok;
+  const previousAtRisk = state.previousKeys.some((p) => (p.view?.risks.length ?? 0) > 0);
+  return totals.candidates > 0 || totals.atRisk > 0 || state.fought.length > 0 || previousAtRisk
+    ? EXIT.findings
+    : EXIT.ok;
+}
+
+/**
+ * The at-risk view of previous keys for one audited pair: groups whose data from before their key changed needs
+ * a key now disabled or pending deletion (the guard's records, and CloudTrail's last 90 days, best effort).
+ */
+async function auditPreviousKeys(
+  ctx: Ctx,
+  opts: AuditOptions,
+  task: PairTask,
+  state: AuditState,
+  account: string | undefined,
+): Promise<void> {
+  const where = task.account ? `${task.account} ${task.region}: ` : '';
+  try {
+    const view = await previousKeyRisks({
+      clients: task.clients,
+      region: task.region,
+      account: task.account || account,
+      prefix: opts.prefix,
+      readTags: Boolean(opts.keyRecords) && !opts.skipOptOutCheck,
+      clock: ctx.io.clock,
+      signal: ctx.io.signal,
+    });
+    state.previousKeys.push({ where, view });
+  } catch (err) {
+    state.previousKeys.push({ where, error: describeAwsError(err) });
+  }
+}
+
+/** The previous-key lines of every pair, after the at-risk summary. */
+function printPreviousKeys(ctx: Ctx, state: AuditState, multi: boolean): void {
+  const { printer } = ctx;
+  const risks = state.previousKeys.reduce((n, p) => n + (p.view?.risks.length ?? 0), 0);
+  if (risks > 0) {
+    printer.info(
+      printer.style.red(
+        `${risks} log group(s) depend on a previous key that is disabled or pending deletion (their data from before the key changed, until retention removes it); enable the key (or cancel its deletion):`,
+      ),
+    );
+  }
+  for (const p of state.previousKeys) {
+    const where = multi ? p.where : '';
+    if (p.error) printer.warn(`${where}previous keys not checked: ${p.error}`);
+    if (!p.view) continue;
+    const lines = previousKeyLines(p.view, where);
+    for (const line of lines.risks) printer.info(`  ${line}`);
+    for (const line of lines.notes) printer.warn(line);
+  }
 }
 
 /** The summary of the groups at risk: how many for each reason, the earliest date, what to do. */
@@ -516,6 +577,10 @@ export const auditCommand: CliCommand = {
           'write the report to a new file (mode 0600; never through a symbolic link) instead of stdout',
         )
         .option('--force', 'overwrite the --out file if it exists')
+        .option(
+          '--key-records',
+          "also read every group's key-dependency records for the previous-key view (one ListTagsForResource per group)",
+        )
         .option('--prefix <prefix>', 'only log groups whose names start with this')
         .option(
           '--unencrypted',

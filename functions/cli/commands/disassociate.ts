@@ -56,6 +56,13 @@ async function disassociate(ctx: Ctx, opts: { logGroup: string; force?: boolean 
   const done = await disassociateKey(clients, opts.logGroup, {
     ...(io.clock ? { clock: io.clock } : {}),
     optOut: { arn, tagKey: config.skipTagKey },
+    // The data so far stays under this key until retention removes it: recorded on the group (key-record.ts).
+    record: {
+      arn,
+      previousKey: group.kmsKeyId,
+      retentionInDays: group.retentionInDays,
+      log: printer.log,
+    },
   });
   printer.info(
     `${done === 'gone' ? 'gone meanwhile' : 'disassociated'}: ${opts.logGroup} (the key ${key} is kept; old data stays readable with it)`,

@@ -17,6 +17,7 @@ import { checkCloudTrail } from './cloudtrail.ts';
 import { checkCredentials } from './credentials.ts';
 import { checkRecentFailures } from './enforce-function.ts';
 import { checkKey, checkKeyRotation } from './key.ts';
+import { checkKeyDependencies } from './key-dependencies.ts';
 import { checkFunctionRole, checkKeyPolicy, checkQueryResults } from './key-policy.ts';
 import { checkKeyProtection } from './key-protection.ts';
 import { checkQueue } from './queue.ts';
@@ -36,6 +37,7 @@ export const DOCTOR_CHECKS: readonly DoctorCheck[] = [
   checkFunctionRole,
   checkKeyProtection,
   checkCentralizationRules,
+  checkKeyDependencies,
 ];
 
 /** How long one check may wait on AWS (one call's request and connection timeouts) before it is given up. */

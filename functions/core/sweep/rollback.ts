@@ -17,6 +17,12 @@ export async function rollbackGroup({ report }: GroupWork, ctx: GroupContext): P
     clock: ctx.clock,
     deadline: ctx.deadline(),
     optOut: { arn: report.arn, tagKey: ctx.config.skipTagKey },
+    // The data so far stays under the guard key: recorded in the same TagResource (key-record.ts).
+    ...(report.kmsKeyId
+      ? {
+          record: { arn: report.arn, previousKey: report.kmsKeyId, log: ctx.log },
+        }
+      : {}),
   });
   report.action = done === 'gone' ? 'group-gone' : 'disassociated';
 }

@@ -14,6 +14,7 @@ import type { BenchArgs, Section } from '../args.ts';
 import { createEvent, FUNCTION_ARN, guardKey, handlerEnv, runChild } from '../rig.ts';
 import { type Figure, pairedRatios, spread } from '../stats.ts';
 import { type ColdCalls, callFigures } from './calls.ts';
+import { recordFigures } from './record.ts';
 
 /** What scripts/bench/cold-child.mjs reports: the import, and the import and first event together. */
 interface ColdOut {
@@ -148,7 +149,10 @@ export async function coldAndCallFigures(
       log(`${process.stderr.isTTY ? '\n' : ''}  cold start: ${reps} rounds done`);
       figures.push(...coldFigures(rounds, reps));
     }
-    if (wants('calls')) figures.push(...(await callFigures(emulator, key.arn, env, rounds)));
+    if (wants('calls')) {
+      figures.push(...(await callFigures(emulator, key.arn, env, rounds)));
+      figures.push(...(await recordFigures(emulator, key.arn, env)));
+    }
   } finally {
     await emulator.stop();
   }

@@ -60,6 +60,7 @@ describe('doctor runner', () => {
       'checkFunctionRole',
       'checkKeyProtection',
       'checkCentralizationRules',
+      'checkKeyDependencies',
     ]);
   });
 
@@ -107,6 +108,8 @@ describe('doctor runner', () => {
       ['query results', 'info'],
       ['function role', 'warn'],
       ['key protection', 'info'],
+      // issue 21 item 1: a new check, last (DescribeLogGroups is not mocked: it could not run)
+      ['key-dependencies', 'warn'],
     ]);
     expect(checks.every((c) => c.region === REGION)).toBe(true);
     expect(lambda.commandCalls(GetFunctionConfigurationCommand)[0]?.args[0].input).toEqual({
