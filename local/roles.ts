@@ -59,6 +59,14 @@ export function roleArn(
   return `arn:${partitionOf(stack.region)}:iam::${stack.account}:role/${name}`;
 }
 
+/**
+ * The id Config gives the template's rule `logicalId` in a local "deployment" (AWS picks config-rule-<random>);
+ * create the emulator's rule with it (state.createConfigRule's `id`) so that the role's grant names that rule.
+ */
+export function deployedConfigRuleId(logicalId: string): string {
+  return `config-rule-${logicalId.toLowerCase()}`;
+}
+
 /** Resolves the template's intrinsics for one stack; pure. */
 function resolver(template: CfnTemplate, stack: Stack) {
   const partition = partitionOf(stack.region);
@@ -96,6 +104,8 @@ function resolver(template: CfnTemplate, stack: Stack) {
         return `arn:${partition}:events:${stack.region}:${stack.account}:rule/${base}`;
       case 'AWS::Lambda::Function':
         return `arn:${partition}:lambda:${stack.region}:${stack.account}:function:${base}`;
+      case 'AWS::Config::ConfigRule':
+        return `arn:${partition}:config:${stack.region}:${stack.account}:config-rule/${deployedConfigRuleId(id)}`;
       default:
         throw new Error(`Fn::GetAtt ${id}.Arn of a ${resource.Type} is not supported`);
     }
@@ -224,6 +234,10 @@ function parametersFromEnv(env: Record<string, string | undefined>): Record<stri
   if (env.KMS_KEY_ARN) parameters.KmsKeyArn = env.KMS_KEY_ARN;
   if (env.KMS_KEY_ALIAS) parameters.KmsKeyAlias = env.KMS_KEY_ALIAS;
   if (env.ALLOW_KEY_POLICY_UPDATE) parameters.AllowKeyPolicyUpdate = env.ALLOW_KEY_POLICY_UPDATE;
+  // The findings function's integrations (infra/sls/findings.yml sets these from the parameters).
+  if (env.SECURITY_HUB_FINDINGS) parameters.SecurityHubFindings = env.SECURITY_HUB_FINDINGS;
+  if (env.NOTIFY_FINDINGS) parameters.NotifyFindings = env.NOTIFY_FINDINGS;
+  if (env.CONFIG_RULE_NAME) parameters.ConfigRule = 'true';
   return parameters;
 }
 

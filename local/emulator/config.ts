@@ -60,7 +60,8 @@ export interface StoredEvaluation {
 
 /** The Config part of `emulator.state`. */
 export interface ConfigStateApi {
-  createConfigRule(region: string, name: string, functionArn: string): ConfigRuleInfo;
+  /** A rule as CloudFormation creates it; `id` (default config-rule-<random>) to match a resolved template's ARN. */
+  createConfigRule(region: string, name: string, functionArn: string, id?: string): ConfigRuleInfo;
   /** A periodic invocation of the rule, as Config starts one: a fresh result token in the event. */
   configRuleInvocation(region: string, name: string): ConfigRuleEvent;
   /** The rule's evaluations, by resource. */
@@ -122,8 +123,8 @@ export class ConfigService {
 
   stateApi(now: () => number): ConfigStateApi {
     return {
-      createConfigRule: (region, name, functionArn) => {
-        const id = `config-rule-${randomUUID().slice(0, 6)}`;
+      createConfigRule: (region, name, functionArn, given) => {
+        const id = given ?? `config-rule-${randomUUID().slice(0, 6)}`;
         const arn = `arn:${partitionOf(region)}:config:${region}:${this.account}:config-rule/${id}`;
         const record: RuleRecord = { name, id, arn, region, functionArn, evaluations: new Map() };
         this.rules.set(`${region}/${name}`, record);

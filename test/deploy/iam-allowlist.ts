@@ -180,7 +180,8 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       },
     ],
   },
-  // The findings function (infra/sls/findings.yml): the whole role exists only under FindingsOn.
+  // The findings function (infra/sls/findings.yml): the whole role exists only under FindingsOn (any integration
+  // on); each integration's grant only under its own condition.
   FindingsRole: {
     'logs:CreateLogStream': [own('findings')],
     'logs:PutLogEvents': [own('findings')],
@@ -188,7 +189,23 @@ export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
       {
         resources: [arn('securityhub', `product/${cfn('AWS::AccountId')}/default`)],
         condition: { StringEquals: { 'securityhub:TargetAccount': { Ref: 'AWS::AccountId' } } },
-        why: "import the guard's findings into this account's own product, for this account only",
+        onlyIf: 'SendsToSecurityHub',
+        why: "SecurityHubFindings: import the guard's findings into this account's own product, for this account only",
+      },
+    ],
+    'events:PutEvents': [
+      {
+        resources: [arn('events', 'event-bus/default')],
+        condition: { StringEquals: { 'events:source': 'logs-kms-guard' } },
+        onlyIf: 'NotifiesFindings',
+        why: "NotifyFindings: one event per finding on the account's default bus, only with the product's own source",
+      },
+    ],
+    'config:StartConfigRulesEvaluation': [
+      {
+        resources: [/^GetAtt:GuardConfigRule\.Arn$/],
+        onlyIf: 'HasConfigRule',
+        why: "ConfigRule: have Config re-evaluate the guard's own rule when a log group's finding changes",
       },
     ],
     'sqs:SendMessage': [

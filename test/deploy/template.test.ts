@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FINDING_MESSAGE } from '../../functions/core/finding.ts';
+import { EVENT_SOURCE } from '../../functions/core/findings/finding-event.ts';
 import { evaluate } from '../../local/emulator/iam.ts';
 import { type Json, matches, type Pattern, validatePattern } from '../../local/event-pattern.ts';
 import { resolveIntrinsics } from './cfn-yaml.ts';
@@ -741,9 +742,23 @@ describe('findings function (issue 22: Security Hub)', () => {
       Default: 'false',
       AllowedValues: ['true', 'false'],
     });
-    expect(t.Conditions.FindingsOn).toEqual({ 'Fn::Equals': [{ Ref: 'SecurityHubFindings' }, 'true'] });
+    // Any integration turns the function on: Security Hub, the finding events, the Config rule.
+    expect(t.Conditions.FindingsOn).toEqual({
+      'Fn::Or': [
+        { Condition: 'SendsToSecurityHub' },
+        { Condition: 'NotifiesFindings' },
+        { Condition: 'HasConfigRule' },
+      ],
+    });
+    expect(t.Conditions.SendsToSecurityHub).toEqual({
+      'Fn::Equals': [{ Ref: 'SecurityHubFindings' }, 'true'],
+    });
+    // NotifyFindings' rule from the bus to the alarm topic, and the topic policy admitting it, stand under
+    // NotifiesFindings (test/deploy/secops-template.test.ts), not the function's condition.
+    const notify = ['FindingsNotifyRule', 'AlarmTopicPolicy'];
     const mentioning = Object.entries(t.Resources).filter(
-      ([id, r]) => id.startsWith('Findings') || JSON.stringify(r).includes('"Findings'),
+      ([id, r]) =>
+        !notify.includes(id) && (id.startsWith('Findings') || JSON.stringify(r).includes('"Findings')),
     );
     expect(mentioning.map(([id]) => id).sort()).toEqual([...FINDINGS_RESOURCES].sort());
     for (const [id, r] of mentioning) expect(r.Condition, id).toBe('FindingsOn');
@@ -788,6 +803,38 @@ describe('findings function (issue 22: Security Hub)', () => {
     expect(r.FindingsLambdaFunction.Properties.Environment.Variables.SECURITY_HUB_FINDINGS).toEqual({
       Ref: 'SecurityHubFindings',
     });
+  });
+
+  it('each integration has its sink setting and its grant under its own condition; the Config rule only with the sweep', () => {
+    const vars = (t: typeof full.template) =>
+      (t.Resources as any).FindingsLambdaFunction.Properties.Environment.Variables;
+    expect(vars(full.template)).toMatchObject({
+      SECURITY_HUB_FINDINGS: { Ref: 'SecurityHubFindings' },
+      NOTIFY_FINDINGS: { Ref: 'NotifyFindings' },
+      CONFIG_RULE_NAME: { 'Fn::If': ['HasConfigRule', { Ref: 'GuardConfigRule' }, ''] },
+    });
+    const grant = (t: typeof full.template, action: string) =>
+      iamStatements(t).filter((st) => st.actions.includes(action));
+    expect(grant(full.template, 'securityhub:BatchImportFindings')).toMatchObject([
+      { role: 'FindingsRole', onlyIf: 'SendsToSecurityHub' },
+    ]);
+    expect(grant(full.template, 'events:PutEvents')).toMatchObject([
+      {
+        role: 'FindingsRole',
+        onlyIf: 'NotifiesFindings',
+        resources: [
+          `arn:${cfn('AWS::Partition')}:events:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:event-bus/default`,
+        ],
+        condition: { StringEquals: { 'events:source': EVENT_SOURCE } },
+      },
+    ]);
+    expect(grant(full.template, 'config:StartConfigRulesEvaluation')).toMatchObject([
+      { role: 'FindingsRole', onlyIf: 'HasConfigRule', resources: ['GetAtt:GuardConfigRule.Arn'] },
+    ]);
+    // Without the sweep there is no rule: no rule name, no grant on it (and no dangling reference).
+    expect(vars(bare.template)).not.toHaveProperty('CONFIG_RULE_NAME');
+    expect(grant(bare.template, 'config:StartConfigRulesEvaluation')).toEqual([]);
+    expect(grant(bare.template, 'events:PutEvents')).toHaveLength(1);
   });
 
   it("imports only into the account's own product, for its own account", () => {
