@@ -100,9 +100,12 @@ export function protectionStatements(ctx: ProtectionContext): Statement[] {
           {
             Sid: READ_TAGS_SID,
             Effect: 'Allow',
-            Principal: { AWS: one(guard) },
+            // As the guard's other statements (policy.ts guardRoleStatements): Principal `*` narrowed to the roles by
+            // aws:PrincipalArn, so the policy is valid before the roles exist (a backfill before the deployment).
+            Principal: { AWS: '*' },
             Action: 'kms:ListResourceTags',
             Resource: '*',
+            Condition: { ArnEquals: { 'aws:PrincipalArn': one(guard) } },
           },
         ]
       : []),

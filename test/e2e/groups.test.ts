@@ -31,7 +31,7 @@ const ownerKey = (world: World) =>
   });
 
 describe('no override of a key the owner chose (dist/enforce.mjs, emulator)', () => {
-  it('a group created with its own kmsKeyId keeps it, at zero AWS calls', async () => {
+  it('a group created with its own kmsKeyId keeps it; one call: the owner key noted on the group (issue 21 item 1)', async () => {
     // Prepare: the group is created through Logs with the owner's key (the captured event's shape).
     const world = await startWorld({ throttle: false });
     const key = ownerKey(world);
@@ -54,7 +54,12 @@ describe('no override of a key the owner chose (dist/enforce.mjs, emulator)', ()
     // Assess
     expect(failed).toEqual([]);
     expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId).toBe(key.arn);
-    expect(callsSince(world.emulator, mark)).toEqual([]);
+    // The owner's key is noted on the group (logs-kms-guard:owner-key), so that a later DisassociateKmsKey seen
+    // from CloudTrail, which does not name the key it removed, still leaves a key-dependency record.
+    expect(callsSince(world.emulator, mark).map((c) => c.operation)).toEqual(['TagResource']);
+    expect(world.emulator.state.logGroup(world.region, name)?.tags?.['logs-kms-guard:owner-key']).toBe(
+      key.arn,
+    );
     expect(world.emulator.state.keys(world.region)).toHaveLength(1);
     expect(world.output.decisions()).toMatchObject([{ outcome: 'already-encrypted', keyArn: key.arn }]);
   });

@@ -39,9 +39,10 @@ async function stackSetTemplate(): Promise<CfnTemplate> {
   const artifacts = {
     enforce: { key: 'logs-kms-guard/enforce-0.zip' },
     sweep: { key: 'logs-kms-guard/sweep-0.zip' },
+    findings: { key: 'logs-kms-guard/findings-0.zip' },
   };
   const sources = Object.fromEntries(
-    REGIONS.map((r) => [r, { bucket: `b-${r}`, versions: { enforce: 'v1', sweep: 'v1' } }]),
+    REGIONS.map((r) => [r, { bucket: `b-${r}`, versions: { enforce: 'v1', sweep: 'v1', findings: 'v1' } }]),
   );
   return toStackSetTemplate(packagedTemplate(), artifacts, sources) as CfnTemplate;
 }

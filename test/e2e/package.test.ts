@@ -57,6 +57,8 @@ const EXPECTED_FILES = [
   'dist/sweep.mjs.map',
   'docs/CLI.md',
   'docs/DEPLOY.md',
+  'docs/EVENTS.md',
+  'docs/events.schema.json',
   // Deployment from the package: the template, what it includes at package time (infra/sls), the zipper, and
   // the organization StackSet tools.
   'infra/artifact-bucket.yml',
@@ -64,6 +66,7 @@ const EXPECTED_FILES = [
   'infra/deployer-policy.mjs',
   'infra/publish.mjs',
   'infra/scp-protect-log-keys.mjs',
+  'infra/sls/dashboard.cjs',
   'infra/sls/findings.cjs',
   'infra/sls/findings.yml',
   'infra/sls/sweep.cjs',
