@@ -21,6 +21,7 @@ const lambda = { target: 'node22', sourcemap: true };
 const cli = { target: 'node20', sourcemap: false, shebang: true, silenceSdkNodeWarning: true };
 const entries = [
   { in: 'functions/enforce.ts', out: 'enforce', options: lambda },
+  { in: 'functions/changes.ts', out: 'changes', options: lambda },
   { in: 'functions/sweep.ts', out: 'sweep', options: lambda },
   { in: 'functions/findings.ts', out: 'findings', options: lambda },
   { in: 'functions/cli.ts', out: 'cli', options: cli },

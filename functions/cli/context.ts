@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type GuardConfig, loadConfig } from '../core/config.ts';
 import { createKeyCache, type KeyStepOptions, keyContext } from '../core/key.ts';
+import { keyCreator } from '../core/key-create.ts';
 import { describeRule, type NumberRule, parseNumber } from '../core/parse.ts';
 import {
   allRegions,
@@ -303,6 +304,7 @@ export function keySteps(ctx: Ctx, clients: CliClients, region: string, account:
     ctx: keyContext(config, region, account),
     log: ctx.printer.log,
     cache: createKeyCache(),
+    creator: keyCreator,
   };
 }
 

@@ -1,9 +1,9 @@
 /**
  * The key ready before the first event: a CloudFormation custom resource (`Custom::LogsKmsGuardKey`, served by
- * the enforce function) that ensures the key at deployment and waits, within a bounded time, until CloudWatch
- * Logs accepts it, by encrypting the function's own log group with it. The stack is never failed or held up
- * by it: whatever happens, CloudFormation is told SUCCESS (with the reason when the key could not be made
- * ready), and the runtime `ensureKey` of the first event remains the fallback. The exceptions are a setting
+ * the changes function) that ensures the key at deployment (creating it: key-create.ts) and waits, within a
+ * bounded time, until CloudWatch Logs accepts it, by encrypting the function's own log group with it. The stack
+ * is never failed or held up by it: whatever happens, CloudFormation is told SUCCESS (with the reason when the
+ * key could not be made ready), and the scheduled key check (every 15 minutes) remains the fallback. The exceptions are a setting
  * the guard refuses and a request it will not serve, decided before any AWS call (see handleDeployEvent). With MessageKmsKey=guard, ensuring the key also writes the queue
  * and topic statements into its policy (policy.ts messageStatements), before the first message needs them.
  */
@@ -15,6 +15,7 @@ import { assertKeyInAccount, assertMessageKeyIsOwn, type GuardConfig } from './c
 import { GUARD_RESOURCE_TYPE, vetCustomResourceRequest } from './custom-resource-request.ts';
 import { enforceLogGroup } from './enforce.ts';
 import { ensureKey, keyContext } from './key.ts';
+import { keyCreator } from './key-create.ts';
 import type { Log } from './log.ts';
 import { isObject } from './parse.ts';
 import { type PolicyContext, queryResultsArn } from './policy.ts';
@@ -175,6 +176,7 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       deadline: deps.deadline,
       clock: deps.clock,
       ownLogGroup: deps.ownLogGroup,
+      creator: keyCreator,
     });
     if (key.planned) return { status: 'SUCCESS', reason: 'dry run: the key would be created', ready: false };
     keyArn = key.arn;
@@ -212,15 +214,15 @@ async function prepareKey(deps: DeployDeps): Promise<DeployResult> {
       ready,
     };
   } catch (err) {
-    // Transient or not, the stack goes on: the first event ensures the key again, the sweep catches up.
+    // Transient or not, the stack goes on: the scheduled key check ensures the key again, the sweep catches up.
     const error = err as Error;
-    log.warn('deploy: the key is not ready yet; the first event will ensure it', {
+    log.warn('deploy: the key is not ready yet; the scheduled key check will ensure it', {
       error: error.name,
       message: error.message,
     });
     return {
       status: 'SUCCESS',
-      reason: `${keyArn ? `key ${keyArn} ensured but` : 'key'} not ready at deployment (${error.name}: ${error.message}); the first event ensures it`,
+      reason: `${keyArn ? `key ${keyArn} ensured but` : 'key'} not ready at deployment (${error.name}: ${error.message}); the scheduled key check ensures it`,
       ...(keyArn ? { keyArn } : {}),
       ready: false,
     };

@@ -3,7 +3,7 @@
  * off, or a key that log groups use is disabled or scheduled for deletion ("If you revoke CloudWatch Logs
  * access to an associated CMK or delete an associated CMK, your encrypted data in CloudWatch Logs can no longer
  * be retrieved": CloudWatch Logs user guide, encrypt-log-data-kms). One step per change, from its CloudTrail
- * event (event.ts `ChangeRequest`). Nothing here disables, deletes or narrows a key.
+ * event (change-event.ts `ChangeRequest`), in the changes function. Nothing here disables, deletes or narrows a key.
  */
 import { ListTagsForResourceCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -17,11 +17,19 @@ import {
 import { logGroupArn, partitionOf } from './arn.ts';
 import { systemClock } from './clock.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
-import type { ChangeRequest } from './event.ts';
+import type { ChangeRequest } from './change-event.ts';
 import { reportFight } from './fight.ts';
 import { reportFinding } from './finding.ts';
 import { isIacTool } from './iac.ts';
-import { describeKey, ensureKeyPolicy, invalidateKey, type KeyStepOptions, keyContext, send } from './key.ts';
+import {
+  describeKey,
+  ensureKey,
+  ensureKeyPolicy,
+  invalidateKey,
+  type KeyStepOptions,
+  keyContext,
+  send,
+} from './key.ts';
 import { findKeyDependents, type KeyDependents } from './key-dependents.ts';
 import { keyPolicyRepairedFinding } from './key-policy-finding.ts';
 import { BREAK_GLASS_TAG, breakGlassInProgress, isBreakGlassRole } from './key-protection.ts';
@@ -50,6 +58,8 @@ export async function handleChange(change: ChangeRequest, deps: EnforceDeps): Pr
     log: deps.log,
     deadline: deps.deadline,
     clock: deps.clock,
+    creator: deps.keyCreator,
+    ownLogGroup: deps.ownLogGroup,
     // A break-glass role's own change (its PutKeyPolicy) is never merged back over.
     ...(isBreakGlassRole(change.callerRole, config.breakGlassRoleArns) ? { breakGlass: true } : {}),
   };
@@ -186,17 +196,27 @@ async function breakGlassOf(
 }
 
 /**
- * The sweep's periodic verification of the guard key (events can be lost): a key disabled or pending deletion
- * raises KeyAtRisk, a policy that no longer admits Logs is merged back, rotation is turned back on.
+ * The scheduled verification of the guard key (events can be lost): a missing guard key is created (the enforce
+ * function creates none; its records wait in the queue meanwhile), a key disabled or pending deletion raises
+ * KeyAtRisk, a policy that no longer admits Logs is merged back, rotation is turned back on.
  */
 async function checkGuardKey(change: ChangeRequest, deps: EnforceDeps, keyOptions: KeyStepOptions) {
   const { config } = deps;
   const key = await describeKey(keyOptions, config.keyArn ?? config.keyAlias);
   if (!key?.Arn || !key.KeyId) {
+    if (config.keyArn || !keyOptions.creator) {
+      return {
+        outcome: 'change-ignored' as const,
+        logGroupName: '',
+        reason: `${config.keyArn ?? config.keyAlias} does not exist`,
+      };
+    }
+    const created = await ensureKey(keyOptions);
     return {
-      outcome: 'change-ignored' as const,
+      outcome: 'key-created' as const,
       logGroupName: '',
-      reason: `${config.keyArn ?? config.keyAlias} does not exist (yet)`,
+      reason: `guard key check: ${config.keyAlias} did not exist; created ${created.arn}`,
+      keyArn: created.arn,
     };
   }
   if (key.KeyState !== 'Enabled') {

@@ -15,6 +15,7 @@ import {
   ensureKey,
   ensureKeyPolicy,
   invalidateKey,
+  type KeyCreator,
   type KeyRef,
   type KeyStepOptions,
   keyContext,
@@ -46,6 +47,8 @@ export type Outcome =
   | 'rotation-restored'
   | 'key-at-risk'
   | 'key-restored'
+  /** The scheduled key check created the missing guard key (changes function). */
+  | 'key-created'
   | 'alias-changed'
   | 'change-ignored';
 
@@ -90,6 +93,8 @@ export interface EnforceDeps {
   alert?: KeyStepOptions['alert'];
   /** See KeyStepOptions.ownLogGroup. */
   ownLogGroup?: string;
+  /** Creates the guard key when it is missing (KeyStepOptions.creator); the enforce function passes none. */
+  keyCreator?: KeyCreator;
 }
 
 /** How long after creating or repairing a key refusals are taken for propagation ("seconds to minutes"). */
@@ -176,6 +181,7 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
     clock,
     alert: deps.alert,
     ownLogGroup: deps.ownLogGroup,
+    creator: deps.keyCreator,
   };
   const key: KeyRef = await ensureKey(keyOptions);
   if (current === key.arn)

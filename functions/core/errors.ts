@@ -40,6 +40,17 @@ export class KeyPolicyError extends GuardError {
   override name = 'KeyPolicyError';
 }
 
+/**
+ * The guard key does not exist and this function does not create it (the enforce function: key creation is
+ * the changes function's, off the event path). Retryable: the record comes back once the key exists.
+ */
+export class GuardKeyMissingError extends GuardError {
+  override name = 'GuardKeyMissingError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { ...options, retryable: true });
+  }
+}
+
 /** The association failed for a reason that will not go away by retrying. */
 export class AssociationError extends GuardError {
   override name = 'AssociationError';

@@ -1,28 +1,24 @@
 /**
- * One event in, one decision out: validates what the enforce function receives (an SQS record's body or a
- * direct invocation), runs the core step it asks for (encrypt a new group, enforceLogGroup; handle a later
- * change, drift.ts), each change once (once.ts), and logs and counts the decision. Never throws: a failure is
- * an outcome, and every failure goes back to the queue (after maxReceiveCount it lands in the DLQ).
+ * One event in, one decision out: validates what a function receives (an SQS record's body or a direct
+ * invocation) with its parser, runs the core step it asks for (encrypt a new group, enforceLogGroup; or, in the
+ * changes function, a later change: handle-change.ts, passed as `onChange`), and logs and counts the decision.
+ * Never throws: a failure is an outcome, and every failure goes back to the queue (after maxReceiveCount it lands
+ * in the DLQ).
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { mapLimit } from './concurrency.ts';
 import type { GuardConfig } from './config.ts';
-import { handleChange } from './drift.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
-import {
-  type ChangeRequest,
-  type CreateLogGroupRequest,
-  type Home,
-  type ParsedEvent,
-  parseGuardEvent,
-} from './event.ts';
+import type { ChangeRequest } from './change-event.ts';
+import { type CreateLogGroupRequest, type Home, type ParsedEvent, parseCreateLogGroupEvent } from './event.ts';
 import { reportFinding } from './finding.ts';
 import { groupFindingOf } from './group-finding.ts';
 import type { Log } from './log.ts';
-import { rememberHandled, shareRunning } from './once.ts';
+import type { KeyCreator } from './key.ts';
+import { shareRunning } from './once.ts';
 import type { BackoffOptions } from './retry.ts';
 import type { TokenBucket } from './token-bucket.ts';
 
@@ -57,6 +53,12 @@ export interface HandleDeps {
   claim?: (eventId: string) => Promise<boolean>;
   /** The function's own log group (KeyStepOptions.ownLogGroup). */
   ownLogGroup?: string;
+  /** Validates an event (default: the enforce function's, event.ts parseCreateLogGroupEvent). */
+  parse?: (raw: unknown, home: Home) => ParsedEvent;
+  /** Handles a later change (the changes function's handle-change.ts); without it a change is refused. */
+  onChange?: (change: ChangeRequest, deps: HandleDeps, clock: Clock) => Promise<HandledEvent>;
+  /** Creates the guard key when it is missing (the changes function's; KeyStepOptions.creator). */
+  keyCreator?: KeyCreator;
 }
 
 export interface HandledEvent extends EnforceResult {
@@ -82,15 +84,16 @@ export async function handleEvent(raw: unknown, deps: HandleDeps, attempt = 1): 
           name: undefined,
           reason: `SQS message body is not JSON: ${raw.excerpt}`,
         }
-      : parseGuardEvent(raw, deps.home);
+      : (deps.parse ?? parseCreateLogGroupEvent)(raw, deps.home);
   let handled: HandledEvent;
   if (parsed.kind === 'create' || parsed.kind === 'change') {
     try {
       if (clock.now() >= deps.deadline) throw new DeadlineExceededError('no time left in this invocation');
+      if (parsed.kind === 'change' && !deps.onChange) throw new Error('this function handles no changes');
       handled =
         parsed.kind === 'create'
           ? await handleCreateEvent(parsed, deps, clock)
-          : await handleChangeEvent(parsed, deps, clock);
+          : await (deps.onChange as NonNullable<HandleDeps['onChange']>)(parsed, deps, clock);
     } catch (err) {
       const error = err instanceof Error ? err : new Error(String(err));
       handled = {
@@ -195,45 +198,8 @@ async function handleCreateEvent(
   return { ...result, eventId: create.eventId, retry: false };
 }
 
-/** A change after creation (drift.ts); one handling per CloudTrail event in this container (duplicates share it). */
-async function handleChangeEvent(
-  change: ChangeRequest,
-  deps: HandleDeps,
-  clock: Clock,
-): Promise<HandledEvent> {
-  const base = { logGroupName: change.name ?? '', eventId: change.eventId };
-  const key = `change:${change.eventId}`;
-  if (deps.handledChanges?.has(key)) {
-    return {
-      ...base,
-      outcome: 'change-ignored',
-      reason: 'a duplicate delivery of an event already handled',
-      retry: false,
-    };
-  }
-  const running = deps.inflight?.get(key);
-  // The guard's own writes (its policy merges) come back as events: drift.ts ignores them, at zero calls.
-  const own = change.callerRole !== undefined && change.callerRole === deps.config.guardRoleArn;
-  if (!running && !own && deps.claim && !(await deps.claim(change.eventId))) {
-    rememberHandled(deps.handledChanges, key);
-    return {
-      ...base,
-      outcome: 'change-ignored',
-      reason: 'a duplicate delivery another container is handling',
-      retry: false,
-    };
-  }
-  const result = await shareRunning(
-    deps.inflight,
-    key,
-    () => handleChange(change, coreDeps(deps, change.region, clock)),
-    () => rememberHandled(deps.handledChanges, key),
-  );
-  return { ...result, ...base, logGroupName: result.logGroupName || base.logGroupName, retry: false };
-}
-
 /** What the core steps need, from the handler's dependencies. */
-function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
+export function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
   return {
     clients: deps.clientsFor(region),
     config: deps.config,
@@ -245,6 +211,7 @@ function coreDeps(deps: HandleDeps, region: string, clock: Clock): EnforceDeps {
     backoff: deps.backoff,
     alert: deps.alert,
     ownLogGroup: deps.ownLogGroup,
+    keyCreator: deps.keyCreator,
   };
 }
 

@@ -6,6 +6,7 @@
 import { type Command, Option } from 'commander';
 import type { Clock } from '../../core/clock.ts';
 import { findGuardKey } from '../../core/key.ts';
+import { keyCreator } from '../../core/key-create.ts';
 import { isReservedLogGroupName, RESERVED_REASON } from '../../core/scope.ts';
 import type { SweepMode } from '../../core/sweep/mode.ts';
 import {
@@ -219,6 +220,7 @@ async function bulkPair(ctx: Ctx, kind: BulkKind, opts: BulkOptions, pace: BulkP
     groupTimeoutMs: pace.groupTimeoutMs,
     seen: new Set<string>(),
     guardKeyArn: guard?.Arn ?? null,
+    keyCreator,
     // The audit's key checks: groups on a disabled or deleted key are counted as audit counts them.
     checkKeys: true,
     ...(opts.prefix ? { prefix: opts.prefix } : {}),

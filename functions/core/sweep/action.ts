@@ -9,6 +9,7 @@ import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import type { Clients } from '../clients.ts';
 import type { Clock } from '../clock.ts';
 import type { GuardConfig } from '../config.ts';
+import type { KeyCreator } from '../key.ts';
 import type { Log } from '../log.ts';
 import type { SweepBuckets } from './quotas.ts';
 import type { GroupReport, SweepCounts } from './report.ts';
@@ -43,6 +44,8 @@ export interface GroupContext {
   deadline(): number;
   /** Adds one to a count of the page (the audit step's candidates and tag opt-outs). */
   count(key: keyof SweepCounts): void;
+  /** Creates the guard key when it is missing (SweepOptions.keyCreator). */
+  keyCreator?: KeyCreator | undefined;
   /** mode `enqueue`: the page's candidates, handed over once the page is done. */
   queue: Candidate[];
 }

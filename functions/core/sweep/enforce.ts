@@ -29,6 +29,7 @@ export async function enforceGroup(work: GroupWork, ctx: GroupContext): Promise<
       deadline: ctx.deadline(),
       clock: ctx.clock,
       associateBucket: ctx.buckets.associate,
+      keyCreator: ctx.keyCreator,
     },
   );
   report.action = result.outcome;

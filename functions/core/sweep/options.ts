@@ -6,6 +6,7 @@
 import type { Clients } from '../clients.ts';
 import type { Clock } from '../clock.ts';
 import type { GuardConfig } from '../config.ts';
+import type { KeyCreator } from '../key.ts';
 import type { Log } from '../log.ts';
 import type { Candidate } from './action.ts';
 import type { SweepMode } from './mode.ts';
@@ -48,6 +49,8 @@ export interface SweepOptions {
   onListed?: (page: { groups: number; last: boolean }) => void;
   /** Called after each finished page with the checkpoint. */
   onPage?: (state: SweepState) => void | Promise<void>;
+  /** Creates the guard key when it is missing (the CLI's; key.ts KeyStepOptions.creator). */
+  keyCreator?: KeyCreator;
   /** The guard's key ARN if known (null: known not to exist); looked up otherwise. */
   guardKeyArn?: string | null;
   /**

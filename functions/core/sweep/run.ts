@@ -7,11 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Clients } from '../clients.ts';
 import { type Clock, systemClock } from '../clock.ts';
 import type { GuardConfig } from '../config.ts';
-import { sweepKeyCheck, sweepWorkItem } from '../event.ts';
+import { sweepWorkItem } from '../event.ts';
 import { reportFinding } from '../finding.ts';
 import type { Log } from '../log.ts';
 import { isObject } from '../parse.ts';
@@ -158,7 +158,6 @@ export async function runSweepInvocation(
   if (holder !== undefined) {
     return { runId: run.runId, yieldedTo: holder, done: true, continued: false, counts: emptyCounts() };
   }
-  await requestKeyCheck(deps, run);
   const mode: ScheduledMode = !deps.settings.queueUrl ? 'enforce' : deps.config.dryRun ? 'audit' : 'enqueue';
   const result = await sweepThisInvocation(deps, run, mode);
   const mine = result.state.counts;
@@ -226,23 +225,6 @@ function reportHealth(deps: SweepInvocationDeps, run: Invocation, yieldedTo?: st
     now: new Date(run.clock.now()).toISOString(),
   };
   reportFinding(deps.log, sweepHealthFinding(where, yieldedTo));
-}
-
-/**
- * Once per run: asks the enforce function to verify the guard key (a lost CloudTrail event must not leave a
- * narrowed policy, rotation off, or a key at risk unseen until someone looks).
- */
-async function requestKeyCheck(deps: SweepInvocationDeps, run: Invocation): Promise<void> {
-  const queueUrl = deps.settings.queueUrl;
-  if (run.invocation !== 1 || !queueUrl || deps.config.dryRun || !deps.account) return;
-  await deps.sqs.send(
-    new SendMessageCommand({
-      QueueUrl: queueUrl,
-      MessageBody: JSON.stringify(
-        sweepKeyCheck({ region: deps.region, account: deps.account, runId: run.runId }),
-      ),
-    }),
-  );
 }
 
 /** Sweeps from the checkpoint until shortly before the invocation's end (room kept to hand on or report). */
