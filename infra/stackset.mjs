@@ -38,7 +38,7 @@ export function artifactKey(fn, sha256) {
 /** { enforce: { file, sha256, key }, ... } for the zips present in `artifactDir`. */
 export function readArtifacts(artifactDir) {
   const out = {};
-  for (const fn of ['enforce', 'sweep', 'findings']) {
+  for (const fn of ['enforce', 'changes', 'sweep', 'findings']) {
     const file = path.join(artifactDir, `${fn}.zip`);
     if (!existsSync(file)) continue;
     const sha256 = createHash('sha256').update(readFileSync(file)).digest('hex');

@@ -1,5 +1,5 @@
 /**
- * The guard's two Lambda functions as local runs know them: their names in the default stack, the bundles
+ * The guard's Lambda functions as local runs know them: their names in the default stack, the bundles
  * `npm run build` writes for them, and the context an invocation hands them. Below local/world.ts and
  * local/pipeline.ts (the world imports the pipeline), so that both use it; and free of the emulator, so that a
  * benchmark child process imports it without loading one.
@@ -9,11 +9,13 @@ import { join } from 'node:path';
 
 /** The functions as the default stack (logs-kms-guard-prod) names them. */
 export const ENFORCE_FUNCTION = 'logs-kms-guard-prod-enforce';
+export const CHANGES_FUNCTION = 'logs-kms-guard-prod-changes';
 export const SWEEP_FUNCTION = 'logs-kms-guard-prod-sweep';
 
 const root = join(import.meta.dirname, '..');
 /** The deployable bundles `npm run build` writes: the exact files that are deployed. */
 export const ENFORCE_BUNDLE = join(root, 'dist', 'enforce.mjs');
+export const CHANGES_BUNDLE = join(root, 'dist', 'changes.mjs');
 export const SWEEP_BUNDLE = join(root, 'dist', 'sweep.mjs');
 export const FINDINGS_BUNDLE = join(root, 'dist', 'findings.mjs');
 

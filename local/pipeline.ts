@@ -1,13 +1,16 @@
 /**
  * A local stand-in for the deployed wiring: an SQS-like queue (visibility timeout, receive count,
  * redrive to a DLQ) polled by a Lambda-like event source mapping (batches, bounded concurrency,
- * partial batch failures) that invokes the real enforce bundle. Development and test tool only.
+ * partial batch failures) that invokes the real bundles: each record goes to the enforce or the changes
+ * function as the template routes it (local/stack.ts; the one queue stands for the stack's two, which share a
+ * DLQ). Development and test tool only.
  */
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { ENFORCE_BUNDLE, ENFORCE_FUNCTION, lambdaContext } from './functions.ts';
+import { CHANGES_BUNDLE, ENFORCE_BUNDLE, ENFORCE_FUNCTION, lambdaContext } from './functions.ts';
 import { lambdaServiceCheck } from './roles.ts';
 import { sqsRecord } from './sqs-record.ts';
+import { stackHandler } from './stack.ts';
 
 export interface QueueMessage {
   messageId: string;
@@ -32,8 +35,8 @@ export interface PipelineOptions {
   maxReceiveCount?: number;
   /** How often idle pollers look for work. */
   pollIntervalMs?: number;
-  /** The handler module; each container imports its own copy (own caches, own clients), as Lambda does. */
-  bundle?: string;
+  /** The bundles; each container imports its own copy of each (own caches, own clients), as Lambda does. */
+  bundles?: { enforce: string; changes: string };
   /** Environment for the containers (set before the first import: config is read at load). */
   env?: Record<string, string>;
   onResult?: (event: { messageId: string; body: string; ok: boolean; receiveCount: number }) => void;
@@ -70,7 +73,7 @@ export class LocalPipeline {
       visibilityTimeoutMs: 6 * 60_000,
       maxReceiveCount: 10,
       pollIntervalMs: 20,
-      bundle: ENFORCE_BUNDLE,
+      bundles: { enforce: ENFORCE_BUNDLE, changes: CHANGES_BUNDLE },
       ...options,
     };
     for (const [k, v] of Object.entries(options.env ?? {})) process.env[k] = v;
@@ -104,10 +107,16 @@ export class LocalPipeline {
     // region, each with its own role's credentials) load one at a time, each under its own environment.
     const load = async () => {
       for (const [k, v] of Object.entries(this.env)) process.env[k] = v;
+      const fresh = async (bundle: string, i: number) =>
+        (
+          (await import(`${pathToFileURL(bundle).href}?container=${i}-${randomUUID()}`)) as {
+            handler: Handler;
+          }
+        ).handler;
       for (let i = this.containers.length; i < this.options.concurrency; i++) {
-        const url = `${pathToFileURL(this.options.bundle).href}?container=${i}-${randomUUID()}`;
-        const mod = (await import(url)) as { handler: Handler };
-        this.containers.push(mod.handler);
+        const { enforce, changes } = this.options.bundles;
+        const both = stackHandler({ enforce: await fresh(enforce, i), changes: await fresh(changes, i) });
+        this.containers.push(both as Handler);
       }
     };
     const loaded = LocalPipeline.loading.then(load);

@@ -332,15 +332,22 @@ async function lambdaServiceCheckOf(
 ): Promise<string | undefined> {
   const partition = partitionOf(stack.region);
   const name = stack.stackName ?? 'logs-kms-guard-prod';
-  const queue = `arn:${partition}:sqs:${stack.region}:${stack.account}:${name}-EnforceQueue`;
-  const logGroup = `arn:${partition}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/${name}-enforce`;
-  const checks: [string, string][] = [
-    ['sqs:ReceiveMessage', queue],
-    ['sqs:DeleteMessage', queue],
-    ['sqs:GetQueueAttributes', queue],
-    ['logs:CreateLogStream', `${logGroup}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`],
-    ['logs:PutLogEvents', `${logGroup}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`],
-  ];
+  // The enforce and changes functions share the role: each polls its queue and writes its own log group.
+  const checks: [string, string][] = [];
+  for (const [queueName, fn] of [
+    ['EnforceQueue', 'enforce'],
+    ['ChangesQueue', 'changes'],
+  ]) {
+    const queue = `arn:${partition}:sqs:${stack.region}:${stack.account}:${name}-${queueName}`;
+    const stream = `arn:${partition}:logs:${stack.region}:${stack.account}:log-group:/aws/lambda/${name}-${fn}:log-stream:2026/12/01/[$LATEST]0123456789abcdef`;
+    checks.push(
+      ['sqs:ReceiveMessage', queue],
+      ['sqs:DeleteMessage', queue],
+      ['sqs:GetQueueAttributes', queue],
+      ['logs:CreateLogStream', stream],
+      ['logs:PutLogEvents', stream],
+    );
+  }
   for (const [action, resource] of checks) {
     const { decision, message } = await evaluate({
       principal,
@@ -383,18 +390,27 @@ export async function sweepServiceCheck(accessKeyId: string | undefined): Promis
 }
 
 /**
- * What EventBridge would deliver to the enforce queue: the event patterns of the packaged template's rules
- * that target it (CreateLogGroupRule, KeyChangesRule). The emulator emits a CloudTrail event for every call it
- * serves; local runs pass on only those a rule matches.
+ * What EventBridge would deliver to the guard's queues: the event patterns of the packaged template's rules
+ * that target `queue` (EnforceQueue: CreateLogGroupRule; ChangesQueue: KeyChangesRule), or either by default.
+ * The emulator emits a CloudTrail event for every call it serves; local runs pass on only those a rule matches.
  */
-export function guardRuleFilter(given?: CfnTemplate) {
+export function guardRuleFilter(given?: CfnTemplate, queue?: 'EnforceQueue' | 'ChangesQueue') {
   templateCache ??= given ? undefined : packagedTemplate();
   const template = given ?? (templateCache as CfnTemplate);
+  const queues = queue ? [queue] : ['EnforceQueue', 'ChangesQueue'];
   const patterns = Object.values(template.Resources)
     .filter((r) => r.Type === 'AWS::Events::Rule')
     .map((r) => (r.Properties as { EventPattern?: unknown; Targets?: { Arn?: unknown }[] } | undefined) ?? {})
-    .filter((p) => p.EventPattern && JSON.stringify(p.Targets ?? []).includes('EnforceQueue'))
+    .filter((p) => p.EventPattern && queues.some((q) => JSON.stringify(p.Targets ?? []).includes(`"${q}"`)))
     .map((p) => p.EventPattern as Pattern);
   for (const p of patterns) validatePattern(p);
   return (event: unknown): boolean => patterns.some((p) => matches(p, event as Json));
+}
+
+let changesFilter: ((event: unknown) => boolean) | undefined;
+
+/** What the packaged template's rules send to the changes function's queue (local/stack.ts routes by it). */
+export function changesRuleFilter(): (event: unknown) => boolean {
+  changesFilter ??= guardRuleFilter(undefined, 'ChangesQueue');
+  return changesFilter;
 }

@@ -20,9 +20,10 @@ import type { IamOptions, IamPrincipal } from './emulator/iam.ts';
 import { LOGS_TPS } from './emulator/quota.ts';
 import { startEmulator } from './emulator/server.ts';
 import type { CreateKeyDirectInput, KeyInfo } from './emulator/state.ts';
-import { ENFORCE_BUNDLE, SWEEP_BUNDLE } from './functions.ts';
+import { CHANGES_BUNDLE, ENFORCE_BUNDLE, SWEEP_BUNDLE } from './functions.ts';
 import { LocalPipeline, type PipelineOptions } from './pipeline.ts';
 import { deployRole, guardRuleFilter, sweepServiceCheck } from './roles.ts';
+import { stackHandler } from './stack.ts';
 
 /** The emulator's default account. */
 export const ACCOUNT = '123456789012';
@@ -91,8 +92,8 @@ export interface WorldOptions {
   sdk?: object;
   /** Variables every handler of this world starts from, on top of the endpoint, region and credentials. */
   env?: Record<string, string>;
-  /** The bundles its containers import (default ENFORCE_BUNDLE and SWEEP_BUNDLE). */
-  bundles?: { enforce?: string; sweep?: string };
+  /** The bundles its containers import (default ENFORCE_BUNDLE, CHANGES_BUNDLE and SWEEP_BUNDLE). */
+  bundles?: { enforce?: string; changes?: string; sweep?: string };
 }
 
 export interface World {
@@ -120,8 +121,9 @@ export interface World {
   /** The emulator's CloudTrail events that the template's rules deliver to the queue (as EventBridge would). */
   onDelivered(listener: (event: unknown) => void): () => void;
   /**
-   * A new enforce container: a fresh import of the bundle configured by `env` (on top of the world's), running
-   * with the credentials of the EnforceRole a stack deployed with those settings has.
+   * A new container of the stack's event functions: fresh imports of the enforce and changes bundles configured
+   * by `env` (on top of the world's), running with the credentials of the EnforceRole a stack deployed with those
+   * settings has; each event goes to the function the template routes it to (local/stack.ts).
    */
   container(env?: Record<string, string>): Promise<LambdaHandler>;
   /**
@@ -166,7 +168,12 @@ export function worldOf(emulator: Emulator, options: Omit<WorldOptions, 'emulato
   const region = options.region ?? REGION;
   const env = { ...handlerEnv(emulator, region), ...options.env };
   const own = sdkClients(emulator, region, options.sdk);
-  const bundles = { enforce: ENFORCE_BUNDLE, sweep: SWEEP_BUNDLE, ...options.bundles };
+  const bundles = {
+    enforce: ENFORCE_BUNDLE,
+    changes: CHANGES_BUNDLE,
+    sweep: SWEEP_BUNDLE,
+    ...options.bundles,
+  };
   const asDeployed: World['asDeployed'] = (vars = {}, deploy = {}) => {
     const { region: where = region, role = 'EnforceRole', mutate } = deploy;
     const merged = { ...env, AWS_REGION: where, ...vars };
@@ -193,7 +200,7 @@ export function worldOf(emulator: Emulator, options: Omit<WorldOptions, 'emulato
       const delivered = guardRuleFilter();
       return emulator.onEvent((event) => delivered(event) && listener(event));
     },
-    container: (vars = {}) => loadContainer(bundles.enforce, asDeployed(vars)),
+    container: (vars = {}) => loadStack(bundles, asDeployed(vars)),
     sweepContainer: async (vars = {}, sweep = {}) => {
       const deployed = asDeployed(vars, { role: 'SweepRole', ...sweep });
       const denied = await sweepServiceCheck(deployed.AWS_ACCESS_KEY_ID);
@@ -203,7 +210,7 @@ export function worldOf(emulator: Emulator, options: Omit<WorldOptions, 'emulato
     pipeline: ({ region: where = region, mutate, env: vars, ...pipeline } = {}) =>
       new LocalPipeline({
         account: emulator.account,
-        bundle: bundles.enforce,
+        bundles,
         ...pipeline,
         region: where,
         env: asDeployed(vars, { region: where, ...(mutate ? { mutate } : {}) }),
@@ -267,6 +274,19 @@ export async function loadContainer(
   Object.assign(process.env, env);
   const mod = (await import(`${pathToFileURL(bundle).href}?c=${++containers}`)) as { handler: LambdaHandler };
   return mod.handler;
+}
+
+/**
+ * A new container of each of the stack's event functions (enforce, changes), as one handler that routes each
+ * event as the template does (local/stack.ts).
+ */
+export async function loadStack(
+  bundles: { enforce: string; changes: string },
+  env: Record<string, string>,
+): Promise<LambdaHandler> {
+  const enforce = await loadContainer(bundles.enforce, env);
+  const changes = await loadContainer(bundles.changes, env);
+  return stackHandler({ enforce, changes });
 }
 
 /**

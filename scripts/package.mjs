@@ -22,6 +22,7 @@ export const TEMPLATE_PATH = path.join(root, '.serverless', 'cloudformation-temp
 /** Functions the template can hold; a missing optional bundle is left out (see infra/sls/sweep.cjs, findings.cjs). */
 export const FUNCTIONS = [
   { name: 'enforce', required: true },
+  { name: 'changes', required: true },
   { name: 'sweep', required: false },
   { name: 'findings', required: false },
 ];

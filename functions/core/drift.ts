@@ -15,9 +15,9 @@ import {
   ListResourceTagsCommand,
 } from '@aws-sdk/client-kms';
 import { logGroupArn, partitionOf } from './arn.ts';
+import type { ChangeRequest } from './change-event.ts';
 import { systemClock } from './clock.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup } from './enforce.ts';
-import type { ChangeRequest } from './change-event.ts';
 import { reportFight } from './fight.ts';
 import { reportFinding } from './finding.ts';
 import { isIacTool } from './iac.ts';

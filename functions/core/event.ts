@@ -3,8 +3,9 @@
  * work items, each validated against where the guard runs and said precisely why when refused; and the helpers
  * change-event.ts shares for the later changes the changes function handles. No I/O.
  */
-import type { ChangeRequest } from './change-event.ts';
+
 import { isAccountId, isRegion } from './arn.ts';
+import type { ChangeRequest } from './change-event.ts';
 import { isObject } from './parse.ts';
 import { isLogGroupName } from './scope.ts';
 

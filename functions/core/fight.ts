@@ -11,9 +11,9 @@
  */
 import { CreateLogStreamCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { logGroupArn, partitionOf } from './arn.ts';
+import type { ChangeRequest } from './change-event.ts';
 import { systemClock } from './clock.ts';
 import type { EnforceDeps, EnforceResult } from './enforce.ts';
-import type { ChangeRequest } from './change-event.ts';
 import { fightStreamName } from './fight-record.ts';
 import { reportFinding } from './finding.ts';
 import type { IacTool, ToolSighting } from './iac.ts';

@@ -6,7 +6,7 @@
 import type { ChangeRequest } from './change-event.ts';
 import type { Clock } from './clock.ts';
 import { handleChange } from './drift.ts';
-import { coreDeps, type HandledEvent, type HandleDeps } from './handle.ts';
+import { coreDeps, type HandleDeps, type HandledEvent } from './handle.ts';
 import { rememberHandled, shareRunning } from './once.ts';
 
 /** A change after creation (drift.ts); one handling per CloudTrail event in this container (duplicates share it). */

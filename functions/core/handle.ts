@@ -6,18 +6,23 @@
  * in the DLQ).
  */
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { ChangeRequest } from './change-event.ts';
 import type { Clients } from './clients.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { mapLimit } from './concurrency.ts';
 import type { GuardConfig } from './config.ts';
 import { type EnforceDeps, type EnforceResult, enforceLogGroup, type Outcome } from './enforce.ts';
 import { DeadlineExceededError, GuardError, KeyPolicyError, UnsafeKeyError } from './errors.ts';
-import type { ChangeRequest } from './change-event.ts';
-import { type CreateLogGroupRequest, type Home, type ParsedEvent, parseCreateLogGroupEvent } from './event.ts';
+import {
+  type CreateLogGroupRequest,
+  type Home,
+  type ParsedEvent,
+  parseCreateLogGroupEvent,
+} from './event.ts';
 import { reportFinding } from './finding.ts';
 import { groupFindingOf } from './group-finding.ts';
-import type { Log } from './log.ts';
 import type { KeyCreator } from './key.ts';
+import type { Log } from './log.ts';
 import { shareRunning } from './once.ts';
 import type { BackoffOptions } from './retry.ts';
 import type { TokenBucket } from './token-bucket.ts';

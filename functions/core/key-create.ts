@@ -78,7 +78,6 @@ function housekeepingFailed(options: KeyStepOptions, message: string, fields: Re
   options.log.error(message, fields);
 }
 
-
 /**
  * The guard alias is missing: a first deployment, or someone deleted it. The function's own log group tells
  * them apart (the deployment encrypts it with the guard key): if its key is one the guard made (policy Id

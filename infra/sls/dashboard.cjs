@@ -1,7 +1,7 @@
 // The CloudWatch dashboard of the stack (issue 22 item 5), merged into serverless.yml's resources. Built here
 // rather than written as one long JSON string in YAML: the widgets are a list, the body is their JSON inside
 // Fn::Sub (the only `${...}` in it are the stack's own names). Every LogsKmsGuard metric shown is one the
-// functions emit (functions/enforce.ts METRIC_NAMES, functions/sweep.ts METRICS, the alert metrics of
+// functions emit (functions/core/guard-function.ts METRIC_NAMES, functions/sweep.ts METRICS, the alert metrics of
 // functions/core/key.ts), under the namespace and `service` dimension the alarms use; the AWS/* metrics name the
 // stack's own queues and functions. test/deploy/dashboard.test.ts holds both to the code and the template.
 // Widget reference: CloudWatch API Reference, "Dashboard Body Structure and Syntax".
@@ -39,6 +39,7 @@ function graph(title, metrics, { x, y, width = 12, height = 6, period = 300, sta
 /** The widgets, top to bottom (`sweepFunction`: the sweep's name, deployed or not: its widgets then show nothing). */
 function widgets(sweepFunction) {
   const enforceFn = sub('EnforceLambdaFunction');
+  const changesFn = sub('ChangesLambdaFunction');
   const sweepFn = sweepFunction;
   return [
     {
@@ -92,6 +93,13 @@ function widgets(sweepFunction) {
           enforceFn,
           { stat: 'Sum', label: 'Enforce function errors' },
         ],
+        [
+          'AWS/Lambda',
+          'Errors',
+          'FunctionName',
+          changesFn,
+          { stat: 'Sum', label: 'Changes function errors' },
+        ],
         ['AWS/Lambda', 'Errors', 'FunctionName', sweepFn, { stat: 'Sum', label: 'Sweep function errors' }],
       ],
       { x: 0, y: 8 },
@@ -119,6 +127,13 @@ function widgets(sweepFunction) {
           'QueueName',
           sub('EnforceQueue.QueueName'),
           { stat: 'Maximum', label: 'Work queue backlog' },
+        ],
+        [
+          'AWS/SQS',
+          'ApproximateNumberOfMessagesVisible',
+          'QueueName',
+          sub('ChangesQueue.QueueName'),
+          { stat: 'Maximum', label: 'Changes queue backlog' },
         ],
         [
           'AWS/SQS',

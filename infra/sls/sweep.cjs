@@ -3,7 +3,7 @@
 // enforce pipeline instead of failing. `--param sweep=on` makes a missing bundle an error (CI for releases),
 // `--param sweep=off` leaves the sweep out even when it is built.
 // `:enforceQueueSenders` is the condition of the enforce queue's DenyOtherSenders statement: every sender is
-// refused but the guard's rules (by aws:SourceArn) and, when the sweep is included, the sweep's role.
+// refused but the CreateLogGroup rule (by aws:SourceArn) and, when the sweep is included, the sweep's role.
 const { existsSync } = require('node:fs');
 const path = require('node:path');
 
@@ -27,12 +27,9 @@ module.exports = async ({ options, resolveVariable }) => {
   return { ...sweep, enforceQueueSenders: senders(true) };
 };
 
-/** The DenyOtherSenders condition: not one of the rules and (with the sweep) not the sweep's role. */
+/** The DenyOtherSenders condition: not the CreateLogGroup rule and (with the sweep) not the sweep's role. */
 function senders(withSweep) {
-  const rules = [
-    { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] },
-    { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] },
-  ];
+  const rules = [{ 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] }];
   return {
     ArnNotEquals: {
       'aws:SourceArn': rules,

@@ -14,9 +14,9 @@ import {
 import { DescribeKeyCommand, GetKeyPolicyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { type ChangeRequest, parseGuardEvent } from '../../functions/core/change-event.ts';
 import { loadConfig } from '../../functions/core/config.ts';
 import { handleChange } from '../../functions/core/drift.ts';
-import { type ChangeRequest, parseGuardEvent } from '../../functions/core/event.ts';
 import { FINDING_MESSAGE } from '../../functions/core/finding.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';

@@ -3,7 +3,7 @@
  * events of test/events, and the fix printed for each (functions/core/iac-fix.ts). Pure: no mocks.
  */
 import { describe, expect, it } from 'vitest';
-import { parseGuardEvent } from '../../functions/core/event.ts';
+import { parseGuardEvent } from '../../functions/core/change-event.ts';
 import { isIacTool, recogniseTool } from '../../functions/core/iac.ts';
 import { fixFor } from '../../functions/core/iac-fix.ts';
 import { TRAIL_CALLERS } from '../../local/emulator/trail-callers.ts';

@@ -18,9 +18,9 @@ import {
   UntagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
+import type { ChangeRequest } from '../../functions/core/change-event.ts';
 import { DEFAULT_KEY_ALIAS, loadConfig } from '../../functions/core/config.ts';
 import { handleChange } from '../../functions/core/drift.ts';
-import type { ChangeRequest } from '../../functions/core/event.ts';
 import { createKeyCache, ensureKeyPolicy, keyContext } from '../../functions/core/key.ts';
 import {
   BACKSTOP_UNUSED_DAYS,

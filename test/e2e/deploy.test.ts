@@ -1,13 +1,13 @@
 /**
- * The key ready before the first event (dist/enforce.mjs, emulator): the deploy-time custom resource ensures
- * the key and waits until CloudWatch Logs accepts it, always answering CloudFormation SUCCESS; the first event
- * after it then costs the warm-path calls only.
+ * The key ready before the first event (dist/changes.mjs serves the custom resource, dist/enforce.mjs the
+ * events; emulator): the deploy-time custom resource ensures the key and waits until CloudWatch Logs accepts it,
+ * always answering CloudFormation SUCCESS; the first event after it then costs the warm-path calls only.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { protectionStatus } from '../../functions/core/key-protection.ts';
 import { parsePolicy } from '../../functions/core/policy.ts';
 import { customResourceRequest, startResponseSink } from '../../local/custom-resource.ts';
-import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { CHANGES_FUNCTION } from '../../local/functions.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';
 import {
   callsOf,
@@ -37,7 +37,7 @@ function customResource(world: World, url: string, type: 'Create' | 'Update' | '
       region: world.region,
       account: world.account,
       stackName: 'logs-kms-guard-prod',
-      functionName: ENFORCE_FUNCTION,
+      functionName: CHANGES_FUNCTION,
       responseUrl: url,
       properties: { KeyAlias: GUARD_ALIAS, KeyArn: '' },
     },
@@ -45,10 +45,11 @@ function customResource(world: World, url: string, type: 'Create' | 'Update' | '
   );
 }
 
-const OWN_GROUP = `/aws/lambda/${ENFORCE_FUNCTION}`;
+/** The changes function's own log group: the custom resource's readiness probe (functions/changes.ts). */
+const OWN_GROUP = `/aws/lambda/${CHANGES_FUNCTION}`;
 
 describe('deploy-time key with BreakGlassRoleArns (issue 21, item 2)', () => {
-  it('Create: the key the enforce role makes carries the protection, through KMS lockout check', async () => {
+  it('Create: the key the enforce role (changes function) makes carries the protection, through KMS lockout check', async () => {
     // Prepare: IAM on; the break-glass role exists (KMS refuses a policy naming an unknown principal)
     const breakGlass = 'arn:aws:iam::123456789012:role/LogKeysBreakGlass';
     const world = await startWorld({
@@ -170,7 +171,7 @@ describe('deploy-time key (custom resource)', () => {
     // Assess
     expect(out).toMatchObject({ deploy: { status: 'SUCCESS', ready: false } });
     expect(sink.bodies[0]).toMatchObject({ Status: 'SUCCESS', Data: { KeyArn: '', Ready: 'false' } });
-    expect(sink.bodies[0]?.Reason).toMatch(/not ready at deployment.*the first event ensures it/);
+    expect(sink.bodies[0]?.Reason).toMatch(/not ready at deployment.*the scheduled key check ensures it/);
     expect(world.emulator.state.key(world.region, GUARD_ALIAS)).toBeUndefined();
   });
 

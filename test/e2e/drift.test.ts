@@ -12,10 +12,10 @@ import {
   ScheduleKeyDeletionCommand,
 } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
+import { keyCheckItem } from '../../functions/core/change-event.ts';
 import { disassociateKey } from '../../functions/core/disassociate.ts';
-import { sweepKeyCheck } from '../../functions/core/event.ts';
 import { defaultKeyPolicy, guardRoleStatements, LOGS_STATEMENT_SID } from '../../functions/core/policy.ts';
-import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { CHANGES_FUNCTION } from '../../local/functions.ts';
 import { GUARD_ALIAS } from '../../local/world.ts';
 import { logsStatement, policyOf, rootStatement, sleep } from '../helpers.ts';
 import {
@@ -283,8 +283,9 @@ describe('the guard alias deleted', () => {
 });
 
 describe('a lost alias never makes the guard create a second key', () => {
-  it('the next first event finds the guard key on its own log group and refuses, with the fix', async () => {
-    // Prepare: the guard key as deployed (policy Id logs-kms-guard), its own log group on it, the alias deleted
+  it('the enforce function waits for the key; the key check finds the guard key on its own log group and refuses, with the fix', async () => {
+    // Prepare: the guard key as deployed (policy Id logs-kms-guard), the changes function's own log group on it
+    // (the deploy-time probe), the alias deleted
     const world = await startWorld({ throttle: false, propagationDelayMs: 0 });
     const role = world.asDeployed({}).GUARD_ROLE_ARN as string;
     const ctx = {
@@ -296,7 +297,7 @@ describe('a lost alias never makes the guard create a second key', () => {
     const key = world.emulator.state.createKeyDirect(world.region, {
       policy: JSON.stringify(defaultKeyPolicy(ctx)),
     });
-    world.emulator.state.putLogGroup(world.region, `/aws/lambda/${ENFORCE_FUNCTION}`, {
+    world.emulator.state.putLogGroup(world.region, `/aws/lambda/${CHANGES_FUNCTION}`, {
       kmsKeyId: key.arn,
     });
     world.emulator.state.putLogGroup(world.region, '/new/group');
@@ -304,14 +305,45 @@ describe('a lost alias never makes the guard create a second key', () => {
     const mark = world.emulator.calls.length;
 
     // Act
-    const out = handler(createEvent(world, '/new/group'), lambdaContext(world));
+    const first = handler(createEvent(world, '/new/group'), lambdaContext(world));
+    await expect(first).rejects.toThrow(/the guard key alias\/logs-kms-guard does not exist/);
+    const check = handler(
+      keyCheckItem({ region: world.region, account: world.account, id: 'check-alias' }),
+      lambdaContext(world),
+    );
 
-    // Assess
-    await expect(out).rejects.toThrow(
+    // Assess: the record is retried (GuardKeyMissingError), the check refuses with the fix, no second key
+    await expect(check).rejects.toThrow(
       /the guard alias alias\/logs-kms-guard is missing, but the guard key .* exists/,
     );
     expect(callsSince(world.emulator, mark).map((c) => c.operation)).not.toContain('CreateKey');
     expect(world.output.metrics()).toMatchObject({ UnsafeKeyRefused: 1 });
+  });
+});
+
+describe('a guard key that does not exist yet (the deploy-time key was not ready)', () => {
+  it('the enforce function retries its records; the scheduled key check creates the key; the retry encrypts', async () => {
+    // Prepare: no guard key at all; a new group's record on the queue
+    const world = await startWorld({ throttle: false, propagationDelayMs: 0 });
+    world.emulator.state.putLogGroup(world.region, '/later/group');
+    const handler = await world.container();
+
+    // Act: the record, the scheduled check, the record's next delivery
+    const before = await invokeBatch(world, handler, [createEvent(world, '/later/group')]);
+    const checked = await handler(
+      keyCheckItem({ region: world.region, account: world.account, id: 'check-create' }),
+      lambdaContext(world),
+    );
+    const after = await invokeBatch(world, handler, [createEvent(world, '/later/group')]);
+
+    // Assess
+    expect(before).toHaveLength(1);
+    expect(checked).toMatchObject({ outcome: 'key-created' });
+    expect(after).toEqual([]);
+    const guardKey = world.emulator.state.key(world.region, GUARD_ALIAS);
+    expect(world.emulator.state.logGroup(world.region, '/later/group')?.kmsKeyId).toBe(guardKey?.arn);
+    expect(world.emulator.calls.filter((c) => c.operation === 'CreateKey')).toHaveLength(1);
+    expect(world.output.metrics()).toMatchObject({ KeyCreated: 1, Failed: 1, Encrypted: 1 });
   });
 });
 
@@ -354,7 +386,7 @@ describe("the sweep's guard key check (events can be lost)", () => {
     narrowed.Statement = narrowed.Statement.filter((s: { Sid?: string }) => s.Sid !== LOGS_STATEMENT_SID);
     world.emulator.state.setKeyPolicy(world.region, key.keyId, JSON.stringify(narrowed));
     await world.kms.send(new DisableKeyRotationCommand({ KeyId: key.keyId }));
-    const check = sweepKeyCheck({ region: world.region, account: world.account, runId: 'run-1' });
+    const check = keyCheckItem({ region: world.region, account: world.account, id: 'check-1' });
 
     // Act
     const out = await handle(world, handler, check);
@@ -381,7 +413,7 @@ describe("the sweep's guard key check (events can be lost)", () => {
     const out = await handle(
       world,
       handler,
-      sweepKeyCheck({ region: world.region, account: world.account, runId: 'r' }),
+      keyCheckItem({ region: world.region, account: world.account, id: 'check-2' }),
     );
 
     // Assess

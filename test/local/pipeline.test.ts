@@ -23,7 +23,7 @@ describe('LocalPipeline', () => {
     const pipeline = new LocalPipeline({
       region: 'us-east-1',
       account: '123456789012',
-      bundle,
+      bundles: { enforce: bundle, changes: bundle },
       batchSize: 1,
       concurrency: 3,
       visibilityTimeoutMs: 40,
