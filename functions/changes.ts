@@ -6,15 +6,13 @@
  * guard key's policy names, and it is the function that creates the guard key (key-create.ts). Only wiring.
  */
 import middy from '@middy/core';
-import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
+import type { Context } from 'aws-lambda';
 import { parseChangeEvent } from './core/change-event.ts';
 import { clientsFor } from './core/clients.ts';
-import { assertKeyInAccount } from './core/config.ts';
 import { looksLikeCustomResourceRequest, loopbackResponsesAllowed } from './core/custom-resource-request.ts';
-import { type DeployResult, handleDeployEvent } from './core/deploy.ts';
-import { type Home, isSqsEvent } from './core/event.ts';
-import { BATCH_CONCURRENCY, createGuardFunction } from './core/guard-function.ts';
-import { type HandledEvent, handleInvocation, handleSqsBatch } from './core/handle.ts';
+import { handleDeployEvent } from './core/deploy.ts';
+import type { Home } from './core/event.ts';
+import { createGuardFunction, DEFAULT_BUDGET_MS } from './core/guard-function.ts';
 import { handleChangeEvent } from './core/handle-change.ts';
 import { injectLambdaContext } from './core/json-logger.ts';
 import { keyCreator } from './core/key-create.ts';
@@ -24,8 +22,6 @@ import { publishMetrics } from './core/metrics.ts';
 const guard = createGuardFunction({ parse: parseChangeEvent, onChange: handleChangeEvent, keyCreator });
 /** How long the deploy-time key preparation may wait for CloudWatch Logs to accept the key. */
 const DEPLOY_BUDGET_MS = 90_000;
-/** Without a Lambda context (a manual run), how long one invocation may take. */
-const DEFAULT_BUDGET_MS = 60_000;
 
 /** The deploy-time custom resource: ensure the key and let Logs accept it before any event needs it. */
 async function deployKey(event: Record<string, unknown>, context: Context, home: Home, remaining: number) {
@@ -47,18 +43,10 @@ async function deployKey(event: Record<string, unknown>, context: Context, home:
   return { deploy: result };
 }
 
-async function lambdaHandler(
-  event: unknown,
-  context: Context,
-): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'> | { deploy: DeployResult }> {
-  const remaining = remainingMsOf(context, DEFAULT_BUDGET_MS);
-  const home = functionHome(context);
-  if (looksLikeCustomResourceRequest(event)) return deployKey(event, context, home, remaining);
-  // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
-  assertKeyInAccount(guard.config, home.account);
-  const deps = guard.handleDeps(context, home, remaining);
-  if (isSqsEvent(event)) return handleSqsBatch(event.Records as SQSRecord[], deps, BATCH_CONCURRENCY);
-  return handleInvocation(event, deps);
+/** Custom-resource requests to the deploy-time key; every other event to the guard's handling. */
+async function lambdaHandler(event: unknown, context: Context) {
+  if (!looksLikeCustomResourceRequest(event)) return guard.handle(event, context);
+  return deployKey(event, context, functionHome(context), remainingMsOf(context, DEFAULT_BUDGET_MS));
 }
 
 /** The Lambda handler: the events above, with the invocation's log keys and its metrics published after. */

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CreateAliasCommand, KMSClient } from '@aws-sdk/client-kms';
+import { keyCheckItem } from '../functions/core/change-event.ts';
 import type { Clients } from '../functions/core/clients.ts';
 import { DEFAULT_KEY_ALIAS } from '../functions/core/config.ts';
 import { MANAGED_BY_TAG, MANAGED_BY_VALUE } from '../functions/core/key.ts';
@@ -20,7 +21,13 @@ import type { IamOptions, IamPrincipal } from './emulator/iam.ts';
 import { LOGS_TPS } from './emulator/quota.ts';
 import { startEmulator } from './emulator/server.ts';
 import type { CreateKeyDirectInput, KeyInfo } from './emulator/state.ts';
-import { CHANGES_BUNDLE, ENFORCE_BUNDLE, SWEEP_BUNDLE } from './functions.ts';
+import {
+  CHANGES_BUNDLE,
+  CHANGES_FUNCTION,
+  ENFORCE_BUNDLE,
+  lambdaContext,
+  SWEEP_BUNDLE,
+} from './functions.ts';
 import { LocalPipeline, type PipelineOptions } from './pipeline.ts';
 import { deployRole, guardRuleFilter, sweepServiceCheck } from './roles.ts';
 import { stackHandler } from './stack.ts';
@@ -116,6 +123,13 @@ export interface World {
     env?: Record<string, string>,
     options?: { region?: string; role?: FunctionRole; mutate?: (principal: IamPrincipal) => void },
   ): Record<string, string>;
+  /**
+   * The guard key as a deployment leaves it: the changes function (a container of CHANGES_BUNDLE configured by
+   * `env`, as the EnforceRole) answers a guard key check, which creates the key when it is missing; its ARN.
+   * The deployed stack does this at deployment (GuardKeyReady) and every 15 minutes (KeyCheckScheduleRule); the
+   * enforce function creates no key.
+   */
+  deployKey(env?: Record<string, string>, region?: string): Promise<string>;
   /** A key made directly in the emulator (`key`: its policy, tags, rotation) and put behind GUARD_ALIAS through KMS. */
   createGuardKey(key: CreateKeyDirectInput, region?: string): Promise<KeyInfo>;
   /** The emulator's CloudTrail events that the template's rules deliver to the queue (as EventBridge would). */
@@ -201,6 +215,20 @@ export function worldOf(emulator: Emulator, options: Omit<WorldOptions, 'emulato
       return emulator.onEvent((event) => delivered(event) && listener(event));
     },
     container: (vars = {}) => loadStack(bundles, asDeployed(vars)),
+    deployKey: async (vars = {}, where = region) => {
+      const changes = await loadContainer(bundles.changes, asDeployed(vars, { region: where }));
+      const check = keyCheckItem({ region: where, account: emulator.account, id: `deploy-${++deploys}` });
+      const out = (await changes(
+        check,
+        lambdaContext({ region: where, account: emulator.account }, CHANGES_FUNCTION, 60_000),
+      )) as {
+        keyArn?: string;
+        outcome?: string;
+        reason?: string;
+      };
+      if (!out?.keyArn) throw new Error(`the guard key check made no key: ${JSON.stringify(out)}`);
+      return out.keyArn;
+    },
     sweepContainer: async (vars = {}, sweep = {}) => {
       const deployed = asDeployed(vars, { role: 'SweepRole', ...sweep });
       const denied = await sweepServiceCheck(deployed.AWS_ACCESS_KEY_ID);
@@ -258,6 +286,7 @@ export function clearFunctionEnv(variables: readonly string[] = ENFORCE_VARIABLE
 }
 
 let containers = 0;
+let deploys = 0;
 
 /**
  * A new Lambda container: a fresh import of `bundle` (`?c=N`, as local/pipeline.ts does), so its own module

@@ -1,7 +1,8 @@
 /**
  * The log groups infrastructure as code keeps taking the key from, as `audit` reports them: read back from the
- * enforce function's fight records (core/fight-record.ts), the `logs-kms-guard-fight/…` streams of its own log
- * group `/aws/lambda/logs-kms-guard-<stage>-enforce` (the name the template gives the function). A few calls
+ * changes function's fight records (core/fight-record.ts), the `logs-kms-guard-fight/…` streams of its own log
+ * group `/aws/lambda/logs-kms-guard-<stage>-changes` (the name the template gives the function; before the
+ * changes function existed the enforce function wrote them, in `…-enforce`, and those are still read). A few calls
  * per account-region: the function's log group by prefix, then its fight streams by prefix. Nothing is
  * written; a refusal or an account without the deployment reads as "no records", with the reason kept.
  */
@@ -11,9 +12,9 @@ import { FIGHT_PREFIX, type FightRecord, parseFightStream } from '../core/fight-
 import { fixFor } from '../core/iac-fix.ts';
 import type { AuditRow } from './report.ts';
 
-/** The enforce function's log group, for every stage: `/aws/lambda/logs-kms-guard-<stage>-enforce`. */
+/** The function log groups that hold fight records, for every stage: `/aws/lambda/logs-kms-guard-<stage>-changes`. */
 const FUNCTION_GROUPS = '/aws/lambda/logs-kms-guard-';
-const ENFORCE_SUFFIX = '-enforce';
+const RECORD_SUFFIXES = ['-changes', '-enforce'];
 
 /** The fight records of one account-region, by log group; `error` when they could not be read. */
 export interface FightsRead {
@@ -41,7 +42,8 @@ export async function readFights(clients: Clients): Promise<FightsRead> {
         ),
       );
       for (const g of page.logGroups ?? []) {
-        if (g.logGroupName?.endsWith(ENFORCE_SUFFIX)) functionGroups.push(g.logGroupName);
+        if (RECORD_SUFFIXES.some((s) => g.logGroupName?.endsWith(s)))
+          functionGroups.push(g.logGroupName as string);
       }
       token = page.nextToken;
     } while (token);

@@ -4,15 +4,21 @@
  * handle.ts. Each entry file says only what sets it apart (its parser, its change step, whether it may create
  * the guard key, the custom resource).
  */
-import type { Context } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { clientsFor } from './clients.ts';
 import { systemClock } from './clock.ts';
-import { loadConfig } from './config.ts';
+import { assertKeyInAccount, loadConfig } from './config.ts';
 import type { Outcome } from './enforce.ts';
-import type { Home } from './event.ts';
-import { type HandleDeps, isUnsafeKey } from './handle.ts';
+import { type Home, isSqsEvent } from './event.ts';
+import {
+  type HandleDeps,
+  type HandledEvent,
+  handleInvocation,
+  handleSqsBatch,
+  isUnsafeKey,
+} from './handle.ts';
 import type { AlertMetric } from './key.ts';
-import { ownLogGroupOf } from './lambda-context.ts';
+import { functionHome, ownLogGroupOf, remainingMsOf } from './lambda-context.ts';
 import { createObservability } from './observability.ts';
 import { claimByLogStream } from './once.ts';
 import { SHARED_QUOTA_PACING } from './sweep/quotas.ts';
@@ -43,7 +49,9 @@ const METRIC_NAMES: Record<Outcome, string> = {
 };
 
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
-export const BATCH_CONCURRENCY = 5;
+const BATCH_CONCURRENCY = 5;
+/** Without a Lambda context (a manual run), how long one invocation may take. */
+export const DEFAULT_BUDGET_MS = 60_000;
 
 /** What sets a function apart in handle.ts (its parser, its change step, key creation). */
 export type FunctionKind = Pick<HandleDeps, 'parse' | 'onChange' | 'keyCreator'>;
@@ -110,5 +118,18 @@ export function createGuardFunction(kind: FunctionKind = {}) {
     };
   }
 
-  return { config, logger, metrics, log, associateBucket, handleDeps };
+  /** One invocation's events: an SQS batch (partial batch response) or one direct event (a failure thrown). */
+  async function handle(
+    event: unknown,
+    context: Context,
+  ): Promise<SQSBatchResponse | Omit<HandledEvent, 'error' | 'retry'>> {
+    const home = functionHome(context);
+    // Before any record: a key of another account fails the invocation loudly (Errors alarm), naming the variable.
+    assertKeyInAccount(config, home.account);
+    const deps = handleDeps(context, home, remainingMsOf(context, DEFAULT_BUDGET_MS));
+    if (isSqsEvent(event)) return handleSqsBatch(event.Records as SQSRecord[], deps, BATCH_CONCURRENCY);
+    return handleInvocation(event, deps);
+  }
+
+  return { config, logger, metrics, log, associateBucket, handle };
 }

@@ -19,6 +19,8 @@ import { env } from './child.ts';
 installScaledTime(Number(env('BENCH_TIME_SCALE')));
 
 const bundle = env('BENCH_BUNDLE');
+/** The custom resource's function (GuardKeyReady's ServiceToken): the changes bundle. */
+const changesBundle = env('BENCH_CHANGES_BUNDLE');
 const functionArn = env('BENCH_FUNCTION_ARN');
 const timeoutMs = Number(env('BENCH_TIMEOUT_MS'));
 const group = env('BENCH_GROUP');
@@ -27,25 +29,27 @@ type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
 // A Lambda context whose remaining time runs on the (scaled) clock, from `timeoutMs` at the invocation.
 const context = () => lambdaContext({ region, account }, functionName, timeoutMs);
+const changesName = functionName.replace(/-enforce$/, '-changes');
+const changesContext = () => lambdaContext({ region, account }, changesName, timeoutMs);
 
 // The stand-in for CloudFormation's pre-signed URL.
 const sink = await startResponseSink();
 
-const load = async (tag: string) =>
-  ((await import(`${pathToFileURL(bundle).href}?${tag}`)) as { handler: Handler }).handler;
+const load = async (tag: string, from = bundle) =>
+  ((await import(`${pathToFileURL(from).href}?${tag}`)) as { handler: Handler }).handler;
 
 // 1. The deployment: the custom resource's Create request, as CloudFormation sends it.
-const deployer = await load('deploy');
+const deployer = await load('deploy', changesBundle);
 const request = customResourceRequest({
   region,
   account,
   stackName: 'logs-kms-guard-bench',
-  functionName,
+  functionName: changesName,
   responseUrl: sink.url,
   properties: { KeyAlias: DEFAULT_KEY_ALIAS, KeyArn: '', AllowKeyPolicyUpdate: 'false' },
 });
 const deployStart = { scaled: Date.now(), real: performance.now() };
-const deployed = await deployer(request, context());
+const deployed = await deployer(request, changesContext());
 const deployEnd = { scaled: Date.now(), real: performance.now() };
 
 // 2. Right after: a new log group, and its event reaching a new container. The group is created through

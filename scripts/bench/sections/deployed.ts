@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startEmulator } from '../../../local/emulator/server.ts';
-import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
+import { CHANGES_BUNDLE, ENFORCE_BUNDLE } from '../../../local/functions.ts';
 import { GUARD_ALIAS, REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';
 import type { BenchArgs } from '../args.ts';
@@ -66,6 +66,7 @@ async function deployedRun(run: number, timeoutS: number, ownGroup: string): Pro
       ...handlerEnv(emulator),
       POWERTOOLS_LOG_LEVEL: 'WARN',
       BENCH_BUNDLE: ENFORCE_BUNDLE,
+      BENCH_CHANGES_BUNDLE: CHANGES_BUNDLE,
       BENCH_TIME_SCALE: String(T),
       BENCH_FUNCTION_ARN: FUNCTION_ARN,
       BENCH_TIMEOUT_MS: String(timeoutS * 1000),
@@ -110,7 +111,8 @@ export async function deployedKeyFigures(args: BenchArgs, log: (line: string) =>
   const T = PROPAGATION_SCALE;
   const D = PROPAGATION_DELAY_MS;
   const timeoutS = enforceTimeoutSeconds(readFileSync(join(root, 'serverless.yml'), 'utf8')) ?? 120;
-  const functionName = FUNCTION_ARN.split(':').at(-1) as string;
+  // The custom resource is the changes function's: its own log group is the readiness probe.
+  const functionName = (FUNCTION_ARN.split(':').at(-1) as string).replace(/-enforce$/, '-changes');
   const ownGroup = `/aws/lambda/${functionName}`;
   const runs: DeployedRun[] = [];
   for (let run = 0; run < args.deployRuns; run++) {

@@ -1,6 +1,7 @@
 /**
  * What the key-dependency record (issue 21 item 1, functions/core/key-record.ts) costs in API calls, measured
- * on the `calls` section's emulator through the enforce bundle: an ALLOW_KEY_OVERRIDE event (one TagResource
+ * on the `calls` section's emulator through the enforce bundle (the changes bundle for the KeyAtRisk event): an
+ * ALLOW_KEY_OVERRIDE event (one TagResource
  * more, only when a group's key changes away from a key), a group created with its own key (one TagResource,
  * the owner key noted), a rollback of one group (none more: the record rides in the opt-out TagResource), and a
  * KeyAtRisk event (DescribeLogGroups pages plus one ListTagsForResource per group not on the key: a rare event,
@@ -15,7 +16,7 @@ import { PREV_KEY_TAG_PREFIX } from '../../../functions/core/key-record.ts';
 import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
 import type { Emulator } from '../../../local/emulator/emulator.ts';
 import { createLogGroupEvent } from '../../../local/emulator/events.ts';
-import { ENFORCE_BUNDLE } from '../../../local/functions.ts';
+import { CHANGES_BUNDLE, ENFORCE_BUNDLE } from '../../../local/functions.ts';
 import { ACCOUNT, REGION } from '../../../local/world.ts';
 import { byOperation, callsSince } from '../api-calls.ts';
 import { createEvent, FUNCTION_ARN } from '../rig.ts';
@@ -27,10 +28,14 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
 type Handler = (event: unknown, context: unknown) => Promise<unknown>;
 
-/** The enforce bundle, loaded afresh under `env` (its configuration is read once, at load). */
-async function loadHandler(env: Record<string, string>, tag: string): Promise<Handler> {
+/** A bundle (default the enforce bundle), loaded afresh under `env` (its configuration is read once, at load). */
+async function loadHandler(
+  env: Record<string, string>,
+  tag: string,
+  bundle = ENFORCE_BUNDLE,
+): Promise<Handler> {
   Object.assign(process.env, env, { POWERTOOLS_LOG_LEVEL: 'WARN' });
-  return ((await import(`${pathToFileURL(ENFORCE_BUNDLE).href}?${tag}`)) as { handler: Handler }).handler;
+  return ((await import(`${pathToFileURL(bundle).href}?${tag}`)) as { handler: Handler }).handler;
 }
 
 /** The calls one handled event makes, by operation. */
@@ -129,7 +134,13 @@ export async function recordFigures(
     stop();
     const disabled = events.find((e) => e.detail?.eventName === 'DisableKey');
     const groups = emulator.state.logGroups(REGION).length;
-    const atRisk = await callsOf(emulator, () => plain(disabled, context));
+    // Key changes are the changes function's (its own queue, the same role).
+    const changes = await loadHandler(
+      { ...env, ALLOW_KEY_OVERRIDE: 'false' },
+      'bench-record-changes',
+      CHANGES_BUNDLE,
+    );
+    const atRisk = await callsOf(emulator, () => changes(disabled, context));
     return [
       figure(
         'calls-record-override',
