@@ -82,6 +82,7 @@ export const PRICES = {
 
 /** What the packaged template deploys per account and region, counted from it. */
 export interface TemplateCounts {
+  /** Alarm metrics: one per single-metric alarm, one per metric a metric-math alarm reads (billed so). */
   alarms: number;
   dashboards: number;
   functions: number;
@@ -91,6 +92,10 @@ export interface TemplateCounts {
   optionalRules: number;
   /** The guard key: made at run time, not a template resource. */
   keys: number;
+  /** SQS queues a Lambda event source mapping polls (each polled when idle too). */
+  polledQueues: number;
+  /** Scheduled guard key checks a month (KeyCheckScheduleRule): a changes invocation and a few KMS reads each. */
+  keyChecksPerMonth: number;
 }
 
 /** What the bench measured: calls, invocations and time per new group (burst) and per listed group (sweep). */
@@ -121,8 +126,12 @@ export const ASSUMPTIONS = {
   callLatencyMs: 40,
   /** Lambda memory of both functions (serverless.yml). */
   memoryGb: 0.25,
-  /** Lambda's SQS pollers on an idle queue, long-polling 20 s each: ReceiveMessage requests a month. */
+  /** Lambda's SQS pollers on an idle queue, long-polling 20 s each: ReceiveMessage requests a month, per queue. */
   idleReceivesPerMonth: 5 * 3 * 60 * 24 * 30,
+  /** KMS reads of one scheduled key check of a healthy key (DescribeKey, GetKeyPolicy, GetKeyRotationStatus). */
+  keyCheckKmsCalls: 3,
+  /** SQS requests of one scheduled key check (send, receive, delete). */
+  keyCheckSqsRequests: 3,
   /** Log bytes per enforce invocation and per sweep run (JSON lines and EMF). */
   enforceLogBytes: 2_000,
   sweepLogBytes: 20_000,
@@ -151,13 +160,14 @@ export function monthlyPerAccountRegion(t: TemplateCounts, m: Measured, s: Scena
   const sweepCalls = sweepRuns * s.groups * m.sweepCallsPerGroup;
   const sweepSeconds = sweepRuns * Math.max(1, (s.groups * m.sweepMsPerGroup) / 1000);
   const enforceSeconds = (enforceCalls * A.callLatencyMs) / 1000 + enforceInvocations * 0.02;
+  const checks = t.keyChecksPerMonth;
   const sweepMetrics = m.sweepMetricNames;
   const metricHours =
     sweepMetrics * A.sweepMetricHoursPerMonth +
     (s.newPerDay > 0 ? A.busyEnforceMetrics * A.hoursPerMonth : 0);
   const logBytes = enforceInvocations * A.enforceLogBytes + sweepRuns * A.sweepLogBytes;
   return [
-    { item: `CloudWatch alarms (${t.alarms})`, usd: t.alarms * P.alarm.usd },
+    { item: `CloudWatch alarms (${t.alarms} alarm metrics)`, usd: t.alarms * P.alarm.usd },
     { item: `CloudWatch dashboard (${t.dashboards})`, usd: t.dashboards * P.dashboard.usd },
     {
       item: 'Custom metrics (EMF, prorated by the hour)',
@@ -166,17 +176,21 @@ export function monthlyPerAccountRegion(t: TemplateCounts, m: Measured, s: Scena
     { item: `KMS key (${t.keys})`, usd: t.keys * P.kmsKey.usd },
     {
       item: 'KMS requests (every guard call counted as one)',
-      usd: (enforceCalls + sweepCalls) * P.kmsRequest.usd,
+      usd: (enforceCalls + sweepCalls + checks * A.keyCheckKmsCalls) * P.kmsRequest.usd,
     },
     {
       item: `Lambda (${t.functions} functions: requests and arm64 GB-s)`,
       usd:
-        (enforceInvocations + sweepRuns) * P.lambdaRequest.usd +
-        (enforceSeconds + sweepSeconds) * A.memoryGb * P.lambdaGbSecondArm.usd,
+        (enforceInvocations + sweepRuns + checks) * P.lambdaRequest.usd +
+        (enforceSeconds + sweepSeconds + (checks * A.keyCheckKmsCalls * A.callLatencyMs) / 1000) *
+          A.memoryGb *
+          P.lambdaGbSecondArm.usd,
     },
     {
-      item: `SQS (${t.queues} queues: idle polling, send/receive/delete)`,
-      usd: (A.idleReceivesPerMonth + newGroups * 3) * P.sqsRequest.usd,
+      item: `SQS (${t.queues} queues, ${t.polledQueues} polled: idle polling, send/receive/delete)`,
+      usd:
+        (t.polledQueues * A.idleReceivesPerMonth + newGroups * 3 + checks * A.keyCheckSqsRequests) *
+        P.sqsRequest.usd,
     },
     { item: "CloudWatch Logs ingestion of the functions' logs", usd: (logBytes / 1e9) * P.logsIngestGb.usd },
     { item: `EventBridge (${t.rules} rules; AWS service events)`, usd: 0 },

@@ -43,12 +43,21 @@ export const SCENARIOS: Scenario[] = [
 
 /** What the packaged template deploys per account and region (resources under a Condition counted apart). */
 export function countTemplate(
-  template: CfnTemplate & { Resources: Record<string, { Type: string; Condition?: string }> },
+  template: CfnTemplate & {
+    Resources: Record<string, { Type: string; Condition?: string; Properties?: Record<string, unknown> }>;
+  },
 ): TemplateCounts {
   const always = Object.values(template.Resources).filter((r) => !r.Condition);
   const count = (type: string) => always.filter((r) => r.Type === type).length;
+  const alarmMetrics = always
+    .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+    .map((r) => {
+      const metrics = r.Properties?.Metrics as { MetricStat?: unknown }[] | undefined;
+      return metrics ? metrics.filter((m) => m.MetricStat).length : 1;
+    });
+  const schedule = template.Resources.KeyCheckScheduleRule?.Properties?.ScheduleExpression;
   return {
-    alarms: count('AWS::CloudWatch::Alarm'),
+    alarms: alarmMetrics.reduce((n, k) => n + k, 0),
     // On by default (Dashboard=true), under its condition: counted, and its saving shown apart.
     dashboards: Object.values(template.Resources).filter((r) => r.Type === 'AWS::CloudWatch::Dashboard')
       .length,
@@ -59,7 +68,17 @@ export function countTemplate(
       (r) => r.Condition && (r.Type === 'AWS::Events::Rule' || r.Type === 'AWS::Config::ConfigRule'),
     ).length,
     keys: 1,
+    polledQueues: count('AWS::Lambda::EventSourceMapping'),
+    keyChecksPerMonth: typeof schedule === 'string' ? perMonth(schedule) : 0,
   };
+}
+
+/** How many times a month a `rate(N minutes|hours)` schedule fires (30 days); 0 for any other expression. */
+export function perMonth(expression: string): number {
+  const m = /^rate\((\d+) (minute|minutes|hour|hours)\)$/.exec(expression);
+  if (!m) return 0;
+  const minutes = Number(m[1]) * (m[2]?.startsWith('hour') ? 60 : 1);
+  return Math.floor((30 * 24 * 60) / minutes);
 }
 
 /** The sweep's per-run metric names, from its source (its count table, SweepCompleted, ColdStart). */

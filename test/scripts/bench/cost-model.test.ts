@@ -13,7 +13,17 @@ import {
 } from '../../../scripts/bench/cost-model.ts';
 import { countTemplate } from '../../../scripts/bench/sections/cost.ts';
 
-const counts = { alarms: 14, dashboards: 1, functions: 2, queues: 3, rules: 3, optionalRules: 2, keys: 1 };
+const counts = {
+  alarms: 14,
+  dashboards: 1,
+  functions: 2,
+  queues: 3,
+  rules: 3,
+  optionalRules: 2,
+  keys: 1,
+  polledQueues: 2,
+  keyChecksPerMonth: 2_880,
+};
 const measured: Measured = {
   callsPerNewGroup: 3,
   invocationsPerNewGroup: 0.1,
@@ -44,12 +54,14 @@ describe('cost model', () => {
     expect(item('CloudWatch alarms')).toBeCloseTo(1.4, 10);
     expect(item('CloudWatch dashboard')).toBe(3);
     expect(item('KMS key')).toBe(1);
-    expect(item('SQS')).toBeCloseTo(ASSUMPTIONS.idleReceivesPerMonth * 0.4e-6, 10);
+    // Two polled queues idle, and the scheduled key checks' send/receive/delete.
+    expect(item('SQS')).toBeCloseTo((2 * ASSUMPTIONS.idleReceivesPerMonth + 2_880 * 3) * 0.4e-6, 10);
     // 9 sweep metrics, 30 hours a month each, at $0.30 a metric-month of 730 hours.
     expect(item('Custom metrics')).toBeCloseTo((9 * 30 * 0.3) / 730, 10);
-    expect(item('KMS requests')).toBeCloseTo(30 * 200 * 0.4 * 3e-6, 10);
+    // The daily sweep's reads and the key checks' 3 reads each.
+    expect(item('KMS requests')).toBeCloseTo((30 * 200 * 0.4 + 2_880 * 3) * 3e-6, 10);
     expect(total(lines)).toBeGreaterThan(5.6);
-    expect(total(lines)).toBeLessThan(5.9);
+    expect(total(lines)).toBeLessThan(6.2);
   });
 
   it('AWS Config: the periodic managed rule pays every group every day, tiered; the guard rule only changes', () => {
@@ -69,7 +81,15 @@ describe('cost model', () => {
     const c = countTemplate({
       Resources: {
         A: { Type: 'AWS::CloudWatch::Alarm' },
-        B: { Type: 'AWS::CloudWatch::Alarm' },
+        B: {
+          Type: 'AWS::CloudWatch::Alarm',
+          Properties: { Metrics: [{ MetricStat: {} }, { MetricStat: {} }, { Expression: 'a + b' }] },
+        },
+        KeyCheckScheduleRule: {
+          Type: 'AWS::Events::Rule',
+          Properties: { ScheduleExpression: 'rate(15 minutes)' },
+        },
+        M: { Type: 'AWS::Lambda::EventSourceMapping' },
         D: { Type: 'AWS::CloudWatch::Dashboard', Condition: 'HasDashboard' },
         R: { Type: 'AWS::Events::Rule' },
         N: { Type: 'AWS::Events::Rule', Condition: 'NotifiesFindings' },
@@ -81,13 +101,17 @@ describe('cost model', () => {
 
     // Assess
     expect(c).toEqual({
-      alarms: 2,
+      // one single-metric alarm, one metric-math alarm over two metrics (billed per metric)
+      alarms: 3,
       dashboards: 1,
       functions: 1,
       queues: 1,
-      rules: 1,
+      rules: 2,
       optionalRules: 2,
       keys: 1,
+      polledQueues: 1,
+      // rate(15 minutes) over 30 days
+      keyChecksPerMonth: 2_880,
     });
   });
 });
