@@ -100,6 +100,12 @@ export interface EnforceDeps {
 /** How long after creating or repairing a key refusals are taken for propagation ("seconds to minutes"). */
 const FRESH_KEY_MS = 5 * 60_000;
 
+/** True for a key created or changed in the last FRESH_KEY_MS: Logs refusing it is propagation. */
+function isFresh(key: KeyRef, clock: Clock): boolean {
+  const since = key.changedAt ?? key.createdAt;
+  return since !== undefined && clock.now() - since < FRESH_KEY_MS;
+}
+
 /** Describes one group by exact name; undefined when it does not exist. */
 export async function describeLogGroup(clients: Clients, name: string) {
   // Names sort lexicographically and a name sorts before every longer name it prefixes, so the
@@ -229,14 +235,12 @@ export async function enforceLogGroup(target: EnforceTarget, deps: EnforceDeps):
       clock,
       bucket: deps.associateBucket,
       backoff: deps.backoff,
-      keyJustChanged: key.changedAt !== undefined && clock.now() - key.changedAt < FRESH_KEY_MS,
+      keyJustChanged: isFresh(key, clock),
       // Logs still refusing a key that should be visible: maybe someone narrowed its policy since we cached it.
       onPropagationStall: async () => {
-        // A key this container created or repaired moments ago is simply not visible to Logs yet: reading
-        // its policy back would only cost calls (and, in a burst, one per waiting record).
-        if (key.changedAt !== undefined && clock.now() - key.changedAt < FRESH_KEY_MS) {
-          return;
-        }
+        // A key created (by the changes function's key check, say) or repaired moments ago is simply not
+        // visible to Logs yet: reading its policy back would only cost calls (in a burst, one per waiting record).
+        if (isFresh(key, clock)) return;
         invalidateKey(keyOptions);
         log.warn('CloudWatch Logs keeps refusing the key; re-checking its policy', { keyArn: key.arn });
         await ensureKeyPolicy({ ...keyOptions, key });

@@ -44,6 +44,8 @@ export interface KeyRef {
   own: boolean;
   /** Set when this process created the key or changed its policy: Logs may not see it for a while. */
   changedAt?: number;
+  /** When KMS created the key (DescribeKey's CreationDate): a key another function made moments ago is just as new. */
+  createdAt?: number;
   /** Dry run only: the key does not exist and would be created. */
   planned?: boolean;
   /** What this process changed in the key's policy ("the CloudWatch Logs statement added", …), when it did. */
@@ -187,9 +189,10 @@ async function resolveKey(options: KeyStepOptions): Promise<KeyRef> {
   const metadata = await describeKey(options, config.keyAlias);
   if (metadata) {
     checkKeyUsable(metadata, options.ctx.region);
+    const createdAt = metadata.CreationDate?.getTime();
     return ensureKeyPolicy({
       ...options,
-      key: { arn: metadata.Arn as string, keyId: metadata.KeyId as string, own: true },
+      key: { arn: metadata.Arn as string, keyId: metadata.KeyId as string, own: true, createdAt },
     });
   }
   if (options.creator) return options.creator.create(options);
