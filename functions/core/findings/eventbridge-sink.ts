@@ -10,6 +10,7 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsResultEntry } from '@aws-sdk/client-eventbridge';
 import type { GuardFinding } from '../finding.ts';
 import { type FindingEventEntry, findingEventEntry } from './finding-event.ts';
+import { sendRetryingRefused } from './retry-refused.ts';
 
 /** What every sink of the findings function offers (functions/core/findings/sinks.ts FindingSink). */
 export interface FindingSinkLike {
@@ -22,6 +23,7 @@ export const MAX_ENTRIES = 10;
 export const MAX_REQUEST_BYTES = 256 * 1024;
 /** Entry errors worth another try (API Reference, PutEventsResultEntry.ErrorCode). */
 const RETRYABLE = new Set(['ThrottlingException', 'InternalFailure', 'InternalException']);
+/** Calls in all for an entry EventBridge keeps refusing for a transient reason (retry-refused.ts). */
 const ATTEMPTS = 3;
 
 /**
@@ -62,6 +64,8 @@ export interface EventBridgeSinkOptions {
   client?: EventBridgeClient;
   /** The bus (name or ARN); the account's default bus when omitted. */
   eventBusName?: string;
+  /** Waits between retries of refused entries (tests pass a no-op). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The sink that puts one EventBridge event per finding. */
@@ -72,7 +76,9 @@ export function eventBridgeSink(options: EventBridgeSinkOptions = {}): FindingSi
     async send(findings) {
       const entries = findings.map((f) => findingEventEntry(f, options.eventBusName));
       const failures: string[] = [];
-      for (const batch of batchEntries(entries)) failures.push(...(await putBatch(client, batch)));
+      for (const batch of batchEntries(entries)) {
+        failures.push(...(await putBatch(client, batch, options.sleep)));
+      }
       if (failures.length > 0) {
         throw new Error(`EventBridge PutEvents: ${failures.length} event(s) not put: ${failures.join('; ')}`);
       }
@@ -80,25 +86,25 @@ export function eventBridgeSink(options: EventBridgeSinkOptions = {}): FindingSi
   };
 }
 
-/** Puts one batch, retrying the entries that failed for a transient reason; the failures that remain. */
-async function putBatch(client: EventBridgeClient, batch: FindingEventEntry[]): Promise<string[]> {
-  let pending = batch;
-  let failures: string[] = [];
-  for (let attempt = 1; attempt <= ATTEMPTS && pending.length > 0; attempt++) {
-    const out = await client.send(new PutEventsCommand({ Entries: pending }));
-    const results: PutEventsResultEntry[] = out.Entries ?? [];
-    const retry: FindingEventEntry[] = [];
-    failures = [];
-    pending.forEach((entry, i) => {
-      const code = results[i]?.ErrorCode;
-      if (!code) return;
-      if (RETRYABLE.has(code) && attempt < ATTEMPTS) retry.push(entry);
-      else
-        failures.push(
-          `${entry.DetailType} ${entry.Resources[0]}: ${code} ${results[i]?.ErrorMessage ?? ''}`.trim(),
-        );
-    });
-    pending = retry;
-  }
-  return failures;
+/** Puts one batch, retrying (with backoff) the entries that failed for a transient reason; the failures left. */
+async function putBatch(
+  client: EventBridgeClient,
+  batch: FindingEventEntry[],
+  sleep?: (ms: number) => Promise<void>,
+): Promise<string[]> {
+  const refused = await sendRetryingRefused(
+    batch,
+    async (pending) => {
+      const out = await client.send(new PutEventsCommand({ Entries: pending }));
+      const results: PutEventsResultEntry[] = out.Entries ?? [];
+      return pending.flatMap((entry, i) => {
+        const code = results[i]?.ErrorCode;
+        if (!code) return [];
+        const reason = `${entry.DetailType} ${entry.Resources[0]}: ${code} ${results[i]?.ErrorMessage ?? ''}`;
+        return [{ entry, reason: reason.trim(), retryable: RETRYABLE.has(code) }];
+      });
+    },
+    { attempts: ATTEMPTS, baseMs: 200, ...(sleep ? { sleep } : {}) },
+  );
+  return refused.map((r) => r.reason);
 }

@@ -14,6 +14,7 @@ import { findingId, type GuardFinding } from '../finding.ts';
 import type { Log } from '../log.ts';
 import { type AsffFinding, toAsff } from './asff.ts';
 import { documentOfFinding } from './document.ts';
+import { type Refusal, sendRetryingRefused } from './retry-refused.ts';
 import type { FindingSink, SinkFailure } from './sinks.ts';
 import { latestPerId } from './subscription.ts';
 
@@ -21,8 +22,8 @@ import { latestPerId } from './subscription.ts';
 export const MAX_FINDINGS_PER_CALL = 100;
 /** A finding larger than 240 KB is refused (API reference); ours are a few KB, this guards the arithmetic. */
 export const MAX_FINDING_BYTES = 240 * 1024;
-/** Calls for the findings Security Hub refused, after the first. */
-const RETRIES = 2;
+/** Calls in all for a finding Security Hub keeps refusing (retry-refused.ts). */
+const ATTEMPTS = 3;
 
 export interface SecurityHubSinkOptions {
   client: Pick<SecurityHubClient, 'send'>;
@@ -40,52 +41,55 @@ export function batchesOf<T>(items: readonly T[], size = MAX_FINDINGS_PER_CALL):
   return out;
 }
 
-/** Imports one batch; returns the documents Security Hub refused, with its reasons. */
+/** Imports one batch; the documents Security Hub refused, with its reasons (each may succeed later). */
 async function importBatch(
   client: SecurityHubSinkOptions['client'],
   batch: AsffFinding[],
-): Promise<SinkFailure[]> {
+): Promise<Refusal<AsffFinding>[]> {
   const out = await client.send(
     new BatchImportFindingsCommand({ Findings: batch satisfies AwsSecurityFinding[] }),
   );
-  return (out.FailedFindings ?? []).map((f) => ({
-    findingId: f.Id ?? '',
-    reason: `${f.ErrorCode ?? 'Failed'}: ${f.ErrorMessage ?? ''}`.trim(),
-  }));
+  const byId = new Map(batch.map((d) => [d.Id, d]));
+  return (out.FailedFindings ?? []).flatMap((f) => {
+    const entry = byId.get(f.Id ?? '');
+    const reason = `${f.ErrorCode ?? 'Failed'}: ${f.ErrorMessage ?? ''}`.trim();
+    return entry ? [{ entry, reason, retryable: true }] : [];
+  });
 }
 
 /** The Security Hub sink: BatchImportFindings of every finding, refused ones retried, then returned. */
 export function securityHubSink(options: SecurityHubSinkOptions): FindingSink {
-  const sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   return {
     name: 'security-hub',
     async send(findings: readonly GuardFinding[]): Promise<SinkFailure[]> {
       const failures: SinkFailure[] = [];
-      let pending: AsffFinding[] = [];
+      const pending: AsffFinding[] = [];
       for (const f of latestPerId(findings, findingId)) {
         const doc = toAsff(documentOfFinding(f));
         if (Buffer.byteLength(JSON.stringify(doc)) > MAX_FINDING_BYTES)
           failures.push({ findingId: doc.Id, reason: 'larger than 240 KB' });
         else pending.push(doc);
       }
-      for (let attempt = 0; pending.length > 0; attempt++) {
-        const refused: SinkFailure[] = [];
-        for (const batch of batchesOf(pending)) refused.push(...(await importBatch(options.client, batch)));
-        options.count?.('FindingsImported', pending.length - refused.length);
-        if (refused.length === 0) break;
-        const ids = new Set(refused.map((r) => r.findingId));
-        options.log.warn('Security Hub refused findings', { attempt, refused });
-        if (attempt >= RETRIES) {
-          failures.push(...refused);
-          break;
-        }
-        pending = pending.filter((d) => ids.has(d.Id));
-        if (pending.length === 0) {
-          failures.push(...refused);
-          break;
-        }
-        await sleep(500 * 2 ** attempt);
-      }
+      const refused = await sendRetryingRefused(
+        pending,
+        async (docs) => {
+          const out: Refusal<AsffFinding>[] = [];
+          for (const batch of batchesOf(docs)) out.push(...(await importBatch(options.client, batch)));
+          options.count?.('FindingsImported', docs.length - out.length);
+          return out;
+        },
+        {
+          attempts: ATTEMPTS,
+          baseMs: 500,
+          ...(options.sleep ? { sleep: options.sleep } : {}),
+          onRefused: (attempt, list) =>
+            options.log.warn('Security Hub refused findings', {
+              attempt,
+              refused: list.map((r) => ({ findingId: (r.entry as AsffFinding).Id, reason: r.reason })),
+            }),
+        },
+      );
+      failures.push(...refused.map((r) => ({ findingId: r.entry.Id, reason: r.reason })));
       if (failures.length) options.count?.('FindingsFailed', failures.length);
       return failures;
     },
