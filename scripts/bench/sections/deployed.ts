@@ -178,8 +178,10 @@ export async function deployedKeyFigures(args: BenchArgs, log: (line: string) =>
       name: 'deployed key: API calls for that event',
       unit: '',
       ours: calls,
-      goal: '≤ 4',
-      met: calls.max <= 4,
+      // The cold path with an existing key (calls-cold): DescribeLogGroups, DescribeKey, GetKeyPolicy, the tag
+      // read right before every association (the opt-out at the moment of change, issue 19), AssociateKmsKey.
+      goal: '≤ 5',
+      met: calls.max <= 5,
       note: sequences.join(' / '),
       details: { samples: runs.map((r) => r.firstCalls), operations: runs.map((r) => r.firstOps) },
     },
