@@ -16,7 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(import.meta.dirname, '..');
-export const BUNDLES = ['enforce', 'sweep', 'findings', 'cli'];
+export const BUNDLES = ['enforce', 'changes', 'sweep', 'findings', 'cli'];
 const ALLOWLIST = path.join(ROOT, 'scripts', 'license-allowlist.json');
 
 /** What the check knows of one bundled package, read from node_modules. */
