@@ -1,7 +1,8 @@
 /**
  * One case of enforceLogGroup (functions/core/enforce.ts) against aws-sdk-client-mock on a fake clock: while
  * Logs keeps refusing a key, a key the guard just created is not re-read but an existing one's policy is
- * re-checked; the tags are read right before associating (issue 19). The rest of enforcement is covered through the handler (test/enforce.test.ts) and test/e2e.
+ * re-checked; the tags are read right before associating (issue 19); without the key creator (the enforce
+ * function) a missing guard key fails the record with GuardKeyMissingError. The rest of enforcement is covered through the handler (test/enforce.test.ts) and test/e2e.
  */
 import {
   AssociateKmsKeyCommand,
@@ -23,7 +24,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { enforceLogGroup } from '../../functions/core/enforce.ts';
-import { clearKeyCache } from '../../functions/core/key.ts';
+import { GuardKeyMissingError } from '../../functions/core/errors.ts';
+import { clearKeyCache, type KeyCreator } from '../../functions/core/key.ts';
+import { keyCreator } from '../../functions/core/key-create.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
 import { fakeClock, KEY_ARN, KEY_ID, memoryLog } from '../helpers.ts';
@@ -47,8 +50,11 @@ const notVisibleYet = Object.assign(
 );
 const target = { name: '/aws/lambda/orders', region: REGION, account: ACCOUNT };
 
-/** One group through the core, with the deployed function's budget (120 s less the margin) on a fake clock. */
-function enforce() {
+/**
+ * One group through the core, with the deployed function's budget (120 s less the margin) on a fake clock.
+ * `keyCreator` as the changes function passes it (it may create the guard key); the enforce function passes none.
+ */
+function enforce(keyCreator?: KeyCreator) {
   const clock = fakeClock();
   return enforceLogGroup(target, {
     clients,
@@ -56,6 +62,7 @@ function enforce() {
     log: memoryLog(),
     deadline: clock.now() + 117_000,
     clock,
+    keyCreator,
   });
 }
 
@@ -75,14 +82,15 @@ describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
   });
 
   it('does not read back the policy of a key it just created: the refusals are propagation', async () => {
-    // Prepare: no key yet, so the guard creates it (with its policy)
+    // Prepare: no key yet, so the guard creates it (with its policy): only a caller with the key creator does
+    // (the changes function; key-create.ts), the enforce function creates none (see the next describe)
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ $metadata: {}, message: 'not found' }));
     kms.on(CreateKeyCommand).resolves({ KeyMetadata: keyMetadata });
     kms.on(CreateAliasCommand).resolves({});
     kms.on(EnableKeyRotationCommand).resolves({});
     kms.on(TagResourceCommand).resolves({});
     // Act
-    const result = await enforce();
+    const result = await enforce(keyCreator);
     // Assess
     expect(result.outcome).toBe('encrypted');
     expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(9);
@@ -100,6 +108,31 @@ describe('enforceLogGroup: waiting for a key to reach CloudWatch Logs', () => {
     // Assess: the first read, then one re-check after the sixth refusal
     expect(result.outcome).toBe('encrypted');
     expect(kms.commandCalls(GetKeyPolicyCommand)).toHaveLength(2);
+  });
+});
+
+describe('enforceLogGroup without a key creator (the enforce function)', () => {
+  beforeEach(() => {
+    kms.reset();
+    logs.reset();
+    clearKeyCache();
+    logs.on(DescribeLogGroupsCommand).resolves({ logGroups: [{ logGroupName: target.name }] });
+    logs.on(ListTagsForResourceCommand).resolves({ tags: {} });
+    logs.on(AssociateKmsKeyCommand).resolves({});
+  });
+
+  it('fails with GuardKeyMissingError on a region with no guard key, creating and associating nothing', async () => {
+    // Prepare: the region has no guard key (the changes function has not created it yet)
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ $metadata: {}, message: 'not found' }));
+
+    // Act: as the enforce function calls it, without keyCreator
+    const run = enforce();
+
+    // Assess: a retryable failure (the record goes back to the queue until the key check creates the key)
+    await expect(run).rejects.toBeInstanceOf(GuardKeyMissingError);
+    await expect(run).rejects.toMatchObject({ retryable: true });
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+    expect(logs.commandCalls(AssociateKmsKeyCommand)).toHaveLength(0);
   });
 });
 

@@ -1,9 +1,11 @@
 /**
  * Parsing the queue's messages (functions/core/event.ts): CreateLogGroup CloudTrail events (the captured
  * samples in test/events and variations of them), which are accepted, ignored or rejected with a reason, and
- * the sweep's work items.
+ * the sweep's work items; the changes function's events (later changes, key checks) are rejected: their parser
+ * is functions/core/change-event.ts (test/core/change-event.test.ts).
  */
 import { describe, expect, it } from 'vitest';
+import { keyCheckItem } from '../../functions/core/change-event.ts';
 import { parseCreateLogGroupEvent, sweepWorkItem } from '../../functions/core/event.ts';
 import { ACCOUNT, REGION } from '../../local/world.ts';
 import { loadEvent } from '../helpers.ts';
@@ -123,6 +125,27 @@ describe('parseCreateLogGroupEvent', () => {
     // Assess
     expect(parsed.kind).toBe('rejected');
     expect(parsed.kind === 'rejected' && parsed.reason).toMatch(reason);
+  });
+
+  it('rejects a later change (a DisassociateKmsKey event): the changes function handles those, not this parser', () => {
+    // Prepare: a change the KeyChangesRule routes to the changes queue, here reaching the enforce function's parser
+    const event = loadEvent('logs-disassociate-kms-key.json');
+    // Act
+    const parsed = parseCreateLogGroupEvent(event, home);
+    // Assess: refused with the reason, not taken for a new group
+    expect(parsed).toMatchObject({ kind: 'rejected', eventId: event.detail.eventID });
+    expect(parsed.kind === 'rejected' && parsed.reason).toMatch(
+      /eventName is "DisassociateKmsKey", not "CreateLogGroup"/,
+    );
+  });
+
+  it('rejects a guard key check: the enforce function creates no key (the changes function checks it)', () => {
+    const parsed = parseCreateLogGroupEvent(
+      keyCheckItem({ region: REGION, account: ACCOUNT, id: 'check-1' }),
+      home,
+    );
+    expect(parsed).toMatchObject({ kind: 'rejected', eventId: 'check-1' });
+    expect(parsed.kind === 'rejected' && parsed.reason).toMatch(/source is "logs-kms-guard.schedule"/);
   });
 
   it('accepts any account and region when the function does not know its own', () => {

@@ -1,5 +1,5 @@
 /**
- * KMS as it really behaves, for the guard key step (functions/core/key.ts, kms-limits.ts) against
+ * KMS as it really behaves, for the guard key step (functions/core/key.ts, key-create.ts, kms-limits.ts) against
  * aws-sdk-client-mock on a fake clock: NotFound on a key created moments ago (eventual consistency) is retried,
  * a key that cannot be retired is kept and retried instead of forgotten, and the resource limits (32 KB key
  * policy, 50 aliases per key) fail at once with a permanent KeyPolicyError instead of being retried.
@@ -23,6 +23,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
 import { KeyPolicyError } from '../../functions/core/errors.ts';
 import { createKeyCache, ensureKey } from '../../functions/core/key.ts';
+import { keyCreator } from '../../functions/core/key-create.ts';
 import { KEY_POLICY_MAX_BYTES, policySizeProblem } from '../../functions/core/kms-limits.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { isTransient } from '../../functions/core/retry.ts';
@@ -53,6 +54,8 @@ const options = (clock = fakeClock()) => ({
   clock,
   cache: createKeyCache(),
   deadline: clock.now() + 60_000,
+  // Key creation (key-create.ts), as the changes function and the CLI run it: the enforce function creates none.
+  creator: keyCreator,
 });
 
 /** A policy just under 32 KB (32,572 bytes) with a large foreign statement: the guard's merge puts it over. */

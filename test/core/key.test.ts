@@ -1,7 +1,9 @@
 /**
  * Finding, creating and repairing the guard key (functions/core/key.ts ensureKey) against aws-sdk-client-mock
  * on a fake clock: the cache, policy merge, the create race (a small stateful KMS fake makes CreateAlias
- * atomic), retiring the losing key, throttling, unsafe and configured keys, dry run.
+ * atomic), retiring the losing key, throttling, unsafe and configured keys, dry run. Creation is
+ * functions/core/key-create.ts `keyCreator`, passed as the `creator` option (the changes function and the CLI);
+ * without it (the enforce function) a missing key is a retryable GuardKeyMissingError.
  */
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
@@ -21,8 +23,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../functions/core/config.ts';
-import { KeyPolicyError, UnsafeKeyError } from '../../functions/core/errors.ts';
+import { GuardKeyMissingError, KeyPolicyError, UnsafeKeyError } from '../../functions/core/errors.ts';
 import { clearKeyCache, createKeyCache, ensureKey } from '../../functions/core/key.ts';
+import { keyCreator } from '../../functions/core/key-create.ts';
 import {
   defaultKeyPolicy,
   GUARD_RETIRE_SID,
@@ -53,12 +56,17 @@ const rootOnlyPolicy = JSON.stringify({
   Version: '2012-10-17',
   Statement: [defaultKeyPolicy(ctx).Statement[0]],
 });
+/**
+ * The key steps as the changes function and the CLI run them: with `keyCreator`, a missing key is created.
+ * The enforce function passes no creator (key creation is off its event path): see `without a creator` below.
+ */
 const options = (env: Record<string, string> = {}, clock = fakeClock()) => ({
   clients,
   config: loadConfig(env),
   ctx,
   log: memoryLog(),
   clock,
+  creator: keyCreator,
 });
 
 /** Another invocation wins the alias: this one creates its key, CreateAlias says AlreadyExists, the alias holds `winner`. */
@@ -356,5 +364,27 @@ describe('ensureKey', () => {
     const key = await ensureKey(options({ DRY_RUN: 'true' }));
     expect(key.planned).toBe(true);
     expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+  });
+});
+
+describe('ensureKey without a creator (the enforce function)', () => {
+  beforeEach(() => {
+    kms.reset();
+    clearKeyCache();
+  });
+
+  it('fails with a retryable GuardKeyMissingError and creates no key when the guard key does not exist', async () => {
+    // Prepare: no guard key in the region; the options carry no `creator`, as the enforce function's do
+    kms.on(DescribeKeyCommand).rejects(new NotFoundException({ ...meta, message: 'not found' }));
+    const { creator: _none, ...enforceOptions } = options();
+
+    // Act
+    const run = ensureKey(enforceOptions);
+
+    // Assess: the record is retried (the changes function's key check creates the key), and nothing was created
+    await expect(run).rejects.toBeInstanceOf(GuardKeyMissingError);
+    await expect(run).rejects.toMatchObject({ retryable: true });
+    expect(kms.commandCalls(CreateKeyCommand)).toHaveLength(0);
+    expect(kms.commandCalls(CreateAliasCommand)).toHaveLength(0);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * KMS as it really behaves, end to end through handleSqsBatch (functions/core/handle.ts) and the real SDK
- * against the emulator: a new key that KMS does not find for a moment after CreateKey (eventual consistency,
- * boto/botocore#2107), a merged key policy over KMS's 32 KB limit (refused at once, the record not re-queued),
+ * against the emulator: a new key (created by the changes function's key check) that KMS does not find for a
+ * moment after CreateKey (eventual consistency, boto/botocore#2107), a merged key policy over KMS's 32 KB limit (refused at once, the record not re-queued),
  * the 50-aliases-per-key quota, and GetKeyRotationStatus on a key pending deletion.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -14,9 +14,12 @@ import {
 } from '@aws-sdk/client-kms';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { keyCheckItem, parseChangeEvent } from '../../functions/core/change-event.ts';
 import { loadConfig } from '../../functions/core/config.ts';
-import { handleSqsBatch } from '../../functions/core/handle.ts';
+import { handleEvent, handleSqsBatch } from '../../functions/core/handle.ts';
+import { handleChangeEvent } from '../../functions/core/handle-change.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
+import { keyCreator } from '../../functions/core/key-create.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import { ACCOUNT, GUARD_ALIAS, REGION, startWorld, type World } from '../../local/world.ts';
 import { memoryLog } from '../helpers.ts';
@@ -76,6 +79,26 @@ async function handle(name: string, env: Record<string, string> = {}) {
   return { response, log, alerts };
 }
 
+/**
+ * A guard key check handled in-process as the changes function does (its parser, change handling and the key
+ * creator): the only event path that creates the guard key. Answers the decision and the alarmed metrics.
+ */
+async function keyCheck() {
+  const alerts: string[] = [];
+  const decision = await handleEvent(keyCheckItem({ region: REGION, account: ACCOUNT, id: 'check-1' }), {
+    config: loadConfig({}),
+    log: memoryLog(),
+    home: { account: ACCOUNT, region: REGION },
+    clientsFor: () => world.clients(),
+    deadline: Date.now() + 25_000,
+    alert: (m) => alerts.push(m),
+    parse: parseChangeEvent,
+    onChange: handleChangeEvent,
+    keyCreator,
+  });
+  return { ...decision, alerts };
+}
+
 describe('KMS answering NotFound right after CreateKey', () => {
   it('creates the key, waits out the NotFound window, and encrypts the group with no orphan left', async () => {
     // Prepare: no guard key yet; a new key is not found by other calls for HIDDEN_MS
@@ -83,19 +106,26 @@ describe('KMS answering NotFound right after CreateKey', () => {
     await world.logs.send(new CreateLogGroupCommand({ logGroupName: name }));
     const before = world.emulator.calls.length;
 
-    // Act
+    // Act 1: the changes function's key check creates the key (the enforce function creates none: key-create.ts)
+    const check = await keyCheck();
+    const created = world.emulator.calls.slice(before);
+    // Act 2: the enforce function, in its own container (own key cache), encrypts the group with that key
+    clearKeyCache();
     const { response, alerts } = await handle(name);
 
     // Assess: CreateAlias met NotFound first, was retried, and won; one live key, behind the alias
     const calls = world.emulator.calls.slice(before);
-    const aliasCalls = calls.filter((c) => c.operation === 'CreateAlias');
+    const aliasCalls = created.filter((c) => c.operation === 'CreateAlias');
+    expect(check.outcome).toBe('key-created');
     expect(aliasCalls[0]?.error).toBe('NotFoundException');
     expect(aliasCalls.at(-1)?.error).toBeUndefined();
     expect(calls.filter((c) => c.operation === 'ScheduleKeyDeletion')).toEqual([]);
+    expect(calls.filter((c) => c.operation === 'CreateKey')).toHaveLength(1);
     expect(response.batchItemFailures).toEqual([]);
-    expect(alerts).toEqual([]);
+    expect([...check.alerts, ...alerts]).toEqual([]);
     const keys = world.emulator.state.keys(REGION).filter((k) => k.state === 'Enabled');
     expect(keys).toHaveLength(1);
+    expect(check.keyArn).toBe(keys[0]?.arn);
     expect(world.emulator.state.key(REGION, GUARD_ALIAS)?.arn).toBe(keys[0]?.arn);
     expect(world.emulator.state.logGroup(REGION, name)?.kmsKeyId).toBe(keys[0]?.arn);
   }, 60_000);

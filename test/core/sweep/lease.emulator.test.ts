@@ -22,7 +22,8 @@ let world: World;
 describe('the sweep lease under a squatter (emulator)', () => {
   beforeAll(async () => {
     clearKeyCache();
-    world = await startWorld({ emulator: { throttle: false, propagationDelayMs: 0 } });
+    // IAM as deployed: the deployment's key check (world.deployKey) runs the changes bundle as its role
+    world = await startWorld({ emulator: { throttle: false, propagationDelayMs: 0 }, iam: true });
     world.emulator.state.putLogGroup(world.region, SWEEP_GROUP);
     for (let i = 0; i < 5; i++) world.emulator.state.putLogGroup(world.region, `/svc/${i}`);
   }, 60_000);
@@ -31,8 +32,10 @@ describe('the sweep lease under a squatter (emulator)', () => {
   });
 
   it('a squatter is believed only while it could be a run; past SWEEP_MAX_INVOCATIONS streams it is ignored', async () => {
-    // Prepare: runs of at most 3 invocations; a squatter's run with 3 streams (what a run can be)
+    // Prepare: runs of at most 3 invocations; a squatter's run with 3 streams (what a run can be). A deployed
+    // stack: the guard key exists (the deployment's key check); the sweep creates none
     const env = { SWEEP_MAX_INVOCATIONS: '3' };
+    await world.deployKey(env);
     const completed: string[] = [];
     const yielded: string[] = [];
     const deps: SweepInvocationDeps = {

@@ -24,6 +24,8 @@ describe('sweep Lambda end to end (emulator)', () => {
     world = await startWorld({
       emulator: { timeScale: SCALE, propagationDelayMs: 3000, throttle: true },
       region: REGION,
+      // IAM as deployed: the deployment's key check (world.deployKey) runs the changes bundle as its role
+      iam: true,
     });
     emu = world.emulator;
     const other = emu.state.createKeyDirect(REGION, {}).arn;
@@ -39,8 +41,10 @@ describe('sweep Lambda end to end (emulator)', () => {
   });
 
   it('encrypts the in-scope gaps across continuations, once each, without throttling', async () => {
-    // Prepare
+    // Prepare: a deployed stack, so the guard key exists (the deployment's GuardKeyReady, a key check of the
+    // changes function); the sweep creates no key (it passes no key creator)
     const env = { EXCLUDE_LOG_GROUPS: '/aws-controltower/' };
+    const guardKey = await world.deployKey(env);
     const opts = { region: REGION, endpoint: emu.endpoint, credentials };
     const clock = scaledClock(SCALE);
     const invokes: unknown[] = [];
@@ -77,6 +81,7 @@ describe('sweep Lambda end to end (emulator)', () => {
     expect(emu.calls.filter((c) => c.operation === 'AssociateKmsKey' && !c.error)).toHaveLength(1_000);
     expect(emu.calls.filter((c) => /Throttl/.test(c.error ?? ''))).toEqual([]);
     const key = emu.state.key(REGION, 'alias/logs-kms-guard');
+    expect(key?.arn).toBe(guardKey);
     for (const g of emu.state.logGroups(REGION)) {
       if (g.name.startsWith('/svc/')) expect(g.kmsKeyId).toBe(key?.arn);
       if (g.name.startsWith('/aws-controltower/')) expect(g.kmsKeyId).toBeUndefined();

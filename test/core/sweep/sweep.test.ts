@@ -24,6 +24,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../functions/core/config.ts';
 import { clearKeyCache } from '../../../functions/core/key.ts';
+import { keyCreator } from '../../../functions/core/key-create.ts';
 import { defaultKeyPolicy } from '../../../functions/core/policy.ts';
 import type { SweepOptions } from '../../../functions/core/sweep/options.ts';
 import { sweepBuckets } from '../../../functions/core/sweep/quotas.ts';
@@ -174,11 +175,12 @@ describe('sweep', () => {
   });
 
   it('dry run makes no mutating call', async () => {
-    // Prepare
+    // Prepare: no guard key yet; the run has the key creator, as the CLI's bulk run does (bulk.ts), so the dry
+    // run plans the key (key-create.ts) instead of creating it
     kms.on(DescribeKeyCommand).rejects(new NotFoundException({ $metadata: {}, message: 'no alias' }));
     serve([group('/a'), group('/b', OTHER_KEY_ARN), group('/c')]);
     // Act
-    const result = await sweep(options({}, { DRY_RUN: 'true' }));
+    const result = await sweep(options({ keyCreator }, { DRY_RUN: 'true' }));
     // Assess
     const logsCalls = logs.calls().map((c) => (c.args[0] as object).constructor.name);
     const kmsCalls = kms.calls().map((c) => (c.args[0] as object).constructor.name);
