@@ -242,7 +242,8 @@ describe('queues', () => {
   });
 
   it('sizes visibility, redrive and the event source for the 5 TPS AssociateKmsKey quota', () => {
-    // Prepare: each function polls its own queue; both associate keys, under one account-wide quota
+    // Prepare: each function polls its own queue and is paced alone under the 5 TPS quota; the changes
+    // function's associations (a group that lost its key) are rare and share it (docs/DEPLOY.md)
     const t = full.template.Resources as any;
     const mappings = resourcesOfType(full.template, 'AWS::Lambda::EventSourceMapping').map(
       ([, m]) => m.Properties,
