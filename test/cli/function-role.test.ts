@@ -66,8 +66,13 @@ describe('the template names the role as the CLI does', () => {
     const { toStackSetTemplate } = await import('../../infra/stackset.mjs' as string);
     const stackset = toStackSetTemplate(
       packaged,
-      { enforce: { key: 'e.zip' }, sweep: { key: 's.zip' }, findings: { key: 'f.zip' } },
-      { 'us-east-1': { bucket: 'b', versions: { enforce: 'v', sweep: 'v', findings: 'v' } } },
+      {
+        enforce: { key: 'e.zip' },
+        changes: { key: 'c.zip' },
+        sweep: { key: 's.zip' },
+        findings: { key: 'f.zip' },
+      },
+      { 'us-east-1': { bucket: 'b', versions: { enforce: 'v', changes: 'v', sweep: 'v', findings: 'v' } } },
     ) as CfnTemplate;
 
     // Act / Assess

@@ -78,11 +78,11 @@ describe.skipIf(!cfnLint)(
         JSON.stringify({
           'us-east-1': {
             bucket: bucket('us-east-1'),
-            versions: { enforce: 'e1', sweep: 's1', findings: 'f1' },
+            versions: { enforce: 'e1', changes: 'c1', sweep: 's1', findings: 'f1' },
           },
           'eu-west-1': {
             bucket: bucket('eu-west-1'),
-            versions: { enforce: 'e2', sweep: 's2', findings: 'f2' },
+            versions: { enforce: 'e2', changes: 'c2', sweep: 's2', findings: 'f2' },
           },
         }),
       );
@@ -140,8 +140,11 @@ describe('the packaged template, without cfn-lint', () => {
     const fns = template.Resources as Record<string, { DependsOn?: string[]; Properties: any }>;
     expect(fns.EnforceLambdaFunction?.DependsOn).toEqual(['EnforceLogGroup']);
     expect(fns.EnforceLambdaFunction?.Properties.Role).toEqual({ 'Fn::GetAtt': ['EnforceRole', 'Arn'] });
+    expect(fns.ChangesLambdaFunction?.DependsOn).toEqual(['ChangesLogGroup']);
+    expect(fns.ChangesLambdaFunction?.Properties.Role).toEqual({ 'Fn::GetAtt': ['EnforceRole', 'Arn'] });
     expect(fns.SweepLambdaFunction?.DependsOn).toEqual(['SweepLogGroup']);
     // Not implied there (no Ref/GetAtt of the role): kept, so the mapping waits for the role's policy.
     expect(fns.EnforceEventSourceMappingSQSEnforceQueue?.DependsOn).toEqual(['EnforceRole']);
+    expect(fns.ChangesEventSourceMappingSQSChangesQueue?.DependsOn).toEqual(['EnforceRole']);
   }, 120_000);
 });

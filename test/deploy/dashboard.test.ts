@@ -26,14 +26,19 @@ function block(text: string, start: string, end: string): string {
 
 /** Every metric name the functions emit, from their source. */
 function emittedMetricNames(): Set<string> {
+  // The outcome table both the enforce and the changes function publish with (one module since the split).
+  const guard = source('functions/core/guard-function.ts');
   const enforce = source('functions/enforce.ts');
+  const changes = source('functions/changes.ts');
   const sweep = source('functions/sweep.ts');
   const key = source('functions/core/key.ts');
   const names = [
-    ...[...block(enforce, 'const METRIC_NAMES', '\n};').matchAll(/:\s*'([A-Za-z]+)'/g)].map((m) => m[1]),
+    ...[...block(guard, 'const METRIC_NAMES', '\n};').matchAll(/:\s*'([A-Za-z]+)'/g)].map((m) => m[1]),
     ...[...block(sweep, 'const METRICS', '\n];').matchAll(/'(Sweep[A-Za-z]+)'/g)].map((m) => m[1]),
     ...[...block(key, 'export type AlertMetric', ';').matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1]),
-    ...[enforce, sweep].flatMap((t) => [...t.matchAll(/metrics\.add\('([A-Za-z]+)'/g)].map((m) => m[1])),
+    ...[guard, enforce, changes, sweep].flatMap((t) =>
+      [...t.matchAll(/metrics\.add\('([A-Za-z]+)'/g)].map((m) => m[1]),
+    ),
   ];
   return new Set(names as string[]);
 }
@@ -91,6 +96,8 @@ describe('the dashboard', () => {
         'AWS/SQS ApproximateNumberOfMessagesVisible QueueName=<EnforceDlq.QueueName>',
         'AWS/SQS ApproximateNumberOfMessagesVisible QueueName=<RuleTargetDlq.QueueName>',
         'AWS/Lambda Throttles FunctionName=<EnforceLambdaFunction>',
+        'AWS/Lambda Errors FunctionName=<ChangesLambdaFunction>',
+        'AWS/SQS ApproximateNumberOfMessagesVisible QueueName=<ChangesQueue.QueueName>',
         'AWS/Lambda Errors FunctionName=logs-kms-guard-prod-sweep',
       ]),
     );

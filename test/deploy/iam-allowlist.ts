@@ -29,6 +29,8 @@ export const GUARD_ALIAS = arn('kms', cfn('KmsKeyAlias'));
 export const GUARD_ALIAS_ARN = `arn:${cfn('AWS::Partition')}:kms:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:${cfn('KmsKeyAlias')}`;
 export const CONFIGURED_KEY = /^Ref:KmsKeyArn$/;
 export const ENFORCE_QUEUE = /^GetAtt:EnforceQueue\.Arn$/;
+/** The changes function's queue (later changes, key checks), polled with the same role. */
+export const CHANGES_QUEUE = /^GetAtt:ChangesQueue\.Arn$/;
 const ownLogGroup = (fn: string) => arn('logs', `log-group:/aws/lambda/logs-kms-guard-prod-${fn}:*`);
 
 export const GUARD_TAG = { 'aws:ResourceTag/ManagedBy': 'logs-kms-guard' };
@@ -56,7 +58,10 @@ const KEY_RECORD: Omit<Shape, 'why'> = {
   },
 };
 
-const own = (fn: string): Shape => ({ resources: [ownLogGroup(fn)], why: 'write its own log group only' });
+const own = (...fns: string[]): Shape => ({
+  resources: fns.map(ownLogGroup),
+  why: 'write its own log group(s) only',
+});
 
 /**
  * MessageKmsKey: SQS uses the queues' key with the role's credentials, only through SQS, only for these queues
@@ -71,19 +76,26 @@ const viaSqs = (queues: unknown): Shape => ({
   },
   why: 'MessageKmsKey: send to / receive from the encrypted queues through SQS',
 });
-const ENFORCE_QUEUES = [{ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] }, { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] }];
+const ENFORCE_QUEUES = [
+  { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] },
+  { 'Fn::GetAtt': ['ChangesQueue', 'Arn'] },
+  { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] },
+];
 const SWEEP_QUEUE = { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] };
 
 export const ALLOWLIST: Record<string, Record<string, Shape[]>> = {
+  // The role of both the enforce and the changes function (one role: the guard key's policy names it).
   EnforceRole: {
-    'logs:CreateLogStream': [own('enforce')],
-    'logs:PutLogEvents': [own('enforce')],
+    'logs:CreateLogStream': [own('enforce', 'changes')],
+    'logs:PutLogEvents': [own('enforce', 'changes')],
     'sqs:ReceiveMessage': [
-      { resources: [ENFORCE_QUEUE], why: 'SQS event source polls with the function role' },
+      { resources: [ENFORCE_QUEUE, CHANGES_QUEUE], why: 'SQS event sources poll with the function role' },
     ],
-    'sqs:DeleteMessage': [{ resources: [ENFORCE_QUEUE], why: 'SQS event source deletes handled messages' }],
+    'sqs:DeleteMessage': [
+      { resources: [ENFORCE_QUEUE, CHANGES_QUEUE], why: 'SQS event sources delete handled messages' },
+    ],
     'sqs:GetQueueAttributes': [
-      { resources: [ENFORCE_QUEUE], why: 'SQS event source reads the queue settings' },
+      { resources: [ENFORCE_QUEUE, CHANGES_QUEUE], why: 'SQS event sources read the queue settings' },
     ],
     'logs:DescribeLogGroups': [
       { resources: [LOG_GROUPS], why: 'does the group exist, has it a key already' },

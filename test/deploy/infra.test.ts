@@ -21,11 +21,11 @@ const PUBLISHER = '111122223333';
 const SOURCES = {
   'us-east-1': {
     bucket: `acme-lkg-${PUBLISHER}-us-east-1`,
-    versions: { enforce: 'e1.vErSiOn', sweep: 's1.vErSiOn', findings: 'f1.vErSiOn' },
+    versions: { enforce: 'e1.vErSiOn', changes: 'c1.vErSiOn', sweep: 's1.vErSiOn', findings: 'f1.vErSiOn' },
   },
   'eu-west-1': {
     bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
-    versions: { enforce: 'e2.vErSiOn', sweep: 's2.vErSiOn', findings: 'f2.vErSiOn' },
+    versions: { enforce: 'e2.vErSiOn', changes: 'c2.vErSiOn', sweep: 's2.vErSiOn', findings: 'f2.vErSiOn' },
   },
 };
 
@@ -106,14 +106,17 @@ describe('StackSet template', () => {
 
   it("reads each function from its own region's publisher bucket, content-addressed and pinned to the uploaded object version", () => {
     // Prepare
-    const fns = ['EnforceLambdaFunction', 'SweepLambdaFunction', 'FindingsLambdaFunction'].map(
-      (id) => template.Resources[id].Properties.Code,
-    );
+    const fns = [
+      'EnforceLambdaFunction',
+      'ChangesLambdaFunction',
+      'SweepLambdaFunction',
+      'FindingsLambdaFunction',
+    ].map((id) => template.Resources[id].Properties.Code);
     const inMap = (key: string) => ({ 'Fn::FindInMap': ['ArtifactSource', { Ref: 'AWS::Region' }, key] });
 
     // Assess: the bucket and each version come from the region's entry of the mapping publish.mjs wrote.
     for (const [i, code] of fns.entries()) {
-      const fn = (['Enforce', 'Sweep', 'Findings'] as const)[i] ?? '';
+      const fn = (['Enforce', 'Changes', 'Sweep', 'Findings'] as const)[i] ?? '';
       expect(code.S3Bucket).toEqual(inMap('Bucket'));
       expect(code.S3ObjectVersion).toEqual(inMap(`${fn}Version`));
       expect(code.S3Key).toMatch(new RegExp(`^logs-kms-guard/${fn.toLowerCase()}-[0-9a-f]{64}\\.zip$`));
@@ -122,12 +125,14 @@ describe('StackSet template', () => {
       'us-east-1': {
         Bucket: `acme-lkg-${PUBLISHER}-us-east-1`,
         EnforceVersion: 'e1.vErSiOn',
+        ChangesVersion: 'c1.vErSiOn',
         SweepVersion: 's1.vErSiOn',
         FindingsVersion: 'f1.vErSiOn',
       },
       'eu-west-1': {
         Bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
         EnforceVersion: 'e2.vErSiOn',
+        ChangesVersion: 'c2.vErSiOn',
         SweepVersion: 's2.vErSiOn',
         FindingsVersion: 'f2.vErSiOn',
       },
@@ -140,11 +145,15 @@ describe('StackSet template', () => {
     // Prepare
     const { toStackSetTemplate, readArtifacts } = await import('../../infra/stackset.mjs' as string);
     const artifacts = readArtifacts(packaged.artifactDir);
-    const noSweep = { 'us-east-1': { bucket: 'b', versions: { enforce: 'v' } } };
+    const noSweep = { 'us-east-1': { bucket: 'b', versions: { enforce: 'v', changes: 'v' } } };
+    const noChanges = { 'us-east-1': { bucket: 'b', versions: { enforce: 'v', sweep: 'v', findings: 'v' } } };
 
     // Act / Assess
     expect(() => toStackSetTemplate(packaged.template, artifacts, noSweep)).toThrow(
       'no S3 object version of the sweep code in us-east-1',
+    );
+    expect(() => toStackSetTemplate(packaged.template, artifacts, noChanges)).toThrow(
+      'no S3 object version of the changes code in us-east-1',
     );
     expect(() => toStackSetTemplate(packaged.template, artifacts, {})).toThrow('no published region');
   });
@@ -376,7 +385,7 @@ describe('publish.mjs', () => {
     // Assess
     expect(code).toBe(0);
     const puts = calls.filter((a) => a[1] === 'put-object');
-    expect(puts).toHaveLength(7); // three zips per region (enforce, sweep, findings), then the template
+    expect(puts).toHaveLength(9); // four zips per region (enforce, changes, sweep, findings), then the template
     for (const argv of puts) {
       expect(argv.join(' ')).toContain(`--expected-bucket-owner ${PUBLISHER}`);
       expect(argv.join(' ')).toMatch(/--checksum-sha256 [A-Za-z0-9+/]{43}=/);
@@ -394,6 +403,7 @@ describe('publish.mjs', () => {
     expect(pinned.Mappings.ArtifactSource['eu-west-1']).toEqual({
       Bucket: `acme-lkg-${PUBLISHER}-eu-west-1`,
       EnforceVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-enfor`,
+      ChangesVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-chang`,
       SweepVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-sweep`,
       FindingsVersion: `v-acme-lkg-${PUBLISHER}-eu-west-1-findi`,
     });
@@ -466,7 +476,7 @@ describe('publish.mjs --dry-run', () => {
       expect(out).toContain(
         `--parameter-overrides BucketPrefix=acme-lkg OrganizationId=o-abc123def4 'PublisherPrincipalArns=<the caller role ARN>' --no-fail-on-empty-changeset --region ${region}`,
       );
-      for (const fn of ['enforce', 'sweep', 'findings'])
+      for (const fn of ['enforce', 'changes', 'sweep', 'findings'])
         expect(out).toMatch(
           new RegExp(
             `s3api put-object --bucket acme-lkg-${PUBLISHER}-${region} --key logs-kms-guard/${fn}-[0-9a-f]{64}\\.zip --body \\S+ --expected-bucket-owner ${PUBLISHER} --checksum-sha256 \\S+ --output json --region ${region}`,

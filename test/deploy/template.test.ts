@@ -6,6 +6,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { KEY_CHECK_DETAIL_TYPE, keyCheckItem } from '../../functions/core/change-event.ts';
 import { FINDING_MESSAGE } from '../../functions/core/finding.ts';
 import { EVENT_SOURCE } from '../../functions/core/findings/finding-event.ts';
 import { evaluate } from '../../local/emulator/iam.ts';
@@ -112,7 +113,12 @@ describe('queues', () => {
     const queues = resourcesOfType(full.template, 'AWS::SQS::Queue').filter(([id]) => id !== 'FindingsDlq');
 
     // Assess: SSE-SQS exactly when no MessageKmsKey (the default), the guard alias or the given key otherwise
-    expect(queues.map(([id]) => id).sort()).toEqual(['EnforceDlq', 'EnforceQueue', 'RuleTargetDlq']);
+    expect(queues.map(([id]) => id).sort()).toEqual([
+      'ChangesQueue',
+      'EnforceDlq',
+      'EnforceQueue',
+      'RuleTargetDlq',
+    ]);
     for (const [, q] of queues) {
       expect(q.Properties.SqsManagedSseEnabled).toEqual({
         'Fn::If': ['EncryptsMessages', { Ref: 'AWS::NoValue' }, true],
@@ -147,6 +153,7 @@ describe('queues', () => {
   it('keeps the CloudTrail records in the queue 4 days, in the DLQs 14 (what a person inspects and redrives)', () => {
     const t = full.template.Resources as any;
     expect(t.EnforceQueue.Properties.MessageRetentionPeriod).toBe(4 * 86_400);
+    expect(t.ChangesQueue.Properties.MessageRetentionPeriod).toBe(4 * 86_400);
     expect(t.EnforceDlq.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
     expect(t.RuleTargetDlq.Properties.MessageRetentionPeriod).toBe(14 * 86_400);
   });
@@ -158,7 +165,7 @@ describe('queues', () => {
     const policies = resourcesOfType(t, 'AWS::SQS::QueuePolicy').map(([, p]) => p.Properties);
 
     // Assess: each queue has a policy with the deny, on all of SQS, for everyone
-    for (const queue of ['EnforceQueue', 'EnforceDlq', 'RuleTargetDlq', 'FindingsDlq']) {
+    for (const queue of ['EnforceQueue', 'ChangesQueue', 'EnforceDlq', 'RuleTargetDlq', 'FindingsDlq']) {
       const mine = policies.filter((p) => JSON.stringify(p.Queues) === JSON.stringify([{ Ref: queue }]));
       expect(mine, queue).toHaveLength(1);
       expect(deny(mine[0].PolicyDocument.Statement)).toEqual([
@@ -185,38 +192,48 @@ describe('queues', () => {
     );
   });
 
-  it('MessageKmsKey=guard: tells the enforce function the queues, rules and alarms its key policy admits', () => {
+  it('MessageKmsKey=guard: tells the enforce and changes functions the queues, rules and alarms its key policy admits', () => {
     // Prepare
     const t = guardMessages.template;
-    const vars = (t.Resources as any).EnforceLambdaFunction.Properties.Environment.Variables;
+    // Both functions share the role the guard key's policy names, and either may write that policy (the
+    // changes function creates the key): both must know every queue, rule and alarm it admits.
+    const fns = ['EnforceLambdaFunction', 'ChangesLambdaFunction'];
 
     // Assess: set under the condition, empty otherwise; the deployment re-runs when the option changes
     expect(t.Parameters.MessageKmsKey.Default).toBe('guard');
-    expect(vars.MESSAGE_KEY_QUEUES).toEqual({
-      'Fn::If': [
-        'EncryptsMessagesWithGuardKey',
-        {
-          'Fn::Join': [
-            ',',
-            [
-              { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] },
-              { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] },
-              { 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] },
+    for (const fn of fns) {
+      const vars = (t.Resources as any)[fn].Properties.Environment.Variables;
+      expect(vars.MESSAGE_KEY_QUEUES, fn).toEqual({
+        'Fn::If': [
+          'EncryptsMessagesWithGuardKey',
+          {
+            'Fn::Join': [
+              ',',
+              [
+                { 'Fn::GetAtt': ['EnforceQueue', 'Arn'] },
+                { 'Fn::GetAtt': ['ChangesQueue', 'Arn'] },
+                { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] },
+                { 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] },
+              ],
             ],
+          },
+          '',
+        ],
+      });
+      expect(vars.MESSAGE_KEY_RULES['Fn::If'][1], fn).toEqual({
+        'Fn::Join': [
+          ',',
+          [
+            { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] },
+            { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] },
+            { 'Fn::GetAtt': ['KeyCheckScheduleRule', 'Arn'] },
           ],
-        },
-        '',
-      ],
-    });
-    expect(vars.MESSAGE_KEY_RULES['Fn::If'][1]).toEqual({
-      'Fn::Join': [
-        ',',
-        [{ 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] }, { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] }],
-      ],
-    });
-    expect(vars.MESSAGE_KEY_ALARMS['Fn::If'][1]).toEqual({
-      'Fn::Sub': `arn:${cfn('AWS::Partition')}:cloudwatch:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:alarm:${cfn('AWS::StackName')}-*`,
-    });
+        ],
+      });
+      expect(vars.MESSAGE_KEY_ALARMS['Fn::If'][1], fn).toEqual({
+        'Fn::Sub': `arn:${cfn('AWS::Partition')}:cloudwatch:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:alarm:${cfn('AWS::StackName')}-*`,
+      });
+    }
     expect((t.Resources as any).GuardKeyReady.Properties.MessageKmsKey).toEqual({ Ref: 'MessageKmsKey' });
     // the roles may use the key through SQS for the queues (iam-allowlist.ts checks the exact shape)
     const viaSqs = iamStatements(t).filter((st) => st.sid === 'KmsMessagesThroughSqs');
@@ -225,46 +242,61 @@ describe('queues', () => {
   });
 
   it('sizes visibility, redrive and the event source for the 5 TPS AssociateKmsKey quota', () => {
-    // Prepare
+    // Prepare: each function polls its own queue and is paced alone under the 5 TPS quota; the changes
+    // function's associations (a group that lost its key) are rare and share it (docs/DEPLOY.md)
     const t = full.template.Resources as any;
-    const fn = t.EnforceLambdaFunction.Properties;
-    const mapping = resourcesOfType(full.template, 'AWS::Lambda::EventSourceMapping')[0]?.[1].Properties;
-    const queue = t.EnforceQueue.Properties;
+    const mappings = resourcesOfType(full.template, 'AWS::Lambda::EventSourceMapping').map(
+      ([, m]) => m.Properties,
+    );
+    const pairs = [
+      ['EnforceLambdaFunction', 'EnforceQueue'],
+      ['ChangesLambdaFunction', 'ChangesQueue'],
+    ] as const;
 
     // Assess
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn.Timeout);
-    expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['EnforceDlq', 'Arn'] });
-    expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
-    expect(queue.RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(20);
-    expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] });
-    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
-    expect(mapping.BatchSize).toBeLessThanOrEqual(10);
-    expect(mapping.ScalingConfig.MaximumConcurrency).toBe(2);
-    const rate = Number(fn.Environment.Variables.ASSOCIATE_RATE);
-    expect(rate * mapping.ScalingConfig.MaximumConcurrency).toBeLessThan(5);
+    expect(mappings).toHaveLength(2);
+    for (const [fnId, queueId] of pairs) {
+      const fn = t[fnId].Properties;
+      const queue = t[queueId].Properties;
+      const mapping = mappings.find(
+        (m) => JSON.stringify(m.FunctionName) === JSON.stringify({ 'Fn::GetAtt': [fnId, 'Arn'] }),
+      );
+      expect(mapping, fnId).toBeDefined();
+      expect(queue.VisibilityTimeout, queueId).toBeGreaterThanOrEqual(6 * fn.Timeout);
+      expect(queue.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': ['EnforceDlq', 'Arn'] });
+      expect(queue.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
+      expect(queue.RedrivePolicy.maxReceiveCount).toBeLessThanOrEqual(20);
+      expect(mapping.EventSourceArn).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+      expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+      expect(mapping.BatchSize).toBeLessThanOrEqual(10);
+      expect(mapping.ScalingConfig.MaximumConcurrency).toBe(2);
+      const rate = Number(fn.Environment.Variables.ASSOCIATE_RATE);
+      expect(rate * mapping.ScalingConfig.MaximumConcurrency).toBeLessThan(5);
+    }
   });
 
-  it("lets only the guard's two rules send to the queue and its DLQ", () => {
+  it("lets only each queue's own rules send to it, and the guard's three rules to their DLQ", () => {
     // Prepare: the enforce DLQ's policy only denies requests without TLS (next test)
     const policies = resourcesOfType(full.template, 'AWS::SQS::QueuePolicy').filter(([, p]) =>
       p.Properties.PolicyDocument.Statement.some((st: any) => st.Effect === 'Allow'),
     );
+    const rule = (id: string) => ({ 'Fn::GetAtt': [id, 'Arn'] });
+    const senders: Record<string, unknown[]> = {
+      EnforceQueue: [rule('CreateLogGroupRule')],
+      ChangesQueue: [rule('KeyChangesRule'), rule('KeyCheckScheduleRule')],
+      RuleTargetDlq: [rule('CreateLogGroupRule'), rule('KeyChangesRule'), rule('KeyCheckScheduleRule')],
+    };
 
     // Assess
-    expect(policies).toHaveLength(2);
+    expect(policies.map(([, p]) => p.Properties.Queues[0].Ref).sort()).toEqual(Object.keys(senders).sort());
     for (const [, p] of policies) {
+      const queue = p.Properties.Queues[0].Ref;
       const allow = p.Properties.PolicyDocument.Statement.filter((s: any) => s.Effect === 'Allow');
-      expect(allow).toHaveLength(1);
+      expect(allow, queue).toHaveLength(1);
       expect(allow[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
       expect(allow[0].Action).toBe('sqs:SendMessage');
-      expect(allow[0].Condition).toEqual({
-        ArnEquals: {
-          'aws:SourceArn': [
-            { 'Fn::GetAtt': ['CreateLogGroupRule', 'Arn'] },
-            { 'Fn::GetAtt': ['KeyChangesRule', 'Arn'] },
-          ],
-        },
-      });
+      expect(allow[0].Resource).toEqual(rule(queue));
+      expect(allow[0].Condition, queue).toEqual({ ArnEquals: { 'aws:SourceArn': senders[queue] } });
     }
   });
 });
@@ -272,10 +304,15 @@ describe('queues', () => {
 describe('who may put a message on the enforce queue (issue 19, item 3), as iam-simulate decides', () => {
   const ACCT = '123456789012';
   const QUEUE = `arn:aws:sqs:us-east-1:${ACCT}:logs-kms-guard-prod-EnforceQueue-abc`;
+  const CHANGES_QUEUE = `arn:aws:sqs:us-east-1:${ACCT}:logs-kms-guard-prod-ChangesQueue-abc`;
   const SWEEP_ROLE = `arn:aws:iam::${ACCT}:role/logs-kms-guard-prod-SweepRole-XYZ`;
+  const CREATE_RULE = `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-CreateLogGroupRule-1`;
+  const CHANGES_RULE = `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-KeyChangesRule-1`;
+  const CHECK_RULE = `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-KeyCheckScheduleRule-1`;
   const RULES = {
-    'CreateLogGroupRule.Arn': `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-CreateLogGroupRule-1`,
-    'KeyChangesRule.Arn': `arn:aws:events:us-east-1:${ACCT}:rule/logs-kms-guard-KeyChangesRule-1`,
+    'CreateLogGroupRule.Arn': CREATE_RULE,
+    'KeyChangesRule.Arn': CHANGES_RULE,
+    'KeyCheckScheduleRule.Arn': CHECK_RULE,
   };
   const sqsAll = [
     {
@@ -284,10 +321,15 @@ describe('who may put a message on the enforce queue (issue 19, item 3), as iam-
     },
   ];
   /** The deployed queue policy of a packaged template, its intrinsics bound to the names above. */
-  const queuePolicy = (p: Packaged) =>
-    resolveIntrinsics((p.template.Resources as any).EnforceQueuePolicy.Properties.PolicyDocument, {
+  const queuePolicy = (p: Packaged, policy = 'EnforceQueuePolicy') =>
+    resolveIntrinsics((p.template.Resources as any)[policy].Properties.PolicyDocument, {
       refs: {},
-      attributes: { 'EnforceQueue.Arn': QUEUE, 'SweepRole.Arn': SWEEP_ROLE, ...RULES },
+      attributes: {
+        'EnforceQueue.Arn': QUEUE,
+        'ChangesQueue.Arn': CHANGES_QUEUE,
+        'SweepRole.Arn': SWEEP_ROLE,
+        ...RULES,
+      },
     });
   /** SendMessage by a role of the account that may send to any queue by its own IAM policy. */
   const send = (p: Packaged, roleArn: string, context: Record<string, string> = {}) =>
@@ -300,6 +342,17 @@ describe('who may put a message on the enforce queue (issue 19, item 3), as iam-
       resourcePolicy: queuePolicy(p),
       context: { 'aws:SecureTransport': 'true', ...context },
     }).then((r) => r.decision);
+  /** The same SendMessage to the changes queue. */
+  const sendChange = (p: Packaged, roleArn: string, context: Record<string, string> = {}) =>
+    evaluate({
+      principal: { arn: roleArn, policies: sqsAll },
+      accessKeyId: 'ASIATEST',
+      account: ACCT,
+      action: 'sqs:SendMessage',
+      resource: CHANGES_QUEUE,
+      resourcePolicy: queuePolicy(p, 'ChangesQueuePolicy'),
+      context: { 'aws:SecureTransport': 'true', ...context },
+    }).then((r) => r.decision);
 
   it('refuses a forged work item from any other principal of the account, even one with sqs:*', async () => {
     const admin = `arn:aws:iam::${ACCT}:role/Admin`;
@@ -308,31 +361,66 @@ describe('who may put a message on the enforce queue (issue 19, item 3), as iam-
     // Through an EventBridge rule of its own: not one of the guard's
     const other = `arn:aws:events:us-east-1:${ACCT}:rule/mine`;
     expect(await send(full, admin, { 'aws:SourceArn': other })).toBe('ExplicitlyDenied');
+    // The changes queue alike: a forged DisassociateKmsKey or key check is refused
+    expect(await sendChange(full, admin)).toBe('ExplicitlyDenied');
+    expect(await sendChange(bare, admin)).toBe('ExplicitlyDenied');
+    expect(await sendChange(full, admin, { 'aws:SourceArn': other })).toBe('ExplicitlyDenied');
+  });
+
+  it('admits on each queue only the rules that target it, none of the other queue', async () => {
+    // Prepare: a sender carrying a rule's aws:SourceArn (the emulator's simulation takes role principals: one
+    // with sqs:* stands in for EventBridge; the Allow statement's principal is checked by the test above)
+    const admin = `arn:aws:iam::${ACCT}:role/Admin`;
+    const fromRule = (p: Packaged, to: 'enforce' | 'changes', rule: string) =>
+      (to === 'enforce' ? send : sendChange)(p, admin, { 'aws:SourceArn': rule });
+
+    // Act
+    const decisions = {
+      enforce: await Promise.all(
+        [CREATE_RULE, CHANGES_RULE, CHECK_RULE].map((r) => fromRule(full, 'enforce', r)),
+      ),
+      changes: await Promise.all(
+        [CREATE_RULE, CHANGES_RULE, CHECK_RULE].map((r) => fromRule(full, 'changes', r)),
+      ),
+    };
+
+    // Assess
+    expect(decisions).toEqual({
+      enforce: ['Allowed', 'ExplicitlyDenied', 'ExplicitlyDenied'],
+      changes: ['ExplicitlyDenied', 'Allowed', 'Allowed'],
+    });
   });
 
   it("lets the sweep's role send its work items; without the sweep, no role is exempt", async () => {
     expect(await send(full, SWEEP_ROLE)).toBe('Allowed');
     expect(await send(bare, SWEEP_ROLE)).toBe('ExplicitlyDenied');
+    // The sweep has no business on the changes queue (it no longer sends key checks)
+    expect(await sendChange(full, SWEEP_ROLE)).toBe('ExplicitlyDenied');
   });
 
-  it("exempts the guard's two rules by aws:SourceArn and keeps the TLS deny", () => {
+  it('exempts only the CreateLogGroup rule (enforce queue) and the two change rules (changes queue) by aws:SourceArn, and keeps the TLS deny', () => {
     for (const p of [full, bare]) {
-      const statements = (queuePolicy(p) as any).Statement;
-      const deny = statements.find((s: any) => s.Sid === 'DenyOtherSenders');
-      expect(deny).toMatchObject({
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 'sqs:SendMessage',
-        Resource: QUEUE,
-      });
-      expect(deny.Condition.ArnNotEquals['aws:SourceArn']).toEqual(Object.values(RULES));
-      expect(statements.map((s: any) => s.Sid)).toContain('DenyInsecureTransport');
+      for (const [policy, resource, rules] of [
+        ['EnforceQueuePolicy', QUEUE, [CREATE_RULE]],
+        ['ChangesQueuePolicy', CHANGES_QUEUE, [CHANGES_RULE, CHECK_RULE]],
+      ] as const) {
+        const statements = (queuePolicy(p, policy) as any).Statement;
+        const deny = statements.find((s: any) => s.Sid === 'DenyOtherSenders');
+        expect(deny, policy).toMatchObject({
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 'sqs:SendMessage',
+          Resource: resource,
+        });
+        expect(deny.Condition.ArnNotEquals['aws:SourceArn'], policy).toEqual(rules);
+        expect(statements.map((s: any) => s.Sid)).toContain('DenyInsecureTransport');
+      }
     }
   });
 });
 
 describe('the rule for changes after creation', () => {
-  it('delivers successful DisassociateKmsKey and KMS key changes to the same queue, with a DLQ', () => {
+  it('delivers successful DisassociateKmsKey and KMS key changes to the changes queue, with a DLQ', () => {
     // Prepare
     const rule = full.template.Resources.KeyChangesRule?.Properties;
 
@@ -354,7 +442,9 @@ describe('the rule for changes after creation', () => {
         errorCode: [{ exists: false }],
       },
     });
-    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['EnforceQueue', 'Arn'] });
+    // To the changes function's queue (functions/changes.ts), not the enforce function's event path.
+    expect(rule.Targets).toHaveLength(1);
+    expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ChangesQueue', 'Arn'] });
     expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] });
     for (const alarm of [
       'KeyAtRiskAlarm',
@@ -366,6 +456,35 @@ describe('the rule for changes after creation', () => {
       expect(full.template.Resources[alarm]?.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
   });
+
+  it('checks the guard key every 15 minutes through the changes queue, with the item the changes function parses', () => {
+    // Prepare: a scheduled event as EventBridge delivers it to the input transformer
+    const rule = full.template.Resources.KeyCheckScheduleRule?.Properties;
+    const scheduled = {
+      id: 'b5d6c1a0-0000-4000-8000-000000000001',
+      account: '123456789012',
+      region: 'eu-west-1',
+    };
+    const [target] = rule.Targets;
+    const { InputPathsMap, InputTemplate } = target.InputTransformer;
+
+    // Act: EventBridge replaces each <name> with the JSON string at its path
+    const input = JSON.parse(
+      InputTemplate.replace(/<(\w+)>/g, (_: string, name: string) =>
+        JSON.stringify((scheduled as Record<string, string>)[InputPathsMap[name].replace(/^\$\./, '')]),
+      ),
+    );
+
+    // Assess
+    expect(rule.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(rule.State).toBe('ENABLED');
+    expect(rule.Targets).toHaveLength(1);
+    expect(target.Arn).toEqual({ 'Fn::GetAtt': ['ChangesQueue', 'Arn'] });
+    expect(target.DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] });
+    expect(target.RetryPolicy.MaximumRetryAttempts).toBeGreaterThan(0);
+    expect(input).toEqual(keyCheckItem(scheduled));
+    expect(input['detail-type']).toBe(KEY_CHECK_DETAIL_TYPE);
+  });
 });
 
 describe('functions', () => {
@@ -376,6 +495,7 @@ describe('functions', () => {
     // Assess
     // The findings function (issue 22) is in the template, under FindingsOn (describe 'findings function').
     expect(fns.map(([id]) => id).sort()).toEqual([
+      'ChangesLambdaFunction',
       'EnforceLambdaFunction',
       'FindingsLambdaFunction',
       'SweepLambdaFunction',
@@ -392,25 +512,36 @@ describe('functions', () => {
     for (const [, lg] of resourcesOfType(full.template, 'AWS::Logs::LogGroup')) {
       expect(lg.Properties.RetentionInDays).toBeGreaterThan(0);
     }
-    expect(resourcesOfType(full.template, 'AWS::Logs::LogGroup')).toHaveLength(3);
+    // One per function (the findings one under FindingsOn)
+    expect(
+      resourcesOfType(full.template, 'AWS::Logs::LogGroup')
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual(['ChangesLogGroup', 'EnforceLogGroup', 'FindingsLogGroup', 'SweepLogGroup']);
+    // The enforce and changes functions act with one role (the guard key's policy names it)
+    const t = full.template.Resources as any;
+    expect(t.ChangesLambdaFunction.Properties.Role).toEqual(t.EnforceLambdaFunction.Properties.Role);
+    expect(t.EnforceLambdaFunction.Properties.Role).toEqual({ 'Fn::GetAtt': ['EnforceRole', 'Arn'] });
   });
 
-  it('passes every setting to the function under the names the code reads', () => {
-    // Prepare
-    const vars = (full.template.Resources as any).EnforceLambdaFunction.Properties.Environment.Variables;
+  it('passes every setting to the enforce and changes functions under the names the code reads', () => {
+    for (const fn of ['EnforceLambdaFunction', 'ChangesLambdaFunction']) {
+      // Prepare
+      const vars = (full.template.Resources as any)[fn].Properties.Environment.Variables;
 
-    // Assess
-    expect(vars).toMatchObject({
-      KMS_KEY_ARN: { Ref: 'KmsKeyArn' },
-      KMS_KEY_ALIAS: { Ref: 'KmsKeyAlias' },
-      INCLUDE_LOG_GROUPS: { Ref: 'IncludeLogGroups' },
-      EXCLUDE_LOG_GROUPS: { Ref: 'ExcludeLogGroups' },
-      SKIP_TAG_KEY: { Ref: 'SkipTagKey' },
-      DRY_RUN: { Ref: 'DryRun' },
-      ALLOW_KEY_OVERRIDE: { Ref: 'AllowKeyOverride' },
-      ALLOW_KEY_POLICY_UPDATE: { Ref: 'AllowKeyPolicyUpdate' },
-      POWERTOOLS_SERVICE_NAME: 'logs-kms-guard',
-    });
+      // Assess
+      expect(vars, fn).toMatchObject({
+        KMS_KEY_ARN: { Ref: 'KmsKeyArn' },
+        KMS_KEY_ALIAS: { Ref: 'KmsKeyAlias' },
+        INCLUDE_LOG_GROUPS: { Ref: 'IncludeLogGroups' },
+        EXCLUDE_LOG_GROUPS: { Ref: 'ExcludeLogGroups' },
+        SKIP_TAG_KEY: { Ref: 'SkipTagKey' },
+        DRY_RUN: { Ref: 'DryRun' },
+        ALLOW_KEY_OVERRIDE: { Ref: 'AllowKeyOverride' },
+        ALLOW_KEY_POLICY_UPDATE: { Ref: 'AllowKeyPolicyUpdate' },
+        POWERTOOLS_SERVICE_NAME: 'logs-kms-guard',
+      });
+    }
   });
 
   it('schedules the sweep from a parameter; no function reserves concurrency (runs are kept apart by a lease)', () => {
@@ -441,6 +572,7 @@ describe('functions', () => {
     const ids = Object.keys(bare.template.Resources);
     expect(ids.filter((id) => id.startsWith('Sweep'))).toEqual([]);
     expect(ids).toContain('EnforceLambdaFunction');
+    expect(ids).toContain('ChangesLambdaFunction');
   });
 });
 
@@ -463,7 +595,32 @@ describe('alarms', () => {
     expect(
       find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': ['RuleTargetDlq', 'QueueName'] }),
     ).toHaveLength(1);
-    expect(find('AWS/Lambda', 'Errors', { Ref: 'EnforceLambdaFunction' })).toHaveLength(1);
+    // The enforce and changes functions: one metric-math alarm over both functions' Errors (one role, one
+    // DLQ, one alarm), each missing datapoint counted as 0 so either function alone raises it.
+    const errors = alarms.filter((a) =>
+      a.Metrics?.some((m: any) => m.MetricStat?.Metric.MetricName === 'Errors'),
+    );
+    expect(errors).toHaveLength(1);
+    const stats = errors[0].Metrics.filter((m: any) => m.MetricStat);
+    expect(
+      stats.map((m: any) => [
+        m.Id,
+        m.MetricStat.Metric.Namespace,
+        m.MetricStat.Metric.MetricName,
+        m.ReturnData,
+      ]),
+    ).toEqual([
+      ['enforce', 'AWS/Lambda', 'Errors', false],
+      ['changes', 'AWS/Lambda', 'Errors', false],
+    ]);
+    expect(stats.map((m: any) => m.MetricStat.Metric.Dimensions)).toEqual([
+      [{ Name: 'FunctionName', Value: { Ref: 'EnforceLambdaFunction' } }],
+      [{ Name: 'FunctionName', Value: { Ref: 'ChangesLambdaFunction' } }],
+    ]);
+    for (const m of stats) expect(m.MetricStat.Stat).toBe('Sum');
+    expect(errors[0].Metrics.filter((m: any) => m.ReturnData)).toEqual([
+      expect.objectContaining({ Expression: 'FILL(enforce, 0) + FILL(changes, 0)', ReturnData: true }),
+    ]);
     expect(find('AWS/Lambda', 'Errors', { Ref: 'SweepLambdaFunction' })).toHaveLength(1);
     expect(find('AWS/Events', 'FailedInvocations', { Ref: 'CreateLogGroupRule' })).toHaveLength(1);
     expect(
@@ -577,7 +734,8 @@ describe('the key', () => {
         (r) => r.Type.startsWith('Custom::') || r.Type === 'AWS::CloudFormation::CustomResource',
       );
       expect(custom.map((r) => r.Type)).toEqual(['Custom::LogsKmsGuardKey']);
-      expect(custom[0]?.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['EnforceLambdaFunction', 'Arn'] });
+      // The changes function answers it (the key creator is not in the enforce bundle, functions/changes.ts).
+      expect(custom[0]?.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': ['ChangesLambdaFunction', 'Arn'] });
       // no answer (a function that cannot load) fails within minutes, not CloudFormation's default hour
       expect(custom[0]?.Properties.ServiceTimeout).toBeLessThanOrEqual(300);
     }
@@ -732,6 +890,8 @@ describe('findings function (issue 22: Security Hub)', () => {
     'FindingsEventInvokeConfig',
     'FindingsFromEnforce',
     'FindingsFromEnforcePermission',
+    'FindingsFromChanges',
+    'FindingsFromChangesPermission',
     'FindingsFromSweep',
     'FindingsFromSweepPermission',
   ];
@@ -764,10 +924,12 @@ describe('findings function (issue 22: Security Hub)', () => {
     for (const [id, r] of mentioning) expect(r.Condition, id).toBe('FindingsOn');
   });
 
-  it('subscribes to the finding lines of the enforce and sweep log groups, with the permission for CloudWatch Logs', () => {
+  it('subscribes to the finding lines of the enforce, changes and sweep log groups, with the permission for CloudWatch Logs', () => {
     const r = full.template.Resources as any;
     for (const [filter, group] of [
       ['FindingsFromEnforce', 'EnforceLogGroup'],
+      // keys at risk, key policies repaired, IaC fights: the changes function's findings
+      ['FindingsFromChanges', 'ChangesLogGroup'],
       ['FindingsFromSweep', 'SweepLogGroup'],
     ] as const) {
       expect(r[filter].Properties).toEqual({
@@ -784,6 +946,7 @@ describe('findings function (issue 22: Security Hub)', () => {
     }
     // Without the sweep there is no sweep subscription (and no dangling reference).
     expect(Object.keys(bare.template.Resources)).toContain('FindingsFromEnforce');
+    expect(Object.keys(bare.template.Resources)).toContain('FindingsFromChanges');
     expect(Object.keys(bare.template.Resources)).not.toContain('FindingsFromSweep');
   });
 

@@ -41,11 +41,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('function zips', () => {
-  it('are built for every function (the findings function of issue 22 too)', () => {
-    expect(readdirSync(dir).sort()).toEqual(['enforce.zip', 'findings.zip', 'sweep.zip']);
+  it('are built for every function (the findings function of issue 22, the changes function split from enforce)', () => {
+    expect(readdirSync(dir).sort()).toEqual(['changes.zip', 'enforce.zip', 'findings.zip', 'sweep.zip']);
   });
 
-  it.each(['enforce', 'sweep', 'findings'])(
+  it.each(['enforce', 'changes', 'sweep', 'findings'])(
     '%s.zip holds the bundle, its map, SBOM and notices: nothing else',
     (fn) => {
       // Act
@@ -58,8 +58,11 @@ describe('function zips', () => {
         `${fn}.cdx.json`,
         `${fn}.THIRD-PARTY-NOTICES.txt`,
       ]);
+      // The same files the npm package ships (package.json "files"), for the CLI's users to deploy
+      const files: string[] = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')).files;
       for (const [name, content] of entries) {
         expect(content.equals(readFileSync(path.join(root, 'dist', name))), name).toBe(true);
+        expect(files, name).toContain(`dist/${name}`);
       }
       const sbom = JSON.parse(entries.get(`${fn}.cdx.json`)?.toString('utf8') ?? '{}');
       const bundle = entries.get(`${fn}.mjs`) ?? Buffer.alloc(0);

@@ -62,7 +62,9 @@ async function scene(mode: 'guard-key' | 'configured-key', guardAliasExists: boo
   }
   const enforceEnv = world.asDeployed(settings);
   if (guardAliasExists && mode === 'guard-key') {
-    // The guard made its key the way it does in production: the first event, through the bundle.
+    // The guard made its key the way it does in production: the deployment's key check in a changes
+    // container (GuardKeyReady; the enforce function creates no key), then the first event, through the bundle.
+    await world.deployKey(settings);
     await world.logs.send(new CreateLogGroupCommand({ logGroupName: '/first' }));
     const handler = await world.container(settings);
     const out = await handler(createEvent(world, '/first'), lambdaContext(world));

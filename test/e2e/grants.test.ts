@@ -1,7 +1,10 @@
 /**
  * Every grant of the enforce role is needed, and the deny guard rails hold (issue 11, promise (c)): each
  * statement of the EnforceRole the packaged template defines is removed in turn, and the end-to-end
- * scenarios are run under the role without it; at least one of them must fail. The deny statements are
+ * scenarios are run under the role without it; at least one of them must fail. The role is shared by the
+ * enforce and the changes function: the local pipeline routes each message to the function the template
+ * routes it to (local/stack.ts), so a statement only the changes function uses (key creation on a key check,
+ * a group that lost its key) is proven through the changes bundle. The deny statements are
  * removed in turn too, and the request each exists for must then go through. A grant the guard does not
  * need, or a guard rail that guards nothing, fails here.
  */
@@ -14,6 +17,7 @@ import {
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { keyCheckItem } from '../../functions/core/change-event.ts';
 import { defaultKeyPolicy, retireStatement } from '../../functions/core/policy.ts';
 import type { IamPrincipal } from '../../local/emulator/iam.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
@@ -72,16 +76,27 @@ async function pipelineUnder(
   }
 }
 
-/** Runs the enforce bundle through the local queue under the (mutated) role; what went wrong, or undefined. */
+/**
+ * Runs the stack's functions through the local queue under the (mutated) role; what went wrong, or undefined.
+ * `keyCheck`: first a guard key check (KeyCheckScheduleRule's item, to the changes function), which creates the
+ * missing guard key as the deployment does; the create events go to the enforce function once it is done.
+ */
 async function runScenario(
   world: World,
   settings: Record<string, string>,
   groups: string[],
   mutate?: (p: IamPrincipal) => void,
+  keyCheck = false,
 ): Promise<string | undefined> {
   const pipeline = await pipelineUnder(world, settings, mutate);
   if (typeof pipeline === 'string') return pipeline;
   try {
+    if (keyCheck) {
+      pipeline.send(keyCheckItem({ region: world.region, account: world.account, id: 'grants-key-check' }));
+      if (!(await pipeline.drain(15_000))) return 'the key check did not drain';
+      if (pipeline.dlq.length > 0) return 'the key check failed (in the DLQ)';
+      if (!world.emulator.state.key(world.region, GUARD_ALIAS)) return 'the key check created no guard key';
+    }
     for (const name of groups) {
       world.emulator.state.putLogGroup(world.region, name);
       pipeline.send(createEvent(world, name));
@@ -100,12 +115,15 @@ async function runScenario(
   }
 }
 
-/** The scenarios: a fresh region (the guard creates its key), and a configured key the guard must repair. */
+/**
+ * The scenarios: a fresh region (the changes function's key check creates the guard key, then the enforce
+ * function uses it), and a configured key the guard must repair.
+ */
 async function scenarios(mutate?: (p: IamPrincipal) => void): Promise<string[]> {
   const failures: string[] = [];
   const fresh = await startWorld({ throttle: false, propagationDelayMs: 0 });
   fresh.expectDenials();
-  const a = await runScenario(fresh, {}, ['/fresh/a', '/fresh/b'], mutate);
+  const a = await runScenario(fresh, {}, ['/fresh/a', '/fresh/b'], mutate, true);
   if (a) failures.push(`fresh region: ${a}`);
   const configured = await startWorld({ throttle: false, propagationDelayMs: 0 });
   configured.expectDenials();

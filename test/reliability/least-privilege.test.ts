@@ -84,6 +84,27 @@ const MUTATIONS: [string, (t: Template) => void][] = [
     },
   ],
   [
+    // The shared role writes the enforce and changes log groups: not a third function's
+    "the role's own-logs statement widened to another function's log group",
+    (t) => {
+      const s = enforcePolicy(t).Statement.find((x: any) => x.Sid === 'OwnLogs');
+      s.Resource = [
+        ...s.Resource,
+        {
+          'Fn::Sub': `arn:${cfn('AWS::Partition')}:logs:${cfn('AWS::Region')}:${cfn('AWS::AccountId')}:log-group:/aws/lambda/logs-kms-guard-prod-sweep:*`,
+        },
+      ];
+    },
+  ],
+  [
+    // It consumes its two queues, not the DLQ (what a person inspects and redrives)
+    "the role's queue statement widened to the DLQ",
+    (t) => {
+      const s = enforcePolicy(t).Statement.find((x: any) => x.Sid === 'ConsumeQueue');
+      s.Resource = [...s.Resource, { 'Fn::GetAtt': ['EnforceDlq', 'Arn'] }];
+    },
+  ],
+  [
     'a new role',
     (t) => {
       t.Resources.ExtraRole = {
