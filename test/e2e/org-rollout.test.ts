@@ -52,7 +52,10 @@ async function stackSetTemplate(): Promise<CfnTemplate> {
     findings: { key: 'logs-kms-guard/findings-0.zip' },
   };
   const sources = Object.fromEntries(
-    REGIONS.map((r) => [r, { bucket: `b-${r}`, versions: { enforce: 'v1', changes: 'v1', sweep: 'v1', findings: 'v1' } }]),
+    REGIONS.map((r) => [
+      r,
+      { bucket: `b-${r}`, versions: { enforce: 'v1', changes: 'v1', sweep: 'v1', findings: 'v1' } },
+    ]),
   );
   return toStackSetTemplate(packagedTemplate(), artifacts, sources) as CfnTemplate;
 }

@@ -314,9 +314,9 @@ describe('key safety: the retire path never schedules deletion of the key behind
     let deployed: string | undefined;
     try {
       for (let check = 0; check < 3 && !deployed; check++)
-        deployed = await world.deployKey({ KMS_KEY_ARN: '', POWERTOOLS_LOG_LEVEL: 'INFO' }, region).catch(
-          () => undefined,
-        );
+        deployed = await world
+          .deployKey({ KMS_KEY_ARN: '', POWERTOOLS_LOG_LEVEL: 'INFO' }, region)
+          .catch(() => undefined);
     } finally {
       intercept = undefined;
     }
