@@ -55,6 +55,17 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
+/** The stack's settings of a case (`env` on top): its functions' environment, and so its deployed role. */
+const caseEnv = (env: Record<string, string> = {}) => ({
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  ASSOCIATE_RATE: '100',
+  KEY_CACHE_TTL_SECONDS: '0',
+  KMS_KEY_ARN: '',
+  ALLOW_KEY_POLICY_UPDATE: 'false',
+  EXCLUDE_LOG_GROUPS: '',
+  ...env,
+});
+
 /** Runs `count` CreateLogGroup events through fresh enforce containers configured with `env`. */
 async function runCase(label: string, env: Record<string, string>, region = REGION, count = GROUPS_PER_CASE) {
   const output = captureOutput();
@@ -66,15 +77,7 @@ async function runCase(label: string, env: Record<string, string>, region = REGI
     visibilityTimeoutMs: 100,
     maxReceiveCount: MAX_RECEIVES,
     timeoutMs: 8_000,
-    env: {
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      ASSOCIATE_RATE: '100',
-      KEY_CACHE_TTL_SECONDS: '0',
-      KMS_KEY_ARN: '',
-      ALLOW_KEY_POLICY_UPDATE: 'false',
-      EXCLUDE_LOG_GROUPS: '',
-      ...env,
-    },
+    env: caseEnv(env),
   });
   const names = Array.from({ length: count }, (_, i) => `/key-safety/${label}/${i}`);
   let delivered = 0;
@@ -309,14 +312,12 @@ describe('key safety: the retire path never schedules deletion of the key behind
       return undefined;
     };
 
-    // Act: the deployment's key check; should it fail, the next scheduled one (a fresh changes container).
-    // Then a group's first event.
+    // Act: the deployment's key check (the same stack settings, so the same role, as the case's enforce
+    // containers); should it fail, the next scheduled one (a fresh changes container). Then a group's first event.
     let deployed: string | undefined;
     try {
       for (let check = 0; check < 3 && !deployed; check++)
-        deployed = await world
-          .deployKey({ KMS_KEY_ARN: '', POWERTOOLS_LOG_LEVEL: 'INFO' }, region)
-          .catch(() => undefined);
+        deployed = await world.deployKey(caseEnv(), region).catch(() => undefined);
     } finally {
       intercept = undefined;
     }
