@@ -1,6 +1,6 @@
 /**
- * Infrastructure as code that removes keys, end to end (dist/enforce.mjs and dist/sweep.mjs under their
- * deployed roles, emulator): a Terraform-like client (its calls recorded with the Terraform AWS provider's
+ * Infrastructure as code that removes keys, end to end (dist/changes.mjs, which gets the DisassociateKmsKey
+ * events, dist/enforce.mjs and dist/sweep.mjs under their deployed roles, emulator): a Terraform-like client (its calls recorded with the Terraform AWS provider's
  * user agent, local/emulator/trail-callers.ts) takes the key at every apply; the group ends encrypted after
  * each, IacConflict is counted once, the fix names the real key; and the sweep, finding the group between an
  * apply and a lost event, encrypts it once and then has nothing left to do (no loop, no second alarm).
