@@ -1,7 +1,10 @@
 /**
- * The local scene: log groups created the way real workloads create them, through the real SDK, against
- * the emulator; the emulator's CloudTrail events flow through the local queue into the real enforce
- * bundle. Ground truth comes from the emulator's state, not from what the guard says it did.
+ * The local scene: a stack deployed as CloudFormation deploys it, as far as the guard key is concerned (its
+ * GuardKeyReady: a key check answered by the real changes bundle, which creates the key; the enforce function
+ * creates none), then log groups created the way real workloads create them, through the real SDK, against
+ * the emulator; the emulator's CloudTrail events flow through the local queue into the real bundles (each to
+ * the function the template routes it to). Ground truth comes from the emulator's state, not from what the
+ * guard says it did.
  */
 
 import { CreateLogGroupCommand, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -122,21 +125,26 @@ export async function runScene(options: SceneOptions = {}): Promise<SceneResult>
     sdk: { maxAttempts: 8 },
   });
   const { emulator, account, logs } = world;
+  // The stack's settings, the same for every function of it.
+  const env = {
+    EXCLUDE_LOG_GROUPS: EXCLUDE_PATTERNS,
+    // The account's AssociateKmsKey quota, shared by the containers, on the emulator's clock.
+    ASSOCIATE_RATE: associateRate(timeScale, concurrency),
+    POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    ...options.env,
+  };
   const pipeline = world.pipeline({
     // The mapping's batch size, timeout and receive count are the pipeline's defaults; a failed record is
     // retried after 30 s of the emulator's time.
     concurrency,
     visibilityTimeoutMs: Math.max(500, 30_000 / timeScale),
-    env: {
-      EXCLUDE_LOG_GROUPS: EXCLUDE_PATTERNS,
-      // The account's AssociateKmsKey quota, shared by the containers, on the emulator's clock.
-      ASSOCIATE_RATE: associateRate(timeScale, concurrency),
-      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
-      ...options.env,
-    },
+    env,
   });
   // What the template's rules send to the queue.
   const unsubscribe = world.onDelivered((event) => pipeline.send(event));
+  // The deployment: its GuardKeyReady has the changes function create the guard key (the rules already on, so
+  // the key's own events reach the queue, as in AWS), before any workload creates a group.
+  await world.deployKey(env, region);
   await pipeline.start();
 
   const plan = sceneGroups(options.groups ?? 25);

@@ -1,6 +1,6 @@
 /**
- * Infrastructure as code that removes keys, end to end (dist/enforce.mjs and dist/sweep.mjs under their
- * deployed roles, emulator): a Terraform-like client (its calls recorded with the Terraform AWS provider's
+ * Infrastructure as code that removes keys, end to end (dist/changes.mjs, which gets the DisassociateKmsKey
+ * events, dist/enforce.mjs and dist/sweep.mjs under their deployed roles, emulator): a Terraform-like client (its calls recorded with the Terraform AWS provider's
  * user agent, local/emulator/trail-callers.ts) takes the key at every apply; the group ends encrypted after
  * each, IacConflict is counted once, the fix names the real key; and the sweep, finding the group between an
  * apply and a lost event, encrypts it once and then has nothing left to do (no loop, no second alarm).
@@ -11,7 +11,7 @@ import { defaultClientFactory } from '../../functions/cli/aws.ts';
 import { run } from '../../functions/cli/program.ts';
 import { FINDING_MESSAGE } from '../../functions/core/finding.ts';
 import { TRAIL_CALLER_HEADER } from '../../local/emulator/trail-callers.ts';
-import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { CHANGES_FUNCTION } from '../../local/functions.ts';
 import { credentials, sdkClients } from '../../local/world.ts';
 import { testIo } from '../cli/helpers.ts';
 import { sleep } from '../helpers.ts';
@@ -32,15 +32,16 @@ function toolClient(world: World, tool: string) {
   return logs;
 }
 
-/** A world with the guard key, GROUP on it, the enforce function's own log group, and every CloudTrail event kept. */
+/** A world with the guard key, GROUP on it, the changes function's own log group, and every CloudTrail event kept. */
 async function fightWorld() {
   const world = await startWorld({ throttle: false, propagationDelayMs: 0 });
   const events: Record<string, any>[] = [];
   world.emulator.onEvent((e) => events.push(e as Record<string, any>));
   const key = await existingGuardKey(world);
   world.emulator.state.putLogGroup(world.region, GROUP, { kmsKeyId: key.arn });
-  // The stack creates the function's log group (the fight records live there: core/fight-record.ts).
-  world.emulator.state.putLogGroup(world.region, `/aws/lambda/${ENFORCE_FUNCTION}`, { kmsKeyId: key.arn });
+  // The stack creates the changes function's log group: the fight records live there (core/fight-record.ts;
+  // the DisassociateKmsKey events go to the changes function, and `audit` reads them there, cli/fights.ts).
+  world.emulator.state.putLogGroup(world.region, `/aws/lambda/${CHANGES_FUNCTION}`, { kmsKeyId: key.arn });
   return { world, key, events };
 }
 
@@ -68,6 +69,7 @@ describe('a Terraform-managed group without kms_key_id, applied again and again'
       const event = await apply(world, events);
       expect(event.detail.userAgent).toContain('terraform-provider-aws/');
       expect(world.emulator.state.logGroup(world.region, GROUP)?.kmsKeyId).toBeUndefined();
+      // A fresh container of the stack: the event goes to the changes function, as KeyChangesRule routes it.
       const handler = await world.container();
       const out = (await handler(event, lambdaContext(world))) as { outcome: string };
       outcomes.push(out.outcome);
@@ -142,14 +144,18 @@ describe('the sweep and a fought-over group', () => {
     state.putLogGroup(world.region, '/aws/lambda/logs-kms-guard-prod-sweep', { kmsKeyId: key.arn });
     const messages: { body: string }[] = [];
     world.emulator.onMessage((m) => messages.push(m));
-    const enforce = await world.container();
-    await enforce(await apply(world, events), lambdaContext(world));
+    const stack = await world.container();
+    await stack(await apply(world, events), lambdaContext(world));
     await apply(world, events);
     const sweep = await world.sweepContainer({ ENFORCE_QUEUE_URL: queue.localUrl });
 
     // Act: a sweep run, its work items to enforce, a second run
     const first = (await sweep({}, sweepContext(world))) as { counts: Record<string, number> };
     const items = messages.filter((m) => JSON.parse(m.body).detail?.logGroupName === GROUP);
+    // The stack loaded after the sweep container: in this one process the last container loaded sets the
+    // credentials a bundle's first client reads, and the enforce function (unlike the changes function above)
+    // has not run yet; in Lambda each function has its own environment.
+    const enforce = await world.container();
     const handled = [];
     for (const m of items) handled.push(await enforce(JSON.parse(m.body), lambdaContext(world)));
     const second = (await sweep({}, sweepContext(world))) as { counts: Record<string, number> };

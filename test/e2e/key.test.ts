@@ -48,11 +48,15 @@ const groupArn = (world: World, name: string) =>
 
 describe('propagation retry (dist/enforce.mjs, emulator)', () => {
   it('retries AssociateKmsKey while Logs cannot see a brand-new key, then encrypts the group', async () => {
-    // Prepare: Logs sees KMS changes 1 s (real) late; no key exists yet.
-    const world = await startWorld({ timeScale: 4, propagationDelayMs: 4_000, throttle: false });
+    // Prepare: Logs sees KMS changes 2 s (real) late; the deployment's key check has just created the guard
+    // key (the enforce function creates none), so the first event meets a key Logs cannot see yet (the delay
+    // is longer than it was when the event created the key: the key check's own time comes off it).
+    const world = await startWorld({ timeScale: 4, propagationDelayMs: 8_000, throttle: false });
     const name = '/aws/lambda/fresh-account-first-group';
     world.emulator.state.putLogGroup(world.region, name);
+    const deployed = await world.deployKey();
     const handler = await world.container();
+    const earlier = world.output.decisions().length; // the key check's
 
     // Act
     const failed = await invokeBatch(world, handler, [createEvent(world, name)]);
@@ -61,6 +65,7 @@ describe('propagation retry (dist/enforce.mjs, emulator)', () => {
     expect(failed).toEqual([]);
     const key = world.emulator.state.key(world.region, GUARD_ALIAS);
     expect(key?.state).toBe('Enabled');
+    expect(key?.arn).toBe(deployed);
     expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId).toBe(key?.arn);
     const attempts = callsOf(world.emulator, 'AssociateKmsKey');
     expect(attempts.length).toBeGreaterThanOrEqual(3);
@@ -68,7 +73,7 @@ describe('propagation retry (dist/enforce.mjs, emulator)', () => {
     expect(new Set(attempts.slice(0, -1).map((c) => c.error))).toEqual(
       new Set(['InvalidParameterException']),
     );
-    const [decision] = world.output.decisions();
+    const [decision] = world.output.decisions().slice(earlier);
     expect(decision).toMatchObject({ outcome: 'encrypted', keyArn: key?.arn, attempts: attempts.length });
   });
 });

@@ -31,6 +31,8 @@ describe('the opt-out tag as it is when the guard acts (dist/enforce.mjs, local 
     await createThenOptOut(world, '/team/tagged-after-create');
     await createThenOptOut(world, '/legacy/tagged-while-queued');
     await world.logs.send(new CreateLogGroupCommand({ logGroupName: '/team/plain' }));
+    // The deployed stack's guard key (its deployment's key check made it; the enforce function creates none).
+    await world.deployKey();
     // Longer than any invocation: each record is handled once, so the calls below count one handling each.
     const pipeline = await startPipeline(world, { maxReceiveCount: 3, visibilityTimeoutMs: 20_000 });
 

@@ -2,21 +2,30 @@
  * The organization rollout in either order (issue 19, item 1), end to end against the multi-account emulator with
  * IAM on in every member account: the CLI (`enforce --org`, in-process through the real SDK) backfills, and the
  * organization StackSet "deploys": the EnforceRole of the packaged StackSet template (infra/stackset.mjs, its
- * policies resolved by local/roles.ts) is created in each account × region (org.createRole) and the deployable
- * bundle dist/enforce.mjs runs with a session of it, as Lambda runs it. Order A: backfill, then deploy. Order B:
- * deploy (the function's first event makes the key), then backfill. Both end with the deployed function of every
- * account × region associating a new log group with the guard key the CLI made or found, with no refusal.
+ * policies resolved by local/roles.ts) is created in each account × region (org.createRole), the stack's
+ * GuardKeyReady runs (a guard key check answered by the deployable dist/changes.mjs, which creates the key when
+ * it is missing: the enforce function creates none) and the deployable bundle dist/enforce.mjs runs, both with a
+ * session of that role, as Lambda runs them. Order A: backfill, then deploy (the deployment finds the CLI's key
+ * and keeps it). Order B: deploy (the deployment makes the key), then backfill. Both end with the deployed
+ * function of every account × region associating a new log group with the guard key the CLI made or found, with
+ * no policy change and no refusal.
  */
 import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultClientFactory } from '../../functions/cli/aws.ts';
 import { enforceRoleName } from '../../functions/cli/function-role.ts';
 import { run } from '../../functions/cli/program.ts';
+import { keyCheckItem } from '../../functions/core/change-event.ts';
 import { clearKeyCache } from '../../functions/core/key.ts';
 import { defaultKeyPolicy, statementRoles } from '../../functions/core/policy.ts';
 import { scaledClock } from '../../local/clock.ts';
 import { type OrgEmulator, startOrgEmulator } from '../../local/emulator/org.ts';
-import { ENFORCE_BUNDLE } from '../../local/functions.ts';
+import {
+  CHANGES_BUNDLE,
+  CHANGES_FUNCTION,
+  ENFORCE_BUNDLE,
+  lambdaContext as functionContext,
+} from '../../local/functions.ts';
 import { type CfnTemplate, packagedTemplate, rolesFromTemplate } from '../../local/roles.ts';
 import { associateRate, loadContainer } from '../../local/world.ts';
 import { testIo } from '../cli/helpers.ts';
@@ -38,11 +47,15 @@ async function stackSetTemplate(): Promise<CfnTemplate> {
   const { toStackSetTemplate } = await import('../../infra/stackset.mjs' as string);
   const artifacts = {
     enforce: { key: 'logs-kms-guard/enforce-0.zip' },
+    changes: { key: 'logs-kms-guard/changes-0.zip' },
     sweep: { key: 'logs-kms-guard/sweep-0.zip' },
     findings: { key: 'logs-kms-guard/findings-0.zip' },
   };
   const sources = Object.fromEntries(
-    REGIONS.map((r) => [r, { bucket: `b-${r}`, versions: { enforce: 'v1', sweep: 'v1', findings: 'v1' } }]),
+    REGIONS.map((r) => [
+      r,
+      { bucket: `b-${r}`, versions: { enforce: 'v1', changes: 'v1', sweep: 'v1', findings: 'v1' } },
+    ]),
   );
   return toStackSetTemplate(packagedTemplate(), artifacts, sources) as CfnTemplate;
 }
@@ -80,8 +93,10 @@ async function backfill(): Promise<{ code: number; stderr: string; report: any }
 
 /**
  * Deploys the StackSet's stack instance of one account × region, as far as the guard key is concerned: its
- * EnforceRole is created (the template's name and policies), and the function runs with a session of it.
- * Returns the function's handler (a fresh container) and its role ARN.
+ * EnforceRole is created (the template's name and policies); GuardKeyReady runs: the changes function (a fresh
+ * container, with a session of that role) answers a guard key check, which finds the guard key or creates it;
+ * then the enforce function runs with a session of the same role. Returns the enforce function's handler (a
+ * fresh container), its role ARN and the key check's answer.
  */
 async function deploy(account: string, region: string) {
   const role = rolesFromTemplate(stackset, { account, region }).EnforceRole;
@@ -95,7 +110,7 @@ async function deploy(account: string, region: string) {
   const { Credentials: c } = await sts.send(
     new AssumeRoleCommand({ RoleArn: role.arn, RoleSessionName: `enforce-${region}` }),
   );
-  const handler = await loadContainer(ENFORCE_BUNDLE, {
+  const env = {
     AWS_ENDPOINT_URL: org.endpoint,
     AWS_REGION: region,
     AWS_ACCESS_KEY_ID: c?.AccessKeyId as string,
@@ -105,8 +120,15 @@ async function deploy(account: string, region: string) {
     GUARD_ROLE_ARN: role.arn,
     ASSOCIATE_RATE: associateRate(SCALE),
     POWERTOOLS_LOG_LEVEL: 'WARN',
-  });
-  return { handler, roleArn: role.arn };
+  };
+  const where = { account, region };
+  const changes = await loadContainer(CHANGES_BUNDLE, env);
+  const keyCheck = (await changes(
+    keyCheckItem({ ...where, id: `deploy-${account}-${region}` }),
+    functionContext(where, CHANGES_FUNCTION, 60_000),
+  )) as { outcome?: string; keyArn?: string };
+  const handler = await loadContainer(ENFORCE_BUNDLE, env);
+  return { handler, roleArn: role.arn, keyCheck };
 }
 
 /** A new log group in one account × region, and the deployed function's answer to its CreateLogGroup event. */
@@ -189,7 +211,10 @@ describe('organization rollout (issue 19, item 1)', () => {
         const deployed = await deploy(account, region);
         const out = await newGroup(deployed, account, region, '/app/after-deploy');
 
-        // Assess: the function used the CLI's key, without repairing it or being refused.
+        // Assess: the deployment's key check found the CLI's key (made none); the function used it, without
+        // repairing it or being refused.
+        expect(deployed.keyCheck.keyArn, `${account} ${region}`).toBe(before?.arn);
+        expect(deployed.keyCheck.outcome).not.toBe('key-created');
         expect(out, `${account} ${region}`).toMatchObject({ outcome: 'encrypted' });
         expect(org.account(account).state.logGroup(region, '/app/after-deploy')?.kmsKeyId).toBe(before?.arn);
         expect(guardKey(account, region)?.policy).toEqual(before?.policy);
@@ -198,15 +223,27 @@ describe('organization rollout (issue 19, item 1)', () => {
   });
 
   it('order B: deploy first, then backfill: the CLI finds and keeps each function key', async () => {
-    // Act: the StackSet deploys; each function makes its key on its first event.
+    // Act: the StackSet deploys; each stack instance's GuardKeyReady makes its key (the key check), and the
+    // function encrypts its first group with it.
     const made = new Map<string, string>();
     for (const account of MEMBERS)
       for (const region of REGIONS) {
         const deployed = await deploy(account, region);
+        expect(deployed.keyCheck, `${account} ${region}`).toMatchObject({ outcome: 'key-created' });
+        expect(deployed.keyCheck.keyArn).toBe(guardKey(account, region)?.arn);
         const out = await newGroup(deployed, account, region, '/app/first');
-        expect(out, `${account} ${region}`).toMatchObject({ outcome: 'encrypted' });
+        expect(out, `${account} ${region}`).toMatchObject({
+          outcome: 'encrypted',
+          keyArn: deployed.keyCheck.keyArn,
+        });
         made.set(`${account}/${region}`, guardKey(account, region)?.arn as string);
       }
+    const policies = new Map(
+      [...made.keys()].map((k) => {
+        const [account, region] = k.split('/') as [string, string];
+        return [k, guardKey(account, region)?.policy];
+      }),
+    );
 
     // Act: the backfill.
     const second = await backfill();
@@ -221,10 +258,15 @@ describe('organization rollout (issue 19, item 1)', () => {
         expect(key?.arn).toBe(made.get(`${account}/${region}`));
         expect(org.account(account).state.logGroup(region, '/app/g-0')?.kmsKeyId).toBe(key?.arn);
 
-        // Act: the deployed function (a fresh container) on a group created after the backfill.
+        // Act: the deployed function (a fresh container, after a stack update's key check) on a group created
+        // after the backfill.
         const deployed = await deploy(account, region);
         const out = await newGroup(deployed, account, region, '/app/after-backfill');
-        expect(out, `${account} ${region}`).toMatchObject({ outcome: 'encrypted' });
+        expect(deployed.keyCheck.keyArn).toBe(key?.arn);
+        expect(out, `${account} ${region}`).toMatchObject({ outcome: 'encrypted', keyArn: key?.arn });
+        expect(org.account(account).state.logGroup(region, '/app/after-backfill')?.kmsKeyId).toBe(key?.arn);
+        // The backfill kept the function's key as it was: no policy change.
+        expect(guardKey(account, region)?.policy).toEqual(policies.get(`${account}/${region}`));
       }
     for (const account of MEMBERS) expect(denials(account)).toEqual([]);
   });

@@ -1,7 +1,8 @@
 /**
- * The built dist/enforce.mjs behind LocalPipeline (the local queue and Lambda containers) against the
- * emulator: a throttled burst of 200 first events, and every event the emulator emits for groups created
- * through the SDK.
+ * The built dist/enforce.mjs (and dist/changes.mjs, for what the template routes to it) behind LocalPipeline (the
+ * local queue and Lambda containers) against the emulator, in a stack whose deployment made the guard key (its key
+ * check: the enforce function creates none): a throttled burst of 200 first events, and every event the emulator
+ * emits for groups created through the SDK.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { callsOf, createEvent, guardKeys, startPipeline, startWorld, succeeded }
 
 describe('burst of 200 first events under throttling (LocalPipeline, dist/enforce.mjs, emulator)', () => {
   it('encrypts every group, fails no record, and absorbs every ThrottlingException', async () => {
-    // Prepare: real quotas × 20, a fresh region (the key is created on the way), 4 containers each pacing
+    // Prepare: real quotas × 20, a freshly deployed stack (its key check made the key), 4 containers each pacing
     // AssociateKmsKey at the deployed ASSOCIATE_RATE (2) × 20: 160 calls/s wanted against a quota of 50
     // (below), so Logs throttles. A failed record would come back after 2 s; none may.
     const TIME_SCALE = 20;
@@ -33,6 +34,7 @@ describe('burst of 200 first events under throttling (LocalPipeline, dist/enforc
     });
     const names = Array.from({ length: GROUPS }, (_, i) => `/aws/lambda/burst-${String(i).padStart(3, '0')}`);
     for (const name of names) world.emulator.state.putLogGroup(world.region, name);
+    const deployed = await world.deployKey({ ASSOCIATE_RATE: String(2 * TIME_SCALE) });
     const receives: boolean[] = [];
     const pipeline = await startPipeline(world, {
       concurrency: 4,
@@ -53,6 +55,7 @@ describe('burst of 200 first events under throttling (LocalPipeline, dist/enforc
     expect(drained).toBe(true);
     const key = world.emulator.state.key(world.region, GUARD_ALIAS);
     expect(key?.state).toBe('Enabled');
+    expect(key?.arn).toBe(deployed);
     const unencrypted = names.filter(
       (n) => world.emulator.state.logGroup(world.region, n)?.kmsKeyId !== key?.arn,
     );
@@ -60,11 +63,10 @@ describe('burst of 200 first events under throttling (LocalPipeline, dist/enforc
     expect(pipeline.dlq).toEqual([]);
     expect(receives.filter((ok) => !ok)).toEqual([]);
     expect(receives).toHaveLength(GROUPS);
-    // The first events raced for the key: one live key, every other one the guard made is being deleted.
+    // One live key, the deployment's: the events made none (the enforce function creates no key).
     expect(world.emulator.state.keys(world.region).filter((k) => k.state === 'Enabled')).toHaveLength(1);
-    for (const other of guardKeys(world).filter((k) => k.arn !== key?.arn)) {
-      expect(other.state).toBe('PendingDeletion');
-    }
+    expect(guardKeys(world).map((k) => k.arn)).toEqual([deployed]);
+    expect(succeeded(world.emulator, 'CreateKey')).toHaveLength(1);
     expect(succeeded(world.emulator, 'AssociateKmsKey')).toHaveLength(GROUPS);
     const throttled = world.emulator.calls.filter((c) => c.error === 'ThrottlingException');
     const byOperation: Record<string, number> = {};
@@ -81,8 +83,10 @@ describe('burst of 200 first events under throttling (LocalPipeline, dist/enforc
 
 describe('the whole path: groups created through the SDK, their emitted events, the handler', () => {
   it('every event the emulator emits is handled as its group requires', async () => {
-    // Prepare: a fresh region; the emulator's CloudTrail events go to the local queue as EventBridge's
-    // SQS target would send them; one owner key exists for the group created with its own key.
+    // Prepare: a freshly deployed stack (its key check made the guard key while the rules were already on:
+    // the key's own events are delivered and handled too); the emulator's CloudTrail events go to the local
+    // queue as EventBridge's SQS target would send them; one owner key exists for the group created with its
+    // own key.
     const world = await startWorld(
       { timeScale: 10, propagationDelayMs: 3_000, throttle: true, events: { delayMs: 500 } },
       'eu-west-1',
@@ -105,6 +109,8 @@ describe('the whole path: groups created through the SDK, their emitted events, 
       events.push(event as Record<string, any>);
       pipeline.send(event);
     });
+    const deployed = await world.deployKey({ EXCLUDE_LOG_GROUPS: '/sandbox/', ASSOCIATE_RATE: String(25) });
+    const keyChecks = world.output.decisions().map((d) => d.eventId);
     const encrypt = [
       '/aws/lambda/orders-api',
       '/aws/lambda/payments-worker',
@@ -131,16 +137,20 @@ describe('the whole path: groups created through the SDK, their emitted events, 
     await expect(
       world.logs.send(new CreateLogGroupCommand({ logGroupName: '/aws/lambda/orders-api' })),
     ).rejects.toMatchObject({ name: 'ResourceAlreadyExistsException' });
-    // Every successful create call's event, delivered (the failed call's is emitted, not delivered).
+    // Every successful create call's event, delivered (the failed call's is emitted, not delivered); the key's
+    // own events (its creation by the key check) are counted apart.
     const deliveredCount = encrypt.length + 3;
+    const creates = (list: Record<string, any>[]) =>
+      list.filter((e) => e.detail.eventName === 'CreateLogGroup').length;
     expect(
-      await until(() => events.length === deliveredCount && emitted.length >= deliveredCount + 1, 5_000),
+      await until(() => creates(events) === deliveredCount && creates(emitted) >= deliveredCount + 1, 5_000),
     ).toBe(true);
     expect(await pipeline.drain(15_000)).toBe(true);
 
     // Assess: the emulator's ground truth for every group.
     const key = world.emulator.state.key(world.region, GUARD_ALIAS);
     expect(key?.state).toBe('Enabled');
+    expect(key?.arn).toBe(deployed);
     for (const name of encrypt)
       expect(world.emulator.state.logGroup(world.region, name)?.kmsKeyId, name).toBe(key?.arn);
     expect(world.emulator.state.logGroup(world.region, '/sandbox/scratch-pad')?.kmsKeyId).toBeUndefined();
@@ -148,8 +158,9 @@ describe('the whole path: groups created through the SDK, their emitted events, 
     expect(world.emulator.state.logGroup(world.region, '/platform/audit')?.kmsKeyId).toBe(ownKey.arn);
     expect(succeeded(world.emulator, 'AssociateKmsKey')).toHaveLength(encrypt.length);
     expect(pipeline.dlq).toEqual([]);
-    // The handler understood every emitted event, each exactly once, as its group requires.
-    const decisions = world.output.decisions();
+    // The handler understood every delivered event (the key's own too), each exactly once, as its group
+    // requires; the deployment's key check (not an event of the trail) apart.
+    const decisions = world.output.decisions().filter((d) => !keyChecks.includes(d.eventId));
     expect(decisions.map((d) => d.eventId).sort()).toEqual(events.map((e) => e.detail.eventID).sort());
     const outcomeOf = (name: string, errored = false) =>
       decisions
@@ -164,15 +175,10 @@ describe('the whole path: groups created through the SDK, their emitted events, 
     expect(outcomeOf('/sandbox/scratch-pad')).toEqual(['out-of-scope']);
     expect(outcomeOf('/aws/lambda/legacy-cron')).toEqual(['out-of-scope']);
     expect(outcomeOf('/platform/audit')).toEqual(['already-encrypted']);
-    // The failed call's event carries the error, as CloudTrail records it. With two containers the first
-    // events may race to create the guard key (test/e2e/race.test.ts): the loser's CreateAlias fails with
-    // AlreadyExistsException and its key is retired (the CreateKey count below). That is the only other
-    // failed call allowed; on a loaded machine it happens, on a quiet one it does not.
+    // The failed call's event carries the error, as CloudTrail records it; it is the only failed call: the
+    // events no longer race to create the guard key (one key check made it, the enforce function creates none).
     const failed = emitted.filter((e) => e.detail.errorCode);
-    const keyRace = failed.filter(
-      (e) => e.detail.eventName === 'CreateAlias' && e.detail.errorCode === 'AlreadyExistsException',
-    );
-    expect(failed.filter((e) => !keyRace.includes(e))).toMatchObject([
+    expect(failed).toMatchObject([
       {
         detail: {
           errorCode: 'ResourceAlreadyExistsException',
@@ -181,5 +187,6 @@ describe('the whole path: groups created through the SDK, their emitted events, 
       },
     ]);
     expect(callsOf(world.emulator, 'CreateKey').length).toBe(guardKeys(world).length);
+    expect(guardKeys(world)).toHaveLength(1);
   });
 });

@@ -1,8 +1,11 @@
 /**
- * The built dist/enforce.mjs in separate containers against the emulator: concurrent first events in a fresh
- * region race to create the guard key; one key wins the alias and the losers retire theirs.
+ * The built bundles in separate containers against the emulator: in a fresh region, concurrent guard key checks
+ * (the deployment's GuardKeyReady and scheduled checks, dist/changes.mjs: the creators of the key; the enforce
+ * function creates none) race to create the guard key; one key wins the alias and the losers retire theirs.
+ * Then concurrent first events (dist/enforce.mjs) all use the winner.
  */
 import { describe, expect, it } from 'vitest';
+import { keyCheckItem } from '../../functions/core/change-event.ts';
 import { GUARD_RETIRE_SID } from '../../functions/core/policy.ts';
 import { associateRate, GUARD_ALIAS } from '../../local/world.ts';
 import {
@@ -19,8 +22,8 @@ const CONTAINERS = 4;
 const EVENTS = 20;
 const TIME_SCALE = 20;
 
-describe('first-event race (dist/enforce.mjs, separate containers, emulator)', () => {
-  it(`${EVENTS} concurrent first events in a fresh region end with one live key and no orphan`, async () => {
+describe('key creation race (dist/changes.mjs then dist/enforce.mjs, separate containers, emulator)', () => {
+  it(`${CONTAINERS} concurrent key checks, then ${EVENTS} first events, in a fresh region end with one live key and no orphan`, async () => {
     // Prepare: a fresh account/region, one group per event, containers loaded before anything runs.
     const world = await startWorld({ timeScale: TIME_SCALE, propagationDelayMs: 3_000, throttle: true });
     const names = Array.from({ length: EVENTS }, (_, i) => `/aws/lambda/race-${String(i).padStart(2, '0')}`);
@@ -31,7 +34,16 @@ describe('first-event race (dist/enforce.mjs, separate containers, emulator)', (
     }
     const perContainer = EVENTS / CONTAINERS;
 
-    // Act: every container gets its share as one SQS batch, all at once.
+    // Act: every container answers a key check at once (its changes function: the creators race), then gets its
+    // share of the first events as one SQS batch, all at once.
+    const checks = await Promise.all(
+      containers.map((handler, c) =>
+        invokeBatch(world, handler, [
+          keyCheckItem({ region: world.region, account: world.account, id: `check-${c}` }),
+        ]),
+      ),
+    );
+    expect(checks.flat()).toEqual([]);
     const failed = await Promise.all(
       containers.map((handler, c) =>
         invokeBatch(
@@ -44,7 +56,7 @@ describe('first-event race (dist/enforce.mjs, separate containers, emulator)', (
 
     // Assess: no record failed.
     expect(failed.flat()).toEqual([]);
-    // The race happened (several containers created a key) and exactly one key won the alias.
+    // The race happened (several key checks created a key) and exactly one key won the alias.
     const created = guardKeys(world);
     expect(succeeded(world.emulator, 'CreateKey').length).toBe(created.length);
     expect(created.length).toBeGreaterThan(1);

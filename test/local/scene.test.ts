@@ -1,7 +1,7 @@
 /**
- * local/scene.ts runScene (`npm start` is runScene plus a table), run once: the whole job
- * (emulator → events → queue → the built dist/enforce.mjs) end to end at a small, time-scaled size, judged
- * by the emulator's ground truth.
+ * local/scene.ts runScene (`npm start` is runScene plus a table), run once: the whole job (the deployment's
+ * key check in the built dist/changes.mjs, then emulator → events → queue → the built dist/enforce.mjs) end to
+ * end at a small, time-scaled size, judged by the emulator's ground truth.
  */
 import { describe, expect, it } from 'vitest';
 import { runScene } from '../../local/scene.ts';

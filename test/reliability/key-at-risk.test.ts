@@ -12,7 +12,7 @@
 import { DescribeKeyCommand, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
-import { ENFORCE_FUNCTION } from '../../local/functions.ts';
+import { CHANGES_FUNCTION } from '../../local/functions.ts';
 import { roleArn } from '../../local/roles.ts';
 import { credentials, GUARD_TAGS } from '../../local/world.ts';
 import { captureOutput, sleep } from '../helpers.ts';
@@ -70,10 +70,10 @@ async function scheduleDeletion(c: Case, seed = 11) {
     const key = await rig.world.createGuardKey({ policy, tags: GUARD_TAGS, rotation: true });
     const names = Array.from({ length: N }, (_, i) => `/aws/lambda/service-${String(i).padStart(4, '0')}`);
     for (const name of names) emulator.state.putLogGroup(region, name, { kmsKeyId: key.arn });
-    // The enforce function's own log group, as the stack creates it (with its own key: not among the N): where
-    // containers claim a change event, so that a copy delivered twice is handled once across containers.
+    // The changes function's own log group, as the stack creates it (with its own key: not among the N): where
+    // its containers claim a change event, so that a copy delivered twice is handled once across containers.
     const other = emulator.state.createKeyDirect(region, { policy: guardKeyPolicy(emulator, region) });
-    emulator.state.putLogGroup(region, `/aws/lambda/${ENFORCE_FUNCTION}`, { kmsKeyId: other.arn });
+    emulator.state.putLogGroup(region, `/aws/lambda/${CHANGES_FUNCTION}`, { kmsKeyId: other.arn });
     const groupsBefore = JSON.stringify(emulator.state.logGroups(region));
     await rig.pipeline.start();
     const mark = emulator.calls.length;

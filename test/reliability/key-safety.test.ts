@@ -1,7 +1,8 @@
 /**
  * Reliability suite, in a local world (local/world.ts, IAM on) whose LocalPipeline runs dist/enforce.mjs: one
  * case per unusable key (disabled, pending deletion, asymmetric, other region, a Deny for Logs, ...), a
- * control with a usable key, and the retire path under a lost CreateAlias answer.
+ * control with a usable key, and the retire path under a lost CreateAlias answer (in the key's creator: the
+ * changes function's key check, dist/changes.mjs, as a deployment runs it).
  *
  * Promise: a key that must not be used is never associated with anything. Each refusal is a clear
  * failure (the record fails and ends in the DLQ, the log names the reason) and raises the alarm metric
@@ -54,6 +55,17 @@ afterAll(async () => {
   await emulator?.stop();
 });
 
+/** The stack's settings of a case (`env` on top): its functions' environment, and so its deployed role. */
+const caseEnv = (env: Record<string, string> = {}) => ({
+  POWERTOOLS_LOG_LEVEL: 'INFO',
+  ASSOCIATE_RATE: '100',
+  KEY_CACHE_TTL_SECONDS: '0',
+  KMS_KEY_ARN: '',
+  ALLOW_KEY_POLICY_UPDATE: 'false',
+  EXCLUDE_LOG_GROUPS: '',
+  ...env,
+});
+
 /** Runs `count` CreateLogGroup events through fresh enforce containers configured with `env`. */
 async function runCase(label: string, env: Record<string, string>, region = REGION, count = GROUPS_PER_CASE) {
   const output = captureOutput();
@@ -65,15 +77,7 @@ async function runCase(label: string, env: Record<string, string>, region = REGI
     visibilityTimeoutMs: 100,
     maxReceiveCount: MAX_RECEIVES,
     timeoutMs: 8_000,
-    env: {
-      POWERTOOLS_LOG_LEVEL: 'INFO',
-      ASSOCIATE_RATE: '100',
-      KEY_CACHE_TTL_SECONDS: '0',
-      KMS_KEY_ARN: '',
-      ALLOW_KEY_POLICY_UPDATE: 'false',
-      EXCLUDE_LOG_GROUPS: '',
-      ...env,
-    },
+    env: caseEnv(env),
   });
   const names = Array.from({ length: count }, (_, i) => `/key-safety/${label}/${i}`);
   let delivered = 0;
@@ -278,7 +282,8 @@ describe('key safety: the retire path never schedules deletion of the key behind
   it('CreateAlias went through but its answer was lost, then DescribeKey of the alias failed: the new key is kept', async () => {
     // Prepare: in a fresh region, the first CreateAlias is applied but answered 503 (the SDK retries and
     // gets AlreadyExists), and the DescribeKey that should tell whose key the alias holds fails once with
-    // an error the guard has never seen.
+    // an error the guard has never seen. The key's creator is the deployment's key check (the enforce
+    // function creates no key).
     const region = 'eu-west-3';
     const scheduled: { keyId: string; aliasTarget: string | undefined }[] = [];
     let aliasAnswerLost = false;
@@ -307,10 +312,16 @@ describe('key safety: the retire path never schedules deletion of the key behind
       return undefined;
     };
 
-    // Act
-    const run = await runCase('retire', {}, region, 1).finally(() => {
+    // Act: the deployment's key check (the same stack settings, so the same role, as the case's enforce
+    // containers); should it fail, the next scheduled one (a fresh changes container). Then a group's first event.
+    let deployed: string | undefined;
+    try {
+      for (let check = 0; check < 3 && !deployed; check++)
+        deployed = await world.deployKey(caseEnv(), region).catch(() => undefined);
+    } finally {
       intercept = undefined;
-    });
+    }
+    const run = await runCase('retire', {}, region, 1);
 
     // Assess
     const alias = emulator.state.key(region, GUARD_ALIAS);
@@ -322,6 +333,7 @@ describe('key safety: the retire path never schedules deletion of the key behind
     expect(aliasAnswerLost && describeFailed).toBe(true);
     expect(scheduled.filter((s) => s.keyId === s.aliasTarget)).toEqual([]);
     expect(alias?.state).toBe('Enabled');
+    expect(deployed).toBe(alias?.arn);
     expect(run.groups[0]?.kmsKeyId).toBe(alias?.arn);
     expect(run.dlq).toBe(0);
   }, 60_000);

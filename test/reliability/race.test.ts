@@ -1,14 +1,17 @@
 /**
  * Reliability suite, in a local world (local/world.ts, IAM on): 10 racers in each of 3 fresh regions (50 in
  * 10 with RELIABILITY_FULL=1), a barrier holding each region's CreateKey calls so that all of them race for
- * the alias.
+ * the alias. The racers are the key's creators: guard key checks (the deployment's GuardKeyReady, the
+ * schedule's), each answered at once by its own changes container (dist/changes.mjs; the enforce function
+ * creates no key); then the regions' first events, held until then, arrive together.
  *
- * Promise: when many first events arrive at once in fresh regions, each region ends with exactly one live
- * guard key (the alias target), every other key the guard created is pending deletion (no orphan left
- * enabled), the key behind the alias is never scheduled for deletion, and every group uses its region's key.
+ * Promise: when many key checks run at once in fresh regions, each region ends with exactly one live guard key
+ * (the alias target), every other key the guard created is pending deletion (no orphan left enabled), the key
+ * behind the alias is never scheduled for deletion, and every group uses its region's key.
  */
 import { CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { keyCheckItem } from '../../functions/core/change-event.ts';
 import { defaultKeyPolicy } from '../../functions/core/policy.ts';
 import type { Emulator } from '../../local/emulator/emulator.ts';
 import type { LocalPipeline } from '../../local/pipeline.ts';
@@ -32,7 +35,7 @@ const REGIONS = [
 const RACERS = size(10, 50);
 const TIME_SCALE = 20;
 
-describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} fresh regions`, () => {
+describe(`race: ${RACERS} concurrent key checks in each of ${REGIONS.length} fresh regions, then their first events`, () => {
   let emulator: Emulator | undefined;
   const pipelines: LocalPipeline[] = [];
   afterAll(async () => {
@@ -98,8 +101,12 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     const emu = world.emulator;
     emulator = emu;
     const held = new Map<string, unknown[]>(REGIONS.map((r) => [r, []]));
-    // What the template's rules send to the queue.
-    world.onDelivered((e) => held.get((e as { region: string }).region)?.push(e));
+    // What the template's rules send to the queue: the groups' CreateLogGroup events, held. (The key's own
+    // changes, its creators' PutKeyPolicy and ScheduleKeyDeletion, are not this test's subject: dropped.)
+    world.onDelivered((e) => {
+      const event = e as { region: string; detail?: { eventName?: string } };
+      if (event.detail?.eventName === 'CreateLogGroup') held.get(event.region)?.push(e);
+    });
     for (const region of REGIONS) {
       pipelines.push(
         world.pipeline({
@@ -128,11 +135,17 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     });
     while ([...held.values()].some((events) => events.length < RACERS)) await sleep(20);
 
-    // Act: every region's events at once, one per container
+    // Act: every region's key checks at once, one per container (each container's changes function: the
+    // creators race for the alias); then every region's first events at once.
+    REGIONS.forEach((region, i) => {
+      for (let c = 0; c < RACERS; c++)
+        pipelines[i]?.send(keyCheckItem({ region, account: emu.account, id: `check-${region}-${c}` }));
+    });
+    await Promise.all(pipelines.map((p) => p.start()));
+    const checked = await Promise.all(pipelines.map((p) => p.drain(size(120_000, 600_000))));
     REGIONS.forEach((region, i) => {
       for (const e of held.get(region) ?? []) pipelines[i]?.send(e);
     });
-    await Promise.all(pipelines.map((p) => p.start()));
     const drained = await Promise.all(pipelines.map((p) => p.drain(size(120_000, 600_000))));
     output.restore();
 
@@ -163,7 +176,7 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
     );
     const createKeyCalls = emu.calls.filter((c) => c.operation === 'CreateKey' && !c.error).length;
     figures(
-      `race: ${REGIONS.length} regions x ${RACERS} concurrent first events, ${created} keys created, ` +
+      `race: ${REGIONS.length} regions x ${RACERS} concurrent key checks, ${created} keys created, ` +
         `${retired} retired (pending deletion), live keys per region: ${perRegion.map((r) => r.live.length).join('/')}, ` +
         `${perRegion.reduce((n, r) => n + r.orphansEnabled, 0)} orphans enabled, ` +
         `${perRegion.reduce((n, r) => n + r.unencrypted.length, 0)} groups not on their region's key, ` +
@@ -171,6 +184,7 @@ describe(`race: ${RACERS} concurrent first events in each of ${REGIONS.length} f
         `time scale ${TIME_SCALE}, ${seconds(Date.now() - started)}`,
     );
 
+    expect(checked.every(Boolean)).toBe(true);
     expect(drained.every(Boolean)).toBe(true);
     for (const r of perRegion) {
       expect(r.alias, r.region).toBeDefined();
