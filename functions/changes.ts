@@ -38,7 +38,7 @@ async function deployKey(event: Record<string, unknown>, context: Context, home:
     associateBucket: guard.associateBucket,
     // Loopback answers for local runs only: never inside the Lambda runtime (custom-resource-request.ts).
     loopback: loopbackResponsesAllowed(process.env),
-    refused: () => guard.metrics.add('CustomResourceRefused'),
+    refused: () => guard.count('CustomResourceRefused'),
   });
   return { deploy: result };
 }

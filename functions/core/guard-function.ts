@@ -1,7 +1,7 @@
 /**
  * What the enforce and the changes functions share once per container: their configuration, observability, the
- * AssociateKmsKey and tag-read pacers, the outcome-to-metric names, and the dependencies an invocation hands to
- * handle.ts. Each entry file says only what sets it apart (its parser, its change step, whether it may create
+ * AssociateKmsKey and tag-read pacers, the outcome-to-metric names, the alarmed counts (with NeedsAttention), and
+ * the dependencies an invocation hands to handle.ts. Each entry file says only what sets it apart (its parser, its change step, whether it may create
  * the guard key, the custom resource).
  */
 import type { Context, SQSBatchResponse, SQSRecord } from 'aws-lambda';
@@ -38,7 +38,7 @@ const METRIC_NAMES: Record<Outcome, string> = {
   're-encrypted': 'ReEncrypted',
   // Every fight's re-encryption, counted but not alarmed: the first of each group raises IacConflict (fight.ts).
   'fight-re-encrypted': 'IacReEncrypted',
-  // Counted by their alarmed metric (KeyPolicyRepaired, KeyAtRisk: groups at risk, KeyAliasChanged).
+  // Counted by their alarmed metric (KeyPolicyRepaired, KeyAtRisk: groups at risk, KeyAliasChanged), through count.
   'key-policy-repaired': '',
   'rotation-restored': 'RotationRestored',
   'key-at-risk': '',
@@ -47,6 +47,28 @@ const METRIC_NAMES: Record<Outcome, string> = {
   'alias-changed': '',
   'change-ignored': 'ChangeIgnored',
 };
+
+/**
+ * The rare causes someone must look at, each counted by its own metric (the dashboard shows which it was) and
+ * also in NeedsAttention, the one metric one alarm reads (CloudWatch bills each metric an alarm reads, metric
+ * math included: one alarm instead of seven). KeyAtRisk keeps its own alarm (data loss; its value is the
+ * number of groups), so it is not one of them.
+ */
+export type AttentionMetric =
+  | Exclude<AlertMetric, 'KeyAtRisk'>
+  | 'UnsafeKeyRefused'
+  | 'ReEncrypted'
+  | 'CustomResourceRefused';
+
+/** The counts one alarmed count adds: the metric itself, and NeedsAttention by the same value but for KeyAtRisk. */
+export function alarmedCounts(metric: AttentionMetric | 'KeyAtRisk', value = 1): [string, number][] {
+  return metric === 'KeyAtRisk'
+    ? [[metric, value]]
+    : [
+        [metric, value],
+        ['NeedsAttention', value],
+      ];
+}
 
 /** Records of one SQS batch handled at once; the bucket, not this, sets the call rate. */
 const BATCH_CONCURRENCY = 5;
@@ -86,10 +108,16 @@ export function createGuardFunction(kind: FunctionKind = {}) {
   /** Groups being handled by this container now: a concurrent duplicate shares the first copy's result. */
   const inflight: NonNullable<HandleDeps['inflight']> = new Map();
 
+  /** Counts an alarmed cause, and NeedsAttention with it (alarmedCounts): every alarmed count goes through here. */
+  function count(metric: AttentionMetric | 'KeyAtRisk', value?: number): void {
+    for (const [name, n] of alarmedCounts(metric, value)) metrics.add(name, n);
+  }
+
   function record(outcome: Outcome, error?: unknown): void {
     const name = METRIC_NAMES[outcome];
-    if (name) metrics.add(name);
-    if (isUnsafeKey(error)) metrics.add('UnsafeKeyRefused');
+    if (name === 'ReEncrypted') count(name);
+    else if (name) metrics.add(name);
+    if (isUnsafeKey(error)) count('UnsafeKeyRefused');
   }
 
   /** What handling one invocation's events needs: the container's shared state and the invocation's deadline. */
@@ -105,7 +133,7 @@ export function createGuardFunction(kind: FunctionKind = {}) {
       associateBucket,
       tagsBucket,
       record,
-      alert: (metric: AlertMetric, value?: number) => metrics.add(metric, value),
+      alert: count,
       handledChanges,
       // The cross-container claim of a change event (a log stream in the function's own log group).
       ...(ownLogGroup && home.region
@@ -131,5 +159,5 @@ export function createGuardFunction(kind: FunctionKind = {}) {
     return handleInvocation(event, deps);
   }
 
-  return { config, logger, metrics, log, associateBucket, handle };
+  return { config, logger, metrics, log, associateBucket, count, handle };
 }

@@ -82,7 +82,7 @@ export interface KeyCreator {
   retireOrphans(options: KeyStepOptions): Promise<void>;
 }
 
-/** The alarmed metrics the core counts; each has an alarm in the template. */
+/** The alarmed metrics the core counts: KeyAtRisk has its own alarm, the others NeedsAttention's (guard-function.ts). */
 export type AlertMetric =
   | 'KeyHousekeepingFailed'
   | 'KeyAtRisk'
