@@ -180,13 +180,17 @@ function widgets(sweepFunction) {
       { x: 0, y: 14 },
     ),
     graph(
-      'Keys at risk and key changes',
+      'Keys at risk, key changes and what needs attention',
       [
         guard('KeyAtRisk', { stat: 'Maximum', label: 'Groups on a key at risk' }),
         guard('KeyPolicyRepaired', { label: 'Key policy repaired' }),
         guard('KeyAliasChanged', { label: 'Guard alias changed' }),
         guard('KeyHousekeepingFailed', { label: 'Key housekeeping failed' }),
         guard('KeyRestored', { label: 'Guard key restored' }),
+        guard('IacConflict', { label: 'IaC conflict (a tool removes the key at every apply)' }),
+        // What NeedsAttentionAlarm reads: the sum of its seven causes (the lines of this widget and of Failures
+        // and "encrypted per hour" name which one it was).
+        guard('NeedsAttention', { label: 'Needs attention (the alarm)' }),
       ],
       { x: 12, y: 14, period: HOUR },
     ),

@@ -1,7 +1,7 @@
 /**
  * The stack's CloudWatch dashboard (infra/sls/dashboard.cjs) in the packaged template: every metric it shows in
- * the LogsKmsGuard namespace is one the functions emit (read from their source: the outcome and count tables
- * and every `metrics.add('…')`), under the namespace and `service` dimension the functions publish with; every
+ * the LogsKmsGuard namespace is one the functions emit (read from their source: the outcome and count tables,
+ * the alarmed counts and every `metrics.add('…')`), and so is every LogsKmsGuard metric an alarm reads, under the namespace and `service` dimension the functions publish with; every
  * AWS/* metric names the stack's own queues and functions; and the widgets the issue asks for are there.
  */
 import { readFileSync } from 'node:fs';
@@ -36,6 +36,10 @@ function emittedMetricNames(): Set<string> {
     ...[...block(guard, 'const METRIC_NAMES', '\n};').matchAll(/:\s*'([A-Za-z]+)'/g)].map((m) => m[1]),
     ...[...block(sweep, 'const METRICS', '\n];').matchAll(/'(Sweep[A-Za-z]+)'/g)].map((m) => m[1]),
     ...[...block(key, 'export type AlertMetric', ';').matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1]),
+    // The alarmed causes counted through `count` (UnsafeKeyRefused, ReEncrypted, CustomResourceRefused, the
+    // alert metrics) and the combined count each adds (NeedsAttention).
+    ...[...block(guard, 'export type AttentionMetric', ';').matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1]),
+    ...[...block(guard, 'export function alarmedCounts', '\n}').matchAll(/'([A-Za-z]+)'/g)].map((m) => m[1]),
     ...[guard, enforce, changes, sweep].flatMap((t) =>
       [...t.matchAll(/metrics\.add\('([A-Za-z]+)'/g)].map((m) => m[1]),
     ),
@@ -124,5 +128,28 @@ describe('the dashboard', () => {
     expect(packaged.template.Resources.GuardDashboard?.Properties.DashboardName).toEqual({
       'Fn::Sub': `${cfn('AWS::StackName')}-${cfn('AWS::Region')}`,
     });
+  });
+});
+
+describe('the alarms', () => {
+  it('read only LogsKmsGuard metrics the functions emit, NeedsAttention among them', () => {
+    // Prepare: an alarm on a metric nobody emits never fires (with notBreaching, silently)
+    const emitted = emittedMetricNames();
+    const alarms = Object.values(packaged.template.Resources as Record<string, any>).filter(
+      (r) => r.Type === 'AWS::CloudWatch::Alarm',
+    );
+
+    // Act: the metric of a plain alarm and each metric of a metric-math alarm
+    const read = alarms.flatMap((a) => [
+      ...(a.Properties.Namespace ? [[a.Properties.Namespace, a.Properties.MetricName]] : []),
+      ...(a.Properties.Metrics ?? [])
+        .filter((m: any) => m.MetricStat)
+        .map((m: any) => [m.MetricStat.Metric.Namespace, m.MetricStat.Metric.MetricName]),
+    ]);
+    const guard = read.filter(([ns]) => ns === 'LogsKmsGuard').map(([, name]) => name as string);
+
+    // Assess
+    expect(guard).toEqual(expect.arrayContaining(['NeedsAttention', 'KeyAtRisk', 'SweepCompleted']));
+    for (const name of guard) expect(emitted.has(name), name).toBe(true);
   });
 });

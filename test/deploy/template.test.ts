@@ -446,13 +446,9 @@ describe('the rule for changes after creation', () => {
     expect(rule.Targets).toHaveLength(1);
     expect(rule.Targets[0].Arn).toEqual({ 'Fn::GetAtt': ['ChangesQueue', 'Arn'] });
     expect(rule.Targets[0].DeadLetterConfig.Arn).toEqual({ 'Fn::GetAtt': ['RuleTargetDlq', 'Arn'] });
-    for (const alarm of [
-      'KeyAtRiskAlarm',
-      'KeyPolicyRepairedAlarm',
-      'KeyAliasChangedAlarm',
-      'ReEncryptedAlarm',
-      'IacConflictAlarm',
-    ]) {
+    // What these changes raise: KeyAtRisk its own alarm; key policy, alias, re-encryption and IaC conflicts the
+    // one NeedsAttentionAlarm (the alarms test below).
+    for (const alarm of ['KeyAtRiskAlarm', 'NeedsAttentionAlarm']) {
       expect(full.template.Resources[alarm]?.Properties.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
   });
@@ -576,8 +572,19 @@ describe('functions', () => {
   });
 });
 
+/** The causes NeedsAttentionAlarm stands for: each has its own metric and no alarm of its own. */
+const ATTENTION_CAUSES = [
+  'UnsafeKeyRefused',
+  'CustomResourceRefused',
+  'KeyPolicyRepaired',
+  'KeyAliasChanged',
+  'ReEncrypted',
+  'IacConflict',
+  'KeyHousekeepingFailed',
+];
+
 describe('alarms', () => {
-  it('alarm on both DLQs, function errors, failed rule deliveries, refused unsafe keys, refused custom-resource requests and failed key housekeeping', () => {
+  it('alarm on both DLQs, function errors, failed rule deliveries, keys at risk and, in one alarm, the rare causes that need attention', () => {
     // Prepare
     const alarms = resourcesOfType(full.template, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     const find = (ns: string, metric: string, dim: unknown) =>
@@ -623,18 +630,28 @@ describe('alarms', () => {
     ]);
     expect(find('AWS/Lambda', 'Errors', { Ref: 'SweepLambdaFunction' })).toHaveLength(1);
     expect(find('AWS/Events', 'FailedInvocations', { Ref: 'CreateLogGroupRule' })).toHaveLength(1);
-    expect(
-      find('LogsKmsGuard', 'KeyHousekeepingFailed', { Name: 'service', Value: 'logs-kms-guard' }),
-    ).toHaveLength(1);
-    expect(
-      find('LogsKmsGuard', 'UnsafeKeyRefused', { Name: 'service', Value: 'logs-kms-guard' }),
-    ).toHaveLength(1);
-    expect(
-      find('LogsKmsGuard', 'CustomResourceRefused', { Name: 'service', Value: 'logs-kms-guard' }),
-    ).toHaveLength(1);
-    // A log group newly fought over by infrastructure as code (once per group and tool, core/fight.ts).
-    expect(find('LogsKmsGuard', 'IacConflict', { Name: 'service', Value: 'logs-kms-guard' })).toHaveLength(1);
-    // Every fight's re-encryption is counted, not alarmed: one alarm per group, not per apply.
+    // Data loss: its own alarm, on the number of groups (Maximum: a duplicate delivery does not double it).
+    expect(find('LogsKmsGuard', 'KeyAtRisk', { Name: 'service', Value: 'logs-kms-guard' })).toEqual([
+      expect.objectContaining({ Statistic: 'Maximum' }),
+    ]);
+    // The rare causes someone must look at: one alarm on the combined count the functions add with each
+    // (functions/core/guard-function.ts alarmedCounts), not one per cause (each alarm's metric is billed).
+    expect(find('LogsKmsGuard', 'NeedsAttention', { Name: 'service', Value: 'logs-kms-guard' })).toEqual([
+      expect.objectContaining({
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        TreatMissingData: 'notBreaching',
+      }),
+    ]);
+    for (const cause of ATTENTION_CAUSES) {
+      expect(
+        alarms.filter((a) => a.MetricName === cause),
+        cause,
+      ).toEqual([]);
+      expect(full.template.Resources[`${cause}Alarm`], cause).toBeUndefined();
+    }
+    // Every fight's re-encryption is counted, not alarmed: one IacConflict per group, not per apply.
     expect(alarms.filter((a) => a.MetricName === 'IacReEncrypted')).toEqual([]);
     // Every alarm but the heartbeat (SweepNotCompleted, below) fires on "> 0".
     for (const a of alarms.filter((a) => a.MetricName !== 'SweepCompleted')) {
@@ -642,6 +659,19 @@ describe('alarms', () => {
       expect(a.ComparisonOperator).toBe('GreaterThanThreshold');
       expect(a.AlarmActions).toEqual([{ Ref: 'AlarmTopic' }]);
     }
+  });
+
+  it('says in NeedsAttentionAlarm what each cause means and where to look, within 1024 characters', () => {
+    // Prepare
+    const description: string = full.template.Resources.NeedsAttentionAlarm?.Properties.AlarmDescription;
+
+    // Assess: CloudFormation rejects an AlarmDescription over 1024 characters
+    expect(description.length).toBeLessThanOrEqual(1024);
+    for (const cause of ATTENTION_CAUSES) expect(description, cause).toMatch(new RegExp(`\\b${cause}: \\S`));
+    expect(description).toContain('GuardDashboard');
+    expect(description).toContain("function's log");
+    expect(description).toContain('finding');
+    expect(description).toContain('logs-kms-guard doctor');
   });
 
   it('alarms when no sweep run completed for longer than the schedule allows, missing data breaching', () => {
