@@ -93,7 +93,7 @@ describe('custom resource: forged requests get no answer and cause no AWS call',
       deploy: { status: 'FAILED', reason: expect.stringMatching(/^not answered: /) },
     });
     expect(notAnswered(world)).toHaveLength(1);
-    expect(world.output.metrics()).toMatchObject({ CustomResourceRefused: 1 });
+    expect(world.output.metrics()).toMatchObject({ CustomResourceRefused: 1, NeedsAttention: 1 });
     expect(world.emulator.state.key(world.region, GUARD_ALIAS)).toBeUndefined();
   });
 
@@ -146,6 +146,6 @@ describe('custom resource: a malformed request with a valid URL is answered FAIL
     });
     expect(sink.bodies[0]?.Reason).toMatch(/^malformed custom resource request: /);
     expect(sink.bodies[0]?.Reason).toMatch(reason);
-    expect(world.output.metrics()).toMatchObject({ CustomResourceRefused: 1 });
+    expect(world.output.metrics()).toMatchObject({ CustomResourceRefused: 1, NeedsAttention: 1 });
   });
 });

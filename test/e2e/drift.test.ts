@@ -94,7 +94,7 @@ describe('DisassociateKmsKey: the group is encrypted again, unless it was rolled
     // Assess
     expect(out).toMatchObject({ outcome: 're-encrypted', logGroupName: '/platform/audit', keyArn: key.arn });
     expect(world.emulator.state.logGroup(world.region, '/platform/audit')?.kmsKeyId).toBe(key.arn);
-    expect(world.output.metrics()).toMatchObject({ ReEncrypted: 1 });
+    expect(world.output.metrics()).toMatchObject({ ReEncrypted: 1, NeedsAttention: 1 });
   });
 
   it("the guard's rollback (opt-out tag, then disassociate) is never undone, also on a duplicate delivery", async () => {
@@ -114,6 +114,7 @@ describe('DisassociateKmsKey: the group is encrypted again, unless it was rolled
     expect(again).toEqual([]);
     expect(world.emulator.state.logGroup(world.region, '/team/rolled-back')?.kmsKeyId).toBeUndefined();
     expect(world.output.metrics().ReEncrypted).toBeUndefined();
+    expect(world.output.metrics().NeedsAttention).toBeUndefined();
   });
 
   it('an event for a group deleted since: gone, nothing else', async () => {
@@ -150,7 +151,7 @@ describe('the guard key: policy narrowed, rotation off', () => {
     const policy = JSON.parse(world.emulator.state.key(world.region, key.keyId)?.policy ?? '{}');
     expect(policy.Statement).toContainEqual(foreign);
     expect(policy.Statement.filter((s: { Sid?: string }) => s.Sid === LOGS_STATEMENT_SID)).toHaveLength(1);
-    expect(world.output.metrics()).toMatchObject({ KeyPolicyRepaired: 1 });
+    expect(world.output.metrics()).toMatchObject({ KeyPolicyRepaired: 1, NeedsAttention: 1 });
   });
 
   it("the guard's own PutKeyPolicy comes back as an event: ignored at zero calls", async () => {
@@ -212,6 +213,8 @@ describe('a key that log groups use, disabled or scheduled for deletion', () => 
     expect(out).toMatchObject({ outcome: 'key-at-risk', keyArn: key.arn });
     expect(duplicate).toMatchObject({ outcome: 'change-ignored' });
     expect(world.output.metrics()).toMatchObject({ KeyAtRisk: 3 });
+    // KeyAtRisk has its own alarm: not counted in NeedsAttention.
+    expect(world.output.metrics().NeedsAttention).toBeUndefined();
     const alarm = world.output.decisions().length
       ? world.output.lines
           .map((l) => JSON.parse(l))
@@ -277,7 +280,7 @@ describe('the guard alias deleted', () => {
 
     // Assess
     expect(out).toMatchObject({ outcome: 'alias-changed' });
-    expect(world.output.metrics()).toMatchObject({ KeyAliasChanged: 1 });
+    expect(world.output.metrics()).toMatchObject({ KeyAliasChanged: 1, NeedsAttention: 1 });
     expect(callsSince(world.emulator, mark).map((c) => c.operation)).not.toContain('CreateKey');
   });
 });
@@ -317,7 +320,7 @@ describe('a lost alias never makes the guard create a second key', () => {
       /the guard alias alias\/logs-kms-guard is missing, but the guard key .* exists/,
     );
     expect(callsSince(world.emulator, mark).map((c) => c.operation)).not.toContain('CreateKey');
-    expect(world.output.metrics()).toMatchObject({ UnsafeKeyRefused: 1 });
+    expect(world.output.metrics()).toMatchObject({ UnsafeKeyRefused: 1, NeedsAttention: 1 });
   });
 });
 
@@ -401,7 +404,7 @@ describe("the sweep's guard key check (events can be lost)", () => {
     const after = world.emulator.state.key(world.region, key.keyId);
     expect(after?.rotation).toBe(true);
     expect(JSON.parse(after?.policy ?? '{}').Statement).toContainEqual(foreign);
-    expect(world.output.metrics()).toMatchObject({ KeyPolicyRepaired: 1 });
+    expect(world.output.metrics()).toMatchObject({ KeyPolicyRepaired: 1, NeedsAttention: 1 });
   });
 
   it('a guard key scheduled for deletion while the event was lost: KeyAtRisk from the check', async () => {

@@ -81,6 +81,8 @@ describe('a Terraform-managed group without kms_key_id, applied again and again'
     expect(keyAfter).toEqual(Array(4).fill(key.arn));
     const metrics = world.output.metrics();
     expect(metrics.IacConflict).toBe(1);
+    // One NeedsAttentionAlarm per group fought over, not one per apply.
+    expect(metrics.NeedsAttention).toBe(1);
     expect(metrics.IacReEncrypted).toBe(4);
     expect(metrics.ReEncrypted).toBeUndefined();
     const json = world.output.lines.flatMap((l) => {
@@ -167,5 +169,6 @@ describe('the sweep and a fought-over group', () => {
     expect(state.logGroup(world.region, GROUP)?.kmsKeyId).toBe(key.arn);
     expect(second.counts).toMatchObject({ queued: 0, candidates: 0 });
     expect(world.output.metrics().IacConflict).toBe(1);
+    expect(world.output.metrics().NeedsAttention).toBe(1);
   });
 });
