@@ -37,6 +37,11 @@ const EXPECTED_FILES = [
   'README.md',
   // Each bundle ships with its CycloneDX SBOM and its third-party notices (scripts/build.mjs); not the
   // metafiles they are made from (dist/*.meta.json).
+  // The changes function: what happens after creation and the guard key, off the event path (docs/DEPLOY.md).
+  'dist/changes.THIRD-PARTY-NOTICES.txt',
+  'dist/changes.cdx.json',
+  'dist/changes.mjs',
+  'dist/changes.mjs.map',
   'dist/cli.THIRD-PARTY-NOTICES.txt',
   'dist/cli.cdx.json',
   'dist/cli.mjs',
@@ -258,6 +263,7 @@ describe('the npm package (npm pack, installed from the tarball)', () => {
       files.filter((f) => /^(test|local|functions|node_modules)\//.test(f) || f.includes('/node_modules/')),
     ).toEqual([]);
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([
+      'dist/changes.mjs.map',
       'dist/enforce.mjs.map',
       'dist/findings.mjs.map',
       'dist/sweep.mjs.map',
