@@ -82,9 +82,10 @@ const EXPECTED_FILES = [
   'scripts/package.mjs',
   'serverless.yml',
 ];
-// Raised for the findings function's bundle and map (issue 22): 1.25 MiB packed / 1.28 MiB after it.
-const MAX_TARBALL_BYTES = 1.5 * 1024 * 1024; // 0.80 MiB when written
-const MAX_UNPACKED_BYTES = 5.5 * 1024 * 1024; // 3.1 MiB when written
+// Raised for the findings function's bundle and map (issue 22): 1.25 MiB packed / 1.28 MiB after it. Raised
+// again for the changes function's bundle and map (the enforce function split in two): 1.61 MiB packed.
+const MAX_TARBALL_BYTES = 2 * 1024 * 1024; // 0.80 MiB when written
+const MAX_UNPACKED_BYTES = 8 * 1024 * 1024; // 3.1 MiB when written; 6.54 MiB with the changes bundle and its map
 
 interface Result {
   code: number | null;
