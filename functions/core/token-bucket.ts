@@ -96,7 +96,7 @@ export interface AdaptiveOptions {
  * Defaults chosen by simulation and `npm run bench` (shared quota): a halving, rare and slow to undo,
  * wastes less of the quota than a gentle cut made often.
  *
- * `dither` releases each token a random fraction of an interval late. A bucket paced at exactly the quota's
+ * `dither` releases each token a random fraction of an interval late, except in a quiet bucket (see `take`). A bucket paced at exactly the quota's
  * refill rate takes each of AWS's tokens as it is made, so a neighbour that does not adapt finds the quota
  * empty and is throttled call after call while this bucket is not, never learns of it and never slows down
  * (`npm run bench -- --only neighbour`: the neighbour's calls throttled one after the other for seconds).
@@ -116,6 +116,8 @@ export class AdaptiveTokenBucket extends TokenBucket {
   private readonly random: () => number;
   private lastDecrease = Number.NEGATIVE_INFINITY;
   private lastThrottle = Number.NEGATIVE_INFINITY;
+  /** When a caller last asked for a token (a quiet bucket's token goes without the dither). */
+  private lastTake = Number.NEGATIVE_INFINITY;
   private lastRecovery: number;
   /** Throttles reported, and how many of them lowered the rate. */
   throttles = 0;
@@ -144,10 +146,18 @@ export class AdaptiveTokenBucket extends TokenBucket {
     return this.current;
   }
 
-  /** Resolves when a token is taken, and then (with `dither`) after a random share of one interval. */
+  /**
+   * Resolves when a token is taken, and then (with `dither`) after a random share of one interval, unless the
+   * bucket was quiet (no token taken for `quietMs`, or none yet): a bucket in use takes AWS's tokens on the
+   * refill's beat, a quiet one (the first calls of a cold container, a new group in a quiet account) does not.
+   */
   override async take(): Promise<void> {
+    const quiet = this.clock.now() - this.lastTake >= this.quietMs;
+    this.lastTake = this.clock.now();
     await super.take();
-    if (this.dither > 0) await this.clock.sleep((this.random() * this.dither * 1000) / this.current);
+    if (this.dither > 0 && !quiet) {
+      await this.clock.sleep((this.random() * this.dither * 1000) / this.current);
+    }
   }
 
   override reportThrottle(): void {

@@ -175,11 +175,26 @@ describe('AIMD: the shape of the rate', () => {
     const clock = fakeClock();
     const bucket = new AdaptiveTokenBucket(5, 1, clock, { dither: 1, random: () => 0.5 });
     // Act
-    await bucket.take(); // the saved token, then half an interval (100 ms at 5 TPS)
+    await bucket.take(); // the first token of a quiet bucket (a cold container): at once
+    await bucket.take(); // a full token (200 ms at 5 TPS), then half an interval (100 ms)
     bucket.reportThrottle(); // 2.5 TPS
     await bucket.take(); // a full token at 2.5 (400 ms), then half an interval at 2.5 (200 ms)
     // Assess
-    expect(clock.slept).toEqual([100, 400, 200]);
+    expect(clock.slept).toEqual([200, 100, 400, 200]);
+  });
+
+  it('dither: none for a bucket quiet for quietMs (a new group in a quiet account goes at once)', async () => {
+    // Prepare: in use, then quiet for 20 intervals (the default quietMs: 4 s at 5 TPS)
+    const clock = fakeClock();
+    const bucket = new AdaptiveTokenBucket(5, 1, clock, { dither: 1, random: () => 0.5 });
+    await bucket.take();
+    await bucket.take();
+    clock.advance(4_000);
+    clock.slept.length = 0;
+    // Act
+    await bucket.take();
+    // Assess: the saved token, no dither
+    expect(clock.slept).toEqual([]);
   });
 
   it('dither off by default: no wait beyond the token', async () => {
@@ -220,10 +235,10 @@ describe('AIMD beside a neighbour that never adapts (virtual time, the emulator 
   }
 
   it('without the dither, a bucket paced at the quota leaves the neighbour its throttles far more often', async () => {
-    // Act: the CLI's bucket with and without the dither, over the same twelve seeds.
+    // Act: the CLI's bucket with and without the dither, over the same 24 seeds.
     const neighbourShares = async (aimd: AdaptiveOptions) => {
       const shares: number[] = [];
-      for (let seed = 1; seed <= 12; seed++)
+      for (let seed = 1; seed <= 24; seed++)
         shares.push(pct((await share({ ...CLI, neighbourTps: 2, aimd, seed })).neighbour));
       return shares;
     };
@@ -231,8 +246,10 @@ describe('AIMD beside a neighbour that never adapts (virtual time, the emulator 
     const dithered = await neighbourShares(SHARED_QUOTA_PACING);
     const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
     // Assess: undithered, some runs throttle the neighbour past the goal (tokens taken on the refill's beat, ours
-    // unthrottled and not slowing down); dithered, the neighbour loses less than half as much in all.
+    // unthrottled and not slowing down); dithered, the neighbour loses about a third less in all. (Over 12 seeds
+    // this once read "less than half"; over these 24 it is 0.62 of the plain sum with a dither on every token,
+    // 0.65 with the quiet bucket's first token undithered.)
     expect(Math.max(...plain)).toBeGreaterThan(5);
-    expect(sum(dithered)).toBeLessThan(sum(plain) / 2);
+    expect(sum(dithered)).toBeLessThan((sum(plain) * 2) / 3);
   });
 });
