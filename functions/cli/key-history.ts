@@ -3,11 +3,13 @@
  * (issue 21 item 1): what `audit`'s at-risk view and `doctor`'s `key-dependencies` check show. Two sources: the
  * key-dependency record the guard writes on each group's tags (core/key-record.ts; one ListTagsForResource per
  * group, paced under its 5 TPS quota), and, best effort, CloudTrail's last 90 days (LookupEvents, 2 TPS, at most
- * TRAIL_PAGES pages of each event name; key-trail.ts) for groups the guard never saw change key. Each record
+ * TRAIL_PAGES pages of each event name; key-trail.ts) for groups the guard never saw change key. Only the records
+ * need every group listed (with --key-records); CloudTrail's groups are described one by one. Each record
  * counts while the group's current retention keeps the data written before it (none = forever); a deleted group
  * is never listed. One DescribeKey per distinct previous key. Reads only.
  */
 import { LookupEventsCommand } from '@aws-sdk/client-cloudtrail';
+import type { LogGroup } from '@aws-sdk/client-cloudwatch-logs';
 import { DescribeKeyCommand } from '@aws-sdk/client-kms';
 import { type Clock, systemClock } from '../core/clock.ts';
 import { isLive, keyIdOf, parseRecords } from '../core/key-record.ts';
@@ -63,27 +65,13 @@ export async function previousKeyRisks(input: {
   const stopped = () => input.signal?.aborted === true;
   const clock = input.clock ?? systemClock;
   const buckets = sweepBuckets({}, clock);
-  type Group = { name: string; arn: string; kmsKeyId?: string; retentionInDays?: number };
-  const groups = new Map<string, Group>();
-  let nextToken: string | undefined;
-  do {
-    const page = await describePage(input.clients, {
-      bucket: buckets.describe,
-      clock,
-      ...(input.prefix ? { prefix: input.prefix } : {}),
-      ...(nextToken ? { nextToken } : {}),
-    });
-    for (const g of page.logGroups ?? []) {
-      if (!g.logGroupName) continue;
-      groups.set(g.logGroupName, {
-        name: g.logGroupName,
-        arn: groupArnOf(g, input.region, input.account),
-        ...(g.kmsKeyId ? { kmsKeyId: g.kmsKeyId } : {}),
-        ...(g.retentionInDays ? { retentionInDays: g.retentionInDays } : {}),
-      });
-    }
-    nextToken = page.nextToken;
-  } while (nextToken && !stopped());
+  const trail = stopped() ? { read: false as const, error: 'interrupted' } : await readTrail(input.clients);
+  const lookup = { ...input, clock, buckets, stopped };
+  // The records live on every group's tags: all are listed. CloudTrail alone names its few groups: only those
+  // are described (a region of a million groups is not listed a second time after the audit's own listing).
+  const groups = input.readTags
+    ? await listGroups(lookup)
+    : await describeGroups(lookup, trail.read ? trailRecords(trail.events).map((r) => r.group) : []);
 
   const now = clock.now();
   const found: { group: Group; key: string; source: PreviousKeyRisk['source'] }[] = [];
@@ -108,7 +96,6 @@ export async function previousKeyRisks(input: {
       for (const r of parseRecords(tags)) consider(group, r.keyId, r.stoppedAt, 'record');
     }
   }
-  const trail = stopped() ? { read: false as const, error: 'interrupted' } : await readTrail(input.clients);
   if (trail.read) {
     for (const r of trailRecords(trail.events)) {
       const group = groups.get(r.group);
@@ -122,6 +109,71 @@ export async function previousKeyRisks(input: {
     groupsUnread,
     trail: trail.read ? { read: true, truncated: trail.truncated } : { read: false, error: trail.error },
   };
+}
+
+/** A group as the look-up needs it. */
+type Group = { name: string; arn: string; kmsKeyId?: string; retentionInDays?: number };
+
+/** What listing or describing groups needs of previousKeyRisks' input. */
+interface GroupLookup {
+  clients: CliClients;
+  region: string;
+  account?: string | undefined;
+  prefix?: string | undefined;
+  clock: Clock;
+  buckets: ReturnType<typeof sweepBuckets>;
+  stopped: () => boolean;
+}
+
+/** The group as the look-up keeps it, from a DescribeLogGroups entry. */
+function groupOf(g: LogGroup, where: GroupLookup): Group | undefined {
+  if (!g.logGroupName) return undefined;
+  return {
+    name: g.logGroupName,
+    arn: groupArnOf(g, where.region, where.account),
+    ...(g.kmsKeyId ? { kmsKeyId: g.kmsKeyId } : {}),
+    ...(g.retentionInDays ? { retentionInDays: g.retentionInDays } : {}),
+  };
+}
+
+/** Every group of the region (under the prefix), paced under DescribeLogGroups' quota. */
+async function listGroups(where: GroupLookup): Promise<Map<string, Group>> {
+  const groups = new Map<string, Group>();
+  let nextToken: string | undefined;
+  do {
+    const page = await describePage(where.clients, {
+      bucket: where.buckets.describe,
+      clock: where.clock,
+      ...(where.prefix ? { prefix: where.prefix } : {}),
+      ...(nextToken ? { nextToken } : {}),
+    });
+    for (const g of page.logGroups ?? []) {
+      const group = groupOf(g, where);
+      if (group) groups.set(group.name, group);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken && !where.stopped());
+  return groups;
+}
+
+/** The named groups that exist (under the prefix): one DescribeLogGroups each, paced; a deleted one is left out. */
+async function describeGroups(where: GroupLookup, names: string[]): Promise<Map<string, Group>> {
+  const groups = new Map<string, Group>();
+  for (const name of new Set(names)) {
+    if (where.stopped()) break;
+    if (where.prefix && !name.startsWith(where.prefix)) continue;
+    // The exact group, if it exists, is the first result of its own prefix (names sort lexicographically).
+    const page = await describePage(where.clients, {
+      bucket: where.buckets.describe,
+      clock: where.clock,
+      prefix: name,
+      limit: 1,
+    });
+    const found = page.logGroups?.[0];
+    const group = found?.logGroupName === name ? groupOf(found, where) : undefined;
+    if (group) groups.set(name, group);
+  }
+  return groups;
 }
 
 /** The dependencies whose key is disabled or pending deletion (one DescribeKey per key). */

@@ -111,6 +111,26 @@ describe('audit: groups depending on a previous key that is disabled or pending 
     expect(t.stderr()).toMatch(/\/moved\/kept: .*which is Disabled \[guard record\]/);
   });
 
+  it("without --key-records the region is listed once: CloudTrail's groups are described one by one", async () => {
+    // Prepare: 300 groups (6 pages of 50) and one group CloudTrail shows moving off a key now pending deletion
+    const { world: w, a, b, cli } = await scene();
+    for (let i = 0; i < 300; i++) w.emulator.state.putLogGroup(REGION, `/many/${i}`, { kmsKeyId: b.arn });
+    await w.logs.send(new CreateLogGroupCommand({ logGroupName: '/moved/terraform', kmsKeyId: a.arn }));
+    await w.logs.send(new AssociateKmsKeyCommand({ logGroupName: '/moved/terraform', kmsKeyId: b.arn }));
+    await w.kms.send(new ScheduleKeyDeletionCommand({ KeyId: a.keyId, PendingWindowInDays: 7 }));
+    const t = cli();
+    const from = w.emulator.calls.length;
+
+    // Act
+    const code = await run(['audit', '--json'], t.io);
+
+    // Assess: the audit's own listing (7 pages) and one exact look-up, not a second listing of the region
+    expect(code).toBe(1);
+    expect(t.stderr()).toMatch(/\/moved\/terraform: .*\[CloudTrail, best effort\]/);
+    const describes = w.emulator.calls.slice(from).filter((c) => c.operation === 'DescribeLogGroups');
+    expect(describes.length).toBeLessThanOrEqual(7 + 1 + 2);
+  });
+
   it('nothing depends on an unusable previous key: exit 0, no view', async () => {
     // Prepare
     const { world: w, b, cli } = await scene();
