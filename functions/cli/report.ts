@@ -3,6 +3,7 @@
  * CSV or JSON, and the totals line printed after an audit, enforce or rollback.
  */
 import { parseArn } from '../core/arn.ts';
+import type { GroupState } from '../core/findings/group.ts';
 import { logClassLabel } from '../core/log-class.ts';
 import type { GroupReport, SweepCounts } from '../core/sweep/report.ts';
 
@@ -27,21 +28,8 @@ export const AUDIT_COLUMNS = [
   'foughtBy',
 ] as const;
 
-/** One log group as the report shows it. */
-export interface AuditRow {
-  /** The account of the log group (from its ARN). */
-  account: string;
-  region: string;
-  logGroup: string;
-  keyState: string;
-  inScope: boolean;
-  kmsKeyId: string;
-  keyStatus: string;
-  note: string;
-  /** Why the group's data is at risk (`key-pending-deletion`, `key-disabled`, `key-policy-excludes-logs`), or ''. */
-  atRisk: string;
-  /** Key pending deletion: its DeletionDate (ISO 8601), from when the group's data is unreadable; or ''. */
-  unreadableFrom: string;
+/** One log group as the report shows it: what a finding needs of it (GroupState), and more. */
+export interface AuditRow extends GroupState {
   /** The key policy checked for CloudWatch Logs: `admits-logs`, `excludes-logs`, `unknown` (not readable), or ''. */
   keyPolicy: string;
   /** The log class (`standard`, `infrequent-access`, `delivery`, `essentials`; log-class.ts). */

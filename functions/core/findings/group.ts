@@ -11,8 +11,9 @@ import { type ComplianceStatus, type FindingDocument, GENERATOR_PREFIX } from '.
 /** The check every audit document reports on: one per log group. */
 export const GROUP_CHECK = 'log-group-encryption';
 
-/** What the audit knows of one group (functions/cli/report.ts AuditRow has these fields). */
+/** What the audit knows of one group: the part of its report row (functions/cli/report.ts AuditRow) a finding needs. */
 export interface GroupState {
+  /** The account of the log group (from its ARN). */
   account: string;
   region: string;
   logGroup: string;
@@ -22,8 +23,9 @@ export interface GroupState {
   kmsKeyId: string;
   keyStatus: string;
   note: string;
-  /** Why the group's data is at risk, or ''. */
+  /** Why the group's data is at risk (`key-pending-deletion`, `key-disabled`, `key-policy-excludes-logs`), or ''. */
   atRisk: string;
+  /** Key pending deletion: its DeletionDate (ISO 8601), from when the group's data is unreadable; or ''. */
   unreadableFrom: string;
 }
 
