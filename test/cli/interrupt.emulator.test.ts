@@ -13,9 +13,21 @@ describe('dist/cli.mjs interrupted twice (a process, against the emulator)', () 
   const root = join(import.meta.dirname, '../..');
   let emu: Emulator;
   let stop: () => Promise<void>;
+  /** While set, AssociateKmsKey waits for it: the group in flight cannot finish between the two Ctrl-Cs. */
+  let held: Promise<unknown> | undefined;
+  /** Associations waiting for `held`. */
+  let waiting = 0;
 
   beforeAll(async () => {
-    const world = await startWorld();
+    const world = await startWorld({
+      emulator: {
+        intercept: (r) => {
+          if (!held || r.operation !== 'AssociateKmsKey') return undefined;
+          waiting++;
+          return { kind: 'delay', until: held };
+        },
+      },
+    });
     emu = world.emulator;
     stop = () => world.stop();
     for (let i = 0; i < 200; i++) emu.state.putLogGroup(REGION, `/slow/${String(i).padStart(3, '0')}`);
@@ -47,11 +59,21 @@ describe('dist/cli.mjs interrupted twice (a process, against the emulator)', () 
     const associated = () => emu.calls.filter((c) => c.operation === 'AssociateKmsKey' && !c.error).length;
     while (associated() < 2) await new Promise((r) => setTimeout(r, 50));
 
-    // Act: Ctrl-C, and again before the run has stopped.
+    // Act: Ctrl-C while a group's association is in flight, and again before the run has stopped. AWS holds the
+    // association from just before the first until after the second: a group only waiting for its token or a read
+    // is given up at once (nothing half-done), and one whose association came back would let the run stop cleanly
+    // before the second Ctrl-C.
+    let release = () => {};
+    held = new Promise<void>((r) => {
+      release = r;
+    });
+    while (waiting === 0) await new Promise((r) => setTimeout(r, 20));
     child.kill('SIGINT');
     await new Promise((r) => setTimeout(r, 100));
     child.kill('SIGINT');
     const code = await exited;
+    held = undefined;
+    release();
 
     // Assess
     expect(code).toBe(130);
